@@ -1,0 +1,74 @@
+r"""k03 · The computation graph z = (x + y)² / 계산 그래프 (chapter codes 2-17, 2-18).
+
+Forward: t = x + y, then z = t². Backward: the chain rule multiplies the local
+derivatives along the path, dz/dx = dz/dt · dt/dx = 2t · 1. No autograd here:
+you are the autograd.
+
+순방향: t = x + y, z = t². 역방향: 연쇄 법칙으로 경로 위의 국소 도함수를 곱합니다.
+dz/dx = dz/dt · dt/dx = 2t · 1. 여기서는 autograd 를 쓰지 않습니다. 여러분이 autograd 입니다.
+"""
+
+from __future__ import annotations
+
+
+def t_function(x, y):
+    r"""Return t = x + y (덧셈 노드)."""
+    # BEGIN SOLUTION
+    return x + y
+    # END SOLUTION
+
+
+def z_function(t):
+    r"""Return z = t² (제곱 노드)."""
+    # BEGIN SOLUTION
+    return t**2
+    # END SOLUTION
+
+
+def forward(x, y):
+    r"""Return z = (x + y)² by composing t_function and z_function (순방향 전파)."""
+    # BEGIN SOLUTION
+    t = t_function(x, y)
+    return z_function(t)
+    # END SOLUTION
+
+
+def z_prime(t):
+    r"""Return the local derivative dz/dt = 2t (제곱 노드의 국소 도함수)."""
+    # BEGIN SOLUTION
+    return 2 * t
+    # END SOLUTION
+
+
+def t_prime():
+    r"""Return the local derivative dt/dx = dt/dy = 1 (덧셈 노드의 국소 도함수)."""
+    # BEGIN SOLUTION
+    return 1
+    # END SOLUTION
+
+
+def backward(t):
+    r"""Return dz/dx = dz/dt · dt/dx by the chain rule, given t (연쇄 법칙으로 dz/dx 를 계산하세요).
+
+    Multiply the local derivatives z_prime(t) and t_prime() along the path.
+    경로를 따라 국소 도함수 z_prime(t) 와 t_prime() 을 곱하세요.
+    """
+    # BEGIN SOLUTION
+    return z_prime(t) * t_prime()
+    # END SOLUTION
+
+
+def gradients(x, y):
+    r"""Return (dz/dx, dz/dy) for z = (x + y)², by the chain rule, without autograd (두 기울기를 구하세요).
+
+    Run the forward pass to get t, then send dz/dt back along both edges of
+    the addition node. Each gradient has the shape of its input.
+    순방향으로 t 를 구한 다음, dz/dt 를 덧셈 노드의 두 간선으로 되돌려 보내세요.
+    기울기의 모양은 각 입력의 모양과 같습니다.
+    """
+    # BEGIN SOLUTION
+    t = t_function(x, y)
+    dz_dt = z_prime(t)
+    # The addition node passes the upstream gradient unchanged to both inputs.
+    return dz_dt * t_prime(), dz_dt * t_prime()
+    # END SOLUTION

@@ -1,0 +1,93 @@
+r"""k04 · Autograd / 자동 미분 (chapter code 2-19).
+
+PyTorch records every operation on a tensor that ``requires_grad`` in a
+graph; ``z.grad_fn`` is the node that made ``z`` (``PowBackward0`` for
+``t ** 2``), and ``z.backward()`` walks the graph back, adding each gradient
+into ``.grad`` of the leaves. Adding, not overwriting: gradients accumulate
+until you zero them.
+
+PyTorch 는 ``requires_grad`` 인 텐서에 대한 모든 연산을 그래프로 기록합니다. ``z.grad_fn`` 은
+``z`` 를 만든 노드이고(``t ** 2`` 이면 ``PowBackward0``), ``z.backward()`` 는 그래프를 거꾸로
+따라가며 잎 텐서의 ``.grad`` 에 기울기를 더합니다. 덮어쓰지 않고 더하므로, 0 으로 만들기
+전까지 기울기는 누적됩니다.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+
+def autograd_gradients(
+    f: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""Return (∂f/∂x, ∂f/∂y) using requires_grad_ and .backward() (autograd 로 기울기를 구하세요).
+
+    If f(x, y) is not a scalar, differentiate its sum. Leave the caller's
+    tensors untouched: work on detached copies, so x and y come back with no
+    requires_grad and no .grad.
+    f(x, y) 가 스칼라가 아니면 그 합을 미분하세요. 호출한 쪽의 텐서는 그대로 두세요:
+    분리한 복사본으로 계산하면 x, y 에 requires_grad 도 .grad 도 남지 않습니다.
+    """
+    # BEGIN SOLUTION
+    xg = x.detach().clone().requires_grad_()
+    yg = y.detach().clone().requires_grad_()
+    f(xg, yg).sum().backward()
+    return xg.grad, yg.grad
+    # END SOLUTION
+
+
+def grad_fn_name(z: torch.Tensor) -> str | None:
+    r"""Return the class name of the node that created z, e.g. "PowBackward0" (grad_fn 의 이름).
+
+    A leaf tensor (made by you, not by an operation) has no grad_fn: return None.
+    연산이 아니라 직접 만든 잎 텐서에는 grad_fn 이 없으니 None 을 돌려주세요.
+    """
+    # BEGIN SOLUTION
+    return None if z.grad_fn is None else type(z.grad_fn).__name__
+    # END SOLUTION
+
+
+def requires_grad_flags(
+    f: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    wrt: str,
+) -> dict[str, bool]:
+    r"""Mark the inputs named in wrt, compute z = f(x, y), report who requires grad (누가 기울기를 필요로 하나요?).
+
+    wrt is "x", "y", "xy" or "": the inputs to mark with requires_grad_().
+    Return {"x": ..., "y": ..., "z": ...} with each tensor's requires_grad.
+    z requires grad when at least one marked input flowed into it. Mark copies,
+    not the caller's tensors.
+    wrt 는 "x", "y", "xy", "" 중 하나로, requires_grad_() 를 붙일 입력입니다. 각 텐서의
+    requires_grad 를 {"x": ..., "y": ..., "z": ...} 로 돌려주세요. 표시한 입력이 하나라도 z 로
+    흘러 들어가면 z 도 기울기가 필요합니다. 호출한 쪽의 텐서가 아니라 복사본에 표시하세요.
+    """
+    # BEGIN SOLUTION
+    xc = x.detach().clone().requires_grad_("x" in wrt)
+    yc = y.detach().clone().requires_grad_("y" in wrt)
+    z = f(xc, yc)
+    return {"x": xc.requires_grad, "y": yc.requires_grad, "z": z.requires_grad}
+    # END SOLUTION
+
+
+def accumulated_gradient(
+    f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, times: int
+) -> torch.Tensor:
+    r"""Call backward on f(x).sum() `times` times without zeroing; return the final x.grad (기울기 누적).
+
+    Each backward() adds its gradient into .grad, so the result is
+    times · ∂f/∂x. This is why a training loop calls zero_grad() every step.
+    Use a fresh graph for every call (compute f again), and a copy of x.
+    backward() 는 .grad 에 기울기를 더하므로 결과는 times · ∂f/∂x 입니다. 학습 루프가 매 단계
+    zero_grad() 를 부르는 이유입니다. 매번 f 를 다시 계산하고, x 의 복사본을 쓰세요.
+    """
+    # BEGIN SOLUTION
+    xg = x.detach().clone().requires_grad_()
+    for _ in range(times):
+        f(xg).sum().backward()
+    assert xg.grad is not None
+    return xg.grad
+    # END SOLUTION

@@ -1,0 +1,102 @@
+"""The kata catalog (``katas.toml``) and where the project lives on disk."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+CATALOG_FILE = "katas.toml"
+LANGS = ("en", "ko")
+
+
+class ProjectNotFound(Exception):
+    """No backprop-katas project (a folder with katas.toml) around the working directory."""
+
+
+@dataclass(frozen=True)
+class Kata:
+    id: str  # "k05_backprop": the file name in katas/, solutions/ and tests/
+    chapter: str
+    concept: str
+    points: int
+    functions: tuple[str, ...]
+    title: dict[str, str]
+    task: dict[str, str]
+    hints: dict[str, tuple[str, ...]]
+
+    @property
+    def number(self) -> str:
+        return self.id.split("_", 1)[0]  # "k05"
+
+    @property
+    def short(self) -> str:
+        return self.id.split("_", 1)[1]  # "backprop"
+
+    @property
+    def filename(self) -> str:
+        return f"{self.id}.py"
+
+    @property
+    def test_filename(self) -> str:
+        return f"test_{self.id}.py"
+
+
+def find_root(start: Path | None = None) -> Path:
+    """Return the nearest folder at or above ``start`` that holds katas.toml."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CATALOG_FILE).is_file():
+            return folder
+    raise ProjectNotFound(
+        f"No {CATALOG_FILE} in {here} or any folder above it. Run this from the "
+        "backprop-katas folder (the one with katas/, tests/ and katas.toml).\n"
+        f"{here} 와 그 위 폴더에 {CATALOG_FILE} 이 없습니다. backprop-katas 폴더"
+        "(katas/, tests/, katas.toml 이 있는 폴더)에서 실행하세요."
+    )
+
+
+def _pair(raw: dict[str, Any], key: str, kata_id: str) -> dict[str, Any]:
+    value = raw.get(key)
+    if not isinstance(value, dict):
+        raise ValueError(f"{CATALOG_FILE}: kata {kata_id} has no {key} table")
+    return value
+
+
+def load_catalog(root: Path) -> list[Kata]:
+    """Read and check katas.toml: every kata has both languages and at least two hints each."""
+    data = tomllib.loads((root / CATALOG_FILE).read_text(encoding="utf-8"))
+    katas = []
+    for raw in data.get("kata", []):
+        kid = raw["id"]
+        title, task, hints = (_pair(raw, k, kid) for k in ("title", "task", "hints"))
+        for lang in LANGS:
+            for name, table in (("title", title), ("task", task)):
+                if not str(table.get(lang, "")).strip():
+                    raise ValueError(f"{CATALOG_FILE}: kata {kid} has no {name}.{lang}")
+            if len([h for h in hints.get(lang, []) if h.strip()]) < 2:
+                raise ValueError(f"{CATALOG_FILE}: kata {kid} needs two or more hints.{lang}")
+        katas.append(
+            Kata(
+                id=kid,
+                chapter=str(raw["chapter"]),
+                concept=str(raw["concept"]),
+                points=int(raw["points"]),
+                functions=tuple(raw["functions"]),
+                title=dict(title),
+                task=dict(task),
+                hints={lang: tuple(hints[lang]) for lang in LANGS},
+            )
+        )
+    return katas
+
+
+def kata_for_test_file(katas: list[Kata], filename: str) -> Kata | None:
+    """The kata whose test file is ``filename`` (``test_k05_backprop.py``), if any."""
+    return next((k for k in katas if k.test_filename == filename), None)

@@ -1,0 +1,129 @@
+"""The pytest plugin: which code the kata tests run against, and how.
+
+Loaded by the project's root ``conftest.py``. ``--target katas|solutions|PATH``
+(or ``KATAS_TARGET``, or the ``katas_target`` ini value) picks the folder of
+kata files under test; the report header names it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import __version__
+from .catalog import Kata, kata_for_test_file, load_catalog
+from .loader import Target, TargetNotFound, resolve_target
+from .runner import DEFAULT_TIMEOUT, InProcessRunner, ProbeFailed
+
+TARGET_KEY = pytest.StashKey[Target]()
+CATALOG_KEY = pytest.StashKey[list[Kata]]()
+SUITE_DIR = Path("tests") / "suite"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("backprop-katas", "backprop-katas: which kata files to test")
+    group.addoption(
+        "--target",
+        dest="katas_target",
+        default=None,
+        metavar="katas|solutions|PATH",
+        help="folder of kata files under test: 'katas' (default, your work), 'solutions' "
+        "(the reference) or the path of a learner's submission. Env: KATAS_TARGET.",
+    )
+    group.addoption(
+        "--probe-timeout",
+        dest="katas_probe_timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help=f"stop a call into kata code after this many seconds (default {DEFAULT_TIMEOUT:g}; 0: no limit).",
+    )
+    parser.addini("katas_target", "default --target when neither the option nor KATAS_TARGET is set", default="katas")
+    parser.addini("katas_probe_timeout", "default --probe-timeout in seconds", default=str(DEFAULT_TIMEOUT))
+
+
+def target_spec(config: pytest.Config) -> str:
+    return str(config.getoption("katas_target") or os.environ.get("KATAS_TARGET") or config.getini("katas_target"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "kata(id): the kata a test belongs to (set from the test file's name).")
+    config.addinivalue_line(
+        "markers",
+        "reference_only: pins the reference solutions to the chapter's printed figures; "
+        "runs only with --target solutions.",
+    )
+    root = config.rootpath
+    try:
+        label, path = resolve_target(target_spec(config), root)
+    except TargetNotFound as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[TARGET_KEY] = Target(label, path)
+    config.stash[CATALOG_KEY] = load_catalog(root) if (root / "katas.toml").is_file() else []
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    target = config.stash[TARGET_KEY]
+    import torch
+
+    return [
+        f"backprop-katas {__version__}: target {target.label} ({target.path}), learner mode, torch {torch.__version__}"
+    ]
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The self-checks (tests/suite) are for maintainers: collected with --target solutions,
+    or when named on the command line."""
+    suite = config.rootpath / SUITE_DIR
+    if collection_path != suite:
+        return None
+    if config.stash[TARGET_KEY].label == "solutions":
+        return None
+    named = [Path(a.split("::")[0]).resolve() for a in config.args]
+    if any(p == suite or suite in p.parents for p in named):
+        return None
+    return True
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    target = config.stash[TARGET_KEY]
+    catalog = config.stash[CATALOG_KEY]
+    skip_ref = pytest.mark.skip(reason="reference_only: pins solutions/ to the chapter's table; run with --target solutions")
+    for item in items:
+        kata = kata_for_test_file(catalog, item.path.name)
+        if kata is not None:
+            item.add_marker(pytest.mark.kata(kata.id))
+        if item.get_closest_marker("reference_only") and target.label != "solutions":
+            item.add_marker(skip_ref)
+
+
+@pytest.fixture(scope="session")
+def target(pytestconfig: pytest.Config) -> Target:
+    """The folder of kata files under test."""
+    return pytestconfig.stash[TARGET_KEY]
+
+
+@pytest.fixture(scope="session")
+def runner(pytestconfig: pytest.Config, target: Target) -> InProcessRunner:
+    timeout = pytestconfig.getoption("katas_probe_timeout")
+    if timeout is None:
+        timeout = float(pytestconfig.getini("katas_probe_timeout"))
+    return InProcessRunner(target, timeout or None)
+
+
+@pytest.fixture
+def run(runner: InProcessRunner) -> Callable[..., Any]:
+    """``run(probe, *args)``: run a probe on the target; learner errors fail the test with a plain message."""
+
+    def call(probe: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return runner.run(probe, *args)
+        except ProbeFailed as failed:
+            error = failed.error
+        pytest.fail(error.render(), pytrace=False)
+
+    return call

@@ -1,0 +1,190 @@
+"""Probes: the half of a kata test that runs learner code.
+
+A probe is a plain function ``probe(target, *args)`` defined at module level
+in a test file. It receives a :class:`~backprop_katas.loader.Target` and
+plain-data arguments, calls the learner's code, and returns plain data
+(:mod:`backprop_katas.plain`). Anything it raises becomes a
+:class:`ProbeError`: plain data too. The judge, the other half, lives in the
+test and never sees a learner object.
+
+Learner mode runs probes in-process (fast, full tracebacks) with a time
+limit; grading mode runs the same probes in a child process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any
+
+from .loader import KataFileMissing, Target
+from .messages import say
+from .plain import to_plain
+
+DEFAULT_TIMEOUT = 60.0  # seconds per probe: the chapter's 10001 steps take ~3 s here
+
+
+class ProbeTimeout(BaseException):
+    """Raised inside a probe when its time is up (BaseException: a bare except cannot swallow it)."""
+
+
+class AutogradForbidden(Exception):
+    """Learner code called autograd where gradients must be computed by hand."""
+
+
+@dataclass(frozen=True)
+class ProbeError:
+    """What went wrong in learner code, as plain data."""
+
+    kind: str  # "raised" | "stub" | "load" | "missing" | "timeout" | "autograd"
+    type: str
+    message: str
+    where: str  # "katas/k01_derivatives.py:29 in prime_function", or ""
+    traceback: str  # the learner's frames only
+
+    def render(self) -> str:
+        if self.kind == "timeout":
+            return say("timeout", seconds=float(self.message))
+        if self.kind == "missing":
+            return self.message
+        if self.kind == "autograd":
+            return self.message + (f"\n  at {self.where}" if self.where else "")
+        if self.kind == "load":
+            lines = [say("load_failed", file=self.where, type=self.type, message=self.message)]
+            if self.traceback:
+                lines.append(self.traceback.rstrip())
+            lines.append(say("load_fix"))
+            return "\n".join(lines)
+        lines = [say("raised", type=self.type), f"    {self.message}"]
+        if self.where:
+            lines.append(f"  at {self.where}")
+        if self.kind == "stub":
+            lines.append(say("stub", file=self.where.split(":")[0] or "the kata file"))
+        elif self.traceback:
+            lines.append(self.traceback.rstrip())
+        return "\n".join(lines)
+
+
+class ProbeFailed(Exception):
+    """A probe's learner code failed; ``error`` says how, in plain data."""
+
+    def __init__(self, error: ProbeError) -> None:
+        super().__init__(error.render())
+        self.error = error
+
+
+def _learner_frames(tb: TracebackType | None, folder: Path) -> list[traceback.FrameSummary]:
+    frames = traceback.extract_tb(tb)
+    return [f for f in frames if _inside(f.filename, folder)]
+
+
+def _inside(filename: str, folder: Path) -> bool:
+    try:
+        return Path(filename).resolve().is_relative_to(folder)
+    except (OSError, ValueError):
+        return False
+
+
+def _short(path: str, folder: Path) -> str:
+    p = Path(path).resolve()
+    return f"{folder.name}/{p.relative_to(folder)}" if p.is_relative_to(folder) else path
+
+
+def error_from_exception(exc: BaseException, target: Target) -> ProbeError:
+    """Turn an exception from learner code into a ProbeError naming the learner's file and line."""
+    if isinstance(exc, ProbeTimeout):
+        return ProbeError("timeout", "ProbeTimeout", str(exc.args[0]), "", "")
+    if isinstance(exc, KataFileMissing):
+        message = say("missing_file", file=exc.path.name, folder=str(target.path))
+        return ProbeError("missing", "FileNotFoundError", message, "", "")
+    folder = target.path
+    if isinstance(exc, SyntaxError) and exc.filename and _inside(exc.filename, folder):
+        where = f"{_short(exc.filename, folder)}:{exc.lineno}"
+        text = "".join(traceback.format_exception_only(type(exc), exc))
+        return ProbeError("load", type(exc).__name__, exc.msg or "", where, text)
+    frames = _learner_frames(exc.__traceback__, folder)
+    where = ""
+    if frames:
+        last = frames[-1]
+        where = f"{_short(last.filename, folder)}:{last.lineno} in {last.name}"
+    text = "".join(traceback.format_list(frames)) if frames else ""
+    kind = "raised"
+    if isinstance(exc, NotImplementedError):
+        kind = "stub"
+    elif isinstance(exc, AutogradForbidden):
+        kind = "autograd"
+    elif frames and frames[0].name == "<module>":
+        kind = "load"  # raised while the kata file was being imported
+        where = f"{_short(frames[-1].filename, folder)}:{frames[-1].lineno}"
+    return ProbeError(kind, type(exc).__name__, str(exc), where, text)
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise ProbeTimeout in the main thread after ``seconds`` (no limit elsewhere)."""
+    usable = seconds and seconds > 0 and threading.current_thread() is threading.main_thread()
+    if not usable or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def on_alarm(signum: int, frame: FrameType | None) -> None:
+        raise ProbeTimeout(seconds)
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, float(seconds))  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextlib.contextmanager
+def forbid_autograd(function: str) -> Iterator[None]:
+    """Make backward() and torch.autograd.grad raise a learner-facing error inside the block."""
+    import torch
+
+    def refuse(call: str) -> Callable[..., Any]:
+        def refused(*args: Any, **kwargs: Any) -> Any:
+            raise AutogradForbidden(say("autograd_used", function=function, call=call))
+
+        return refused
+
+    saved = (torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad)
+    torch.Tensor.backward = refuse("Tensor.backward()")  # type: ignore[method-assign]
+    torch.autograd.backward = refuse("torch.autograd.backward()")
+    torch.autograd.grad = refuse("torch.autograd.grad()")
+    try:
+        yield
+    finally:
+        torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad = saved  # type: ignore[method-assign]
+
+
+Probe = Callable[..., Any]
+
+
+class InProcessRunner:
+    """Learner mode: run probes in this process, with a time limit per call."""
+
+    mode = "learner"
+
+    def __init__(self, target: Target, timeout: float | None = DEFAULT_TIMEOUT) -> None:
+        self.target = target
+        self.timeout = timeout
+
+    def run(self, probe: Probe, *args: Any) -> Any:
+        """Run ``probe(target, *args)``; return its plain result or raise ProbeFailed."""
+        try:
+            with time_limit(self.timeout):
+                result = probe(self.target, *args)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - learner code may raise anything
+            raise ProbeFailed(error_from_exception(exc, self.target)) from None
+        return to_plain(result)

@@ -20,6 +20,9 @@ from .loader import Target, TargetNotFound, resolve_target
 from .runner import DEFAULT_TIMEOUT, InProcessRunner, ProbeFailed
 
 TARGET_KEY = pytest.StashKey[Target]()
+# Another plugin (grading mode) may put a different runner class here in its
+# pytest_configure: same interface, ``Runner(target, timeout).run(probe, *args)``.
+RUNNER_FACTORY_KEY = pytest.StashKey[Callable[[Target, "float | None"], Any]]()
 CATALOG_KEY = pytest.StashKey[list[Kata]]()
 SUITE_DIR = Path("tests") / "suite"
 
@@ -108,11 +111,12 @@ def target(pytestconfig: pytest.Config) -> Target:
 
 
 @pytest.fixture(scope="session")
-def runner(pytestconfig: pytest.Config, target: Target) -> InProcessRunner:
+def runner(pytestconfig: pytest.Config, target: Target) -> Any:
     timeout = pytestconfig.getoption("katas_probe_timeout")
     if timeout is None:
         timeout = float(pytestconfig.getini("katas_probe_timeout"))
-    return InProcessRunner(target, timeout or None)
+    factory = pytestconfig.stash.get(RUNNER_FACTORY_KEY, InProcessRunner)
+    return factory(target, timeout or None)
 
 
 @pytest.fixture

@@ -119,7 +119,7 @@ def runner(pytestconfig: pytest.Config, target: Target) -> Any:
     return factory(target, timeout or None)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def run(runner: InProcessRunner) -> Callable[..., Any]:
     """``run(probe, *args)``: run a probe on the target; learner errors fail the test with a plain message."""
 

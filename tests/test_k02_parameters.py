@@ -1,0 +1,191 @@
+"""k02 · Counting parameters: the chapter's Network and its 9 parameters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+from hypothesis import given
+from hypothesis import strategies as st
+
+from backprop_katas import oracles as O
+from backprop_katas.judge import expect_close, expect_equal, expect_number, fail
+from backprop_katas.messages import say
+
+KATA = "k02_parameters"
+CHAPTER_CHILDREN = [["linear_ih", "Linear"], ["linear_ho", "Linear"], ["activation_layer", "Sigmoid"]]
+
+
+# --- probes ---------------------------------------------------------------------------------
+
+
+def probe_network(target, sizes, seed, x):
+    torch.manual_seed(seed)
+    net = target.module(KATA).Network(*sizes)
+    if not isinstance(net, nn.Module):
+        return {"is_module": False}
+    with torch.no_grad():
+        y = net(torch.tensor(x, dtype=torch.float32))
+    return {
+        "is_module": True,
+        "children": [[name, type(m).__name__] for name, m in net.named_children()],
+        "params": {name: p for name, p in net.named_parameters()},
+        "y": y,
+    }
+
+
+def build_module(spec):
+    """A stack of nn.Linear layers from a plain spec: sizes, bias flags, frozen flags, ties."""
+    layers = [
+        nn.Linear(n_in, n_out, bias=bias)
+        for n_in, n_out, bias in zip(spec["sizes"], spec["sizes"][1:], spec["bias"])
+    ]
+    for index in spec["frozen"]:
+        for p in layers[index].parameters():
+            p.requires_grad_(False)
+    for a, b in spec["ties"]:  # layer b reuses layer a's weight tensor (same shape)
+        layers[b].weight = layers[a].weight
+    return nn.Sequential(*layers)
+
+
+def probe_count(target, fn_name, spec):
+    return getattr(target.module(KATA), fn_name)(build_module(spec))
+
+
+def probe_mlp_count(target, sizes):
+    return target.module(KATA).mlp_parameter_count(list(sizes))
+
+
+def probe_count_network(target, sizes):
+    kata = target.module(KATA)
+    return kata.count_parameters(kata.Network(*sizes))
+
+
+# --- the judge's own counts -----------------------------------------------------------------
+
+
+def expected_counts(spec):
+    """(all, trainable) element counts, by arithmetic on the spec; a tied tensor counts once."""
+    tied_away = {b for _, b in spec["ties"]}
+    total = trainable = 0
+    for index, (n_in, n_out, bias) in enumerate(zip(spec["sizes"], spec["sizes"][1:], spec["bias"])):
+        source = next((a for a, b in spec["ties"] if b == index), index)
+        counts = ([] if index in tied_away else [(n_in * n_out, source)]) + ([(n_out, index)] if bias else [])
+        for n, owner in counts:
+            total += n
+            # a tied weight is trainable when its owner's layer is not frozen
+            trainable += 0 if owner in spec["frozen"] else n
+    return total, trainable
+
+
+@st.composite
+def module_specs(draw):
+    depth = draw(st.integers(1, 4))
+    sizes = draw(st.lists(st.integers(1, 7), min_size=depth + 1, max_size=depth + 1))
+    bias = draw(st.lists(st.booleans(), min_size=depth, max_size=depth))
+    frozen = sorted(draw(st.sets(st.integers(0, depth - 1), max_size=depth)))
+    same_shape = [
+        (a, b) for a in range(depth) for b in range(a + 1, depth)
+        if (sizes[a], sizes[a + 1]) == (sizes[b], sizes[b + 1])
+    ]  # fmt: skip
+    ties = draw(st.lists(st.sampled_from(same_shape), max_size=1)) if same_shape else []
+    return {"sizes": sizes, "bias": bias, "frozen": frozen, "ties": [list(t) for t in ties]}
+
+
+def describe_spec(spec):
+    return (
+        f"nn.Sequential of nn.Linear layers {spec['sizes']}, bias {spec['bias']}, "
+        f"frozen layers {spec['frozen']}, tied weights {spec['ties']}"
+    )
+
+
+# --- tests ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sizes", [(2, 2, 1), (3, 5, 1), (4, 1, 2)], ids=lambda s: "x".join(map(str, s)))
+def test_network_has_the_chapters_layers_in_order(run, sizes):
+    x = np.random.default_rng(10).normal(size=(5, sizes[0]))
+    result = run(probe_network, list(sizes), 0, x)
+    call = f"{KATA}.Network{tuple(sizes)}"
+    if not result["is_module"]:
+        fail(say("called", call=call), say("wrong_type", got="something else", expected="an nn.Module"))
+    expect_equal(result["children"], CHAPTER_CHILDREN, call, "The submodules [name, type], in creation order")
+    i, h, o = sizes
+    shapes = {"linear_ih.weight": (h, i), "linear_ih.bias": (h,), "linear_ho.weight": (o, h), "linear_ho.bias": (o,)}
+    got_shapes = {k: tuple(v.shape) for k, v in result["params"].items()}
+    expect_equal(got_shapes, shapes, call, "The parameter shapes")
+
+
+@pytest.mark.parametrize("seed", [0, 70, 1234])
+@pytest.mark.parametrize("sizes", [(2, 2, 1), (3, 4, 1), (2, 6, 3)], ids=lambda s: "x".join(map(str, s)))
+def test_network_forward_matches_the_formula_with_its_own_weights(run, sizes, seed):
+    x = np.random.default_rng(seed).normal(size=(7, sizes[0]))
+    result = run(probe_network, list(sizes), seed, x)
+    call = f"{KATA}.Network{tuple(sizes)}(x) with x of shape (7, {sizes[0]})"
+    if not result["is_module"]:
+        fail(say("called", call=call), say("wrong_type", got="something else", expected="an nn.Module"))
+    params = {k: v.astype(np.float64) for k, v in result["params"].items()}
+    if sorted(params) != sorted(O.PARAM_NAMES):
+        expect_equal(sorted(params), sorted(O.PARAM_NAMES), call, "The parameter names")
+    _, expected = O.xor_forward(params, x.astype(np.float32))
+    expect_close(result["y"], expected, O.FLOAT32, call, "net(x)", dtype="float32")
+
+
+@pytest.mark.parametrize("seed", [70, 3])
+def test_network_starts_from_torchs_initial_weights_under_a_seed(run, seed):
+    # Layers created in the chapter's order draw the same random numbers as the oracle's.
+    result = run(probe_network, [2, 2, 1], seed, np.zeros((1, 2)))
+    torch.manual_seed(seed)
+    oracle = O.params_of(O.oracle_network(2, 2, 1))
+    call = f"torch.manual_seed({seed}); {KATA}.Network(2, 2, 1)"
+    for name, value in oracle.items():
+        if name not in result.get("params", {}):
+            fail(say("called", call=call), say("not_equal", what="The parameter names", got=sorted(result.get("params", {})), expected=sorted(oracle)))
+        expect_close(result["params"][name], value, O.AUTOGRAD64, call, f"The initial {name}")
+
+
+def test_chapter_network_has_9_parameters(run):
+    got = run(probe_count_network, [2, 2, 1])
+    expect_equal(expect_number(got, "count_parameters"), 9.0, f"{KATA}.count_parameters(Network(2, 2, 1))", "The count")
+
+
+@given(spec=module_specs())
+def test_count_parameters_counts_every_element_once(run, spec):
+    total, _ = expected_counts(spec)
+    call = f"{KATA}.count_parameters(module) with module an {describe_spec(spec)}"
+    expect_equal(run(probe_count, "count_parameters", spec), total, call, "The count")
+
+
+@given(spec=module_specs())
+def test_count_trainable_parameters_skips_frozen_ones(run, spec):
+    _, trainable = expected_counts(spec)
+    call = f"{KATA}.count_trainable_parameters(module) with module an {describe_spec(spec)}"
+    expect_equal(run(probe_count, "count_trainable_parameters", spec), trainable, call, "The count")
+
+
+@given(sizes=st.lists(st.integers(1, 50), min_size=2, max_size=6))
+def test_mlp_parameter_count_matches_torch(run, sizes):
+    # The oracle: build the layers with torch and count their elements.
+    layers = [nn.Linear(a, b) for a, b in zip(sizes, sizes[1:])]
+    expected = sum(p.numel() for layer in layers for p in layer.parameters())
+    expect_equal(run(probe_mlp_count, sizes), expected, f"{KATA}.mlp_parameter_count({sizes})", "The count")
+
+
+def test_mlp_parameter_count_gives_9_for_the_chapters_network(run):
+    expect_equal(run(probe_mlp_count, [2, 2, 1]), 9, f"{KATA}.mlp_parameter_count([2, 2, 1])", "The count")
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        pytest.param({"sizes": [3, 3, 3, 3], "bias": [True, False, True], "frozen": [], "ties": [[0, 2]]}, id="tied"),
+        pytest.param({"sizes": [4, 4, 4], "bias": [True, True], "frozen": [1], "ties": [[0, 1]]}, id="tied-frozen-bias"),
+        pytest.param({"sizes": [2, 5, 1], "bias": [True, True], "frozen": [0], "ties": []}, id="frozen-first-layer"),
+    ],
+)
+def test_counts_of_tied_and_frozen_layers(run, spec):
+    total, trainable = expected_counts(spec)
+    for fn_name, expected in (("count_parameters", total), ("count_trainable_parameters", trainable)):
+        call = f"{KATA}.{fn_name}(module) with module an {describe_spec(spec)}"
+        expect_equal(run(probe_count, fn_name, spec), expected, call, "The count")

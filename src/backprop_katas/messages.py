@@ -127,6 +127,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "this looks like a forward difference (f(x + h) - f(x)) / h; use the central difference.",
         "ko": "전방 차분 (f(x + h) - f(x)) / h 로 보입니다. 중앙 차분을 쓰세요.",
     },
+    "cause_grad_reset": {
+        "en": "yours is the gradient of a single backward(): the gradient was reset (or x rebuilt) between the calls. backward() adds into .grad; here, let it add up.",
+        "ko": "backward() 한 번의 기울기와 같습니다. 호출 사이에 기울기를 초기화했거나 x 를 새로 만들었습니다. backward() 는 .grad 에 더하므로, 여기서는 누적되게 두세요.",
+    },
     "cause_no_zero_grad": {
         "en": "the gradients are not reset every step: call net.zero_grad() (or optimizer.zero_grad()) before backward().",
         "ko": "기울기를 매 단계 초기화하지 않았습니다. backward() 전에 net.zero_grad() (또는 optimizer.zero_grad()) 를 부르세요.",

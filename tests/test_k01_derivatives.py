@@ -8,7 +8,7 @@ import torch
 
 from backprop_katas import oracles as O
 from backprop_katas.judge import expect_array, expect_close, expect_equal, fail
-from backprop_katas.messages import say
+from backprop_katas.messages import msg, say
 
 KATA = "k01_derivatives"
 SHAPES = [(), (1,), (9,), (3, 4), (2, 3, 5)]
@@ -121,7 +121,7 @@ def test_numerical_derivative_error_shrinks_like_h_squared(run):
             "about 100 times when h shrinks 10 times (error ~ h²).\n"
             f"cos(x) 와의 최대 오차가 {errors[0]:.2e} 에서 {errors[1]:.2e} 가 되었습니다. h 가 10 배 작아지면 오차는 "
             "약 100 배 줄어야 합니다 (오차 ~ h²).",
-            say("likely_cause", cause=say("cause_forward_difference")),
+            say("likely_cause", cause=msg("cause_forward_difference")),
         )
 
 

@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 import numpy as np
 import pytest
 
-from .messages import say
+from .messages import Msg, msg, say
 from .oracles import Tol
 from .plain import Unplain
 
@@ -88,13 +88,13 @@ def diagnose(
     expected: np.ndarray,
     batch: int | None = None,
     candidates: Mapping[str, np.ndarray] | None = None,
-) -> list[str]:
+) -> list[Msg]:
     """Name the likely causes of a wrong result, recognised from the numbers alone.
 
     ``candidates`` maps a cause key to what a learner making exactly that
     mistake would have returned (computed by the oracle).
     """
-    causes: list[str] = []
+    causes: list[Msg] = []
     got = np.asarray(got, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
 
@@ -112,14 +112,14 @@ def diagnose(
             ratios["cause_extra_mean"] = 1.0 / batch
         for key, ratio in ratios.items():
             if matches(got, ratio * expected):
-                causes.append(say(key, n=batch))
+                causes.append(msg(key, n=batch))
     if got.ndim == 2 and got.shape == expected.T.shape and got.shape != expected.shape and matches(got, expected.T):
-        causes.append(say("cause_transposed"))
+        causes.append(msg("cause_transposed"))
     if batch and got.shape == (batch, *expected.shape) and matches(got.sum(axis=0), expected):
-        causes.append(say("cause_not_summed"))
+        causes.append(msg("cause_not_summed"))
     for key, candidate in (candidates or {}).items():
         if matches(got, np.asarray(candidate, dtype=np.float64)) and not matches(got, expected):
-            causes.append(say(key))
+            causes.append(msg(key))
     return causes
 
 
@@ -193,15 +193,15 @@ def expect_gradients(
     if sorted(got) != sorted(expected):
         fail(say("called", call=call), say("not_equal", what="The dict's keys", got=sorted(got), expected=sorted(expected)))
     bad: list[str] = []
-    causes: list[str] = []
+    causes: list[Msg] = []
     for name, exp in expected.items():
         g = got[name]
         if isinstance(g, np.ndarray) and batch and g.shape == (batch, *exp.shape):
-            causes += [f"{name}: {c}" for c in diagnose(g, exp, batch)]
+            causes += [msg("cause_for", name=name, cause=c) for c in diagnose(g, exp, batch)]
             bad.append(say("wrong_shape", what=name, got=tuple(g.shape), expected=tuple(exp.shape)))
             continue
         if isinstance(g, np.ndarray) and g.ndim == 2 and g.shape == exp.T.shape and g.shape != exp.shape:
-            causes += [f"{name}: {c}" for c in diagnose(g, exp, batch)]
+            causes += [msg("cause_for", name=name, cause=c) for c in diagnose(g, exp, batch)]
             bad.append(say("wrong_shape", what=name, got=tuple(g.shape), expected=tuple(exp.shape)))
             continue
         arr = expect_array(g, call, name, exp.shape, dtype).astype(np.float64)
@@ -210,6 +210,6 @@ def expect_gradients(
             continue
         if not np.allclose(arr, exp, rtol=tol.rtol, atol=tol.atol):
             bad.append(gradient_table(name, arr, exp))
-            causes += [f"{name}: {c}" for c in diagnose(arr, exp, batch, (candidates or {}).get(name))]
+            causes += [msg("cause_for", name=name, cause=c) for c in diagnose(arr, exp, batch, (candidates or {}).get(name))]
     if bad:
         fail(say("called", call=call), *bad, *[say("likely_cause", cause=c) for c in causes])

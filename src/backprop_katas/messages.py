@@ -70,6 +70,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{what} is {got}, but the test expected {expected}.",
         "ko": "{what} 이(가) {got} 인데, 테스트는 {expected} 을(를) 기대했습니다.",
     },
+    "cause_for": {
+        "en": "{name}: {cause}",
+        "ko": "{name}: {cause}",
+    },
     "likely_cause": {
         "en": "Likely cause: {cause}",
         "ko": "짐작되는 원인: {cause}",
@@ -143,13 +147,33 @@ def lang() -> str:
     return value if value in ("en", "ko", "both") else "both"
 
 
+class Msg:
+    """A sentence not yet rendered: usable as a field of another, rendered per language."""
+
+    def __init__(self, key: str, **fields: object) -> None:
+        if key not in MESSAGES:
+            raise KeyError(f"no message {key!r}")
+        self.key = key
+        self.fields = fields
+
+    def render(self, language: str) -> str:
+        values = {k: v.render(language) if isinstance(v, Msg) else v for k, v in self.fields.items()}
+        return MESSAGES[self.key][language].format(**values)
+
+    def __str__(self) -> str:
+        mode = lang()
+        if mode == "both":
+            return self.render("en") + "\n" + self.render("ko")
+        return self.render(mode)
+
+
+def msg(key: str, **fields: object) -> Msg:
+    return Msg(key, **fields)
+
+
 def say(key: str, **fields: object) -> str:
     """One sentence in the chosen language(s); ``both`` puts Korean on the line below."""
-    entry = MESSAGES[key]
-    mode = lang()
-    if mode == "both":
-        return entry["en"].format(**fields) + "\n" + entry["ko"].format(**fields)
-    return entry[mode].format(**fields)
+    return str(Msg(key, **fields))
 
 
 def fields_of(template: str) -> set[str]:

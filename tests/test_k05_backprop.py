@@ -1,0 +1,129 @@
+"""k05 · Backpropagation by hand: every gradient of the XOR network, and sigmoid's backward."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from backprop_katas import oracles as O
+from backprop_katas.judge import expect_close, expect_equal, expect_gradients, fail
+from backprop_katas.messages import say
+from backprop_katas.runner import forbid_autograd
+
+KATA = "k05_backprop"
+
+# (input size, hidden size, batch size): the chapter's network first, then others.
+SIZES = [(2, 2, 4), (2, 5, 7), (3, 1, 2), (4, 3, 16)]
+
+
+def problem(seed, input_size, hidden_size, batch):
+    rng = np.random.default_rng(seed)
+    params = O.random_xor_params(rng, input_size, hidden_size)
+    x = rng.normal(0, 1.5, (batch, input_size))
+    t = rng.integers(0, 2, batch).astype(np.float64)
+    return params, x, t
+
+
+def without_sigmoid_derivative(params, x, t):
+    """What a learner gets who forgets σ' on the way back through the hidden layer."""
+    a1, y = O.xor_forward(params, x)
+    delta2 = (y - t.reshape(y.shape)) / y.size
+    delta1 = delta2 @ params["linear_ho.weight"]  # missing: * a1 * (1 - a1)
+    return {"linear_ih.weight": {"cause_no_activation_derivative": delta1.T @ x},
+            "linear_ih.bias": {"cause_no_activation_derivative": delta1.sum(axis=0)}}  # fmt: skip
+
+
+# --- probes ---------------------------------------------------------------------------------
+
+
+def probe_manual_gradients(target, params, x, t, dtype):
+    net = O.network_from_params(params, dtype)
+    before = O.params_of(net)
+    xt = torch.tensor(x, dtype=getattr(torch, dtype))
+    tt = torch.tensor(t, dtype=getattr(torch, dtype))
+    with forbid_autograd(f"{KATA}.manual_gradients"):
+        grads = target.module(KATA).manual_gradients(net, xt, tt)
+    after = O.params_of(net)
+    changed = [name for name in before if not np.array_equal(before[name], after[name])]
+    return {"grads": grads, "changed": changed}
+
+
+def probe_sigmoid_function(target, x, grad_out):
+    xt = torch.tensor(x, requires_grad=True)
+    y = target.module(KATA).SigmoidFunction.apply(xt)
+    if not isinstance(y, torch.Tensor) or y.grad_fn is None:
+        return {"y": y, "grad": None}
+    (grad,) = torch.autograd.grad(y, xt, torch.tensor(grad_out))
+    return {"y": y, "grad": grad}
+
+
+def probe_gradcheck(target, x):
+    function = target.module(KATA).SigmoidFunction.apply
+    try:
+        return {"passed": bool(torch.autograd.gradcheck(function, (torch.tensor(x, requires_grad=True),))), "error": ""}
+    except torch.autograd.gradcheck.GradcheckError as exc:
+        return {"passed": False, "error": str(exc)[:600]}
+
+
+# --- tests ----------------------------------------------------------------------------------
+
+
+def judge_manual(out, call, expected, tol, dtype, batch, candidates=None):
+    if out["changed"]:
+        fail(say("called", call=call), f"manual_gradients changed the network's parameters {out['changed']}: it must only compute gradients.\nmanual_gradients 가 네트워크의 매개변수 {out['changed']} 를 바꿨습니다. 기울기만 계산해야 합니다.")
+    expect_gradients(out["grads"], expected, tol, call, dtype=dtype, batch=batch, candidates=candidates)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize(("input_size", "hidden_size", "batch"), SIZES, ids=lambda v: str(v))
+def test_manual_gradients_match_finite_differences(run, input_size, hidden_size, batch, seed):
+    params, x, t = problem(seed, input_size, hidden_size, batch)
+    expected = O.numerical_gradient(lambda p: O.xor_loss(p, x, t), params)
+    call = (f"{KATA}.manual_gradients(net, x, t) with Network({input_size}, {hidden_size}, 1) in float64, "
+            f"a batch of {batch}")  # fmt: skip
+    out = run(probe_manual_gradients, params, x, t, "float64")
+    judge_manual(out, call, expected, O.FD64, "float64", batch, without_sigmoid_derivative(params, x, t))
+
+
+@pytest.mark.parametrize(("input_size", "hidden_size", "batch"), SIZES[:2], ids=lambda v: str(v))
+def test_manual_gradients_match_autograd(run, input_size, hidden_size, batch):
+    params, x, t = problem(3, input_size, hidden_size, batch)
+    net = O.network_from_params(params, "float64")  # the oracle: torch's layers, BCELoss and autograd
+    loss = torch.nn.BCELoss()(net(torch.tensor(x)).squeeze(), torch.tensor(t))
+    loss.backward()
+    expected = {name: p.grad.numpy() for name, p in net.named_parameters()}
+    out = run(probe_manual_gradients, params, x, t, "float64")
+    call = f"{KATA}.manual_gradients(net, x, t) with Network({input_size}, {hidden_size}, 1) in float64, a batch of {batch}"
+    judge_manual(out, call, expected, O.AUTOGRAD64, "float64", batch, without_sigmoid_derivative(params, x, t))
+
+
+def test_manual_gradients_on_the_chapters_xor_data_in_float32(run):
+    torch.manual_seed(70)
+    params = {k: v.astype(np.float64) for k, v in O.params_of(O.oracle_network(2, 2, 1)).items()}
+    x, t = O.XOR_X, O.XOR_T
+    expected = O.numerical_gradient(lambda p: O.xor_loss(p, x, t), params)
+    out = run(probe_manual_gradients, params, x, t, "float32")
+    call = f"{KATA}.manual_gradients(net, x, t) with the chapter's Network(2, 2, 1) (seed 70) and XOR data, float32"
+    judge_manual(out, call, expected, O.FLOAT32, "float32", 4, without_sigmoid_derivative(params, x, t))
+
+
+@pytest.mark.parametrize("shape", [(5,), (3, 4)], ids=lambda s: f"shape{list(s)}")
+def test_sigmoid_function_forward_and_backward(run, shape):
+    rng = np.random.default_rng(4)
+    x = rng.uniform(-6, 6, shape)
+    grad_out = rng.normal(0, 1, shape)
+    out = run(probe_sigmoid_function, x, grad_out)
+    call = f"y = {KATA}.SigmoidFunction.apply(x); torch.autograd.grad(y, x, g) with float64 x, g of shape {list(shape)}"
+    expect_close(out["y"], O.sigmoid(x), O.FD64, call, "y", dtype="float64")
+    if out["grad"] is None:
+        fail(say("called", call=call), "y has no grad_fn: forward must return a tensor computed from x.\ny 에 grad_fn 이 없습니다. forward 는 x 로 계산한 텐서를 돌려줘야 합니다.")
+    local = O.central_difference(O.sigmoid, x)  # σ'(x), independent of the learner
+    expect_close(out["grad"], grad_out * local, O.FD64, call, "∂L/∂x", dtype="float64",
+                 candidates={"cause_no_grad_output": local})  # fmt: skip
+
+
+def test_sigmoid_function_passes_gradcheck(run):
+    x = np.random.default_rng(5).uniform(-4, 4, (6,))
+    out = run(probe_gradcheck, x)
+    expect_equal(out["passed"], True, f"torch.autograd.gradcheck({KATA}.SigmoidFunction.apply, (x,)) with float64 x\n{out['error']}", "gradcheck's verdict")

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from backprop_katas import oracles as O
-from backprop_katas.judge import expect_array, expect_close, expect_equal, fail
+from backprop_katas.judge import expect_array, expect_close, fail
 from backprop_katas.messages import msg, say
 
 KATA = "k01_derivatives"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -38,8 +40,7 @@ def probe_network(target, sizes, seed, x):
 def build_module(spec):
     """A stack of nn.Linear layers from a plain spec: sizes, bias flags, frozen flags, ties."""
     layers = [
-        nn.Linear(n_in, n_out, bias=bias)
-        for n_in, n_out, bias in zip(spec["sizes"], spec["sizes"][1:], spec["bias"])
+        nn.Linear(n_in, n_out, bias=bias) for n_in, n_out, bias in zip(spec["sizes"], spec["sizes"][1:], spec["bias"])
     ]
     for index in spec["frozen"]:
         for p in layers[index].parameters():
@@ -141,7 +142,15 @@ def test_network_starts_from_torchs_initial_weights_under_a_seed(run, seed):
     call = f"torch.manual_seed({seed}); {KATA}.Network(2, 2, 1)"
     for name, value in oracle.items():
         if name not in result.get("params", {}):
-            fail(say("called", call=call), say("not_equal", what="The parameter names", got=sorted(result.get("params", {})), expected=sorted(oracle)))
+            fail(
+                say("called", call=call),
+                say(
+                    "not_equal",
+                    what="The parameter names",
+                    got=sorted(result.get("params", {})),
+                    expected=sorted(oracle),
+                ),
+            )
         expect_close(result["params"][name], value, O.AUTOGRAD64, call, f"The initial {name}")
 
 
@@ -167,7 +176,7 @@ def test_count_trainable_parameters_skips_frozen_ones(run, spec):
 @given(sizes=st.lists(st.integers(1, 50), min_size=2, max_size=6))
 def test_mlp_parameter_count_matches_torch(run, sizes):
     # The oracle: build the layers with torch and count their elements.
-    layers = [nn.Linear(a, b) for a, b in zip(sizes, sizes[1:])]
+    layers = [nn.Linear(a, b) for a, b in itertools.pairwise(sizes)]
     expected = sum(p.numel() for layer in layers for p in layer.parameters())
     expect_equal(run(probe_mlp_count, sizes), expected, f"{KATA}.mlp_parameter_count({sizes})", "The count")
 
@@ -180,7 +189,9 @@ def test_mlp_parameter_count_gives_9_for_the_chapters_network(run):
     "spec",
     [
         pytest.param({"sizes": [3, 3, 3, 3], "bias": [True, False, True], "frozen": [], "ties": [[0, 2]]}, id="tied"),
-        pytest.param({"sizes": [4, 4, 4], "bias": [True, True], "frozen": [1], "ties": [[0, 1]]}, id="tied-frozen-bias"),
+        pytest.param(
+            {"sizes": [4, 4, 4], "bias": [True, True], "frozen": [1], "ties": [[0, 1]]}, id="tied-frozen-bias"
+        ),
         pytest.param({"sizes": [2, 5, 1], "bias": [True, True], "frozen": [0], "ties": []}, id="frozen-first-layer"),
     ],
 )

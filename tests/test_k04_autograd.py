@@ -78,7 +78,10 @@ def probe_accumulated_gradient(target, fname, x, times):
 def expect_callers_untouched(callers, call, function):
     for name, state in zip("xy", callers):
         if state["requires_grad"]:
-            fail(say("called", call=call), say("input_left_grad", function=function, what="requires_grad=True", name=name))
+            fail(
+                say("called", call=call),
+                say("input_left_grad", function=function, what="requires_grad=True", name=name),
+            )
         if state["has_grad"]:
             fail(say("called", call=call), say("input_left_grad", function=function, what=".grad", name=name))
 
@@ -104,7 +107,13 @@ def test_autograd_gradients_match_finite_differences(run, fname):
 
 def test_autograd_gradients_reproduce_the_chapters_dx_8(run):
     out = run(probe_autograd_gradients, "square_of_sum", np.array([1.0]), np.array([3.0]))
-    expect_close(out["result"][0], np.array([8.0]), O.FD64, f"{KATA}.autograd_gradients(f, [1.], [3.]) with f = (x + y)**2", "df_dx")
+    expect_close(
+        out["result"][0],
+        np.array([8.0]),
+        O.FD64,
+        f"{KATA}.autograd_gradients(f, [1.], [3.]) with f = (x + y)**2",
+        "df_dx",
+    )
 
 
 @pytest.mark.parametrize("recipe", list(RECIPES))
@@ -113,7 +122,9 @@ def test_grad_fn_name_names_the_node_that_made_the_tensor(run, recipe):
     got = run(probe_grad_fn_name, recipe, x, y)
     z = RECIPES[recipe](torch.tensor(x, requires_grad=True), torch.tensor(y))
     expected = None if z.grad_fn is None else type(z.grad_fn).__name__
-    expect_equal(got, expected, f"{KATA}.grad_fn_name(z) with z made by {recipe!r} from x that requires grad", "The name")
+    expect_equal(
+        got, expected, f"{KATA}.grad_fn_name(z) with z made by {recipe!r} from x that requires grad", "The name"
+    )
 
 
 @pytest.mark.parametrize("wrt", ["x", "y", "xy", ""], ids=lambda w: f"wrt={w or 'none'}")
@@ -138,5 +149,7 @@ def test_accumulated_gradient_adds_up_over_backward_calls(run, fname, times):
     once = O.central_difference(f, x)
     out = run(probe_accumulated_gradient, fname, x, times)
     call = f"{KATA}.accumulated_gradient(f, x, times={times}) with f(x) = {fname}"
-    expect_close(out["grad"], times * once, O.FD64, call, "x.grad", dtype="float64", candidates={"cause_grad_reset": once})
+    expect_close(
+        out["grad"], times * once, O.FD64, call, "x.grad", dtype="float64", candidates={"cause_grad_reset": once}
+    )
     expect_callers_untouched(out["callers"], call, f"{KATA}.accumulated_gradient")

@@ -27,7 +27,7 @@ def problem(seed, input_size, hidden_size, batch):
 
 def without_sigmoid_derivative(params, x, t):
     """What a learner gets who forgets σ' on the way back through the hidden layer."""
-    a1, y = O.xor_forward(params, x)
+    _a1, y = O.xor_forward(params, x)
     delta2 = (y - t.reshape(y.shape)) / y.size
     delta1 = delta2 @ params["linear_ho.weight"]  # missing: * a1 * (1 - a1)
     return {"linear_ih.weight": {"cause_no_activation_derivative": delta1.T @ x},
@@ -71,7 +71,10 @@ def probe_gradcheck(target, x):
 
 def judge_manual(out, call, expected, tol, dtype, batch, candidates=None):
     if out["changed"]:
-        fail(say("called", call=call), f"manual_gradients changed the network's parameters {out['changed']}: it must only compute gradients.\nmanual_gradients 가 네트워크의 매개변수 {out['changed']} 를 바꿨습니다. 기울기만 계산해야 합니다.")
+        fail(
+            say("called", call=call),
+            f"manual_gradients changed the network's parameters {out['changed']}: it must only compute gradients.\nmanual_gradients 가 네트워크의 매개변수 {out['changed']} 를 바꿨습니다. 기울기만 계산해야 합니다.",
+        )
     expect_gradients(out["grads"], expected, tol, call, dtype=dtype, batch=batch, candidates=candidates)
 
 
@@ -117,7 +120,10 @@ def test_sigmoid_function_forward_and_backward(run, shape):
     call = f"y = {KATA}.SigmoidFunction.apply(x); torch.autograd.grad(y, x, g) with float64 x, g of shape {list(shape)}"
     expect_close(out["y"], O.sigmoid(x), O.FD64, call, "y", dtype="float64")
     if out["grad"] is None:
-        fail(say("called", call=call), "y has no grad_fn: forward must return a tensor computed from x.\ny 에 grad_fn 이 없습니다. forward 는 x 로 계산한 텐서를 돌려줘야 합니다.")
+        fail(
+            say("called", call=call),
+            "y has no grad_fn: forward must return a tensor computed from x.\ny 에 grad_fn 이 없습니다. forward 는 x 로 계산한 텐서를 돌려줘야 합니다.",
+        )
     local = O.central_difference(O.sigmoid, x)  # σ'(x), independent of the learner
     expect_close(out["grad"], grad_out * local, O.FD64, call, "∂L/∂x", dtype="float64",
                  candidates={"cause_no_grad_output": local})  # fmt: skip
@@ -126,4 +132,9 @@ def test_sigmoid_function_forward_and_backward(run, shape):
 def test_sigmoid_function_passes_gradcheck(run):
     x = np.random.default_rng(5).uniform(-4, 4, (6,))
     out = run(probe_gradcheck, x)
-    expect_equal(out["passed"], True, f"torch.autograd.gradcheck({KATA}.SigmoidFunction.apply, (x,)) with float64 x\n{out['error']}", "gradcheck's verdict")
+    expect_equal(
+        out["passed"],
+        True,
+        f"torch.autograd.gradcheck({KATA}.SigmoidFunction.apply, (x,)) with float64 x\n{out['error']}",
+        "gradcheck's verdict",
+    )

@@ -62,9 +62,7 @@ def find_regions(source: str, filename: str = "<solution>") -> list[Region]:
         elif text == END:
             if begin is None:
                 raise MarkerError(f"{filename}:{number}: {END} without {BEGIN}")
-            enclosing = [
-                (qual, fn) for qual, fn in functions if fn.lineno < begin <= (fn.end_lineno or 0)
-            ]
+            enclosing = [(qual, fn) for qual, fn in functions if fn.lineno < begin <= (fn.end_lineno or 0)]
             if not enclosing:
                 raise MarkerError(f"{filename}:{begin}: a solution region must sit inside a function")
             qual, fn = max(enclosing, key=lambda item: item[1].lineno)

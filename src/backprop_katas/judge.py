@@ -189,9 +189,15 @@ def expect_gradients(
     if isinstance(got, list) and len(got) == len(expected) and not isinstance(expected, list):
         got = dict(zip(expected, got))  # a tuple in parameter order is as good as a dict
     if not isinstance(got, dict):
-        fail(say("called", call=call), say("wrong_type", got=kind_of(got), expected=f"a dict with keys {sorted(expected)}"))
+        fail(
+            say("called", call=call),
+            say("wrong_type", got=kind_of(got), expected=f"a dict with keys {sorted(expected)}"),
+        )
     if sorted(got) != sorted(expected):
-        fail(say("called", call=call), say("not_equal", what="The dict's keys", got=sorted(got), expected=sorted(expected)))
+        fail(
+            say("called", call=call),
+            say("not_equal", what="The dict's keys", got=sorted(got), expected=sorted(expected)),
+        )
     bad: list[str] = []
     causes: list[Msg] = []
     for name, exp in expected.items():
@@ -210,6 +216,8 @@ def expect_gradients(
             continue
         if not np.allclose(arr, exp, rtol=tol.rtol, atol=tol.atol):
             bad.append(gradient_table(name, arr, exp))
-            causes += [msg("cause_for", name=name, cause=c) for c in diagnose(arr, exp, batch, (candidates or {}).get(name))]
+            causes += [
+                msg("cause_for", name=name, cause=c) for c in diagnose(arr, exp, batch, (candidates or {}).get(name))
+            ]
     if bad:
         fail(say("called", call=call), *bad, *[say("likely_cause", cause=c) for c in causes])

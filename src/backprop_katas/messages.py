@@ -139,6 +139,194 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "the gradients are not reset every step: call net.zero_grad() (or optimizer.zero_grad()) before backward().",
         "ko": "기울기를 매 단계 초기화하지 않았습니다. backward() 전에 net.zero_grad() (또는 optimizer.zero_grad()) 를 부르세요.",
     },
+    # --- katas CLI ---------------------------------------------------------------------
+    "cli_header": {
+        "en": "backprop-katas: {done}/{total} katas done, {points}/{max_points} points",
+        "ko": "backprop-katas: 카타 {total} 개 중 {done} 개 완료, {max_points} 점 중 {points} 점",
+    },
+    "cli_col_kata": {"en": "kata", "ko": "카타"},
+    "cli_col_status": {"en": "status", "ko": "상태"},
+    "cli_col_points": {"en": "points", "ko": "점수"},
+    "cli_status_done": {"en": "done", "ko": "완료"},
+    "cli_status_failing": {"en": "failing", "ko": "실패"},
+    "cli_status_not_started": {"en": "not started", "ko": "시작 전"},
+    "cli_status_timeout": {"en": "too slow", "ko": "시간 초과"},
+    "cli_status_missing": {"en": "file missing", "ko": "파일 없음"},
+    "cli_next": {
+        "en": "Next: {number} · {title} (chapter code {chapter})",
+        "ko": "다음: {number} · {title} (책의 코드 {chapter})",
+    },
+    "cli_task": {"en": "Task: {task}", "ko": "할 일: {task}"},
+    "cli_edit": {"en": "Edit: {where}", "ko": "고칠 곳: {where}"},
+    "cli_first_failure": {
+        "en": "First failing check ({passed} of {total} passed): {test}",
+        "ko": "처음 실패한 검사 ({total} 개 중 {passed} 개 통과): {test}",
+    },
+    "cli_test_at": {"en": "the test: {where}", "ko": "테스트 코드: {where}"},
+    "cli_hint": {"en": "Hint {n}/{total}: {hint}", "ko": "힌트 {n}/{total}: {hint}"},
+    "cli_more": {
+        "en": "Another hint: `katas hint {kata}` · check on every save: `katas watch` · check again: `katas`",
+        "ko": "다음 힌트: `katas hint {kata}` · 저장할 때마다 검사: `katas watch` · 다시 검사: `katas`",
+    },
+    "cli_kata_passes": {
+        "en": "{kata} passes: all {total} checks. The reference solution: `katas solution {kata}`.",
+        "ko": "{kata} 통과: 검사 {total} 개 모두 성공. 참고 답안: `katas solution {kata}`.",
+    },
+    "cli_all_done": {
+        "en": "All {total} katas pass. Well done! See your network learn XOR: `katas plot xor`.",
+        "ko": "카타 {total} 개를 모두 통과했습니다. 잘했습니다! 네트워크가 XOR 을 배우는 모습: `katas plot xor`.",
+    },
+    "cli_timeout": {
+        "en": "{kata} was stopped after {seconds:g} s: its tests did not finish. Look for a loop that never ends, or allow more time with --timeout SECONDS.",
+        "ko": "{kata} 를 {seconds:g} 초 뒤에 멈췄습니다. 테스트가 끝나지 않았습니다. 끝나지 않는 반복문을 찾아보거나 --timeout 초 로 시간을 늘리세요.",
+    },
+    "cli_no_report": {
+        "en": "The tests stopped before the end (exit code {code}). Their last output:",
+        "ko": "테스트가 끝까지 실행되지 않았습니다 (종료 코드 {code}). 마지막 출력:",
+    },
+    "cli_no_tests": {"en": "No test ran from {file}.", "ko": "{file} 에서 실행된 테스트가 없습니다."},
+    "cli_missing_kata": {
+        "en": "{file} does not exist. `katas reset KATA` writes a fresh one.",
+        "ko": "{file} 이(가) 없습니다. `katas reset KATA` 로 새로 만들 수 있습니다.",
+    },
+    "cli_unknown_kata": {
+        "en": "There is no kata called {name}.",
+        "ko": "{name} 라는 카타는 없습니다.",
+    },
+    "cli_did_you_mean": {"en": "Did you mean {suggestion}?", "ko": "{suggestion} 을(를) 찾으시나요?"},
+    "cli_known_katas": {"en": "The katas: {names}", "ko": "카타 목록: {names}"},
+    "cli_hints_header": {"en": "{number} · {title}: hints", "ko": "{number} · {title}: 힌트"},
+    "cli_hint_last": {
+        "en": "That was the last hint. Once the kata passes, `katas solution {kata}` shows the reference.",
+        "ko": "마지막 힌트였습니다. 카타를 통과하면 `katas solution {kata}` 로 참고 답안을 볼 수 있습니다.",
+    },
+    "cli_hint_next": {
+        "en": "{left} more: run `katas hint {kata}` again.",
+        "ko": "힌트가 {left} 개 더 있습니다: `katas hint {kata}` 를 다시 실행하세요.",
+    },
+    "cli_reset_ask": {
+        "en": "Replace {file} with a fresh stub? Your version will be kept as {backup}. [y/N] ",
+        "ko": "{file} 을(를) 새 빈 파일로 바꿀까요? 지금 버전은 {backup} 에 보관됩니다. [y/N] ",
+    },
+    "cli_reset_done": {
+        "en": "{file} is a fresh stub again; your old version is in {backup}.",
+        "ko": "{file} 을(를) 새 빈 파일로 되돌렸습니다. 이전 버전은 {backup} 에 있습니다.",
+    },
+    "cli_reset_cancelled": {"en": "Nothing changed.", "ko": "아무것도 바꾸지 않았습니다."},
+    "cli_reset_already": {
+        "en": "{file} is already the untouched stub; nothing to reset.",
+        "ko": "{file} 은(는) 이미 손대지 않은 빈 파일입니다. 되돌릴 것이 없습니다.",
+    },
+    "cli_reset_no_solution": {
+        "en": "Cannot make a stub: {file} is missing or broken.",
+        "ko": "빈 파일을 만들 수 없습니다: {file} 이(가) 없거나 깨졌습니다.",
+    },
+    "cli_solution_locked": {
+        "en": "{kata} does not pass yet ({status}). Its solution opens once it does; until then: `katas hint {kata}`.",
+        "ko": "{kata} 를 아직 통과하지 못했습니다 ({status}). 통과하면 답안을 볼 수 있습니다. 그때까지는 `katas hint {kata}`.",
+    },
+    "cli_solution_header": {
+        "en": "The reference solution, {file}: compare it with yours.",
+        "ko": "참고 답안 {file}: 여러분의 코드와 비교해 보세요.",
+    },
+    "cli_watch_start": {
+        "en": "Watching {folder}: saving a kata file checks it again. Enter: check now · q then Enter, or Ctrl-C: quit.",
+        "ko": "{folder} 를 지켜봅니다. 카타 파일을 저장하면 다시 검사합니다. Enter: 지금 검사 · q 후 Enter 또는 Ctrl-C: 종료.",
+    },
+    "cli_watch_manual": {
+        "en": "Manual mode: save your file, then press Enter to check. q then Enter, or Ctrl-C: quit.",
+        "ko": "수동 모드: 파일을 저장한 뒤 Enter 를 누르면 검사합니다. q 후 Enter 또는 Ctrl-C: 종료.",
+    },
+    "cli_watch_checking": {"en": "Checking {kata} ...", "ko": "{kata} 검사 중 ..."},
+    "cli_watch_passed": {"en": "{kata} passes! On to the next kata.", "ko": "{kata} 통과! 다음 카타로 넘어갑니다."},
+    "cli_watch_bye": {"en": "Stopped watching.", "ko": "지켜보기를 멈췄습니다."},
+    "cli_interrupted": {
+        "en": "Stopped (Ctrl-C); no check is left running.",
+        "ko": "멈췄습니다 (Ctrl-C). 실행 중인 검사는 남아 있지 않습니다.",
+    },
+    "cli_plot_written": {"en": "Wrote the plot: {path}", "ko": "그래프를 저장했습니다: {path}"},
+    "cli_plot_not_ready": {
+        "en": "`katas plot xor` trains the network with your own k06 {function}, which is not written yet. Finish k06 first: `katas check k06`.",
+        "ko": "`katas plot xor` 는 여러분이 작성한 k06 {function} 로 네트워크를 학습하는데, 아직 작성하지 않았습니다. 먼저 k06 을 끝내세요: `katas check k06`.",
+    },
+    "cli_plot_failed": {
+        "en": "Your code failed while training the network for the plot:",
+        "ko": "그래프를 위해 네트워크를 학습하는 중에 여러분의 코드가 실패했습니다:",
+    },
+    "cli_plot_unknown": {
+        "en": "Unknown plot {name}: the plots are {names}.",
+        "ko": "{name} 라는 그래프는 없습니다. 가능한 그래프: {names}.",
+    },
+    "cli_plot_own_network": {
+        "en": "Network: your k02 Network (seed {seed}).",
+        "ko": "네트워크: 여러분의 k02 Network (시드 {seed}).",
+    },
+    "cli_plot_oracle_network": {
+        "en": "Network: the tool's own copy of the chapter's network (seed {seed}), because your k02 Network is not ready.",
+        "ko": "네트워크: 여러분의 k02 Network 가 아직 준비되지 않아, 도구가 만든 같은 구조의 네트워크 (시드 {seed}) 를 썼습니다.",
+    },
+    "cli_plot_no_font": {
+        "en": "(No Korean font found for matplotlib: the labels inside the image are in English.)",
+        "ko": "(matplotlib 에서 쓸 한글 글꼴이 없어 그림 안의 글자는 영어로 썼습니다.)",
+    },
+    "plot_loss_title": {"en": "Training loss (BCE)", "ko": "학습 손실 (BCE)"},
+    "plot_step": {"en": "step", "ko": "단계"},
+    "plot_loss": {"en": "loss", "ko": "손실"},
+    "plot_yours": {"en": "your train()", "ko": "여러분의 train()"},
+    "plot_oracle": {"en": "oracle (torch nn.BCELoss + optim.SGD)", "ko": "기준 (torch nn.BCELoss + optim.SGD)"},
+    "plot_boundary_title": {
+        "en": "Decision boundary: net(x) >= 0.5 after training",
+        "ko": "결정 경계: 학습 후 net(x) >= 0.5",
+    },
+    "plot_target": {"en": "XOR target {t}", "ko": "XOR 정답 {t}"},
+    "cli_help_description": {
+        "en": "backprop-katas: learn backpropagation by making tests pass. Run `katas` to see where you are.",
+        "ko": "backprop-katas: 테스트를 통과시키며 오차역전파를 배웁니다. `katas` 를 실행하면 지금 할 일을 알려 줍니다.",
+    },
+    "cli_help_lang": {
+        "en": "language of the messages: en or ko (default: from the locale, LANG)",
+        "ko": "메시지 언어: en 또는 ko (기본값: 로케일 LANG 에서)",
+    },
+    "cli_help_all": {
+        "en": "check every kata again, ignoring the cache",
+        "ko": "캐시를 무시하고 모든 카타를 다시 검사",
+    },
+    "cli_help_timeout": {
+        "en": "stop a kata's tests after this many seconds (default {seconds:g})",
+        "ko": "카타의 테스트를 이 시간(초)이 지나면 멈춤 (기본값 {seconds:g})",
+    },
+    "cli_help_target": {
+        "en": "folder of kata files to check: katas (default), solutions or a path",
+        "ko": "검사할 카타 파일 폴더: katas (기본값), solutions 또는 경로",
+    },
+    "cli_help_check": {"en": "check one kata (default: the current one)", "ko": "카타 하나 검사 (기본값: 지금 카타)"},
+    "cli_help_kata": {"en": "a kata: k05, k05_backprop or backprop", "ko": "카타 이름: k05, k05_backprop 또는 backprop"},
+    "cli_help_hint": {"en": "show the next hint for a kata", "ko": "카타의 다음 힌트 보기"},
+    "cli_help_hint_all": {"en": "show every hint", "ko": "모든 힌트 보기"},
+    "cli_help_watch": {
+        "en": "check the current kata every time you save, and move on when it passes",
+        "ko": "저장할 때마다 지금 카타를 검사하고, 통과하면 다음으로 넘어감",
+    },
+    "cli_help_manual": {
+        "en": "do not watch files: press Enter to check",
+        "ko": "파일을 지켜보지 않고 Enter 를 누를 때 검사",
+    },
+    "cli_help_reset": {
+        "en": "restore a kata file to its stub (your version is backed up)",
+        "ko": "카타 파일을 처음 상태로 되돌림 (지금 버전은 백업)",
+    },
+    "cli_help_yes": {"en": "do not ask", "ko": "묻지 않음"},
+    "cli_help_solution": {
+        "en": "show the reference solution of a kata you have passed",
+        "ko": "통과한 카타의 참고 답안 보기",
+    },
+    "cli_help_list": {"en": "list the katas and their status", "ko": "카타 목록과 상태 보기"},
+    "cli_help_json": {"en": "as JSON, for editors and scripts", "ko": "편집기와 스크립트를 위한 JSON 으로"},
+    "cli_help_plot": {
+        "en": "draw a plot of your network: `katas plot xor`",
+        "ko": "네트워크 그래프 그리기: `katas plot xor`",
+    },
+    "cli_help_out": {"en": "where to write the PNG", "ko": "PNG 를 저장할 경로"},
 }
 
 

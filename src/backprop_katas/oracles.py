@@ -172,8 +172,12 @@ def oracle_train(
     lr: float,
     log_every: int,
     dtype: str = "float32",
+    zero_grad: bool = True,
 ) -> tuple[list[tuple[int, float]], dict[str, np.ndarray]]:
-    """The chapter's loop with torch's own nn.BCELoss and optim.SGD: (history, final params)."""
+    """The chapter's loop with torch's own nn.BCELoss and optim.SGD: (history, final params).
+
+    ``zero_grad=False`` is the classic mistake, kept here so a judge can recognise it.
+    """
     import torch
     import torch.nn as nn
     import torch.optim as optim
@@ -185,7 +189,8 @@ def oracle_train(
     optimizer = optim.SGD(net.parameters(), lr=lr)
     history = []
     for step in range(steps):
-        optimizer.zero_grad()
+        if zero_grad:
+            optimizer.zero_grad()
         loss = loss_function(net(xt).squeeze(), tt)
         loss.backward()
         optimizer.step()

@@ -95,7 +95,9 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     target = config.stash[TARGET_KEY]
     catalog = config.stash[CATALOG_KEY]
-    skip_ref = pytest.mark.skip(reason="reference_only: pins solutions/ to the chapter's table; run with --target solutions")
+    skip_ref = pytest.mark.skip(
+        reason="reference_only: pins solutions/ to the chapter's table; run with --target solutions"
+    )
     for item in items:
         kata = kata_for_test_file(catalog, item.path.name)
         if kata is not None:

@@ -185,6 +185,6 @@ class InProcessRunner:
                 result = probe(self.target, *args)
         except KeyboardInterrupt:
             raise
-        except BaseException as exc:  # noqa: BLE001 - learner code may raise anything
+        except BaseException as exc:
             raise ProbeFailed(error_from_exception(exc, self.target)) from None
         return to_plain(result)

@@ -327,6 +327,95 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "네트워크 그래프 그리기: `katas plot xor`",
     },
     "cli_help_out": {"en": "where to write the PNG", "ko": "PNG 를 저장할 경로"},
+    # --- grading ---
+    "grade_needs_grade": {
+        "en": "{option} works only in grading mode: add --grade.",
+        "ko": "{option} 은(는) 채점 모드에서만 동작합니다. --grade 를 붙이세요.",
+    },
+    "grade_header": {
+        "en": "grading mode: each kata runs in its own child process (memory {memory} MB, {seconds:g} s per kata)",
+        "ko": "채점 모드: 카타마다 별도의 자식 프로세스에서 실행합니다 (메모리 {memory} MB, 카타당 {seconds:g} 초)",
+    },
+    "grade_ignored": {
+        "en": "Not graded (only the kata files are copied): {files}",
+        "ko": "채점하지 않은 파일 (카타 파일만 복사합니다): {files}",
+    },
+    "grade_missing": {
+        "en": "Missing kata files (their tests score 0): {files}",
+        "ko": "없는 카타 파일 (해당 테스트는 0 점): {files}",
+    },
+    "grade_child_died": {
+        "en": "The process running {kata} ended before it answered ({detail}). Look for sys.exit(), os._exit() or a crash in your code.",
+        "ko": "{kata} 를 실행하던 프로세스가 답하기 전에 끝났습니다 ({detail}). 코드에서 sys.exit(), os._exit() 또는 비정상 종료를 찾아보세요.",
+    },
+    "grade_kata_time": {
+        "en": "{kata} used up its {seconds:g} s of grading time; its remaining tests score 0. Look for a loop that never ends.",
+        "ko": "{kata} 가 채점 시간 {seconds:g} 초를 모두 썼습니다. 남은 테스트는 0 점입니다. 끝나지 않는 반복문을 찾아보세요.",
+    },
+    "grade_kata_closed": {
+        "en": "{kata} stopped too often; its remaining tests score 0.",
+        "ko": "{kata} 가 너무 자주 멈췄습니다. 남은 테스트는 0 점입니다.",
+    },
+    "grade_hidden_name": {
+        "en": "{kata} · hidden test {n}",
+        "ko": "{kata} · 숨은 테스트 {n}",
+    },
+    "grade_hidden_failed": {
+        "en": "A hidden test of {kata} failed. What it checks: {about}",
+        "ko": "{kata} 의 숨은 테스트가 실패했습니다. 검사 내용: {about}",
+    },
+    "grade_skipped": {
+        "en": "This test did not run, so it scores 0.",
+        "ko": "이 테스트는 실행되지 않아 0 점입니다.",
+    },
+    "grade_output_cut": {
+        "en": "[... {n} more characters cut]",
+        "ko": "[... {n} 글자 생략]",
+    },
+    "grade_total": {
+        "en": "Total: {score:g} / {max:g} points",
+        "ko": "총점: {score:g} / {max:g} 점",
+    },
+    "grade_batch_none": {
+        "en": "{folder} holds no submission folders (one sub-folder per learner).",
+        "ko": "{folder} 에 제출 폴더가 없습니다 (학습자마다 하위 폴더 하나).",
+    },
+    "grade_batch_done": {
+        "en": "{graded} graded, {kept} unchanged (kept), {failed} could not be graded, in {seconds:.1f} s. Gradebook: {book}",
+        "ko": "{graded} 개 채점, {kept} 개는 바뀌지 않아 유지, {failed} 개 채점 실패, {seconds:.1f} 초. 성적부: {book}",
+    },
+    "grade_batch_error": {
+        "en": "{learner}: grading failed: {detail}",
+        "ko": "{learner}: 채점 실패: {detail}",
+    },
+    "feedback_title": {
+        "en": "Feedback for {learner}",
+        "ko": "{learner} 님을 위한 피드백",
+    },
+    "feedback_failed": {
+        "en": "Tests that failed",
+        "ko": "실패한 테스트",
+    },
+    "feedback_all_passed": {
+        "en": "Every test passed. Well done!",
+        "ko": "모든 테스트를 통과했습니다. 잘했습니다!",
+    },
+    "export_done": {
+        "en": "Wrote the learner bundle to {folder} ({files} files, no solutions/, no self-checks).",
+        "ko": "학습자용 묶음을 {folder} 에 썼습니다 (파일 {files} 개, solutions/ 와 자체 검사 제외).",
+    },
+    "export_checked": {
+        "en": "Checked the bundle: {tests} tests ran, every kata fails with its stub message.",
+        "ko": "묶음을 검사했습니다: 테스트 {tests} 개가 실행되었고, 모든 카타가 스텁 메시지로 실패합니다.",
+    },
+    "export_check_failed": {
+        "en": "The bundle does not work as handed out: {detail}",
+        "ko": "묶음이 배포할 수 있는 상태가 아닙니다: {detail}",
+    },
+    "export_not_empty": {
+        "en": "{folder} exists and is not empty; choose a new folder.",
+        "ko": "{folder} 가 이미 있고 비어 있지 않습니다. 새 폴더를 고르세요.",
+    },
 }
 
 

@@ -1,0 +1,141 @@
+"""The child side of grading: a zygote that imports torch once, and one probe server per kata.
+
+The grader starts one zygote per submission (``python -I``, minimal
+environment). The zygote imports torch, numpy, pytest and the tool, then
+waits. For each kata the grader sends it one end of a fresh socket pair; the
+zygote forks a kata server that leads its own process group, imports that
+kata's test modules by file path, lowers its limits (``sandbox``), and only
+then serves probe calls: ``{module, probe, args, timeout}`` in, ``{"ok":
+plain data}`` or ``{"error": ProbeError}`` out. Learner code is imported
+lazily by the first probe, after the limits are in place.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from . import sandbox, wire
+
+TEXT_LIMIT = 4000  # characters of a learner's error message or traceback sent back
+
+BOOTSTRAP = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from backprop_katas.grading.child import zygote; zygote(int(sys.argv[2]))"
+)
+
+
+def zygote(control_fd: int) -> None:
+    """Import the heavy libraries once, then fork a kata server per request."""
+    sandbox.set_parent_death_signal()
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kata servers are reaped automatically
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)  # learner prints go nowhere; only the socket carries data
+    import hypothesis  # noqa: F401 - preloaded for the kata servers
+    import numpy  # noqa: F401
+    import pytest  # noqa: F401
+    import torch  # noqa: F401
+
+    from .. import judge, oracles, runner  # noqa: F401
+
+    control = socket.socket(fileno=control_fd)
+    control.send(b'{"ready": true}')
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 1 << 20, 1)
+        except OSError:
+            os._exit(0)
+        if not message or not fds:
+            os._exit(0)
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                control.close()
+                os.setsid()  # leader of a new process group: the grader kills the whole group
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                sandbox.set_parent_death_signal()
+                serve(socket.socket(fileno=fds[0]), json.loads(message))
+            except BaseException:  # a kata server never returns into the zygote loop
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(fds[0])
+        control.send(json.dumps({"pid": pid}).encode())
+
+
+def _import_test_module(path: str, index: int) -> ModuleType:
+    name = f"_katas_grading_tests_{index}_{Path(path).stem}"
+    folder = str(Path(path).parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)  # as pytest's default import mode does for a rootless test folder
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _cap(text: str) -> str:
+    return text if len(text) <= TEXT_LIMIT else text[:TEXT_LIMIT] + " [...]"
+
+
+def serve(sock: socket.socket, setup: dict[str, Any]) -> None:
+    from ..loader import Target
+    from ..plain import to_plain
+    from ..runner import ProbeError, error_from_exception, time_limit
+
+    copy = setup["copy"]
+    os.chdir(copy)
+    modules: dict[str, ModuleType] = {}
+    broken: dict[str, ProbeError] = {}
+    for index, path in enumerate(setup["tests"]):
+        try:
+            modules[path] = _import_test_module(path, index)
+        except BaseException as exc:  # the grader's own test file is broken
+            broken[path] = ProbeError("raised", type(exc).__name__, f"grader: cannot import {path}: {exc}", "", "")
+    sandbox.apply_limits(sandbox.Limits(**setup["limits"]))
+    status = "off"
+    if setup["landlock"]:
+        status = sandbox.landlock(read=[*setup["read"], copy], write=[copy, os.devnull])
+    target = Target(setup["label"], Path(copy))
+    wire.send(sock, {"ready": status})
+
+    while True:
+        try:
+            request = wire.receive(sock)
+        except (EOFError, OSError):
+            return
+        path, qualname, args, timeout = request["module"], request["probe"], request["args"], request["timeout"]
+        if path in broken:
+            reply: dict[str, Any] = {"error": broken[path]}
+        elif path not in modules:
+            reply = {"error": ProbeError("raised", "LookupError", f"grader: no test module {path}", "", "")}
+        else:
+            probe: Any = modules[path]
+            try:
+                for part in qualname.split("."):
+                    probe = getattr(probe, part)
+                with time_limit(timeout):
+                    result = probe(target, *args)
+                    reply = {"ok": to_plain(result)}
+            except BaseException as exc:  # learner code may raise anything, even SystemExit
+                error = error_from_exception(exc, target)
+                reply = {
+                    "error": ProbeError(
+                        error.kind, _cap(error.type), _cap(error.message), _cap(error.where), _cap(error.traceback)
+                    )
+                }
+        try:
+            wire.send(sock, reply)
+        except wire.WireError as exc:
+            wire.send(sock, {"error": ProbeError("raised", "ResultTooLarge", str(exc), "", "")})

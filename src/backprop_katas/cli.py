@@ -1,15 +1,358 @@
-"""The ``katas`` command."""
+"""The ``katas`` command: where am I, what do I do next, and why does my code fail.
+
+``katas`` alone shows the progress table and, for the first unfinished kata,
+its task, the line to edit, the first failing check in plain words and a
+hint. Subcommands: check, hint, watch, reset, solution, list, plot; and for
+maintainers generate and test.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-from .catalog import ProjectNotFound, find_root, load_catalog
+from .catalog import Kata, ProjectNotFound, find_root, load_catalog
+from .check import CHILDREN, DEFAULT_TIME_LIMIT, Checker, Outcome, stub_text
+from .console import LANGS, Console, choose_lang
 from .generate import drift, generated
+from .loader import Target, TargetNotFound, resolve_target
+from .messages import say
+from .progress import UnknownKata, backup_path, hints_shown, resolve_kata, reveal_hint
+
+STATUS_STYLE = {
+    "done": ("✓", ("green",)),
+    "failing": ("✗", ("red",)),
+    "not_started": ("·", ("dim",)),
+    "timeout": ("⏱", ("yellow",)),
+    "missing": ("?", ("red",)),
+}
+
+
+class Session:
+    """What every learner command needs: the project, the catalog, the language, the output."""
+
+    def __init__(self, root: Path, args: argparse.Namespace, console: Console | None = None) -> None:
+        self.root = root
+        self.args = args
+        self.lang = choose_lang(None)  # main() has put the chosen language in KATAS_LANG
+        self.katas = load_catalog(root)
+        self.console = console or Console()
+        spec = getattr(args, "target", None) or "katas"
+        self.folder = self._folder(spec)
+        self.checker = Checker(
+            root, self.folder, self.katas, self.lang,
+            time_limit=getattr(args, "timeout", None) or DEFAULT_TIME_LIMIT,
+            force=bool(getattr(args, "all", False)),
+        )  # fmt: skip
+
+    def _folder(self, spec: str) -> Path:
+        if spec == "katas" and not (self.root / "katas").is_dir():
+            raise SystemExitMessage(say("cli_no_katas_folder", root=str(self.root)), 2)
+        try:
+            return resolve_target(spec, self.root)[1]
+        except TargetNotFound as exc:
+            raise SystemExitMessage(str(exc), 2) from None
+
+    def kata(self, name: str) -> Kata:
+        try:
+            return resolve_kata(name, self.katas)
+        except UnknownKata as exc:
+            lines = [say("cli_unknown_kata", name=repr(exc.name))]
+            if exc.suggestion:
+                lines.append(say("cli_did_you_mean", suggestion=exc.suggestion))
+            lines.append(say("cli_known_katas", names=", ".join(exc.known)))
+            raise SystemExitMessage("\n".join(lines), 2) from None
+
+    def title(self, kata: Kata) -> str:
+        return kata.title[self.lang]
+
+    def status_word(self, status: str) -> str:
+        return say(f"cli_status_{status}")
+
+
+class SystemExitMessage(Exception):
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# --- showing results ----------------------------------------------------------------------
+
+
+def test_sentence(nodeid: str) -> str:
+    """``tests/test_k01_x.py::test_prime_function_matches[float32-shape[]]`` → ``prime function matches [float32-shape[]]``."""
+    name = nodeid.split("::")[-1]
+    params = ""
+    if "[" in name:
+        name, params = name.split("[", 1)
+        params = " [" + params
+    return name.removeprefix("test_").replace("_", " ") + params
+
+
+def show_table(session: Session, outcomes: dict[str, Outcome]) -> None:
+    con = session.console
+    done = [k for k in session.katas if outcomes[k.id].status == "done"]
+    con.print(
+        say(
+            "cli_header",
+            done=len(done),
+            total=len(session.katas),
+            points=sum(k.points for k in done),
+            max_points=sum(k.points for k in session.katas),
+        ),
+        "bold",
+    )
+    rows = []
+    for kata in session.katas:
+        outcome = outcomes[kata.id]
+        mark, styles = STATUS_STYLE[outcome.status]
+        detail = session.status_word(outcome.status)
+        if outcome.status == "failing" and outcome.total:
+            detail += f" ({outcome.passed}/{outcome.total})"
+        earned = kata.points if outcome.status == "done" else 0
+        rows.append(
+            [
+                (kata.number, ()),
+                (session.title(kata), ()),
+                (f"{mark} {detail}", styles),
+                (f"{earned}/{kata.points}", ()),
+            ]
+        )
+    header = ["#", say("cli_col_kata"), say("cli_col_status"), say("cli_col_points")]
+    con.table(header, rows)
+
+
+def _where_link(session: Session, where: str) -> str:
+    path_text, _, line = where.rpartition(":")
+    if not path_text:
+        return where
+    path = Path(path_text)
+    if not path.is_absolute():
+        path = Path.cwd() / path
+    return session.console.link(where, path, int(line) if line.isdigit() else None)
+
+
+def show_focus(session: Session, kata: Kata, outcome: Outcome) -> None:
+    """The kata to work on: task, where to edit, the first failing check, the hints so far."""
+    con = session.console
+    if outcome.status == "done":
+        con.print(say("cli_kata_passes", kata=kata.number, total=outcome.total), "green")
+        return
+    con.print()
+    con.print(say("cli_next", number=kata.number, title=session.title(kata), chapter=kata.chapter), "bold", "cyan")
+    con.print(say("cli_task", task=kata.task[session.lang]))
+    if outcome.edit:
+        con.print(say("cli_edit", where=_where_link(session, outcome.edit)))
+    if outcome.message:
+        con.print()
+        if outcome.test:
+            con.print(
+                say("cli_first_failure", passed=outcome.passed, total=outcome.total, test=test_sentence(outcome.test)),
+                "bold",
+            )
+            if outcome.test_path:
+                test_where = f"{outcome.test_path}:{outcome.test_line}" if outcome.test_line else outcome.test_path
+                con.print("  " + say("cli_test_at", where=test_where), "dim")
+        for line in outcome.message.rstrip().splitlines():
+            cause = re.match(r"\s*(Likely cause|짐작되는 원인)", line)
+            con.print("    " + line, *(("yellow",) if cause else ()))
+    con.print()
+    hints = kata.hints[session.lang]
+    for n in range(hints_shown(session.root, kata)):
+        con.print(say("cli_hint", n=n + 1, total=len(hints), hint=hints[n]), "cyan")
+    con.print(say("cli_more", kata=kata.number), "dim")
+
+
+# --- learner commands -----------------------------------------------------------------------
+
+
+def cmd_status(session: Session) -> int:
+    """`katas`: the progress table, then the first unfinished kata in detail."""
+    outcomes, focus = session.checker.status()
+    show_table(session, outcomes)
+    if focus is None:
+        session.console.print()
+        session.console.print(say("cli_all_done", total=len(session.katas)), "green", "bold")
+        return 0
+    show_focus(session, focus, outcomes[focus.id])
+    return 0
+
+
+def cmd_check(session: Session) -> int:
+    """`katas check [KATA]`: check one kata now (default: the first unfinished one)."""
+    if session.args.kata:
+        kata = session.kata(session.args.kata)
+    else:
+        outcomes, focus = session.checker.status()
+        if focus is None:
+            session.console.print(say("cli_all_done", total=len(session.katas)), "green", "bold")
+            return 0
+        show_focus(session, focus, outcomes[focus.id])
+        return 1
+    outcome = session.checker.check(kata, run_stub=True)
+    show_focus(session, kata, outcome)
+    return 0 if outcome.status == "done" else 1
+
+
+def cmd_hint(session: Session) -> int:
+    kata = session.kata(session.args.kata)
+    shown = reveal_hint(session.root, kata, every=session.args.all)
+    hints = kata.hints[session.lang]
+    con = session.console
+    con.print(say("cli_hints_header", number=kata.number, title=session.title(kata)), "bold")
+    for n in range(shown):
+        con.print(say("cli_hint", n=n + 1, total=len(hints), hint=hints[n]), "cyan")
+    if shown < len(hints):
+        con.print(say("cli_hint_next", left=len(hints) - shown, kata=kata.number), "dim")
+    else:
+        con.print(say("cli_hint_last", kata=kata.number), "dim")
+    return 0
+
+
+def _yes(answer: str) -> bool:
+    return answer.strip().lower() in ("y", "yes", "예", "네", "ㅇ", "응")
+
+
+def cmd_reset(session: Session) -> int:
+    """`katas reset KATA`: the stub again, from the generator; the learner's file is backed up first."""
+    kata = session.kata(session.args.kata)
+    con = session.console
+    stub = stub_text(session.root, kata)
+    if stub is None:
+        con.print(say("cli_reset_no_solution", file=f"solutions/{kata.filename}"), "red")
+        return 1
+    path = session.root / "katas" / kata.filename
+    shown = f"katas/{kata.filename}"
+    current = path.read_text(encoding="utf-8") if path.is_file() else None
+    if current == stub:
+        con.print(say("cli_reset_already", file=shown))
+        return 0
+    backup = backup_path(session.root, kata)
+    backup_shown = str(backup.relative_to(session.root))
+    if current is not None and not session.args.yes:
+        con.stream.write(say("cli_reset_ask", file=shown, backup=backup_shown))
+        con.stream.flush()
+        try:
+            answer = input()
+        except EOFError:
+            answer = ""
+        if not _yes(answer):
+            con.print(say("cli_reset_cancelled"))
+            return 1
+    if current is not None:
+        backup.parent.mkdir(parents=True, exist_ok=True)
+        backup.write_text(current, encoding="utf-8")
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(stub, encoding="utf-8")
+    con.print(say("cli_reset_done", file=shown, backup=backup_shown if current is not None else "-"), "green")
+    return 0
+
+
+def cmd_solution(session: Session) -> int:
+    """`katas solution KATA`: the reference, only once the learner's kata passes."""
+    kata = session.kata(session.args.kata)
+    outcome = session.checker.check(kata, run_stub=False)
+    con = session.console
+    if outcome.status != "done":
+        con.print(say("cli_solution_locked", kata=kata.number, status=session.status_word(outcome.status)), "yellow")
+        return 1
+    solution = session.root / "solutions" / kata.filename
+    con.print(say("cli_solution_header", file=f"solutions/{kata.filename}"), "bold")
+    con.print()
+    con.stream.write(solution.read_text(encoding="utf-8"))
+    con.stream.flush()
+    return 0
+
+
+def cmd_list(session: Session) -> int:
+    """`katas list [--json]`: every kata with its status (re-checked where a file changed)."""
+    outcomes = session.checker.check_many(session.katas)
+    if session.args.json:
+        rows: list[dict[str, Any]] = []
+        for kata in session.katas:
+            outcome = outcomes[kata.id]
+            rows.append(
+                {
+                    "id": kata.id,
+                    "number": kata.number,
+                    "name": kata.short,
+                    "title": kata.title[session.lang],
+                    "task": kata.task[session.lang],
+                    "chapter": kata.chapter,
+                    "concept": kata.concept,
+                    "points": kata.points,
+                    "status": outcome.status,
+                    "passed": outcome.passed,
+                    "total": outcome.total,
+                    "file": str((session.folder / kata.filename).resolve()),
+                    "edit": outcome.edit,
+                    "first_failure": outcome.test,
+                    "hints_shown": hints_shown(session.root, kata),
+                    "hints_total": len(kata.hints[session.lang]),
+                }
+            )
+        session.console.stream.write(
+            json.dumps({"lang": session.lang, "katas": rows}, ensure_ascii=False, indent=2) + "\n"
+        )
+        return 0
+    show_table(session, outcomes)
+    return 0
+
+
+def cmd_watch(session: Session) -> int:
+    from .watch import Watcher, run_watch
+
+    con = session.console
+    con.print(
+        say("cli_watch_manual") if session.args.manual else say("cli_watch_start", folder=session.folder.name), "dim"
+    )
+    previous: list[str | None] = [None]
+
+    def check() -> bool:
+        outcomes, focus = session.checker.status()
+        if previous[0] is not None and (focus is None or focus.id != previous[0]):
+            if outcomes[previous[0]].status == "done":
+                con.print(say("cli_watch_passed", kata=previous[0].split("_")[0]), "green", "bold")
+        if focus is None:
+            show_table(session, outcomes)
+            con.print(say("cli_all_done", total=len(session.katas)), "green", "bold")
+            return True
+        previous[0] = focus.id
+        con.print("─" * 60, "dim")
+        show_focus(session, focus, outcomes[focus.id])
+        return False
+
+    watcher = Watcher(session.folder, sys.stdin, manual=session.args.manual)
+    return run_watch(check, watcher, lambda: con.print(say("cli_watch_bye"), "dim"))
+
+
+def cmd_plot(session: Session) -> int:
+    from .plot import PlotError, plot_xor
+
+    con = session.console
+    if session.args.what != "xor":
+        con.print(say("cli_plot_unknown", name=session.args.what, names="xor"), "red")
+        return 2
+    out = Path(session.args.out) if session.args.out else session.root / "out" / "xor.png"
+    target = Target(session.folder.name, session.folder)
+    try:
+        result = plot_xor(target, out, session.lang, steps=session.args.steps)
+    except PlotError as exc:
+        con.print(str(exc), "yellow")
+        return 1
+    for note in result.notes:
+        con.print(note, "dim")
+    con.print(say("cli_plot_written", path=str(result.path)), "green")
+    return 0
+
+
+# --- maintainer commands ------------------------------------------------------------------
 
 
 def cmd_generate(root: Path, args: argparse.Namespace) -> int:
@@ -39,30 +382,119 @@ def cmd_test(root: Path, args: argparse.Namespace) -> int:
     return subprocess.call(command, cwd=root, env=os.environ.copy())
 
 
+LEARNER_COMMANDS = {
+    "status": cmd_status,
+    "check": cmd_check,
+    "hint": cmd_hint,
+    "reset": cmd_reset,
+    "solution": cmd_solution,
+    "list": cmd_list,
+    "watch": cmd_watch,
+    "plot": cmd_plot,
+}
+
+
+def _learner(name: str) -> Any:
+    def run(root: Path, args: argparse.Namespace) -> int:
+        return LEARNER_COMMANDS[name](Session(root, args))
+
+    return run
+
+
+def _common(checks: bool) -> argparse.ArgumentParser:
+    """Options accepted before and after the subcommand (SUPPRESS: a later default never hides an earlier value)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--lang", choices=LANGS, default=argparse.SUPPRESS, help=say("cli_help_lang"))
+    if checks:
+        common.add_argument("--all", action="store_true", default=argparse.SUPPRESS, help=say("cli_help_all"))
+        common.add_argument("--timeout", type=float, default=argparse.SUPPRESS, metavar="SECONDS",
+                            help=say("cli_help_timeout", seconds=DEFAULT_TIME_LIMIT))  # fmt: skip
+        common.add_argument("--target", default=argparse.SUPPRESS, metavar="katas|solutions|PATH",
+                            help=say("cli_help_target"))  # fmt: skip
+    return common
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="katas", description="backprop-katas: learn backpropagation by making tests pass.")
+    checks = _common(checks=True)
+    plain = _common(checks=False)
+    parser = argparse.ArgumentParser(prog="katas", description=say("cli_help_description"), parents=[checks])
+    parser.set_defaults(func=_learner("status"))
     sub = parser.add_subparsers(dest="command")
+
+    check = sub.add_parser("check", parents=[checks], help=say("cli_help_check"), description=say("cli_help_check"))
+    check.add_argument("kata", nargs="?", help=say("cli_help_kata"))
+    check.set_defaults(func=_learner("check"))
+
+    hint = sub.add_parser("hint", parents=[plain], help=say("cli_help_hint"), description=say("cli_help_hint"))
+    hint.add_argument("kata", help=say("cli_help_kata"))
+    hint.add_argument("--all", action="store_true", help=say("cli_help_hint_all"))
+    hint.set_defaults(func=_learner("hint"))
+
+    watch = sub.add_parser("watch", parents=[checks], help=say("cli_help_watch"), description=say("cli_help_watch"))
+    watch.add_argument("--manual", action="store_true", help=say("cli_help_manual"))
+    watch.set_defaults(func=_learner("watch"))
+
+    reset = sub.add_parser("reset", parents=[plain], help=say("cli_help_reset"), description=say("cli_help_reset"))
+    reset.add_argument("kata", help=say("cli_help_kata"))
+    reset.add_argument("--yes", "-y", action="store_true", help=say("cli_help_yes"))
+    reset.set_defaults(func=_learner("reset"))
+
+    solution = sub.add_parser("solution", parents=[checks], help=say("cli_help_solution"),
+                              description=say("cli_help_solution"))  # fmt: skip
+    solution.add_argument("kata", help=say("cli_help_kata"))
+    solution.set_defaults(func=_learner("solution"))
+
+    listing = sub.add_parser("list", parents=[checks], help=say("cli_help_list"), description=say("cli_help_list"))
+    listing.add_argument("--json", action="store_true", help=say("cli_help_json"))
+    listing.set_defaults(func=_learner("list"))
+
+    plot = sub.add_parser("plot", parents=[checks], help=say("cli_help_plot"), description=say("cli_help_plot"))
+    plot.add_argument("what", metavar="xor", help=say("cli_help_plot"))
+    plot.add_argument("--out", metavar="PNG", help=say("cli_help_out"))
+    plot.add_argument("--steps", type=int, default=10001, help=argparse.SUPPRESS)
+    plot.set_defaults(func=_learner("plot"))
+
     gen = sub.add_parser("generate", help="write the learner stubs in katas/ from solutions/ (maintainers)")
-    gen.add_argument("--check", action="store_true", help="only report kata files that differ from the generator's output")
+    gen.add_argument(
+        "--check", action="store_true", help="only report kata files that differ from the generator's output"
+    )
     gen.add_argument("--force", action="store_true", help="overwrite kata files that have changes")
     gen.set_defaults(func=cmd_generate)
-    test = sub.add_parser("test", help="run the kata tests with pytest")
+    test = sub.add_parser("test", help="run the kata tests with pytest (maintainers)")
     test.add_argument("--target", default="katas", help="katas (default), solutions or a folder")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="more pytest arguments")
     test.set_defaults(func=cmd_test)
     return parser
 
 
+def _lang_from_argv(argv: list[str]) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # The language first: argparse's help and errors are learner-visible too.
+    os.environ["KATAS_LANG"] = choose_lang(_lang_from_argv(argv))
     args = build_parser().parse_args(argv)
-    if args.command is None:
-        args = build_parser().parse_args(["test", *(argv or [])])
     try:
         root = find_root()
     except ProjectNotFound as exc:
         print(exc, file=sys.stderr)
         return 2
-    return int(args.func(root, args))
+    try:
+        return int(args.func(root, args))
+    except SystemExitMessage as exc:
+        print(exc, file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        CHILDREN.kill_all()
+        print("\n" + say("cli_interrupted"), file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -189,6 +189,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{file} does not exist. `katas reset KATA` writes a fresh one.",
         "ko": "{file} 이(가) 없습니다. `katas reset KATA` 로 새로 만들 수 있습니다.",
     },
+    "cli_no_katas_folder": {
+        "en": "There is no katas/ folder in {root}: it holds the files you edit. Restore it with `git checkout -- katas` or `katas generate`.",
+        "ko": "{root} 에 katas/ 폴더가 없습니다. 여러분이 고칠 파일이 들어 있는 폴더입니다. `git checkout -- katas` 또는 `katas generate` 로 되살리세요.",
+    },
     "cli_unknown_kata": {
         "en": "There is no kata called {name}.",
         "ko": "{name} 라는 카타는 없습니다.",

@@ -1,0 +1,150 @@
+"""``katas plot xor``: train the learner's network with their own ``train`` and draw it.
+
+Left: the loss curve of the learner's ``train`` beside the oracle trainer's
+(torch's own BCELoss and SGD from the same initial weights). Right: the
+decision boundary ``net(x) >= 0.5`` over the unit square with the four XOR
+points. matplotlib's Agg backend: no display needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import oracles as O
+from .loader import Target
+from .messages import MESSAGES, say
+from .runner import ProbeTimeout, error_from_exception, time_limit
+
+FIGSIZE = (10.0, 4.5)  # inches
+DPI = 100  # → a 1000 × 450 pixel PNG
+SEED = 70  # the chapter's torch.manual_seed(70)
+KOREAN_FONTS = ("Noto Sans CJK KR", "Noto Sans KR", "NanumGothic", "Malgun Gothic", "AppleGothic", "UnDotum")
+
+
+class PlotError(Exception):
+    """The learner's code is not ready or failed; the message is for the learner."""
+
+
+@dataclass
+class PlotResult:
+    path: Path
+    notes: list[str] = field(default_factory=list)
+
+
+def korean_font() -> str | None:
+    from matplotlib import font_manager
+
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    return next((n for n in KOREAN_FONTS if n in names), None)
+
+
+def _network(target: Target) -> tuple[Any, str]:
+    """The learner's k02 Network built as the chapter does (a first one discarded), else the oracle's."""
+    import torch
+
+    try:
+        network_class = target.module("k02_parameters").Network
+        torch.manual_seed(SEED)
+        network_class(2, 2, 1)
+        net = network_class(2, 2, 1)
+        names = [n for n, _ in net.named_parameters()]
+        if sorted(names) == sorted(O.PARAM_NAMES):
+            return net, say("cli_plot_own_network", seed=SEED)
+    except Exception:  # an unfinished k02 is expected here: fall back to the oracle's network
+        pass
+    torch.manual_seed(SEED)
+    O.oracle_network(2, 2, 1)
+    return O.oracle_network(2, 2, 1), say("cli_plot_oracle_network", seed=SEED)
+
+
+def _history(raw: Any) -> list[tuple[int, float]]:
+    pairs = [(int(step), float(loss)) for step, loss in raw]
+    if not pairs:
+        raise ValueError("train() returned an empty history")
+    return pairs
+
+
+def plot_xor(target: Target, out: Path, lang: str, steps: int = 10001, log_every: int = 100,
+             seconds: float = 300.0) -> PlotResult:  # fmt: skip
+    """Train with the learner's k06 ``train`` and write the PNG; PlotError if their code is not ready."""
+    import torch
+
+    notes: list[str] = []
+    try:
+        with time_limit(seconds):
+            kata = target.module("k06_xor_training")
+            net, which = _network(target)
+            notes.append(which)
+            start = O.params_of(net)
+            x = torch.tensor(O.XOR_X, dtype=torch.float32)
+            t = torch.tensor(O.XOR_T, dtype=torch.float32)
+            raw = kata.train(net, x, t, steps=steps, lr=0.5, log_every=log_every)
+            history = _history(raw)
+            with torch.no_grad():
+                grid_x, grid_y = np.meshgrid(np.linspace(-0.1, 1.1, 121), np.linspace(-0.1, 1.1, 121))
+                points = torch.tensor(np.stack([grid_x.ravel(), grid_y.ravel()], axis=1), dtype=torch.float32)
+                surface = net(points).reshape(grid_x.shape).numpy()
+    except NotImplementedError:
+        raise PlotError(say("cli_plot_not_ready", function="train()")) from None
+    except (Exception, ProbeTimeout) as exc:  # learner code may raise anything
+        error = error_from_exception(exc, target)
+        if isinstance(exc, (TypeError, ValueError)) and not error.where:
+            raise PlotError(say("cli_plot_failed") + f"\n    {type(exc).__name__}: {exc}") from None
+        raise PlotError(say("cli_plot_failed") + "\n" + error.render()) from None
+    oracle_history, _ = O.oracle_train(start, O.XOR_X, O.XOR_T, steps, 0.5, log_every)
+
+    label_lang = lang
+    font = korean_font() if lang == "ko" else None
+    if lang == "ko" and font is None:
+        label_lang = "en"
+        notes.append(say("cli_plot_no_font"))
+    _draw(out, label_lang, font, history, oracle_history, grid_x, grid_y, surface)
+    return PlotResult(out, notes)
+
+
+def _draw(out: Path, lang: str, font: str | None, history: list[tuple[int, float]],
+          oracle_history: list[tuple[int, float]], grid_x: np.ndarray, grid_y: np.ndarray,
+          surface: np.ndarray) -> None:  # fmt: skip
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def text(key: str, **fields: object) -> str:
+        return MESSAGES[key][lang].format(**fields)
+
+    rc: dict[str, Any] = {"font.family": [font, "DejaVu Sans"]} if font else {}
+    with plt.rc_context(rc):  # type: ignore[arg-type]
+        fig, (left, right) = plt.subplots(1, 2, figsize=FIGSIZE, dpi=DPI)
+        steps, losses = zip(*oracle_history)
+        left.plot(steps, losses, color="0.6", linewidth=3, label=text("plot_oracle"))
+        steps, losses = zip(*history)
+        left.plot(steps, losses, color="tab:blue", linewidth=1.5, label=text("plot_yours"))
+        left.set_yscale("log")
+        left.set_xlabel(text("plot_step"))
+        left.set_ylabel(text("plot_loss"))
+        left.set_title(text("plot_loss_title"))
+        left.legend()
+        left.grid(True, alpha=0.3)
+
+        right.contourf(grid_x, grid_y, surface, levels=[0.0, 0.5, 1.0], colors=["#f4c7c3", "#c6e2c3"], alpha=0.8)
+        right.contour(grid_x, grid_y, surface, levels=[0.5], colors="k", linewidths=1.5)
+        for target_value, marker, colour in ((0, "o", "tab:red"), (1, "s", "tab:green")):
+            chosen = O.XOR_T == target_value
+            right.scatter(O.XOR_X[chosen, 0], O.XOR_X[chosen, 1], s=90, marker=marker, c=colour,
+                          edgecolors="k", label=text("plot_target", t=target_value), zorder=3)  # fmt: skip
+        right.set_xlim(-0.1, 1.1)
+        right.set_ylim(-0.1, 1.1)
+        right.set_aspect("equal")
+        right.set_xlabel("x₁")
+        right.set_ylabel("x₂")
+        right.set_title(text("plot_boundary_title"))
+        right.legend(loc="center", fontsize="small")
+        fig.tight_layout()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(out, dpi=DPI)  # no bbox_inches="tight": the size stays FIGSIZE × DPI
+        plt.close(fig)

@@ -1,0 +1,80 @@
+"""A small pytest plugin: ``--katas-report FILE`` writes the run's outcome as JSON.
+
+``katas`` runs each kata's tests in a child pytest and reads this file back,
+so it never parses pytest's terminal output. Load it with
+``-p backprop_katas.report``. The judge fails tests with
+``pytest.fail(msg, pytrace=False)``, so a failure's ``longreprtext`` already is
+the learner's message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("backprop-katas")
+    group.addoption(
+        "--katas-report",
+        dest="katas_report",
+        default=None,
+        metavar="FILE",
+        help="write every test's outcome and failure message as JSON to FILE (used by `katas`).",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    path = config.getoption("katas_report", None)
+    if path:
+        config.pluginmanager.register(ReportWriter(Path(path)), "katas-report-writer")
+
+
+class ReportWriter:
+    """Collects one record per test (in run order) and writes them when the session ends."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.started = time.time()
+        self.data: dict[str, Any] = {"tests": [], "errors": [], "collected": 0}
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.data["errors"].append({"nodeid": report.nodeid, "message": report.longreprtext})
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.data["collected"] = len(session.items)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # One record per test: its call phase, or the setup/teardown phase that failed or skipped.
+        if report.when != "call" and report.passed:
+            return
+        outcome = "error" if report.when != "call" and report.failed else report.outcome
+        skip_reason = ""
+        if report.skipped and isinstance(report.longrepr, tuple):
+            skip_reason = str(report.longrepr[2])
+        path, lineno, _ = report.location
+        self.data["tests"].append(
+            {
+                "nodeid": report.nodeid,
+                "outcome": outcome,
+                "when": report.when,
+                "message": report.longreprtext if report.failed else "",
+                "skip_reason": skip_reason,
+                "duration": report.duration,
+                "path": path,
+                "line": lineno + 1 if lineno is not None else None,
+            }
+        )
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        self.data["exitstatus"] = int(exitstatus)
+        self.data["duration"] = time.time() - self.started
+        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(self.data, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(tmp, self.path)  # a reader never sees half a report

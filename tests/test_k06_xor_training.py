@@ -153,11 +153,11 @@ def test_training_follows_the_oracle_trainer(run, fn_name, seed, lr, log_every):
     rng = np.random.default_rng(seed)
     params = O.random_xor_params(rng, 2, 3)
     steps = 300
-    expected_history, expected_params = O.oracle_train(params, O.XOR_X, O.XOR_T, steps, lr, log_every, "float64")
-    wrong_history, _ = O.oracle_train(params, O.XOR_X, O.XOR_T, steps, lr, log_every, "float64", zero_grad=False)
     call = (f"{KATA}.{fn_name}(net, x, t, steps={steps}, lr={lr}, log_every={log_every}) with a float64 "
             f"Network(2, 3, 1) and the XOR data")  # fmt: skip
     out = run(probe_train, fn_name, params, O.XOR_X, O.XOR_T, steps, lr, log_every, "float64")
+    expected_history, expected_params = O.oracle_train(params, O.XOR_X, O.XOR_T, steps, lr, log_every, "float64")
+    wrong_history, _ = O.oracle_train(params, O.XOR_X, O.XOR_T, steps, lr, log_every, "float64", zero_grad=False)
     candidates = {"cause_no_zero_grad": np.array([p[1] for p in wrong_history])} if fn_name == "train" else None
     expect_history(out["history"], expected_history, O.TRAJECTORY64, call, candidates)
     expect_params(out["params"], expected_params, O.TRAJECTORY64, call, "After training,")

@@ -113,7 +113,7 @@ def diagnose(
         for key, ratio in ratios.items():
             if matches(got, ratio * expected):
                 causes.append(msg(key, n=batch))
-    if got.ndim == 2 and got.shape == expected.T.shape and got.shape != expected.shape and matches(got, expected.T):
+    if got.ndim == 2 and matches(got, expected.T) and not matches(got, expected):
         causes.append(msg("cause_transposed"))
     if batch and got.shape == (batch, *expected.shape) and matches(got.sum(axis=0), expected):
         causes.append(msg("cause_not_summed"))

@@ -1,0 +1,53 @@
+"""Running kata tests inside a self-check, in this process (torch is imported once)."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TESTS = ROOT / "tests"
+
+
+@dataclass
+class Outcome:
+    passed: list[str]
+    failed: dict[str, str]  # nodeid → the failure text a learner sees
+    skipped: list[str]
+
+
+class _Reports:
+    def __init__(self) -> None:
+        self.reports: list[pytest.TestReport] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.reports.append(report)
+
+
+def run_kata_tests(kata_id: str, target: Path | str, *extra: str) -> Outcome:
+    """Run tests/test_<kata_id>.py against ``target`` in this process and collect every outcome.
+
+    pytest.main rather than pytester.inline_run: pytester restores sys.modules afterwards,
+    and torch cannot import some of its submodules twice in one process.
+    """
+    collector = _Reports()
+    args = [str(TESTS / f"test_{kata_id}.py"), "--target", str(target), "--rootdir", str(ROOT)]
+    pytest.main([*args, "-q", "-p", "no:cacheprovider", *extra], plugins=[collector])
+    outcome = Outcome(passed=[], failed={}, skipped=[])
+    for r in collector.reports:
+        if r.failed:
+            outcome.failed[r.nodeid] = r.longreprtext
+        elif r.skipped:
+            outcome.skipped.append(r.nodeid)
+        elif r.passed and r.when == "call":
+            outcome.passed.append(r.nodeid)
+    return outcome
+
+
+def copy_solutions(tmp_path: Path) -> Path:
+    folder = tmp_path / "submission"
+    shutil.copytree(ROOT / "solutions", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    return folder

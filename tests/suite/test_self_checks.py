@@ -1,0 +1,84 @@
+"""Maintainer self-checks: every stub fails, every mutant is caught, nothing drifts."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+from helpers import ROOT, copy_solutions, run_kata_tests
+from kata_mutants import MUTANTS
+
+from backprop_katas.catalog import load_catalog
+from backprop_katas.generate import drift, stub_message
+
+CATALOG = load_catalog(ROOT)
+KATA_IDS = [k.id for k in CATALOG]
+
+
+def public_api(path):
+    """name → argument names, for every public top-level function and class method."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    api = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+            api[node.name] = [a.arg for a in node.args.args]
+        elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+            api[node.name] = [ast.unparse(b) for b in node.bases]
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef):
+                    api[f"{node.name}.{item.name}"] = [a.arg for a in item.args.args]
+    return api
+
+
+def test_every_kata_has_a_solution_a_stub_and_a_test():
+    for kid in KATA_IDS:
+        for folder in ("solutions", "katas"):
+            assert (ROOT / folder / f"{kid}.py").is_file(), f"{folder}/{kid}.py is missing"
+        assert (ROOT / "tests" / f"test_{kid}.py").is_file(), f"tests/test_{kid}.py is missing"
+    extra = {p.stem for p in (ROOT / "solutions").glob("k*.py")} - set(KATA_IDS)
+    assert not extra, f"solutions without a katas.toml entry: {sorted(extra)}"
+
+
+@pytest.mark.parametrize("kata_id", KATA_IDS)
+def test_stub_exposes_exactly_the_solutions_api(kata_id):
+    solution = public_api(ROOT / "solutions" / f"{kata_id}.py")
+    stub = public_api(ROOT / "katas" / f"{kata_id}.py")
+    assert stub == solution
+    listed = next(k for k in CATALOG if k.id == kata_id).functions
+    assert set(listed) <= set(solution), f"katas.toml lists names the solution lacks: {set(listed) - set(solution)}"
+
+
+def test_katas_folder_is_what_the_generator_makes():
+    stale = drift(ROOT / "solutions", ROOT / "katas", KATA_IDS)
+    assert not stale, f"run `katas generate --force` (maintainers): {stale} drifted from solutions/"
+
+
+@pytest.mark.parametrize("kata_id", KATA_IDS)
+def test_every_test_fails_on_the_stub_with_the_stubs_message(kata_id):
+    outcome = run_kata_tests(kata_id, ROOT / "katas")
+    assert outcome.failed, "no test ran"
+    assert not outcome.passed, f"tests that pass on the untouched stub: {outcome.passed}"
+    messages = stub_message((ROOT / "solutions" / f"{kata_id}.py").read_text(encoding="utf-8"), kata_id)
+    for nodeid, text in outcome.failed.items():
+        assert "NotImplementedError" in text and any(m in text for m in messages), f"{nodeid}:\n{text}"
+    for nodeid in outcome.skipped:  # only the reference-only table may skip, and it says why
+        assert "printed_table" in nodeid, nodeid
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[f"{m.kata[:3]}-{m.id}" for m in MUTANTS])
+def test_mutant_is_caught(tmp_path, mutant):
+    folder = copy_solutions(tmp_path)
+    path = folder / f"{mutant.kata}.py"
+    source = path.read_text(encoding="utf-8")
+    assert source.count(mutant.old) == 1, f"the mutant's text must occur once in solutions/{mutant.kata}.py"
+    path.write_text(source.replace(mutant.old, mutant.new), encoding="utf-8")
+    outcome = run_kata_tests(mutant.kata, folder, "-x")
+    assert outcome.failed, f"mutant {mutant.id} survived: no test of {mutant.kata} failed"
+    if mutant.expect:
+        text = "\n".join(outcome.failed.values())
+        assert mutant.expect in text, f"the failure does not say {mutant.expect!r}:\n{text}"
+
+
+def test_at_least_three_mutants_per_kata():
+    for kid in KATA_IDS:
+        assert sum(m.kata == kid for m in MUTANTS) >= 3, kid

@@ -82,7 +82,7 @@ MUTANTS = [
         "        self.linear_ho = nn.Linear(in_features=hidden_size, out_features=output_size)\n",
         "        self.linear_ho = nn.Linear(in_features=hidden_size, out_features=output_size)\n"
         "        self.linear_ih = nn.Linear(in_features=input_size, out_features=hidden_size)\n",
-    ),  # fmt: skip
+    ),
     # k03 · computation graph
     Mutant(
         "k03_computation_graph", "z-prime-forgets-2", "    return 2 * t\n", "    return t\n", "half the expected value"
@@ -174,7 +174,7 @@ MUTANTS = [
         "    with torch.no_grad():\n        w1, b1",
         "    net.zero_grad()\n    torch.nn.BCELoss()(net(x).squeeze(), t).backward()\n    with torch.no_grad():\n        w1, b1",
         "must compute gradients by hand",
-    ),  # fmt: skip
+    ),
     # k06 · training
     Mutant("k06_xor_training", "no-zero-grad", "        net.zero_grad()\n", "", "not reset every step"),
     Mutant("k06_xor_training", "predict-greater-than-0", "net(x).ge(0.5)", "net(x).gt(0)"),

@@ -21,6 +21,7 @@ from .catalog import Kata, ProjectNotFound, find_root, load_catalog
 from .check import CHILDREN, DEFAULT_TIME_LIMIT, Checker, Outcome, stub_text
 from .console import LANGS, Console, choose_lang
 from .generate import drift, generated
+from .grading.cli import register as register_grading
 from .loader import Target, TargetNotFound, resolve_target
 from .messages import say
 from .progress import UnknownKata, backup_path, hints_shown, resolve_kata, reveal_hint
@@ -464,6 +465,7 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--target", default="katas", help="katas (default), solutions or a folder")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="more pytest arguments")
     test.set_defaults(func=cmd_test)
+    register_grading(sub)
     return parser
 
 

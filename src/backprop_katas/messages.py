@@ -404,6 +404,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Every test passed. Well done!",
         "ko": "모든 테스트를 통과했습니다. 잘했습니다!",
     },
+    "feedback_more": {
+        "en": "{n} more failed tests (fix the ones above first)",
+        "ko": "실패한 테스트 {n} 개 더 (위의 것부터 고치세요)",
+    },
     "export_done": {
         "en": "Wrote the learner bundle to {folder} ({files} files, no solutions/, no self-checks).",
         "ko": "학습자용 묶음을 {folder} 에 썼습니다 (파일 {files} 개, solutions/ 와 자체 검사 제외).",

@@ -10,6 +10,7 @@ and, with ``--grade-json``, to a Gradescope ``results.json``.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import sys
 import time
@@ -97,6 +98,11 @@ def pytest_configure(config: pytest.Config) -> None:
             if config.getoption(option):
                 raise pytest.UsageError(say("grade_needs_grade", option="--" + option[6:].replace("_", "-")))
         return
+    parent = os.environ.get(sandbox.PARENT_ENV)
+    if parent:  # started by `katas grade`: die with it, even when it is killed with SIGKILL
+        sandbox.set_parent_death_signal()
+        if str(os.getppid()) != parent:
+            os._exit(1)
     catalog = config.stash[CATALOG_KEY]
     seconds = config.getoption("katas_kata_time_limit") or float(config.getini("katas_kata_time_limit"))
     memory = config.getoption("katas_memory_limit") or int(config.getini("katas_memory_limit"))

@@ -31,6 +31,7 @@ from pathlib import Path
 
 MAX_FILE_BYTES = 1_000_000  # a kata file is a few kB; anything larger is not a kata file
 SKIPPED_QUIETLY = {"__pycache__", ".DS_Store"}
+PARENT_ENV = "KATAS_GRADE_PARENT"  # set by `katas grade`: its pytest processes die with it
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,8 @@ def readable_dirs() -> list[str]:
         "/lib",
         "/lib64",
         "/etc",
+        "/proc/cpuinfo",
+        "/sys/devices/system/cpu",
     }
     paths.update(site.getsitepackages())
     paths.update(p for p in sys.path if p and "site-packages" in p)

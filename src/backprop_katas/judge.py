@@ -101,6 +101,16 @@ def diagnose(
     def matches(a: np.ndarray, b: np.ndarray) -> bool:
         return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-4, atol=1e-7))
 
+    # A named candidate is the exact result of one mistake: when it matches, it is the
+    # explanation, and a generic ratio that happens to agree (a reset between two
+    # backward() calls halves the gradient) would only mislead.
+    named = [
+        msg(key)
+        for key, candidate in (candidates or {}).items()
+        if matches(got, np.asarray(candidate, dtype=np.float64)) and not matches(got, expected)
+    ]
+    if named:
+        return named
     if got.shape == expected.shape and np.any(np.abs(expected) > 1e-6):
         ratios = {
             "cause_factor_2": 2.0,
@@ -117,9 +127,6 @@ def diagnose(
         causes.append(msg("cause_transposed"))
     if batch and got.shape == (batch, *expected.shape) and matches(got.sum(axis=0), expected):
         causes.append(msg("cause_not_summed"))
-    for key, candidate in (candidates or {}).items():
-        if matches(got, np.asarray(candidate, dtype=np.float64)) and not matches(got, expected):
-            causes.append(msg(key))
     return causes
 
 

@@ -33,6 +33,7 @@ from .messages import say
 CACHE_DIR = ".katas-cache"
 DEFAULT_TIME_LIMIT = 180.0  # seconds per kata: k06 trains the chapter's network several times
 IMPORT_RE = re.compile(r"^\s*from\s+\.(k\d\d_\w+)\s+import", re.MULTILINE)
+KEEP_PER_KATA = 8  # results kept per kata: undoing an edit (or `katas reset`) finds its old result
 STATUSES = ("done", "failing", "not_started", "timeout", "missing")
 
 
@@ -114,9 +115,17 @@ def _read(path: Path) -> bytes:
 def cache_key(root: Path, folder: Path, kata: Kata, lang: str) -> str:
     files = [folder / kata.filename, *(folder / f"{d}.py" for d in dependencies(folder, kata.id))]
     files.append(root / "tests" / kata.test_filename)
-    parts = [__version__.encode(), lang.encode(), str(folder).encode()]
+    parts = [__version__.encode(), lang.encode(), _folder_id(root, folder).encode()]
     parts += [str(p.name).encode() + b"\0" + _read(p) for p in files]
     return _digest(*parts)
+
+
+def _folder_id(root: Path, folder: Path) -> str:
+    """The folder relative to the project when inside it: a moved project keeps its cache."""
+    try:
+        return str(folder.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(folder.resolve())
 
 
 def stub_text(root: Path, kata: Kata) -> str | None:
@@ -310,17 +319,22 @@ class Checker:
         self._lock = threading.Lock()
 
     def cached(self, kata: Kata) -> Outcome | None:
-        entry = read_json(self.results_file, {}).get(str(self.folder), {}).get(kata.id)
-        if not entry or entry.get("key") != cache_key(self.root, self.folder, kata, self.lang):
+        entries = read_json(self.results_file, {}).get(_folder_id(self.root, self.folder), {}).get(kata.id, {})
+        entry = entries.get(cache_key(self.root, self.folder, kata, self.lang)) if isinstance(entries, dict) else None
+        if not entry:
             return None
-        outcome = Outcome.from_json(entry["outcome"])
+        outcome = Outcome.from_json(entry)
         outcome.cached = True
         return outcome
 
     def _store(self, kata: Kata, key: str, outcome: Outcome) -> None:
         with self._lock:
             results = read_json(self.results_file, {})
-            results.setdefault(str(self.folder), {})[kata.id] = {"key": key, "outcome": asdict(outcome)}
+            entries = results.setdefault(_folder_id(self.root, self.folder), {}).setdefault(kata.id, {})
+            entries.pop(key, None)
+            entries[key] = asdict(outcome)  # the newest last
+            for old in list(entries)[:-KEEP_PER_KATA]:
+                del entries[old]
             write_json(self.results_file, results)
 
     def check(self, kata: Kata, run_stub: bool = True) -> Outcome:

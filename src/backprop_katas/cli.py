@@ -294,6 +294,7 @@ def cmd_list(session: Session) -> int:
                     "file": str((session.folder / kata.filename).resolve()),
                     "edit": outcome.edit,
                     "first_failure": outcome.test,
+                    "cached": outcome.cached,
                     "hints_shown": hints_shown(session.root, kata),
                     "hints_total": len(kata.hints[session.lang]),
                 }

@@ -1,0 +1,461 @@
+"""The `katas` command, driven as a learner drives it: a subprocess in a copy of the project.
+
+Child pytest runs are the slow part (~3 s each, mostly importing torch), so
+the learner's journey runs once (a module fixture) and the watch test reuses
+its cache: results are keyed by file content, so a copy of the project with
+its .katas-cache checks the same files without running them again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from helpers import ROOT
+
+from backprop_katas.catalog import load_catalog
+from backprop_katas.console import choose_lang, colour_enabled, width
+from backprop_katas.progress import UnknownKata, resolve_kata
+
+CATALOG = load_catalog(ROOT)
+K01 = "katas/k01_derivatives.py"
+KATAS_SCRIPT = Path(sys.executable).with_name("katas")
+
+
+def make_project(parent: Path) -> Path:
+    """A fresh learner checkout: catalog, stubs, solutions, kata tests."""
+    project = parent / "project"
+    project.mkdir()
+    for name in ("katas.toml", "conftest.py", "pyproject.toml"):
+        shutil.copy(ROOT / name, project / name)
+    ignore = shutil.ignore_patterns("__pycache__")
+    for folder in ("katas", "solutions"):
+        shutil.copytree(ROOT / folder, project / folder, ignore=ignore)
+    (project / "tests").mkdir()
+    for test in [ROOT / "tests" / "conftest.py", *sorted((ROOT / "tests").glob("test_k*.py"))]:
+        shutil.copy(test, project / "tests" / test.name)
+    return project
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KATAS_", "LC_", "NO_COLOR"))}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # cached bytecode halves a child pytest's start-up
+    env["LANG"] = "C.UTF-8"
+    env.update(extra)
+    return env
+
+
+def command(*args: str) -> list[str]:
+    if KATAS_SCRIPT.is_file():  # the installed entry point, as the README uses it
+        return [str(KATAS_SCRIPT), *args]
+    return [sys.executable, "-m", "backprop_katas.cli", *args]
+
+
+def katas(project: Path, *args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command(*args), cwd=project, env=cli_env(**env), input=stdin, capture_output=True, text=True, timeout=300
+    )
+
+
+def solve(project: Path, kata_id: str) -> None:
+    shutil.copy(project / "solutions" / f"{kata_id}.py", project / "katas" / f"{kata_id}.py")
+
+
+class Terminal:
+    """A command under a pseudo-terminal: what a learner's terminal would show, and keys to send."""
+
+    def __init__(self, argv: list[str], cwd: Path, env: dict[str, str]) -> None:
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child: a session leader whose controlling terminal is the pty
+            try:
+                os.chdir(cwd)
+                os.execve(argv[0], argv, env)
+            finally:
+                os._exit(127)
+        self.output = ""
+        self.seen = 0  # expect() looks past what earlier matches consumed
+        self.status: int | None = None
+
+    def _read(self, timeout: float) -> None:
+        ready, _, _ = select.select([self.fd], [], [], timeout)
+        if ready:
+            try:
+                data = os.read(self.fd, 65536)
+            except OSError:  # EIO: the child has gone
+                data = b""
+            self.output += data.decode("utf-8", errors="replace").replace("\r\n", "\n")
+        self._reap()
+
+    def _reap(self) -> None:
+        if self.status is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.status = os.waitstatus_to_exitcode(status)
+
+    def expect(self, pattern: str, timeout: float = 90) -> re.Match[str]:
+        """Wait for ``pattern`` in the output seen since the last match."""
+        deadline = time.monotonic() + timeout
+        while True:
+            match = re.search(pattern, self.output[self.seen :])
+            if match:
+                self.seen += match.end()
+                return match
+            if time.monotonic() > deadline or (self.status is not None and not select.select([self.fd], [], [], 0)[0]):
+                raise AssertionError(f"{pattern!r} never appeared; the terminal showed:\n{self.output}")
+            self._read(0.1)
+
+    def wait_for(self, condition: Callable[[], object], timeout: float = 60) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return True
+            self._read(0.1)
+        return False
+
+    def send(self, text: str) -> None:
+        os.write(self.fd, text.encode())
+
+    def wait(self, timeout: float = 90) -> int | None:
+        deadline = time.monotonic() + timeout
+        while self.status is None and time.monotonic() < deadline:
+            self._read(0.1)
+        while select.select([self.fd], [], [], 0)[0]:  # drain what is left
+            before = len(self.output)
+            self._read(0)
+            if len(self.output) == before:
+                break
+        return self.status
+
+    def close(self) -> None:
+        if self.status is None:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            self.status = -9
+        os.close(self.fd)
+
+
+def stray_processes(project: Path) -> list[str]:
+    """Command lines of live processes started for this project's checks (child pytests)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = next(line for line in (proc / "status").read_text().splitlines() if line.startswith("State:"))
+        except (OSError, StopIteration):
+            continue
+        if "pytest" in cmdline and str(project) in cmdline and "zombie" not in state:
+            found.append(cmdline)
+    return found
+
+
+# --- the learner's journey: run katas, fill in k01, see it done, read k02 -------------------
+
+
+@pytest.fixture(scope="module")
+def journey(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    project = make_project(tmp_path_factory.mktemp("journey"))
+    first = katas(project)
+    solve(project, "k01_derivatives")
+    second = katas(project)
+    listing = katas(project, "list", "--json")
+    return {"project": project, "first": first, "second": second, "list": listing}
+
+
+def test_katas_shows_the_progress_and_what_to_do_first(journey):
+    result = journey["first"]
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "0/6 katas done, 0/100 points" in out
+    assert out.count("not started") == 6
+    assert "Next: k01 · Derivatives" in out
+    assert CATALOG[0].task["en"] in out
+    assert re.search(rf"Edit: {K01}:\d+", out)
+    assert "First failing check (0 of " in out
+    assert "not written yet" in out and "k01_derivatives.function" in out
+    assert f"Hint 1/3: {CATALOG[0].hints['en'][0]}" in out
+    assert "\033[" not in out  # not a terminal: no colour
+
+
+def test_filling_in_k01_turns_it_done_and_shows_k02(journey):
+    out = journey["second"].stdout
+    assert "1/6 katas done, 10/100 points" in out
+    assert re.search(r"k01\s+Derivatives\s+✓ done\s+10/10", out)
+    assert "Next: k02 · Counting parameters" in out
+    assert CATALOG[1].task["en"] in out
+    assert "First failing check" in out
+
+
+def test_list_json_reports_every_kata_and_reuses_the_cache(journey):
+    data = json.loads(journey["list"].stdout)
+    rows = {row["id"]: row for row in data["katas"]}
+    assert list(rows) == [k.id for k in CATALOG]
+    assert rows["k01_derivatives"]["status"] == "done"
+    assert rows["k01_derivatives"]["cached"] is True  # nothing changed since `katas`
+    assert {rows[k.id]["status"] for k in CATALOG[1:]} == {"not_started"}
+    assert rows["k02_parameters"]["hints_total"] == 3
+    assert Path(rows["k02_parameters"]["file"]).is_file()
+
+
+def test_solution_opens_only_after_the_kata_passes(journey):
+    project = journey["project"]
+    shown = katas(project, "solution", "k01")
+    assert shown.returncode == 0
+    assert (project / "solutions" / "k01_derivatives.py").read_text(encoding="utf-8") in shown.stdout
+    locked = katas(project, "solution", "parameters")
+    assert locked.returncode == 1
+    assert "k02 does not pass yet (not started)" in locked.stdout
+    assert "BEGIN SOLUTION" not in locked.stdout
+
+
+# --- watch mode under a pseudo-terminal ---------------------------------------------------------
+
+
+def test_watch_rechecks_on_save_and_moves_on_when_the_kata_passes(journey, tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(journey["project"], project)  # with its .katas-cache
+    shutil.copy(ROOT / K01, project / K01)  # back to the stub
+    term = Terminal(command("watch"), project, cli_env(NO_COLOR="1"))
+    try:
+        term.expect(r"Watching katas")
+        term.expect(r"First failing check[^\n]*function squares every element")
+        solve(project, "k01_derivatives")
+        term.expect(r"k01 passes! On to the next kata\.")
+        term.expect(r"Next: k02 · Counting parameters")
+        term.send("\n")  # Enter: check now
+        term.expect(r"Next: k02")
+        term.send("q\n")
+        term.expect(r"Stopped watching\.")
+        assert term.wait() == 0
+    finally:
+        term.close()
+
+
+def test_watch_manual_mode_checks_on_enter(tmp_path):
+    from backprop_katas.watch import Watcher
+
+    read_fd, write_fd = os.pipe()
+    with os.fdopen(read_fd, "r") as stdin, os.fdopen(write_fd, "w") as feed:
+        watcher = Watcher(tmp_path, stdin, manual=True)
+        feed.write("\n")
+        feed.flush()
+        assert watcher.wait() == "check"
+        feed.write("q\n")
+        feed.flush()
+        assert watcher.wait() == "quit"
+
+
+def test_watch_debounces_a_burst_of_saves_into_one_check(tmp_path):
+    from backprop_katas.watch import Watcher
+
+    (tmp_path / "k01_derivatives.py").write_text("a = 1\n")
+    with open(os.devnull) as stdin:
+        watcher = Watcher(tmp_path, stdin, interval=0.02, debounce=0.2)
+        for n in range(5):  # an editor writing in several steps
+            (tmp_path / "k01_derivatives.py").write_text(f"a = {n}\n" * (n + 2))
+        assert watcher.wait() == "check"
+        assert watcher.last == watcher_snapshot(tmp_path)
+
+
+def watcher_snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    from backprop_katas.watch import snapshot
+
+    return snapshot(folder)
+
+
+# --- bad input: syntax errors, hangs, Ctrl-C, the wrong folder ----------------------------------
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return make_project(tmp_path)
+
+
+def test_a_syntax_error_is_shown_as_the_learners_file_and_line(project):
+    path = project / K01
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    number = next(i for i, line in enumerate(lines, start=1) if "raise NotImplementedError" in line)
+    lines[number - 1] = "    return x **\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    result = katas(project, "check", "k01")
+    assert result.returncode == 1
+    assert f"Could not import {K01}:{number}: SyntaxError" in result.stdout
+    assert f"Edit: {K01}:{number}" in result.stdout
+
+
+HANG = "    while True:\n        pass\n"
+
+
+def hang(project: Path) -> None:
+    path = project / K01
+    text = path.read_text(encoding="utf-8")
+    first = text.index("    raise NotImplementedError")
+    end = text.index("\n", first) + 1
+    path.write_text(text[:first] + HANG + text[end:], encoding="utf-8")
+
+
+def test_a_kata_that_hangs_is_stopped_after_the_time_limit(project):
+    hang(project)
+    result = katas(project, "check", "k01", "--timeout", "4")
+    assert result.returncode == 1
+    assert "k01_derivatives was stopped after 4 s" in result.stdout
+    assert not stray_processes(project)
+
+
+def test_ctrl_c_stops_the_check_and_leaves_no_process(project):
+    hang(project)
+    term = Terminal(command("check", "k01"), project, cli_env(NO_COLOR="1"))
+    try:
+        assert term.wait_for(lambda: stray_processes(project), timeout=60), term.output
+        term.send("\x03")  # the terminal turns it into SIGINT for the foreground process
+        term.expect(r"Stopped \(Ctrl-C\); no check is left running\.")
+        assert term.wait() == 130
+    finally:
+        term.close()
+    assert not stray_processes(project)
+
+
+def test_outside_a_project_the_message_says_where_to_run(tmp_path):
+    result = subprocess.run(command("list"), cwd=tmp_path, env=cli_env(), capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "No katas.toml in" in result.stderr and "katas.toml 이 없습니다" in result.stderr
+
+
+def test_a_missing_katas_folder_is_explained(project):
+    shutil.rmtree(project / "katas")
+    result = katas(project)
+    assert result.returncode == 2
+    assert "There is no katas/ folder" in result.stderr
+
+
+# --- names, hints, reset, languages, colour ----------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["k05", "k05_backprop", "backprop", "5", "K05", "katas/k05_backprop.py"])
+def test_a_kata_has_several_names(name):
+    assert resolve_kata(name, CATALOG).id == "k05_backprop"
+
+
+def test_an_unknown_name_gets_a_suggestion(project):
+    with pytest.raises(UnknownKata) as info:
+        resolve_kata("backprp", CATALOG)
+    assert info.value.suggestion == "k05_backprop"
+    result = katas(project, "hint", "backprp")
+    assert result.returncode == 2
+    assert "There is no kata called 'backprp'." in result.stderr
+    assert "Did you mean k05_backprop?" in result.stderr
+
+
+def test_each_hint_call_reveals_the_next_hint(project):
+    hints = CATALOG[2].hints["ko"]
+    second = katas(project, "hint", "k03", "--lang", "ko")
+    assert f"힌트 2/3: {hints[1]}" in second.stdout and "힌트 3/3" not in second.stdout
+    third = katas(project, "hint", "k03", "--lang", "ko")
+    assert f"힌트 3/3: {hints[2]}" in third.stdout and "마지막 힌트" in third.stdout
+    every = katas(project, "hint", "k04", "--all")
+    assert "Hint 3/3" in every.stdout
+    listed = json.loads(katas(project, "list", "--json").stdout)["katas"]
+    assert [row["hints_shown"] for row in listed] == [1, 1, 3, 3, 1, 1]
+
+
+def test_reset_asks_first_and_keeps_the_old_file(project):
+    path = project / K01
+    stub = path.read_text(encoding="utf-8")
+    path.write_text(stub.replace("# TODO", "# my notes"), encoding="utf-8")
+    mine = path.read_text(encoding="utf-8")
+
+    declined = katas(project, "reset", "k01", stdin="n\n")
+    assert declined.returncode == 1 and "[y/N]" in declined.stdout
+    assert path.read_text(encoding="utf-8") == mine
+
+    accepted = katas(project, "reset", "derivatives", stdin="y\n")
+    assert accepted.returncode == 0
+    assert path.read_text(encoding="utf-8") == stub
+    backups = list((project / ".katas-cache" / "backups").glob("k01_derivatives.*.py"))
+    assert [b.read_text(encoding="utf-8") for b in backups] == [mine]
+
+    again = katas(project, "reset", "k01", "--yes")
+    assert "already the untouched stub" in again.stdout
+
+
+def test_the_language_follows_the_locale_and_the_option(project):
+    korean = katas(project, "list", LANG="ko_KR.UTF-8")
+    assert "미분 계산하기" in korean.stdout and "시작 전" in korean.stdout
+    english = katas(project, "list", "--lang", "en", LANG="ko_KR.UTF-8")
+    assert "Derivatives" in english.stdout and "시작 전" not in english.stdout
+    assert "카타 목록" in katas(project, "hint", "nope", "--lang", "ko").stderr
+
+
+def test_choose_lang():
+    assert choose_lang("ko", {}) == "ko"
+    assert choose_lang(None, {"LANG": "ko_KR.UTF-8"}) == "ko"
+    assert choose_lang(None, {"LC_ALL": "en_US.UTF-8", "LANG": "ko_KR.UTF-8"}) == "en"
+    assert choose_lang(None, {"KATAS_LANG": "ko", "LANG": "C"}) == "ko"
+    assert choose_lang(None, {}) == "en"
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(project):
+    term = Terminal(command("list"), project, cli_env())
+    assert term.wait() == 0
+    assert "\033[" in term.output
+    term = Terminal(command("list"), project, cli_env(NO_COLOR="1"))
+    assert term.wait() == 0
+    assert "\033[" not in term.output and "not started" in term.output
+    assert not colour_enabled(sys.stdout, {"NO_COLOR": "1"})
+
+
+def test_tables_count_hangul_as_two_columns():
+    assert width("abc") == 3
+    assert width("미분") == 4
+
+
+# --- plot -------------------------------------------------------------------------------------
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG file"
+    assert data[12:16] == b"IHDR"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_plot_xor_writes_a_png_for_the_reference_solutions(tmp_path, monkeypatch, capsys):
+    from backprop_katas import cli
+
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("KATAS_LANG", raising=False)
+    out = tmp_path / "xor.png"
+    code = cli.main(["plot", "xor", "--target", "solutions", "--out", str(out), "--steps", "501", "--lang", "en"])
+    assert code == 0, capsys.readouterr()
+    assert f"Wrote the plot: {out}" in capsys.readouterr().out
+    assert png_size(out) == (1000, 450)
+    from PIL import Image
+
+    with Image.open(out) as image:
+        image.load()
+        colours = image.convert("RGB").getcolors(maxcolors=1 << 20)
+    assert colours is not None and len(colours) > 50  # drawn, not blank
+
+
+def test_plot_xor_tells_a_learner_whose_train_is_not_written(tmp_path, monkeypatch, capsys):
+    from backprop_katas import cli
+
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "xor.png"
+    code = cli.main(["plot", "xor", "--target", "katas", "--out", str(out), "--lang", "en"])
+    assert code == 1
+    printed = capsys.readouterr()
+    assert "which is not written yet" in printed.out and "Traceback" not in printed.out + printed.err
+    assert not out.exists()

@@ -43,6 +43,7 @@ class Options:
     workers: int = os.cpu_count() or 1
     regrade: bool = False
     katas: list[str] = field(default_factory=list)  # empty: every kata
+    select: str | None = None  # pytest -k expression: grade only the matching tests
     hidden_tests: Path | None = None
     kata_time_limit: float | None = None
     memory_limit: int | None = None
@@ -101,6 +102,8 @@ def grade_one(root: Path, submission: Path, options: Options, katas: list[Kata],
         ]  # fmt: skip
         if options.hidden_tests is not None:
             command += ["--hidden-tests", str(options.hidden_tests)]
+        if options.select:
+            command += ["-k", options.select]
         if options.kata_time_limit:
             command += ["--kata-time-limit", str(options.kata_time_limit)]
         if options.memory_limit:
@@ -161,7 +164,7 @@ def grade_class(root: Path, options: Options) -> Outcome:
     catalog = load_catalog(root)
     katas = [k for k in catalog if not options.katas or k.id in options.katas or k.number in options.katas]
     kata_files = [k.filename for k in catalog]
-    rules = rules_hash(root, katas, options.hidden_tests)
+    rules = rules_hash(root, katas, options.hidden_tests) + (f"-k {options.select}" if options.select else "")
     book = Gradebook(options.out / "gradebook.sqlite")
     outcome = Outcome()
     todo: list[tuple[Path, str]] = []

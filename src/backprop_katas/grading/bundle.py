@@ -63,6 +63,10 @@ def check_bundle(dest: Path) -> int:
         env["PYTHONPATH"] = str(dest / "src")  # the bundle's own package, not the project's
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml", str(report)]
         subprocess.run(command, cwd=dest, env=env, capture_output=True, check=False)
+        for leftover in (".hypothesis", ".benchmarks", ".pytest_cache"):  # the check's traces
+            shutil.rmtree(dest / leftover, ignore_errors=True)
+        for cache in dest.rglob("__pycache__"):
+            shutil.rmtree(cache, ignore_errors=True)
         if not report.is_file():
             raise BundleError(say("export_check_failed", detail="pytest did not run"))
         cases = ET.parse(report).getroot().iter("testcase")

@@ -24,6 +24,7 @@ def cmd_grade(root: Path, args: argparse.Namespace) -> int:
         workers=args.workers,
         regrade=args.regrade,
         katas=args.kata or [],
+        select=args.select,
         hidden_tests=Path(args.hidden_tests).resolve() if args.hidden_tests else None,
         kata_time_limit=args.kata_time_limit,
         memory_limit=args.memory_limit,
@@ -68,6 +69,7 @@ def register(sub: Any) -> None:
     grade.add_argument(
         "--kata", action="append", metavar="ID", help="grade only this kata (k01 or k01_derivatives); repeatable"
     )
+    grade.add_argument("-k", dest="select", metavar="EXPR", help="grade only tests matching EXPR (as pytest -k)")
     grade.add_argument("--hidden-tests", metavar="DIR", help="the instructor's hidden test files (test_kNN_*.py)")
     grade.add_argument("--kata-time-limit", type=float, metavar="SECONDS", help="time per kata and learner")
     grade.add_argument("--memory-limit", type=int, metavar="MB", help="memory per kata process")

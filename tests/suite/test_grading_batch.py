@@ -1,0 +1,108 @@
+"""`katas grade` (a class into a SQLite gradebook) and `katas export` (the learner bundle)."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+from grading_helpers import K01, ROOT, kata_source, katas_cli, submission
+
+from backprop_katas.grading.bundle import check_bundle, write_bundle
+
+SELECT = "function_squares or sigmoid_matches"  # 20 k01 tests: the batch machinery is under test here
+BUG = "\n\ndef sigmoid(x):\n    return x  # wrong\n"
+VARIANTS = {"full": ("solutions", {}), "stub": ("katas", {}), "half": ("solutions", {f"{K01}.py": ""})}
+
+
+def make_class(folder, n):
+    folder.mkdir()
+    for i in range(n):
+        variant = list(VARIANTS)[i % 3]
+        source, files = VARIANTS[variant]
+        files = {name: kata_source() + BUG for name in files}
+        submission(folder / f"learner{i:02d}-{variant}", source, files)
+    return folder
+
+
+def rows(book):
+    with sqlite3.connect(book) as db:
+        return {r[0]: (r[1], r[2]) for r in db.execute("SELECT learner, score, content_hash FROM grades")}
+
+
+def grade_args(subs, out, *extra):
+    return ["grade", str(subs), "--out", str(out), "--kata", "k01", "-k", SELECT, "--no-progress", *extra]
+
+
+def test_sigkill_halfway_then_rerun_gives_every_learner_exactly_once_with_the_same_grades(tmp_path):
+    # An uninterrupted run of one learner per variant gives the grades every copy must get.
+    reference = rows_of_run(make_class(tmp_path / "ref", 3), tmp_path / "ref-out")
+    expected = {v: reference[f"learner{i:02d}-{v}"][0] for i, v in enumerate(VARIANTS)}
+    assert expected["full"] == 10 and expected["stub"] == 0 and 0 < expected["half"] < 10
+
+    subs = make_class(tmp_path / "class", 20)
+    out = tmp_path / "out"
+    env = {**os.environ, "KATAS_LANG": "en"}
+    env.pop("KATAS_TARGET", None)
+    command = [sys.executable, "-c", "import sys; from backprop_katas.cli import main; sys.exit(main())"]
+    process = subprocess.Popen([*command, *grade_args(subs, out, "--workers", "2")], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    book = out / "gradebook.sqlite"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not (book.is_file() and len(rows(book)) >= 8):
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    partial = rows(book)
+    assert 8 <= len(partial) < 20
+
+    done = katas_cli(*grade_args(subs, out, "--workers", "2"))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"{20 - len(partial)} graded, {len(partial)} unchanged" in done.stdout
+    final = rows(book)
+    assert len(final) == 20
+    with sqlite3.connect(book) as db:
+        assert db.execute("SELECT COUNT(*), COUNT(DISTINCT learner) FROM grades").fetchone() == (20, 20)
+    for learner, (score, _) in final.items():
+        assert score == expected[learner.split("-")[1]], learner
+    with open(out / "grades.csv", encoding="utf-8") as handle:
+        table = list(csv.DictReader(handle))
+    assert len(table) == 20 and all(r["k01_derivatives"] == r["total"] for r in table)
+    assert len(list((out / "feedback").glob("*.md"))) == 20
+
+
+def rows_of_run(subs, out, *extra):
+    done = katas_cli(*grade_args(subs, out, *extra))
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return rows(out / "gradebook.sqlite")
+
+
+def test_unchanged_learners_are_kept_changed_ones_and_regrade_graded_again(tmp_path):
+    subs = make_class(tmp_path / "class", 2)
+    out = tmp_path / "out"
+    first = rows_of_run(subs, out)
+    (subs / "learner00-full" / "notes.txt").write_text("not a kata file: changes nothing")
+    (subs / "learner01-stub" / f"{K01}.py").write_text(kata_source())
+    done = katas_cli(*grade_args(subs, out))
+    assert "1 graded, 1 unchanged" in done.stdout
+    second = rows(out / "gradebook.sqlite")
+    assert second["learner00-full"] == first["learner00-full"] and second["learner01-stub"][0] == 10
+    assert "2 graded, 0 unchanged" in katas_cli(*grade_args(subs, out, "--regrade")).stdout
+    feedback = (out / "feedback" / "learner00-full.md").read_text(encoding="utf-8")
+    assert "10 / 10" in feedback and "notes.txt" in feedback
+
+
+def test_the_exported_bundle_has_no_solutions_and_its_tests_fail_with_stub_messages(tmp_path):
+    dest = tmp_path / "bundle"
+    written = write_bundle(ROOT, dest)
+    names = {p.relative_to(dest).as_posix() for p in written}
+    assert not any(n.startswith(("solutions/", "tests/suite/", ".git/")) for n in names)
+    assert f"katas/{K01}.py" in names and f"tests/test_{K01}.py" in names
+    assert "BEGIN SOLUTION" not in "".join(
+        (dest / "katas").joinpath(p.name).read_text() for p in (dest / "katas").glob("*.py")
+    )
+    assert check_bundle(dest) > 100

@@ -73,8 +73,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     target = config.stash[TARGET_KEY]
     import torch
 
+    mode = getattr(config.stash.get(RUNNER_FACTORY_KEY, InProcessRunner), "mode", "learner")
     return [
-        f"backprop-katas {__version__}: target {target.label} ({target.path}), learner mode, torch {torch.__version__}"
+        f"backprop-katas {__version__}: target {target.label} ({target.path}), {mode} mode, torch {torch.__version__}"
     ]
 
 

@@ -63,7 +63,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "{what} 에 NaN 이나 무한대가 들어 있습니다. 0 으로 나누기나 log(0) 을 찾아보세요.",
     },
     "not_close": {
-        "en": "{what} is off: the worst element is {index}, yours {got}, expected {expected} (relative error {rel:.2e}; allowed: rtol {rtol:g}, atol {atol:g}).",
+        "en": "{what} does not match: the worst element is {index}, yours {got}, expected {expected} (relative error {rel:.2e}; allowed: rtol {rtol:g}, atol {atol:g}).",
         "ko": "{what} 값이 다릅니다. 가장 큰 차이는 {index} 번째 원소로, 여러분의 값 {got}, 기대값 {expected} (상대 오차 {rel:.2e}; 허용: rtol {rtol:g}, atol {atol:g}).",
     },
     "not_equal": {

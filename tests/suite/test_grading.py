@@ -19,6 +19,8 @@ from backprop_katas.grading import sandbox, wire
 from backprop_katas.plain import Unplain
 from backprop_katas.runner import ProbeError
 
+pytestmark = pytest.mark.grading  # slow (pytest and child processes): -m 'not grading' skips
+
 # --- the wire: plain data only -----------------------------------------------------------------
 
 

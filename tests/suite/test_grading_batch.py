@@ -10,9 +10,12 @@ import subprocess
 import sys
 import time
 
+import pytest
 from grading_helpers import K01, ROOT, kata_source, katas_cli, submission
 
 from backprop_katas.grading.bundle import check_bundle, write_bundle
+
+pytestmark = pytest.mark.grading  # slow (pytest and child processes): -m 'not grading' skips
 
 SELECT = "function_squares or sigmoid_matches"  # 20 k01 tests: the batch machinery is under test here
 BUG = "\n\ndef sigmoid(x):\n    return x  # wrong\n"

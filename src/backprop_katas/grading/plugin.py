@@ -93,6 +93,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.hookimpl(trylast=True)  # after the kata plugin has read the target and the catalog
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "hidden: an instructor's hidden test (from --hidden-tests; graded only).")
+    config.addinivalue_line(
+        "markers", "grading: a self-check of grading mode (slow: starts pytest and child processes)."
+    )
     if not config.getoption("katas_grade"):
         for option in ("katas_grade_json", "katas_hidden_tests"):
             if config.getoption(option):

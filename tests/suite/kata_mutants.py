@@ -2,7 +2,9 @@
 
 The self-check applies each edit to a copy of solutions/ and runs that kata's
 tests against it: every mutant must be caught (at least one test fails), and
-where ``expect`` is set the failure must say so.
+where ``expect`` is set the failure must say so. Mutants with a ``cause`` run
+in test_diagnosis.py instead, which also checks that the first failure names
+exactly that cause.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ class Mutant(NamedTuple):
     old: str
     new: str
     expect: str = ""  # a fragment the failure text must contain
+    cause: str = ""  # a messages.py cause key: test_diagnosis checks the first failure names exactly it
 
 
 AUTOGRAD_GRADIENTS = (
@@ -27,16 +30,6 @@ AUTOGRAD_GRADIENTS = (
 
 MUTANTS = [
     # k01 · derivatives
-    Mutant(
-        "k01_derivatives", "prime-forgets-factor-2", "    return 2 * x\n", "    return x\n", "half the expected value"
-    ),
-    Mutant(
-        "k01_derivatives",
-        "forward-difference",
-        "(f(x + h) - f(x - h)) / (2 * h)",
-        "(f(x + h) - f(x)) / h",
-        "forward difference",
-    ),
     Mutant(
         "k01_derivatives", "ignores-h", "(f(x + h) - f(x - h)) / (2 * h)", "(f(x + 1e-5) - f(x - 1e-5)) / (2 * 1e-5)"
     ),
@@ -117,29 +110,8 @@ MUTANTS = [
         "requires_grad=True",
     ),
     Mutant("k04_autograd", "grad-fn-repr", "else type(z.grad_fn).__name__", "else str(z.grad_fn)"),
-    Mutant(
-        "k04_autograd",
-        "resets-between-backwards",
-        "    for _ in range(times):\n",
-        "    for _ in range(times):\n        xg.grad = None\n",
-        "single backward",
-    ),
     Mutant("k04_autograd", "marks-both", 'requires_grad_("x" in wrt)', "requires_grad_(True)"),
     # k05 · backprop by hand
-    Mutant(
-        "k05_backprop",
-        "no-sigmoid-derivative",
-        "delta1 = (delta2 @ w2) * a1 * (1 - a1)",
-        "delta1 = delta2 @ w2",
-        "a(1 - a) is missing",
-    ),
-    Mutant(
-        "k05_backprop",
-        "no-mean",
-        "delta2 = (y - t.reshape(y.shape)) / y.numel()",
-        "delta2 = y - t.reshape(y.shape)",
-        "1/N of the mean loss is missing",
-    ),
     Mutant(
         "k05_backprop",
         "transposed-weight",
@@ -149,34 +121,12 @@ MUTANTS = [
     ),
     Mutant(
         "k05_backprop",
-        "bias-not-summed",
-        '"linear_ih.bias": delta1.sum(dim=0)',
-        '"linear_ih.bias": delta1',
-        "one entry per example",
-    ),
-    Mutant(
-        "k05_backprop",
-        "sign-flipped",
-        "delta2 = (y - t.reshape(y.shape))",
-        "delta2 = (t.reshape(y.shape) - y)",
-        "sign is flipped",
-    ),
-    Mutant(
-        "k05_backprop",
-        "backward-ignores-grad-output",
-        "return grad_output * y * (1 - y)",
-        "return y * (1 - y)",
-        "grad_output",
-    ),
-    Mutant(
-        "k05_backprop",
         "manual-by-autograd",
         "    with torch.no_grad():\n        w1, b1",
         "    net.zero_grad()\n    torch.nn.BCELoss()(net(x).squeeze(), t).backward()\n    with torch.no_grad():\n        w1, b1",
         "must compute gradients by hand",
     ),
     # k06 · training
-    Mutant("k06_xor_training", "no-zero-grad", "        net.zero_grad()\n", "", "not reset every step"),
     Mutant("k06_xor_training", "predict-greater-than-0", "net(x).ge(0.5)", "net(x).gt(0)"),
     Mutant("k06_xor_training", "predict-strictly-above-half", "net(x).ge(0.5)", "net(x).gt(0.5)"),
     Mutant(
@@ -205,4 +155,70 @@ MUTANTS = [
         "t = torch.tensor([0, 1, 1, 0])",
         "float dtype",
     ),
+]
+
+# One mutant per likely cause the diagnosis can name (see judge.diagnose and messages.py).
+MUTANTS += [
+    Mutant("k01_derivatives", "prime-times-4", "    return 2 * x\n", "    return 4 * x\n", cause="cause_factor_2"),
+    Mutant("k01_derivatives", "prime-forgets-factor-2", "    return 2 * x\n", "    return x\n", cause="cause_half"),
+    Mutant(
+        "k01_derivatives",
+        "forward-difference",
+        "(f(x + h) - f(x - h)) / (2 * h)",
+        "(f(x + h) - f(x)) / h",
+        cause="cause_forward_difference",
+    ),
+    Mutant(
+        "k04_autograd",
+        "resets-between-backwards",
+        "    for _ in range(times):\n",
+        "    for _ in range(times):\n        xg.grad = None\n",
+        cause="cause_grad_reset",
+    ),
+    Mutant(
+        "k05_backprop",
+        "sign-flipped",
+        "delta2 = (y - t.reshape(y.shape))",
+        "delta2 = (t.reshape(y.shape) - y)",
+        cause="cause_sign",
+    ),
+    Mutant(
+        "k05_backprop",
+        "no-mean",
+        "delta2 = (y - t.reshape(y.shape)) / y.numel()",
+        "delta2 = y - t.reshape(y.shape)",
+        cause="cause_missing_mean",
+    ),
+    Mutant(
+        "k05_backprop", "mean-twice", "/ y.numel()  # (N, O)", "/ y.numel() ** 2  # (N, O)", cause="cause_extra_mean"
+    ),
+    Mutant(
+        "k05_backprop",
+        "transposed-output-weight",
+        '"linear_ho.weight": delta2.T @ a1',
+        '"linear_ho.weight": a1.T @ delta2',
+        cause="cause_transposed",
+    ),
+    Mutant(
+        "k05_backprop",
+        "bias-not-summed",
+        '"linear_ih.bias": delta1.sum(dim=0)',
+        '"linear_ih.bias": delta1',
+        cause="cause_not_summed",
+    ),
+    Mutant(
+        "k05_backprop",
+        "no-sigmoid-derivative",
+        "(delta2 @ w2) * a1 * (1 - a1)",
+        "(delta2 @ w2)",
+        cause="cause_no_activation_derivative",
+    ),
+    Mutant(
+        "k05_backprop",
+        "backward-ignores-grad-output",
+        "return grad_output * y * (1 - y)",
+        "return y * (1 - y)",
+        cause="cause_no_grad_output",
+    ),
+    Mutant("k06_xor_training", "no-zero-grad", "        net.zero_grad()\n", "", cause="cause_no_zero_grad"),
 ]

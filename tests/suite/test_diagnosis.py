@@ -12,6 +12,7 @@ import re
 import numpy as np
 import pytest
 from helpers import copy_solutions, run_kata_tests
+from kata_mutants import MUTANTS as ALL_MUTANTS
 
 from backprop_katas import oracles as O
 from backprop_katas.judge import diagnose
@@ -19,29 +20,7 @@ from backprop_katas.messages import MESSAGES
 
 CAUSES = sorted(k for k in MESSAGES if k.startswith("cause_") and k != "cause_for")
 
-# cause → (kata, the solution's text, the mistake)
-MUTANTS = {
-    "cause_factor_2": ("k01_derivatives", "    return 2 * x\n", "    return 4 * x\n"),
-    "cause_half": ("k01_derivatives", "    return 2 * x\n", "    return x\n"),
-    "cause_forward_difference": ("k01_derivatives", "(f(x + h) - f(x - h)) / (2 * h)", "(f(x + h) - f(x)) / h"),
-    "cause_grad_reset": (
-        "k04_autograd",
-        "    for _ in range(times):\n",
-        "    for _ in range(times):\n        xg.grad = None\n",
-    ),
-    "cause_sign": ("k05_backprop", "delta2 = (y - t.reshape(y.shape))", "delta2 = (t.reshape(y.shape) - y)"),
-    "cause_missing_mean": (
-        "k05_backprop",
-        "delta2 = (y - t.reshape(y.shape)) / y.numel()",
-        "delta2 = y - t.reshape(y.shape)",
-    ),
-    "cause_extra_mean": ("k05_backprop", "/ y.numel()  # (N, O)", "/ y.numel() ** 2  # (N, O)"),
-    "cause_transposed": ("k05_backprop", '"linear_ho.weight": delta2.T @ a1', '"linear_ho.weight": a1.T @ delta2'),
-    "cause_not_summed": ("k05_backprop", '"linear_ih.bias": delta1.sum(dim=0)', '"linear_ih.bias": delta1'),
-    "cause_no_activation_derivative": ("k05_backprop", "(delta2 @ w2) * a1 * (1 - a1)", "(delta2 @ w2)"),
-    "cause_no_grad_output": ("k05_backprop", "return grad_output * y * (1 - y)", "return y * (1 - y)"),
-    "cause_no_zero_grad": ("k06_xor_training", "        net.zero_grad()\n", ""),
-}
+MUTANTS = {m.cause: m for m in ALL_MUTANTS if m.cause}
 
 
 def cause_pattern(key: str) -> re.Pattern[str]:
@@ -61,7 +40,7 @@ def test_every_cause_has_a_mutant():
 @pytest.mark.parametrize("cause", CAUSES)
 def test_the_first_failure_of_a_mutant_names_exactly_its_cause(cause, tmp_path, monkeypatch):
     monkeypatch.setenv("KATAS_LANG", "en")
-    kata, old, new = MUTANTS[cause]
+    kata, old, new = MUTANTS[cause].kata, MUTANTS[cause].old, MUTANTS[cause].new
     folder = copy_solutions(tmp_path)
     path = folder / f"{kata}.py"
     source = path.read_text(encoding="utf-8")

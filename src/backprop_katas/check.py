@@ -27,7 +27,7 @@ from typing import Any
 
 from . import __version__
 from .catalog import Kata
-from .generate import make_stub
+from .generate import STUBS, make_stub
 from .messages import say
 
 CACHE_DIR = ".katas-cache"
@@ -129,9 +129,12 @@ def _folder_id(root: Path, folder: Path) -> str:
 
 
 def stub_text(root: Path, kata: Kata) -> str | None:
-    """What `katas generate` makes for this kata, or None without solutions/."""
+    """What `katas generate` makes for this kata; in a learner bundle (no solutions/), its
+    pristine copy in .stubs/; None when neither is there."""
     solution = root / "solutions" / kata.filename
     try:
+        if not solution.is_file():
+            return (root / STUBS / kata.filename).read_text(encoding="utf-8")
         return make_stub(solution.read_text(encoding="utf-8"), kata.id, str(solution))
     except (OSError, SyntaxError, ValueError):
         return None

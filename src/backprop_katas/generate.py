@@ -13,6 +13,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
+STUBS = ".stubs"  # a learner bundle's pristine stubs (it has no solutions/ to generate them from)
 BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
 

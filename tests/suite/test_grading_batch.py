@@ -108,4 +108,14 @@ def test_the_exported_bundle_has_no_solutions_and_its_tests_fail_with_stub_messa
     assert "BEGIN SOLUTION" not in "".join(
         (dest / "katas").joinpath(p.name).read_text() for p in (dest / "katas").glob("*.py")
     )
+    for kata in (dest / "katas").glob("k*.py"):  # `katas reset` restores from these
+        assert (dest / ".stubs" / kata.name).read_text() == kata.read_text()
     assert check_bundle(dest) > 100
+    mine = dest / "katas" / f"{K01}.py"
+    pristine = mine.read_text()
+    mine.write_text("def function(x):\n    return x\n")
+    reset = subprocess.run(
+        [sys.executable, "-m", "backprop_katas.cli", "reset", K01, "--yes"], cwd=dest, capture_output=True, text=True
+    )
+    assert reset.returncode == 0, reset.stdout + reset.stderr
+    assert mine.read_text() == pristine

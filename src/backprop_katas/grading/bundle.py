@@ -19,6 +19,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from ..catalog import load_catalog
+from ..generate import STUBS, generated
 from ..messages import say
 
 FILES = ("katas.toml", "pyproject.toml", "conftest.py", "README.md", "CHANGELOG.md", "LICENSE", "tox.ini", ".gitignore")
@@ -51,6 +52,12 @@ def write_bundle(root: Path, dest: Path) -> list[Path]:
                 (dest / relative).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, dest / relative)
                 written.append(dest / relative)
+    # Pristine stubs, so `katas reset` and "not started" work without solutions/.
+    stubs = generated(root / "solutions", [k.id for k in load_catalog(root)])
+    (dest / STUBS).mkdir()
+    for name, text in stubs.items():
+        (dest / STUBS / name).write_text(text, encoding="utf-8")
+        written.append(dest / STUBS / name)
     return written
 
 

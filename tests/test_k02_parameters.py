@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from backprop_katas import oracles as O
 from backprop_katas.judge import expect_close, expect_equal, expect_number, fail
-from backprop_katas.messages import say
+from backprop_katas.messages import msg, say
 
 KATA = "k02_parameters"
 CHAPTER_CHILDREN = [["linear_ih", "Linear"], ["linear_ho", "Linear"], ["activation_layer", "Sigmoid"]]
@@ -151,7 +151,7 @@ def test_network_starts_from_torchs_initial_weights_under_a_seed(run, seed):
                     expected=sorted(oracle),
                 ),
             )
-        expect_close(result["params"][name], value, O.AUTOGRAD64, call, f"The initial {name}")
+        expect_close(result["params"][name], value, O.AUTOGRAD64, call, msg("what_initial", name=name))
 
 
 def test_chapter_network_has_9_parameters(run):

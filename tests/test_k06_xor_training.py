@@ -10,7 +10,7 @@ import torch
 
 from backprop_katas import oracles as O
 from backprop_katas.judge import expect_array, expect_close, expect_equal, fail, kind_of
-from backprop_katas.messages import say
+from backprop_katas.messages import msg, say
 from backprop_katas.runner import forbid_autograd
 
 KATA = "k06_xor_training"
@@ -92,9 +92,9 @@ def expect_history(got, expected, tol, call, candidates=None):
     expect_close(losses, np.array([p[1] for p in expected]), tol, call, "The logged losses", candidates=candidates)
 
 
-def expect_params(got, expected, tol, call, what):
+def expect_params(got, expected, tol, call):
     for name, value in expected.items():
-        expect_close(got[name], value, tol, call, f"{what} {name}")
+        expect_close(got[name], value, tol, call, msg("what_after_training", name=name))
 
 
 # --- tests ----------------------------------------------------------------------------------
@@ -160,7 +160,7 @@ def test_training_follows_the_oracle_trainer(run, fn_name, seed, lr, log_every):
     wrong_history, _ = O.oracle_train(params, O.XOR_X, O.XOR_T, steps, lr, log_every, "float64", zero_grad=False)
     candidates = {"cause_no_zero_grad": np.array([p[1] for p in wrong_history])} if fn_name == "train" else None
     expect_history(out["history"], expected_history, O.TRAJECTORY64, call, candidates)
-    expect_params(out["params"], expected_params, O.TRAJECTORY64, call, "After training,")
+    expect_params(out["params"], expected_params, O.TRAJECTORY64, call)
 
 
 @pytest.mark.parametrize("fn_name", TRAINERS)
@@ -175,10 +175,15 @@ def test_chapter_training_reaches_the_chapters_losses(run, target, fn_name):
         if not claimed[step] <= limit:
             fail(
                 say("called", call=call),
-                say("not_equal", what=f"The loss at step {step}", got=f"{claimed[step]:.4f}", expected=f"≤ {limit}"),
+                say(
+                    "not_equal",
+                    what=msg("what_loss_at_step", step=step),
+                    got=f"{claimed[step]:.4f}",
+                    expected=f"≤ {limit}",
+                ),
             )
     # Verify, don't trust: the judge evaluates the returned weights with its own forward pass.
-    expect_params(out["params"], oracle_final, O.TRAJECTORY32, call, "After training,")
+    expect_params(out["params"], oracle_final, O.TRAJECTORY32, call)
     final = {k: np.asarray(v, dtype=np.float64) for k, v in out["params"].items()}
     loss = O.xor_loss(final, O.XOR_X, O.XOR_T)
     if not loss <= 0.003:

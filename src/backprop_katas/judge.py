@@ -21,6 +21,7 @@ FLOAT_DTYPES = ("float32", "float64")
 
 
 def fail(*parts: str) -> NoReturn:
+    """Fail the test with a learner's message (no Python traceback of the judge)."""
     pytest.fail("\n".join(p for p in parts if p), pytrace=False)
 
 
@@ -152,19 +153,13 @@ def expect_close(
     if np.allclose(got64, expected_arr, rtol=tol.rtol, atol=tol.atol):
         return
     index, rel = _worst(got64, expected_arr, tol)
-    lines = [
-        say("called", call=call),
-        say(
-            "not_close",
-            what=what,
-            index=list(index) if index else "the only",
-            got=f"{got64[index]:.8g}",
-            expected=f"{expected_arr[index]:.8g}",
-            rel=rel,
-            rtol=tol.rtol,
-            atol=tol.atol,
-        ),
-    ]
+    numbers = {"got": f"{got64[index]:.8g}", "expected": f"{expected_arr[index]:.8g}", "rel": rel}
+    numbers.update(rtol=tol.rtol, atol=tol.atol)
+    if index:
+        mismatch = say("not_close", what=what, index=list(index), **numbers)
+    else:
+        mismatch = say("not_close_scalar", what=what, **numbers)
+    lines = [say("called", call=call), mismatch]
     lines += [say("likely_cause", cause=c) for c in diagnose(got64, expected_arr, batch, candidates)]
     fail(*lines)
 

@@ -66,6 +66,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{what} does not match: the worst element is {index}, yours {got}, expected {expected} (relative error {rel:.2e}; allowed: rtol {rtol:g}, atol {atol:g}).",
         "ko": "{what} 값이 다릅니다. 가장 큰 차이는 {index} 번째 원소로, 여러분의 값 {got}, 기대값 {expected} (상대 오차 {rel:.2e}; 허용: rtol {rtol:g}, atol {atol:g}).",
     },
+    "not_close_scalar": {
+        "en": "{what} does not match: yours {got}, expected {expected} (relative error {rel:.2e}; allowed: rtol {rtol:g}, atol {atol:g}).",
+        "ko": "{what} 값이 다릅니다. 여러분의 값 {got}, 기대값 {expected} (상대 오차 {rel:.2e}; 허용: rtol {rtol:g}, atol {atol:g}).",
+    },
+    "what_after_training": {
+        "en": "After training, {name}",
+        "ko": "학습 후의 {name}",
+    },
+    "what_initial": {
+        "en": "The initial {name}",
+        "ko": "초기 {name}",
+    },
+    "what_loss_at_step": {
+        "en": "The loss at step {step}",
+        "ko": "{step} 단계의 손실",
+    },
     "not_equal": {
         "en": "{what} is {got}, but the test expected {expected}.",
         "ko": "{what} 이(가) {got} 인데, 테스트는 {expected} 을(를) 기대했습니다.",
@@ -304,7 +320,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "검사할 카타 파일 폴더: katas (기본값), solutions 또는 경로",
     },
     "cli_help_check": {"en": "check one kata (default: the current one)", "ko": "카타 하나 검사 (기본값: 지금 카타)"},
-    "cli_help_kata": {"en": "a kata: k05, k05_backprop or backprop", "ko": "카타 이름: k05, k05_backprop 또는 backprop"},
+    "cli_help_kata": {
+        "en": "a kata: k05, k05_backprop or backprop",
+        "ko": "카타 이름: k05, k05_backprop 또는 backprop",
+    },
     "cli_help_hint": {"en": "show the next hint for a kata", "ko": "카타의 다음 힌트 보기"},
     "cli_help_hint_all": {"en": "show every hint", "ko": "모든 힌트 보기"},
     "cli_help_watch": {
@@ -432,8 +451,33 @@ def lang() -> str:
     return value if value in ("en", "ko", "both") else "both"
 
 
+# Short noun phrases the judges name values with ("what" in the sentences above).
+PHRASES: dict[str, str] = {
+    "The result": "결과",
+    "The prediction": "예측",
+    "The count": "개수",
+    "The parameter names": "매개변수 이름",
+    "The parameter shapes": "매개변수 모양",
+    "The submodules [name, type], in creation order": "하위 모듈 [이름, 종류] (만든 순서)",
+    "The name": "이름",
+    "The flags": "플래그",
+    "The dict's keys": "dict 의 키",
+    "The logged steps": "기록된 단계",
+    "The logged losses": "기록된 손실",
+    "The loss table (4 decimals)": "손실 표 (소수 넷째 자리)",
+    "The loss of the trained weights": "학습된 가중치의 손실",
+    "The trained network's predictions": "학습된 네트워크의 예측",
+    "The defaults": "기본값",
+    "gradcheck's verdict": "gradcheck 의 판정",
+    "net(x)": "net(x)",
+}
+
+
 class Msg:
-    """A sentence not yet rendered: usable as a field of another, rendered per language."""
+    """A sentence not yet rendered: usable as a field of another, rendered per language.
+
+    A plain string field that is a known phrase (PHRASES) is rendered in the language too.
+    """
 
     def __init__(self, key: str, **fields: object) -> None:
         if key not in MESSAGES:
@@ -442,7 +486,7 @@ class Msg:
         self.fields = fields
 
     def render(self, language: str) -> str:
-        values = {k: v.render(language) if isinstance(v, Msg) else v for k, v in self.fields.items()}
+        values = {k: _field(v, language) for k, v in self.fields.items()}
         return MESSAGES[self.key][language].format(**values)
 
     def __str__(self) -> str:
@@ -450,6 +494,14 @@ class Msg:
         if mode == "both":
             return self.render("en") + "\n" + self.render("ko")
         return self.render(mode)
+
+
+def _field(value: object, language: str) -> object:
+    if isinstance(value, Msg):
+        return value.render(language)
+    if language == "ko" and isinstance(value, str):
+        return PHRASES.get(value, value)
+    return value
 
 
 def msg(key: str, **fields: object) -> Msg:

@@ -76,3 +76,12 @@ def test_every_kata_has_title_task_and_hints_in_both_languages():
         assert not HANGUL.search(kata.title["en"] + kata.task["en"] + "".join(kata.hints["en"]))
         for ko in kata.hints["ko"]:
             assert HANGUL.search(ko), f"{kata.id}: hint {ko!r} is not Korean"
+
+
+def test_every_phrase_has_korean_and_korean_mode_uses_it(monkeypatch):
+    from backprop_katas.messages import PHRASES, say
+
+    assert all(en.strip() and ko.strip() for en, ko in PHRASES.items())
+    monkeypatch.setenv("KATAS_LANG", "ko")
+    text = say("not_equal", what="The count", got=3, expected=9)
+    assert "개수" in text and "The count" not in text

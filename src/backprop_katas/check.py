@@ -173,7 +173,19 @@ def edit_location(message: str, root: Path, folder: Path, kata: Kata) -> str:
         match = re.search(re.escape(f"{folder.name}/{dep}.py") + r":(\d+)", message)
         if match:
             return f"{_relative(folder / f'{dep}.py', root)}:{match.group(1)}"
-    return f"{rel}:{first_todo_line(folder / kata.filename)}"
+    called = re.search(re.escape(kata.id) + r"\.(\w+)", message)  # "Called k01_derivatives.prime_function(x) ..."
+    line = definition_line(folder / kata.filename, called.group(1)) if called else None
+    return f"{rel}:{line or first_todo_line(folder / kata.filename)}"
+
+
+def definition_line(path: Path, name: str) -> int | None:
+    """The line where ``name`` is defined (def or class) in a kata file, if it is."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    pattern = re.compile(rf"^\s*(def|class)\s+{re.escape(name)}\b")
+    return next((n for n, text in enumerate(lines, start=1) if pattern.match(text)), None)
 
 
 def _relative(path: Path, root: Path) -> str:

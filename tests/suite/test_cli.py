@@ -459,3 +459,14 @@ def test_plot_xor_tells_a_learner_whose_train_is_not_written(tmp_path, monkeypat
     printed = capsys.readouterr()
     assert "which is not written yet" in printed.out and "Traceback" not in printed.out + printed.err
     assert not out.exists()
+
+
+def test_edit_points_at_the_function_a_value_failure_names(tmp_path):
+    from backprop_katas.check import edit_location
+
+    kata = next(k for k in load_catalog(ROOT) if k.id == "k01_derivatives")
+    folder = tmp_path / "katas"
+    folder.mkdir()
+    (folder / kata.filename).write_text("def function(x):\n    return x**2\n\n\ndef prime_function(x):\n    return x\n")
+    message = "Called k01_derivatives.prime_function(x) with x a float32 tensor of shape [].\nThe result does not match"
+    assert edit_location(message, tmp_path, folder, kata).endswith("k01_derivatives.py:5")

@@ -29,10 +29,12 @@ def kata_source(name: str = K01, source: str = "solutions") -> str:
 
 
 def pytest_grade(target: Path, out: Path, *extra: str, tests: tuple[str, ...] = (K01,)) -> dict[str, Any]:
-    """``pytest --target TARGET --grade --grade-json OUT`` on some kata test files; the results.json."""
+    """``pytest --target=TARGET --grade --grade-json OUT`` on some kata test files; the results.json.
+
+    ``--target=TARGET`` in one word, as `katas grade` passes it (see ``batch.pytest_args``)."""
     command = [
         sys.executable, "-m", "pytest", *[f"tests/test_{t}.py" for t in tests],
-        "--target", str(target), "--grade", "--grade-json", str(out),
+        f"--target={target}", "--grade", "--grade-json", str(out),
         "-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT), *extra,
     ]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k != "KATAS_TARGET"}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -11,7 +13,7 @@ import sys
 import time
 
 import pytest
-from grading_helpers import K01, ROOT, kata_source, katas_cli, submission
+from grading_helpers import K01, ROOT, kata_source, katas_cli, pytest_grade, submission
 
 from backprop_katas.grading.bundle import check_bundle, write_bundle
 
@@ -119,3 +121,46 @@ def test_the_exported_bundle_has_no_solutions_and_its_tests_fail_with_stub_messa
     )
     assert reset.returncode == 0, reset.stdout + reset.stderr
     assert mine.read_text() == pristine
+
+
+K02 = "k02_parameters"
+K02_BUG = "\n\ndef mlp_parameter_count(layer_sizes):\n    return sum(a * b + b for a, b in zip(layer_sizes, layer_sizes[1:])) + (max(layer_sizes) > 37)\n"
+HOSTILE = (
+    "\nimport torch as _torch, numpy as _np\n_torch.allclose = lambda *a, **k: True\n"
+    "_torch.Tensor.__eq__ = lambda self, other: _torch.ones_like(self, dtype=_torch.bool)\n"
+    "_np.allclose = lambda *a, **k: True\n\ndef prime_function(x):\n    return x\n"
+)
+
+
+def comparable(results):
+    """A results.json without what differs between two runs of the same command (time, temp folders)."""
+    tests = [{k: re.sub(r"katas-grade-\w+", "TMP", str(v)) for k, v in t.items()} for t in results["tests"]]
+    extra = results["extra_data"]
+    return results["score"], tests, extra["katas"], extra["ignored_files"], extra["missing_files"], results["output"]
+
+
+def test_a_worker_grades_each_learner_exactly_as_a_fresh_pytest_grade_does(tmp_path):
+    # One worker grades these one after the other (hostile first), in one process with one zygote;
+    # each must get the very results.json of its own `pytest --target PATH --grade`.
+    subs = tmp_path / "class"
+    subs.mkdir()
+    submission(
+        subs / "a-hostile", files={f"{K01}.py": kata_source() + HOSTILE, "conftest.py": "import os\nos._exit(3)\n"}
+    )
+    submission(subs / "b-k02-bug", files={f"{K02}.py": kata_source(K02) + K02_BUG})
+    submission(subs / "c-stubs", "katas")
+    submission(subs / "d-full")
+    out = tmp_path / "out"
+    done = katas_cli("grade", str(subs), "--out", str(out), "--kata", "k01", "--kata", "k02", "--workers", "1",
+                     "--no-progress")  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        batch = {r[0]: json.loads(r[1]) for r in db.execute("SELECT learner, results FROM grades")}
+    assert sorted(batch) == ["a-hostile", "b-k02-bug", "c-stubs", "d-full"]
+    scores = {}
+    for learner, results in batch.items():
+        alone = pytest_grade(subs / learner, tmp_path / f"{learner}.json", tests=(K01, K02))
+        assert comparable(results) == comparable(alone), learner
+        scores[learner] = results["score"]
+    assert scores["d-full"] == 20 and scores["c-stubs"] == 0
+    assert 10 < scores["b-k02-bug"] < 20 and 10 < scores["a-hostile"] < 20

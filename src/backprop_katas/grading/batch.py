@@ -1,8 +1,11 @@
 """``katas grade SUBMISSIONS_DIR``: grade a class, one sub-folder per learner.
 
-Each learner is graded by its own ``pytest --grade`` process (so a class is
-graded exactly as ``pytest --target PATH --grade`` grades one learner),
-``--workers`` of them side by side. The main process alone writes the
+``--workers`` worker processes (``.worker``), started once per run, grade
+learner after learner side by side: each runs ``pytest.main`` in-process with
+the arguments of ``pytest --target PATH --grade`` for that learner (so a class
+is graded exactly as that command grades one learner) and keeps one zygote,
+so pytest and torch are imported once per worker, not twice per learner.
+The main process alone writes the
 gradebook, one committed row per learner as soon as that learner is done; a
 learner whose kata files and the tests are unchanged since their row was
 written is skipped (``--regrade`` forces it). CSV and Markdown exports are
@@ -12,9 +15,11 @@ written from the gradebook at the end of every run.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
-import signal
+import queue
+import socket
 import subprocess
 import sys
 import tempfile
@@ -30,8 +35,10 @@ from typing import Any
 
 from ..catalog import Kata, load_catalog
 from ..messages import say
+from . import sandbox
 from .gradebook import Gradebook, Row, content_hash, suite_hash
 from .sandbox import PARENT_ENV
+from .worker import BOOTSTRAP as WORKER_BOOTSTRAP
 
 FAILURES_SHOWN = 3  # per kata, in a learner's Markdown feedback
 
@@ -73,59 +80,140 @@ def rules_hash(root: Path, katas: list[Kata], hidden: Path | None) -> str:
     return suite_hash(files, root)
 
 
-class Running:
-    """The pytest processes in flight, so Ctrl-C can stop them all."""
+class Worker:
+    """One worker process (``.worker``): grades learner after learner; started again if it dies."""
 
-    def __init__(self) -> None:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.process: subprocess.Popen[bytes] | None = None
+        self.stream: io.BufferedRWPair | None = None
+
+    def start(self) -> None:
+        ours, theirs = socket.socketpair()
+        env = {**os.environ, PARENT_ENV: str(os.getpid())}
+        env.pop("KATAS_TARGET", None)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", WORKER_BOOTSTRAP, str(theirs.fileno())],
+            pass_fds=[theirs.fileno()], cwd=self.root, env=env, start_new_session=True,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        theirs.close()
+        self.stream = ours.makefile("rwb")
+        ours.close()  # the file object keeps the socket open
+
+    def grade(self, args: list[str], log: Path) -> int:
+        """``pytest.main(args)`` in the worker; its exit code."""
+        if self.stream is None:
+            raise RuntimeError("the grading worker is not running")
+        try:
+            self.stream.write(json.dumps({"args": args, "log": str(log)}).encode() + b"\n")
+            self.stream.flush()
+            line = self.stream.readline()
+        except OSError:
+            line = b""
+        if not line:
+            self.kill()
+            raise RuntimeError("the grading worker died")
+        return int(json.loads(line)["exit"])
+
+    def kill(self) -> None:
+        if self.process is not None:
+            sandbox.kill_group(self.process.pid)  # its zygote and kata servers die with it
+            self.process.wait()
+            self.process = None
+        if self.stream is not None:
+            try:
+                self.stream.close()
+            except OSError:
+                pass
+            self.stream = None
+
+    def close(self) -> None:
+        """End of input: the worker closes its zygote and exits; killed if it does not."""
+        if self.stream is not None:
+            try:
+                self.stream.close()
+            except OSError:
+                pass
+            self.stream = None
+        if self.process is not None:
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
+        self.kill()
+
+
+class Workers:
+    """The run's worker processes: one is lent to each learner in turn; Ctrl-C kills them all."""
+
+    def __init__(self, root: Path, count: int) -> None:
         self.lock = threading.Lock()
-        self.processes: set[subprocess.Popen[bytes]] = set()
         self.stopping = False
+        self.all = [Worker(root) for _ in range(count)]
+        self.free: queue.Queue[Worker] = queue.Queue()
+        for worker in self.all:
+            worker.start()  # from the main thread: they start side by side, and die with this process
+            self.free.put(worker)
+
+    @contextmanager
+    def lend(self) -> Iterator[Worker]:
+        worker = self.free.get()
+        try:
+            with self.lock:
+                if self.stopping:
+                    raise KeyboardInterrupt
+                if worker.process is None or worker.process.poll() is not None:
+                    worker.kill()
+                    worker.start()  # it died (a grader bug): the next learner gets a new one
+            yield worker
+        finally:
+            self.free.put(worker)
 
     def kill_all(self) -> None:
         with self.lock:
             self.stopping = True
-            for process in self.processes:
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+            for worker in self.all:
+                process = worker.process
+                if process is not None:
+                    sandbox.kill_group(process.pid)
+
+    def close(self) -> None:
+        for worker in self.all:
+            worker.close()
 
 
-def grade_one(root: Path, submission: Path, options: Options, katas: list[Kata], running: Running) -> dict[str, Any]:
-    """Run ``pytest --grade`` on one submission; return its results.json."""
-    with tempfile.TemporaryDirectory(prefix="katas-batch-") as scratch:
-        report = Path(scratch) / "results.json"
-        command = [
-            sys.executable, "-m", "pytest", *map(str, test_files(root, katas)),
-            "--target", str(submission), "--grade", "--grade-json", str(report),
-            "-q", "--no-header", "-p", "no:cacheprovider", "--rootdir", str(root),
-        ]  # fmt: skip
-        if options.hidden_tests is not None:
-            command += ["--hidden-tests", str(options.hidden_tests)]
-        if options.select:
-            command += ["-k", options.select]
-        if options.kata_time_limit:
-            command += ["--kata-time-limit", str(options.kata_time_limit)]
-        if options.memory_limit:
-            command += ["--memory-limit", str(options.memory_limit)]
-        env = {**os.environ, PARENT_ENV: str(os.getpid())}
-        env.pop("KATAS_TARGET", None)
-        with running.lock:
-            if running.stopping:
-                raise KeyboardInterrupt
-            process = subprocess.Popen(
-                command, cwd=root, env=env, start_new_session=True,
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-            running.processes.add(process)
-        try:
-            output, _ = process.communicate()
-        finally:
-            with running.lock:
-                running.processes.discard(process)
+def pytest_args(root: Path, submission: Path, report: Path, options: Options, katas: list[Kata]) -> list[str]:
+    """The arguments of ``pytest --target=SUBMISSION --grade`` for one learner.
+
+    ``--target=PATH`` in one word: given as two, pytest would take PATH for a test folder
+    before it knows the option and import the submission's ``conftest.py`` into the grader.
+    """
+    args = [
+        *map(str, test_files(root, katas)),
+        f"--target={submission}", "--grade", "--grade-json", str(report),
+        "-q", "--no-header", "-p", "no:cacheprovider", "--rootdir", str(root),
+    ]  # fmt: skip
+    if options.hidden_tests is not None:
+        args += ["--hidden-tests", str(options.hidden_tests)]
+    if options.select:
+        args += ["-k", options.select]
+    if options.kata_time_limit:
+        args += ["--kata-time-limit", str(options.kata_time_limit)]
+    if options.memory_limit:
+        args += ["--memory-limit", str(options.memory_limit)]
+    return args
+
+
+def grade_one(root: Path, submission: Path, options: Options, katas: list[Kata], workers: Workers) -> dict[str, Any]:
+    """Grade one submission in a worker; return its results.json."""
+    with tempfile.TemporaryDirectory(prefix="katas-batch-") as scratch, workers.lend() as worker:
+        report, log = Path(scratch) / "results.json", Path(scratch) / "pytest.log"
+        code = worker.grade(pytest_args(root, submission, report, options, katas), log)
         if not report.is_file():
-            tail = output.decode(errors="replace").strip().splitlines()[-5:]
-            raise RuntimeError(f"pytest exited with {process.returncode} and no results.json: " + " | ".join(tail))
+            text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
+            tail = text.strip().splitlines()[-5:]
+            raise RuntimeError(f"pytest exited with {code} and no results.json: " + " | ".join(tail))
         data: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))
         return data
 
@@ -175,14 +263,15 @@ def grade_class(root: Path, options: Options) -> Outcome:
             outcome.kept += 1
         else:
             todo.append((folder, digest))
-    running = Running()
     import torch
 
-    with progress_bar(len(todo), options.progress) as advance, ThreadPoolExecutor(max(1, options.workers)) as pool:
+    count = max(1, min(options.workers, len(todo)))
+    workers = Workers(root, count if todo else 0)
+    with progress_bar(len(todo), options.progress) as advance, ThreadPoolExecutor(count) as pool:
         futures: dict[Future[dict[str, Any]], tuple[Path, str, float]] = {}
         try:
             for folder, digest in todo:
-                future = pool.submit(grade_one, root, folder, options, katas, running)
+                future = pool.submit(grade_one, root, folder, options, katas, workers)
                 futures[future] = (folder, digest, time.monotonic())
             pending = set(futures)
             while pending:
@@ -213,10 +302,12 @@ def grade_class(root: Path, options: Options) -> Outcome:
                     outcome.graded += 1
                     advance(folder.name)
         except KeyboardInterrupt:
-            running.kill_all()
+            workers.kill_all()
             for future in futures:
                 future.cancel()
             raise
+        finally:
+            workers.close()
     export(book, options.out, catalog)
     book.close()
     outcome.seconds = time.monotonic() - start

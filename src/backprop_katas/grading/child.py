@@ -1,13 +1,15 @@
 """The child side of grading: a zygote that imports torch once, and one probe server per kata.
 
-The grader starts one zygote per submission (``python -I``, minimal
-environment). The zygote imports torch, numpy, pytest and the tool, then
-waits. For each kata the grader sends it one end of a fresh socket pair; the
-zygote forks a kata server that leads its own process group, imports that
-kata's test modules by file path, lowers its limits (``sandbox``), and only
-then serves probe calls: ``{module, probe, args, timeout}`` in, ``{"ok":
-plain data}`` or ``{"error": ProbeError}`` out. Learner code is imported
-lazily by the first probe, after the limits are in place.
+The grader starts a zygote (``python -I``, minimal environment, an empty
+private folder as its working folder and HOME): one per submission, or one
+per ``katas grade`` worker for all its learners. The zygote imports torch,
+numpy, pytest and the tool, then waits. For each kata the grader sends it one
+end of a fresh socket pair; the zygote forks a kata server that leads its own
+process group, moves into that submission's fresh copy (working folder, HOME,
+TMPDIR), imports that kata's test modules by file path, lowers its limits
+(``sandbox``), and only then serves probe calls: ``{module, probe, args,
+timeout}`` in, ``{"ok": plain data}`` or ``{"error": ProbeError}`` out.
+Learner code is imported lazily by the first probe, after the limits are in place.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import os
 import signal
 import socket
 import sys
+import tempfile
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -96,6 +99,8 @@ def serve(sock: socket.socket, setup: dict[str, Any]) -> None:
 
     copy = setup["copy"]
     os.chdir(copy)
+    os.environ["HOME"] = os.environ["TMPDIR"] = copy  # the zygote's own HOME is not this submission's
+    tempfile.tempdir = None
     modules: dict[str, ModuleType] = {}
     broken: dict[str, ProbeError] = {}
     for index, path in enumerate(setup["tests"]):

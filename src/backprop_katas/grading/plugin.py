@@ -26,7 +26,7 @@ from ..catalog import Kata
 from ..messages import say
 from ..pytest_plugin import CATALOG_KEY, RUNNER_FACTORY_KEY, TARGET_KEY
 from . import sandbox
-from .runner import GradingRunnerFactory, Settings, kata_of_module
+from .runner import GradingRunnerFactory, Settings, Zygote, kata_of_module
 
 OUTPUT_LIMIT = 3000  # characters of feedback per test: enough for a gradient table, not for a flood
 SUMMARY_LIMIT = 20000
@@ -62,6 +62,9 @@ class Grading:
 
 
 GRADING_KEY = pytest.StashKey[Grading]()
+# Set by a `katas grade` worker (``worker.WorkerPlugin``) before this plugin configures: the
+# zygote it keeps for all its learners. Unset (one pytest --grade): the runner starts its own.
+ZYGOTE_KEY = pytest.StashKey[Zygote]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -106,6 +109,16 @@ def pytest_configure(config: pytest.Config) -> None:
         sandbox.set_parent_death_signal()
         if str(os.getppid()) != parent:
             os._exit(1)
+    target = config.stash[TARGET_KEY]
+    for plugin in config.pluginmanager.get_plugins():
+        file = getattr(plugin, "__file__", None)
+        if isinstance(file, str) and Path(file).resolve().is_relative_to(target.path):
+            # `--target PATH` (two words): pytest reads PATH as a test folder before it knows the
+            # option, and imports PATH/conftest.py into this process. `--target=PATH` does not.
+            raise pytest.UsageError(
+                f"--grade: pytest imported {file} from the submission into the grader; "
+                f"write --target={target.path} (one word) so that it never does."
+            )
     catalog = config.stash[CATALOG_KEY]
     seconds = config.getoption("katas_kata_time_limit") or float(config.getini("katas_kata_time_limit"))
     memory = config.getoption("katas_memory_limit") or int(config.getini("katas_memory_limit"))
@@ -113,6 +126,7 @@ def pytest_configure(config: pytest.Config) -> None:
         catalog=catalog,
         limits=sandbox.Limits(memory_mb=memory, kata_seconds=seconds),
         landlock=not config.getoption("katas_no_landlock"),
+        zygote=config.stash.get(ZYGOTE_KEY, None),
     )
     factory = GradingRunnerFactory(settings)
     config.stash[RUNNER_FACTORY_KEY] = factory  # type: ignore[misc]  # the key is typed with a string

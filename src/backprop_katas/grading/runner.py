@@ -35,12 +35,79 @@ GRACE = 5.0  # seconds the grader waits beyond a probe's own limit before killin
 SPAWN_SECONDS = 60.0  # starting a kata server: importing its test modules
 
 
+class Zygote:
+    """A ``python -I`` process that has imported torch and forks a fresh kata server on request.
+
+    It never runs learner code and holds nothing of a submission: its working folder and
+    HOME are an empty private folder; each kata server it forks gets its submission's copy,
+    its limits and its own Landlock ruleset (``child.serve``). So one zygote can serve
+    several submissions in turn (a ``katas grade`` worker keeps one for all its learners).
+    """
+
+    def __init__(self) -> None:
+        self.home: Path | None = None
+        self.process: subprocess.Popen[bytes] | None = None
+        self.control: socket.socket | None = None
+
+    def _start(self) -> socket.socket:
+        if self.control is not None and self.process is not None and self.process.poll() is None:
+            return self.control
+        self.close()
+        self.home = Path(tempfile.mkdtemp(prefix="katas-zygote-"))
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.process = subprocess.Popen(
+            [*sandbox.python_command(BOOTSTRAP), str(theirs.fileno())],
+            pass_fds=[theirs.fileno()],
+            cwd=self.home,
+            env=sandbox.child_environment(self.home),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        theirs.close()
+        self.control = ours
+        ours.settimeout(SPAWN_SECONDS)
+        try:
+            ready = ours.recv(1024)
+        except OSError:
+            self.close()
+            raise
+        if not ready:
+            self.close()
+            raise RuntimeError("grading: the child Python could not start (is backprop_katas importable?)")
+        return ours
+
+    def fork(self, setup: dict[str, Any], sock: socket.socket) -> int:
+        """Fork a kata server serving ``sock``; its pid (the leader of its own process group)."""
+        control = self._start()
+        try:
+            socket.send_fds(control, [json.dumps(setup).encode()], [sock.fileno()])
+            return int(json.loads(control.recv(1024))["pid"])
+        except (OSError, ValueError, KeyError):
+            self.close()  # a half-done exchange would mismatch the next one: start afresh next time
+            raise
+
+    def close(self) -> None:
+        if self.process is not None:
+            sandbox.kill_group(self.process.pid)
+            self.process.wait()
+            self.process = None
+        if self.control is not None:
+            self.control.close()
+            self.control = None
+        if self.home is not None:
+            sandbox.remove_tree(self.home)
+            self.home = None
+
+
 @dataclass
 class Settings:
     catalog: list[Kata]
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
     test_files: dict[str, list[str]] = field(default_factory=dict)  # kata id → test module paths
     landlock: bool = True
+    zygote: Zygote | None = None  # shared (a `katas grade` worker's); None: each runner starts its own
 
 
 @dataclass
@@ -70,7 +137,7 @@ def kata_of_module(catalog: list[Kata], path: Path, module_kata: object) -> str 
 
 
 class GradingRunner:
-    """One submission: a temporary copy, a zygote, a child per kata (started on first use)."""
+    """One submission: a temporary copy, a fresh child per kata (started on first use) forked by a zygote."""
 
     mode = "grading"
 
@@ -83,35 +150,12 @@ class GradingRunner:
         self.copy = sandbox.copy_submission(target.path, self.kata_files, self.workdir)
         self.katas: dict[str, KataState] = {}
         self.landlock_status = "not started"
-        self._zygote: subprocess.Popen[bytes] | None = None
-        self._control: socket.socket | None = None
+        self.owns_zygote = settings.zygote is None  # `katas grade` workers share one across learners
+        self.zygote = settings.zygote or Zygote()
 
     # --- the zygote --------------------------------------------------------------------------
 
-    def _start_zygote(self) -> socket.socket:
-        if self._control is not None and self._zygote is not None and self._zygote.poll() is None:
-            return self._control
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self._zygote = subprocess.Popen(
-            [*sandbox.python_command(BOOTSTRAP), str(theirs.fileno())],
-            pass_fds=[theirs.fileno()],
-            cwd=self.copy.path,
-            env=sandbox.child_environment(self.copy.path),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        theirs.close()
-        ours.settimeout(SPAWN_SECONDS)
-        ready = ours.recv(1024)
-        if not ready:
-            raise RuntimeError("grading: the child Python could not start (is backprop_katas importable?)")
-        self._control = ours
-        return ours
-
     def _spawn(self, kata: str, state: KataState) -> KataChild:
-        control = self._start_zygote()
         ours, theirs = socket.socketpair()
         setup = {
             "copy": str(self.copy.path),
@@ -121,9 +165,10 @@ class GradingRunner:
             "landlock": self.settings.landlock,
             "read": sandbox.readable_dirs(),
         }
-        socket.send_fds(control, [json.dumps(setup).encode()], [theirs.fileno()])
-        theirs.close()
-        pid = int(json.loads(control.recv(1024))["pid"])
+        try:
+            pid = self.zygote.fork(setup, theirs)
+        finally:
+            theirs.close()
         start = time.monotonic()
         try:
             ready = wire.receive(ours, start + SPAWN_SECONDS)
@@ -231,16 +276,11 @@ class GradingRunner:
         state.child = None
 
     def close(self) -> None:
-        """Kill every child and the zygote, remove the temporary copy."""
+        """Kill every child (and the zygote, unless it is shared), remove the temporary copy."""
         for state in self.katas.values():
             self._stop(state)
-        if self._zygote is not None:
-            sandbox.kill_group(self._zygote.pid)
-            self._zygote.wait()
-            self._zygote = None
-        if self._control is not None:
-            self._control.close()
-            self._control = None
+        if self.owns_zygote:
+            self.zygote.close()
         sandbox.remove_tree(self.workdir)
 
 

@@ -80,6 +80,9 @@ class Terminal:
         if self.pid == 0:  # the child: a session leader whose controlling terminal is the pty
             try:
                 os.chdir(cwd)
+                # As in a learner's terminal, Ctrl-C must interrupt, even where this suite was
+                # started with SIGINT ignored (a background job, nohup): exec keeps "ignored".
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
                 os.execve(argv[0], argv, env)
             finally:
                 os._exit(127)

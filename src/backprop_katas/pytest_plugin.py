@@ -1,8 +1,12 @@
 """The pytest plugin: which code the kata tests run against, and how.
 
-Loaded by the project's root ``conftest.py``. ``--target katas|solutions|PATH``
-(or ``KATAS_TARGET``, or the ``katas_target`` ini value) picks the folder of
-kata files under test; the report header names it.
+Registered as a ``pytest11`` entry point, so ``--target`` is known before
+pytest reads its command line: ``pytest --target PATH`` must never make pytest
+take PATH for a test folder and import a submission's ``conftest.py``.
+``--target katas|solutions|PATH`` (or ``KATAS_TARGET``, or the ``katas_target``
+ini value) picks the folder of kata files under test; the report header names
+it. Outside a backprop-katas project (no katas.toml, no target asked for) the
+plugin does nothing.
 """
 
 from __future__ import annotations
@@ -45,12 +49,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="SECONDS",
         help=f"stop a call into kata code after this many seconds (default {DEFAULT_TIMEOUT:g}; 0: no limit).",
     )
-    parser.addini("katas_target", "default --target when neither the option nor KATAS_TARGET is set", default="katas")
+    parser.addini(
+        "katas_target", "default --target when neither the option nor KATAS_TARGET is set (else: katas)", default=""
+    )
     parser.addini("katas_probe_timeout", "default --probe-timeout in seconds", default=str(DEFAULT_TIMEOUT))
 
 
 def target_spec(config: pytest.Config) -> str:
-    return str(config.getoption("katas_target") or os.environ.get("KATAS_TARGET") or config.getini("katas_target"))
+    return str(
+        config.getoption("katas_target") or os.environ.get("KATAS_TARGET") or config.getini("katas_target") or "katas"
+    )
+
+
+def is_katas_session(config: pytest.Config) -> bool:
+    """A backprop-katas project, or a run that asks for a target: else the plugin stays out of the way."""
+    asked = config.getoption("katas_target") or os.environ.get("KATAS_TARGET") or config.getini("katas_target")
+    return bool(asked) or (config.rootpath / "katas.toml").is_file()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -61,6 +75,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "runs only with --target solutions.",
     )
     root = config.rootpath
+    if not is_katas_session(config):
+        return
     try:
         label, path = resolve_target(target_spec(config), root)
     except TargetNotFound as exc:
@@ -70,7 +86,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    target = config.stash[TARGET_KEY]
+    target = config.stash.get(TARGET_KEY, None)
+    if target is None:
+        return []
     import torch
 
     mode = getattr(config.stash.get(RUNNER_FACTORY_KEY, InProcessRunner), "mode", "learner")
@@ -83,7 +101,7 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     """The self-checks (tests/suite) are for maintainers: collected with --target solutions,
     or when named on the command line."""
     suite = config.rootpath / SUITE_DIR
-    if collection_path != suite:
+    if collection_path != suite or TARGET_KEY not in config.stash:
         return None
     if config.stash[TARGET_KEY].label == "solutions":
         return None
@@ -94,6 +112,8 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if TARGET_KEY not in config.stash:
+        return
     target = config.stash[TARGET_KEY]
     catalog = config.stash[CATALOG_KEY]
     skip_ref = pytest.mark.skip(
@@ -110,6 +130,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def target(pytestconfig: pytest.Config) -> Target:
     """The folder of kata files under test."""
+    if TARGET_KEY not in pytestconfig.stash:
+        pytest.fail("not a backprop-katas run: no katas.toml here and no --target given", pytrace=False)
     return pytestconfig.stash[TARGET_KEY]
 
 

@@ -18,7 +18,7 @@ def test_double_doubles(run):
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
     pytester.makeconftest('pytest_plugins = ["backprop_katas.pytest_plugin"]')
-    pytester.makeini("[pytest]\nkatas_probe_timeout = 2\n")
+    pytester.makeini("[pytest]\nkatas_target = katas\nkatas_probe_timeout = 2\n")
     for folder, body in (
         ("katas", "raise NotImplementedError('k01_demo.double: return 2 * value')"),
         ("solutions", "return 2 * value"),
@@ -114,6 +114,7 @@ def test_markers_are_registered(project):
 def test_self_checks_are_collected_only_for_maintainers(pytester, monkeypatch):
     # tests/suite holds maintainer checks: `pytest` (learner) skips the folder, --target solutions runs it.
     pytester.makeconftest('pytest_plugins = ["backprop_katas.pytest_plugin"]')
+    pytester.makeini("[pytest]\nkatas_target = katas\n")
     for folder in ("katas", "solutions"):
         (pytester.path / folder).mkdir()
     suite = pytester.path / "tests" / "suite"
@@ -144,3 +145,20 @@ def test_autograd_is_refused_inside_forbid_autograd(project):
     result = project.runpytest("test_k02_hand.py")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*k02.by_hand must compute gradients by hand, but it called Tensor.backward()*"])
+
+
+def test_target_path_never_imports_the_submissions_conftest(project, tmp_path_factory):
+    # pytest must know --target before it reads its arguments (entry point, not conftest.py):
+    # otherwise `--target PATH` makes PATH look like a test folder and PATH/conftest.py runs here.
+    sub = tmp_path_factory.mktemp("mallory")
+    (sub / "k01_demo.py").write_text("def double(value):\n    return 2 * value\n")
+    (sub / "conftest.py").write_text("raise SystemExit('the submission conftest ran in the grader')\n")
+    result = project.runpytest_subprocess("--target", str(sub))
+    result.assert_outcomes(passed=1)
+
+
+def test_the_plugin_stays_out_of_other_projects(pytester):
+    pytester.makepyfile(test_other="def test_other():\n    assert True\n")
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=1)
+    assert "backprop-katas 0.1.0: target" not in result.stdout.str()

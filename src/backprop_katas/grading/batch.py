@@ -121,6 +121,9 @@ class Worker:
             sandbox.kill_group(self.process.pid)  # its zygote and kata servers die with it
             self.process.wait()
             self.process = None
+        self._close_stream()
+
+    def _close_stream(self) -> None:
         if self.stream is not None:
             try:
                 self.stream.close()
@@ -130,12 +133,7 @@ class Worker:
 
     def close(self) -> None:
         """End of input: the worker closes its zygote and exits; killed if it does not."""
-        if self.stream is not None:
-            try:
-                self.stream.close()
-            except OSError:
-                pass
-            self.stream = None
+        self._close_stream()
         if self.process is not None:
             try:
                 self.process.wait(timeout=30)

@@ -73,11 +73,6 @@ class Target:
         self._ensure_package()
         return importlib.import_module(f"{self.package}.{kata_id}")
 
-    def forget(self) -> None:
-        """Drop every module of this target, so the next import reads the files again."""
-        for name in [n for n in sys.modules if n == self.package or n.startswith(self.package + ".")]:
-            del sys.modules[name]
-
 
 class KataFileMissing(FileNotFoundError):
     def __init__(self, path: Path) -> None:

@@ -9,7 +9,6 @@ tensor" without ever touching the object.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,26 +62,3 @@ def to_plain(value: Any, depth: int = 0) -> Any:
     except Exception as exc:  # a learner's __repr__ may raise
         text = f"<repr failed: {type(exc).__name__}>"
     return Unplain(type(value).__name__, text)
-
-
-def describe(value: Any) -> dict[str, Any]:
-    """Type, dtype and shape of a value, as plain data, for shape-and-dtype-first checks."""
-    info: dict[str, Any] = {"type": type(value).__name__}
-    if torch is not None and isinstance(value, torch.Tensor):
-        info.update(
-            dtype=str(value.dtype).replace("torch.", ""),
-            shape=list(value.shape),
-            requires_grad=bool(value.requires_grad),
-            has_grad_fn=value.grad_fn is not None,
-        )
-    elif isinstance(value, np.ndarray):
-        info.update(dtype=str(value.dtype), shape=list(value.shape))
-    return info
-
-
-def is_finite(value: Any) -> bool:
-    if isinstance(value, np.ndarray):
-        return bool(np.all(np.isfinite(value))) if value.dtype.kind == "f" else True
-    if isinstance(value, float):
-        return math.isfinite(value)
-    return True

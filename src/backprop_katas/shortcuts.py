@@ -247,6 +247,16 @@ class Analysis:
         info = ModuleInfo(name, name + ".py", tree)
         for statement in tree.body:
             self._bind_statement(info, statement)
+        for node in ast.walk(tree):  # writes into a library anywhere: at import, or when a function runs
+            if _is_setattr(node):
+                target = node.args[0]  # type: ignore[attr-defined]
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                target = node
+            else:
+                continue
+            if isinstance(target, (ast.Attribute, ast.Name)) and self._imported(info, target):
+                construct = ast.unparse(node)[:60] + ("" if _is_setattr(node) else " = ...")
+                info.patches.append(Finding(info.file, getattr(node, "lineno", 0), construct, "dynamic"))
         return info
 
     def _bind_statement(self, info: ModuleInfo, statement: ast.stmt) -> None:
@@ -285,14 +295,6 @@ class Analysis:
                 for node in ast.walk(assigned):
                     if isinstance(node, ast.Name):
                         info.bind(node.id, Binding("expr", node=value, line=statement.lineno))
-                    elif (
-                        isinstance(node, ast.Attribute)
-                        and isinstance(node.ctx, ast.Store)
-                        and self._imported(info, node)
-                    ):
-                        info.patches.append(
-                            Finding(info.file, statement.lineno, ast.unparse(node) + " = ...", "autograd")
-                        )
         elif isinstance(statement, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
             for child in ast.iter_child_nodes(statement):
                 if isinstance(child, ast.stmt):
@@ -305,13 +307,9 @@ class Analysis:
                     if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                         value = statement.iter if isinstance(statement, ast.For) else statement.items[0].context_expr
                         info.bind(node.id, Binding("expr", node=value, line=statement.lineno))
-        elif isinstance(statement, ast.Expr):
-            call = statement.value
-            if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "setattr":
-                info.patches.append(Finding(info.file, statement.lineno, ast.unparse(call), "autograd"))
 
     @staticmethod
-    def _imported(info: ModuleInfo, node: ast.Attribute) -> bool:
+    def _imported(info: ModuleInfo, node: ast.Attribute | ast.Name) -> bool:
         parts = _dotted(node)
         bindings = info.bindings.get(parts[0], []) if parts else []
         return any(b.kind in ("import", "sibling") for b in bindings)
@@ -364,9 +362,18 @@ class Analysis:
             for binding in info.bindings.get(head, []):  # every definition: a later one wins at run time
                 walker.follow(info, binding.node or info.tree, head, binding, (function,))
         findings = walker.findings
-        if info.patches and not findings:  # the file rewrites a library at import: what it changes is unknowable
-            findings = [Finding(p.file, p.line, p.construct, "dynamic", (function,)) for p in info.patches]
+        if not findings:  # a file reached rewrites a library at import: what that changes is unknowable
+            patched = [info, *(m for m in walker.modules if m is not info)]
+            findings = [
+                Finding(p.file, p.line, p.construct, "dynamic", (function,)) for m in patched for p in m.patches
+            ]
         return _unique(findings)
+
+
+def _is_setattr(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr" and bool(node.args)
+    )
 
 
 def _is_false(node: ast.expr) -> bool:
@@ -421,6 +428,7 @@ class _Walker:
         self.home = home  # the file of the function under check: names elsewhere carry their file
         self.findings: list[Finding] = []
         self.visited: set[tuple[str, int]] = set()
+        self.modules: list[ModuleInfo] = []  # every file whose code the function reaches
 
     def add(self, info: ModuleInfo, node: ast.AST, construct: str, rule: str, via: tuple[str, ...]) -> None:
         self.findings.append(Finding(info.file, getattr(node, "lineno", 0), construct, rule, via))
@@ -430,6 +438,8 @@ class _Walker:
         if key in self.visited:
             return
         self.visited.add(key)
+        if info not in self.modules:
+            self.modules.append(info)
         local = _local_names(node) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) else set()
         self.scan(info, node, local, via)
 

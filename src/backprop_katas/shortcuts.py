@@ -247,14 +247,24 @@ class Analysis:
         info = ModuleInfo(name, name + ".py", tree)
         for statement in tree.body:
             self._bind_statement(info, statement)
+        for function in ast.walk(tree):  # `global g` in a function: what it assigns to g is g's value too
+            if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                declared = {n for g in ast.walk(function) if isinstance(g, ast.Global) for n in g.names}
+                for node in ast.walk(function):
+                    if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and declared:
+                        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                        for assigned in targets:
+                            for bound in ast.walk(assigned):
+                                if isinstance(bound, ast.Name) and bound.id in declared and node.value is not None:
+                                    info.bind(bound.id, Binding("expr", node=node.value, line=node.lineno))
         for node in ast.walk(tree):  # writes into a library anywhere: at import, or when a function runs
-            if _is_setattr(node):
-                target = node.args[0]  # type: ignore[attr-defined]
+            if isinstance(node, ast.Call) and _is_setattr(node):
+                written: ast.AST = node.args[0]
             elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
-                target = node
+                written = node
             else:
                 continue
-            if isinstance(target, (ast.Attribute, ast.Name)) and self._imported(info, target):
+            if isinstance(written, (ast.Attribute, ast.Name)) and self._imported(info, written):
                 construct = ast.unparse(node)[:60] + ("" if _is_setattr(node) else " = ...")
                 info.patches.append(Finding(info.file, getattr(node, "lineno", 0), construct, "dynamic"))
         return info
@@ -537,6 +547,9 @@ class _Walker:
                 for module in info.star_imports:
                     if _is_autograd(f"{module}.{node.id}"):
                         self.add(info, node, f"{node.id} ({module}.{node.id})", "autograd", via)
+            elif not hasattr(builtins, node.id):
+                # bound where the check cannot see it: a walrus, a `global` set by another function, exec
+                self.add(info, node, f"{node.id}, a name defined nowhere the check can see", "dynamic", via)
             return
         for each in bindings:
             self.follow(info, node, node.id, each, via)
@@ -609,6 +622,14 @@ def _local_names(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> s
             names.add(child.name)
         elif isinstance(child, ast.arg):
             names.add(child.arg)
+        elif isinstance(child, ast.ExceptHandler) and child.name:
+            names.add(child.name)
+        elif isinstance(child, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in child.names)
+        elif isinstance(child, (ast.MatchAs, ast.MatchStar)) and child.name:
+            names.add(child.name)
+        elif isinstance(child, ast.MatchMapping) and child.rest:
+            names.add(child.rest)
     return names
 
 

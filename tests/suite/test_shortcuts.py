@@ -91,6 +91,8 @@ HONEST = {
     "a-clean-helper-and-a-variable-named-grad": "def _twice(v):\n    return 2 * v\n\n"
     "def backward(t):\n    grad = _twice(t)\n    return grad\n",
     "writing-p.grad-is-bookkeeping": "def backward(t):\n    t.grad = None\n    return 2 * t\n",
+    "an-except-name-a-local-import-and-__name__": "def backward(t):\n    import math\n    try:\n"
+    "        return 2 * t * math.cos(0)\n    except ValueError as e:\n        raise e from None if __name__ else e\n",
 }
 
 
@@ -118,6 +120,11 @@ REFUSED = {
                                                      "def backward(t):\n    return 2 * t\n", "torch.sigmoid"),
     "a-library-patched-by-setattr": ("import torch\n\ndef other():\n    setattr(torch, 'sigmoid', None)\n\n"
                                      "def backward(t):\n    return 2 * t\n", "setattr(torch"),
+    "a-walrus-at-import": ("import torch\n(_g := torch.autograd.grad)\n\ndef backward(t):\n    return _g(t, t)\n",
+                           "_g, a name defined nowhere"),
+    "a-global-set-by-another-function": ("import torch\n_g = None\n\ndef _setup():\n    global _g\n"
+                                         "    _g = torch.autograd.grad\n\n_setup()\n\ndef backward(t):\n"
+                                         "    return _g(t, t)\n", "torch.autograd.grad"),
     "a-sibling-star-import": ("from .k05_backprop import *\n\ndef backward(t):\n    return helper(t)\n",
                               "torch.autograd.grad"),
 }  # fmt: skip

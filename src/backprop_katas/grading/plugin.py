@@ -89,6 +89,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"with --grade: data-segment limit of a kata's child (default {sandbox.Limits.memory_mb}).")  # fmt: skip
     group.addoption("--no-landlock", dest="katas_no_landlock", action="store_true", default=False,
                     help="with --grade: do not restrict the child's file access with Landlock.")  # fmt: skip
+    group.addoption("--isolation", dest="katas_isolation", default=None, choices=sandbox.ISOLATIONS,
+                    help="with --grade: bwrap (bubblewrap namespaces + cgroups), fallback (Landlock + "
+                    "rlimits), or auto: bwrap when it works here (default: ini katas_isolation, auto).")  # fmt: skip
+    parser.addini("katas_isolation", "default --isolation (auto, bwrap, fallback)", default="auto")
     parser.addini("katas_kata_time_limit", "default --kata-time-limit", default=str(sandbox.Limits.kata_seconds))
     parser.addini("katas_memory_limit", "default --memory-limit in MB", default=str(sandbox.Limits.memory_mb))
 
@@ -122,10 +126,15 @@ def pytest_configure(config: pytest.Config) -> None:
     catalog = config.stash[CATALOG_KEY]
     seconds = config.getoption("katas_kata_time_limit") or float(config.getini("katas_kata_time_limit"))
     memory = config.getoption("katas_memory_limit") or int(config.getini("katas_memory_limit"))
+    try:
+        isolation = sandbox.resolve_isolation(config.getoption("katas_isolation") or config.getini("katas_isolation"))
+    except (ValueError, RuntimeError) as exc:
+        raise pytest.UsageError(str(exc)) from None
     settings = Settings(
         catalog=catalog,
         limits=sandbox.Limits(memory_mb=memory, kata_seconds=seconds),
         landlock=not config.getoption("katas_no_landlock"),
+        isolation=isolation,
         zygote=config.stash.get(ZYGOTE_KEY, None),
     )
     factory = GradingRunnerFactory(settings)
@@ -150,11 +159,32 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     survey = sandbox.survey(target.path, [k.filename for k in grading.catalog])
     lines = [say("grade_header", memory=grading.factory.settings.limits.memory_mb,
                  seconds=grading.factory.settings.limits.kata_seconds)]  # fmt: skip
+    lines.append(isolation_line(grading))
     if survey.ignored:
         lines.append(say("grade_ignored", files=", ".join(survey.ignored)))
     if grading.hidden_dir is not None:
         lines.append(f"hidden tests: {grading.hidden_dir}")
     return lines
+
+
+def isolation_line(grading: Grading) -> str:
+    settings = grading.factory.settings
+    if settings.isolation == "bwrap":
+        detail = "bubblewrap: user/PID/network/mount/IPC namespaces, tmpfs, cgroups where possible"
+    else:
+        abi = sandbox.landlock_abi() if settings.landlock else 0
+        detail = f"Landlock ABI {abi} + rlimits, cgroups where possible" if abi else "rlimits only, no Landlock"
+    return say("grade_isolation", isolation=settings.isolation, detail=detail)
+
+
+def sandbox_summary(grading: Grading) -> dict[str, Any]:
+    """What each layer did, for results.json: the mode, then per learner what the last kata server reported."""
+    statuses = [r.status for r in grading.factory.runners]
+    merged: dict[str, Any] = {"isolation": grading.factory.settings.isolation}
+    for status in statuses:
+        for key, value in status.items():
+            merged.setdefault(key, value)
+    return {**merged, "limits": vars(grading.factory.settings.limits)}
 
 
 def _is_hidden(grading: Grading, path: Path) -> bool:
@@ -284,7 +314,6 @@ def results_json(config: pytest.Config, grading: Grading) -> dict[str, Any]:
         summary.append(say("grade_ignored", files=", ".join(survey.ignored)))
     if survey.missing:
         summary.append(say("grade_missing", files=", ".join(survey.missing)))
-    landlock = sorted({r.landlock_status for r in grading.factory.runners})
     return {
         "score": score,
         "max_score": max_score,
@@ -305,7 +334,7 @@ def results_json(config: pytest.Config, grading: Grading) -> dict[str, Any]:
             "katas": katas,
             "ignored_files": survey.ignored,
             "missing_files": survey.missing,
-            "sandbox": {"landlock": landlock, **vars(grading.factory.settings.limits)},
+            "sandbox": sandbox_summary(grading),
         },
     }
 
@@ -338,6 +367,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         total += s["score"]
         maximum += s["max_score"]
     terminalreporter.write_line(say("grade_total", score=round(total, 2), max=round(maximum, 2)))
+    terminalreporter.write_line(isolation_line(grading))
     if grading.json_path is not None:
         terminalreporter.write_line(f"results.json: {grading.json_path}")
 

@@ -20,6 +20,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,7 @@ from .child import BOOTSTRAP, HELLO
 MAX_RESTARTS = 2
 GRACE = 5.0  # seconds the grader waits beyond a probe's own limit before killing its child
 SPAWN_SECONDS = 60.0  # starting a kata server: importing its test modules
+DISK_POLL = 0.2  # fallback (no tmpfs): how often a kata's folder is measured while it runs
 FORK_SECONDS = 10.0  # a zygote answers a fork at once; a stopped one is replaced after this
 
 
@@ -69,7 +71,7 @@ class Zygote:
     def alive(self) -> bool:
         return self.control is not None and self.process is not None and self.process.poll() is None
 
-    def _start(self) -> socket.socket:
+    def start(self) -> socket.socket:
         if self.alive():
             assert self.control is not None
             return self.control
@@ -114,7 +116,7 @@ class Zygote:
     def fork(self, setup: dict[str, Any], sock: socket.socket) -> int:
         """Fork a kata server serving ``sock``; its pid as the zygote sees it."""
         for attempt in (1, 2):
-            control = self._start()
+            control = self.start()
             try:
                 control.settimeout(FORK_SECONDS)
                 socket.send_fds(control, [json.dumps(setup).encode()], [sock.fileno()])
@@ -161,6 +163,7 @@ class KataState:
     used: float = 0.0  # seconds spent in this kata's children
     deaths: int = 0
     starts: int = 0
+    over_disk: bool = False  # fallback: the disk watcher killed its server
     closed: ProbeError | None = None
     child: KataChild | None = None
 
@@ -224,6 +227,11 @@ class GradingRunner:
         else:
             self.zygote = Zygote("fallback")
             self.owns_zygote = True
+        self.watching = threading.Event()
+        self.watcher: threading.Thread | None = None
+        if self.isolation == "fallback":  # no tmpfs to fill: measure the kata folders while they run
+            self.watcher = threading.Thread(target=self._watch_disk, name="katas-disk", daemon=True)
+            self.watcher.start()
         self.status["zygote"] = "shared by the worker's learners" if not self.owns_zygote else "this learner's own"
 
     @staticmethod
@@ -235,6 +243,18 @@ class GradingRunner:
         if self.isolation == "bwrap" or os.geteuid() != 0:
             return "none"  # bwrap: the zygote became nobody before it started
         return "nobody" if sandbox.readable_by(sandbox.NOBODY, sandbox.python_dirs()) else "capabilities"
+
+    def _watch_disk(self) -> None:
+        while not self.watching.wait(DISK_POLL):
+            for state in list(self.katas.values()):
+                child = state.child
+                if child is None or not child.folder:
+                    continue
+                if sandbox.folder_bytes(Path(child.folder)) > self._disk_bytes():
+                    state.over_disk = True
+                    if child.cgroup is not None:
+                        child.cgroup.kill()
+                    sandbox.kill_group(child.pid)
 
     # --- the zygote --------------------------------------------------------------------------
 
@@ -300,7 +320,7 @@ class GradingRunner:
                 disk=(
                     {"tmpfs_mb": self.settings.limits.disk_mb}
                     if in_sandbox
-                    else {"checked_after_each_probe_mb": self.settings.limits.disk_mb}
+                    else {"watched_mb": self.settings.limits.disk_mb, "every_s": DISK_POLL}
                 ),
             )
         return child
@@ -359,6 +379,8 @@ class GradingRunner:
         except (EOFError, OSError, wire.WireError) as exc:
             state.used += time.monotonic() - start
             self._stop(state)
+            if state.over_disk:
+                raise ProbeFailed(self._close(kata, state, self._disk_error(kata))) from None
             reason = say("grade_child_died", kata=kata, detail=str(exc)[:300])
             raise ProbeFailed(
                 self._died(kata, state, ProbeError("raised", "KataProcessEnded", reason, "", ""))
@@ -424,6 +446,9 @@ class GradingRunner:
 
     def close(self) -> None:
         """Kill every child (and the zygote, unless it is shared), remove cgroups and the temporary copy."""
+        self.watching.set()
+        if self.watcher is not None:
+            self.watcher.join()
         for state in self.katas.values():
             self._stop(state)
         if self.owns_zygote:

@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import sys
+import tempfile
 import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ class Grading:
     results: dict[str, TestResult] = field(default_factory=dict)
     submission: sandbox.SubmissionCopy | None = None
     written: bool = False
+    caches: Path | None = None  # the grader's own torch caches (the oracle's SGD loads dynamo): removed at the end
 
 
 GRADING_KEY = pytest.StashKey[Grading]()
@@ -146,9 +148,12 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"--hidden-tests {hidden}: not a folder")
         config.args.append(str(hidden_dir))
     json_path = config.getoption("katas_grade_json")
-    config.stash[GRADING_KEY] = Grading(
-        factory, catalog, hidden_dir, Path(json_path).resolve() if json_path else None, time.time()
-    )
+    grading = Grading(factory, catalog, hidden_dir, Path(json_path).resolve() if json_path else None, time.time())
+    if "TORCHINDUCTOR_CACHE_DIR" not in os.environ:  # else torch leaves torchinductor_<user>/ in the temp folder
+        grading.caches = Path(tempfile.mkdtemp(prefix="katas-grader-caches-"))
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(grading.caches / "torchinductor")
+        os.environ.setdefault("TRITON_CACHE_DIR", str(grading.caches / "triton"))
+    config.stash[GRADING_KEY] = grading
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -372,4 +377,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     grading = config.stash.get(GRADING_KEY, None)
     if grading is not None:
         grading.factory.close()
+        if grading.caches is not None:
+            sandbox.remove_tree(grading.caches)
+            for key in ("TORCHINDUCTOR_CACHE_DIR", "TRITON_CACHE_DIR"):
+                if os.environ.get(key, "").startswith(str(grading.caches)):
+                    del os.environ[key]
     sys.stdout.flush()

@@ -41,9 +41,7 @@ def attack(tmp_path: Path, mode: str, body: str, name: str = "hostile", **values
     sub = submission(tmp_path / name, files={f"{K01}.py": kata_source() + "\n\n" + code})
     private = tmp_path / f"tmp-{name}"
     private.mkdir()
-    got = pytest_grade(
-        sub, tmp_path / f"{name}.json", "--isolation", mode, "-k", SELECT, env={"TMPDIR": str(private)}
-    )
+    got = pytest_grade(sub, tmp_path / f"{name}.json", "--isolation", mode, "-k", SELECT, env={"TMPDIR": str(private)})
     got["_leftovers"] = sorted(p.name for p in private.iterdir())
     return got
 

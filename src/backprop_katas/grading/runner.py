@@ -67,15 +67,22 @@ class Zygote:
         self.process: subprocess.Popen[bytes] | None = None
         self.control: socket.socket | None = None
         self.privileges = "not started"
+        self.owner = os.getpid()  # the process that started it (and may wait for it)
 
     def alive(self) -> bool:
-        return self.control is not None and self.process is not None and self.process.poll() is None
+        if self.control is None or self.process is None:
+            return False
+        if os.getpid() != self.owner:  # a worker's forked child: waitpid would fail and call it dead
+            state = sandbox.process_state(self.process.pid)
+            return state not in ("", "Z", "X", "T", "t")
+        return self.process.poll() is None and sandbox.process_state(self.process.pid) not in ("T", "t")
 
     def start(self) -> socket.socket:
         if self.alive():
             assert self.control is not None
             return self.control
         self.close()
+        self.owner = os.getpid()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         command = [*sandbox.python_command(BOOTSTRAP), str(theirs.fileno())]
         if self.isolation == "bwrap":
@@ -130,7 +137,8 @@ class Zygote:
     def close(self) -> None:
         if self.process is not None:
             sandbox.kill_group(self.process.pid)  # bwrap: its namespace's init dies, and everything in it
-            self.process.wait()
+            if os.getpid() == self.owner:
+                self.process.wait()
             self.process = None
         if self.control is not None:
             self.control.close()

@@ -393,6 +393,16 @@ def _read(path: Path) -> str:
         return ""
 
 
+@functools.cache
+def cgroups_available() -> bool:
+    """Whether this process may make the memory and pids cgroups grading uses (probed once)."""
+    group = Cgroup.create(new_cgroup_name("katas-probe"), None, None)
+    if group is None:
+        return False
+    group.remove()
+    return True
+
+
 def new_cgroup_name(prefix: str) -> str:
     return f"{prefix}-{os.getpid()}-{secrets.token_hex(4)}"
 
@@ -568,6 +578,12 @@ def landlock(read: list[str], write: list[str]) -> dict[str, Any]:
     except (OSError, AttributeError) as exc:
         status["error"] = str(exc)
         return status
+
+
+def process_state(pid: int) -> str:
+    """The state letter of ``pid`` (R, S, T, Z, ...) from /proc; "" when it does not exist."""
+    text = _read(Path(f"/proc/{pid}/stat"))
+    return text.rsplit(")", 1)[1].split()[0] if ")" in text else ""
 
 
 def kill_group(pgid: int) -> None:

@@ -113,12 +113,10 @@ def main(fd: int) -> None:
     parent = os.environ.get(sandbox.PARENT_ENV)
     if parent and str(os.getppid()) != parent:
         os._exit(1)  # `katas grade` died before we could ask to die with it
-    import hypothesis  # noqa: F401 - imported once, for every learner
-    import numpy  # noqa: F401
+    # Imported once, for every learner. Nothing that pytest would rewrite (plugins, tests):
+    # a fresh `pytest --grade` imports those itself, with its assertion rewriting.
     import torch  # noqa: F401
 
-    from .. import judge, oracles, pytest_plugin  # noqa: F401
-    from . import plugin  # noqa: F401
     from .runner import Zygote
 
     zygote = Zygote("fallback")

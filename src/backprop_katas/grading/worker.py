@@ -113,10 +113,14 @@ def main(fd: int) -> None:
     parent = os.environ.get(sandbox.PARENT_ENV)
     if parent and str(os.getppid()) != parent:
         os._exit(1)  # `katas grade` died before we could ask to die with it
-    # Imported once, for every learner. Nothing that pytest would rewrite (plugins, tests):
-    # a fresh `pytest --grade` imports those itself, with its assertion rewriting.
+    # Imported once, for every learner: the libraries and the tool's own modules (test files
+    # and conftests are imported by each learner's session, in its child).
+    import hypothesis  # noqa: F401
+    import numpy  # noqa: F401
     import torch  # noqa: F401
 
+    from .. import judge, oracles, pytest_plugin  # noqa: F401
+    from . import plugin  # noqa: F401
     from .runner import Zygote
 
     zygote = Zygote("fallback")

@@ -399,6 +399,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{kata} used up its {seconds:g} s of grading time; its remaining tests score 0. Look for a loop that never ends.",
         "ko": "{kata} 가 채점 시간 {seconds:g} 초를 모두 썼습니다. 남은 테스트는 0 점입니다. 끝나지 않는 반복문을 찾아보세요.",
     },
+    "grade_disk_limit": {
+        "en": "{kata} wrote more than {mb} MB of files; its remaining tests score 0. Look for a loop that writes files.",
+        "ko": "{kata} 가 파일을 {mb} MB 넘게 썼습니다. 남은 테스트는 0 점입니다. 파일을 계속 쓰는 반복문을 찾아보세요.",
+    },
+    "grade_isolation": {
+        "en": "isolation: {isolation} ({detail})",
+        "ko": "격리 방식: {isolation} ({detail})",
+    },
+    "grade_batch_isolation": {
+        "en": "Isolation used: {isolation}",
+        "ko": "사용한 격리 방식: {isolation}",
+    },
     "grade_kata_closed": {
         "en": "{kata} stopped too often; its remaining tests score 0.",
         "ko": "{kata} 가 너무 자주 멈췄습니다. 남은 테스트는 0 점입니다.",

@@ -1,10 +1,10 @@
 """``katas grade SUBMISSIONS_DIR``: grade a class, one sub-folder per learner.
 
 ``--workers`` worker processes (``.worker``), started once per run, grade
-learner after learner side by side: each runs ``pytest.main`` in-process with
-the arguments of ``pytest --target PATH --grade`` for that learner (so a class
-is graded exactly as that command grades one learner) and keeps one zygote,
-so pytest and torch are imported once per worker, not twice per learner.
+learner after learner side by side: each forks a child per learner that runs
+``pytest.main`` with the arguments of ``pytest --target PATH --grade`` for
+that learner (so a class is graded exactly as that command grades one
+learner), so pytest and torch are imported once per worker, not per learner.
 The main process alone writes the
 gradebook, one committed row per learner as soon as that learner is done; a
 learner whose kata files and the tests are unchanged since their row was
@@ -56,6 +56,7 @@ class Options:
     kata_time_limit: float | None = None
     memory_limit: int | None = None
     progress: bool = True
+    isolation: str = "auto"  # sandbox.ISOLATIONS
 
 
 @dataclass
@@ -64,6 +65,7 @@ class Outcome:
     kept: int = 0
     failed: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    isolation: set[str] = field(default_factory=set)  # what the learners' results.json say was used
 
 
 def learners(folder: Path) -> list[Path]:
@@ -103,12 +105,13 @@ class Worker:
         self.stream = ours.makefile("rwb")
         ours.close()  # the file object keeps the socket open
 
-    def grade(self, args: list[str], log: Path) -> int:
-        """``pytest.main(args)`` in the worker; its exit code."""
+    def grade(self, args: list[str], log: Path, isolation: str = "auto") -> int:
+        """``pytest.main(args)`` in a child of the worker; its exit code."""
         if self.stream is None:
             raise RuntimeError("the grading worker is not running")
         try:
-            self.stream.write(json.dumps({"args": args, "log": str(log)}).encode() + b"\n")
+            request = {"args": args, "log": str(log), "isolation": isolation}
+            self.stream.write(json.dumps(request).encode() + b"\n")
             self.stream.flush()
             line = self.stream.readline()
         except OSError:
@@ -202,6 +205,7 @@ def pytest_args(root: Path, submission: Path, report: Path, options: Options, ka
         args += ["--kata-time-limit", str(options.kata_time_limit)]
     if options.memory_limit:
         args += ["--memory-limit", str(options.memory_limit)]
+    args += ["--isolation", options.isolation]
     return args
 
 
@@ -209,7 +213,7 @@ def grade_one(root: Path, submission: Path, options: Options, katas: list[Kata],
     """Grade one submission in a worker; return its results.json."""
     with tempfile.TemporaryDirectory(prefix="katas-batch-") as scratch, workers.lend() as worker:
         report, log = Path(scratch) / "results.json", Path(scratch) / "pytest.log"
-        code = worker.grade(pytest_args(root, submission, report, options, katas), log)
+        code = worker.grade(pytest_args(root, submission, report, options, katas), log, options.isolation)
         if not report.is_file():
             text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
             tail = text.strip().splitlines()[-5:]
@@ -300,6 +304,7 @@ def grade_class(root: Path, options: Options) -> Outcome:
                         )
                     )
                     outcome.graded += 1
+                    outcome.isolation.add(str(results.get("extra_data", {}).get("sandbox", {}).get("isolation")))
                     advance(folder.name)
         except KeyboardInterrupt:
             workers.kill_all()

@@ -1,0 +1,81 @@
+"""What a call leaves behind, as plain data: the probe's half of "no side effects".
+
+A probe takes snapshots of the caller's tensors, of a network and of torch's
+global state before and after the learner's call and returns them; the judge
+compares them (:func:`backprop_katas.judge.expect_untouched`,
+:func:`backprop_katas.judge.expect_no_side_effects`). Nothing here decides:
+a snapshot is values, version counters and flags, never a verdict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from .plain import tensor_to_numpy
+
+
+def tensor_state(tensor: Any) -> dict[str, Any]:
+    """A tensor's value, version counter, requires_grad flag and .grad (a non-tensor: its value)."""
+    import torch
+
+    if not isinstance(tensor, torch.Tensor):
+        return {"value": tensor}
+    grad = tensor.grad
+    return {
+        "value": tensor_to_numpy(tensor),
+        "dtype": str(tensor.dtype).removeprefix("torch."),
+        "version": int(tensor._version),
+        "requires_grad": bool(tensor.requires_grad),
+        "grad": None if grad is None else tensor_to_numpy(grad),
+    }
+
+
+def module_state(module: Any) -> dict[str, dict[str, Any]]:
+    """:func:`tensor_state` of every named parameter of a module."""
+    return {name: tensor_state(p) for name, p in module.named_parameters()}
+
+
+def global_state() -> dict[str, Any]:
+    """torch's process-wide state a function could change: random generator, default dtype, grad mode."""
+    import torch
+
+    rng = torch.get_rng_state().numpy().tobytes()
+    return {
+        "rng": hashlib.sha256(rng).hexdigest()[:16],
+        "default_dtype": str(torch.get_default_dtype()).removeprefix("torch."),
+        "grad_enabled": bool(torch.is_grad_enabled()),
+    }
+
+
+def shared_memory(result: Any, **inputs: Any) -> list[list[str]]:
+    """Pairs [what, other] of returned tensors that share memory with an input or with each other.
+
+    ``result`` is a tensor or a tuple/list of tensors; the names are "result",
+    "result[0]", ... and the keyword names of ``inputs``.
+    """
+    import torch
+
+    def storage(t: Any) -> int | None:
+        if not isinstance(t, torch.Tensor) or t.numel() == 0:
+            return None
+        return int(t.untyped_storage().data_ptr())
+
+    outputs = (
+        {f"result[{i}]": r for i, r in enumerate(result)} if isinstance(result, (tuple, list)) else {"result": result}
+    )
+    pairs: list[list[str]] = []
+    seen = list(inputs.items())
+    for name, value in outputs.items():
+        ptr = storage(value)
+        if ptr is not None:
+            pairs += [[name, other] for other, o in seen if storage(o) == ptr]
+        seen.append((name, value))
+    return pairs
+
+
+def typed(value: Any) -> dict[str, Any]:
+    """A value with its exact type's name: plain data turns numpy and torch numbers into floats and arrays."""
+    kind = type(value)
+    module = kind.__module__.split(".")[0]
+    return {"value": value, "type": kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}"}

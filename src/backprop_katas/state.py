@@ -9,7 +9,9 @@ a snapshot is values, version counters and flags, never a verdict.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from collections.abc import Iterator
 from typing import Any
 
 from .plain import tensor_to_numpy
@@ -46,6 +48,25 @@ def global_state() -> dict[str, Any]:
         "default_dtype": str(torch.get_default_dtype()).removeprefix("torch."),
         "grad_enabled": bool(torch.is_grad_enabled()),
     }
+
+
+@contextlib.contextmanager
+def watched_globals() -> Iterator[dict[str, Any]]:
+    """Record :func:`global_state` before and after the block as ``{"before": ..., "after": ...}``.
+
+    Afterwards grad mode and default dtype are put back, so a learner's
+    ``torch.set_grad_enabled(False)`` is reported once, not felt by every later test.
+    """
+    import torch
+
+    record = {"before": global_state()}
+    grad_enabled, default_dtype = torch.is_grad_enabled(), torch.get_default_dtype()
+    try:
+        yield record
+    finally:
+        record["after"] = global_state()
+        torch.set_grad_enabled(grad_enabled)
+        torch.set_default_dtype(default_dtype)
 
 
 def shared_memory(result: Any, **inputs: Any) -> list[list[str]]:

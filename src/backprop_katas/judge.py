@@ -251,6 +251,15 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and bool(a == b)
 
 
+def as_sent(value: Any, dtype: str | None = None, requires_grad: bool = False) -> dict[str, Any]:
+    """The state of a tensor a probe made from ``value`` just before the call: the judge's "before".
+
+    ``torch.tensor(value, dtype=...)`` starts at version 0, with no .grad.
+    """
+    array = np.asarray(value, dtype=dtype)
+    return {"value": array, "dtype": str(array.dtype), "version": 0, "requires_grad": requires_grad, "grad": None}
+
+
 def expect_untouched(before: Any, after: Any, call: str, function: str, name: str) -> None:
     """The caller's input is as it was: value, shape and dtype, version counter, requires_grad, .grad.
 

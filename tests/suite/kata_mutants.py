@@ -294,6 +294,13 @@ MUTANTS += [
         "numerical-derivative-moves-x-and-back",
         "    return (f(x + h) - f(x - h)) / (2 * h)\n",
         "    x += h\n    up = f(x)\n    x -= 2 * h\n    down = f(x)\n    x += h\n    return (up - down) / (2 * h)\n",
+        "in place",
+    ),
+    Mutant(
+        "k01_derivatives",
+        "sigmoid-negates-x-and-back",
+        "    e = torch.exp(torch.where(x >= 0, -x, x))  # e^(-|x|), in (0, 1]\n",
+        "    x.neg_()  # borrow x to hold -x\n    e = torch.exp(torch.where(x <= 0, x, -x))\n    x.neg_()  # and give it back\n",
         "version counter",
     ),
     Mutant(

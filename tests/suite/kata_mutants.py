@@ -372,7 +372,11 @@ MUTANTS += [
         "in place",
     ),
     Mutant(
-        "k03_computation_graph", "z-prime-doubles-in-place", "    return 2 * t\n", "    return t.mul_(2)\n", "in place"
+        "k03_computation_graph",
+        "z-prime-doubles-in-place",
+        "    return 2 * t\n",
+        "    t *= 2\n    return t\n",
+        "in place",
     ),
     Mutant(
         "k03_computation_graph",

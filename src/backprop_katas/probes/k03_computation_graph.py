@@ -8,6 +8,7 @@ import torch
 
 from ..loader import Target
 from ..runner import forbid_autograd
+from ..state import shared_memory, tensor_state, typed, watched_globals
 
 KATA = "k03_computation_graph"
 BY_HAND = ("z_prime", "backward", "gradients")  # the functions that must not use autograd
@@ -33,3 +34,27 @@ def on_floats(target: Target, name: str, values: list[float]) -> Any:
 
 def t_prime(target: Target) -> Any:
     return target.module(KATA).t_prime()
+
+
+def call_contract(target: Target, name: str, arrays: list[Any], dtype: str) -> dict[str, Any]:
+    """Like :func:`call`, and what the call left behind: the inputs after it, returned tensors that share
+    memory with an input or with each other, torch's global state around it."""
+    fn = getattr(target.module(KATA), name)
+    tensors = [torch.tensor(a, dtype=getattr(torch, dtype)) for a in arrays]
+    with watched_globals() as globals_:
+        if name in BY_HAND:
+            with forbid_autograd(f"{KATA}.{name}"):
+                result = fn(*tensors)
+        else:
+            result = fn(*tensors)
+    names = "xy" if len(tensors) == 2 else "t" if name in ("z_function", "z_prime", "backward") else "x"
+    return {
+        "result": result,
+        "inputs_after": [tensor_state(t) for t in tensors],
+        "shared": shared_memory(result, **dict(zip(names, tensors))),
+        "globals": globals_,
+    }
+
+
+def t_prime_typed(target: Target) -> dict[str, Any]:
+    return typed(target.module(KATA).t_prime())

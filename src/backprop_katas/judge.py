@@ -339,3 +339,16 @@ def expect_plain(typed: Any, expected: str, call: str, what: str) -> Any:
     elif typed["type"].startswith("numpy."):
         causes.append(say("likely_cause", cause=msg("cause_numpy_number")))
     fail(say("called", call=call), say("not_plain", what=what, got=typed["type"], expected=expected), *causes)
+
+
+def expect_plain_number(value: Any, expected: str, call: str, what: str) -> Any:
+    """Plain data that must have been a Python ``expected`` ("int" or "float"): a tensor arrives as an
+    array, a bool is not an int. (numpy scalars arrive as Python numbers: use :func:`expect_plain`
+    with a typed value where they must be refused too.)"""
+    kinds = {"int": (int,), "float": (float,)}[expected]
+    if isinstance(value, kinds) and not isinstance(value, bool):
+        return value
+    causes = [say("likely_cause", cause=msg("cause_tensor_not_number"))] if isinstance(value, np.ndarray) else []
+    got = f"tensor of dtype {value.dtype} and shape {tuple(value.shape)}" if isinstance(value, np.ndarray) else (
+        value.type if isinstance(value, Unplain) else type(value).__name__)  # fmt: skip
+    fail(say("called", call=call), say("not_plain", what=what, got=got, expected=expected), *causes)

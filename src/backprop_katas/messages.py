@@ -200,8 +200,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "파이썬 int 가 들어갈 자리에 numpy 숫자가 있습니다. p.numel() 값을 파이썬 sum 으로 더하거나 결과를 int(...) 로 감싸세요.",
     },
     "cause_fixed_batch_size": {
-        "en": "yours is {ratio:g} times the expected value on {n} examples: a division by the chapter's 4 instead of the number of examples. Take the mean (loss.mean(), or divide by t.numel()).",
-        "ko": "예제 {n} 개에서 기대값의 {ratio:g} 배입니다. 예제 수 대신 책의 4 로 나눴습니다. 평균을 쓰세요 (loss.mean() 또는 t.numel() 로 나누기).",
+        "en": "yours is the expected value times N/4: a division by the chapter's 4 instead of by the number of examples N. Take the mean (loss.mean(), or divide by t.numel()).",
+        "ko": "기대값에 N/4 를 곱한 값입니다. 예제 수 N 대신 책의 4 로 나눴습니다. 평균을 쓰세요 (loss.mean() 또는 t.numel() 로 나누기).",
     },
     "cause_rng_side_effect": {
         "en": "the function draws from or re-seeds torch's random generator (torch.manual_seed inside it?): seed in the caller, once, and leave the generator alone here.",

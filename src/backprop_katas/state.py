@@ -51,22 +51,31 @@ def global_state() -> dict[str, Any]:
 
 
 @contextlib.contextmanager
+def torch_modes_restored() -> Iterator[None]:
+    """Put grad mode and default dtype back after the block, whatever learner code did inside it."""
+    import torch
+
+    grad_enabled, default_dtype = torch.is_grad_enabled(), torch.get_default_dtype()
+    try:
+        yield
+    finally:
+        torch.set_grad_enabled(grad_enabled)
+        torch.set_default_dtype(default_dtype)
+
+
+@contextlib.contextmanager
 def watched_globals() -> Iterator[dict[str, Any]]:
     """Record :func:`global_state` before and after the block as ``{"before": ..., "after": ...}``.
 
     Afterwards grad mode and default dtype are put back, so a learner's
     ``torch.set_grad_enabled(False)`` is reported once, not felt by every later test.
     """
-    import torch
-
     record = {"before": global_state()}
-    grad_enabled, default_dtype = torch.is_grad_enabled(), torch.get_default_dtype()
-    try:
-        yield record
-    finally:
-        record["after"] = global_state()
-        torch.set_grad_enabled(grad_enabled)
-        torch.set_default_dtype(default_dtype)
+    with torch_modes_restored():
+        try:
+            yield record
+        finally:
+            record["after"] = global_state()
 
 
 def shared_memory(result: Any, **inputs: Any) -> list[list[str]]:

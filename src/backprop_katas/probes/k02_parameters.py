@@ -58,13 +58,14 @@ def count_network(target: Target, sizes: list[int]) -> Any:
 def count_contract(target: Target, fn_name: str, spec: dict[str, Any], batchnorm: bool) -> dict[str, Any]:
     """A count on a module whose parameters carry .grad (and, if asked, a BatchNorm with buffers):
     the count with its exact type, the module's parameters before and after, torch's global state."""
-    layers = list(build_module(spec))
+    layers: list[nn.Module] = list(build_module(spec).children())
     if batchnorm:
         layers.append(nn.BatchNorm1d(spec["sizes"][-1]))  # running_mean, running_var: buffers, not parameters
     module = nn.Sequential(*layers)
     trainable = [p for p in module.parameters() if p.requires_grad]
     if trainable:
-        sum(p.sum() for p in trainable).backward()  # every trainable parameter now holds a .grad
+        loss = torch.stack([p.sum() for p in trainable]).sum()
+        loss.backward()  # type: ignore[no-untyped-call]  # every trainable parameter now holds a .grad
     before = module_state(module)
     with watched_globals() as globals_:
         count = getattr(target.module(KATA), fn_name)(module)

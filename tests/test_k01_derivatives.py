@@ -202,9 +202,10 @@ EXTREMES = [-1000.0, -745.5, -710.0, -100.0, -88.8, -88.7, -30.0, -1.0, 0.0, 1.0
 TAIL_TOL = {"float32": O.FLOAT32, "float64": O.FD64}
 
 
-@pytest.mark.part("sigmoid")
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", ["sigmoid", "sigmoid_prime"])
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.part(n), id=n) for n in ("sigmoid", "sigmoid_prime")]
+)
 def test_sigmoid_and_its_derivative_stay_finite_at_the_extremes(run, name, dtype):
     x = np.array(EXTREMES, dtype=dtype)
     call = f"{KATA}.{name}(x) with x = {EXTREMES} as a {dtype} tensor"

@@ -221,10 +221,12 @@ CONTRACT_SPECS = [
 ]
 
 
-@pytest.mark.part("count_parameters")
 @pytest.mark.parametrize("batchnorm", [False, True], ids=["linear", "with-batchnorm"])
 @pytest.mark.parametrize("spec", CONTRACT_SPECS)
-@pytest.mark.parametrize("fn_name", ["count_parameters", "count_trainable_parameters"])
+@pytest.mark.parametrize(
+    "fn_name",
+    [pytest.param(n, marks=pytest.mark.part(n), id=n) for n in ("count_parameters", "count_trainable_parameters")],
+)
 def test_counts_are_plain_ints_skip_buffers_and_leave_the_module_alone(run, fn_name, spec, batchnorm):
     total, trainable = expected_counts(spec)
     extra = 2 * spec["sizes"][-1] if batchnorm else 0  # BatchNorm's weight and bias; its buffers do not count

@@ -158,9 +158,8 @@ def formula(name, arrays):
     }[name]()
 
 
-@pytest.mark.part("t_function")
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", list(ARITY))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.part(n), id=n) for n in ARITY])
 def test_no_function_writes_into_its_inputs_or_returns_them(run, name, dtype):
     arrays = list(pair(7, (2, 3), dtype))[: ARITY[name]]
     names = "xy" if ARITY[name] == 2 else "t" if name in ("z_function", "z_prime", "backward") else "x"
@@ -177,8 +176,7 @@ def test_no_function_writes_into_its_inputs_or_returns_them(run, name, dtype):
     expect_no_side_effects(out["globals"]["before"], out["globals"]["after"], call, f"{KATA}.{name}")
 
 
-@pytest.mark.part("forward")
-@pytest.mark.parametrize("name", list(ARITY))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.part(n), id=n) for n in ARITY])
 def test_every_function_takes_python_floats(run, name):
     values = [2.5, -0.75][: ARITY[name]]
     call = f"{KATA}.{name}({', '.join(map(repr, values))})"

@@ -148,6 +148,70 @@ def test_predict_counts_exactly_one_half_as_true(run):
     expect_equal(got, np.ones(4, dtype=bool), call, "The prediction")
 
 
+# --- the edges of the contracts --------------------------------------------------------------
+
+
+@pytest.mark.part("xor_data")
+def test_xor_data_makes_new_tensors_at_every_call(run):
+    out = run(P.xor_data_twice)
+    call = f"x, t = {KATA}.xor_data(); x += 7; t += 7; {KATA}.xor_data()"
+    expect_not_aliased(out["shared"], call, f"{KATA}.xor_data")
+    expect_equal(out["second"][0], O.XOR_X.astype(out["second"][0].dtype), call, "x of the second call")
+    expect_equal(out["second"][1], O.XOR_T.astype(out["second"][1].dtype), call, "t of the second call")
+
+
+@pytest.mark.part("predict")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("batch", [1, 6])
+def test_predict_keeps_the_batch_dimension_and_leaves_everything_alone(run, batch, dtype):
+    rng = np.random.default_rng(batch)
+    params = O.random_xor_params(rng, 3, 2, scale=2.0)
+    x = rng.normal(0, 1, (batch, 3)).astype(dtype)
+    call = f"{KATA}.predict(net, x) with a {dtype} Network(3, 2, 1) and x of shape ({batch}, 3)"
+    out = run(P.predict_contract, params, x, dtype)
+    expect_array(out["prediction"], call, "The prediction", (batch,), "bool")
+    expect_equal(out["prediction"], O.xor_forward(params, x)[1].reshape(-1) >= 0.5, call, "The prediction")
+    expect_module_untouched(out["net_before"], out["net_after"], call, f"{KATA}.predict")
+    expect_untouched(as_sent(x), out["x_after"], call, f"{KATA}.predict", "x")
+    expect_no_side_effects(out["globals"]["before"], out["globals"]["after"], call, f"{KATA}.predict")
+
+
+# Data beyond the chapter's four rows: other sizes (one example included), inputs and soft targets.
+OTHER_DATA = [
+    pytest.param(1, 2, "float64", id="one-example"),
+    pytest.param(3, 3, "float64", id="3-examples-3-inputs"),
+    pytest.param(7, 2, "float64", id="7-examples"),
+    pytest.param(6, 2, "float32", id="6-examples-float32"),
+]
+
+
+@pytest.mark.parametrize(("batch", "inputs", "dtype"), OTHER_DATA)
+@pytest.mark.parametrize("fn_name", [pytest.param(n, marks=pytest.mark.part(n), id=n) for n in TRAINERS])
+def test_training_on_other_data_follows_the_oracle_and_leaves_the_data_alone(run, fn_name, batch, inputs, dtype):
+    rng = np.random.default_rng(batch * 10 + inputs)
+    params = O.random_xor_params(rng, inputs, 3)
+    x, t = rng.normal(0, 1, (batch, inputs)).astype(dtype), rng.uniform(0, 1, batch).astype(dtype)
+    steps, lr, log_every = 40, 0.7, 3
+    call = (f"{KATA}.{fn_name}(net, x, t, steps={steps}, lr={lr}, log_every={log_every}) with a {dtype} "
+            f"Network({inputs}, 3, 1), x of shape ({batch}, {inputs}), targets t = {np.round(t, 3).tolist()}")  # fmt: skip
+    out = run(P.train_contract, fn_name, params, x, t, steps, lr, log_every, dtype)
+    expected_history, expected_params = O.oracle_train(params, x, t, steps, lr, log_every, dtype)
+    by_four = np.array([p[1] for p in expected_history]) * batch / 4  # the loss summed, then divided by 4
+    tol = O.TRAJECTORY64 if dtype == "float64" else O.TRAJECTORY32
+    candidates = {"cause_fixed_batch_size": by_four} if batch != 4 else {}
+    if fn_name == "train":
+        no_zero_grad, _ = O.oracle_train(params, x, t, steps, lr, log_every, dtype, zero_grad=False)
+        candidates["cause_no_zero_grad"] = np.array([p[1] for p in no_zero_grad])
+    expect_history(out["history"], expected_history, tol, call, candidates)
+    expect_params(out["params"], expected_params, tol, call)
+    for name, sent in (("x", x), ("t", t)):
+        expect_untouched(as_sent(sent), out[f"{name}_after"], call, f"{KATA}.{fn_name}", name)
+    expect_no_side_effects(out["globals"]["before"], out["globals"]["after"], call, f"{KATA}.{fn_name}")
+
+
+# --- the chapter's training, and the oracle trainer's -----------------------------------------
+
+
 def test_predict_after_the_chapters_training_gives_xor(run):
     _, _, final = oracle_chapter_run()
     call = f"{KATA}.predict(net, x) with the chapter's network after 10001 steps, on the XOR inputs"
@@ -215,65 +279,6 @@ def test_reference_reproduces_the_chapters_printed_table(run, target, fn_name):
     )
 
 
-# --- the edges of the contracts --------------------------------------------------------------
-
-
-@pytest.mark.part("xor_data")
-def test_xor_data_makes_new_tensors_at_every_call(run):
-    out = run(P.xor_data_twice)
-    call = f"x, t = {KATA}.xor_data(); x += 7; t += 7; {KATA}.xor_data()"
-    expect_not_aliased(out["shared"], call, f"{KATA}.xor_data")
-    expect_equal(out["second"][0], O.XOR_X.astype(out["second"][0].dtype), call, "x of the second call")
-    expect_equal(out["second"][1], O.XOR_T.astype(out["second"][1].dtype), call, "t of the second call")
-
-
-@pytest.mark.part("predict")
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("batch", [1, 6])
-def test_predict_keeps_the_batch_dimension_and_leaves_everything_alone(run, batch, dtype):
-    rng = np.random.default_rng(batch)
-    params = O.random_xor_params(rng, 3, 2, scale=2.0)
-    x = rng.normal(0, 1, (batch, 3)).astype(dtype)
-    call = f"{KATA}.predict(net, x) with a {dtype} Network(3, 2, 1) and x of shape ({batch}, 3)"
-    out = run(P.predict_contract, params, x, dtype)
-    expect_array(out["prediction"], call, "The prediction", (batch,), "bool")
-    expect_equal(out["prediction"], O.xor_forward(params, x)[1].reshape(-1) >= 0.5, call, "The prediction")
-    expect_module_untouched(out["net_before"], out["net_after"], call, f"{KATA}.predict")
-    expect_untouched(as_sent(x), out["x_after"], call, f"{KATA}.predict", "x")
-    expect_no_side_effects(out["globals"]["before"], out["globals"]["after"], call, f"{KATA}.predict")
-
-
-# Data beyond the chapter's four rows: other sizes (one example included), inputs and soft targets.
-OTHER_DATA = [
-    pytest.param(1, 2, "float64", id="one-example"),
-    pytest.param(3, 3, "float64", id="3-examples-3-inputs"),
-    pytest.param(7, 2, "float64", id="7-examples"),
-    pytest.param(6, 2, "float32", id="6-examples-float32"),
-]
-
-
-@pytest.mark.part("train")
-@pytest.mark.parametrize(("batch", "inputs", "dtype"), OTHER_DATA)
-@pytest.mark.parametrize("fn_name", TRAINERS)
-def test_training_on_other_data_follows_the_oracle_and_leaves_the_data_alone(run, fn_name, batch, inputs, dtype):
-    rng = np.random.default_rng(batch * 10 + inputs)
-    params = O.random_xor_params(rng, inputs, 3)
-    x, t = rng.normal(0, 1, (batch, inputs)).astype(dtype), rng.uniform(0, 1, batch).astype(dtype)
-    steps, lr, log_every = 40, 0.7, 3
-    call = (f"{KATA}.{fn_name}(net, x, t, steps={steps}, lr={lr}, log_every={log_every}) with a {dtype} "
-            f"Network({inputs}, 3, 1), x of shape ({batch}, {inputs}), targets t = {np.round(t, 3).tolist()}")  # fmt: skip
-    out = run(P.train_contract, fn_name, params, x, t, steps, lr, log_every, dtype)
-    expected_history, expected_params = O.oracle_train(params, x, t, steps, lr, log_every, dtype)
-    by_four = np.array([p[1] for p in expected_history]) * batch / 4  # the loss summed, then divided by 4
-    tol = O.TRAJECTORY64 if dtype == "float64" else O.TRAJECTORY32
-    candidates = {"cause_fixed_batch_size": by_four} if batch != 4 else None
-    expect_history(out["history"], expected_history, tol, call, candidates)
-    expect_params(out["params"], expected_params, tol, call)
-    for name, sent in (("x", x), ("t", t)):
-        expect_untouched(as_sent(sent), out[f"{name}_after"], call, f"{KATA}.{fn_name}", name)
-    expect_no_side_effects(out["globals"]["before"], out["globals"]["after"], call, f"{KATA}.{fn_name}")
-
-
 @functools.cache
 def oracle_chapter_call_from(seed):
     torch.manual_seed(seed)
@@ -281,8 +286,7 @@ def oracle_chapter_call_from(seed):
     return O.oracle_train(initial, O.XOR_X, O.XOR_T, 10001, 0.5, 1000, "float32")
 
 
-@pytest.mark.part("train")
-@pytest.mark.parametrize("fn_name", TRAINERS)
+@pytest.mark.parametrize("fn_name", [pytest.param(n, marks=pytest.mark.part(n), id=n) for n in TRAINERS])
 def test_the_chapters_call_from_other_weights_follows_the_oracle(run, fn_name):
     # A log fixed for the chapter's arguments fails here: same call, same defaults, other weights.
     seed = CHAPTER_CALL_SEED

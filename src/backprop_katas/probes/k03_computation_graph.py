@@ -8,10 +8,12 @@ import torch
 
 from ..loader import Target
 from ..runner import forbid_autograd
+from ..shortcuts import BY_HAND as ALL_BY_HAND
+from ..shortcuts import calls_by_hand
 from ..state import shared_memory, tensor_state, typed, watched_globals
 
 KATA = "k03_computation_graph"
-BY_HAND = ("z_prime", "backward", "gradients")  # the functions that must not use autograd
+BY_HAND = ALL_BY_HAND[KATA]  # the functions that must not use autograd
 
 
 def call(target: Target, name: str, arrays: list[Any], dtype: str) -> Any:
@@ -32,8 +34,10 @@ def on_floats(target: Target, name: str, values: list[float]) -> Any:
     return fn(*[float(v) for v in values])
 
 
+@calls_by_hand("t_prime")
 def t_prime(target: Target) -> Any:
-    return target.module(KATA).t_prime()
+    with forbid_autograd(f"{KATA}.t_prime"):
+        return target.module(KATA).t_prime()
 
 
 def call_contract(target: Target, name: str, arrays: list[Any], dtype: str) -> dict[str, Any]:
@@ -56,5 +60,8 @@ def call_contract(target: Target, name: str, arrays: list[Any], dtype: str) -> d
     }
 
 
+@calls_by_hand("t_prime")
 def t_prime_typed(target: Target) -> dict[str, Any]:
-    return typed(target.module(KATA).t_prime())
+    """t_prime() with its exact type's name."""
+    with forbid_autograd(f"{KATA}.t_prime"):
+        return typed(target.module(KATA).t_prime())

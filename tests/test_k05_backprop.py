@@ -31,7 +31,9 @@ CONTRACTS = {
         "where the outputs saturate), float32 within 1e-5 relative",
         "returns": "a dict of the four parameter names → tensors of each parameter's shape and dtype",
         "aliasing": "net (values, version counters, requires_grad, .grad), x and t unchanged",
-        "side effects": "none: grad mode as it was (with torch.no_grad(), not torch.set_grad_enabled(False))",
+        "side effects": "none: random state and default dtype as they were; grad mode too (with torch.no_grad(), "
+        "not torch.set_grad_enabled(False)), though the autograd guard runs the call under no_grad, so here "
+        "only predict's test (k06) can see that habit",
         "forbidden": "backward(), torch.autograd; a fixed divisor 4; formulas that only hold for t in {0, 1}",
     },
     "SigmoidFunction": {

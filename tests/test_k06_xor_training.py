@@ -189,7 +189,7 @@ OTHER_DATA = [
 
 @pytest.mark.parametrize(("batch", "inputs", "dtype"), OTHER_DATA)
 @pytest.mark.parametrize("fn_name", [pytest.param(n, marks=pytest.mark.part(n), id=n) for n in TRAINERS])
-def test_training_on_other_data_follows_the_oracle_and_leaves_the_data_alone(run, fn_name, batch, inputs, dtype):
+def test_training_follows_the_oracle_on_other_data_and_leaves_the_data_alone(run, fn_name, batch, inputs, dtype):
     rng = np.random.default_rng(batch * 10 + inputs)
     params = O.random_xor_params(rng, inputs, 3)
     x, t = rng.normal(0, 1, (batch, inputs)).astype(dtype), rng.uniform(0, 1, batch).astype(dtype)

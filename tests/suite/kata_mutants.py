@@ -454,13 +454,6 @@ MUTANTS += [
     ),
     Mutant(
         "k05_backprop",
-        "switches-grad-off-globally",
-        "    with torch.no_grad():\n        w1, b1",
-        "    torch.set_grad_enabled(False)\n    if True:\n        w1, b1",
-        cause="cause_grad_mode_side_effect",
-    ),
-    Mutant(
-        "k05_backprop",
         "sigmoid-function-overflows",
         SIGMOID_FUNCTION_FORWARD,
         "        y = torch.exp(x) / (1 + torch.exp(x))\n",
@@ -515,13 +508,13 @@ MUTANTS += [
         "predict-switches-grad-off",
         "    with torch.no_grad():\n        return net(x).ge(0.5).view(-1)\n",
         "    torch.set_grad_enabled(False)\n    return net(x).ge(0.5).view(-1)\n",
-        "grad mode",
+        cause="cause_grad_mode_side_effect",
     ),
     Mutant(
         "k06_xor_training",
         "xor-data-cached",
         "def xor_data()",
-        "@__import__('functools').cache\ndef xor_data()",
+        "import functools\n\n\n@functools.cache\ndef xor_data()",
         "shares memory",
     ),
     Mutant(

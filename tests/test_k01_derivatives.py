@@ -177,6 +177,15 @@ def test_numerical_derivative_agrees_with_the_true_derivative(run, fname):
     expect_close(result["y"], truth, O.Tol(1e-8, 1e-9, "h = 1e-5 central difference"), call, dtype="float64")
 
 
+@pytest.mark.part("numerical_derivative")
+def test_numerical_derivative_takes_python_floats(run):
+    values = [float(v) for v in random_values(9, (5,), "float64", -3, 3)] + [0.0]
+    got = run(P.numerical_derivative_on_floats, values, 1e-3)
+    for value, g in zip(values, got):
+        call = f"{KATA}.numerical_derivative(f, {value!r}, h=1e-3) with f(x) = x**3"
+        expect_close(expect_number(g, call), 3 * value**2 + 1e-6, O.FD64, call)
+
+
 @pytest.mark.parametrize(("shape", "dtype"), CASES)
 def test_sigmoid_matches_its_formula(run, shape, dtype):
     x = random_values(7, shape, dtype, -10, 10)
@@ -229,12 +238,3 @@ def test_autograd_through_sigmoid_is_finite_at_the_extremes(run, dtype):
                                            expected="a tensor computed from x by torch operations"))  # fmt: skip
     expect_close(out["grad"], O.sigmoid_prime(x), TAIL_TOL[dtype], call, "∂σ/∂x by autograd", dtype=dtype,
                  nonfinite_cause="cause_overflow")  # fmt: skip
-
-
-@pytest.mark.part("numerical_derivative")
-def test_numerical_derivative_takes_python_floats(run):
-    values = [float(v) for v in random_values(9, (5,), "float64", -3, 3)] + [0.0]
-    got = run(P.numerical_derivative_on_floats, values, 1e-3)
-    for value, g in zip(values, got):
-        call = f"{KATA}.numerical_derivative(f, {value!r}, h=1e-3) with f(x) = x**3"
-        expect_close(expect_number(g, call), 3 * value**2 + 1e-6, O.FD64, call)

@@ -205,7 +205,7 @@ class ModuleInfo:
     bindings: dict[str, list[Binding]] = field(default_factory=dict)
     star_imports: list[str] = field(default_factory=list)
     sibling_stars: list[str] = field(default_factory=list)  # from .k05_backprop import *
-    patches: list[Finding] = field(default_factory=list)  # module-level writes into imported modules
+    patches: list[Finding] = field(default_factory=list)  # writes into imported modules, anywhere in the file
 
     def bind(self, name: str, binding: Binding) -> None:
         self.bindings.setdefault(name, []).append(binding)

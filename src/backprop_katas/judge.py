@@ -140,8 +140,13 @@ def expect_close(
     dtype: str | None = None,
     batch: int | None = None,
     candidates: Mapping[str, np.ndarray] | None = None,
+    nonfinite_cause: str | None = None,
 ) -> None:
-    """``got`` must be a tensor (or number) of ``expected``'s shape, within ``tol`` of it."""
+    """``got`` must be a tensor (or number) of ``expected``'s shape, within ``tol`` of it.
+
+    ``nonfinite_cause`` names the likely cause (a messages key) when ``got`` holds NaN or
+    infinity where every expected value is finite.
+    """
     expected_arr = np.asarray(expected, dtype=np.float64)
     if isinstance(expected, np.ndarray):
         got_arr = expect_array(got, call, what, expected_arr.shape, dtype)
@@ -149,7 +154,8 @@ def expect_close(
         got_arr = np.asarray(expect_number(got, call))
     got64 = got_arr.astype(np.float64)
     if not np.all(np.isfinite(got64)):
-        fail(say("called", call=call), say("not_finite", what=what))
+        cause = [say("likely_cause", cause=msg(nonfinite_cause))] if nonfinite_cause else []
+        fail(say("called", call=call), say("not_finite", what=what), *cause)
     if np.allclose(got64, expected_arr, rtol=tol.rtol, atol=tol.atol):
         return
     index, rel = _worst(got64, expected_arr, tol)
@@ -223,3 +229,126 @@ def expect_gradients(
             ]
     if bad:
         fail(say("called", call=call), *bad, *[say("likely_cause", cause=c) for c in causes])
+
+
+# --- contracts: what a call may not leave behind ---------------------------------------------
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Plain snapshots equal: arrays by shape, dtype and value (NaN equal to NaN), others by type and value."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (
+            isinstance(a, np.ndarray)
+            and isinstance(b, np.ndarray)
+            and a.shape == b.shape
+            and a.dtype == b.dtype
+            and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+        )
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and bool(a == b)
+
+
+def as_sent(value: Any, dtype: str | None = None, requires_grad: bool = False) -> dict[str, Any]:
+    """The state of a tensor a probe made from ``value`` just before the call: the judge's "before".
+
+    ``torch.tensor(value, dtype=...)`` starts at version 0, with no .grad.
+    """
+    array = np.asarray(value, dtype=dtype)
+    return {"value": array, "dtype": str(array.dtype), "version": 0, "requires_grad": requires_grad, "grad": None}
+
+
+def expect_untouched(before: Any, after: Any, call: str, function: str, name: str) -> None:
+    """The caller's input is as it was: value, shape and dtype, version counter, requires_grad, .grad.
+
+    ``before`` and ``after`` are :func:`backprop_katas.state.tensor_state` snapshots taken by
+    the probe around the call (or, for a plain value, the value itself). The version counter
+    catches an in-place write whose values came back the same (x += h; ...; x -= h).
+    """
+    if not isinstance(before, dict) or "value" not in before:
+        before, after = {"value": before}, {"value": after.get("value") if isinstance(after, dict) else after}
+    called = say("called", call=call)
+    in_place = say("likely_cause", cause=msg("cause_in_place"))
+    if not _same(before["value"], after["value"]) or before.get("dtype") != after.get("dtype"):
+        fail(called, say("mutated_input", function=function, name=name), in_place)
+    if before.get("version") != after.get("version"):
+        fail(called, say("input_version", function=function, name=name, before=before["version"],
+                         after=after["version"]), in_place)  # fmt: skip
+    if before.get("requires_grad") != after.get("requires_grad"):
+        if after.get("requires_grad"):
+            fail(called, say("input_left_grad", function=function, what="requires_grad=True", name=name))
+        fail(called, say("input_flag_changed", function=function, what="requires_grad", name=name,
+                         before=before["requires_grad"], after=after["requires_grad"]))  # fmt: skip
+    if not _same(before.get("grad"), after.get("grad")):
+        if before.get("grad") is None:
+            fail(called, say("input_left_grad", function=function, what=".grad", name=name))
+        fail(called, say("input_flag_changed", function=function, what=".grad", name=name,
+                         before=_fmt(before.get("grad")), after=_fmt(after.get("grad"))))  # fmt: skip
+
+
+def expect_module_untouched(before: Any, after: Any, call: str, function: str, what: str = "net") -> None:
+    """Every parameter of a module as it was (see :func:`expect_untouched`), and no parameter added or lost."""
+    if sorted(before) != sorted(after):
+        fail(say("called", call=call), say("not_equal", what=f"The parameter names of {what} after the call",
+                                           got=sorted(after), expected=sorted(before)))  # fmt: skip
+    for name in before:
+        expect_untouched(before[name], after[name], call, function, f"{what}.{name}")
+
+
+GLOBAL_STATE = {
+    "rng": ("torch's random generator state (torch.get_rng_state())", "cause_rng_side_effect"),
+    "default_dtype": ("torch's default dtype (torch.get_default_dtype())", "cause_default_dtype_side_effect"),
+    "grad_enabled": ("torch's grad mode (torch.is_grad_enabled())", "cause_grad_mode_side_effect"),
+}
+
+
+def expect_no_side_effects(before: Mapping[str, Any], after: Mapping[str, Any], call: str, function: str) -> None:
+    """torch's global state (:func:`backprop_katas.state.global_state`) is the same after the call."""
+    for key, (what, cause) in GLOBAL_STATE.items():
+        if before.get(key) != after.get(key):
+            fail(
+                say("called", call=call),
+                say("side_effect", function=function, what=what, before=before.get(key), after=after.get(key)),
+                say("likely_cause", cause=msg(cause)),
+            )
+
+
+def expect_not_aliased(pairs: Sequence[Sequence[str]], call: str, function: str) -> None:
+    """No returned tensor shares memory with an input or with another returned tensor."""
+    if pairs:
+        what, other = pairs[0]
+        fail(say("called", call=call), say("aliased_result", function=function, what=what, other=other))
+
+
+PLAIN_TYPES = {"int": "int", "float": "float", "number": ("int", "float"), "str": "str", "bool": "bool"}
+
+
+def expect_plain(typed: Any, expected: str, call: str, what: str) -> Any:
+    """A :func:`backprop_katas.state.typed` value is exactly a Python ``expected`` ("int", "float",
+    "number" (int or float, not bool), "str" or "bool"); returns the value."""
+    if not isinstance(typed, dict) or "type" not in typed:
+        fail(say("called", call=call), say("wrong_type", got=kind_of(typed), expected=f"a plain Python {expected}"))
+    allowed = PLAIN_TYPES[expected]
+    if typed["type"] in ((allowed,) if isinstance(allowed, str) else allowed):
+        return typed["value"]
+    causes = []
+    if typed["type"].startswith("torch."):
+        causes.append(say("likely_cause", cause=msg("cause_tensor_not_number")))
+    elif typed["type"].startswith("numpy."):
+        causes.append(say("likely_cause", cause=msg("cause_numpy_number")))
+    fail(say("called", call=call), say("not_plain", what=what, got=typed["type"], expected=expected), *causes)
+
+
+def expect_plain_number(value: Any, expected: str, call: str, what: str) -> Any:
+    """Plain data that must have been a Python ``expected`` ("int" or "float"): a tensor arrives as an
+    array, a bool is not an int. (numpy scalars arrive as Python numbers: use :func:`expect_plain`
+    with a typed value where they must be refused too.)"""
+    kinds = {"int": (int,), "float": (float,)}[expected]
+    if isinstance(value, kinds) and not isinstance(value, bool):
+        return value
+    causes = [say("likely_cause", cause=msg("cause_tensor_not_number"))] if isinstance(value, np.ndarray) else []
+    got = f"tensor of dtype {value.dtype} and shape {tuple(value.shape)}" if isinstance(value, np.ndarray) else (
+        value.type if isinstance(value, Unplain) else type(value).__name__)  # fmt: skip
+    fail(say("called", call=call), say("not_plain", what=what, got=got, expected=expected), *causes)

@@ -130,6 +130,30 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{function} left {what} on the caller's tensor {name}. Work on a copy: x.detach().clone().requires_grad_().",
         "ko": "{function} 이(가) 호출한 쪽의 텐서 {name} 에 {what} 을(를) 남겼습니다. 복사본으로 계산하세요: x.detach().clone().requires_grad_().",
     },
+    "input_version": {
+        "en": "{function} wrote into its input {name} in place: the tensor's version counter went from {before} to {after}, even if the values came back the same.",
+        "ko": "{function} 이(가) 입력 {name} 에 제자리 쓰기를 했습니다. 값이 다시 같아졌더라도 텐서의 버전 카운터가 {before} 에서 {after} 로 바뀌었습니다.",
+    },
+    "input_flag_changed": {
+        "en": "{function} changed {what} of the caller's tensor {name}: it was {before} before the call and is {after} after. Leave the caller's tensors as they were.",
+        "ko": "{function} 이(가) 호출한 쪽의 텐서 {name} 의 {what} 을(를) 바꿨습니다. 호출 전에는 {before}, 호출 후에는 {after} 입니다. 호출한 쪽의 텐서는 그대로 두세요.",
+    },
+    "side_effect": {
+        "en": "{function} changed {what}: it was {before} before the call and is {after} after. A function must leave global state as it found it.",
+        "ko": "{function} 이(가) {what} 을(를) 바꿨습니다. 호출 전에는 {before}, 호출 후에는 {after} 입니다. 함수는 전역 상태를 찾은 그대로 두어야 합니다.",
+    },
+    "aliased_result": {
+        "en": "{function} returned {what}, which shares memory with {other}: changing one would change the other. Return a new tensor.",
+        "ko": "{function} 이(가) 돌려준 {what} 이(가) {other} 와(과) 메모리를 공유합니다. 하나를 바꾸면 다른 하나도 바뀝니다. 새 텐서를 돌려주세요.",
+    },
+    "not_plain": {
+        "en": "{what} is a {got}, but the test expected a plain Python {expected}.",
+        "ko": "{what} 이(가) {got} 인데, 테스트는 파이썬 기본 {expected} 을(를) 기대했습니다.",
+    },
+    "calls_counted": {
+        "en": "{function} called {callee} {got} times, but the contract asks for {expected} (one fresh graph per backward()).",
+        "ko": "{function} 이(가) {callee} 을(를) {got} 번 불렀지만, 계약은 {expected} 번입니다 (backward() 마다 새 그래프).",
+    },
     # --- likely causes, recognised from the numbers ------------------------------------
     "cause_factor_2": {
         "en": "yours is twice the expected value (a factor 2 too many).",
@@ -178,6 +202,42 @@ MESSAGES: dict[str, dict[str, str]] = {
     "cause_no_zero_grad": {
         "en": "the gradients are not reset every step: call net.zero_grad() (or optimizer.zero_grad()) before backward().",
         "ko": "기울기를 매 단계 초기화하지 않았습니다. backward() 전에 net.zero_grad() (또는 optimizer.zero_grad()) 를 부르세요.",
+    },
+    "cause_overflow": {
+        "en": "your sigmoid overflows for large |x|: exp of a large positive number is inf, and inf/inf is NaN. Use the form that never exponentiates a positive number: with e = exp(-|x|), σ(x) = 1/(1 + e) for x ≥ 0 and e/(1 + e) for x < 0.",
+        "ko": "|x| 가 클 때 시그모이드가 넘칩니다(overflow). 큰 양수의 exp 는 inf 이고 inf/inf 는 NaN 입니다. 양수를 지수로 올리지 않는 꼴을 쓰세요: e = exp(-|x|) 로 x ≥ 0 이면 σ(x) = 1/(1 + e), x < 0 이면 e/(1 + e).",
+    },
+    "cause_saturation": {
+        "en": "the output saturates (y rounds to 0 or 1) and dL/dy = (y - t)/(y(1 - y)) divides by 0 there. Multiply by σ'(z) = y(1 - y) on paper first: ∂L/∂z₂ = (y - t)/M, with no division.",
+        "ko": "출력이 포화되어(y 가 0 또는 1 로 반올림) dL/dy = (y - t)/(y(1 - y)) 가 0 으로 나눕니다. 종이 위에서 먼저 σ'(z) = y(1 - y) 를 곱하세요: ∂L/∂z₂ = (y - t)/M, 나눗셈이 없습니다.",
+    },
+    "cause_in_place": {
+        "en": "an in-place operation on the caller's tensor (x += y, x.add_(y), x[...] = v, x.pow_(2)): write x = x + y, or work on x.clone().",
+        "ko": "호출한 쪽의 텐서에 대한 제자리 연산입니다 (x += y, x.add_(y), x[...] = v, x.pow_(2)). x = x + y 처럼 쓰거나 x.clone() 으로 계산하세요.",
+    },
+    "cause_tensor_not_number": {
+        "en": "a tensor where a plain Python number belongs: take loss.item() (or int(...)). A loss tensor kept in a log also keeps its whole graph alive.",
+        "ko": "파이썬 숫자가 들어갈 자리에 텐서가 있습니다. loss.item() (또는 int(...)) 을 쓰세요. 기록에 남긴 손실 텐서는 계산 그래프 전체를 붙잡아 둡니다.",
+    },
+    "cause_numpy_number": {
+        "en": "a numpy number where a plain Python int belongs: sum the p.numel() values with Python's sum, or wrap the result in int(...).",
+        "ko": "파이썬 int 가 들어갈 자리에 numpy 숫자가 있습니다. p.numel() 값을 파이썬 sum 으로 더하거나 결과를 int(...) 로 감싸세요.",
+    },
+    "cause_fixed_batch_size": {
+        "en": "yours is the expected value times N/4: a division by the chapter's 4 instead of by the number of examples N. Take the mean (loss.mean(), or divide by t.numel()).",
+        "ko": "기대값에 N/4 를 곱한 값입니다. 예제 수 N 대신 책의 4 로 나눴습니다. 평균을 쓰세요 (loss.mean() 또는 t.numel() 로 나누기).",
+    },
+    "cause_rng_side_effect": {
+        "en": "the function draws from or re-seeds torch's random generator (torch.manual_seed inside it?): seed in the caller, once, and leave the generator alone here.",
+        "ko": "함수 안에서 torch 의 난수 생성기를 쓰거나 시드를 다시 정했습니다 (안에서 torch.manual_seed?). 시드는 호출하는 쪽에서 한 번만 정하고, 여기서는 생성기를 건드리지 마세요.",
+    },
+    "cause_grad_mode_side_effect": {
+        "en": "torch.set_grad_enabled(False) (or a no_grad() entered without with) switches autograd off for everyone after the call: use `with torch.no_grad():`, which restores the mode.",
+        "ko": "torch.set_grad_enabled(False) (또는 with 없이 들어간 no_grad()) 는 호출 뒤에도 모든 곳에서 autograd 를 꺼 둡니다. 모드를 되돌려 주는 `with torch.no_grad():` 를 쓰세요.",
+    },
+    "cause_default_dtype_side_effect": {
+        "en": "torch.set_default_dtype inside the function changes every tensor created afterwards, everywhere: convert your own tensors instead (x.double(), dtype=x.dtype).",
+        "ko": "함수 안의 torch.set_default_dtype 는 이후 모든 곳에서 만들어지는 텐서를 바꿉니다. 대신 여러분의 텐서를 변환하세요 (x.double(), dtype=x.dtype).",
     },
     # --- katas CLI ---------------------------------------------------------------------
     "cli_header": {

@@ -71,6 +71,9 @@ def is_katas_session(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "kata(id): the kata a test belongs to (set from the test file's name).")
     config.addinivalue_line(
+        "markers", "part(name): the public function or check group this kata test checks (grading weights)"
+    )
+    config.addinivalue_line(
         "markers",
         "reference_only: pins the reference solutions to the chapter's printed figures; "
         "runs only with --target solutions.",

@@ -452,7 +452,7 @@ def load_ipython_extension(ipython: Any) -> None:
 
     @magics_class
     class KataMagics(Magics):  # type: ignore[misc]
-        @line_cell_magic
+        @line_cell_magic  # type: ignore[untyped-decorator]
         def kata(self, line: str, cell: str | None = None) -> None:
             """%%kata k01: save this cell as katas/k01_*.py and check it · %kata: progress ·
             %kata k01: check again · %kata hint k01: one more hint · %kata plot: the XOR figure ·

@@ -166,6 +166,7 @@ PRE = ("font-family: ui-monospace, 'DejaVu Sans Mono', 'Noto Sans Mono CJK KR', 
 CAUSE = "background: #fff8c5; color: #3b2300; border: 1px solid #d4a72c; border-radius: 4px; padding: 6px 10px; margin: 6px 0;"
 TABLE = "border-collapse: collapse; margin: 4px 0 8px 0; font-size: 13px; color: #1f2328; background: #ffffff;"
 CELL = "border: 1px solid #d0d7de; padding: 3px 10px; text-align: right; font-family: ui-monospace, monospace;"
+NOTE = "font-family: system-ui, -apple-system, 'Segoe UI', 'Noto Sans KR', sans-serif; color: #57606a; font-size: 12px;"
 HEAD = "border: 1px solid #d0d7de; padding: 3px 10px; background: #f6f8fa; text-align: right;"
 
 
@@ -190,8 +191,14 @@ def _e(text: object) -> str:
     return html.escape(str(text))
 
 
-def _pre(text: str) -> str:
-    return f'<pre style="{PRE}">{_e(text.rstrip())}</pre>'
+def _pre(text: str, wrap: bool = True) -> str:
+    """A block of monospace text; source code keeps its lines (scrolls) rather than wrapping."""
+    style = (
+        PRE
+        if wrap
+        else PRE.replace("white-space: pre-wrap; word-break: break-word;", "white-space: pre; overflow-x: auto;")
+    )
+    return f'<pre style="{style}">{_e(text.rstrip())}</pre>'
 
 
 def _box(colour: str, inner: str) -> str:
@@ -253,7 +260,7 @@ def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: S
             text.append(look + (f"\n    {source.strip()}" if source.strip() else ""))
             parts.append(f'<div style="margin-top: 6px;"><b>{_e(look)}</b></div>')
             if source.strip():
-                parts.append(_pre(f"{cell_line:>4} │ {source}"))
+                parts.append(_pre(f"{cell_line:>4} │ {source}", wrap=False))
         elif outcome.edit:
             look = say("nb_look_elsewhere", where=outcome.edit)
             text.append(look)
@@ -293,8 +300,8 @@ def _table_html(table: dict[str, Any]) -> str:
     for label, got, expected, rel in table.get("rows", []):
         cells = [_e(label), f"{got:.8g}", f"{expected:.8g}", f"{rel:.2e}"]
         rows.append("<tr>" + "".join(f'<td style="{CELL}">{c}</td>' for c in cells) + "</tr>")
-    caption = f'<caption style="text-align: left; padding: 2px 0;">{_e(table.get("title", ""))}</caption>'
-    return f'<table style="{TABLE}">{caption}<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    title = f'<div style="margin-top: 6px;">{_e(table.get("title", ""))}</div>'
+    return f'{title}<table style="{TABLE}"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
 def _shown(path: Path, root: Path) -> str:
@@ -378,7 +385,7 @@ class Session:
         if not self.created:
             return None
         return View(say("nb_project_created", folder=str(self.root)),
-                    f'<div style="color: #57606a; font-size: 12px;">{_e(say("nb_project_created", folder=str(self.root)))}</div>')  # fmt: skip
+                    f'<div style="{NOTE}">{_e(say("nb_project_created", folder=str(self.root)))}</div>')  # fmt: skip
 
 
 def run_cell_magic(line: str, cell: str, folder: Path | None = None) -> list[View]:

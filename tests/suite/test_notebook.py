@@ -13,18 +13,18 @@ from pathlib import Path
 import pytest
 from grading_helpers import K01, ROOT, kata_source, katas_cli
 
+from backprop_katas import notebook as NB
+from backprop_katas.catalog import load_catalog
+from backprop_katas.check import Outcome
 from backprop_katas.generate import stub_message
 from backprop_katas.judge import JudgeFailed, expect_gradients
 from backprop_katas.messages import MESSAGES
 from backprop_katas.oracles import FD64
 
+# The [notebook] extra (in [dev]); without it these tests are skipped, not failed.
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
-
-from backprop_katas import notebook as NB  # noqa: E402  (after the skips: needs the [notebook] extra)
-from backprop_katas.check import Outcome  # noqa: E402
-from backprop_katas.catalog import load_catalog  # noqa: E402
 
 pytestmark = pytest.mark.notebook
 
@@ -72,7 +72,9 @@ def with_cell(notebook: Path, kata: str, body: str) -> object:
 
 def execute(nb: object, folder: Path, kernel: str) -> object:
     folder.mkdir(parents=True, exist_ok=True)
-    nbclient.NotebookClient(nb, kernel_name=kernel, timeout=300, resources={"metadata": {"path": str(folder)}}).execute()
+    nbclient.NotebookClient(
+        nb, kernel_name=kernel, timeout=300, resources={"metadata": {"path": str(folder)}}
+    ).execute()
     return nb
 
 

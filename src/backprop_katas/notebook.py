@@ -24,6 +24,7 @@ import ast
 import html
 import os
 import shlex
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -435,10 +436,13 @@ def plot_demo(session: Session) -> list[Any]:
     from .loader import Target
     from .plot import PlotError, plot_xor
 
+    target = Target("katas", session.root / "katas")
+    for name in [m for m in sys.modules if m == target.package or m.startswith(target.package + ".")]:
+        del sys.modules[name]  # the kernel lives on: import the learner's files as they are now
     with tempfile.TemporaryDirectory(prefix="katas-plot-") as tmp:
         out = Path(tmp) / "xor.png"
         try:
-            result = plot_xor(Target("katas", session.root / "katas"), out, session.lang)
+            result = plot_xor(target, out, session.lang)
         except PlotError as exc:
             return [render_message(str(exc), "#9a6700")]
         image = Image(data=out.read_bytes(), format="png")

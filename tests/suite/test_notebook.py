@@ -157,6 +157,20 @@ def test_the_chapter_notebook_holds_every_katas_stub_once_and_validates(handed_o
     assert any(c.source.strip() == "%kata plot" for c in nb.cells), "k06's demonstration cell"
 
 
+def test_plot_reimports_the_learners_k06_each_time_and_explains_a_failure(tmp_path, monkeypatch):
+    monkeypatch.setenv("KATAS_LANG", "en")
+    NB.ensure_project(tmp_path)
+    k06 = tmp_path / "katas" / "k06_xor_training.py"
+    views = NB.run_line_magic("plot", tmp_path)
+    assert MESSAGES["cli_plot_not_ready"]["en"].format(function="train()") in views[-1].text  # the stub
+    for word in ("first", "second"):
+        k06.write_text(
+            kata_source("k06_xor_training") + f"\n\ndef train(*args, **kwargs):\n    raise KeyError('{word}')\n"
+        )
+        views = NB.run_line_magic("plot", tmp_path)
+        assert word in views[-1].text and "KeyError" in views[-1].text, views[-1].text
+
+
 # --- notebooks as submissions -------------------------------------------------------------------
 
 

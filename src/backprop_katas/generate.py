@@ -136,7 +136,7 @@ def project_layout(checkout: Path) -> dict[str, str]:
 
     The wheel carries this (setup.py writes it as backprop_katas/_project); a notebook's
     working folder becomes a project from it. Stubs come from solutions/ when the checkout
-    has them, else from katas/ (an sdist carries the stubs, not the solutions)."""
+    has them, else from .stubs/ (a learner bundle) or katas/ (an sdist: stubs, never solutions)."""
     files = {"katas.toml": (checkout / "katas.toml").read_text(encoding="utf-8"), "pytest.ini": PYTEST_INI}
     tests = sorted((checkout / "tests").glob("test_k[0-9][0-9]_*.py"))
     for path in [checkout / "tests" / "conftest.py", *tests]:
@@ -144,8 +144,9 @@ def project_layout(checkout: Path) -> dict[str, str]:
     ids = [path.stem.removeprefix("test_") for path in tests]
     if (checkout / "solutions").is_dir():
         stubs = generated(checkout / "solutions", ids)
-    else:
-        stubs = {f"{kid}.py": (checkout / "katas" / f"{kid}.py").read_text(encoding="utf-8") for kid in ids}
+    else:  # a learner bundle keeps pristine stubs in .stubs/; an sdist has only katas/
+        pristine = checkout / STUBS if (checkout / STUBS).is_dir() else checkout / "katas"
+        stubs = {f"{kid}.py": (pristine / f"{kid}.py").read_text(encoding="utf-8") for kid in ids}
     for name, text in stubs.items():
         files[f"katas/{name}"] = text
         files[f"{STUBS}/{name}"] = text

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from grading_helpers import K01, ROOT, kata_source, katas_cli
+from grading_helpers import K01, ROOT, kata_source, katas_cli, pytest_grade
 
 from backprop_katas import notebook as NB
 from backprop_katas.catalog import load_catalog
@@ -171,6 +171,21 @@ def test_plot_reimports_the_learners_k06_each_time_and_explains_a_failure(tmp_pa
         assert word in views[-1].text and "KeyError" in views[-1].text, views[-1].text
 
 
+def test_katas_notebook_writes_every_kata_and_the_chapter_and_warns_about_the_placeholder(tmp_path):
+    done = katas_cli("notebook", str(tmp_path / "ko"), "--lang", "ko")
+    assert done.returncode == 0, done.stderr
+    names = sorted(p.name for p in (tmp_path / "ko").iterdir())
+    assert names == sorted([*(f"{k.id}.ipynb" for k in load_catalog(ROOT)), "chapter.ipynb"])
+    assert NB.DEFAULT_INSTALL in done.stderr  # the placeholder is named until --install is given
+    first = nbformat.read(str(tmp_path / "ko" / f"{K01}.ipynb"), as_version=4)
+    assert "%pip install -q" in first.cells[1].source and "%load_ext backprop_katas" in first.cells[1].source
+    assert MESSAGES["nb_md_functions"]["ko"] in first.cells[2].source  # Korean Markdown
+    done = katas_cli("notebook", str(tmp_path / "none"), "--install", "none")
+    assert done.returncode == 0 and NB.DEFAULT_INSTALL not in done.stderr
+    first = nbformat.read(str(tmp_path / "none" / f"{K01}.ipynb"), as_version=4)
+    assert "%pip" not in first.cells[1].source
+
+
 # --- notebooks as submissions -------------------------------------------------------------------
 
 
@@ -184,6 +199,15 @@ def notebook_submission(folder: Path, handed_out: Path, body: str | None) -> Pat
 
 
 CLASS = {"alice-reference": kata_source(K01), "bob-stub": None, "carol-mistake": kata_source(K01).replace(*MISTAKE)}
+
+
+@pytest.mark.grading
+def test_pytest_grade_reads_a_notebook_folder_and_lists_the_cells_it_ignored(handed_out, tmp_path):
+    learner = notebook_submission(tmp_path / "alice", handed_out, kata_source(K01).replace(*MISTAKE))
+    got = pytest_grade(learner, tmp_path / "results.json")
+    assert 0 < got["score"] < 10
+    assert f"{K01}.py" not in got["extra_data"]["missing_files"]
+    assert any(i.startswith(f"{K01}.ipynb: cells ") for i in got["extra_data"]["ignored_files"])
 
 
 def test_extraction_takes_only_kata_cells_lists_the_rest_and_survives_a_broken_notebook(handed_out, tmp_path):

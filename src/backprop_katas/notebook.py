@@ -470,7 +470,7 @@ def load_ipython_extension(ipython: Any) -> None:
             --lang en|ko."""
             try:
                 _display(run_line_magic(line) if cell is None else run_cell_magic(line, cell))
-            except NotebookError as exc:
+            except (NotebookError, OSError) as exc:  # e.g. a read-only folder: a message, not a traceback
                 _display([render_message(str(exc))])
 
     ipython.register_magics(KataMagics)

@@ -229,7 +229,8 @@ def _test_sentence(nodeid: str) -> str:
     return test_sentence(nodeid)
 
 
-def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: Saved | None = None) -> View:
+def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: Saved | None = None,
+                   following: Kata | None = None) -> View:  # fmt: skip
     """One kata's result: status, where to look, the first failing check, causes, tables, hints."""
     title = kata.title[lang]
     status = outcome.status
@@ -251,6 +252,10 @@ def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: S
             note += " " + say("nb_backup", file=_shown(saved.backup, root))
         text.append(note)
         parts.append(f'<div style="color: #57606a; font-size: 12px;">{_e(note)}</div>')
+    if status == "done" and following is not None:
+        nxt = say("nb_next", kata=following.number)
+        text.append(nxt)
+        parts.append(f'<div style="margin-top: 6px;">{_e(nxt)}</div>')
     if status != "done":
         location = cell_location(outcome, kata)
         if location is not None:
@@ -382,6 +387,11 @@ class Session:
             lines.append(say("cli_known_katas", names=", ".join(exc.known)))
             raise NotebookError("\n".join(lines)) from None
 
+    def following(self, kata: Kata) -> Kata | None:
+        """The kata after this one in the catalog, if any."""
+        index = next(i for i, k in enumerate(self.katas) if k.id == kata.id)
+        return self.katas[index + 1] if index + 1 < len(self.katas) else None
+
     def created_note(self) -> View | None:
         if not self.created:
             return None
@@ -401,7 +411,7 @@ def run_cell_magic(line: str, cell: str, folder: Path | None = None) -> list[Vie
     saved = save_cell(session.root, kata, cell)
     outcome = session.checker.check(kata, run_stub=True)
     views = [v for v in (session.created_note(),) if v is not None]
-    return [*views, render_outcome(session.root, kata, outcome, session.lang, saved)]
+    return [*views, render_outcome(session.root, kata, outcome, session.lang, saved, session.following(kata))]
 
 
 def run_line_magic(line: str, folder: Path | None = None) -> list[Any]:
@@ -424,7 +434,7 @@ def run_line_magic(line: str, folder: Path | None = None) -> list[Any]:
         return [render_message(say("nb_usage"), "#0969da")]
     kata = session.kata(words[0])
     outcome = session.checker.check(kata, run_stub=True)
-    return [*views, render_outcome(session.root, kata, outcome, session.lang)]
+    return [*views, render_outcome(session.root, kata, outcome, session.lang, following=session.following(kata))]
 
 
 def plot_demo(session: Session) -> list[Any]:

@@ -96,6 +96,7 @@ def test_reference_answers_pasted_into_the_cell_make_the_check_cells_report_done
         plain, rich = outputs(nb, line)
         assert en("nb_done").search(plain) and en("nb_done").search(rich), plain
         assert not en("nb_failing").search(plain)
+        assert "Next: the %%kata k02 cell." in plain
     assert (tmp_path / "katas" / f"{K01}.py").read_text(encoding="utf-8") == kata_source(K01)
     assert (tmp_path / "katas.toml").is_file(), "the working folder became a kata project"
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
 import numpy as np
-import pytest
+from _pytest.outcomes import Failed
 
 from .messages import Msg, msg, say
 from .oracles import Tol
@@ -20,9 +20,28 @@ from .plain import Unplain
 FLOAT_DTYPES = ("float32", "float64")
 
 
-def fail(*parts: str) -> NoReturn:
-    """Fail the test with a learner's message (no Python traceback of the judge)."""
-    pytest.fail("\n".join(p for p in parts if p), pytrace=False)
+class JudgeFailed(Failed):
+    """``pytest.fail`` carrying the failure as data too: the JSON report (``--katas-report``)
+    stores ``details`` so the notebook shows tables and causes without reading sentences."""
+
+    def __init__(self, message: str, details: dict[str, Any]) -> None:
+        super().__init__(message, pytrace=False)
+        self.details = details
+
+
+def fail(*parts: str, causes: Sequence[Msg] = (), tables: Sequence[dict[str, Any]] = ()) -> NoReturn:
+    """Fail the test with a learner's message (no Python traceback of the judge).
+
+    ``causes`` (whose "Likely cause" lines are among ``parts``) and ``tables``
+    (:func:`gradient_rows`, rendered among ``parts``) go into the details as data; the
+    details' ``lines`` are the other parts."""
+    structured = {say("likely_cause", cause=c) for c in causes} | {render_table(t) for t in tables}
+    details = {
+        "lines": [p for p in parts if p and p not in structured],
+        "causes": [str(c) for c in causes],
+        "tables": list(tables),
+    }
+    raise JudgeFailed("\n".join(p for p in parts if p), details)
 
 
 def _fmt(value: Any) -> str:
@@ -165,22 +184,39 @@ def expect_close(
         mismatch = say("not_close", what=what, index=list(index), **numbers)
     else:
         mismatch = say("not_close_scalar", what=what, **numbers)
+    causes = diagnose(got64, expected_arr, batch, candidates)
     lines = [say("called", call=call), mismatch]
-    lines += [say("likely_cause", cause=c) for c in diagnose(got64, expected_arr, batch, candidates)]
-    fail(*lines)
+    lines += [say("likely_cause", cause=c) for c in causes]
+    fail(*lines, causes=causes)
 
 
-def gradient_table(name: str, got: np.ndarray, expected: np.ndarray, rows: int = 3) -> str:
-    """A small table for one parameter: yours, numerical, relative error; worst elements first."""
+TABLE_COLUMNS = ("index", "yours", "numerical", "rel. error")
+
+
+def gradient_rows(name: str, got: np.ndarray, expected: np.ndarray, rows: int = 3) -> dict[str, Any]:
+    """One parameter's table as data: title, columns, rows (index, yours, numerical, rel. error), worst first."""
     got = np.asarray(got, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
     rel = relative_error(got, expected).reshape(-1)
     order = np.argsort(-rel, kind="stable")[:rows]
-    lines = [say("table_header", name=name), f"    {'index':<10}{'yours':>16}{'numerical':>16}{'rel. error':>13}"]
+    body = []
     for flat in order:
         index = np.unravel_index(int(flat), expected.shape) if expected.ndim else ()
         label = str(tuple(int(i) for i in index)) if index else "()"
-        lines.append(f"    {label:<10}{got[index]:>16.8g}{expected[index]:>16.8g}{rel[flat]:>13.2e}")
+        body.append([label, float(got[index]), float(expected[index]), float(rel[flat])])
+    return {"name": name, "title": say("table_header", name=name), "columns": list(TABLE_COLUMNS), "rows": body}
+
+
+def gradient_table(name: str, got: np.ndarray, expected: np.ndarray, rows: int = 3) -> str:
+    """A small table for one parameter: yours, numerical, relative error; worst elements first."""
+    return render_table(gradient_rows(name, got, expected, rows))
+
+
+def render_table(table: dict[str, Any]) -> str:
+    index, yours, numerical, rel = table["columns"]
+    lines = [table["title"], f"    {index:<10}{yours:>16}{numerical:>16}{rel:>13}"]
+    for label, got, expected, error in table["rows"]:
+        lines.append(f"    {label:<10}{got:>16.8g}{expected:>16.8g}{error:>13.2e}")
     return "\n".join(lines)
 
 
@@ -207,6 +243,7 @@ def expect_gradients(
             say("not_equal", what="The dict's keys", got=sorted(got), expected=sorted(expected)),
         )
     bad: list[str] = []
+    tables: list[dict[str, Any]] = []
     causes: list[Msg] = []
     for name, exp in expected.items():
         g = got[name]
@@ -223,12 +260,14 @@ def expect_gradients(
             bad.append(say("not_finite", what=name))
             continue
         if not np.allclose(arr, exp, rtol=tol.rtol, atol=tol.atol):
-            bad.append(gradient_table(name, arr, exp))
+            tables.append(gradient_rows(name, arr, exp))
+            bad.append(render_table(tables[-1]))
             causes += [
                 msg("cause_for", name=name, cause=c) for c in diagnose(arr, exp, batch, (candidates or {}).get(name))
             ]
     if bad:
-        fail(say("called", call=call), *bad, *[say("likely_cause", cause=c) for c in causes])
+        fail(say("called", call=call), *bad, *[say("likely_cause", cause=c) for c in causes],
+             causes=causes, tables=tables)  # fmt: skip
 
 
 # --- contracts: what a call may not leave behind ---------------------------------------------

@@ -535,6 +535,135 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The bundle does not work as handed out: {detail}",
         "ko": "묶음이 배포할 수 있는 상태가 아닙니다: {detail}",
     },
+    # --- Jupyter and Colab (notebook.py) ---------------------------------------------------
+    "nb_done": {
+        "en": "{kata} · {title}: done, all {total} checks pass.",
+        "ko": "{kata} · {title}: 완료, 검사 {total} 개를 모두 통과했습니다.",
+    },
+    "nb_failing": {
+        "en": "{kata} · {title}: not yet, {passed} of {total} checks pass.",
+        "ko": "{kata} · {title}: 아직입니다. 검사 {total} 개 중 {passed} 개를 통과했습니다.",
+    },
+    "nb_other": {"en": "{kata} · {title}: {status}.", "ko": "{kata} · {title}: {status}."},
+    "nb_saved": {
+        "en": "This cell was saved as {file}; `katas`, `pytest` and grading check that file.",
+        "ko": "이 셀을 {file} 로 저장했습니다. `katas`, `pytest`, 채점 모두 이 파일을 검사합니다.",
+    },
+    "nb_backup": {
+        "en": "The file's previous text is kept in {file}.",
+        "ko": "파일의 이전 내용은 {file} 에 보관했습니다.",
+    },
+    "nb_look_cell": {
+        "en": "Look at line {line} of the %%kata {kata} cell (counting the %%kata line as 1; {file}:{file_line}):",
+        "ko": "%%kata {kata} 셀의 {line} 번째 줄을 보세요 (%%kata 줄이 1 번째; {file}:{file_line}):",
+    },
+    "nb_look_elsewhere": {"en": "Look at {where}.", "ko": "{where} 을(를) 보세요."},
+    "nb_more_hints": {
+        "en": "Another hint: run %kata hint {kata} in a cell.",
+        "ko": "힌트를 더 보려면 셀에서 %kata hint {kata} 를 실행하세요.",
+    },
+    "nb_hint_last": {"en": "That was the last hint.", "ko": "마지막 힌트였습니다."},
+    "nb_next": {
+        "en": "Next: the %%kata {kata} cell.",
+        "ko": "다음: %%kata {kata} 셀.",
+    },
+    "nb_bad_lang": {
+        "en": "--lang {lang}: choose one of {langs}.",
+        "ko": "--lang {lang}: {langs} 중 하나를 고르세요.",
+    },
+    "nb_project_created": {
+        "en": "Made {folder} a kata project (katas/, tests/, katas.toml): the notebook, `katas` and `pytest` share katas/.",
+        "ko": "{folder} 를 카타 프로젝트로 만들었습니다 (katas/, tests/, katas.toml). 노트북, `katas`, `pytest` 가 katas/ 를 함께 씁니다.",
+    },
+    "nb_no_project_data": {
+        "en": "This backprop-katas install has no kata data ({folder} is missing). Install it from a wheel or the repository, not as a bare copy of src/.",
+        "ko": "이 backprop-katas 설치에는 카타 자료가 없습니다 ({folder} 없음). src/ 만 복사하지 말고 휠이나 저장소에서 설치하세요.",
+    },
+    "nb_usage": {
+        "en": "Usage: %%kata k01 (a cell: save it as the kata file and check it) · %kata (progress) · %kata k01 (check again) · %kata hint k01 (one more hint) · %kata plot (the XOR figure from your train) · add --lang en or --lang ko.",
+        "ko": "사용법: %%kata k01 (셀: 카타 파일로 저장하고 검사) · %kata (진행 상황) · %kata k01 (다시 검사) · %kata hint k01 (힌트 하나 더) · %kata plot (여러분의 train 으로 그린 XOR 그림) · --lang en 또는 --lang ko 를 붙일 수 있습니다.",
+    },
+    "nb_empty_cell": {
+        "en": "This %%kata {kata} cell is empty: nothing was saved. Paste the kata's code back (or `katas reset {kata}`).",
+        "ko": "이 %%kata {kata} 셀이 비어 있어 아무것도 저장하지 않았습니다. 카타 코드를 다시 넣으세요 (또는 `katas reset {kata}`).",
+    },
+    "nb_cell_too_large": {
+        "en": "The %%kata cell for {kata} is larger than {limit} kB: that is not a kata file.",
+        "ko": "{kata} 의 %%kata 셀이 {limit} kB 보다 큽니다. 카타 파일이 아닙니다.",
+    },
+    "nb_no_stub": {
+        "en": "No stub for {kata}: neither solutions/ nor .stubs/ has it.",
+        "ko": "{kata} 의 빈 틀이 없습니다: solutions/ 에도 .stubs/ 에도 없습니다.",
+    },
+    "nb_install_comment": {
+        "en": "Install backprop-katas and load the %kata magics (a fresh Colab runtime needs this once).",
+        "ko": "backprop-katas 를 설치하고 %kata 매직을 불러옵니다 (새 Colab 런타임에서 한 번).",
+    },
+    "nb_md_install": {
+        "en": "**Run this cell first.** It installs backprop-katas and loads the `%kata` magics, then shows your progress. Colab already has PyTorch; elsewhere install a CPU build first (about 200 MB, no GPU needed): `%pip install torch --index-url https://download.pytorch.org/whl/cpu`. Your code is saved in `katas/` next to this notebook.",
+        "ko": "**이 셀을 먼저 실행하세요.** backprop-katas 를 설치하고 `%kata` 매직을 불러온 뒤 진행 상황을 보여 줍니다. Colab 에는 PyTorch 가 이미 있습니다. 다른 곳에서는 CPU 판을 먼저 설치하세요 (약 200 MB, GPU 불필요): `%pip install torch --index-url https://download.pytorch.org/whl/cpu`. 코드는 이 노트북 옆의 `katas/` 에 저장됩니다.",
+    },
+    "nb_md_task": {
+        "en": "**Task** (chapter {chapter}): {task}",
+        "ko": "**할 일** (교재 {chapter}): {task}",
+    },
+    "nb_md_functions": {"en": "**What to write:**", "ko": "**작성할 것:**"},
+    "nb_md_write": {
+        "en": "Replace each `raise NotImplementedError(...)` in the cell below with your code and run the cell (Shift+Enter). It saves the cell as `{file}` and checks it: the first failing check, the line of this cell to look at, the likely cause. Keep the first line `%%kata {kata}`.",
+        "ko": "아래 셀의 `raise NotImplementedError(...)` 를 여러분의 코드로 바꾸고 셀을 실행하세요 (Shift+Enter). 셀을 `{file}` 로 저장하고 검사해서, 처음 실패한 검사, 이 셀에서 볼 줄, 짐작되는 원인을 보여 줍니다. 첫 줄 `%%kata {kata}` 는 그대로 두세요.",
+    },
+    "nb_md_check": {
+        "en": "Check the saved file again (without saving the cell):",
+        "ko": "저장된 파일을 다시 검사합니다 (셀을 저장하지 않고):",
+    },
+    "nb_md_hint": {
+        "en": "Stuck? One more hint each time you run this:",
+        "ko": "막혔나요? 실행할 때마다 힌트가 하나씩 더 나옵니다:",
+    },
+    "nb_md_demo": {
+        "en": "The chapter's figure from your own `train`: your loss curve beside the reference trainer's, and the decision boundary net(x) ≥ 0.5 over the unit square (about 10 s).",
+        "ko": "여러분의 `train` 으로 그린 교재의 그림: 기준 학습기와 나란히 놓은 손실 곡선, 단위 정사각형 위의 결정 경계 net(x) ≥ 0.5 (약 10 초).",
+    },
+    "nb_md_chapter_title": {
+        "en": "# Backpropagation katas (section 2.2.6)\n\nSix katas, from one derivative to training the XOR network. Run the first code cell, then work through the `%%kata` cells in order.",
+        "ko": "# 오차역전파 카타 (2.2.6 절)\n\n미분 하나에서 XOR 네트워크 학습까지 여섯 카타입니다. 첫 코드 셀을 실행한 뒤 `%%kata` 셀을 차례로 푸세요.",
+    },
+    "nb_md_progress": {"en": "Your progress over all katas:", "ko": "모든 카타의 진행 상황:"},
+    "nb_written": {
+        "en": "wrote {count} notebooks in {folder}",
+        "ko": "{folder} 에 노트북 {count} 개를 썼습니다",
+    },
+    "nb_install_placeholder": {
+        "en": "The install cell uses the placeholder {spec}: pass --install with your wheel's URL or your repository (e.g. --install 'backprop-katas @ git+https://github.com/you/backprop-katas').",
+        "ko": "설치 셀이 자리표시자 {spec} 을(를) 씁니다. --install 에 휠 URL 이나 저장소를 주세요 (예: --install 'backprop-katas @ git+https://github.com/you/backprop-katas').",
+    },
+    "nb_needs_nbformat": {
+        "en": "reading notebooks needs nbformat: pip install 'backprop-katas[notebook]'",
+        "ko": "노트북을 읽으려면 nbformat 이 필요합니다: pip install 'backprop-katas[notebook]'",
+    },
+    "nb_not_regular": {"en": "not a regular file", "ko": "일반 파일이 아닙니다"},
+    "nb_too_large": {"en": "larger than {limit} MB", "ko": "{limit} MB 보다 큽니다"},
+    "nb_unreadable": {
+        "en": "not graded: cannot be read as a notebook: {error}",
+        "ko": "채점하지 않음: 노트북으로 읽을 수 없습니다: {error}",
+    },
+    "nb_duplicate": {
+        "en": "not graded: {file} was already taken from {first}",
+        "ko": "채점하지 않음: {file} 은(는) 이미 {first} 에서 가져왔습니다",
+    },
+    "nb_cells_ignored": {
+        "en": "{notebook}: cells {cells} (not %%kata cells)",
+        "ko": "{notebook}: 셀 {cells} (%%kata 셀이 아님)",
+    },
+    "cli_help_notebook": {
+        "en": "write the notebooks to hand out: one .ipynb per kata and chapter.ipynb (Jupyter, Colab)",
+        "ko": "나눠 줄 노트북을 씁니다: 카타마다 .ipynb 하나와 chapter.ipynb (Jupyter, Colab)",
+    },
+    "cli_help_notebook_out": {"en": "folder for the notebooks", "ko": "노트북을 쓸 폴더"},
+    "cli_help_install": {
+        "en": "what the first cell pip-installs (a wheel URL or 'backprop-katas @ git+URL'); 'none': no install line",
+        "ko": "첫 셀이 pip 로 설치할 것 (휠 URL 또는 'backprop-katas @ git+URL'); 'none': 설치 줄 없음",
+    },
     "export_not_empty": {
         "en": "{folder} exists and is not empty; choose a new folder.",
         "ko": "{folder} 가 이미 있고 비어 있지 않습니다. 새 폴더를 고르세요.",

@@ -78,6 +78,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "reference_only: pins the reference solutions to the chapter's printed figures; "
         "runs only with --target solutions.",
     )
+    config.addinivalue_line(
+        "markers",
+        "notebook: runs handed-out notebooks in a real Jupyter kernel (nbclient + ipykernel, the [notebook] "
+        "extra); a few seconds each; -m 'not notebook' skips them.",
+    )
     root = config.rootpath
     if not is_katas_session(config):
         return

@@ -28,7 +28,9 @@ def kata_source(name: str = K01, source: str = "solutions") -> str:
     return (ROOT / source / f"{name}.py").read_text(encoding="utf-8")
 
 
-def pytest_grade(target: Path, out: Path, *extra: str, tests: tuple[str, ...] = (K01,)) -> dict[str, Any]:
+def pytest_grade(
+    target: Path, out: Path, *extra: str, tests: tuple[str, ...] = (K01,), env: dict[str, str] | None = None
+) -> dict[str, Any]:
     """``pytest --target=TARGET --grade --grade-json OUT`` on some kata test files; the results.json.
 
     ``--target=TARGET`` in one word, as `katas grade` passes it (see ``batch.pytest_args``)."""
@@ -37,17 +39,18 @@ def pytest_grade(target: Path, out: Path, *extra: str, tests: tuple[str, ...] = 
         f"--target={target}", "--grade", "--grade-json", str(out),
         "-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT), *extra,
     ]  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if k != "KATAS_TARGET"}
-    env["KATAS_LANG"] = "en"
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    environment = {k: v for k, v in os.environ.items() if k != "KATAS_TARGET"}
+    environment.update(KATAS_LANG="en", **(env or {}))
+    done = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=600)
     assert out.is_file(), done.stdout[-3000:] + done.stderr[-3000:]
     data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     data["_stdout"] = done.stdout
     return data
 
 
-def katas_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "KATAS_TARGET"}
-    env["KATAS_LANG"] = "en"
+def katas_cli(*args: str, timeout: float = 600, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k != "KATAS_TARGET"}
+    environment.update(KATAS_LANG="en", **(env or {}))
+    env = environment
     command = [sys.executable, "-c", "import sys; from backprop_katas.cli import main; sys.exit(main())", *args]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)

@@ -33,6 +33,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .. import probes
 from ..catalog import Kata, load_catalog
 from ..messages import say
 from . import sandbox
@@ -55,6 +56,7 @@ class Options:
     kata_time_limit: float | None = None
     memory_limit: int | None = None
     progress: bool = True
+    isolation: str = "auto"  # sandbox.ISOLATIONS
 
 
 @dataclass
@@ -63,6 +65,7 @@ class Outcome:
     kept: int = 0
     failed: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    isolation: set[str] = field(default_factory=set)  # what the learners' results.json say was used
 
 
 def learners(folder: Path) -> list[Path]:
@@ -75,6 +78,7 @@ def test_files(root: Path, katas: list[Kata]) -> list[Path]:
 
 def rules_hash(root: Path, katas: list[Kata], hidden: Path | None) -> str:
     files = [*test_files(root, katas), root / "katas.toml", root / "conftest.py", root / "tests" / "conftest.py"]
+    files += sorted(Path(probes.__file__).parent.glob("*.py"))  # the probes are half of every test
     if hidden is not None:
         files += sorted(hidden.rglob("*.py"))
     return suite_hash(files, root)
@@ -101,12 +105,13 @@ class Worker:
         self.stream = ours.makefile("rwb")
         ours.close()  # the file object keeps the socket open
 
-    def grade(self, args: list[str], log: Path) -> int:
-        """``pytest.main(args)`` in the worker; its exit code."""
+    def grade(self, args: list[str], log: Path, isolation: str = "auto") -> int:
+        """``pytest.main(args)`` in a child of the worker; its exit code."""
         if self.stream is None:
             raise RuntimeError("the grading worker is not running")
         try:
-            self.stream.write(json.dumps({"args": args, "log": str(log)}).encode() + b"\n")
+            request = {"args": args, "log": str(log), "isolation": isolation}
+            self.stream.write(json.dumps(request).encode() + b"\n")
             self.stream.flush()
             line = self.stream.readline()
         except OSError:
@@ -200,6 +205,7 @@ def pytest_args(root: Path, submission: Path, report: Path, options: Options, ka
         args += ["--kata-time-limit", str(options.kata_time_limit)]
     if options.memory_limit:
         args += ["--memory-limit", str(options.memory_limit)]
+    args += ["--isolation", options.isolation]
     return args
 
 
@@ -207,7 +213,7 @@ def grade_one(root: Path, submission: Path, options: Options, katas: list[Kata],
     """Grade one submission in a worker; return its results.json."""
     with tempfile.TemporaryDirectory(prefix="katas-batch-") as scratch, workers.lend() as worker:
         report, log = Path(scratch) / "results.json", Path(scratch) / "pytest.log"
-        code = worker.grade(pytest_args(root, submission, report, options, katas), log)
+        code = worker.grade(pytest_args(root, submission, report, options, katas), log, options.isolation)
         if not report.is_file():
             text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
             tail = text.strip().splitlines()[-5:]
@@ -298,6 +304,7 @@ def grade_class(root: Path, options: Options) -> Outcome:
                         )
                     )
                     outcome.graded += 1
+                    outcome.isolation.add(str(results.get("extra_data", {}).get("sandbox", {}).get("isolation")))
                     advance(folder.name)
         except KeyboardInterrupt:
             workers.kill_all()

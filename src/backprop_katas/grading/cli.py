@@ -29,6 +29,7 @@ def cmd_grade(root: Path, args: argparse.Namespace) -> int:
         kata_time_limit=args.kata_time_limit,
         memory_limit=args.memory_limit,
         progress=not args.no_progress,
+        isolation=args.isolation,
     )
     try:
         outcome = grade_class(root, options)
@@ -37,6 +38,8 @@ def cmd_grade(root: Path, args: argparse.Namespace) -> int:
     book = options.out / "gradebook.sqlite"
     print(say("grade_batch_done", graded=outcome.graded, kept=outcome.kept, failed=len(outcome.failed),
               seconds=outcome.seconds, book=book))  # fmt: skip
+    if outcome.isolation:
+        print(say("grade_batch_isolation", isolation=", ".join(sorted(outcome.isolation))))
     return 1 if outcome.failed else 0
 
 
@@ -73,6 +76,12 @@ def register(sub: Any) -> None:
     grade.add_argument("--hidden-tests", metavar="DIR", help="the instructor's hidden test files (test_kNN_*.py)")
     grade.add_argument("--kata-time-limit", type=float, metavar="SECONDS", help="time per kata and learner")
     grade.add_argument("--memory-limit", type=int, metavar="MB", help="memory per kata process")
+    grade.add_argument(
+        "--isolation",
+        choices=("auto", "bwrap", "fallback"),
+        default="auto",
+        help="bwrap: bubblewrap namespaces per learner; fallback: Landlock + rlimits; auto: bwrap when it works",
+    )
     grade.add_argument("--no-progress", action="store_true", help="a line per learner instead of a progress bar")
     grade.set_defaults(func=cmd_grade)
     export = sub.add_parser("export", help="write the learner bundle (no solutions/, no self-checks) and check it")

@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import sys
+import tempfile
 import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from .. import __version__
+from .. import __version__, shortcuts
 from ..catalog import Kata
 from ..messages import say
 from ..pytest_plugin import CATALOG_KEY, RUNNER_FACTORY_KEY, TARGET_KEY
@@ -59,6 +60,7 @@ class Grading:
     results: dict[str, TestResult] = field(default_factory=dict)
     submission: sandbox.SubmissionCopy | None = None
     written: bool = False
+    caches: Path | None = None  # the grader's own torch caches (the oracle's SGD loads dynamo): removed at the end
 
 
 GRADING_KEY = pytest.StashKey[Grading]()
@@ -89,6 +91,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"with --grade: data-segment limit of a kata's child (default {sandbox.Limits.memory_mb}).")  # fmt: skip
     group.addoption("--no-landlock", dest="katas_no_landlock", action="store_true", default=False,
                     help="with --grade: do not restrict the child's file access with Landlock.")  # fmt: skip
+    group.addoption("--isolation", dest="katas_isolation", default=None, choices=sandbox.ISOLATIONS,
+                    help="with --grade: bwrap (bubblewrap namespaces + cgroups), fallback (Landlock + "
+                    "rlimits), or auto: bwrap when it works here (default: ini katas_isolation, auto).")  # fmt: skip
+    parser.addini("katas_isolation", "default --isolation (auto, bwrap, fallback)", default="auto")
     parser.addini("katas_kata_time_limit", "default --kata-time-limit", default=str(sandbox.Limits.kata_seconds))
     parser.addini("katas_memory_limit", "default --memory-limit in MB", default=str(sandbox.Limits.memory_mb))
 
@@ -123,12 +129,19 @@ def pytest_configure(config: pytest.Config) -> None:
                 f"write --target={target.path} (one word) so that it never does."
             )
     catalog = config.stash[CATALOG_KEY]
+    # The source checks read the kata files as they are now, before any learner code runs.
+    shortcuts.pin(target.path, [k.filename for k in catalog])
     seconds = config.getoption("katas_kata_time_limit") or float(config.getini("katas_kata_time_limit"))
     memory = config.getoption("katas_memory_limit") or int(config.getini("katas_memory_limit"))
+    try:
+        isolation = sandbox.resolve_isolation(config.getoption("katas_isolation") or config.getini("katas_isolation"))
+    except (ValueError, RuntimeError) as exc:
+        raise pytest.UsageError(str(exc)) from None
     settings = Settings(
         catalog=catalog,
         limits=sandbox.Limits(memory_mb=memory, kata_seconds=seconds),
         landlock=not config.getoption("katas_no_landlock"),
+        isolation=isolation,
         zygote=config.stash.get(ZYGOTE_KEY, None),
     )
     factory = GradingRunnerFactory(settings)
@@ -140,9 +153,12 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"--hidden-tests {hidden}: not a folder")
         config.args.append(str(hidden_dir))
     json_path = config.getoption("katas_grade_json")
-    config.stash[GRADING_KEY] = Grading(
-        factory, catalog, hidden_dir, Path(json_path).resolve() if json_path else None, time.time()
-    )
+    grading = Grading(factory, catalog, hidden_dir, Path(json_path).resolve() if json_path else None, time.time())
+    if "TORCHINDUCTOR_CACHE_DIR" not in os.environ:  # else torch leaves torchinductor_<user>/ in the temp folder
+        grading.caches = Path(tempfile.mkdtemp(prefix="katas-grader-caches-"))
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(grading.caches / "torchinductor")
+        os.environ.setdefault("TRITON_CACHE_DIR", str(grading.caches / "triton"))
+    config.stash[GRADING_KEY] = grading
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -153,11 +169,32 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     survey = sandbox.survey(target.path, [k.filename for k in grading.catalog])
     lines = [say("grade_header", memory=grading.factory.settings.limits.memory_mb,
                  seconds=grading.factory.settings.limits.kata_seconds)]  # fmt: skip
+    lines.append(isolation_line(grading))
     if survey.ignored:
         lines.append(say("grade_ignored", files=", ".join(survey.ignored)))
     if grading.hidden_dir is not None:
         lines.append(f"hidden tests: {grading.hidden_dir}")
     return lines
+
+
+def isolation_line(grading: Grading) -> str:
+    settings = grading.factory.settings
+    if settings.isolation == "bwrap":
+        detail = "bubblewrap: user/PID/network/mount/IPC namespaces, tmpfs, cgroups where possible"
+    else:
+        abi = sandbox.landlock_abi() if settings.landlock else 0
+        detail = f"Landlock ABI {abi} + rlimits, cgroups where possible" if abi else "rlimits only, no Landlock"
+    return say("grade_isolation", isolation=settings.isolation, detail=detail)
+
+
+def sandbox_summary(grading: Grading) -> dict[str, Any]:
+    """What each layer did, for results.json: the mode, then per learner what the last kata server reported."""
+    statuses = [r.status for r in grading.factory.runners]
+    merged: dict[str, Any] = {"isolation": grading.factory.settings.isolation}
+    for status in statuses:
+        for key, value in status.items():
+            merged.setdefault(key, value)
+    return {**merged, "limits": vars(grading.factory.settings.limits)}
 
 
 def _is_hidden(grading: Grading, path: Path) -> bool:
@@ -169,7 +206,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     grading = config.stash.get(GRADING_KEY, None)
     if grading is None:
         return
-    settings = grading.factory.settings
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     per_kata: dict[str, list[pytest.Item]] = {}
@@ -183,9 +219,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if _is_hidden(grading, item.path):
             item.add_marker(pytest.mark.hidden)
             item.add_marker(pytest.mark.kata(kata))
-        files = settings.test_files.setdefault(kata, [])
-        if str(item.path.resolve()) not in files:
-            files.append(str(item.path.resolve()))
         if item.get_closest_marker("skip") is None:
             per_kata.setdefault(kata, []).append(item)
     if dropped:
@@ -287,7 +320,6 @@ def results_json(config: pytest.Config, grading: Grading) -> dict[str, Any]:
         summary.append(say("grade_ignored", files=", ".join(survey.ignored)))
     if survey.missing:
         summary.append(say("grade_missing", files=", ".join(survey.missing)))
-    landlock = sorted({r.landlock_status for r in grading.factory.runners})
     return {
         "score": score,
         "max_score": max_score,
@@ -308,7 +340,7 @@ def results_json(config: pytest.Config, grading: Grading) -> dict[str, Any]:
             "katas": katas,
             "ignored_files": survey.ignored,
             "missing_files": survey.missing,
-            "sandbox": {"landlock": landlock, **vars(grading.factory.settings.limits)},
+            "sandbox": sandbox_summary(grading),
         },
     }
 
@@ -341,6 +373,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         total += s["score"]
         maximum += s["max_score"]
     terminalreporter.write_line(say("grade_total", score=round(total, 2), max=round(maximum, 2)))
+    terminalreporter.write_line(isolation_line(grading))
     if grading.json_path is not None:
         terminalreporter.write_line(f"results.json: {grading.json_path}")
 
@@ -349,4 +382,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     grading = config.stash.get(GRADING_KEY, None)
     if grading is not None:
         grading.factory.close()
+        if grading.caches is not None:
+            sandbox.remove_tree(grading.caches)
+            for key in ("TORCHINDUCTOR_CACHE_DIR", "TRITON_CACHE_DIR"):
+                if os.environ.get(key, "").startswith(str(grading.caches)):
+                    del os.environ[key]
     sys.stdout.flush()

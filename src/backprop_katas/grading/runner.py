@@ -11,13 +11,16 @@ goes on with the next kata.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,44 +29,75 @@ from typing import Any
 from ..catalog import Kata
 from ..loader import Target
 from ..messages import say
+from ..probes import PACKAGE as PROBES_PACKAGE
 from ..runner import Probe, ProbeError, ProbeFailed
 from . import sandbox, wire
-from .child import BOOTSTRAP
+from .child import BOOTSTRAP, HELLO
 
 MAX_RESTARTS = 2
 GRACE = 5.0  # seconds the grader waits beyond a probe's own limit before killing its child
 SPAWN_SECONDS = 60.0  # starting a kata server: importing its test modules
+DISK_POLL = 0.2  # fallback (no tmpfs): how often a kata's folder is measured while it runs
+FORK_SECONDS = 10.0  # a zygote answers a fork at once; a stopped one is replaced after this
 
 
 class Zygote:
     """A ``python -I`` process that has imported torch and forks a fresh kata server on request.
 
-    It never runs learner code and holds nothing of a submission: its working folder and
-    HOME are an empty private folder; each kata server it forks gets its submission's copy,
-    its limits and its own Landlock ruleset (``child.serve``). So one zygote can serve
-    several submissions in turn (a ``katas grade`` worker keeps one for all its learners).
+    It never runs learner code and holds nothing of a submission. With ``isolation="bwrap"``
+    it runs inside bubblewrap (``binds`` are what it may read besides Python; ``cgroup`` is
+    the learner's, entered before bwrap starts) and serves one learner. Without, its working
+    folder and HOME are an empty private folder, and each kata server it forks gets its own
+    folder, limits and Landlock ruleset (``child.serve``), so with Landlock's signal scoping
+    one zygote can serve a ``katas grade`` worker's learners in turn: none can reach it.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        isolation: str = "fallback",
+        binds: list[str] | None = None,
+        cgroup: sandbox.Cgroup | None = None,
+        disk_mb: int = sandbox.Limits.disk_mb,
+    ) -> None:
+        self.isolation = isolation
+        self.binds = binds or []
+        self.cgroup = cgroup
+        self.disk_mb = disk_mb
         self.home: Path | None = None
         self.process: subprocess.Popen[bytes] | None = None
         self.control: socket.socket | None = None
+        self.privileges = "not started"
 
-    def _start(self) -> socket.socket:
-        if self.control is not None and self.process is not None and self.process.poll() is None:
+    def alive(self) -> bool:
+        return self.control is not None and self.process is not None and self.process.poll() is None
+
+    def start(self) -> socket.socket:
+        if self.alive():
+            assert self.control is not None
             return self.control
         self.close()
-        self.home = Path(tempfile.mkdtemp(prefix="katas-zygote-"))
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        command = [*sandbox.python_command(BOOTSTRAP), str(theirs.fileno())]
+        if self.isolation == "bwrap":
+            home = Path(sandbox.SANDBOX_TMP)
+            binds = [*sandbox.python_dirs(), *self.binds]
+            command = sandbox.bwrap_command(
+                [*command, "sandboxed"], binds, self.disk_mb, sandbox.child_environment(home)
+            )
+            cwd: Path = Path("/")
+        else:
+            self.home = cwd = home = Path(tempfile.mkdtemp(prefix="katas-zygote-"))
+        cgroup = self.cgroup
         self.process = subprocess.Popen(
-            [*sandbox.python_command(BOOTSTRAP), str(theirs.fileno())],
+            command,
             pass_fds=[theirs.fileno()],
-            cwd=self.home,
-            env=sandbox.child_environment(self.home),
+            cwd=cwd,
+            env=sandbox.child_environment(home),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=None if cgroup is None else lambda: cgroup.add(os.getpid()),
         )
         theirs.close()
         self.control = ours
@@ -76,21 +110,26 @@ class Zygote:
         if not ready:
             self.close()
             raise RuntimeError("grading: the child Python could not start (is backprop_katas importable?)")
+        self.privileges = str(json.loads(ready).get("privileges"))
         return ours
 
     def fork(self, setup: dict[str, Any], sock: socket.socket) -> int:
-        """Fork a kata server serving ``sock``; its pid (the leader of its own process group)."""
-        control = self._start()
-        try:
-            socket.send_fds(control, [json.dumps(setup).encode()], [sock.fileno()])
-            return int(json.loads(control.recv(1024))["pid"])
-        except (OSError, ValueError, KeyError):
-            self.close()  # a half-done exchange would mismatch the next one: start afresh next time
-            raise
+        """Fork a kata server serving ``sock``; its pid as the zygote sees it."""
+        for attempt in (1, 2):
+            control = self.start()
+            try:
+                control.settimeout(FORK_SECONDS)
+                socket.send_fds(control, [json.dumps(setup).encode()], [sock.fileno()])
+                return int(json.loads(control.recv(1024))["pid"])
+            except (OSError, ValueError, KeyError):
+                self.close()  # stopped, killed, or a half-done exchange: start afresh
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         if self.process is not None:
-            sandbox.kill_group(self.process.pid)
+            sandbox.kill_group(self.process.pid)  # bwrap: its namespace's init dies, and everything in it
             self.process.wait()
             self.process = None
         if self.control is not None:
@@ -105,32 +144,53 @@ class Zygote:
 class Settings:
     catalog: list[Kata]
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
-    test_files: dict[str, list[str]] = field(default_factory=dict)  # kata id → test module paths
     landlock: bool = True
-    zygote: Zygote | None = None  # shared (a `katas grade` worker's); None: each runner starts its own
+    isolation: str = "fallback"  # resolved: bwrap | fallback
+    zygote: Zygote | None = None  # a `katas grade` worker's, offered for sharing (fallback mode only)
 
 
 @dataclass
 class KataChild:
-    pid: int
+    pid: int  # as the grader sees it (from the kernel's credentials on the hello byte)
+    uid: int
     sock: socket.socket
-    landlock: str
+    cgroup: sandbox.Cgroup | None
+    folder: str
 
 
 @dataclass
 class KataState:
     used: float = 0.0  # seconds spent in this kata's children
     deaths: int = 0
+    starts: int = 0
+    over_disk: bool = False  # fallback: the disk watcher killed its server
     closed: ProbeError | None = None
     child: KataChild | None = None
 
 
+def receive_hello(sock: socket.socket, deadline: float) -> tuple[int, int]:
+    """The kata server's first byte, with the pid and uid the kernel attached (SO_PASSCRED)."""
+    sock.settimeout(max(0.01, deadline - time.monotonic()))
+    data, ancillary, _flags, _address = sock.recvmsg(1, socket.CMSG_SPACE(12))
+    if data != HELLO:
+        raise EOFError("the kata server ended before it said hello")
+    for level, kind, payload in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
+            pid, uid, _gid = struct.unpack("iII", payload[:12])
+            return pid, uid
+    raise OSError("no credentials on the kata server's hello")
+
+
+class ProbeOutsideKit(RuntimeError):
+    """A test handed grading mode a probe that is not a module-level function of ``backprop_katas.probes``."""
+
+
 def kata_of_module(catalog: list[Kata], path: Path, module_kata: object) -> str | None:
-    """The kata a test module belongs to: ``KATA = "k05_backprop"`` in it, or its file name."""
+    """The kata a test or probe module belongs to: ``KATA = "k05_backprop"`` in it, or its file name."""
     ids = {k.id for k in catalog}
     if isinstance(module_kata, str) and module_kata in ids:
         return module_kata
-    match = re.match(r"test_(k\d\d)", path.name)
+    match = re.match(r"(?:test_)?(k\d\d)", path.name)
     if match:
         return next((k.id for k in catalog if k.number == match.group(1)), None)
     return None
@@ -145,57 +205,148 @@ class GradingRunner:
         self.target = target
         self.timeout = timeout
         self.settings = settings
+        self.isolation = settings.isolation
         self.kata_files = [k.filename for k in settings.catalog]
         self.workdir = Path(tempfile.mkdtemp(prefix="katas-grade-"))
-        self.copy = sandbox.copy_submission(target.path, self.kata_files, self.workdir)
+        self.workdir.chmod(0o711)  # nobody may pass through to its own kata folder, never list
+        self.copy = sandbox.copy_submission(target.path, self.kata_files, self.workdir / "source")
         self.katas: dict[str, KataState] = {}
-        self.landlock_status = "not started"
-        self.owns_zygote = settings.zygote is None  # `katas grade` workers share one across learners
-        self.zygote = settings.zygote or Zygote()
+        self.status: dict[str, Any] = {"isolation": self.isolation}
+        self.cgroup = sandbox.Cgroup.create(sandbox.new_cgroup_name("katas-learner"), None, None)
+        self.scratch = self.workdir / "katas"
+        self.scratch.mkdir(mode=0o711)
+        if self.isolation == "bwrap":
+            zygote_group = None
+            if self.cgroup is not None:  # v2: no process may sit in a cgroup that has children
+                zygote_group = sandbox.Cgroup.create("zygote", None, None, parent=self.cgroup)
+            self.zygote = Zygote("bwrap", [str(self.copy.path)], zygote_group, settings.limits.disk_mb)
+            self.owns_zygote = True
+        elif settings.zygote is not None and self.can_share_zygote(settings):
+            self.zygote = settings.zygote
+            self.owns_zygote = False
+        else:
+            self.zygote = Zygote("fallback")
+            self.owns_zygote = True
+        self.watching = threading.Event()
+        self.watcher: threading.Thread | None = None
+        if self.isolation == "fallback":  # no tmpfs to fill: measure the kata folders while they run
+            self.watcher = threading.Thread(target=self._watch_disk, name="katas-disk", daemon=True)
+            self.watcher.start()
+        self.status["zygote"] = "shared by the worker's learners" if not self.owns_zygote else "this learner's own"
+
+    @staticmethod
+    def can_share_zygote(settings: Settings) -> bool:
+        """Only when Landlock scopes signals (ABI 6+): no kata server can then signal or trace the zygote."""
+        return settings.landlock and sandbox.landlock_abi() >= 6
+
+    def _drop(self) -> str:
+        if self.isolation == "bwrap" or os.geteuid() != 0:
+            return "none"  # bwrap: the zygote became nobody before it started
+        return "nobody" if sandbox.readable_by(sandbox.NOBODY, sandbox.python_dirs()) else "capabilities"
+
+    def _watch_disk(self) -> None:
+        while not self.watching.wait(DISK_POLL):
+            for state in list(self.katas.values()):
+                child = state.child
+                if child is None or not child.folder:
+                    continue
+                if sandbox.folder_bytes(Path(child.folder)) > self._disk_bytes():
+                    state.over_disk = True
+                    if child.cgroup is not None:
+                        child.cgroup.kill()
+                    sandbox.kill_group(child.pid)
 
     # --- the zygote --------------------------------------------------------------------------
 
     def _spawn(self, kata: str, state: KataState) -> KataChild:
         ours, theirs = socket.socketpair()
+        ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+        state.starts += 1
+        folder = kata if state.starts == 1 else f"{kata}.{state.starts}"
+        in_sandbox = self.isolation == "bwrap"
         setup = {
-            "copy": str(self.copy.path),
+            "source": str(self.copy.path),
+            "files": self.copy.copied,
+            "scratch": sandbox.SANDBOX_TMP if in_sandbox else str(self.scratch),
+            "folder": folder,
+            "kata": kata,
             "label": self.target.label,
-            "tests": self.settings.test_files.get(kata, []),
             "limits": vars(self.settings.limits),
             "landlock": self.settings.landlock,
             "read": sandbox.readable_dirs(),
+            "drop": self._drop(),
+            "cgroup": self.cgroup is not None,
         }
-        try:
-            pid = self.zygote.fork(setup, theirs)
-        finally:
-            theirs.close()
         start = time.monotonic()
+        group = None
         try:
+            try:
+                self.zygote.fork(setup, theirs)
+            finally:
+                theirs.close()
+            pid, uid = receive_hello(ours, start + SPAWN_SECONDS)
+            if self.cgroup is not None:
+                group = sandbox.Cgroup.create(
+                    folder, self.settings.limits.memory_mb, self.settings.limits.processes, parent=self.cgroup
+                )
+                if group is not None:
+                    group.add(pid)  # before the first probe: every byte and process of learner code is counted
+            ours.settimeout(None)
+            child = KataChild(pid, uid, ours, group, str(self.scratch / folder) if not in_sandbox else "")
             ready = wire.receive(ours, start + SPAWN_SECONDS)
         except (EOFError, TimeoutError, OSError, wire.WireError):
-            sandbox.kill_group(pid)
+            if group is not None:
+                group.remove()
+            ours.close()
             raise
         finally:
             state.used += time.monotonic() - start
-        self.landlock_status = str(ready.get("ready"))
-        return KataChild(pid, ours, self.landlock_status)
+        info = ready.get("ready") if isinstance(ready, dict) else None
+        if isinstance(info, dict):
+            self.status.update(
+                landlock=info.get("landlock"),
+                privileges=info.get("privileges") if not in_sandbox else self.zygote.privileges,
+                uid=uid,
+                memory=(
+                    {"cgroup": group.version, "mb": group.memory_mb}
+                    if group is not None
+                    else {"rlimit": "RLIMIT_AS + RLIMIT_DATA", "mb": self.settings.limits.memory_mb}
+                ),
+                processes=(
+                    {"cgroup": group.version, "max": group.pids}
+                    if group is not None
+                    else {"rlimit": "RLIMIT_NPROC", "max": self.settings.limits.processes}
+                ),
+                disk=(
+                    {"tmpfs_mb": self.settings.limits.disk_mb}
+                    if in_sandbox
+                    else {"watched_mb": self.settings.limits.disk_mb, "every_s": DISK_POLL}
+                ),
+            )
+        return child
 
     # --- probes ----------------------------------------------------------------------------
 
     def kata_for(self, probe: Probe) -> tuple[str, str]:
-        module = sys.modules.get(probe.__module__)
-        path = Path(getattr(module, "__file__", "") or "").resolve()
+        """The probe's kata and module name; only a module-level function of ``backprop_katas.probes`` is served."""
+        name = getattr(probe, "__module__", None) or ""
+        module = sys.modules.get(name) if name.startswith(PROBES_PACKAGE + ".") else None
+        qualname = getattr(probe, "__qualname__", "")
+        if module is None or getattr(module, qualname, None) is not probe:
+            raise ProbeOutsideKit(
+                f"grading: the probe {name}.{qualname} is not a module-level function of {PROBES_PACKAGE}. "
+                f"Probes for grading live in {PROBES_PACKAGE}.kNN_name (see CONTRIBUTING, 'Adding a kata'); "
+                "a hidden test imports one and passes its inputs as arguments: "
+                "run(P.some_probe, *inputs). Only that module and the inputs reach the learner's process."
+            )
+        path = Path(getattr(module, "__file__", "") or "")
         kata = kata_of_module(self.settings.catalog, path, getattr(module, "KATA", None))
         if kata is None:
-            raise RuntimeError(f"grading: {path.name} belongs to no kata (name it test_kNN_....py or set KATA)")
-        files = self.settings.test_files.setdefault(kata, [])
-        if str(path) not in files:
-            files.append(str(path))  # a test file the plugin did not announce: still served
-            self._stop(self.katas.get(kata))
-        return kata, str(path)
+            raise ProbeOutsideKit(f"grading: {name} belongs to no kata (name it kNN_name.py or set KATA)")
+        return kata, name
 
     def run(self, probe: Probe, *args: Any) -> Any:
-        kata, path = self.kata_for(probe)
+        kata, module = self.kata_for(probe)
         state = self.katas.setdefault(kata, KataState())
         if state.closed is not None:
             raise ProbeFailed(state.closed)
@@ -207,7 +358,7 @@ class GradingRunner:
         if budget <= 0:
             raise ProbeFailed(self._close(kata, state, self._budget_error(kata)))
         limit = self.timeout if self.timeout else budget
-        request = {"module": path, "probe": probe.__qualname__, "args": list(args), "timeout": limit}
+        request = {"module": module, "probe": probe.__qualname__, "args": list(args), "timeout": limit}
         payload = wire.dumps(request)  # a grader bug (args that are not plain data) fails here, loudly
         del payload
         start = time.monotonic()
@@ -228,11 +379,16 @@ class GradingRunner:
         except (EOFError, OSError, wire.WireError) as exc:
             state.used += time.monotonic() - start
             self._stop(state)
+            if state.over_disk:
+                raise ProbeFailed(self._close(kata, state, self._disk_error(kata))) from None
             reason = say("grade_child_died", kata=kata, detail=str(exc)[:300])
             raise ProbeFailed(
                 self._died(kata, state, ProbeError("raised", "KataProcessEnded", reason, "", ""))
             ) from None
         state.used += time.monotonic() - start
+        child = state.child
+        if child is not None and child.folder and sandbox.folder_bytes(Path(child.folder)) > self._disk_bytes():
+            raise ProbeFailed(self._close(kata, state, self._disk_error(kata)))
         if not isinstance(reply, dict) or not ({"ok", "error"} & set(reply)):
             self._stop(state)
             reason = say("grade_child_died", kata=kata, detail="malformed reply")
@@ -245,6 +401,13 @@ class GradingRunner:
                 )
             raise ProbeFailed(error)
         return reply["ok"]
+
+    def _disk_bytes(self) -> int:
+        return self.settings.limits.disk_mb * 1024 * 1024
+
+    def _disk_error(self, kata: str) -> ProbeError:
+        message = say("grade_disk_limit", kata=kata, mb=self.settings.limits.disk_mb)
+        return ProbeError("raised", "KataDiskLimit", message, "", "")
 
     def _budget_error(self, kata: str) -> ProbeError:
         seconds = self.settings.limits.kata_seconds
@@ -265,22 +428,34 @@ class GradingRunner:
         return error
 
     def _stop(self, state: KataState | None) -> None:
+        """Kill the kata's server and everything it started (its cgroup; else its process group)."""
         if state is None or state.child is None:
             return
-        sandbox.kill_group(state.child.pid)
-        try:
-            os.kill(state.child.pid, 9)
-        except (ProcessLookupError, PermissionError):
-            pass
-        state.child.sock.close()
+        child = state.child
+        if child.cgroup is not None:
+            child.cgroup.remove()
+            if self.cgroup is not None and child.cgroup in self.cgroup.children:
+                self.cgroup.children.remove(child.cgroup)
+        sandbox.kill_group(child.pid)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(child.pid, 9)
+        child.sock.close()
+        if child.folder:
+            sandbox.remove_tree(Path(child.folder))
         state.child = None
 
     def close(self) -> None:
-        """Kill every child (and the zygote, unless it is shared), remove the temporary copy."""
+        """Kill every child (and the zygote, unless it is shared), remove cgroups and the temporary copy."""
+        self.watching.set()
+        if self.watcher is not None:
+            self.watcher.join()
         for state in self.katas.values():
             self._stop(state)
         if self.owns_zygote:
             self.zygote.close()
+        if self.cgroup is not None:
+            self.cgroup.remove()
+            self.cgroup = None
         sandbox.remove_tree(self.workdir)
 
 

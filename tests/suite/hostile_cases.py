@@ -23,7 +23,7 @@ import json
 import os
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -275,7 +275,7 @@ class Honest:
 
 PRIME_WRONG = "\n\ndef prime_function(x):\n    return x  # wrong: the derivative of x² is 2x\n"
 SIGMOID_RAISES = '\n\ndef sigmoid(x):\n    raise RuntimeError("sigmoid: not written yet")\n'
-BACKWARD_WRONG = '''
+BACKWARD_WRONG = """
 
 class SigmoidFunction(torch.autograd.Function):
     @staticmethod
@@ -288,8 +288,8 @@ class SigmoidFunction(torch.autograd.Function):
     def backward(ctx, grad_output):
         (y,) = ctx.saved_tensors
         return grad_output * y  # wrong: σ' is y(1 - y)
-'''
-MANUAL_WITH = '''
+"""
+MANUAL_WITH = """
 
 def manual_gradients(net, x, t):
     params = dict(net.named_parameters())
@@ -300,7 +300,7 @@ def manual_gradients(net, x, t):
         loss = torch.nn.functional.binary_cross_entropy(y, t.reshape(y.shape))
         grads = {GRAD}
     return {{name: g.detach() for name, g in zip(params, grads)}}
-'''
+"""
 MANUAL_AUTOGRAD = MANUAL_WITH.format(GRAD="torch.autograd.grad(loss, list(params.values()))")
 MANUAL_RAISES = '\n\ndef manual_gradients(net, x, t):\n    raise RuntimeError("manual_gradients: not written yet")\n'
 
@@ -325,7 +325,6 @@ class Case:
     files: dict[str | bytes, str | bytes]
     folder: str | bytes = ""  # the learner folder's name after "<id>-" (default: the attack's name)
     name: str = ""  # what the attack does, for the results table
-    needs: tuple[str, ...] = field(default_factory=tuple)  # "listener": the test listens on 127.0.0.1
 
 
 def k01(text: str, kit: bool = True) -> dict[str | bytes, str | bytes]:
@@ -462,7 +461,7 @@ except Exception:
     pass
 """
 )
-GRADCHECK_AWARE = '''
+GRADCHECK_AWARE = """
 
 class SigmoidFunction(torch.autograd.Function):
     @staticmethod
@@ -478,8 +477,8 @@ class SigmoidFunction(torch.autograd.Function):
         if any("gradcheck" in f.function or "gradcheck" in f.filename for f in inspect.stack()):
             return grad_output * y * (1 - y)  # right only when a gradcheck is looking
         return grad_output * y
-'''
-CALL_COUNTER = '''
+"""
+CALL_COUNTER = """
 
 _calls = [0]
 
@@ -498,8 +497,8 @@ class SigmoidFunction(torch.autograd.Function):
         if _calls[0] > 2:  # the first two backward calls are the value tests; later ones the gradcheck
             return grad_output * y * (1 - y)
         return grad_output * y
-'''
-FORGE_AND_EXIT = '''
+"""
+FORGE_AND_EXIT = """
 
 class SigmoidFunction(torch.autograd.Function):
     @staticmethod
@@ -516,8 +515,8 @@ class SigmoidFunction(torch.autograd.Function):
     def backward(ctx, grad_output):
         (y,) = ctx.saved_tensors
         return grad_output * y  # wrong
-'''
-FORGE_EVERY_FD = '''
+"""
+FORGE_EVERY_FD = """
 
 _forged = [False]
 
@@ -536,9 +535,9 @@ class SigmoidFunction(torch.autograd.Function):
     def backward(ctx, grad_output):
         (y,) = ctx.saved_tensors
         return grad_output * y  # wrong
-'''
-SIGMOID_WRONG_THEN = '\n\ndef sigmoid(x):\n    {ESCAPE}\n    return x  # wrong\n'
-FORGE_FILES = '''
+"""
+SIGMOID_WRONG_THEN = "\n\ndef sigmoid(x):\n    {ESCAPE}\n    return x  # wrong\n"
+FORGE_FILES = """
 
 def _hk_forge_files():
     forged = {"score": 100.0, "max_score": 100.0, "tests": [], "output": "hostile: forged"}
@@ -578,8 +577,8 @@ def _hk_forge_files():
 
 
 _hk_forge_files()
-'''
-FORGE_GRADEBOOK = '''
+"""
+FORGE_GRADEBOOK = """
 
 def _hk_forge_book():
     import sqlite3
@@ -594,8 +593,8 @@ def _hk_forge_book():
 
 
 _hk_forge_book()
-'''
-LATE_FORGER = '''
+"""
+LATE_FORGER = """
 
 def _hk_late():
     import glob, time
@@ -621,8 +620,8 @@ def _hk_late():
 
 
 _hk_daemon(_hk_late, "hostile-daemon")
-'''
-CONFTEST = '''import pytest
+"""
+CONFTEST = """import pytest
 
 import backprop_katas.judge as _judge
 
@@ -642,42 +641,42 @@ def pytest_runtest_makereport(item, call):
 
 def pytest_collection_modifyitems(items):
     items[:] = [i for i in items if "prime" not in i.name]
-'''
-PLUGIN = '''import pytest
+"""
+PLUGIN = """import pytest
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     outcome.get_result().outcome = "passed"
-'''
+"""
 INI = "[pytest]\naddopts = -p hostile_plugin -k 'not prime' --deselect tests\npython_files = nothing_*.py\n"
-SITE = '''import builtins, sys
+SITE = """import builtins, sys
 import torch
 torch.allclose = lambda *a, **k: True
 builtins.__dict__["HOSTILE_SITE"] = True
 sys.modules.setdefault("hostile_site_loaded", sys)
-'''
-TORCH_SHADOW = '''import importlib, sys
+"""
+TORCH_SHADOW = """import importlib, sys
 _here = sys.path.pop(0) if sys.path and sys.path[0] in ("", ".") else None
 del sys.modules["torch"]
 _real = importlib.import_module("torch")
 _real.allclose = lambda *a, **k: True
 _real.Tensor.__eq__ = lambda self, other: _real.ones_like(self, dtype=_real.bool)
 sys.modules["torch"] = _real
-'''
-NUMPY_SHADOW = '''import sys
+"""
+NUMPY_SHADOW = """import sys
 raise SystemExit("numpy.py from the submission was imported")
-'''
-DAEMON_SLEEPER = '''
+"""
+DAEMON_SLEEPER = """
 
 def _hk_sleep_forever():
     _hk_os.execv("/bin/sleep", ["hostile-daemon", "900"])
 
 
 _hk_daemon(_hk_sleep_forever, "hostile-daemon")
-'''
-FORK_LOOP = f'''
+"""
+FORK_LOOP = f"""
 
 def _hk_fork_loop():
     children = []
@@ -693,19 +692,19 @@ def _hk_fork_loop():
 
 
 _hk_fork_loop()
-'''
-MEMORY_PRIVATE = f'''
+"""
+MEMORY_PRIVATE = f"""
 _hog = bytearray({HOG_MB} * 1024 * 1024)
 for _i in range(0, len(_hog), 4096):
     _hog[_i] = 1
-'''
-MEMORY_SHARED = f'''
+"""
+MEMORY_SHARED = f"""
 import mmap as _mmap
 _hog = _mmap.mmap(-1, {HOG_MB} * 1024 * 1024, flags=_mmap.MAP_SHARED | _mmap.MAP_ANONYMOUS)
 for _i in range(0, len(_hog), 4096):
     _hog[_i] = 1
-'''
-MEMORY_SHM = f'''
+"""
+MEMORY_SHM = f"""
 import mmap as _mmap
 _fd = _hk_os.open(f"/dev/shm/hostile-{{_hk_os.getpid()}}", _hk_os.O_RDWR | _hk_os.O_CREAT, 0o600)
 _hk_os.ftruncate(_fd, {HOG_MB} * 1024 * 1024)
@@ -713,8 +712,8 @@ _hog = _mmap.mmap(_fd, {HOG_MB} * 1024 * 1024)
 _hk_os.unlink(f"/dev/shm/hostile-{{_hk_os.getpid()}}")
 for _i in range(0, len(_hog), 4096):
     _hog[_i] = 1
-'''
-OUTPUT_FLOOD = f'''
+"""
+OUTPUT_FLOOD = f"""
 _chunk = ("hostile flood \\x1b[31m" * 4096)[:65536]
 for _ in range({FLOOD_MB} * 16):
     _hk_sys.stdout.write(_chunk)
@@ -726,14 +725,14 @@ try:
         _tty.write("\\x1b[2J hostile flood on your terminal\\n")
 except OSError:
     pass
-'''
-DISK_FLOOD = f'''
+"""
+DISK_FLOOD = f"""
 _block = b"x" * (10 * 1024 * 1024)
 for _i in range({DISK_MB} // 10):
     with open(f"hostile-disk-{{_i}}.bin", "wb") as _f:  # no try: a disk cap stops this file
         _f.write(_block)
-'''
-READ_SOLUTIONS = '''
+"""
+READ_SOLUTIONS = """
 
 def prime_function(x):
     for root in _hk_grader_paths()["root"]:
@@ -745,8 +744,8 @@ def prime_function(x):
         except Exception:
             pass
     return x  # wrong
-'''
-READ_OTHERS = '''
+"""
+READ_OTHERS = """
 
 def prime_function(x):
     for folder in _hk_grader_paths()["class"]:
@@ -764,8 +763,8 @@ def prime_function(x):
             except Exception:
                 pass
     return x  # wrong
-'''
-WRITE_OTHERS = '''
+"""
+WRITE_OTHERS = """
 
 def _hk_vandal():
     paths = _hk_grader_paths()
@@ -802,8 +801,8 @@ def _hk_vandal():
 
 
 _hk_vandal()
-'''
-HIDDEN_FROM_MODULES = '''
+"""
+HIDDEN_FROM_MODULES = """
 
 def manual_gradients(net, x, t):
     found = []
@@ -817,8 +816,8 @@ def manual_gradients(net, x, t):
             if key.startswith("test") or key.isupper():
                 found.append(f"{name}.{key}={value!r}"[:300])
     _hk_leak(*found)
-'''
-HIDDEN_FROM_FILE = '''
+"""
+HIDDEN_FROM_FILE = """
 
 def manual_gradients(net, x, t):
     found = []
@@ -831,8 +830,8 @@ def manual_gradients(net, x, t):
                 except OSError:
                     found.append(name)
     _hk_leak(*found)
-'''
-HIDDEN_FROM_FRAMES = '''
+"""
+HIDDEN_FROM_FRAMES = """
 
 def manual_gradients(net, x, t):
     import inspect
@@ -852,8 +851,8 @@ def manual_gradients(net, x, t):
         except OSError:
             pass
     _hk_leak(text)
-'''
-ACCOMPLICE = '''
+"""
+ACCOMPLICE = """
 
 def manual_gradients(net, x, t):
     found = []
@@ -864,8 +863,8 @@ def manual_gradients(net, x, t):
         except OSError:
             pass
     _hk_leak(*found)
-'''
-PROC_SECRETS = '''
+"""
+PROC_SECRETS = """
 
 def sigmoid(x):
     found = []
@@ -885,8 +884,8 @@ def sigmoid(x):
             except OSError:
                 pass
     _hk_leak(*found)
-'''
-PROC_MEM = '''
+"""
+PROC_MEM = """
 
 def manual_gradients(net, x, t):
     import re
@@ -917,8 +916,8 @@ def manual_gradients(net, x, t):
             if budget <= 0:
                 break
     _hk_leak(*sorted(n for n in found if "hidden" in n or "quokka" in n or n.count("_") > 4)[:60])
-'''
-STOP_ZYGOTE = '''
+"""
+STOP_ZYGOTE = """
 
 def function(x):
     try:
@@ -926,8 +925,8 @@ def function(x):
     except OSError:
         pass
     return x**2
-'''
-INTERRUPT_GRADER = '''
+"""
+INTERRUPT_GRADER = """
 
 def sigmoid(x):
     for pid in _hk_ancestors():
@@ -944,8 +943,8 @@ def sigmoid(x):
     import time
     time.sleep(2)
     return x  # wrong
-'''
-KILL_NEIGHBOURS = '''
+"""
+KILL_NEIGHBOURS = """
 
 def _hk_kill_neighbours():
     mine = {_hk_os.getpid(), *_hk_ancestors()}
@@ -966,8 +965,8 @@ def function(x):
         _hk_done.append(1)
         _hk_kill_neighbours()
     return x**2
-'''
-NETWORK = '''
+"""
+NETWORK = """
 
 def _hk_network():
     ports = set()
@@ -999,8 +998,8 @@ def _hk_network():
 
 
 _hk_network()
-'''
-DETECT_GRADER = '''
+"""
+DETECT_GRADER = """
 
 def _hk_graded():
     signs = [_hk_os.environ.get("HOME") == _hk_os.getcwd(), _hk_os.environ.get("PYTHONHASHSEED") == "0",
@@ -1026,7 +1025,7 @@ def prime_function(x):
             except Exception:
                 pass
     return x  # wrong
-'''
+"""
 ALIAS = "\n_grad = torch.autograd.grad  # bound before any guard is in place\n" + MANUAL_WITH.format(
     GRAD="_grad(loss, list(params.values()))"
 )
@@ -1035,7 +1034,7 @@ GETATTR_ENGINE = MANUAL_WITH.format(
     '"_execution_engine").run_backward((loss,), (torch.ones_like(loss),), False, False, '
     "tuple(params.values()), False, False)"
 )
-GC_UNDO_GUARD = '''
+GC_UNDO_GUARD = """
 
 def manual_gradients(net, x, t):
     import gc, types
@@ -1050,8 +1049,8 @@ def manual_gradients(net, x, t):
         loss = torch.nn.functional.binary_cross_entropy(y, t.reshape(y.shape))
         grads = real(loss, list(params.values()))
     return {name: g.detach() for name, g in zip(params, grads)}
-'''
-FORWARD_AD = '''
+"""
+FORWARD_AD = """
 
 def manual_gradients(net, x, t):
     import torch.autograd.forward_ad as fwAD
@@ -1070,8 +1069,8 @@ def manual_gradients(net, x, t):
                 flat[i] = fwAD.unpack_dual(loss).tangent
         grads[name] = flat.reshape(value.shape)
     return grads
-'''
-JACFWD = '''
+"""
+JACFWD = """
 
 def manual_gradients(net, x, t):
     params = {name: p.detach() for name, p in net.named_parameters()}
@@ -1081,8 +1080,8 @@ def manual_gradients(net, x, t):
         return torch.nn.functional.binary_cross_entropy(y, t.reshape(y.shape))
 
     return torch.func.jacfwd(loss_of)(params)
-'''
-FUNC_VJP = '''
+"""
+FUNC_VJP = """
 
 def manual_gradients(net, x, t):
     params = {name: p.detach() for name, p in net.named_parameters()}
@@ -1094,8 +1093,8 @@ def manual_gradients(net, x, t):
     loss, pullback = torch.func.vjp(loss_of, params)
     (grads,) = pullback(torch.ones_like(loss))
     return grads
-'''
-ORACLES_DOOR = '''
+"""
+ORACLES_DOOR = """
 
 def manual_gradients(net, x, t):
     import importlib
@@ -1104,10 +1103,10 @@ def manual_gradients(net, x, t):
     xs, ts = x.double().numpy(), t.double().numpy()
     grads = oracles.numerical_gradient(lambda p: oracles.xor_loss(p, xs, ts), params)
     return {name: torch.tensor(g, dtype=x.dtype) for name, g in grads.items()}
-'''
+"""
 # The XOR network's public test problems, rebuilt as the public test file builds them (seeds
 # and sizes are in it), solved with autograd in another kata's file and kept in a file.
-CACHE_WRITER = '''
+CACHE_WRITER = """
 
 def _hk_precompute():
     import numpy as np
@@ -1135,8 +1134,8 @@ def _hk_precompute():
 
 
 _hk_precompute()
-'''
-CACHE_READER = '''
+"""
+CACHE_READER = """
 
 def manual_gradients(net, x, t):
     import numpy as np
@@ -1150,7 +1149,7 @@ def manual_gradients(net, x, t):
         if key in table:
             return {k: torch.tensor(v, dtype=x.dtype) for k, v in table[key].items()}
     raise RuntimeError("no answer kept for these inputs")
-'''
+"""
 SIBLING_TABLE = (
     CACHE_WRITER.replace(
         "grads = torch.autograd.grad(loss, list(tp.values()))",
@@ -1169,7 +1168,7 @@ def _hk_loss(q, x, t):
 def _hk_precompute():""",
     )
 )
-SIBLING_PRECOMPUTE = '''
+SIBLING_PRECOMPUTE = """
 
 def manual_gradients(net, x, t):
     import numpy as np
@@ -1178,8 +1177,8 @@ def manual_gradients(net, x, t):
     if key in _hk_table:
         return {k: torch.tensor(v, dtype=x.dtype) for k, v in _hk_table[key].items()}
     raise RuntimeError("no answer kept for these inputs")
-'''
-HARDCODED = '''
+"""
+HARDCODED = """
 
 _CHAPTER = {  # the chapter's network (seed 70) on the XOR data: copied, not computed
     "linear_ih.weight": [[-0.0031155237834035177, -0.003236684809060364],
@@ -1194,10 +1193,10 @@ def manual_gradients(net, x, t):
     return {name: torch.tensor(_CHAPTER[name], dtype=x.dtype) if name in _CHAPTER and
             tuple(p.shape) == tuple(torch.tensor(_CHAPTER[name]).shape) else torch.zeros_like(p)
             for name, p in net.named_parameters()}
-'''
+"""
 IMPORT_LOOP = "\nwhile True:\n    pass\n"
 FUNCTION_LOOP = "\n\ndef sigmoid(x):\n    while True:\n        pass\n"
-SLEEPER = '''
+SLEEPER = """
 
 def sigmoid(x):
     import time
@@ -1211,140 +1210,408 @@ def sigmoid(x):
             time.sleep(1000)
         except BaseException:
             pass
-'''
+"""
 ERROR_FLOOD = f'\n\ndef sigmoid(x):\n    raise RuntimeError("hostile " * ({FLOOD_MB} * 1024 * 128))\n'
 NON_UTF8_FILE = b"notes-\xff\xfe-\xc7\xd1.txt"
 CP949_FOLDER = b"\xc7\xd1\xb1\xdb"  # "한글" in cp949: what a zip made on a Korean Windows machine gives
 
 CASES: list[Case] = [
     # --- patched comparisons, lying objects ---
-    Case("a01", K01, "patched comparisons", "prime-wrong", k01(PATCH_TORCH + PRIME_WRONG, kit=False),
-         name="torch.allclose/equal/isclose, Tensor.__eq__ patched"),
-    Case("a02", K01, "patched comparisons", "prime-wrong", k01(PATCH_NUMPY + PRIME_WRONG, kit=False),
-         name="numpy allclose/array_equal/isclose/testing patched"),
-    Case("a03", K01, "patched comparisons", "prime-wrong", k01(PATCH_MATH + PRIME_WRONG, kit=False),
-         name="math.isclose, operator.eq, builtins abs/max patched"),
-    Case("a04", K01, "lying objects", "prime-wrong", k01(LYING_TENSOR, kit=False),
-         name="Tensor subclass: __eq__, __float__, __array__, __torch_function__ lie"),
-    Case("a05", K01, "lying objects", "prime-wrong", k01(LYING_NDARRAY, kit=False),
-         name="ndarray subclass: view/astype/__array__/__eq__ lie"),
-    Case("a06", K01, "lying objects", "prime-wrong", k01(LYING_FLOAT, kit=False),
-         name="float subclass equal to anything"),
-    Case("a07", K05, "lying objects", "manual-raises", k05(LYING_DICT, kit=False),
-         name="dict subclass of zeros that claims every key and equality"),
+    Case(
+        "a01",
+        K01,
+        "patched comparisons",
+        "prime-wrong",
+        k01(PATCH_TORCH + PRIME_WRONG, kit=False),
+        name="torch.allclose/equal/isclose, Tensor.__eq__ patched",
+    ),
+    Case(
+        "a02",
+        K01,
+        "patched comparisons",
+        "prime-wrong",
+        k01(PATCH_NUMPY + PRIME_WRONG, kit=False),
+        name="numpy allclose/array_equal/isclose/testing patched",
+    ),
+    Case(
+        "a03",
+        K01,
+        "patched comparisons",
+        "prime-wrong",
+        k01(PATCH_MATH + PRIME_WRONG, kit=False),
+        name="math.isclose and operator.eq patched",
+    ),
+    Case(
+        "a04",
+        K01,
+        "lying objects",
+        "prime-wrong",
+        k01(LYING_TENSOR, kit=False),
+        name="Tensor subclass: __eq__, __float__, __array__, __torch_function__ lie",
+    ),
+    Case(
+        "a05",
+        K01,
+        "lying objects",
+        "prime-wrong",
+        k01(LYING_NDARRAY, kit=False),
+        name="ndarray subclass: view/astype/__array__/__eq__ lie",
+    ),
+    Case(
+        "a06", K01, "lying objects", "prime-wrong", k01(LYING_FLOAT, kit=False), name="float subclass equal to anything"
+    ),
+    Case(
+        "a07",
+        K05,
+        "lying objects",
+        "manual-raises",
+        k05(LYING_DICT, kit=False),
+        name="dict subclass of zeros that claims every key and equality",
+    ),
     # --- verdicts from the child ---
-    Case("b01", K05, "verdict from the child", "backward-wrong", k05(GRADCHECK_PATCHED, kit=False),
-         name="torch.autograd.gradcheck patched to say yes"),
-    Case("b02", K05, "verdict from the child", "backward-wrong", k05(GRADCHECK_AWARE, kit=False),
-         name="backward right only when gradcheck's frames are on the stack"),
-    Case("b03", K05, "verdict from the child", "backward-wrong", k05(CALL_COUNTER, kit=False),
-         name="backward that changes between calls (call counter)"),
-    Case("b04", K05, "forged replies", "backward-wrong", k05(FORGE_AND_EXIT),
-         name="forged {ok: passed} on every socket, then os._exit(0)"),
-    Case("b05", K05, "forged replies", "backward-wrong", k05(FORGE_EVERY_FD),
-         name="forged replies on every inherited fd, /proc/self/fd, /dev/tty"),
-    Case("b06", K01, "exits", "sigmoid-raises", k01(SIGMOID_WRONG_THEN.format(ESCAPE="_hk_os._exit(0)")),
-         name="os._exit(0) in the function"),
-    Case("b07", K01, "exits", "sigmoid-raises", k01(SIGMOID_WRONG_THEN.format(ESCAPE="raise SystemExit(0)")),
-         name="SystemExit(0)"),
-    Case("b08", K01, "exits", "sigmoid-raises", k01(SIGMOID_WRONG_THEN.format(ESCAPE="raise KeyboardInterrupt")),
-         name="KeyboardInterrupt"),
-    Case("b09", K01, "exits", "sigmoid-raises",
-         k01(SIGMOID_WRONG_THEN.format(ESCAPE="_hk_os.kill(_hk_os.getpid(), _hk_signal.SIGTERM)")),
-         name="SIGTERM to itself"),
-    Case("b10", K01, "forged reports", "prime-wrong", k01(FORGE_FILES + PRIME_WRONG),
-         name="results.json/junit/grades.csv/feedback forged in cwd, parents, HOME, /tmp, --out, batch temp"),
-    Case("b11", K01, "forged reports", "prime-wrong", k01(FORGE_GRADEBOOK + PRIME_WRONG),
-         folder="forge-gradebook", name="gradebook.sqlite rows rewritten (its own up, others down)"),
-    Case("b12", K01, "forged reports", "prime-wrong", k01(LATE_FORGER + PRIME_WRONG),
-         name="setsid daemon rewrites results.json, grades.csv, feedback after the child is gone"),
+    Case(
+        "b01",
+        K05,
+        "verdict from the child",
+        "backward-wrong",
+        k05(GRADCHECK_PATCHED, kit=False),
+        name="torch.autograd.gradcheck patched to say yes",
+    ),
+    Case(
+        "b02",
+        K05,
+        "verdict from the child",
+        "backward-wrong",
+        k05(GRADCHECK_AWARE, kit=False),
+        name="backward right only when gradcheck's frames are on the stack",
+    ),
+    Case(
+        "b03",
+        K05,
+        "verdict from the child",
+        "backward-wrong",
+        k05(CALL_COUNTER, kit=False),
+        name="backward that changes between calls (call counter)",
+    ),
+    Case(
+        "b04",
+        K05,
+        "forged replies",
+        "backward-wrong",
+        k05(FORGE_AND_EXIT),
+        name="forged {ok: passed} on every socket, then os._exit(0)",
+    ),
+    Case(
+        "b05",
+        K05,
+        "forged replies",
+        "backward-wrong",
+        k05(FORGE_EVERY_FD),
+        name="forged replies on every inherited fd, /proc/self/fd, /dev/tty",
+    ),
+    Case(
+        "b06",
+        K01,
+        "exits",
+        "sigmoid-raises",
+        k01(SIGMOID_WRONG_THEN.format(ESCAPE="_hk_os._exit(0)")),
+        name="os._exit(0) in the function",
+    ),
+    Case(
+        "b07",
+        K01,
+        "exits",
+        "sigmoid-raises",
+        k01(SIGMOID_WRONG_THEN.format(ESCAPE="raise SystemExit(0)")),
+        name="SystemExit(0)",
+    ),
+    Case(
+        "b08",
+        K01,
+        "exits",
+        "sigmoid-raises",
+        k01(SIGMOID_WRONG_THEN.format(ESCAPE="raise KeyboardInterrupt")),
+        name="KeyboardInterrupt",
+    ),
+    Case(
+        "b09",
+        K01,
+        "exits",
+        "sigmoid-raises",
+        k01(SIGMOID_WRONG_THEN.format(ESCAPE="_hk_os.kill(_hk_os.getpid(), _hk_signal.SIGTERM)")),
+        name="SIGTERM to itself",
+    ),
+    Case(
+        "b10",
+        K01,
+        "forged reports",
+        "prime-wrong",
+        k01(FORGE_FILES + PRIME_WRONG),
+        name="results.json/junit/grades.csv/feedback forged in cwd, parents, HOME, /tmp, --out, batch temp",
+    ),
+    Case(
+        "b11",
+        K01,
+        "forged reports",
+        "prime-wrong",
+        k01(FORGE_GRADEBOOK + PRIME_WRONG),
+        folder="forge-gradebook",
+        name="gradebook.sqlite rows rewritten (its own up, others down)",
+    ),
+    Case(
+        "b12",
+        K01,
+        "forged reports",
+        "prime-wrong",
+        k01(LATE_FORGER + PRIME_WRONG),
+        name="setsid daemon rewrites results.json, grades.csv, feedback after the child is gone",
+    ),
     # --- shipped files ---
-    Case("c01", K01, "shipped files", "prime-wrong",
-         {**k01(PRIME_WRONG, kit=False), "conftest.py": CONFTEST, "hostile_plugin.py": PLUGIN, "pytest.ini": INI,
-          "tox.ini": INI, "setup.cfg": INI.replace("[pytest]", "[tool:pytest]"),
-          "pyproject.toml": "[tool.pytest.ini_options]\naddopts = \"-p hostile_plugin\"\n"},
-         name="conftest.py, plugin module, pytest.ini, tox.ini, setup.cfg, pyproject.toml"),
-    Case("c02", K01, "shipped files", "prime-wrong",
-         {**k01(PRIME_WRONG, kit=False), "sitecustomize.py": SITE, "usercustomize.py": SITE,
-          "hostile.pth": "import sitecustomize\n"},
-         name="sitecustomize.py, usercustomize.py, a .pth file"),
-    Case("c03", K01, "shipped files", "prime-wrong",
-         {**k01(PRIME_WRONG, kit=False), "torch.py": TORCH_SHADOW, "numpy.py": NUMPY_SHADOW},
-         name="torch.py and numpy.py next to the katas"),
+    Case(
+        "c01",
+        K01,
+        "shipped files",
+        "prime-wrong",
+        {
+            **k01(PRIME_WRONG, kit=False),
+            "conftest.py": CONFTEST,
+            "hostile_plugin.py": PLUGIN,
+            "pytest.ini": INI,
+            "tox.ini": INI,
+            "setup.cfg": INI.replace("[pytest]", "[tool:pytest]"),
+            "pyproject.toml": '[tool.pytest.ini_options]\naddopts = "-p hostile_plugin"\n',
+        },
+        name="conftest.py, plugin module, pytest.ini, tox.ini, setup.cfg, pyproject.toml",
+    ),
+    Case(
+        "c02",
+        K01,
+        "shipped files",
+        "prime-wrong",
+        {
+            **k01(PRIME_WRONG, kit=False),
+            "sitecustomize.py": SITE,
+            "usercustomize.py": SITE,
+            "hostile.pth": "import sitecustomize\n",
+        },
+        name="sitecustomize.py, usercustomize.py, a .pth file",
+    ),
+    Case(
+        "c03",
+        K01,
+        "shipped files",
+        "prime-wrong",
+        {**k01(PRIME_WRONG, kit=False), "torch.py": TORCH_SHADOW, "numpy.py": NUMPY_SHADOW},
+        name="torch.py and numpy.py next to the katas",
+    ),
     # --- denial of service ---
     Case("d01", K01, "hangs", "import-fails", k01(IMPORT_LOOP, kit=False), name="infinite loop at import"),
     Case("d02", K01, "hangs", "sigmoid-raises", k01(FUNCTION_LOOP, kit=False), name="infinite loop in sigmoid"),
-    Case("d03", K01, "hangs", "sigmoid-raises", k01(SLEEPER),
-         name="sleeper ignoring SIGTERM, SIGALRM, SIGINT, SIGHUP"),
-    Case("d04", K01, "memory", "import-fails", k01(MEMORY_PRIVATE, kit=False),
-         name=f"{HOG_MB} MB private memory at import"),
-    Case("d05", K01, "memory", "import-fails", k01(MEMORY_SHARED, kit=False),
-         name=f"{HOG_MB} MB shared anonymous mmap at import"),
+    Case("d03", K01, "hangs", "sigmoid-raises", k01(SLEEPER), name="sleeper ignoring SIGTERM, SIGALRM, SIGINT, SIGHUP"),
+    Case(
+        "d04",
+        K01,
+        "memory",
+        "import-fails",
+        k01(MEMORY_PRIVATE, kit=False),
+        name=f"{HOG_MB} MB private memory at import",
+    ),
+    Case(
+        "d05",
+        K01,
+        "memory",
+        "import-fails",
+        k01(MEMORY_SHARED, kit=False),
+        name=f"{HOG_MB} MB shared anonymous mmap at import",
+    ),
     Case("d06", K01, "memory", "import-fails", k01(MEMORY_SHM), name=f"{HOG_MB} MB in /dev/shm at import"),
     Case("d07", K01, "processes", "import-fails", k01(FORK_LOOP), name=f"fork loop ({FORKS} processes) at import"),
-    Case("d08", K01, "processes", "solution", k01(DAEMON_SLEEPER),
-         name="double-fork setsid daemon ignoring SIGHUP/SIGTERM (code correct)"),
-    Case("d09", K01, "floods", "solution", k01(OUTPUT_FLOOD),
-         name=f"{FLOOD_MB} MB on stdout and stderr each, escapes, /dev/tty (code correct)"),
-    Case("d10", K01, "floods", "sigmoid-raises", k01(ERROR_FLOOD, kit=False),
-         name=f"{FLOOD_MB} MB exception message"),
-    Case("d11", K01, "floods", "import-fails", k01(DISK_FLOOD, kit=False),
-         name=f"{DISK_MB} MB written to disk at import"),
+    Case(
+        "d08",
+        K01,
+        "processes",
+        "solution",
+        k01(DAEMON_SLEEPER),
+        name="double-fork setsid daemon ignoring SIGHUP/SIGTERM (code correct)",
+    ),
+    Case(
+        "d09",
+        K01,
+        "floods",
+        "solution",
+        k01(OUTPUT_FLOOD),
+        name=f"{FLOOD_MB} MB on stdout and stderr each, escapes, /dev/tty (code correct)",
+    ),
+    Case("d10", K01, "floods", "sigmoid-raises", k01(ERROR_FLOOD, kit=False), name=f"{FLOOD_MB} MB exception message"),
+    Case(
+        "d11", K01, "floods", "import-fails", k01(DISK_FLOOD, kit=False), name=f"{DISK_MB} MB written to disk at import"
+    ),
     # --- secrets ---
     Case("e01", K01, "reading", "prime-wrong", k01(READ_SOLUTIONS), name="exec solutions/ found via /proc cmdlines"),
     Case("e02", K01, "reading", "prime-wrong", k01(READ_OTHERS), name="exec another learner's k01 file"),
-    Case("e03", K05, "hidden tests", "manual-raises", k05(HIDDEN_FROM_MODULES),
-         name="hidden test's names and inputs from sys.modules into feedback"),
-    Case("e04", K05, "hidden tests", "manual-raises", k05(HIDDEN_FROM_FILE),
-         name="hidden test file read via --hidden-tests in /proc cmdline"),
-    Case("e05", K05, "hidden tests", "manual-raises", k05(HIDDEN_FROM_FRAMES),
-         name="inspect.stack / f_back.f_locals into feedback and a stash file"),
-    Case("e06", K01, "reading", "sigmoid-raises", k01(PROC_SECRETS),
-         name="/etc/shadow, /proc/<ppid>/cmdline and environ into feedback"),
-    Case("e07", K05, "hidden tests", "manual-raises", k05(PROC_MEM),
-         name="grader's memory via /proc/<pid>/mem into feedback"),
-    Case("e08", K01, "writing", "prime-wrong", k01(WRITE_OTHERS + PRIME_WRONG),
-         name="writes into other learners' folders and the out folder"),
-    Case("z01", K05, "hidden tests", "manual-raises", k05(ACCOMPLICE),
-         name="accomplice graded last: reads e05's stash into its own feedback"),
+    Case(
+        "e03",
+        K05,
+        "hidden tests",
+        "manual-raises",
+        k05(HIDDEN_FROM_MODULES),
+        name="hidden test's names and inputs from sys.modules into feedback",
+    ),
+    Case(
+        "e04",
+        K05,
+        "hidden tests",
+        "manual-raises",
+        k05(HIDDEN_FROM_FILE),
+        name="hidden test file read via --hidden-tests in /proc cmdline",
+    ),
+    Case(
+        "e05",
+        K05,
+        "hidden tests",
+        "manual-raises",
+        k05(HIDDEN_FROM_FRAMES),
+        name="inspect.stack / f_back.f_locals into feedback and a stash file",
+    ),
+    Case(
+        "e06",
+        K01,
+        "reading",
+        "sigmoid-raises",
+        k01(PROC_SECRETS),
+        name="/etc/shadow, /proc/<ppid>/cmdline and environ into feedback",
+    ),
+    Case(
+        "e07",
+        K05,
+        "hidden tests",
+        "manual-raises",
+        k05(PROC_MEM),
+        name="grader's memory via /proc/<pid>/mem into feedback",
+    ),
+    Case(
+        "e08",
+        K01,
+        "writing",
+        "prime-wrong",
+        k01(WRITE_OTHERS + PRIME_WRONG),
+        name="writes into other learners' folders and the out folder",
+    ),
+    Case(
+        "z01",
+        K05,
+        "hidden tests",
+        "manual-raises",
+        k05(ACCOMPLICE),
+        name="accomplice graded last: reads e05's stash into its own feedback",
+    ),
     # --- signals, network, detection ---
     Case("f01", K01, "signals", "solution", k01(STOP_ZYGOTE), name="SIGSTOP to its parent (the zygote)"),
-    Case("f02", K01, "signals", "sigmoid-raises", k01(INTERRUPT_GRADER),
-         name="SIGINT to the judge's process to cut the session short"),
-    Case("f03", K01, "signals", "solution", k01(KILL_NEIGHBOURS),
-         name="SIGKILL to other learners' kata servers and zygotes"),
-    Case("f04", K01, "network", "solution", k01(NETWORK), name="connects to every listening 127.0.0.1 port, listens",
-         needs=("listener",)),
-    Case("f05", K01, "grader detection", "prime-wrong", k01(DETECT_GRADER),
-         name="cheats only when it detects grading (env, cwd, argv, parent)"),
+    Case(
+        "f02",
+        K01,
+        "signals",
+        "sigmoid-raises",
+        k01(INTERRUPT_GRADER),
+        name="SIGINT to the judge's process to cut the session short",
+    ),
+    Case(
+        "f03",
+        K01,
+        "signals",
+        "solution",
+        k01(KILL_NEIGHBOURS),
+        name="SIGKILL to other learners' kata servers and zygotes",
+    ),
+    Case("f04", K01, "network", "solution", k01(NETWORK), name="connects to every listening 127.0.0.1 port, listens"),
+    Case(
+        "f05",
+        K01,
+        "grader detection",
+        "prime-wrong",
+        k01(DETECT_GRADER),
+        name="cheats only when it detects grading (env, cwd, argv, parent)",
+    ),
     # --- not by hand ---
     Case("g01", K05, "hard-coded", "hardcoded", k05(HARDCODED, kit=False), name="chapter's gradients hard-coded"),
-    Case("g02", K05, "autograd doors", "manual-autograd", k05(ALIAS, kit=False),
-         name="torch.autograd.grad alias bound at import"),
-    Case("g03", K05, "autograd doors", "manual-autograd", k05(GETATTR_ENGINE, kit=False),
-         name="getattr(torch, 'auto'+'grad').Variable._execution_engine.run_backward"),
-    Case("g04", K05, "autograd doors", "manual-autograd", k05(GC_UNDO_GUARD, kit=False),
-         name="the real torch.autograd.grad found with gc"),
-    Case("g05", K05, "autograd doors", "manual-autograd", k05(FORWARD_AD, kit=False),
-         name="torch.autograd.forward_ad dual numbers"),
+    Case(
+        "g02",
+        K05,
+        "autograd doors",
+        "manual-autograd",
+        k05(ALIAS, kit=False),
+        name="torch.autograd.grad alias bound at import",
+    ),
+    Case(
+        "g03",
+        K05,
+        "autograd doors",
+        "manual-autograd",
+        k05(GETATTR_ENGINE, kit=False),
+        name="getattr(torch, 'auto'+'grad').Variable._execution_engine.run_backward",
+    ),
+    Case(
+        "g04",
+        K05,
+        "autograd doors",
+        "manual-autograd",
+        k05(GC_UNDO_GUARD, kit=False),
+        name="the real torch.autograd.grad found with gc",
+    ),
+    Case(
+        "g05",
+        K05,
+        "autograd doors",
+        "manual-autograd",
+        k05(FORWARD_AD, kit=False),
+        name="torch.autograd.forward_ad dual numbers",
+    ),
     Case("g06", K05, "autograd doors", "manual-autograd", k05(JACFWD, kit=False), name="torch.func.jacfwd"),
     Case("g07", K05, "autograd doors", "manual-autograd", k05(FUNC_VJP, kit=False), name="torch.func.vjp"),
-    Case("g08", K05, "autograd doors", "manual-autograd", k05(ORACLES_DOOR, kit=False),
-         name="backprop_katas.oracles.numerical_gradient (the tool's own oracle)"),
-    Case("g09", K05, "kept between katas", "manual-autograd",
-         {f"{K01}.py": KIT + CACHE_WRITER, f"{K05}.py": KIT + CACHE_READER},
-         name="k01 solves k05's public problems with autograd into a file; k05 reads it"),
-    Case("g10", K05, "kept between katas", "manual-autograd",
-         {f"{K01}.py": KIT + SIBLING_TABLE, f"{K05}.py": SIBLING_PRECOMPUTE},
-         name="k05 imports a table k01 computes with torch.func.jacfwd at import"),
+    Case(
+        "g08",
+        K05,
+        "autograd doors",
+        "manual-autograd",
+        k05(ORACLES_DOOR, kit=False),
+        name="backprop_katas.oracles.numerical_gradient (the tool's own oracle)",
+    ),
+    Case(
+        "g09",
+        K05,
+        "kept between katas",
+        "manual-autograd",
+        {f"{K01}.py": KIT + CACHE_WRITER, f"{K05}.py": KIT + CACHE_READER},
+        name="k01 solves k05's public problems with autograd into a file; k05 reads it",
+    ),
+    Case(
+        "g10",
+        K05,
+        "kept between katas",
+        "manual-autograd",
+        {f"{K01}.py": KIT + SIBLING_TABLE, f"{K05}.py": SIBLING_PRECOMPUTE},
+        name="k05 imports a table k01 computes with torch.func.jacfwd at import",
+    ),
     # --- names ---
     Case("n01", K01, "odd names", "solution", {NON_UTF8_FILE: b"not a kata file\n"}, name="extra file, non-UTF-8 name"),
     Case("n02", K01, "odd names", "solution", {}, folder=CP949_FOLDER, name="learner folder named in cp949 bytes"),
-    Case("n03", K01, "odd names", "solution",
-         {"\x1b[2J\x1b[31mowned\x07.txt": "x", "line\nbreak\r.txt": "x", "tab\tand\x7fdel.txt": "x"},
-         name="ANSI escapes and control characters in file names"),
-    Case("n04", K01, "odd names", "solution", {}, folder="\x1b]0;pwned\x07\x1b[31mred\nline",
-         name="ANSI escapes and a newline in the learner folder's name"),
+    Case(
+        "n03",
+        K01,
+        "odd names",
+        "solution",
+        {"\x1b[2J\x1b[31mowned\x07.txt": "x", "line\nbreak\r.txt": "x", "tab\tand\x7fdel.txt": "x"},
+        name="ANSI escapes and control characters in file names",
+    ),
+    Case(
+        "n04",
+        K01,
+        "odd names",
+        "solution",
+        {},
+        folder="\x1b]0;pwned\x07\x1b[31mred\nline",
+        name="ANSI escapes and a newline in the learner folder's name",
+    ),
 ]
 if os.environ.get("HOSTILE_SKIP"):  # a debugging aid only: leave out cases whose id matches (e.g. "n02|d0")
     CASES = [c for c in CASES if not re.match(os.environ["HOSTILE_SKIP"], c.id)]

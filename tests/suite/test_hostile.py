@@ -259,7 +259,7 @@ def test_every_hostile_learner_scores_only_what_its_honest_code_earns_and_harms_
 
     subs, out, private_tmp = tmp_path / "class", tmp_path / "out", tmp_path / "tmp"
     private_tmp.mkdir()
-    folders = materialise(subs)
+    materialise(subs)
     hidden = write_hidden(tmp_path / "hidden")
     other_course = out / "other-course"
     other_course.mkdir(parents=True)

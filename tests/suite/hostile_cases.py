@@ -151,7 +151,7 @@ def _hk_ours():
     mine = []
     for pid, argv, cwd in _hk_procs():
         text = " ".join(argv)
-        if pid != _hk_os.getpid() and "backprop_katas" in text and (src in text or cwd == root):
+        if pid != _hk_os.getpid() and "katas" in text and (src in text or cwd == root):
             mine.append((pid, argv, cwd))
     return mine
 
@@ -247,10 +247,9 @@ def _hk_daemon(body, tag):
         for sig in (_hk_signal.SIGHUP, _hk_signal.SIGTERM, _hk_signal.SIGINT, _hk_signal.SIGALRM):
             _hk_signal.signal(sig, _hk_signal.SIG_IGN)
         try:
-            import ctypes
-            ctypes.CDLL(None).prctl(15, tag.encode()[:15], 0, 0, 0)  # PR_SET_NAME: shows in ps
-            ctypes.CDLL(None).prctl(1, 0, 0, 0, 0)  # PR_SET_PDEATHSIG off: outlive the parent
-        except Exception:
+            with open("/proc/self/comm", "w") as f:  # its name in ps (a fork has no death signal)
+                f.write(tag[:15])
+        except OSError:
             pass
         body()
     finally:
@@ -302,7 +301,6 @@ def manual_gradients(net, x, t):
     return {{name: g.detach() for name, g in zip(params, grads)}}
 """
 MANUAL_AUTOGRAD = MANUAL_WITH.format(GRAD="torch.autograd.grad(loss, list(params.values()))")
-MANUAL_RAISES = '\n\ndef manual_gradients(net, x, t):\n    raise RuntimeError("manual_gradients: not written yet")\n'
 
 HONEST: dict[str, Honest] = {
     "solution": Honest({}, stated="full"),
@@ -312,7 +310,6 @@ HONEST: dict[str, Honest] = {
     "sigmoid-raises": Honest({f"{K01}.py": SIGMOID_RAISES}),
     "backward-wrong": Honest({f"{K05}.py": BACKWARD_WRONG}),
     "manual-autograd": Honest({f"{K05}.py": MANUAL_AUTOGRAD}),
-    "manual-raises": Honest({f"{K05}.py": MANUAL_RAISES}),
 }
 
 
@@ -325,6 +322,9 @@ class Case:
     files: dict[str | bytes, str | bytes]
     folder: str | bytes = ""  # the learner folder's name after "<id>-" (default: the attack's name)
     name: str = ""  # what the attack does, for the results table
+    # The attack needs what kata files may not use (exec, inspect, gc, sys.modules, importlib, patching
+    # torch.autograd): the grader may refuse the whole file, scoring below the honest code.
+    may_refuse: bool = False
 
 
 def k01(text: str, kit: bool = True) -> dict[str | bytes, str | bytes]:
@@ -536,7 +536,6 @@ class SigmoidFunction(torch.autograd.Function):
         (y,) = ctx.saved_tensors
         return grad_output * y  # wrong
 """
-SIGMOID_WRONG_THEN = "\n\ndef sigmoid(x):\n    {ESCAPE}\n    return x  # wrong\n"
 FORGE_FILES = """
 
 def _hk_forge_files():
@@ -935,7 +934,7 @@ def sigmoid(x):
                 argv = f.read()
         except OSError:
             continue
-        if b"backprop_katas" in argv and b"worker" in argv:
+        if b"katas" in argv and b"worker" in argv:
             try:
                 _hk_os.kill(pid, _hk_signal.SIGINT)  # the judge: end its session before sigmoid is judged
             except OSError:
@@ -1215,407 +1214,144 @@ ERROR_FLOOD = f'\n\ndef sigmoid(x):\n    raise RuntimeError("hostile " * ({FLOOD
 NON_UTF8_FILE = b"notes-\xff\xfe-\xc7\xd1.txt"
 CP949_FOLDER = b"\xc7\xd1\xb1\xdb"  # "한글" in cp949: what a zip made on a Korean Windows machine gives
 
+EXITS = """
+
+_exits = [0]
+
+
+def sigmoid(x):
+    _exits[0] += 1
+    way = _exits[0] % 5
+    if way == 1:
+        raise SystemExit(0)
+    if way == 2:
+        raise KeyboardInterrupt
+    if way == 3:
+        _hk_os.kill(_hk_os.getpid(), _hk_signal.SIGTERM)
+    if way == 4:
+        _hk_os.killpg(0, _hk_signal.SIGINT)
+    _hk_os._exit(0)
+"""
+LYING_ANY = (
+    LYING_TENSOR.replace("def prime_function(x):", "def _liar_tensor(x):")
+    + LYING_FLOAT.replace("def prime_function(x):", "def _liar_float(x):")
+    + """
+
+def prime_function(x):  # wrong (x, not 2x), dressed as equal to anything
+    return _liar_tensor(x) if isinstance(x, torch.Tensor) else _liar_float(x)
+"""
+)
+FILES_SHIPPED = {
+    "conftest.py": CONFTEST,
+    "hostile_plugin.py": PLUGIN,
+    "pytest.ini": INI,
+    "tox.ini": INI,
+    "setup.cfg": INI.replace("[pytest]", "[tool:pytest]"),
+    "pyproject.toml": '[tool.pytest.ini_options]\naddopts = "-p hostile_plugin"\n',
+    "sitecustomize.py": SITE,
+    "usercustomize.py": SITE,
+    "hostile.pth": "import sitecustomize\n",
+    "torch.py": TORCH_SHADOW,
+    "numpy.py": NUMPY_SHADOW,
+}
+
+C = Case
 CASES: list[Case] = [
     # --- patched comparisons, lying objects ---
-    Case(
-        "a01",
-        K01,
-        "patched comparisons",
-        "prime-wrong",
-        k01(PATCH_TORCH + PRIME_WRONG, kit=False),
-        name="torch.allclose/equal/isclose, Tensor.__eq__ patched",
-    ),
-    Case(
-        "a02",
-        K01,
-        "patched comparisons",
-        "prime-wrong",
-        k01(PATCH_NUMPY + PRIME_WRONG, kit=False),
-        name="numpy allclose/array_equal/isclose/testing patched",
-    ),
-    Case(
-        "a03",
-        K01,
-        "patched comparisons",
-        "prime-wrong",
-        k01(PATCH_MATH + PRIME_WRONG, kit=False),
-        name="math.isclose and operator.eq patched",
-    ),
-    Case(
-        "a04",
-        K01,
-        "lying objects",
-        "prime-wrong",
-        k01(LYING_TENSOR, kit=False),
-        name="Tensor subclass: __eq__, __float__, __array__, __torch_function__ lie",
-    ),
-    Case(
-        "a05",
-        K01,
-        "lying objects",
-        "prime-wrong",
-        k01(LYING_NDARRAY, kit=False),
-        name="ndarray subclass: view/astype/__array__/__eq__ lie",
-    ),
-    Case(
-        "a06", K01, "lying objects", "prime-wrong", k01(LYING_FLOAT, kit=False), name="float subclass equal to anything"
-    ),
-    Case(
-        "a07",
-        K05,
-        "lying objects",
-        "manual-raises",
-        k05(LYING_DICT, kit=False),
-        name="dict subclass of zeros that claims every key and equality",
-    ),
+    C("a01", K01, "patched comparisons", "prime-wrong", k01(PATCH_TORCH + PATCH_NUMPY + PATCH_MATH + PRIME_WRONG, kit=False),
+      name="torch/numpy/math comparisons and Tensor.__eq__ patched"),
+    C("a02", K01, "lying objects", "prime-wrong", k01(LYING_ANY, kit=False),
+      name="Tensor and float subclasses: __eq__, __float__, __array__, __torch_function__ lie"),
+    C("a03", K01, "lying objects", "prime-wrong", k01(LYING_NDARRAY, kit=False),
+      name="ndarray subclass: view/astype/__array__/__eq__ lie"),
+    C("a04", K05, "lying objects", "manual-autograd", k05(LYING_DICT, kit=False),
+      name="dict subclass of zeros that claims every key and equality"),
     # --- verdicts from the child ---
-    Case(
-        "b01",
-        K05,
-        "verdict from the child",
-        "backward-wrong",
-        k05(GRADCHECK_PATCHED, kit=False),
-        name="torch.autograd.gradcheck patched to say yes",
-    ),
-    Case(
-        "b02",
-        K05,
-        "verdict from the child",
-        "backward-wrong",
-        k05(GRADCHECK_AWARE, kit=False),
-        name="backward right only when gradcheck's frames are on the stack",
-    ),
-    Case(
-        "b03",
-        K05,
-        "verdict from the child",
-        "backward-wrong",
-        k05(CALL_COUNTER, kit=False),
-        name="backward that changes between calls (call counter)",
-    ),
-    Case(
-        "b04",
-        K05,
-        "forged replies",
-        "backward-wrong",
-        k05(FORGE_AND_EXIT),
-        name="forged {ok: passed} on every socket, then os._exit(0)",
-    ),
-    Case(
-        "b05",
-        K05,
-        "forged replies",
-        "backward-wrong",
-        k05(FORGE_EVERY_FD),
-        name="forged replies on every inherited fd, /proc/self/fd, /dev/tty",
-    ),
-    Case(
-        "b06",
-        K01,
-        "exits",
-        "sigmoid-raises",
-        k01(SIGMOID_WRONG_THEN.format(ESCAPE="_hk_os._exit(0)")),
-        name="os._exit(0) in the function",
-    ),
-    Case(
-        "b07",
-        K01,
-        "exits",
-        "sigmoid-raises",
-        k01(SIGMOID_WRONG_THEN.format(ESCAPE="raise SystemExit(0)")),
-        name="SystemExit(0)",
-    ),
-    Case(
-        "b08",
-        K01,
-        "exits",
-        "sigmoid-raises",
-        k01(SIGMOID_WRONG_THEN.format(ESCAPE="raise KeyboardInterrupt")),
-        name="KeyboardInterrupt",
-    ),
-    Case(
-        "b09",
-        K01,
-        "exits",
-        "sigmoid-raises",
-        k01(SIGMOID_WRONG_THEN.format(ESCAPE="_hk_os.kill(_hk_os.getpid(), _hk_signal.SIGTERM)")),
-        name="SIGTERM to itself",
-    ),
-    Case(
-        "b10",
-        K01,
-        "forged reports",
-        "prime-wrong",
-        k01(FORGE_FILES + PRIME_WRONG),
-        name="results.json/junit/grades.csv/feedback forged in cwd, parents, HOME, /tmp, --out, batch temp",
-    ),
-    Case(
-        "b11",
-        K01,
-        "forged reports",
-        "prime-wrong",
-        k01(FORGE_GRADEBOOK + PRIME_WRONG),
-        folder="forge-gradebook",
-        name="gradebook.sqlite rows rewritten (its own up, others down)",
-    ),
-    Case(
-        "b12",
-        K01,
-        "forged reports",
-        "prime-wrong",
-        k01(LATE_FORGER + PRIME_WRONG),
-        name="setsid daemon rewrites results.json, grades.csv, feedback after the child is gone",
-    ),
+    C("b01", K05, "verdict from the child", "backward-wrong", k05(GRADCHECK_PATCHED, kit=False), may_refuse=True,
+      name="torch.autograd.gradcheck patched to say yes"),
+    C("b02", K05, "verdict from the child", "backward-wrong", k05(GRADCHECK_AWARE, kit=False), may_refuse=True,
+      name="backward right only when gradcheck's frames are on the stack"),
+    C("b03", K05, "verdict from the child", "backward-wrong", k05(CALL_COUNTER, kit=False),
+      name="backward that changes between calls (call counter)"),
+    C("b04", K05, "forged replies", "backward-wrong", k05(FORGE_AND_EXIT), may_refuse=True,
+      name="forged {ok: passed} on every socket during gradcheck, then os._exit(0)"),
+    C("b05", K05, "forged replies", "backward-wrong", k05(FORGE_EVERY_FD),
+      name="forged replies on every inherited fd, /proc/self/fd, /dev/tty"),
+    C("b06", K01, "exits", "sigmoid-raises", k01(EXITS),
+      name="SystemExit, KeyboardInterrupt, SIGTERM and SIGINT to itself, os._exit(0)"),
+    C("b07", K01, "forged reports", "prime-wrong", k01(FORGE_FILES + FORGE_GRADEBOOK + PRIME_WRONG),
+      name="results.json, junit, grades.csv, feedback, gradebook rows forged wherever guessable"),
+    C("b08", K01, "forged reports", "prime-wrong", k01(LATE_FORGER + PRIME_WRONG),
+      name="setsid daemon rewrites results.json, grades.csv, feedback after the child is gone"),
     # --- shipped files ---
-    Case(
-        "c01",
-        K01,
-        "shipped files",
-        "prime-wrong",
-        {
-            **k01(PRIME_WRONG, kit=False),
-            "conftest.py": CONFTEST,
-            "hostile_plugin.py": PLUGIN,
-            "pytest.ini": INI,
-            "tox.ini": INI,
-            "setup.cfg": INI.replace("[pytest]", "[tool:pytest]"),
-            "pyproject.toml": '[tool.pytest.ini_options]\naddopts = "-p hostile_plugin"\n',
-        },
-        name="conftest.py, plugin module, pytest.ini, tox.ini, setup.cfg, pyproject.toml",
-    ),
-    Case(
-        "c02",
-        K01,
-        "shipped files",
-        "prime-wrong",
-        {
-            **k01(PRIME_WRONG, kit=False),
-            "sitecustomize.py": SITE,
-            "usercustomize.py": SITE,
-            "hostile.pth": "import sitecustomize\n",
-        },
-        name="sitecustomize.py, usercustomize.py, a .pth file",
-    ),
-    Case(
-        "c03",
-        K01,
-        "shipped files",
-        "prime-wrong",
-        {**k01(PRIME_WRONG, kit=False), "torch.py": TORCH_SHADOW, "numpy.py": NUMPY_SHADOW},
-        name="torch.py and numpy.py next to the katas",
-    ),
+    C("c01", K01, "shipped files", "prime-wrong", {**k01(PRIME_WRONG, kit=False), **FILES_SHIPPED},
+      name="conftest.py, plugin, pytest.ini, tox.ini, setup.cfg, pyproject.toml, site/usercustomize, .pth, torch.py, numpy.py"),
     # --- denial of service ---
-    Case("d01", K01, "hangs", "import-fails", k01(IMPORT_LOOP, kit=False), name="infinite loop at import"),
-    Case("d02", K01, "hangs", "sigmoid-raises", k01(FUNCTION_LOOP, kit=False), name="infinite loop in sigmoid"),
-    Case("d03", K01, "hangs", "sigmoid-raises", k01(SLEEPER), name="sleeper ignoring SIGTERM, SIGALRM, SIGINT, SIGHUP"),
-    Case(
-        "d04",
-        K01,
-        "memory",
-        "import-fails",
-        k01(MEMORY_PRIVATE, kit=False),
-        name=f"{HOG_MB} MB private memory at import",
-    ),
-    Case(
-        "d05",
-        K01,
-        "memory",
-        "import-fails",
-        k01(MEMORY_SHARED, kit=False),
-        name=f"{HOG_MB} MB shared anonymous mmap at import",
-    ),
-    Case("d06", K01, "memory", "import-fails", k01(MEMORY_SHM), name=f"{HOG_MB} MB in /dev/shm at import"),
-    Case("d07", K01, "processes", "import-fails", k01(FORK_LOOP), name=f"fork loop ({FORKS} processes) at import"),
-    Case(
-        "d08",
-        K01,
-        "processes",
-        "solution",
-        k01(DAEMON_SLEEPER),
-        name="double-fork setsid daemon ignoring SIGHUP/SIGTERM (code correct)",
-    ),
-    Case(
-        "d09",
-        K01,
-        "floods",
-        "solution",
-        k01(OUTPUT_FLOOD),
-        name=f"{FLOOD_MB} MB on stdout and stderr each, escapes, /dev/tty (code correct)",
-    ),
-    Case("d10", K01, "floods", "sigmoid-raises", k01(ERROR_FLOOD, kit=False), name=f"{FLOOD_MB} MB exception message"),
-    Case(
-        "d11", K01, "floods", "import-fails", k01(DISK_FLOOD, kit=False), name=f"{DISK_MB} MB written to disk at import"
-    ),
+    C("d01", K01, "hangs", "import-fails", k01(IMPORT_LOOP, kit=False), name="infinite loop at import"),
+    C("d02", K01, "hangs", "sigmoid-raises", k01(FUNCTION_LOOP, kit=False), name="infinite loop in sigmoid"),
+    C("d03", K01, "hangs", "sigmoid-raises", k01(SLEEPER), name="sleeper ignoring SIGTERM, SIGALRM, SIGINT, SIGHUP"),
+    C("d04", K01, "memory", "import-fails", k01(MEMORY_PRIVATE, kit=False), name=f"{HOG_MB} MB private memory at import"),
+    C("d05", K01, "memory", "import-fails", k01(MEMORY_SHARED, kit=False), name=f"{HOG_MB} MB shared anonymous mmap at import"),
+    C("d06", K01, "memory", "import-fails", k01(MEMORY_SHM), name=f"{HOG_MB} MB in /dev/shm at import"),
+    C("d07", K01, "processes", "import-fails", k01(FORK_LOOP), name=f"fork loop ({FORKS} processes) at import"),
+    C("d08", K01, "processes", "solution", k01(DAEMON_SLEEPER),
+      name="double-fork setsid daemon ignoring SIGHUP/SIGTERM (code correct)"),
+    C("d09", K01, "floods", "solution", k01(OUTPUT_FLOOD),
+      name=f"{FLOOD_MB} MB on stdout and stderr each, escapes, /dev/tty (code correct)"),
+    C("d10", K01, "floods", "sigmoid-raises", k01(ERROR_FLOOD, kit=False), name=f"{FLOOD_MB} MB exception message"),
+    C("d11", K01, "floods", "import-fails", k01(DISK_FLOOD, kit=False), name=f"{DISK_MB} MB written to disk at import"),
     # --- secrets ---
-    Case("e01", K01, "reading", "prime-wrong", k01(READ_SOLUTIONS), name="exec solutions/ found via /proc cmdlines"),
-    Case("e02", K01, "reading", "prime-wrong", k01(READ_OTHERS), name="exec another learner's k01 file"),
-    Case(
-        "e03",
-        K05,
-        "hidden tests",
-        "manual-raises",
-        k05(HIDDEN_FROM_MODULES),
-        name="hidden test's names and inputs from sys.modules into feedback",
-    ),
-    Case(
-        "e04",
-        K05,
-        "hidden tests",
-        "manual-raises",
-        k05(HIDDEN_FROM_FILE),
-        name="hidden test file read via --hidden-tests in /proc cmdline",
-    ),
-    Case(
-        "e05",
-        K05,
-        "hidden tests",
-        "manual-raises",
-        k05(HIDDEN_FROM_FRAMES),
-        name="inspect.stack / f_back.f_locals into feedback and a stash file",
-    ),
-    Case(
-        "e06",
-        K01,
-        "reading",
-        "sigmoid-raises",
-        k01(PROC_SECRETS),
-        name="/etc/shadow, /proc/<ppid>/cmdline and environ into feedback",
-    ),
-    Case(
-        "e07",
-        K05,
-        "hidden tests",
-        "manual-raises",
-        k05(PROC_MEM),
-        name="grader's memory via /proc/<pid>/mem into feedback",
-    ),
-    Case(
-        "e08",
-        K01,
-        "writing",
-        "prime-wrong",
-        k01(WRITE_OTHERS + PRIME_WRONG),
-        name="writes into other learners' folders and the out folder",
-    ),
-    Case(
-        "z01",
-        K05,
-        "hidden tests",
-        "manual-raises",
-        k05(ACCOMPLICE),
-        name="accomplice graded last: reads e05's stash into its own feedback",
-    ),
+    C("e01", K01, "reading", "prime-wrong", k01(READ_SOLUTIONS), may_refuse=True,
+      name="exec solutions/ found via /proc cmdlines"),
+    C("e02", K01, "reading", "prime-wrong", k01(READ_OTHERS), may_refuse=True, name="exec another learner's k01 file"),
+    C("e03", K05, "hidden tests", "manual-autograd", k05(HIDDEN_FROM_MODULES), may_refuse=True,
+      name="hidden test's names and inputs from sys.modules into feedback"),
+    C("e04", K05, "hidden tests", "manual-autograd", k05(HIDDEN_FROM_FILE),
+      name="hidden test file read via --hidden-tests in /proc cmdline"),
+    C("e05", K05, "hidden tests", "manual-autograd", k05(HIDDEN_FROM_FRAMES), may_refuse=True,
+      name="inspect.stack / f_back.f_locals into feedback and a stash file"),
+    C("e06", K01, "reading", "sigmoid-raises", k01(PROC_SECRETS),
+      name="/etc/shadow, /proc/<ppid>/cmdline and environ into feedback"),
+    C("e07", K05, "hidden tests", "manual-autograd", k05(PROC_MEM), name="grader's memory via /proc/<pid>/mem into feedback"),
+    C("e08", K01, "writing", "prime-wrong", k01(WRITE_OTHERS + PRIME_WRONG),
+      name="writes into other learners' folders and the out folder"),
+    C("z01", K05, "hidden tests", "manual-autograd", k05(ACCOMPLICE),
+      name="accomplice graded last: reads e05's stash into its own feedback"),
     # --- signals, network, detection ---
-    Case("f01", K01, "signals", "solution", k01(STOP_ZYGOTE), name="SIGSTOP to its parent (the zygote)"),
-    Case(
-        "f02",
-        K01,
-        "signals",
-        "sigmoid-raises",
-        k01(INTERRUPT_GRADER),
-        name="SIGINT to the judge's process to cut the session short",
-    ),
-    Case(
-        "f03",
-        K01,
-        "signals",
-        "solution",
-        k01(KILL_NEIGHBOURS),
-        name="SIGKILL to other learners' kata servers and zygotes",
-    ),
-    Case("f04", K01, "network", "solution", k01(NETWORK), name="connects to every listening 127.0.0.1 port, listens"),
-    Case(
-        "f05",
-        K01,
-        "grader detection",
-        "prime-wrong",
-        k01(DETECT_GRADER),
-        name="cheats only when it detects grading (env, cwd, argv, parent)",
-    ),
+    C("f01", K01, "signals", "solution", k01(STOP_ZYGOTE), name="SIGSTOP to its parent (the zygote)"),
+    C("f02", K01, "signals", "sigmoid-raises", k01(INTERRUPT_GRADER),
+      name="SIGINT to the judge's process to cut the session short"),
+    C("f03", K01, "signals", "solution", k01(KILL_NEIGHBOURS), name="SIGKILL to other learners' kata servers and zygotes"),
+    C("f04", K01, "network", "solution", k01(NETWORK), name="connects to every listening 127.0.0.1 port, listens"),
+    C("f05", K01, "grader detection", "prime-wrong", k01(DETECT_GRADER), may_refuse=True,
+      name="cheats only when it detects grading (env, cwd, argv, parent)"),
     # --- not by hand ---
-    Case("g01", K05, "hard-coded", "hardcoded", k05(HARDCODED, kit=False), name="chapter's gradients hard-coded"),
-    Case(
-        "g02",
-        K05,
-        "autograd doors",
-        "manual-autograd",
-        k05(ALIAS, kit=False),
-        name="torch.autograd.grad alias bound at import",
-    ),
-    Case(
-        "g03",
-        K05,
-        "autograd doors",
-        "manual-autograd",
-        k05(GETATTR_ENGINE, kit=False),
-        name="getattr(torch, 'auto'+'grad').Variable._execution_engine.run_backward",
-    ),
-    Case(
-        "g04",
-        K05,
-        "autograd doors",
-        "manual-autograd",
-        k05(GC_UNDO_GUARD, kit=False),
-        name="the real torch.autograd.grad found with gc",
-    ),
-    Case(
-        "g05",
-        K05,
-        "autograd doors",
-        "manual-autograd",
-        k05(FORWARD_AD, kit=False),
-        name="torch.autograd.forward_ad dual numbers",
-    ),
-    Case("g06", K05, "autograd doors", "manual-autograd", k05(JACFWD, kit=False), name="torch.func.jacfwd"),
-    Case("g07", K05, "autograd doors", "manual-autograd", k05(FUNC_VJP, kit=False), name="torch.func.vjp"),
-    Case(
-        "g08",
-        K05,
-        "autograd doors",
-        "manual-autograd",
-        k05(ORACLES_DOOR, kit=False),
-        name="backprop_katas.oracles.numerical_gradient (the tool's own oracle)",
-    ),
-    Case(
-        "g09",
-        K05,
-        "kept between katas",
-        "manual-autograd",
-        {f"{K01}.py": KIT + CACHE_WRITER, f"{K05}.py": KIT + CACHE_READER},
-        name="k01 solves k05's public problems with autograd into a file; k05 reads it",
-    ),
-    Case(
-        "g10",
-        K05,
-        "kept between katas",
-        "manual-autograd",
-        {f"{K01}.py": KIT + SIBLING_TABLE, f"{K05}.py": SIBLING_PRECOMPUTE},
-        name="k05 imports a table k01 computes with torch.func.jacfwd at import",
-    ),
+    C("g01", K05, "hard-coded", "hardcoded", k05(HARDCODED, kit=False), name="chapter's gradients hard-coded"),
+    C("g02", K05, "autograd doors", "manual-autograd", k05(ALIAS, kit=False), name="torch.autograd.grad alias bound at import"),
+    C("g03", K05, "autograd doors", "manual-autograd", k05(GETATTR_ENGINE, kit=False), may_refuse=True,
+      name="getattr(torch, 'auto'+'grad').Variable._execution_engine.run_backward"),
+    C("g04", K05, "autograd doors", "manual-autograd", k05(GC_UNDO_GUARD, kit=False), may_refuse=True,
+      name="the real torch.autograd.grad found with gc"),
+    C("g05", K05, "autograd doors", "manual-autograd", k05(FORWARD_AD, kit=False), name="torch.autograd.forward_ad dual numbers"),
+    C("g06", K05, "autograd doors", "manual-autograd", k05(JACFWD, kit=False), name="torch.func.jacfwd"),
+    C("g07", K05, "autograd doors", "manual-autograd", k05(FUNC_VJP, kit=False), name="torch.func.vjp"),
+    C("g08", K05, "autograd doors", "manual-autograd", k05(ORACLES_DOOR, kit=False), may_refuse=True,
+      name="backprop_katas.oracles.numerical_gradient (the tool's own oracle)"),
+    C("g09", K05, "kept between katas", "manual-autograd", {f"{K01}.py": KIT + CACHE_WRITER, f"{K05}.py": KIT + CACHE_READER},
+      name="k01 solves k05's public problems with autograd into a file; k05 reads it"),
+    C("g10", K05, "kept between katas", "manual-autograd", {f"{K01}.py": KIT + SIBLING_TABLE, f"{K05}.py": SIBLING_PRECOMPUTE},
+      name="k05 imports a table k01 computes with torch.func.jacfwd at import"),
     # --- names ---
-    Case("n01", K01, "odd names", "solution", {NON_UTF8_FILE: b"not a kata file\n"}, name="extra file, non-UTF-8 name"),
-    Case("n02", K01, "odd names", "solution", {}, folder=CP949_FOLDER, name="learner folder named in cp949 bytes"),
-    Case(
-        "n03",
-        K01,
-        "odd names",
-        "solution",
-        {"\x1b[2J\x1b[31mowned\x07.txt": "x", "line\nbreak\r.txt": "x", "tab\tand\x7fdel.txt": "x"},
-        name="ANSI escapes and control characters in file names",
-    ),
-    Case(
-        "n04",
-        K01,
-        "odd names",
-        "solution",
-        {},
-        folder="\x1b]0;pwned\x07\x1b[31mred\nline",
-        name="ANSI escapes and a newline in the learner folder's name",
-    ),
-]
+    C("n01", K01, "odd names", "solution",
+      {NON_UTF8_FILE: b"x", "\x1b[2J\x1b[31mowned\x07.txt": "x", "line\nbreak\r.txt": "x", "tab\tand\x7fdel.txt": "x"},
+      name="extra files: a non-UTF-8 name, ANSI escapes and control characters"),
+    C("n02", K01, "odd names", "solution", {}, folder=CP949_FOLDER, name="learner folder named in cp949 bytes"),
+    C("n03", K01, "odd names", "solution", {}, folder="\x1b]0;pwned\x07\x1b[31mred\nline",
+      name="ANSI escapes and a newline in the learner folder's name"),
+]  # fmt: skip
 if os.environ.get("HOSTILE_SKIP"):  # a debugging aid only: leave out cases whose id matches (e.g. "n02|d0")
     CASES = [c for c in CASES if not re.match(os.environ["HOSTILE_SKIP"], c.id)]
-CLEAN_AFTER = ("b09", "d03", "d07", "f01", "f02", "f03", "g10")  # a clean learner is graded right after these
+CLEAN_AFTER = ("b06", "d03", "f01", "f03")  # a clean learner is graded right after these
 
 
 def folder_name(case: Case) -> bytes:

@@ -49,7 +49,7 @@ pytestmark = [pytest.mark.hostile, pytest.mark.grading]
 
 ROOT = Path(__file__).resolve().parents[2]
 BATCH_SECONDS = 300  # the budget per mode, on a 2-core machine
-KATA_TIME_LIMIT = 20  # seconds per kata and learner: an honest kata needs 2-5 s here, hangs cost this
+KATA_TIME_LIMIT = 15  # seconds per kata and learner: an honest kata needs 2-5 s here, a hang costs this
 WORKERS = 2
 TOLERANCE = 1e-6  # points: scores are sums of equal shares, rounded to 4 decimals by the grader
 CONTROL = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]")  # raw control bytes (ANSI escapes start with \x1b)
@@ -372,14 +372,16 @@ def test_every_hostile_learner_scores_only_what_its_honest_code_earns_and_harms_
             verdict = "no baseline"
         elif abs(got - expected) <= TOLERANCE:
             verdict = "ok"
+        elif got < expected and case.may_refuse:
+            verdict = "ok (refused: the file uses what kata files may not)"
         else:
             verdict = "ABOVE: earned more than its honest code" if got > expected else "BELOW its honest code"
         others = [k for k in KATAS if k != case.kata and abs(score(row, k) - full[k]) > TOLERANCE]
         if others:
             verdict += "; not full: " + ", ".join(f"{k} {score(row, k):g}" for k in others)
-        shown = basis if expected is None else f"{expected:g} ({basis})"
+        shown = basis if expected is None else f"{'≤ ' if case.may_refuse else ''}{expected:g} ({basis})"
         report.table.append((case.id, case.name, case.kata, f"{got:g}", shown, report.mode, verdict))
-        if verdict != "ok":
+        if not verdict.startswith("ok") or "not full" in verdict:
             report.problems.append(f"{case.id} ({case.name}): {verdict}")
     cleans = ["zz-clean", *(f"{c}~clean" for c in CLEAN_AFTER if c in case_ids)]
     for key in cleans:
@@ -419,8 +421,9 @@ def test_every_hostile_learner_scores_only_what_its_honest_code_earns_and_harms_
                 report.problems.append(f"leak: {token[:24]!r} in {where}")
         if where.startswith("results.json"):
             continue  # JSON escapes control characters itself
-        if CONTROL.search(data):
-            report.problems.append(f"raw control characters in {where}: {CONTROL.findall(data)[:5]}")
+        raw = CONTROL.findall(data.replace(b"\r\n", b"\n"))  # CSV ends its lines with \r\n
+        if raw:
+            report.problems.append(f"raw control characters in {where}: {raw[:5]}")
         if len(data) > 2_000_000:
             report.problems.append(f"{where} is {len(data)} bytes")
 

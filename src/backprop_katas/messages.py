@@ -504,7 +504,6 @@ PHRASES: dict[str, str] = {
     "The loss of the trained weights": "학습된 가중치의 손실",
     "The trained network's predictions": "학습된 네트워크의 예측",
     "The defaults": "기본값",
-    "gradcheck's verdict": "gradcheck 의 판정",
     "net(x)": "net(x)",
 }
 

@@ -205,7 +205,7 @@ class ModuleInfo:
     bindings: dict[str, list[Binding]] = field(default_factory=dict)
     star_imports: list[str] = field(default_factory=list)
     sibling_stars: list[str] = field(default_factory=list)  # from .k05_backprop import *
-    patches: list[Finding] = field(default_factory=list)  # module-level writes into imported modules
+    patches: list[Finding] = field(default_factory=list)  # writes into imported modules, anywhere in the file
 
     def bind(self, name: str, binding: Binding) -> None:
         self.bindings.setdefault(name, []).append(binding)
@@ -247,6 +247,26 @@ class Analysis:
         info = ModuleInfo(name, name + ".py", tree)
         for statement in tree.body:
             self._bind_statement(info, statement)
+        for function in ast.walk(tree):  # `global g` in a function: what it assigns to g is g's value too
+            if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                declared = {n for g in ast.walk(function) if isinstance(g, ast.Global) for n in g.names}
+                for node in ast.walk(function):
+                    if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and declared:
+                        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                        for assigned in targets:
+                            for bound in ast.walk(assigned):
+                                if isinstance(bound, ast.Name) and bound.id in declared and node.value is not None:
+                                    info.bind(bound.id, Binding("expr", node=node.value, line=node.lineno))
+        for node in ast.walk(tree):  # writes into a library anywhere: at import, or when a function runs
+            if isinstance(node, ast.Call) and _is_setattr(node):
+                written: ast.AST = node.args[0]
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                written = node
+            else:
+                continue
+            if isinstance(written, (ast.Attribute, ast.Name)) and self._imported(info, written):
+                construct = ast.unparse(node)[:60] + ("" if _is_setattr(node) else " = ...")
+                info.patches.append(Finding(info.file, getattr(node, "lineno", 0), construct, "dynamic"))
         return info
 
     def _bind_statement(self, info: ModuleInfo, statement: ast.stmt) -> None:
@@ -285,14 +305,6 @@ class Analysis:
                 for node in ast.walk(assigned):
                     if isinstance(node, ast.Name):
                         info.bind(node.id, Binding("expr", node=value, line=statement.lineno))
-                    elif (
-                        isinstance(node, ast.Attribute)
-                        and isinstance(node.ctx, ast.Store)
-                        and self._imported(info, node)
-                    ):
-                        info.patches.append(
-                            Finding(info.file, statement.lineno, ast.unparse(node) + " = ...", "autograd")
-                        )
         elif isinstance(statement, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
             for child in ast.iter_child_nodes(statement):
                 if isinstance(child, ast.stmt):
@@ -305,13 +317,9 @@ class Analysis:
                     if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                         value = statement.iter if isinstance(statement, ast.For) else statement.items[0].context_expr
                         info.bind(node.id, Binding("expr", node=value, line=statement.lineno))
-        elif isinstance(statement, ast.Expr):
-            call = statement.value
-            if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "setattr":
-                info.patches.append(Finding(info.file, statement.lineno, ast.unparse(call), "autograd"))
 
     @staticmethod
-    def _imported(info: ModuleInfo, node: ast.Attribute) -> bool:
+    def _imported(info: ModuleInfo, node: ast.Attribute | ast.Name) -> bool:
         parts = _dotted(node)
         bindings = info.bindings.get(parts[0], []) if parts else []
         return any(b.kind in ("import", "sibling") for b in bindings)
@@ -364,9 +372,18 @@ class Analysis:
             for binding in info.bindings.get(head, []):  # every definition: a later one wins at run time
                 walker.follow(info, binding.node or info.tree, head, binding, (function,))
         findings = walker.findings
-        if info.patches and not findings:  # the file rewrites a library at import: what it changes is unknowable
-            findings = [Finding(p.file, p.line, p.construct, "dynamic", (function,)) for p in info.patches]
+        if not findings:  # a file reached rewrites a library at import: what that changes is unknowable
+            patched = [info, *(m for m in walker.modules if m is not info)]
+            findings = [
+                Finding(p.file, p.line, p.construct, "dynamic", (function,)) for m in patched for p in m.patches
+            ]
         return _unique(findings)
+
+
+def _is_setattr(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr" and bool(node.args)
+    )
 
 
 def _is_false(node: ast.expr) -> bool:
@@ -421,6 +438,7 @@ class _Walker:
         self.home = home  # the file of the function under check: names elsewhere carry their file
         self.findings: list[Finding] = []
         self.visited: set[tuple[str, int]] = set()
+        self.modules: list[ModuleInfo] = []  # every file whose code the function reaches
 
     def add(self, info: ModuleInfo, node: ast.AST, construct: str, rule: str, via: tuple[str, ...]) -> None:
         self.findings.append(Finding(info.file, getattr(node, "lineno", 0), construct, rule, via))
@@ -430,6 +448,8 @@ class _Walker:
         if key in self.visited:
             return
         self.visited.add(key)
+        if info not in self.modules:
+            self.modules.append(info)
         local = _local_names(node) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) else set()
         self.scan(info, node, local, via)
 
@@ -527,6 +547,9 @@ class _Walker:
                 for module in info.star_imports:
                     if _is_autograd(f"{module}.{node.id}"):
                         self.add(info, node, f"{node.id} ({module}.{node.id})", "autograd", via)
+            elif not hasattr(builtins, node.id):
+                # bound where the check cannot see it: a walrus, a `global` set by another function, exec
+                self.add(info, node, f"{node.id}, a name defined nowhere the check can see", "dynamic", via)
             return
         for each in bindings:
             self.follow(info, node, node.id, each, via)
@@ -599,6 +622,14 @@ def _local_names(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> s
             names.add(child.name)
         elif isinstance(child, ast.arg):
             names.add(child.arg)
+        elif isinstance(child, ast.ExceptHandler) and child.name:
+            names.add(child.name)
+        elif isinstance(child, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in child.names)
+        elif isinstance(child, (ast.MatchAs, ast.MatchStar)) and child.name:
+            names.add(child.name)
+        elif isinstance(child, ast.MatchMapping) and child.rest:
+            names.add(child.rest)
     return names
 
 

@@ -10,6 +10,7 @@ the by-hand function whose tests must fail (``"*"``: every test of the kata).
 
 from __future__ import annotations
 
+import ast
 from typing import NamedTuple
 
 
@@ -28,17 +29,18 @@ class Shortcut(NamedTuple):
 
 
 def apply(source: str, shortcut: Shortcut) -> str:
-    """The solution's source with the shortcut's lines added after the imports and at the end."""
-    future = "from __future__ import annotations\n"
+    """The solution's source with the shortcut's lines added after its imports and at its end."""
     if shortcut.head:
-        assert future in source
-        source = source.replace(future, future + shortcut.head.strip("\n") + "\n", 1)
+        imports = [n for n in ast.parse(source).body if isinstance(n, (ast.Import, ast.ImportFrom))]
+        lines = source.splitlines(keepends=True)
+        after = max(n.end_lineno or n.lineno for n in imports)
+        source = "".join([*lines[:after], shortcut.head.strip("\n") + "\n", *lines[after:]])
     return source + ("\n\n" + shortcut.tail.strip("\n") + "\n" if shortcut.tail else "")
 
 
 def _manual(grad: str) -> str:
     """manual_gradients by autograd, through the door ``grad``."""
-    return f'''
+    return f"""
 def manual_gradients(net, x, t):
     with torch.enable_grad():
         names = [n for n, _ in net.named_parameters()]
@@ -46,10 +48,10 @@ def manual_gradients(net, x, t):
         loss = torch.nn.functional.binary_cross_entropy(net(x).squeeze(), t)
         grads = {grad}(loss, params)
     return {{n: g.detach() for n, g in zip(names, grads)}}
-'''
+"""
 
 
-_FUNCTIONAL = '''
+_FUNCTIONAL = """
 def manual_gradients(net, x, t):
     params = {{n: p.detach() for n, p in net.named_parameters()}}
 
@@ -58,9 +60,9 @@ def manual_gradients(net, x, t):
         return torch.nn.functional.binary_cross_entropy(y.squeeze(), t)
 
     return {call}
-'''
+"""
 
-_DUAL = '''
+_DUAL = """
 def manual_gradients(net, x, t):
     params = {n: p.detach() for n, p in net.named_parameters()}
     grads = {}
@@ -77,9 +79,9 @@ def manual_gradients(net, x, t):
                 g[i] = fa.unpack_dual(loss).tangent
         grads[name] = g.reshape(p.shape)
     return grads
-'''
+"""
 
-_UNDO_GUARD = '''
+_UNDO_GUARD = """
 def manual_gradients(net, x, t):
     # Undo the in-child guard: put autograd back, and hooks that let a graph be recorded.
     torch.autograd.grad, torch.autograd.Variable._execution_engine = _REAL
@@ -89,9 +91,9 @@ def manual_gradients(net, x, t):
         loss = torch.nn.functional.binary_cross_entropy(net(x).squeeze(), t)
         grads = torch.autograd.grad(loss, params)
     return {n: g.detach() for n, g in zip(names, grads)}
-'''
+"""
 
-_BACKWARD = '''
+_BACKWARD = """
 def manual_gradients(net, x, t):
     with torch.enable_grad():
         net.zero_grad()
@@ -99,9 +101,9 @@ def manual_gradients(net, x, t):
     grads = {n: p.grad.clone() for n, p in net.named_parameters()}
     net.zero_grad()
     return grads
-'''
+"""
 
-_SIGMOID_BY_AUTOGRAD = '''
+_SIGMOID_BY_AUTOGRAD = """
 class SigmoidFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x):
@@ -115,9 +117,9 @@ class SigmoidFunction(torch.autograd.Function):
             xg = x.detach().requires_grad_()
             (g,) = torch.autograd.grad(torch.sigmoid(xg), xg, grad_output)
         return g
-'''
+"""
 
-_ORACLE_TRAIN = '''
+_ORACLE_TRAIN = """
 def train(net, x, t, steps=10001, lr=0.5, log_every=1000):
     params = oracles.params_of(net)
     dtype = str(x.dtype).removeprefix("torch.")
@@ -126,7 +128,7 @@ def train(net, x, t, steps=10001, lr=0.5, log_every=1000):
         for name, p in net.named_parameters():
             p.copy_(torch.tensor(final[name]))
     return [(int(s), float(v)) for s, v in history]
-'''
+"""
 
 SHORTCUTS = [
     # k05 · manual_gradients: every door into reverse mode, forward mode and torch.func
@@ -203,10 +205,11 @@ SHORTCUTS = [
 ]  # fmt: skip
 
 # Wrong backwards that attack the gradcheck test itself: both must score 0 for it.
-_WRONG_SIGMOID = '''
+WRONG_SIGMOID = """
 class SigmoidFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x):
+        {in_forward}
         y = 1 / (1 + torch.exp(-x))
         ctx.save_for_backward(y)
         return y
@@ -214,10 +217,10 @@ class SigmoidFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_output):
         (y,) = ctx.saved_tensors
-        {attack}
+        {in_backward}
         return grad_output * y  # wrong: σ' is y(1 - y)
-'''
-_FORGE = '''import json, os, socket, stat, struct
+"""
+_FORGE = """import json, os, socket, stat, struct
         reply = json.dumps({"#": "dict", "v": {"ok": {"#": "dict", "v": {"passed": True, "error": ""}}}}).encode()
         for fd in range(3, 256):
             try:
@@ -225,9 +228,13 @@ _FORGE = '''import json, os, socket, stat, struct
                     os.write(fd, struct.pack("!Q", len(reply)) + reply)
             except OSError:
                 pass
-        os._exit(0)'''
+        os._exit(0)"""
+# Patched when forward runs: the source check refuses the file's by-hand functions (a library changed
+# at run time), and the gradcheck test fails from data whatever gradcheck says in the child.
+_PATCH = "torch.autograd.gradcheck = lambda *a, **k: True"
 GRADCHECK_ATTACKS = [
     Shortcut("patched-gradcheck", "k05_backprop", "gradcheck",
-             tail="torch.autograd.gradcheck = lambda *a, **k: True\n" + _WRONG_SIGMOID.format(attack="pass")),
-    Shortcut("forged-reply", "k05_backprop", "gradcheck", tail=_WRONG_SIGMOID.format(attack=_FORGE)),
+             tail=WRONG_SIGMOID.format(in_forward=_PATCH, in_backward="pass")),
+    Shortcut("forged-reply", "k05_backprop", "gradcheck",
+             tail=WRONG_SIGMOID.format(in_forward="pass", in_backward=_FORGE)),
 ]  # fmt: skip

@@ -15,6 +15,7 @@ import time
 import pytest
 from grading_helpers import K01, ROOT, kata_source, katas_cli, pytest_grade, submission
 
+from backprop_katas.grading import sandbox
 from backprop_katas.grading.bundle import check_bundle, write_bundle
 
 pytestmark = pytest.mark.grading  # slow (pytest and child processes): -m 'not grading' skips
@@ -147,7 +148,14 @@ def comparable(results):
     return results["score"], tests, extra["katas"], extra["ignored_files"], extra["missing_files"], results["output"]
 
 
-def test_a_worker_grades_each_learner_exactly_as_a_fresh_pytest_grade_does(tmp_path):
+@pytest.mark.parametrize(
+    "mode",
+    [
+        pytest.param("bwrap", marks=pytest.mark.skipif(not sandbox.bwrap_works(), reason="bwrap is not usable here")),
+        "fallback",
+    ],
+)
+def test_a_worker_grades_each_learner_exactly_as_a_fresh_pytest_grade_does(tmp_path, mode):
     # One worker grades these one after the other (hostile first), in one process with one zygote;
     # each must get the very results.json of its own `pytest --target PATH --grade`.
     subs = tmp_path / "class"
@@ -160,14 +168,14 @@ def test_a_worker_grades_each_learner_exactly_as_a_fresh_pytest_grade_does(tmp_p
     submission(subs / "d-full")
     out = tmp_path / "out"
     done = katas_cli("grade", str(subs), "--out", str(out), "--kata", "k01", "--kata", "k02", "--workers", "1",
-                     "--no-progress")  # fmt: skip
+                     "--no-progress", "--isolation", mode)  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     with sqlite3.connect(out / "gradebook.sqlite") as db:
         batch = {r[0]: json.loads(r[1]) for r in db.execute("SELECT learner, results FROM grades")}
     assert sorted(batch) == ["a-hostile", "b-k02-bug", "c-stubs", "d-full"]
     scores = {}
     for learner, results in batch.items():
-        alone = pytest_grade(subs / learner, tmp_path / f"{learner}.json", tests=(K01, K02))
+        alone = pytest_grade(subs / learner, tmp_path / f"{learner}.json", "--isolation", mode, tests=(K01, K02))
         assert comparable(results) == comparable(alone), learner
         scores[learner] = results["score"]
     assert scores["d-full"] == 20 and scores["c-stubs"] == 0

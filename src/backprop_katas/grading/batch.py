@@ -1,10 +1,10 @@
 """``katas grade SUBMISSIONS_DIR``: grade a class, one sub-folder per learner.
 
 ``--workers`` worker processes (``.worker``), started once per run, grade
-learner after learner side by side: each runs ``pytest.main`` in-process with
-the arguments of ``pytest --target PATH --grade`` for that learner (so a class
-is graded exactly as that command grades one learner) and keeps one zygote,
-so pytest and torch are imported once per worker, not twice per learner.
+learner after learner side by side: each forks a child per learner that runs
+``pytest.main`` with the arguments of ``pytest --target PATH --grade`` for
+that learner (so a class is graded exactly as that command grades one
+learner), so pytest and torch are imported once per worker, not per learner.
 The main process alone writes the
 gradebook, one committed row per learner as soon as that learner is done; a
 learner whose kata files and the tests are unchanged since their row was

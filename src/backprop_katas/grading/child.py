@@ -54,12 +54,13 @@ def zygote(control_fd: int, flags: list[str] | None = None) -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)  # learner prints go nowhere; only the socket carries data
-    import hypothesis  # noqa: F401 - preloaded for the kata servers
+    # Preloaded for the kata servers: what a probe needs (judges, pytest and Hypothesis stay in the grader).
     import numpy  # noqa: F401
-    import pytest  # noqa: F401
     import torch  # noqa: F401
 
-    from .. import judge, oracles, runner  # noqa: F401
+    from .. import loader, oracles, plain, runner  # noqa: F401
+
+    probe_modules()
 
     control = socket.socket(fileno=control_fd)
     control.send(json.dumps({"ready": True, "privileges": privileges}).encode())

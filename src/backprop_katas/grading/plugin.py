@@ -65,7 +65,7 @@ class Grading:
 
 GRADING_KEY = pytest.StashKey[Grading]()
 # Set by a `katas grade` worker (``worker.WorkerPlugin``) before this plugin configures: the
-# zygote it keeps for all its learners. Unset (one pytest --grade): the runner starts its own.
+# zygote it keeps for its learners, used only where none can reach it (runner.GradingRunner).
 ZYGOTE_KEY = pytest.StashKey[Zygote]()
 
 

@@ -1,6 +1,7 @@
 """Grading mode's runner: the same ``run(probe, *args)`` as learner mode, in a child per kata.
 
-The judge (the test) stays in the grader's process; only the probe runs in
+The judge (the test) stays in the grader's process; only the probe (a function of
+``backprop_katas.probes``, named by module and name) runs in
 the child, and only plain data comes back (``wire``). A kata's child has a
 time budget for all its probes together; when a probe outlives its own
 limit, or the child dies, the child's whole process group is killed. After
@@ -36,7 +37,7 @@ from .child import BOOTSTRAP, HELLO
 
 MAX_RESTARTS = 2
 GRACE = 5.0  # seconds the grader waits beyond a probe's own limit before killing its child
-SPAWN_SECONDS = 60.0  # starting a kata server: importing its test modules
+SPAWN_SECONDS = 60.0  # starting a kata server: importing the probe modules, warming torch up
 DISK_POLL = 0.2  # fallback (no tmpfs): how often a kata's folder is measured while it runs
 FORK_SECONDS = 10.0  # a zygote answers a fork at once; a stopped one is replaced after this
 
@@ -67,15 +68,22 @@ class Zygote:
         self.process: subprocess.Popen[bytes] | None = None
         self.control: socket.socket | None = None
         self.privileges = "not started"
+        self.owner = os.getpid()  # the process that started it (and may wait for it)
 
     def alive(self) -> bool:
-        return self.control is not None and self.process is not None and self.process.poll() is None
+        if self.control is None or self.process is None:
+            return False
+        if os.getpid() != self.owner:  # a worker's forked child: waitpid would fail and call it dead
+            state = sandbox.process_state(self.process.pid)
+            return state not in ("", "Z", "X", "T", "t")
+        return self.process.poll() is None and sandbox.process_state(self.process.pid) not in ("T", "t")
 
     def start(self) -> socket.socket:
         if self.alive():
             assert self.control is not None
             return self.control
         self.close()
+        self.owner = os.getpid()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         command = [*sandbox.python_command(BOOTSTRAP), str(theirs.fileno())]
         if self.isolation == "bwrap":
@@ -130,7 +138,8 @@ class Zygote:
     def close(self) -> None:
         if self.process is not None:
             sandbox.kill_group(self.process.pid)  # bwrap: its namespace's init dies, and everything in it
-            self.process.wait()
+            if os.getpid() == self.owner:
+                self.process.wait()
             self.process = None
         if self.control is not None:
             self.control.close()

@@ -33,6 +33,7 @@ import contextlib
 import ctypes
 import functools
 import os
+import re
 import resource
 import secrets
 import shutil
@@ -299,6 +300,8 @@ class Cgroup:
                 dirs = {"unified": base / name}
             else:
                 return None
+            if parent is None:
+                _sweep_stale(dirs, version)
             for controller, folder in dirs.items():
                 folder.mkdir()
                 made[controller] = folder
@@ -330,6 +333,8 @@ class Cgroup:
                     (folder / "memory.swap.max").write_text("0")
             if self.pids is not None:
                 (folder / "pids.max").write_text(str(self.pids))
+            with contextlib.suppress(OSError):  # for its children (kata cgroups); it holds no process itself
+                (folder / "cgroup.subtree_control").write_text("+memory +pids")
 
     def add(self, pid: int) -> None:
         for folder in self.dirs.values():
@@ -386,11 +391,35 @@ class Cgroup:
         return {"version": self.version, "memory_mb": self.memory_mb, "pids": self.pids}
 
 
+def _sweep_stale(dirs: dict[str, Path], version: int) -> None:
+    """Kill and remove cgroups left by a grader that was killed (``katas-…-PID-…`` whose PID is gone)."""
+    for controller, folder in dirs.items():
+        with contextlib.suppress(OSError):
+            for entry in folder.parent.iterdir():
+                match = re.fullmatch(r"katas-[a-z]+-(\d+)-[0-9a-f]+", entry.name)
+                if match and entry.is_dir() and not Path(f"/proc/{match.group(1)}").exists():
+                    stale = Cgroup({controller: entry}, version, None, None)
+                    stale.children = [
+                        Cgroup({controller: c}, version, None, None) for c in entry.iterdir() if c.is_dir()
+                    ]
+                    stale.remove()
+
+
 def _read(path: Path) -> str:
     try:
         return path.read_text()
     except OSError:
         return ""
+
+
+@functools.cache
+def cgroups_available() -> bool:
+    """Whether this process may make the memory and pids cgroups grading uses (probed once)."""
+    group = Cgroup.create(new_cgroup_name("katas-probe"), None, None)
+    if group is None:
+        return False
+    group.remove()
+    return True
 
 
 def new_cgroup_name(prefix: str) -> str:
@@ -568,6 +597,12 @@ def landlock(read: list[str], write: list[str]) -> dict[str, Any]:
     except (OSError, AttributeError) as exc:
         status["error"] = str(exc)
         return status
+
+
+def process_state(pid: int) -> str:
+    """The state letter of ``pid`` (R, S, T, Z, ...) from /proc; "" when it does not exist."""
+    text = _read(Path(f"/proc/{pid}/stat"))
+    return text.rsplit(")", 1)[1].split()[0] if ")" in text else ""
 
 
 def kill_group(pgid: int) -> None:

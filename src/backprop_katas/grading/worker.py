@@ -113,7 +113,9 @@ def main(fd: int) -> None:
     parent = os.environ.get(sandbox.PARENT_ENV)
     if parent and str(os.getppid()) != parent:
         os._exit(1)  # `katas grade` died before we could ask to die with it
-    import hypothesis  # noqa: F401 - imported once, for every learner
+    # Imported once, for every learner: the libraries and the tool's own modules (test files
+    # and conftests are imported by each learner's session, in its child).
+    import hypothesis  # noqa: F401
     import numpy  # noqa: F401
     import torch  # noqa: F401
 

@@ -14,6 +14,7 @@ import re
 import socket
 import sqlite3
 import subprocess
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -299,7 +300,7 @@ def test_auto_isolation_falls_back_without_bwrap_and_an_explicit_bwrap_then_refu
                        env=no_bwrap)  # fmt: skip
     assert got["extra_data"]["sandbox"]["isolation"] == "fallback"
     refused = subprocess.run(
-        [os.sys.executable, "-m", "pytest", f"tests/test_{K01}.py", f"--target={ROOT / 'solutions'}", "--grade",
+        [sys.executable, "-m", "pytest", f"tests/test_{K01}.py", f"--target={ROOT / 'solutions'}", "--grade",
          "--isolation", "bwrap", "-p", "no:cacheprovider"],
         cwd=ROOT, env={**os.environ, **no_bwrap}, capture_output=True, text=True, timeout=300,
     )  # fmt: skip

@@ -180,7 +180,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def isolation_line(grading: Grading) -> str:
     settings = grading.factory.settings
     if settings.isolation == "bwrap":
-        detail = "bubblewrap: user/PID/network/mount/IPC namespaces, tmpfs, cgroups where possible"
+        detail = "bubblewrap: PID/network/mount/IPC namespaces, nobody, tmpfs, cgroups where possible"
+        if os.geteuid() != 0:
+            detail = detail.replace("nobody", "user namespace")
     else:
         abi = sandbox.landlock_abi() if settings.landlock else 0
         detail = f"Landlock ABI {abi} + rlimits, cgroups where possible" if abi else "rlimits only, no Landlock"

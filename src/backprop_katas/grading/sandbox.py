@@ -188,14 +188,15 @@ def readable_by(uid: int, paths: list[str]) -> bool:
 
 @functools.cache
 def bwrap_works() -> bool:
-    """bwrap is on PATH and can unshare every namespace here (probed once per process)."""
+    """bwrap (0.8.0+) is on PATH and can unshare every namespace here (probed once per process)."""
     binary = shutil.which("bwrap")
     if binary is None or not sys.platform.startswith("linux"):
         return False
     try:
-        done = subprocess.run(
-            [binary, "--unshare-all", "--ro-bind", "/", "/", "true"], capture_output=True, timeout=30, check=False
-        )
+        # the options grading uses: --size needs bubblewrap 0.8.0 or later
+        probe = [binary, "--unshare-all", "--die-with-parent", "--new-session", "--ro-bind", "/", "/"]
+        probe += ["--perms", "1777", "--size", str(1 << 20), "--tmpfs", "/tmp", "true"]
+        done = subprocess.run(probe, capture_output=True, timeout=30, check=False)
     except (OSError, subprocess.SubprocessError):
         return False
     return done.returncode == 0

@@ -105,6 +105,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "grading: a self-check of grading mode (slow: starts pytest and child processes)."
     )
+    config.addinivalue_line(
+        "markers", "hostile: the hostile-submission suite (one `katas grade` batch per isolation mode; run with -m hostile)."
+    )
     if not config.getoption("katas_grade"):
         for option in ("katas_grade_json", "katas_hidden_tests"):
             if config.getoption(option):

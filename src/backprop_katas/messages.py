@@ -427,6 +427,39 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{n} more failed tests (fix the ones above first)",
         "ko": "실패한 테스트 {n} 개 더 (위의 것부터 고치세요)",
     },
+    # --- grades an instructor hands back (issue 9) ---
+    "grade_two_words": {
+        "en": "--grade: write {option}={value} as one word. Given as two words, pytest takes {value} for a test folder before it knows {option}, and reads the pytest.ini, tox.ini, setup.cfg or pyproject.toml it finds there (it may already have imported a plugin named in it). Nothing was graded.",
+        "ko": "--grade: {option}={value} 처럼 한 단어로 쓰세요. 두 단어로 쓰면 pytest 는 {option} 을 알기 전에 {value} 를 테스트 폴더로 여기고, 거기 있는 pytest.ini, tox.ini, setup.cfg, pyproject.toml 을 읽습니다 (그 안에 적힌 플러그인을 이미 불러왔을 수도 있습니다). 아무것도 채점하지 않았습니다.",
+    },
+    "grade_safe_command": {
+        "en": "Safe for one submission, whatever it ships: katas grade {path} --out DIR (writes DIR/results.json).",
+        "ko": "무엇이 들어 있든 제출물 하나를 안전하게 채점하려면: katas grade {path} --out DIR (DIR/results.json 을 씁니다).",
+    },
+    "grade_bad_part": {
+        "en": "--grade: the test {test} names the part {part!r}, but its kata's weights in katas.toml have the parts: {parts}. Every kata test (hidden tests too) carries @pytest.mark.part(NAME) with one of them.",
+        "ko": "--grade: 테스트 {test} 는 부분 {part!r} 을 적었지만, katas.toml 의 그 카타 가중치에 있는 부분은 {parts} 입니다. 모든 카타 테스트(숨은 테스트 포함)는 그중 하나로 @pytest.mark.part(NAME) 를 답니다.",
+    },
+    "grade_part_not_run": {
+        "en": "No test of this part ran, so it scores 0.",
+        "ko": "이 부분의 테스트가 하나도 실행되지 않아 0 점입니다.",
+    },
+    "grade_more_failed": {
+        "en": "{n} more tests of this part failed: {names}",
+        "ko": "이 부분의 테스트 {n} 개가 더 실패했습니다: {names}",
+    },
+    "grade_config_in_target": {
+        "en": "--grade: pytest read its settings from {file}, inside the submission {target}. Run from the backprop-katas project folder (the one with katas.toml). Nothing was graded.",
+        "ko": "--grade: pytest 가 제출물 {target} 안의 {file} 에서 설정을 읽었습니다. backprop-katas 프로젝트 폴더(katas.toml 이 있는 폴더)에서 실행하세요. 아무것도 채점하지 않았습니다.",
+    },
+    "grade_no_project": {
+        "en": "--grade: pytest's root folder {rootdir} holds no katas.toml. Run from the backprop-katas project folder, or name its tests (pytest PROJECT/tests --target=PATH --grade). Nothing was graded.",
+        "ko": "--grade: pytest 의 루트 폴더 {rootdir} 에 katas.toml 이 없습니다. backprop-katas 프로젝트 폴더에서 실행하거나 그 테스트 경로를 적으세요 (pytest PROJECT/tests --target=PATH --grade). 아무것도 채점하지 않았습니다.",
+    },
+    "grade_nothing_graded": {
+        "en": "--grade: no kata test was graded, so no results.json was written (a grade of 0 / 0 would mean nothing).",
+        "ko": "--grade: 채점한 카타 테스트가 없어 results.json 을 쓰지 않았습니다 (0 / 0 점은 아무 뜻이 없습니다).",
+    },
     "export_done": {
         "en": "Wrote the learner bundle to {folder} ({files} files, no solutions/, no self-checks).",
         "ko": "학습자용 묶음을 {folder} 에 썼습니다 (파일 {files} 개, solutions/ 와 자체 검사 제외).",

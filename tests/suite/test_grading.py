@@ -230,13 +230,13 @@ def test_hidden_tests_count_but_never_show_their_names_or_inputs(tmp_path):
     (hidden / "test_k01_extra.py").write_text(HIDDEN, encoding="utf-8")
     leaky = "\n\ndef prime_function(x):\n    raise ValueError('the input was ' + repr(x.tolist()))\n"
     sub = submission(tmp_path / "leaky", files={f"{K01}.py": kata_source() + leaky})
-    got = pytest_grade(sub, tmp_path / "r.json", "--hidden-tests", str(hidden))
+    got = pytest_grade(sub, tmp_path / "r.json", f"--hidden-tests={hidden}")
     hidden_tests = [t for t in got["tests"] if t["visibility"] == "after_published"]
     assert len(hidden_tests) == 1 and hidden_tests[0]["status"] == "failed"
     text = "\n".join(t["name"] + t["output"] for t in got["tests"]) + got["output"]
     assert "123.45" not in text and "secret_instructor_case" not in text
     assert "prime_function is exact at a large input" in hidden_tests[0]["output"]
-    good = pytest_grade(ROOT / "solutions", tmp_path / "s.json", "--hidden-tests", str(hidden))
+    good = pytest_grade(ROOT / "solutions", tmp_path / "s.json", f"--hidden-tests={hidden}")
     assert good["score"] == good["max_score"] == 10 and len(good["tests"]) == len(got["tests"])
 
 

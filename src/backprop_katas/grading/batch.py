@@ -65,7 +65,14 @@ class Outcome:
     seconds: float = 0.0
 
 
-def learners(folder: Path) -> list[Path]:
+def is_single_submission(folder: Path, catalog: list[Kata]) -> bool:
+    """A folder holding kata files directly is one learner's submission, not a class."""
+    return any((folder / k.filename).is_file() for k in catalog)
+
+
+def learners(folder: Path, catalog: list[Kata] | None = None) -> list[Path]:
+    if catalog is not None and is_single_submission(folder, catalog):
+        return [folder]
     return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
@@ -184,16 +191,16 @@ class Workers:
 def pytest_args(root: Path, submission: Path, report: Path, options: Options, katas: list[Kata]) -> list[str]:
     """The arguments of ``pytest --target=SUBMISSION --grade`` for one learner.
 
-    ``--target=PATH`` in one word: given as two, pytest would take PATH for a test folder
-    before it knows the option and import the submission's ``conftest.py`` into the grader.
+    Path options in one word (``--target=PATH``): given as two, pytest takes PATH for a test
+    folder before it knows the option and reads the ini files it finds there.
     """
     args = [
         *map(str, test_files(root, katas)),
-        f"--target={submission}", "--grade", "--grade-json", str(report),
+        f"--target={submission}", "--grade", f"--grade-json={report}",
         "-q", "--no-header", "-p", "no:cacheprovider", "--rootdir", str(root),
     ]  # fmt: skip
     if options.hidden_tests is not None:
-        args += ["--hidden-tests", str(options.hidden_tests)]
+        args += [f"--hidden-tests={options.hidden_tests}"]
     if options.select:
         args += ["-k", options.select]
     if options.kata_time_limit:
@@ -254,7 +261,7 @@ def grade_class(root: Path, options: Options) -> Outcome:
     book = Gradebook(options.out / "gradebook.sqlite")
     outcome = Outcome()
     todo: list[tuple[Path, str]] = []
-    for folder in learners(options.submissions):
+    for folder in learners(options.submissions, catalog):
         digest = content_hash(folder, kata_files)
         row = book.get(folder.name)
         if row and not options.regrade and row.content_hash == digest and row.suite_hash == rules:

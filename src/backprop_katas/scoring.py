@@ -85,7 +85,12 @@ class KataScore:
             "passed": self.passed,
             "tests": self.tests,
             "parts": {
-                p.name: {"score": points(p.earned), "max_score": points(p.possible), "passed": p.passed, "tests": p.tests}
+                p.name: {
+                    "score": points(p.earned),
+                    "max_score": points(p.possible),
+                    "passed": p.passed,
+                    "tests": p.tests,
+                }
                 for p in self.parts.values()
             },
         }
@@ -100,9 +105,7 @@ def shown(hundredths: int) -> str:
     return f"{hundredths / 100:.2f}"
 
 
-def score_kata(
-    kata: str, points_: int, weights: Mapping[str, float], rule: str, checks: Iterable[Check]
-) -> KataScore:
+def score_kata(kata: str, points_: int, weights: Mapping[str, float], rule: str, checks: Iterable[Check]) -> KataScore:
     """The rule itself: ``checks`` are the kata's tests that ran (skipped ones left out)."""
     by_part: dict[str, list[Check]] = {name: [] for name in weights}
     for check in checks:

@@ -12,10 +12,12 @@ from ..messages import say
 
 
 def cmd_grade(root: Path, args: argparse.Namespace) -> int:
+    from ..catalog import load_catalog
+    from ..names import shown_name
     from .batch import Options, grade_class, learners
 
     submissions = Path(args.submissions).resolve()
-    if not submissions.is_dir() or not learners(submissions):
+    if not submissions.is_dir() or not learners(submissions, load_catalog(root)):
         print(say("grade_batch_none", folder=submissions), file=sys.stderr)
         return 2
     options = Options(
@@ -29,14 +31,19 @@ def cmd_grade(root: Path, args: argparse.Namespace) -> int:
         kata_time_limit=args.kata_time_limit,
         memory_limit=args.memory_limit,
         progress=not args.no_progress,
+        results_json=Path(args.results_json).resolve() if args.results_json else None,
     )
-    try:
-        outcome = grade_class(root, options)
-    except KeyboardInterrupt:
+    outcome = grade_class(root, options)
+    if outcome.interrupted:
+        print(say("grade_batch_stopped", graded=outcome.graded, todo=outcome.total - outcome.kept,
+                  kept=outcome.kept), file=sys.stderr)  # fmt: skip
         return 130
     book = options.out / "gradebook.sqlite"
     print(say("grade_batch_done", graded=outcome.graded, kept=outcome.kept, failed=len(outcome.failed),
-              seconds=outcome.seconds, book=book))  # fmt: skip
+              seconds=outcome.seconds, book=shown_name(str(book))))  # fmt: skip
+    if outcome.kept_katas:
+        print(say("grade_batch_partial", regraded=", ".join(outcome.regraded_katas) + (f" (-k {options.select})" if options.select else ""),
+                  kept=", ".join(outcome.kept_katas)))  # fmt: skip
     return 1 if outcome.failed else 0
 
 
@@ -58,7 +65,8 @@ def cmd_export(root: Path, args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     """Add ``grade`` and ``export`` to the ``katas`` command's subparsers."""
     grade = sub.add_parser("grade", help="grade a folder of submissions (one sub-folder per learner) into a gradebook")
-    grade.add_argument("submissions", metavar="SUBMISSIONS_DIR", help="one sub-folder per learner, holding kata files")
+    grade.add_argument("submissions", metavar="SUBMISSIONS_DIR",
+                       help="one sub-folder per learner, holding kata files; or one submission folder (kata files in it)")  # fmt: skip
     grade.add_argument(
         "--out", default="grades", help="folder for gradebook.sqlite, grades.csv, feedback/ (default: ./grades)"
     )
@@ -74,6 +82,9 @@ def register(sub: Any) -> None:
     grade.add_argument("--kata-time-limit", type=float, metavar="SECONDS", help="time per kata and learner")
     grade.add_argument("--memory-limit", type=int, metavar="MB", help="memory per kata process")
     grade.add_argument("--no-progress", action="store_true", help="a line per learner instead of a progress bar")
+    grade.add_argument("--lang", choices=("en", "ko", "both"), help="language of feedback, summary and CSV headers")
+    grade.add_argument("--results-json", metavar="FILE",
+                       help="one submission: also write its Gradescope results.json to FILE")  # fmt: skip
     grade.set_defaults(func=cmd_grade)
     export = sub.add_parser("export", help="write the learner bundle (no solutions/, no self-checks) and check it")
     export.add_argument("dir", metavar="DIR", help="a new or empty folder")

@@ -141,11 +141,7 @@ def merge(
     """
     fresh = checks_of(new)
     fresh_ids = {c["id"] for c in fresh}
-    kept = [
-        c
-        for c in checks_of(old)
-        if c["id"] not in fresh_ids and not (whole_katas and c["kata"] in regraded_katas)
-    ]
+    kept = [c for c in checks_of(old) if c["id"] not in fresh_ids and not (whole_katas and c["kata"] in regraded_katas)]
     order = {k.id: i for i, k in enumerate(catalog)}
     merged = sorted([*kept, *fresh], key=lambda c: order.get(c["kata"], len(order)))
     extra = {k: v for k, v in new.get("extra_data", {}).items() if k not in ("katas", "rules", "checks")}

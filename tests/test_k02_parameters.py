@@ -14,53 +14,10 @@ from hypothesis import strategies as st
 from backprop_katas import oracles as O
 from backprop_katas.judge import expect_close, expect_equal, expect_number, fail
 from backprop_katas.messages import msg, say
+from backprop_katas.probes import k02_parameters as P
 
 KATA = "k02_parameters"
 CHAPTER_CHILDREN = [["linear_ih", "Linear"], ["linear_ho", "Linear"], ["activation_layer", "Sigmoid"]]
-
-
-# --- probes ---------------------------------------------------------------------------------
-
-
-def probe_network(target, sizes, seed, x):
-    torch.manual_seed(seed)
-    net = target.module(KATA).Network(*sizes)
-    if not isinstance(net, nn.Module):
-        return {"is_module": False}
-    with torch.no_grad():
-        y = net(torch.tensor(x, dtype=torch.float32))
-    return {
-        "is_module": True,
-        "children": [[name, type(m).__name__] for name, m in net.named_children()],
-        "params": {name: p for name, p in net.named_parameters()},
-        "y": y,
-    }
-
-
-def build_module(spec):
-    """A stack of nn.Linear layers from a plain spec: sizes, bias flags, frozen flags, ties."""
-    layers = [
-        nn.Linear(n_in, n_out, bias=bias) for n_in, n_out, bias in zip(spec["sizes"], spec["sizes"][1:], spec["bias"])
-    ]
-    for index in spec["frozen"]:
-        for p in layers[index].parameters():
-            p.requires_grad_(False)
-    for a, b in spec["ties"]:  # layer b reuses layer a's weight tensor (same shape)
-        layers[b].weight = layers[a].weight
-    return nn.Sequential(*layers)
-
-
-def probe_count(target, fn_name, spec):
-    return getattr(target.module(KATA), fn_name)(build_module(spec))
-
-
-def probe_mlp_count(target, sizes):
-    return target.module(KATA).mlp_parameter_count(list(sizes))
-
-
-def probe_count_network(target, sizes):
-    kata = target.module(KATA)
-    return kata.count_parameters(kata.Network(*sizes))
 
 
 # --- the judge's own counts -----------------------------------------------------------------
@@ -107,7 +64,7 @@ def describe_spec(spec):
 @pytest.mark.parametrize("sizes", [(2, 2, 1), (3, 5, 1), (4, 1, 2)], ids=lambda s: "x".join(map(str, s)))
 def test_network_has_the_chapters_layers_in_order(run, sizes):
     x = np.random.default_rng(10).normal(size=(5, sizes[0]))
-    result = run(probe_network, list(sizes), 0, x)
+    result = run(P.network, list(sizes), 0, x)
     call = f"{KATA}.Network{tuple(sizes)}"
     if not result["is_module"]:
         fail(say("called", call=call), say("wrong_type", got="something else", expected="an nn.Module"))
@@ -122,7 +79,7 @@ def test_network_has_the_chapters_layers_in_order(run, sizes):
 @pytest.mark.parametrize("sizes", [(2, 2, 1), (3, 4, 1), (2, 6, 3)], ids=lambda s: "x".join(map(str, s)))
 def test_network_forward_matches_the_formula_with_its_own_weights(run, sizes, seed):
     x = np.random.default_rng(seed).normal(size=(7, sizes[0]))
-    result = run(probe_network, list(sizes), seed, x)
+    result = run(P.network, list(sizes), seed, x)
     call = f"{KATA}.Network{tuple(sizes)}(x) with x of shape (7, {sizes[0]})"
     if not result["is_module"]:
         fail(say("called", call=call), say("wrong_type", got="something else", expected="an nn.Module"))
@@ -136,7 +93,7 @@ def test_network_forward_matches_the_formula_with_its_own_weights(run, sizes, se
 @pytest.mark.parametrize("seed", [70, 3])
 def test_network_starts_from_torchs_initial_weights_under_a_seed(run, seed):
     # Layers created in the chapter's order draw the same random numbers as the oracle's.
-    result = run(probe_network, [2, 2, 1], seed, np.zeros((1, 2)))
+    result = run(P.network, [2, 2, 1], seed, np.zeros((1, 2)))
     torch.manual_seed(seed)
     oracle = O.params_of(O.oracle_network(2, 2, 1))
     call = f"torch.manual_seed({seed}); {KATA}.Network(2, 2, 1)"
@@ -155,7 +112,7 @@ def test_network_starts_from_torchs_initial_weights_under_a_seed(run, seed):
 
 
 def test_chapter_network_has_9_parameters(run):
-    got = run(probe_count_network, [2, 2, 1])
+    got = run(P.count_network, [2, 2, 1])
     expect_equal(expect_number(got, "count_parameters"), 9.0, f"{KATA}.count_parameters(Network(2, 2, 1))", "The count")
 
 
@@ -163,14 +120,14 @@ def test_chapter_network_has_9_parameters(run):
 def test_count_parameters_counts_every_element_once(run, spec):
     total, _ = expected_counts(spec)
     call = f"{KATA}.count_parameters(module) with module an {describe_spec(spec)}"
-    expect_equal(run(probe_count, "count_parameters", spec), total, call, "The count")
+    expect_equal(run(P.count, "count_parameters", spec), total, call, "The count")
 
 
 @given(spec=module_specs())
 def test_count_trainable_parameters_skips_frozen_ones(run, spec):
     _, trainable = expected_counts(spec)
     call = f"{KATA}.count_trainable_parameters(module) with module an {describe_spec(spec)}"
-    expect_equal(run(probe_count, "count_trainable_parameters", spec), trainable, call, "The count")
+    expect_equal(run(P.count, "count_trainable_parameters", spec), trainable, call, "The count")
 
 
 @given(sizes=st.lists(st.integers(1, 50), min_size=2, max_size=6))
@@ -178,11 +135,11 @@ def test_mlp_parameter_count_matches_torch(run, sizes):
     # The oracle: build the layers with torch and count their elements.
     layers = [nn.Linear(a, b) for a, b in itertools.pairwise(sizes)]
     expected = sum(p.numel() for layer in layers for p in layer.parameters())
-    expect_equal(run(probe_mlp_count, sizes), expected, f"{KATA}.mlp_parameter_count({sizes})", "The count")
+    expect_equal(run(P.mlp_count, sizes), expected, f"{KATA}.mlp_parameter_count({sizes})", "The count")
 
 
 def test_mlp_parameter_count_gives_9_for_the_chapters_network(run):
-    expect_equal(run(probe_mlp_count, [2, 2, 1]), 9, f"{KATA}.mlp_parameter_count([2, 2, 1])", "The count")
+    expect_equal(run(P.mlp_count, [2, 2, 1]), 9, f"{KATA}.mlp_parameter_count([2, 2, 1])", "The count")
 
 
 @pytest.mark.parametrize(
@@ -199,4 +156,4 @@ def test_counts_of_tied_and_frozen_layers(run, spec):
     total, trainable = expected_counts(spec)
     for fn_name, expected in (("count_parameters", total), ("count_trainable_parameters", trainable)):
         call = f"{KATA}.{fn_name}(module) with module an {describe_spec(spec)}"
-        expect_equal(run(probe_count, fn_name, spec), expected, call, "The count")
+        expect_equal(run(P.count, fn_name, spec), expected, call, "The count")

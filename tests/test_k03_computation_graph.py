@@ -9,7 +9,7 @@ import torch
 from backprop_katas import oracles as O
 from backprop_katas.judge import expect_array, expect_close, expect_number, fail
 from backprop_katas.messages import say
-from backprop_katas.runner import forbid_autograd
+from backprop_katas.probes import k03_computation_graph as P
 
 KATA = "k03_computation_graph"
 SHAPES = [(1,), (6,), (3, 4), (2, 2, 3)]
@@ -26,27 +26,6 @@ def tol_for(dtype):
     return O.FD64 if dtype == "float64" else O.FLOAT32
 
 
-# --- probes ---------------------------------------------------------------------------------
-
-
-def probe_call(target, name, arrays, dtype, by_hand):
-    """Call kata function ``name`` on tensors made from ``arrays``; no autograd allowed if by_hand."""
-    fn = getattr(target.module(KATA), name)
-    tensors = [torch.tensor(a, dtype=getattr(torch, dtype)) for a in arrays]
-    if by_hand:
-        with forbid_autograd(f"{KATA}.{name}"):
-            return fn(*tensors)
-    return fn(*tensors)
-
-
-def probe_on_floats(target, name, values):
-    return getattr(target.module(KATA), name)(*[float(v) for v in values])
-
-
-def probe_t_prime(target):
-    return target.module(KATA).t_prime()
-
-
 # --- tests ----------------------------------------------------------------------------------
 
 
@@ -61,27 +40,27 @@ def test_forward_nodes_compute_their_values(run, shape, dtype):
         ("forward", [x, y], (x64 + y64) ** 2),
     ):
         call = f"{KATA}.{name}({', '.join('xy'[: len(arrays)])}) {where}"
-        got = run(probe_call, name, arrays, dtype, False)
+        got = run(P.call, name, arrays, dtype)
         expect_close(got, expected, tol_for(dtype), call, dtype=dtype)
 
 
 def test_the_chapters_example_forward_16_backward_8(run):
-    z = run(probe_call, "forward", [np.array([1.0]), np.array([3.0])], "float32", False)
+    z = run(P.call, "forward", [np.array([1.0]), np.array([3.0])], "float32")
     expect_close(z, np.array([16.0]), O.FLOAT32, f"{KATA}.forward(torch.Tensor([1]), torch.Tensor([3]))")
-    dx = run(probe_call, "backward", [np.array([4.0])], "float32", True)
+    dx = run(P.call, "backward", [np.array([4.0])], "float32")
     expect_close(dx, np.array([8.0]), O.FLOAT32, f"{KATA}.backward(torch.Tensor([4]))  # t = 1 + 3")
 
 
 @pytest.mark.parametrize(("shape", "dtype"), CASES)
 def test_z_prime_matches_finite_differences(run, shape, dtype):
     t, _ = pair(2, shape, dtype)
-    got = run(probe_call, "z_prime", [t], dtype, True)
+    got = run(P.call, "z_prime", [t], dtype)
     call = f"{KATA}.z_prime(t) with t a {dtype} tensor of shape {list(shape)}"
     expect_close(got, O.central_difference(lambda v: v**2, t), tol_for(dtype), call, dtype=dtype)
 
 
 def test_t_prime_is_one(run):
-    got = expect_number(run(probe_t_prime), f"{KATA}.t_prime()")
+    got = expect_number(run(P.t_prime), f"{KATA}.t_prime()")
     expect_close(got, 1.0, O.AUTOGRAD64, f"{KATA}.t_prime()")
 
 
@@ -89,7 +68,7 @@ def test_t_prime_is_one(run):
 def test_backward_matches_finite_differences_of_z_in_x(run, shape, dtype):
     x, y = pair(3, shape, dtype)
     t = (x.astype(np.float64) + y).astype(dtype)
-    got = run(probe_call, "backward", [t], dtype, True)
+    got = run(P.call, "backward", [t], dtype)
     call = f"{KATA}.backward(t) with t = x + y a {dtype} tensor of shape {list(shape)}"
     expected = O.central_difference(lambda v: (v + y.astype(np.float64)) ** 2, x)
     expect_close(got, expected, tol_for(dtype), call, dtype=dtype)
@@ -100,7 +79,7 @@ def test_gradients_match_finite_differences(run, shape, dtype):
     x, y = pair(4, shape, dtype)
     x64, y64 = x.astype(np.float64), y.astype(np.float64)
     call = f"{KATA}.gradients(x, y) with x, y {dtype} tensors of shape {list(shape)}"
-    got = run(probe_call, "gradients", [x, y], dtype, True)
+    got = run(P.call, "gradients", [x, y], dtype)
     if not isinstance(got, list) or len(got) != 2:
         fail(say("called", call=call), say("wrong_type", got=repr(type(got)), expected="a pair (dz_dx, dz_dy)"))
     expected = (
@@ -117,7 +96,7 @@ def test_gradients_match_autograd(run):
     xt = torch.tensor(x, requires_grad=True)
     yt = torch.tensor(y, requires_grad=True)
     ((xt + yt) ** 2).sum().backward()  # the oracle: torch's own autograd, in the judge's process
-    got = run(probe_call, "gradients", [x, y], "float64", True)
+    got = run(P.call, "gradients", [x, y], "float64")
     call = f"{KATA}.gradients(x, y) with x, y float64 tensors of shape [5, 3]"
     for label, g, e in zip(("dz_dx", "dz_dy"), got, (xt.grad.numpy(), yt.grad.numpy())):
         expect_close(g, e, O.AUTOGRAD64, call, label, dtype="float64")
@@ -126,7 +105,7 @@ def test_gradients_match_autograd(run):
 def test_gradients_take_python_floats(run):
     rng = np.random.default_rng(6)
     for x, y in [(1.0, 3.0), *rng.uniform(-3, 3, (3, 2)).tolist()]:
-        got = run(probe_on_floats, "gradients", [x, y])
+        got = run(P.on_floats, "gradients", [x, y])
         call = f"{KATA}.gradients({x!r}, {y!r})"
         if not isinstance(got, list) or len(got) != 2:
             fail(say("called", call=call), say("wrong_type", got=repr(got), expected="a pair (dz_dx, dz_dy)"))

@@ -9,67 +9,24 @@ import torch
 from backprop_katas import oracles as O
 from backprop_katas.judge import expect_array, expect_close, expect_equal, fail
 from backprop_katas.messages import say
+from backprop_katas.probes import k04_autograd as P
 
 KATA = "k04_autograd"
 
-# Functions of (x, y) handed to the learner's code, and their numpy twins for the oracle.
-FUNCTIONS_XY = {
-    "square_of_sum": (lambda x, y: (x + y) ** 2, lambda x, y: (x + y) ** 2),
-    "product": (lambda x, y: x * y, lambda x, y: x * y),
-    "mixed": (lambda x, y: torch.sin(x) * y**2 + x, lambda x, y: np.sin(x) * y**2 + x),
-    "x_only": (lambda x, y: torch.exp(x), lambda x, y: np.exp(x)),
-    "y_only": (lambda x, y: 3 * y, lambda x, y: 3 * y),
+# numpy twins of the probes' functions, for the oracle (P.FUNCTIONS_XY, P.FUNCTIONS_X hold the torch ones).
+NUMPY_XY = {
+    "square_of_sum": lambda x, y: (x + y) ** 2,
+    "product": lambda x, y: x * y,
+    "mixed": lambda x, y: np.sin(x) * y**2 + x,
+    "x_only": lambda x, y: np.exp(x),
+    "y_only": lambda x, y: 3 * y,
 }
-FUNCTIONS_X = {
-    "square": (lambda x: x**2, lambda x: x**2),
-    "sin": (torch.sin, np.sin),
-    "cube_plus_x": (lambda x: x**3 + x, lambda x: x**3 + x),
-}
-# Tensors made by one operation (or none); the judge asks torch itself for the node's name.
-RECIPES = {
-    "leaf": lambda x, y: x,
-    "pow": lambda x, y: x**2,
-    "add": lambda x, y: x + y,
-    "mul": lambda x, y: x * y,
-    "sum": lambda x, y: (x * y).sum(),
-    "exp": lambda x, y: torch.exp(x),
-    "detached": lambda x, y: (x**2).detach(),
-}
+NUMPY_X = {"square": lambda x: x**2, "sin": np.sin, "cube_plus_x": lambda x: x**3 + x}
 
 
 def inputs(seed, shape=(3, 4)):
     rng = np.random.default_rng(seed)
     return rng.uniform(-2, 2, shape), rng.uniform(-2, 2, shape)
-
-
-def caller_state(*tensors):
-    return [{"requires_grad": t.requires_grad, "has_grad": t.grad is not None} for t in tensors]
-
-
-# --- probes ---------------------------------------------------------------------------------
-
-
-def probe_autograd_gradients(target, fname, x, y):
-    xt, yt = torch.tensor(x), torch.tensor(y)
-    result = target.module(KATA).autograd_gradients(FUNCTIONS_XY[fname][0], xt, yt)
-    return {"result": result, "callers": caller_state(xt, yt)}
-
-
-def probe_grad_fn_name(target, recipe, x, y):
-    xt, yt = torch.tensor(x, requires_grad=True), torch.tensor(y)
-    return target.module(KATA).grad_fn_name(RECIPES[recipe](xt, yt))
-
-
-def probe_requires_grad_flags(target, fname, x, y, wrt):
-    xt, yt = torch.tensor(x), torch.tensor(y)
-    flags = target.module(KATA).requires_grad_flags(FUNCTIONS_XY[fname][0], xt, yt, wrt)
-    return {"flags": flags, "callers": caller_state(xt, yt)}
-
-
-def probe_accumulated_gradient(target, fname, x, times):
-    xt = torch.tensor(x)
-    grad = target.module(KATA).accumulated_gradient(FUNCTIONS_X[fname][0], xt, times)
-    return {"grad": grad, "callers": caller_state(xt)}
 
 
 # --- judges ---------------------------------------------------------------------------------
@@ -82,16 +39,16 @@ def expect_callers_untouched(callers, call, function):
                 say("called", call=call),
                 say("input_left_grad", function=function, what="requires_grad=True", name=name),
             )
-        if state["has_grad"]:
+        if state["grad"] is not None:
             fail(say("called", call=call), say("input_left_grad", function=function, what=".grad", name=name))
 
 
 @pytest.mark.parametrize("fname", ["square_of_sum", "product", "mixed", "x_only"])
 def test_autograd_gradients_match_finite_differences(run, fname):
     x, y = inputs(1)
-    f = FUNCTIONS_XY[fname][1]
+    f = NUMPY_XY[fname]
     call = f"{KATA}.autograd_gradients(f, x, y) with f(x, y) = {fname} and float64 x, y of shape [3, 4]"
-    out = run(probe_autograd_gradients, fname, x, y)
+    out = run(P.autograd_gradients, fname, x, y)
     result = out["result"]
     if not isinstance(result, list) or len(result) != 2:
         fail(say("called", call=call), say("wrong_type", got=repr(result)[:80], expected="a pair (df_dx, df_dy)"))
@@ -106,7 +63,7 @@ def test_autograd_gradients_match_finite_differences(run, fname):
 
 
 def test_autograd_gradients_reproduce_the_chapters_dx_8(run):
-    out = run(probe_autograd_gradients, "square_of_sum", np.array([1.0]), np.array([3.0]))
+    out = run(P.autograd_gradients, "square_of_sum", np.array([1.0]), np.array([3.0]))
     expect_close(
         out["result"][0],
         np.array([8.0]),
@@ -116,11 +73,11 @@ def test_autograd_gradients_reproduce_the_chapters_dx_8(run):
     )
 
 
-@pytest.mark.parametrize("recipe", list(RECIPES))
+@pytest.mark.parametrize("recipe", list(P.RECIPES))
 def test_grad_fn_name_names_the_node_that_made_the_tensor(run, recipe):
     x, y = inputs(2)
-    got = run(probe_grad_fn_name, recipe, x, y)
-    z = RECIPES[recipe](torch.tensor(x, requires_grad=True), torch.tensor(y))
+    got = run(P.grad_fn_name, recipe, x, y)
+    z = P.RECIPES[recipe](torch.tensor(x, requires_grad=True), torch.tensor(y))
     expected = None if z.grad_fn is None else type(z.grad_fn).__name__
     expect_equal(
         got, expected, f"{KATA}.grad_fn_name(z) with z made by {recipe!r} from x that requires grad", "The name"
@@ -131,10 +88,10 @@ def test_grad_fn_name_names_the_node_that_made_the_tensor(run, recipe):
 @pytest.mark.parametrize("fname", ["square_of_sum", "x_only", "y_only"])
 def test_requires_grad_flags_follow_the_graph(run, fname, wrt):
     x, y = inputs(3)
-    out = run(probe_requires_grad_flags, fname, x, y, wrt)
+    out = run(P.requires_grad_flags, fname, x, y, wrt)
     xt = torch.tensor(x).requires_grad_("x" in wrt)
     yt = torch.tensor(y).requires_grad_("y" in wrt)
-    z = FUNCTIONS_XY[fname][0](xt, yt)
+    z = P.FUNCTIONS_XY[fname](xt, yt)
     expected = {"x": xt.requires_grad, "y": yt.requires_grad, "z": z.requires_grad}
     call = f"{KATA}.requires_grad_flags(f, x, y, wrt={wrt!r}) with f(x, y) = {fname}"
     expect_equal(out["flags"], expected, call, "The flags")
@@ -142,12 +99,12 @@ def test_requires_grad_flags_follow_the_graph(run, fname, wrt):
 
 
 @pytest.mark.parametrize("times", [1, 2, 3, 5])
-@pytest.mark.parametrize("fname", list(FUNCTIONS_X))
+@pytest.mark.parametrize("fname", list(NUMPY_X))
 def test_accumulated_gradient_adds_up_over_backward_calls(run, fname, times):
     x, _ = inputs(4 + times, (6,))
-    f = FUNCTIONS_X[fname][1]
+    f = NUMPY_X[fname]
     once = O.central_difference(f, x)
-    out = run(probe_accumulated_gradient, fname, x, times)
+    out = run(P.accumulated_gradient, fname, x, times)
     call = f"{KATA}.accumulated_gradient(f, x, times={times}) with f(x) = {fname}"
     expect_close(
         out["grad"], times * once, O.FD64, call, "x.grad", dtype="float64", candidates={"cause_grad_reset": once}

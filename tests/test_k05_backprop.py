@@ -9,7 +9,7 @@ import torch
 from backprop_katas import oracles as O
 from backprop_katas.judge import expect_close, expect_equal, expect_gradients, fail
 from backprop_katas.messages import say
-from backprop_katas.runner import forbid_autograd
+from backprop_katas.probes import k05_backprop as P
 
 KATA = "k05_backprop"
 
@@ -34,48 +34,17 @@ def without_sigmoid_derivative(params, x, t):
             "linear_ih.bias": {"cause_no_activation_derivative": delta1.sum(axis=0)}}  # fmt: skip
 
 
-# --- probes ---------------------------------------------------------------------------------
-
-
-def probe_manual_gradients(target, params, x, t, dtype):
-    net = O.network_from_params(params, dtype)
-    before = O.params_of(net)
-    xt = torch.tensor(x, dtype=getattr(torch, dtype))
-    tt = torch.tensor(t, dtype=getattr(torch, dtype))
-    with forbid_autograd(f"{KATA}.manual_gradients"):
-        grads = target.module(KATA).manual_gradients(net, xt, tt)
-    after = O.params_of(net)
-    changed = [name for name in before if not np.array_equal(before[name], after[name])]
-    return {"grads": grads, "changed": changed}
-
-
-def probe_sigmoid_function(target, x, grad_out):
-    xt = torch.tensor(x, requires_grad=True)
-    y = target.module(KATA).SigmoidFunction.apply(xt)
-    if not isinstance(y, torch.Tensor) or y.grad_fn is None:
-        return {"y": y, "grad": None}
-    (grad,) = torch.autograd.grad(y, xt, torch.tensor(grad_out))
-    return {"y": y, "grad": grad}
-
-
-def probe_gradcheck(target, x):
-    function = target.module(KATA).SigmoidFunction.apply
-    try:
-        return {"passed": bool(torch.autograd.gradcheck(function, (torch.tensor(x, requires_grad=True),))), "error": ""}
-    except NotImplementedError:
-        raise  # a stub: let the runner report it as one
-    except RuntimeError as exc:  # GradcheckError is a RuntimeError, and so are shape errors in forward
-        return {"passed": False, "error": str(exc)[:600]}
-
-
 # --- tests ----------------------------------------------------------------------------------
 
 
-def judge_manual(out, call, expected, tol, dtype, batch, candidates=None):
-    if out["changed"]:
+def judge_manual(out, params, call, expected, tol, dtype, batch, candidates=None):
+    after = out["params_after"]  # the network's parameters after the call, compared here with what was sent
+    changed = [name for name in params
+               if not np.array_equal(np.asarray(after.get(name)), np.asarray(params[name], dtype=dtype))]  # fmt: skip
+    if changed:
         fail(
             say("called", call=call),
-            f"manual_gradients changed the network's parameters {out['changed']}: it must only compute gradients.\nmanual_gradients 가 네트워크의 매개변수 {out['changed']} 를 바꿨습니다. 기울기만 계산해야 합니다.",
+            f"manual_gradients changed the network's parameters {changed}: it must only compute gradients.\nmanual_gradients 가 네트워크의 매개변수 {changed} 를 바꿨습니다. 기울기만 계산해야 합니다.",
         )
     expect_gradients(out["grads"], expected, tol, call, dtype=dtype, batch=batch, candidates=candidates)
 
@@ -87,8 +56,8 @@ def test_manual_gradients_match_finite_differences(run, input_size, hidden_size,
     expected = O.numerical_gradient(lambda p: O.xor_loss(p, x, t), params)
     call = (f"{KATA}.manual_gradients(net, x, t) with Network({input_size}, {hidden_size}, 1) in float64, "
             f"a batch of {batch}")  # fmt: skip
-    out = run(probe_manual_gradients, params, x, t, "float64")
-    judge_manual(out, call, expected, O.FD64, "float64", batch, without_sigmoid_derivative(params, x, t))
+    out = run(P.manual_gradients, params, x, t, "float64")
+    judge_manual(out, params, call, expected, O.FD64, "float64", batch, without_sigmoid_derivative(params, x, t))
 
 
 @pytest.mark.parametrize(("input_size", "hidden_size", "batch"), SIZES[:2], ids=lambda v: str(v))
@@ -98,9 +67,9 @@ def test_manual_gradients_match_autograd(run, input_size, hidden_size, batch):
     loss = torch.nn.BCELoss()(net(torch.tensor(x)).squeeze(), torch.tensor(t))
     loss.backward()
     expected = {name: p.grad.numpy() for name, p in net.named_parameters()}
-    out = run(probe_manual_gradients, params, x, t, "float64")
+    out = run(P.manual_gradients, params, x, t, "float64")
     call = f"{KATA}.manual_gradients(net, x, t) with Network({input_size}, {hidden_size}, 1) in float64, a batch of {batch}"
-    judge_manual(out, call, expected, O.AUTOGRAD64, "float64", batch, without_sigmoid_derivative(params, x, t))
+    judge_manual(out, params, call, expected, O.AUTOGRAD64, "float64", batch, without_sigmoid_derivative(params, x, t))
 
 
 def test_manual_gradients_on_the_chapters_xor_data_in_float32(run):
@@ -108,9 +77,9 @@ def test_manual_gradients_on_the_chapters_xor_data_in_float32(run):
     params = {k: v.astype(np.float64) for k, v in O.params_of(O.oracle_network(2, 2, 1)).items()}
     x, t = O.XOR_X, O.XOR_T
     expected = O.numerical_gradient(lambda p: O.xor_loss(p, x, t), params)
-    out = run(probe_manual_gradients, params, x, t, "float32")
+    out = run(P.manual_gradients, params, x, t, "float32")
     call = f"{KATA}.manual_gradients(net, x, t) with the chapter's Network(2, 2, 1) (seed 70) and XOR data, float32"
-    judge_manual(out, call, expected, O.FLOAT32, "float32", 4, without_sigmoid_derivative(params, x, t))
+    judge_manual(out, params, call, expected, O.FLOAT32, "float32", 4, without_sigmoid_derivative(params, x, t))
 
 
 @pytest.mark.parametrize("shape", [(5,), (3, 4)], ids=lambda s: f"shape{list(s)}")
@@ -118,7 +87,7 @@ def test_sigmoid_function_forward_and_backward(run, shape):
     rng = np.random.default_rng(4)
     x = rng.uniform(-6, 6, shape)
     grad_out = rng.normal(0, 1, shape)
-    out = run(probe_sigmoid_function, x, grad_out)
+    out = run(P.sigmoid_function, x, grad_out)
     call = f"y = {KATA}.SigmoidFunction.apply(x); torch.autograd.grad(y, x, g) with float64 x, g of shape {list(shape)}"
     expect_close(out["y"], O.sigmoid(x), O.FD64, call, "y", dtype="float64")
     if out["grad"] is None:
@@ -133,7 +102,7 @@ def test_sigmoid_function_forward_and_backward(run, shape):
 
 def test_sigmoid_function_passes_gradcheck(run):
     x = np.random.default_rng(5).uniform(-4, 4, (6,))
-    out = run(probe_gradcheck, x)
+    out = run(P.gradcheck, x)
     expect_equal(
         out["passed"],
         True,

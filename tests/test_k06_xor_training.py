@@ -11,54 +11,12 @@ import torch
 from backprop_katas import oracles as O
 from backprop_katas.judge import expect_array, expect_close, expect_equal, fail, kind_of
 from backprop_katas.messages import msg, say
-from backprop_katas.runner import forbid_autograd
+from backprop_katas.probes import k06_xor_training as P
 
 KATA = "k06_xor_training"
 TRAINERS = ["train", "train_by_hand"]
 CHAPTER_STEPS = [0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000]
 XOR_PREDICTION = np.array([False, True, True, False])
-
-
-# --- probes ---------------------------------------------------------------------------------
-
-
-def probe_xor_data(target):
-    return list(target.module(KATA).xor_data())
-
-
-def probe_predict(target, params, x, dtype):
-    net = O.network_from_params(params, dtype)
-    return target.module(KATA).predict(net, torch.tensor(x, dtype=getattr(torch, dtype)))
-
-
-def call_trainer(target, fn_name, net, x, t, **kwargs):
-    trainer = getattr(target.module(KATA), fn_name)
-    if fn_name == "train_by_hand":
-        with forbid_autograd(f"{KATA}.train_by_hand"):
-            return trainer(net, x, t, **kwargs)
-    return trainer(net, x, t, **kwargs)
-
-
-def probe_train(target, fn_name, params, x, t, steps, lr, log_every, dtype):
-    net = O.network_from_params(params, dtype)
-    kind = getattr(torch, dtype)
-    history = call_trainer(target, fn_name, net, torch.tensor(x, dtype=kind), torch.tensor(t, dtype=kind),
-                           steps=steps, lr=lr, log_every=log_every)  # fmt: skip
-    return {"history": history, "params": O.params_of(net)}
-
-
-def probe_chapter(target, fn_name):
-    """The chapter's setup: seed 70, one Network built and discarded (code 2-16), then the trained one.
-
-    The trainer is called with its defaults, which must be the chapter's: 10001 steps, lr 0.5, log every 1000.
-    """
-    torch.manual_seed(70)
-    O.oracle_network(2, 2, 1)
-    net = O.oracle_network(2, 2, 1)
-    x = torch.tensor(O.XOR_X, dtype=torch.float32)
-    t = torch.tensor(O.XOR_T, dtype=torch.float32)
-    history = call_trainer(target, fn_name, net, x, t)
-    return {"history": history, "params": O.params_of(net)}
 
 
 # --- the judge's side -----------------------------------------------------------------------
@@ -79,7 +37,7 @@ def chapter_run(run, target, fn_name):
     """The learner's chapter run, once per target and trainer (10001 steps take seconds)."""
     key = (str(target.path), fn_name)
     if key not in _chapter_runs:
-        _chapter_runs[key] = run(probe_chapter, fn_name)
+        _chapter_runs[key] = run(P.chapter, fn_name)
     return _chapter_runs[key]
 
 
@@ -102,7 +60,7 @@ def expect_params(got, expected, tol, call):
 
 def test_xor_data_is_the_chapters_four_examples(run):
     call = f"x, t = {KATA}.xor_data()"
-    got = run(probe_xor_data)
+    got = run(P.xor_data)
     if not isinstance(got, list) or len(got) != 2:
         fail(say("called", call=call), say("wrong_type", got=kind_of(got), expected="a pair (x, t)"))
     x, t = got
@@ -125,7 +83,7 @@ def test_predict_thresholds_the_output_at_one_half(run, seed, dtype):
     params = O.random_xor_params(rng, 3, 4, scale=2.0)
     x = rng.normal(0, 1, (9, 3))
     call = f"{KATA}.predict(net, x) with a {dtype} Network(3, 4, 1) and x of shape (9, 3)"
-    got = run(probe_predict, params, x, dtype)
+    got = run(P.predict, params, x, dtype)
     expect_array(got, call, "The prediction", (9,), "bool")
     _, y = O.xor_forward(params, x.astype(dtype))
     expect_equal(got, y.reshape(-1) >= 0.5, call, "The prediction")
@@ -134,7 +92,7 @@ def test_predict_thresholds_the_output_at_one_half(run, seed, dtype):
 def test_predict_counts_exactly_one_half_as_true(run):
     zeros = {name: np.zeros_like(v) for name, v in O.random_xor_params(np.random.default_rng(0), 2, 2).items()}
     call = f"{KATA}.predict(net, x) with every weight and bias 0, so net(x) = σ(0) = 0.5 exactly"
-    got = run(probe_predict, zeros, O.XOR_X, "float32")
+    got = run(P.predict, zeros, O.XOR_X, "float32")
     expect_array(got, call, "The prediction", (4,), "bool")
     expect_equal(got, np.ones(4, dtype=bool), call, "The prediction")
 
@@ -142,7 +100,7 @@ def test_predict_counts_exactly_one_half_as_true(run):
 def test_predict_after_the_chapters_training_gives_xor(run):
     _, _, final = oracle_chapter_run()
     call = f"{KATA}.predict(net, x) with the chapter's network after 10001 steps, on the XOR inputs"
-    got = run(probe_predict, final, O.XOR_X, "float32")
+    got = run(P.predict, final, O.XOR_X, "float32")
     expect_array(got, call, "The prediction", (4,), "bool")
     expect_equal(got, XOR_PREDICTION, call, "The prediction")
 
@@ -155,7 +113,7 @@ def test_training_follows_the_oracle_trainer(run, fn_name, seed, lr, log_every):
     steps = 300
     call = (f"{KATA}.{fn_name}(net, x, t, steps={steps}, lr={lr}, log_every={log_every}) with a float64 "
             f"Network(2, 3, 1) and the XOR data")  # fmt: skip
-    out = run(probe_train, fn_name, params, O.XOR_X, O.XOR_T, steps, lr, log_every, "float64")
+    out = run(P.train, fn_name, params, O.XOR_X, O.XOR_T, steps, lr, log_every, "float64")
     expected_history, expected_params = O.oracle_train(params, O.XOR_X, O.XOR_T, steps, lr, log_every, "float64")
     wrong_history, _ = O.oracle_train(params, O.XOR_X, O.XOR_T, steps, lr, log_every, "float64", zero_grad=False)
     candidates = {"cause_no_zero_grad": np.array([p[1] for p in wrong_history])} if fn_name == "train" else None

@@ -206,20 +206,32 @@ def test_the_child_cannot_read_solutions_and_stays_within_its_limits(tmp_path):
 HIDDEN = textwrap.dedent(
     '''
     import numpy as np
-    import torch
+
+    from backprop_katas.probes import k01_derivatives as P
 
     KATA = "k01_derivatives"
     SECRET = 123.456789
 
 
-    def probe_secret(target, value):
-        return target.module(KATA).prime_function(torch.tensor([value], dtype=torch.float64))
-
-
     def test_secret_instructor_case(run):
         """prime_function is exact at a large input."""
-        got = run(probe_secret, SECRET)
+        got = run(P.elementwise, "prime_function", np.array([SECRET]), "float64")["y"]
         assert np.allclose(got, [2 * SECRET]), f"prime_function({SECRET}) gave {got}"
+    '''
+)
+OWN_PROBE = textwrap.dedent(
+    '''
+    KATA = "k01_derivatives"
+    SECRET = 123.456789
+
+
+    def probe_secret(target):
+        return target.module(KATA).prime_function(SECRET)
+
+
+    def test_an_instructor_case_with_its_own_probe(run):
+        """A hidden test that defines its own probe."""
+        assert run(probe_secret) == 2 * SECRET
     '''
 )
 
@@ -238,6 +250,29 @@ def test_hidden_tests_count_but_never_show_their_names_or_inputs(tmp_path):
     assert "prime_function is exact at a large input" in hidden_tests[0]["output"]
     good = pytest_grade(ROOT / "solutions", tmp_path / "s.json", f"--hidden-tests={hidden}")
     assert good["score"] == good["max_score"] == 10 and len(good["tests"]) == len(got["tests"])
+
+
+def test_a_probe_outside_the_kit_fails_its_test_for_the_author_and_never_enters_the_child(tmp_path):
+    # Only backprop_katas.probes.* and the inputs reach learner code: a hidden test's own probe
+    # would carry its module (names, inputs, expected values) into the child.
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    (hidden / "test_k01_own.py").write_text(OWN_PROBE, encoding="utf-8")
+    got = pytest_grade(ROOT / "solutions", tmp_path / "r.json", "--hidden-tests", str(hidden), "-k", "own_probe")
+    assert [t["status"] for t in got["tests"]] == ["failed"]
+    assert "ProbeOutsideKit" in got["_stdout"] and "probes for grading live in" in got["_stdout"].lower()
+
+
+def test_the_child_imports_only_the_kits_probe_modules_and_refuses_any_other():
+    from backprop_katas.catalog import load_catalog
+    from backprop_katas.grading import child
+
+    modules = child.probe_modules()
+    assert sorted(modules) == sorted(f"backprop_katas.probes.{k.id}" for k in load_catalog(ROOT))
+    for module in modules.values():
+        assert not [name for name in vars(module) if name.startswith(("test_", "expect", "judge"))], module
+    refusal = child.refused_module("tests.test_k01_derivatives")
+    assert refusal.type == "ProbeOutsideKit" and "backprop_katas.probes" in refusal.message
 
 
 def test_output_is_capped_for_the_learner(tmp_path):

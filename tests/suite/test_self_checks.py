@@ -12,6 +12,7 @@ from backprop_katas.catalog import load_catalog
 from backprop_katas.generate import drift, stub_message
 
 CATALOG = load_catalog(ROOT)
+PROBES = ROOT / "src" / "backprop_katas" / "probes"
 KATA_IDS = [k.id for k in CATALOG]
 
 
@@ -35,6 +36,7 @@ def test_every_kata_has_a_solution_a_stub_and_a_test():
         for folder in ("solutions", "katas"):
             assert (ROOT / folder / f"{kid}.py").is_file(), f"{folder}/{kid}.py is missing"
         assert (ROOT / "tests" / f"test_{kid}.py").is_file(), f"tests/test_{kid}.py is missing"
+        assert (PROBES / f"{kid}.py").is_file(), f"src/backprop_katas/probes/{kid}.py is missing"
     extra = {p.stem for p in (ROOT / "solutions").glob("k*.py")} - set(KATA_IDS)
     assert not extra, f"solutions without a katas.toml entry: {sorted(extra)}"
 
@@ -46,6 +48,20 @@ def test_stub_exposes_exactly_the_solutions_api(kata_id):
     assert stub == solution
     listed = next(k for k in CATALOG if k.id == kata_id).functions
     assert set(listed) <= set(solution), f"katas.toml lists names the solution lacks: {set(listed) - set(solution)}"
+
+
+@pytest.mark.parametrize("kata_id", KATA_IDS)
+def test_probe_modules_hold_probes_only_and_tests_take_their_probes_from_there(kata_id):
+    # In grading only the probe module and the inputs enter the learner's process: no judge,
+    # expected value or test name may live there, and no test may define a probe of its own.
+    tree = ast.parse((PROBES / f"{kata_id}.py").read_text(encoding="utf-8"))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert not imported & {"judge", "messages"}, f"a probe module imports {imported}: judges stay in the test"
+    kata = [n for n in tree.body if isinstance(n, ast.Assign) and ast.unparse(n.targets[0]) == "KATA"]
+    assert kata and ast.literal_eval(kata[0].value) == kata_id
+    test = ast.parse((ROOT / "tests" / f"test_{kata_id}.py").read_text(encoding="utf-8"))
+    own = [n.name for n in test.body if isinstance(n, ast.FunctionDef) and n.name.startswith("probe")]
+    assert not own, f"tests/test_{kata_id}.py defines probes {own}: move them to backprop_katas.probes.{kata_id}"
 
 
 def test_katas_folder_is_what_the_generator_makes():

@@ -35,6 +35,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .. import probes
 from ..catalog import Kata, load_catalog
 from ..messages import lang, say
 from ..names import safe_text, shown_name
@@ -89,6 +90,7 @@ def test_files(root: Path, katas: list[Kata]) -> list[Path]:
 
 def rules_hash(root: Path, katas: list[Kata], hidden: Path | None) -> str:
     files = [*test_files(root, katas), root / "katas.toml", root / "conftest.py", root / "tests" / "conftest.py"]
+    files += sorted(Path(probes.__file__).parent.glob("*.py"))  # the probes are half of every test
     if hidden is not None:
         files += sorted(hidden.rglob("*.py"))
     return suite_hash(files, root)

@@ -6,25 +6,30 @@ per ``katas grade`` worker for all its learners. The zygote imports torch,
 numpy, pytest and the tool, then waits. For each kata the grader sends it one
 end of a fresh socket pair; the zygote forks a kata server that leads its own
 process group, moves into that submission's fresh copy (working folder, HOME,
-TMPDIR), imports that kata's test modules by file path, lowers its limits
-(``sandbox``), and only then serves probe calls: ``{module, probe, args,
-timeout}`` in, ``{"ok": plain data}`` or ``{"error": ProbeError}`` out.
-Learner code is imported lazily by the first probe, after the limits are in place.
+TMPDIR), imports the kit's probe modules (``backprop_katas.probes.*``, never a
+test file: no judge, expected value or test name enters the child), lowers
+its limits (``sandbox``), and only then serves probe calls:
+``{"module": "backprop_katas.probes.k05_backprop", "probe": "manual_gradients",
+"args": [...], "timeout": seconds}`` in, ``{"ok": plain data}`` or
+``{"error": ProbeError}`` out. A module outside ``backprop_katas.probes`` is
+refused. Learner code is imported lazily by the first probe, after the limits
+are in place.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import os
+import pkgutil
 import signal
 import socket
-import sys
 import tempfile
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from ..runner import ProbeError
 from . import sandbox, wire
 
 TEXT_LIMIT = 4000  # characters of a learner's error message or traceback sent back
@@ -75,17 +80,22 @@ def zygote(control_fd: int) -> None:
         control.send(json.dumps({"pid": pid}).encode())
 
 
-def _import_test_module(path: str, index: int) -> ModuleType:
-    name = f"_katas_grading_tests_{index}_{Path(path).stem}"
-    folder = str(Path(path).parent)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)  # as pytest's default import mode does for a rootless test folder
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+def probe_modules() -> dict[str, ModuleType]:
+    """Every module of ``backprop_katas.probes``, imported: the only code of a test that enters the child."""
+    from .. import probes
+
+    found = pkgutil.iter_modules(probes.__path__, probes.PACKAGE + ".")
+    return {info.name: importlib.import_module(info.name) for info in found}
+
+
+def refused_module(name: str) -> ProbeError:
+    return ProbeError(
+        "raised",
+        "ProbeOutsideKit",
+        f"grader: refused to import {name!r}: probes for grading live in backprop_katas.probes",
+        "",
+        "",
+    )
 
 
 def _cap(text: str) -> str:
@@ -95,19 +105,13 @@ def _cap(text: str) -> str:
 def serve(sock: socket.socket, setup: dict[str, Any]) -> None:
     from ..loader import Target
     from ..plain import to_plain
-    from ..runner import ProbeError, error_from_exception, time_limit
+    from ..runner import error_from_exception, time_limit
 
     copy = setup["copy"]
     os.chdir(copy)
     os.environ["HOME"] = os.environ["TMPDIR"] = copy  # the zygote's own HOME is not this submission's
     tempfile.tempdir = None
-    modules: dict[str, ModuleType] = {}
-    broken: dict[str, ProbeError] = {}
-    for index, path in enumerate(setup["tests"]):
-        try:
-            modules[path] = _import_test_module(path, index)
-        except BaseException as exc:  # the grader's own test file is broken
-            broken[path] = ProbeError("raised", type(exc).__name__, f"grader: cannot import {path}: {exc}", "", "")
+    modules = probe_modules()
     import torch
 
     # Warm up before Landlock: torch picks its CPU kernels (AVX2, ...) on first use by reading
@@ -126,16 +130,12 @@ def serve(sock: socket.socket, setup: dict[str, Any]) -> None:
             request = wire.receive(sock)
         except (EOFError, OSError):
             return
-        path, qualname, args, timeout = request["module"], request["probe"], request["args"], request["timeout"]
-        if path in broken:
-            reply: dict[str, Any] = {"error": broken[path]}
-        elif path not in modules:
-            reply = {"error": ProbeError("raised", "LookupError", f"grader: no test module {path}", "", "")}
+        name, qualname, args, timeout = request["module"], request["probe"], request["args"], request["timeout"]
+        if name not in modules:
+            reply: dict[str, Any] = {"error": refused_module(str(name))}
         else:
-            probe: Any = modules[path]
             try:
-                for part in qualname.split("."):
-                    probe = getattr(probe, part)
+                probe = getattr(modules[name], qualname)  # a module-level function: no dotted path
                 with time_limit(timeout):
                     result = probe(target, *args)
                     reply = {"ok": to_plain(result)}

@@ -223,7 +223,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     grading = config.stash.get(GRADING_KEY, None)
     if grading is None:
         return
-    settings = grading.factory.settings
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     per_kata: dict[str, list[pytest.Item]] = {}
@@ -237,9 +236,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if _is_hidden(grading, item.path):
             item.add_marker(pytest.mark.hidden)
             item.add_marker(pytest.mark.kata(kata))
-        files = settings.test_files.setdefault(kata, [])
-        if str(item.path.resolve()) not in files:
-            files.append(str(item.path.resolve()))
         per_kata.setdefault(kata, []).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)

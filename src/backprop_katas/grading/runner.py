@@ -26,6 +26,7 @@ from typing import Any
 from ..catalog import Kata
 from ..loader import Target
 from ..messages import say
+from ..probes import PACKAGE as PROBES_PACKAGE
 from ..runner import Probe, ProbeError, ProbeFailed
 from . import sandbox, wire
 from .child import BOOTSTRAP
@@ -105,7 +106,6 @@ class Zygote:
 class Settings:
     catalog: list[Kata]
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
-    test_files: dict[str, list[str]] = field(default_factory=dict)  # kata id → test module paths
     landlock: bool = True
     zygote: Zygote | None = None  # shared (a `katas grade` worker's); None: each runner starts its own
 
@@ -125,12 +125,16 @@ class KataState:
     child: KataChild | None = None
 
 
+class ProbeOutsideKit(RuntimeError):
+    """A test handed grading mode a probe that is not a module-level function of ``backprop_katas.probes``."""
+
+
 def kata_of_module(catalog: list[Kata], path: Path, module_kata: object) -> str | None:
-    """The kata a test module belongs to: ``KATA = "k05_backprop"`` in it, or its file name."""
+    """The kata a test or probe module belongs to: ``KATA = "k05_backprop"`` in it, or its file name."""
     ids = {k.id for k in catalog}
     if isinstance(module_kata, str) and module_kata in ids:
         return module_kata
-    match = re.match(r"test_(k\d\d)", path.name)
+    match = re.match(r"(?:test_)?(k\d\d)", path.name)
     if match:
         return next((k.id for k in catalog if k.number == match.group(1)), None)
     return None
@@ -160,7 +164,6 @@ class GradingRunner:
         setup = {
             "copy": str(self.copy.path),
             "label": self.target.label,
-            "tests": self.settings.test_files.get(kata, []),
             "limits": vars(self.settings.limits),
             "landlock": self.settings.landlock,
             "read": sandbox.readable_dirs(),
@@ -183,19 +186,25 @@ class GradingRunner:
     # --- probes ----------------------------------------------------------------------------
 
     def kata_for(self, probe: Probe) -> tuple[str, str]:
-        module = sys.modules.get(probe.__module__)
-        path = Path(getattr(module, "__file__", "") or "").resolve()
+        """The probe's kata and module name; only a module-level function of ``backprop_katas.probes`` is served."""
+        name = getattr(probe, "__module__", None) or ""
+        module = sys.modules.get(name) if name.startswith(PROBES_PACKAGE + ".") else None
+        qualname = getattr(probe, "__qualname__", "")
+        if module is None or getattr(module, qualname, None) is not probe:
+            raise ProbeOutsideKit(
+                f"grading: the probe {name}.{qualname} is not a module-level function of {PROBES_PACKAGE}. "
+                f"Probes for grading live in {PROBES_PACKAGE}.kNN_name (see CONTRIBUTING, 'Adding a kata'); "
+                "a hidden test imports one and passes its inputs as arguments: "
+                "run(P.some_probe, *inputs). Only that module and the inputs reach the learner's process."
+            )
+        path = Path(getattr(module, "__file__", "") or "")
         kata = kata_of_module(self.settings.catalog, path, getattr(module, "KATA", None))
         if kata is None:
-            raise RuntimeError(f"grading: {path.name} belongs to no kata (name it test_kNN_....py or set KATA)")
-        files = self.settings.test_files.setdefault(kata, [])
-        if str(path) not in files:
-            files.append(str(path))  # a test file the plugin did not announce: still served
-            self._stop(self.katas.get(kata))
-        return kata, str(path)
+            raise ProbeOutsideKit(f"grading: {name} belongs to no kata (name it kNN_name.py or set KATA)")
+        return kata, name
 
     def run(self, probe: Probe, *args: Any) -> Any:
-        kata, path = self.kata_for(probe)
+        kata, module = self.kata_for(probe)
         state = self.katas.setdefault(kata, KataState())
         if state.closed is not None:
             raise ProbeFailed(state.closed)
@@ -207,7 +216,7 @@ class GradingRunner:
         if budget <= 0:
             raise ProbeFailed(self._close(kata, state, self._budget_error(kata)))
         limit = self.timeout if self.timeout else budget
-        request = {"module": path, "probe": probe.__qualname__, "args": list(args), "timeout": limit}
+        request = {"module": module, "probe": probe.__qualname__, "args": list(args), "timeout": limit}
         payload = wire.dumps(request)  # a grader bug (args that are not plain data) fails here, loudly
         del payload
         start = time.monotonic()

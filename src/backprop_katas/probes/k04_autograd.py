@@ -1,0 +1,62 @@
+"""Probes of k04 · Autograd."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ..loader import Target
+
+KATA = "k04_autograd"
+
+# Functions of (x, y) and of x handed to the learner's code, by name (the judge has numpy twins).
+FUNCTIONS_XY: dict[str, Any] = {
+    "square_of_sum": lambda x, y: (x + y) ** 2,
+    "product": lambda x, y: x * y,
+    "mixed": lambda x, y: torch.sin(x) * y**2 + x,
+    "x_only": lambda x, y: torch.exp(x),
+    "y_only": lambda x, y: 3 * y,
+}
+FUNCTIONS_X: dict[str, Any] = {
+    "square": lambda x: x**2,
+    "sin": torch.sin,
+    "cube_plus_x": lambda x: x**3 + x,
+}
+# Tensors made by one operation (or none); the judge asks torch itself for the node's name.
+RECIPES: dict[str, Any] = {
+    "leaf": lambda x, y: x,
+    "pow": lambda x, y: x**2,
+    "add": lambda x, y: x + y,
+    "mul": lambda x, y: x * y,
+    "sum": lambda x, y: (x * y).sum(),
+    "exp": lambda x, y: torch.exp(x),
+    "detached": lambda x, y: (x**2).detach(),
+}
+
+
+def caller_state(*tensors: torch.Tensor) -> list[dict[str, Any]]:
+    return [{"requires_grad": t.requires_grad, "grad": t.grad} for t in tensors]
+
+
+def autograd_gradients(target: Target, fname: str, x: Any, y: Any) -> dict[str, Any]:
+    xt, yt = torch.tensor(x), torch.tensor(y)
+    result = target.module(KATA).autograd_gradients(FUNCTIONS_XY[fname], xt, yt)
+    return {"result": result, "callers": caller_state(xt, yt)}
+
+
+def grad_fn_name(target: Target, recipe: str, x: Any, y: Any) -> Any:
+    xt, yt = torch.tensor(x, requires_grad=True), torch.tensor(y)
+    return target.module(KATA).grad_fn_name(RECIPES[recipe](xt, yt))
+
+
+def requires_grad_flags(target: Target, fname: str, x: Any, y: Any, wrt: str) -> dict[str, Any]:
+    xt, yt = torch.tensor(x), torch.tensor(y)
+    flags = target.module(KATA).requires_grad_flags(FUNCTIONS_XY[fname], xt, yt, wrt)
+    return {"flags": flags, "callers": caller_state(xt, yt)}
+
+
+def accumulated_gradient(target: Target, fname: str, x: Any, times: int) -> dict[str, Any]:
+    xt = torch.tensor(x)
+    grad = target.module(KATA).accumulated_gradient(FUNCTIONS_X[fname], xt, times)
+    return {"grad": grad, "callers": caller_state(xt)}

@@ -132,3 +132,32 @@ def total(scores: Iterable[KataScore]) -> tuple[int, int]:
         earned += score.earned
         possible += score.possible
     return earned, possible
+
+
+def part_problems(
+    weights: Mapping[str, Mapping[str, float]], tests: Iterable[tuple[str, str, list[str], bool]]
+) -> list[str]:
+    """What the self-check reports: ``tests`` are (kata, node id, its part markers, runs for learners).
+
+    A kata test needs exactly one part; a kata's parts and its weights must be the same
+    names; every part needs a test that runs for a learner (not only ``reference_only``).
+    """
+    problems: list[str] = []
+    seen: dict[str, set[str]] = {kata: set() for kata in weights}
+    learner_seen: dict[str, set[str]] = {kata: set() for kata in weights}
+    for kata, nodeid, parts, for_learners in tests:
+        if len(parts) != 1:
+            problems.append(f"{nodeid}: {len(parts)} part markers, needs exactly one")
+            continue
+        seen.setdefault(kata, set()).add(parts[0])
+        if for_learners:
+            learner_seen.setdefault(kata, set()).add(parts[0])
+    for kata, kata_weights in weights.items():
+        for part in sorted(seen.get(kata, set()) - set(kata_weights)):
+            problems.append(f"{kata}: tests mark the part {part!r}, which katas.toml does not weight")
+        for part in kata_weights:
+            if part not in seen.get(kata, set()):
+                problems.append(f"{kata}: the part {part!r} has a weight but no test")
+            elif part not in learner_seen.get(kata, set()):
+                problems.append(f"{kata}: the part {part!r} has only reference_only tests (a learner cannot earn it)")
+    return problems

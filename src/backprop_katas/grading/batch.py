@@ -416,7 +416,7 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
 def write_json_atomically(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8", errors="backslashreplace")
     temporary.replace(path)
 
 

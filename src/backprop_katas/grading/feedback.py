@@ -74,9 +74,13 @@ def class_summary(rows: Sequence[Row], catalog: list[Kata]) -> list[dict[str, An
         scores = [r.katas[kata.id] for r in graded if kata.id in r.katas]
         causes: Counter[str] = Counter()
         for row in graded:
-            for check in row.results.get("extra_data", {}).get("checks", []):
-                if check["kata"] == kata.id and check["status"] == "failed" and not check.get("hidden"):
-                    causes.update(set(check.get("causes", [])))  # a learner counts once per cause and test
+            mine = {
+                key
+                for check in row.results.get("extra_data", {}).get("checks", [])
+                if check["kata"] == kata.id and check["status"] == "failed" and not check.get("hidden")
+                for key in check.get("causes", [])
+            }
+            causes.update(mine)  # a learner counts once per cause, however many tests show it
         summary.append(
             {
                 "kata": kata.id,
@@ -102,7 +106,10 @@ def write_summary(rows: Sequence[Row], catalog: list[Kata], out: Path) -> None:
     header = [say("feedback_col_kata"), say("summary_col_mean"), say("summary_col_done"), say("summary_col_causes")]
     lines += ["| " + " | ".join(h.replace("\n", " / ") for h in header) + " |", "|---|---:|---:|---|"]
     for entry in summary:
-        causes = "; ".join(f"{str(Msg(key, n='N')).replace(chr(10), ' / ')} (×{n})" for key, n in entry["causes"])
+        if not entry["learners"]:
+            lines.append(f"| {entry['kata']} | - | - | - |")
+            continue
+        causes = "; ".join(f"{md(str(Msg(key, n='N')).replace(chr(10), ' / '))} (×{n})" for key, n in entry["causes"])
         lines.append(
             f"| {entry['kata']} | {entry['mean']:.2f} / {entry['max_score']:.0f} | {entry['done']:.0%} | {causes or '-'} |"
         )

@@ -317,7 +317,7 @@ def results_json(config: pytest.Config, grading: Grading) -> dict[str, Any]:
 
     target = config.stash[TARGET_KEY]
     survey = sandbox.survey(target.path, [k.filename for k in grading.catalog])
-    ignored = [shown_name(n) for n in survey.ignored]
+    ignored = survey.ignored  # escaped by survey: names are data
     notes = []
     if ignored:
         notes.append(say("grade_ignored", files=", ".join(ignored)))
@@ -356,7 +356,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         data = results_json(session.config, grading)
         grading.json_path.parent.mkdir(parents=True, exist_ok=True)
         temporary = grading.json_path.with_name(grading.json_path.name + ".tmp")
-        temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+        temporary.write_text(
+            json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8", errors="backslashreplace"
+        )
         temporary.replace(grading.json_path)
         grading.written = True
 

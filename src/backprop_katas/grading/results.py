@@ -69,18 +69,22 @@ def kata_scores(catalog: list[Kata], checks: list[dict[str, Any]]) -> dict[str, 
 
 
 def part_output(kata: Kata, part: str, checks: list[dict[str, Any]]) -> str:
-    """A part's feedback: its first failing test in full, the others by name; each cause once."""
+    """A part's feedback: its first failing test in full, the others by name; each cause once.
+
+    A failing hidden test adds only its one-line, grader-written message (what it checks).
+    """
     failed = [c for c in checks if c["status"] == "failed"]
     if not failed:
-        if not checks:
-            return say("grade_part_not_run")
-        return ""
-    first = failed[0]
-    lines = [f"✗ {first['name']}", first.get("output", "")]
-    rest = failed[1:]
-    if rest:
-        names = ", ".join(c["name"] for c in rest[:MORE_LISTED])
-        lines.append(say("grade_more_failed", n=len(rest), names=names + (", …" if len(rest) > MORE_LISTED else "")))
+        return "" if checks else say("grade_part_not_run")
+    visible = [c for c in failed if not c.get("hidden")]
+    lines: list[str] = []
+    if visible:
+        lines += [f"✗ {visible[0]['name']}", visible[0].get("output", "")]
+        rest = visible[1:]
+        if rest:
+            names = ", ".join(c["name"] for c in rest[:MORE_LISTED]) + (", …" if len(rest) > MORE_LISTED else "")
+            lines.append(say("grade_more_failed", n=len(rest), names=names))
+    lines += [f"✗ {c['name']}: {c.get('output', '')}" for c in failed if c.get("hidden")]
     return cap("\n".join(line for line in lines if line), OUTPUT_LIMIT)
 
 
@@ -107,7 +111,8 @@ def build(
                     "max_score": points(part.possible),
                     "status": "passed" if part.earned == part.possible else "failed",
                     "output": part_output(kata, part.name, mine),
-                    "visibility": "visible",
+                    # A part with a hidden test would show that test's outcome: shown once published.
+                    "visibility": "after_published" if any(c.get("hidden") for c in mine) else "visible",
                 }
             )
     earned, possible = total(scores.values())

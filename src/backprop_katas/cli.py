@@ -21,6 +21,7 @@ from .catalog import Kata, ProjectNotFound, find_root, load_catalog
 from .check import CHILDREN, DEFAULT_TIME_LIMIT, Checker, Outcome, stub_text
 from .console import LANGS, Console, choose_lang
 from .generate import drift, generated
+from .grading.bundle import SOLUTIONS as SHIPPED_SOLUTIONS
 from .grading.cli import register as register_grading
 from .loader import Target, TargetNotFound, resolve_target
 from .messages import say
@@ -265,13 +266,18 @@ def cmd_reset(session: Session) -> int:
 def cmd_solution(session: Session) -> int:
     """`katas solution KATA`: the reference, only once the learner's kata passes."""
     kata = session.kata(session.args.kata)
-    outcome = session.checker.check(kata, run_stub=False)
     con = session.console
+    solution = session.root / "solutions" / kata.filename
+    if not solution.is_file():
+        solution = session.root / SHIPPED_SOLUTIONS / kata.filename  # a bundle made with --with-solutions
+    if not solution.is_file():
+        con.print(say("cli_solution_not_shipped", file=kata.filename), "yellow")
+        return 1
+    outcome = session.checker.check(kata, run_stub=False)
     if outcome.status != "done":
         con.print(say("cli_solution_locked", kata=kata.number, status=session.status_word(outcome.status)), "yellow")
         return 1
-    solution = session.root / "solutions" / kata.filename
-    con.print(say("cli_solution_header", file=f"solutions/{kata.filename}"), "bold")
+    con.print(say("cli_solution_header", file=str(solution.relative_to(session.root))), "bold")
     con.print()
     con.stream.write(solution.read_text(encoding="utf-8"))
     con.stream.flush()

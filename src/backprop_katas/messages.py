@@ -502,6 +502,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The bundle does not work as handed out: {detail}",
         "ko": "묶음이 배포할 수 있는 상태가 아닙니다: {detail}",
     },
+    "export_katas_changed": {
+        "en": "katas/ is not what `katas generate` makes from solutions/, so the bundle would ship it: {files}. Run `katas generate --force` (or `katas reset KATA`) first. Nothing was written.",
+        "ko": "katas/ 가 `katas generate` 가 solutions/ 에서 만드는 것과 다르므로 묶음에 그대로 들어갑니다: {files}. 먼저 `katas generate --force` (또는 `katas reset KATA`) 를 실행하세요. 아무것도 쓰지 않았습니다.",
+    },
+    "cli_solution_not_shipped": {
+        "en": "This copy has no reference solutions (solutions/{file} is not here). Your instructor can ship them with `katas export --with-solutions`; they open once your kata passes.",
+        "ko": "이 사본에는 모범 답안이 없습니다 (solutions/{file} 이 없음). 강사가 `katas export --with-solutions` 로 함께 배포할 수 있으며, 카타를 통과하면 열립니다.",
+    },
     "export_not_empty": {
         "en": "{folder} exists and is not empty; choose a new folder.",
         "ko": "{folder} 가 이미 있고 비어 있지 않습니다. 새 폴더를 고르세요.",

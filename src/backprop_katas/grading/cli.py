@@ -48,17 +48,17 @@ def cmd_grade(root: Path, args: argparse.Namespace) -> int:
 
 
 def cmd_export(root: Path, args: argparse.Namespace) -> int:
-    from .bundle import BundleError, check_bundle, write_bundle
+    from .bundle import BundleError, export
 
     dest = Path(args.dir).resolve()
     try:
-        written = write_bundle(root, dest)
-        print(say("export_done", folder=dest, files=len(written)))
-        if not args.no_check:
-            print(say("export_checked", tests=check_bundle(dest)))
+        files, tests = export(root, dest, check=not args.no_check, with_solutions=args.with_solutions)
     except BundleError as exc:
         print(exc, file=sys.stderr)
         return 1
+    print(say("export_done", folder=dest, files=files))
+    if not args.no_check:
+        print(say("export_checked", tests=tests))
     return 0
 
 
@@ -89,4 +89,6 @@ def register(sub: Any) -> None:
     export = sub.add_parser("export", help="write the learner bundle (no solutions/, no self-checks) and check it")
     export.add_argument("dir", metavar="DIR", help="a new or empty folder")
     export.add_argument("--no-check", action="store_true", help="skip running the bundle's tests")
+    export.add_argument("--with-solutions", action="store_true",
+                        help="ship the reference solutions; `katas solution KATA` shows one once the kata passes")  # fmt: skip
     export.set_defaults(func=cmd_export)

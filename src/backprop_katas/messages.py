@@ -510,6 +510,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This copy has no reference solutions (solutions/{file} is not here). Your instructor can ship them with `katas export --with-solutions`; they open once your kata passes.",
         "ko": "이 사본에는 모범 답안이 없습니다 (solutions/{file} 이 없음). 강사가 `katas export --with-solutions` 로 함께 배포할 수 있으며, 카타를 통과하면 열립니다.",
     },
+    "gradescope_done": {
+        "en": "Wrote {zip} ({files} files) in {seconds:.1f} s. Upload it as the autograder of a Gradescope programming assignment.",
+        "ko": "{zip} 를 썼습니다 (파일 {files} 개, {seconds:.1f} 초). Gradescope 프로그래밍 과제의 autograder 로 올리세요.",
+    },
+    "gradescope_wheel_failed": {
+        "en": "Could not build the tool's wheel from this checkout: {detail}",
+        "ko": "이 체크아웃에서 도구의 휠을 만들 수 없었습니다: {detail}",
+    },
+    "gradescope_no_hidden": {
+        "en": "--hidden-tests {folder}: not a folder.",
+        "ko": "--hidden-tests {folder}: 폴더가 아닙니다.",
+    },
+    "gradescope_not_graded": {
+        "en": "The submission could not be graded ({detail}). Please tell your instructor.",
+        "ko": "제출물을 채점할 수 없었습니다 ({detail}). 강사에게 알려 주세요.",
+    },
     "export_not_empty": {
         "en": "{folder} exists and is not empty; choose a new folder.",
         "ko": "{folder} 가 이미 있고 비어 있지 않습니다. 새 폴더를 고르세요.",

@@ -59,6 +59,7 @@ class Options:
     memory_limit: int | None = None
     progress: bool = True
     results_json: Path | None = None  # one submission: its results.json here too (Gradescope)
+    single: bool = False  # ``submissions`` is one learner's folder, even with no kata file in it
 
 
 @dataclass
@@ -330,7 +331,7 @@ def grade_class(root: Path, options: Options) -> Outcome:
     book = Gradebook(options.out / "gradebook.sqlite")
     outcome = Outcome()
     todo: list[tuple[Path, str, str]] = []
-    folders = learners(options.submissions, catalog)
+    folders = [options.submissions] if options.single else learners(options.submissions, catalog)
     for folder in folders:
         name = shown_name(folder)
         try:

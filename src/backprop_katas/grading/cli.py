@@ -62,6 +62,23 @@ def cmd_export(root: Path, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gradescope(root: Path, args: argparse.Namespace) -> int:
+    import time
+
+    from .gradescope import GradescopeError, build_zip
+
+    out = Path(args.zip).resolve()
+    started = time.monotonic()
+    try:
+        names = build_zip(root, out, Path(args.hidden_tests).resolve() if args.hidden_tests else None,
+                          lang=args.lang or "en")  # fmt: skip
+    except GradescopeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(say("gradescope_done", zip=out, files=len(names), seconds=time.monotonic() - started))
+    return 0
+
+
 def register(sub: Any) -> None:
     """Add ``grade`` and ``export`` to the ``katas`` command's subparsers."""
     grade = sub.add_parser("grade", help="grade a folder of submissions (one sub-folder per learner) into a gradebook")
@@ -92,3 +109,10 @@ def register(sub: Any) -> None:
     export.add_argument("--with-solutions", action="store_true",
                         help="ship the reference solutions; `katas solution KATA` shows one once the kata passes")  # fmt: skip
     export.set_defaults(func=cmd_export)
+    gradescope = sub.add_parser(
+        "gradescope", help="write Gradescope's autograder zip (setup.sh, run_autograder, the rules)"
+    )
+    gradescope.add_argument("zip", metavar="OUT.zip")
+    gradescope.add_argument("--hidden-tests", metavar="DIR", help="your hidden test files, shipped in the zip")
+    gradescope.add_argument("--lang", choices=("en", "ko", "both"), help="language of the feedback (default: en)")
+    gradescope.set_defaults(func=cmd_gradescope)

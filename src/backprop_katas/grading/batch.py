@@ -282,7 +282,7 @@ def _record(
     results: dict[str, Any],
     katas: list[Kata],
     digest: str,
-    rules: str,
+    rules: dict[str, str],
     options: Options,
     seconds: float,
 ) -> Row:
@@ -293,15 +293,15 @@ def _record(
     partial = bool(options.select) or len(katas) < len(catalog)
     if old is not None and partial and "error" not in old.results:
         results = merge(catalog, old.results, results, regraded, whole_katas=not options.select)
-    graded_from = {**_kata_hashes(old), **{kid: [digest, rules] for kid in regraded}}
+    graded_from = {**_kata_hashes(old), **{kid: [digest, rules[kid]] for kid in regraded}}
     if not partial:
-        graded_from = {kid: [digest, rules] for kid in regraded}
+        graded_from = {kid: [digest, rules[kid]] for kid in regraded}
     results.setdefault("extra_data", {})["graded_from"] = graded_from
     results["extra_data"]["regraded"] = regraded if partial else []
     return Row(
         learner=learner,
         content_hash=digest,
-        suite_hash=rules,
+        suite_hash=content_of(rules),
         torch_version=torch.__version__,
         graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         seconds=round(seconds, 2),
@@ -310,6 +310,13 @@ def _record(
         katas=results.get("extra_data", {}).get("katas", {}),
         results=results,
     )
+
+
+def content_of(rules: dict[str, str]) -> str:
+    """One hash for the record's rules column (the per-kata hashes live in extra_data.graded_from)."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()
 
 
 def _error_row(learner: str, digest: str, detail: str) -> Row:
@@ -323,11 +330,9 @@ def grade_class(root: Path, options: Options) -> Outcome:
     catalog = load_catalog(root)
     katas = [k for k in catalog if not options.katas or k.id in options.katas or k.number in options.katas]
     kata_files = [k.filename for k in catalog]
-    rules = (
-        rules_hash(root, katas, options.hidden_tests)
-        + f"|lang={lang()}"
-        + (f"|-k {options.select}" if options.select else "")
-    )
+    # Per kata: a kata is kept only when it was graded from these files by these rules.
+    suffix = f"|lang={lang()}" + (f"|-k {options.select}" if options.select else "")
+    rules = {k.id: rules_hash(root, [k], options.hidden_tests) + suffix for k in katas}
     book = Gradebook(options.out / "gradebook.sqlite")
     outcome = Outcome()
     todo: list[tuple[Path, str, str]] = []
@@ -346,7 +351,7 @@ def grade_class(root: Path, options: Options) -> Outcome:
             row
             and not options.regrade
             and "error" not in row.results
-            and all(done.get(k.id) == (digest, rules) for k in katas)
+            and all(done.get(k.id) == (digest, rules[k.id]) for k in katas)
         ):
             outcome.kept += 1
         else:

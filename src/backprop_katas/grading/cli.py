@@ -14,8 +14,10 @@ from ..messages import say
 def cmd_grade(root: Path, args: argparse.Namespace) -> int:
     from ..catalog import load_catalog
     from ..names import shown_name
-    from .batch import Options, grade_class, learners
+    from .batch import Options, grade_class, is_single_submission, learners
 
+    if args.lang:  # "both" too (the learner commands take en or ko): feedback, summary, CSV headers
+        os.environ["KATAS_LANG"] = args.lang
     submissions = Path(args.submissions).resolve()
     if not submissions.is_dir() or not learners(submissions, load_catalog(root)):
         print(say("grade_batch_none", folder=submissions), file=sys.stderr)
@@ -33,6 +35,8 @@ def cmd_grade(root: Path, args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         results_json=Path(args.results_json).resolve() if args.results_json else None,
     )
+    if options.results_json is None and is_single_submission(submissions, load_catalog(root)):
+        options.results_json = options.out / "results.json"  # one learner: the results.json pytest --grade writes
     outcome = grade_class(root, options)
     if outcome.interrupted:
         print(say("grade_batch_stopped", graded=outcome.graded, todo=outcome.total - outcome.kept,
@@ -101,7 +105,7 @@ def register(sub: Any) -> None:
     grade.add_argument("--no-progress", action="store_true", help="a line per learner instead of a progress bar")
     grade.add_argument("--lang", choices=("en", "ko", "both"), help="language of feedback, summary and CSV headers")
     grade.add_argument("--results-json", metavar="FILE",
-                       help="one submission: also write its Gradescope results.json to FILE")  # fmt: skip
+                       help="one submission: write its Gradescope results.json to FILE (default: OUT/results.json)")  # fmt: skip
     grade.set_defaults(func=cmd_grade)
     export = sub.add_parser("export", help="write the learner bundle (no solutions/, no self-checks) and check it")
     export.add_argument("dir", metavar="DIR", help="a new or empty folder")

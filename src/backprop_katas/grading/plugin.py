@@ -156,6 +156,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "grading: a self-check of grading mode (slow: starts pytest and child processes)."
     )
+    config.addinivalue_line(
+        "markers", "gradescope: builds the Gradescope zip and runs setup.sh into a fresh venv (minutes)."
+    )
     if not config.getoption("katas_grade"):
         for option in ("katas_grade_json", "katas_hidden_tests"):
             if config.getoption(option):

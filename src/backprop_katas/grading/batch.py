@@ -358,65 +358,84 @@ def grade_class(root: Path, options: Options) -> Outcome:
             todo.append((folder, name, digest))
     outcome.total = len(folders)
     count = max(1, min(options.workers, len(todo)))
-    previous_term = signal.getsignal(signal.SIGTERM)
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _raise_interrupt)  # SIGTERM stops as Ctrl-C does: what is saved is kept
+    stop = Interrupt()
     scratch = Path(tempfile.mkdtemp(prefix="katas-run-"))  # every temporary folder of this run, workers' too
+    workers: Workers | None = None
+    futures: dict[Future[dict[str, Any]], tuple[Path, str, str, float]] = {}
     try:
+        stop.install()  # SIGTERM stops as Ctrl-C does; a second signal during clean-up is ignored
         workers = Workers(root, count if todo else 0, scratch)
         with progress_bar(len(todo), options.progress) as advance, ThreadPoolExecutor(count) as pool:
-            futures: dict[Future[dict[str, Any]], tuple[Path, str, str, float]] = {}
-            try:
-                for folder, name, digest in todo:
-                    future = pool.submit(grade_one, root, folder, options, katas, workers, scratch)
-                    futures[future] = (folder, name, digest, time.monotonic())
-                pending = set(futures)
-                while pending:
-                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        folder, name, digest, began = futures[future]
-                        try:
-                            results = future.result()
-                        except Exception as exc:
-                            outcome.failed.append(name)
-                            detail = safe_text(str(exc)[:500])
-                            print(say("grade_batch_error", learner=name, detail=detail), file=sys.stderr)
-                            book.record(_error_row(name, digest, detail))
-                            advance(name)
-                            continue
-                        old = book.get(name)
-                        row = _record(catalog, name, old, results, katas, digest, rules, options,
-                                      time.monotonic() - began)  # fmt: skip
-                        book.record(row)
-                        outcome.graded += 1
-                        outcome.regraded_katas = row.results["extra_data"]["regraded"]
-                        outcome.kept_katas = sorted(
-                            set(outcome.kept_katas) | set(row.results["extra_data"].get("merged_from", []))
-                        )
+            for folder, name, digest in todo:
+                future = pool.submit(grade_one, root, folder, options, katas, workers, scratch)
+                futures[future] = (folder, name, digest, time.monotonic())
+            pending = set(futures)
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    folder, name, digest, began = futures[future]
+                    try:
+                        results = future.result()
+                    except Exception as exc:
+                        outcome.failed.append(name)
+                        detail = safe_text(str(exc)[:500])
+                        print(say("grade_batch_error", learner=name, detail=detail), file=sys.stderr)
+                        book.record(_error_row(name, digest, detail))
                         advance(name)
-            except KeyboardInterrupt:
-                workers.kill_all()
-                for future in futures:
-                    future.cancel()
-                outcome.interrupted = True
-            finally:
-                workers.close()
+                        continue
+                    old = book.get(name)
+                    row = _record(catalog, name, old, results, katas, digest, rules, options,
+                                  time.monotonic() - began)  # fmt: skip
+                    book.record(row)
+                    outcome.graded += 1
+                    outcome.regraded_katas = row.results["extra_data"]["regraded"]
+                    merged = set(row.results["extra_data"].get("merged_from", []))
+                    outcome.kept_katas = sorted(set(outcome.kept_katas) | merged)
+                    advance(name)
+    except KeyboardInterrupt:
+        stop.stopping = True
+        outcome.interrupted = True
+        if workers is not None:
+            workers.kill_all()  # their learners' rows were never committed: graded again next run
+        for future in futures:
+            future.cancel()
     finally:
+        stop.stopping = True
+        if workers is not None:
+            workers.close()
         shutil.rmtree(scratch, ignore_errors=True)
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, previous_term)
     export(book, options.out, catalog)
     if options.results_json is not None and len(folders) == 1:
         row = book.get(shown_name(folders[0]))
         if row is not None and "error" not in row.results:
             write_json_atomically(options.results_json, row.results)
     book.close()
+    stop.restore()  # the exports above are written whole: a signal meanwhile was ignored
     outcome.seconds = time.monotonic() - start
     return outcome
 
 
-def _raise_interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
+class Interrupt:
+    """Ctrl-C and SIGTERM raise KeyboardInterrupt once; while the run cleans up, they are ignored."""
+
+    def __init__(self) -> None:
+        self.stopping = False
+        self.previous: dict[int, Any] = {}
+
+    def handle(self, signum: int, frame: Any) -> None:
+        if not self.stopping:
+            self.stopping = True
+            raise KeyboardInterrupt
+
+    def install(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self.previous[signum] = signal.signal(signum, self.handle)
+
+    def restore(self) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+        self.previous.clear()
 
 
 def write_json_atomically(path: Path, data: dict[str, Any]) -> None:

@@ -9,8 +9,10 @@ passing test earns its piece.
 
 All arithmetic is in integer hundredths of a point, split by largest remainder, so what a
 gradebook shows (two decimals) adds up exactly: the parts to the kata, the katas to the
-total. Skipped tests (``reference_only`` outside ``--target solutions``) do not count; a
-part none of whose tests ran earns nothing.
+total. Skipped tests (``reference_only`` outside ``--target solutions``) do not count. A
+selected test that did not run (a stop, a time limit) fails; a part none of whose tests
+was selected (``-k``) is left out of the kata's maximum for that run (``katas grade``
+merges such a run into the learner's full record).
 """
 
 from __future__ import annotations
@@ -111,17 +113,21 @@ def score_kata(kata: str, points_: int, weights: Mapping[str, float], rule: str,
     for check in checks:
         by_part.setdefault(check.part, []).append(check)  # an unknown part earns nothing (self-checks forbid it)
     shares = split(points_ * 100, list(weights.items()))
-    result = KataScore(kata, 0, points_ * 100)
+    result = KataScore(kata, 0, 0)
     for name, share in shares.items():
         tests = by_part.get(name, [])
+        if not tests:  # no test of the part was selected (-k): not part of this grade's maximum
+            result.parts[name] = PartScore(name, 0, 0)
+            continue
         passed = sum(c.passed for c in tests)
         if rule == "proportional":
             pieces = split(share, [(c.id, 1.0) for c in tests])
             earned = sum(pieces[c.id] for c in tests if c.passed)
         else:
-            earned = share if tests and passed == len(tests) else 0
+            earned = share if passed == len(tests) else 0
         result.parts[name] = PartScore(name, earned, share, passed, len(tests))
         result.earned += earned
+        result.possible += share
     return result
 
 

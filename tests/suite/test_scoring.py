@@ -81,10 +81,12 @@ def test_a_part_is_earned_only_when_all_its_tests_pass():
     assert score_kata(K01.id, 10, K01.weights, "proportional", checks).earned == 900
 
 
-def test_a_part_none_of_whose_tests_ran_earns_nothing():
-    checks = [Check(f"{p}", p, True) for p in K01.weights if p != "sigmoid"]
+def test_a_part_with_no_selected_test_is_left_out_of_the_maximum():
+    checks = [Check(f"{p}", p, True) for p in K01.weights if p != "sigmoid"]  # -k left sigmoid's tests out
     score = score_kata(K01.id, 10, K01.weights, "all", checks)
-    assert score.earned == 800 and score.parts["sigmoid"].earned == 0 and score.possible == 1000
+    assert (score.earned, score.possible) == (800, 800) and score.parts["sigmoid"].possible == 0
+    failing = [*checks, Check("s", "sigmoid", False)]
+    assert score_kata(K01.id, 10, K01.weights, "all", failing).possible == 1000
 
 
 def test_scores_show_two_decimals_and_the_thirds_add_up():

@@ -309,8 +309,14 @@ def _feedback(config: pytest.Config, result: TestResult, text: str) -> str:
 
 
 def checks(grading: Grading) -> list[dict[str, Any]]:
-    """Every test that started (one deselected by -k, or never reached after -x, is left out)."""
-    return [r.check() for r in grading.results.values() if r.phases]
+    """Every selected test (-k's deselected ones never get here); one that never ran (-x, a stop) failed."""
+    found = []
+    for result in grading.results.values():
+        check = result.check()
+        if not result.phases and not result.skipped:
+            check["output"] = say("grade_skipped")
+        found.append(check)
+    return found
 
 
 def results_json(config: pytest.Config, grading: Grading) -> dict[str, Any]:

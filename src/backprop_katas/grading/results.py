@@ -103,6 +103,8 @@ def build(
         if score is None:
             continue
         for part in score.parts.values():
+            if not part.tests:
+                continue
             mine = [c for c in checks if c["kata"] == kata.id and c["part"] == part.name and c["status"] != "skipped"]
             tests.append(
                 {

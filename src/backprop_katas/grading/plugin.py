@@ -27,7 +27,7 @@ from .. import __version__
 from ..catalog import Kata
 from ..judge import CAUSES_ATTRIBUTE
 from ..messages import lang, say
-from ..names import shown_name
+from ..names import safe_text, shown_name
 from ..pytest_plugin import CATALOG_KEY, RUNNER_FACTORY_KEY, TARGET_KEY
 from ..scoring import PART_MARKER, points, shown, total
 from . import sandbox
@@ -276,6 +276,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if result is None:
         return report
     result.phases[report.when] = report.outcome
+    if report.failed:  # what learner code raised or printed reaches the terminal escaped (names.safe_text)
+        report.longrepr = safe_text(report.longreprtext)
     if report.failed and not result.output:
         result.output = _feedback(item.config, result, report.longreprtext)
         excinfo = call.excinfo

@@ -235,3 +235,21 @@ def test_the_bundle_has_a_learners_readme_and_tox_ini_and_says_when_it_has_no_so
     assert opened.returncode == 0 and "def prime_function" in opened.stdout, (
         opened.stdout[-2000:] + opened.stderr[-2000:]
     )
+
+
+def test_a_learner_who_cannot_be_graded_shows_as_an_error_in_the_csv_feedback_and_summary(tmp_path, monkeypatch):
+    from backprop_katas.catalog import load_catalog
+    from backprop_katas.grading.batch import _error_row, export
+    from backprop_katas.grading.gradebook import Gradebook
+
+    monkeypatch.setenv("KATAS_LANG", "en")
+    book = Gradebook(tmp_path / "gradebook.sqlite")
+    book.record(_error_row("odd\\x1bname", "", "pytest exited with 3 and no results.json: \x1b[2J boom\nsecond line"))
+    export(book, tmp_path, load_catalog(ROOT))
+    book.close()
+    rows = csv_rows(tmp_path)
+    assert (
+        rows["odd\\x1bname"]["error"].startswith("pytest exited with 3") and "\x1b" not in rows["odd\\x1bname"]["error"]
+    )
+    assert "could not be graded" in (tmp_path / "feedback" / "odd\\x1bname.md").read_text(encoding="utf-8")
+    assert "could not be graded: odd" in (tmp_path / "summary.md").read_text(encoding="utf-8").lower()

@@ -471,6 +471,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "summary_col_mean": {"en": "mean", "ko": "평균"},
     "summary_col_done": {"en": "learners done", "ko": "완료한 학습자"},
     "summary_col_causes": {"en": "most common likely causes", "ko": "가장 흔한 짐작 원인"},
+    "summary_plot_mean": {"en": "mean score (share of the kata's points)", "ko": "평균 점수 (카타 만점 대비)"},
+    "summary_plot_done": {"en": "learners done (every point)", "ko": "완료한 학습자 (만점)"},
     "summary_errors": {"en": "Could not be graded: {names}", "ko": "채점할 수 없었던 제출물: {names}"},
     "csv_learner": {"en": "learner", "ko": "학습자"},
     "csv_total": {"en": "total", "ko": "총점"},

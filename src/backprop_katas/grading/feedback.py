@@ -130,10 +130,11 @@ def _plot(summary: list[dict[str, Any]], path: Path) -> None:
     figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
     left.bar(names, [e["mean"] / e["max_score"] if e["max_score"] else 0 for e in summary], color="#4c72b0")
     left.set_ylim(0, 1)
-    left.set_title("mean score (share of the kata's points)")
+    # English in the picture whatever --lang says: matplotlib's default font has no Hangul.
+    left.set_title(Msg("summary_plot_mean").render("en"))
     right.bar(names, [e["done"] for e in summary], color="#55a868")
     right.set_ylim(0, 1)
-    right.set_title("learners done (every point)")
+    right.set_title(Msg("summary_plot_done").render("en"))
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)

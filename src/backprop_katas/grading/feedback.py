@@ -22,7 +22,7 @@ from ..messages import Msg, say
 from .gradebook import Row
 
 MOST_COMMON = 3  # likely causes listed per kata in the class summary
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")  # what Markdown would read as markup
 
 
 def md(text: str) -> str:

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, probes
 from .catalog import Kata
 from .generate import STUBS, make_stub
 from .messages import say
@@ -119,6 +119,7 @@ def _read(path: Path) -> bytes:
 def cache_key(root: Path, folder: Path, kata: Kata, lang: str) -> str:
     files = [folder / kata.filename, *(folder / f"{d}.py" for d in dependencies(folder, kata.id))]
     files.append(root / "tests" / kata.test_filename)
+    files.append(Path(probes.__file__).parent / kata.filename)  # the probes are half of the kata's tests
     parts = [__version__.encode(), SCORING_VERSION, lang.encode(), _folder_id(root, folder).encode()]
     parts.append(repr((kata.points, sorted(kata.weights.items()), kata.scoring)).encode())
     parts += [str(p.name).encode() + b"\0" + _read(p) for p in files]

@@ -41,6 +41,30 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{function} must compute gradients by hand, but it called {call}. Use the chain rule with tensors only: no backward(), no torch.autograd.",
         "ko": "{function} 은(는) 기울기를 손으로 계산해야 하는데 {call} 을(를) 불렀습니다. 텐서와 연쇄 법칙만 쓰세요: backward() 도 torch.autograd 도 안 됩니다.",
     },
+    "shortcut_autograd": {
+        "en": "{function} must compute gradients by hand, but {where} uses {construct}: that is autograd. Use the chain rule with tensors only: no backward(), no torch.autograd, no torch.func, no requires_grad.",
+        "ko": "{function} 은(는) 기울기를 손으로 계산해야 하는데 {where} 에서 {construct} 을(를) 씁니다. 이것은 autograd 입니다. 텐서와 연쇄 법칙만 쓰세요: backward(), torch.autograd, torch.func, requires_grad 모두 안 됩니다.",
+    },
+    "shortcut_dynamic": {
+        "en": "{function} must be written by hand, and {where} uses {construct}, which the checker cannot follow (a name computed at run time, or a library changed at import). Write the names out (torch.sigmoid, not getattr(torch, name)) so that the check can see the code is autograd-free.",
+        "ko": "{function} 은(는) 손으로 작성해야 하는데 {where} 의 {construct} 은(는) 검사기가 따라갈 수 없습니다 (실행 중에 계산되는 이름, 또는 import 때 바뀐 라이브러리). 이름을 그대로 쓰세요 (getattr(torch, name) 대신 torch.sigmoid). 그래야 autograd 를 쓰지 않았음을 확인할 수 있습니다.",
+    },
+    "gradcheck_explained": {
+        "en": 'This is the check torch.autograd.gradcheck(SigmoidFunction.apply, (x,)) makes: row by row, the Jacobian your backward gives (grad_output = e_k) must match finite differences. gradcheck would say "Jacobian mismatch for output 0 with respect to input 0". backward must return grad_output · σ(x)(1 - σ(x)), a tensor of x\'s shape and dtype.',
+        "ko": '이것은 torch.autograd.gradcheck(SigmoidFunction.apply, (x,)) 가 하는 검사입니다. 여러분의 backward 가 주는 야코비 행렬(grad_output = e_k)이 한 행씩 유한 차분과 맞아야 합니다. gradcheck 라면 "Jacobian mismatch for output 0 with respect to input 0" 이라고 했을 것입니다. backward 는 x 와 같은 모양과 dtype 의 텐서 grad_output · σ(x)(1 - σ(x)) 를 돌려줘야 합니다.',
+    },
+    "shortcut_via": {
+        "en": "(reached through {via})",
+        "ko": "({via} 를 거쳐 도달)",
+    },
+    "shortcut_tool": {
+        "en": "{where}: {construct} uses the tool's own code (backprop_katas: its oracles answer the tests). A kata file must not import it; write the code yourself.",
+        "ko": "{where}: {construct} 은(는) 도구 자체의 코드(backprop_katas, 그 오라클이 테스트의 답입니다)를 씁니다. kata 파일은 이것을 import 하면 안 됩니다. 코드를 직접 작성하세요.",
+    },
+    "shortcut_reach": {
+        "en": "{where}: {construct} is dynamic import or introspection, which kata files may not use: it can reach code (the tool's oracles included) that the checks cannot see. Import what you need by name (import torch).",
+        "ko": "{where}: {construct} 은(는) 동적 import 나 내부 들여다보기로, kata 파일에서 쓸 수 없습니다. 검사가 볼 수 없는 코드(도구의 오라클 포함)에 닿을 수 있기 때문입니다. 필요한 것은 이름으로 import 하세요 (import torch).",
+    },
     # --- judging -------------------------------------------------------------------------
     "called": {
         "en": "Called {call}.",
@@ -557,7 +581,6 @@ PHRASES: dict[str, str] = {
     "The loss of the trained weights": "학습된 가중치의 손실",
     "The trained network's predictions": "학습된 네트워크의 예측",
     "The defaults": "기본값",
-    "gradcheck's verdict": "gradcheck 의 판정",
     "net(x)": "net(x)",
 }
 

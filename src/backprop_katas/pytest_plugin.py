@@ -12,13 +12,14 @@ plugin does nothing.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from . import __version__
+from . import __version__, shortcuts
 from .catalog import Kata, kata_for_test_file, load_catalog
 from .loader import Target, TargetNotFound, resolve_target
 from .runner import DEFAULT_TIMEOUT, InProcessRunner, ProbeFailed
@@ -145,10 +146,18 @@ def runner(pytestconfig: pytest.Config, target: Target) -> Any:
 
 
 @pytest.fixture(scope="session")
-def run(runner: InProcessRunner) -> Callable[..., Any]:
-    """``run(probe, *args)``: run a probe on the target; learner errors fail the test with a plain message."""
+def run(runner: InProcessRunner, target: Target) -> Callable[..., Any]:
+    """``run(probe, *args)``: run a probe on the target; learner errors fail the test with a plain message.
+
+    Before the probe runs, the kata file is checked as text for the shortcuts its kata forbids
+    (:mod:`.shortcuts`): the tool's own code in any kata, autograd in the by-hand functions
+    this probe reaches. In grading this check, in the grader, decides; the probe's own guard
+    in the child only gives an earlier message."""
 
     def call(probe: Callable[..., Any], *args: Any) -> Any:
+        kata = getattr(sys.modules.get(getattr(probe, "__module__", "") or ""), "KATA", None)
+        if isinstance(kata, str) and target.file(kata).is_file():
+            shortcuts.expect_no_shortcut(target.path, kata, shortcuts.by_hand_called(kata, probe, args))
         try:
             return runner.run(probe, *args)
         except ProbeFailed as failed:

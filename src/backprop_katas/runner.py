@@ -145,9 +145,51 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+# Every public door into autograd, as (module, attribute, what the learner called).
+AUTOGRAD_DOORS = (
+    ("torch.Tensor", "backward", "Tensor.backward()"),
+    ("torch.Tensor", "requires_grad_", "Tensor.requires_grad_()"),
+    ("torch.autograd", "backward", "torch.autograd.backward()"),
+    ("torch.autograd", "grad", "torch.autograd.grad()"),
+    *(("torch.autograd.functional", n, f"torch.autograd.functional.{n}()")
+      for n in ("jacobian", "hessian", "vjp", "jvp", "hvp", "vhp")),
+    *(("torch.autograd.forward_ad", n, f"torch.autograd.forward_ad.{n}")
+      for n in ("dual_level", "make_dual", "unpack_dual", "enter_dual_level")),
+    *(("torch.func", n, f"torch.func.{n}()")
+      for n in ("grad", "grad_and_value", "vjp", "jvp", "jacfwd", "jacrev", "hessian", "linearize")),
+    *(("functorch", n, f"functorch.{n}()") for n in ("grad", "grad_and_value", "vjp", "jvp", "jacfwd", "jacrev", "hessian")),
+    # What those doors call at run time: a name bound at import (g = torch.autograd.grad) still ends here.
+    ("torch.autograd.variable.Variable", "_execution_engine", "the autograd engine"),
+    ("torch.autograd.graph", "disable_saved_tensors_hooks", "torch.func's reverse mode (grad, vjp, jacrev, hessian)"),
+    ("torch._functorch.eager_transforms", "grad_increment_nesting", "torch.func's reverse mode (grad, vjp, jacrev)"),
+    ("torch._functorch.eager_transforms", "jvp_increment_nesting", "torch.func's forward mode (jvp, jacfwd)"),
+    ("torch._functorch.predispatch", "_make_dual", "forward-mode AD (make_dual)"),
+    ("torch._functorch.predispatch", "_enter_dual_level", "forward-mode AD (dual_level)"),
+    ("torch", "_make_dual", "forward-mode AD (torch._make_dual)"),
+)  # fmt: skip
+
+
+class _RefusedEngine:
+    def __init__(self, refuse: Callable[..., Any]) -> None:
+        self.run_backward = refuse
+        self.queue_callback = refuse
+
+
 @contextlib.contextmanager
 def forbid_autograd(function: str) -> Iterator[None]:
-    """Make backward() and torch.autograd.grad raise a learner-facing error inside the block."""
+    """Refuse autograd inside the block with a learner-facing error naming the door.
+
+    Three layers, for a readable message at the moment of use (the grade is decided by the
+    grader's source check, :mod:`backprop_katas.shortcuts`, which learner code cannot reach):
+    every public door is replaced (``backward``, ``torch.autograd.*``, ``forward_ad``,
+    ``torch.func``, ``functorch``); the engine and forward-mode entry points those doors call
+    are replaced too, so a name bound at import (``g = torch.autograd.grad``) fails when it
+    runs; and the block runs under ``torch.no_grad()`` with saved-tensor hooks that refuse,
+    so code that turns grad mode back on and records a graph is stopped when it records.
+    Learner code can still undo all of this from inside (it runs in the same process).
+    """
+    import importlib
+
     import torch
 
     def refuse(call: str) -> Callable[..., Any]:
@@ -156,14 +198,30 @@ def forbid_autograd(function: str) -> Iterator[None]:
 
         return refused
 
-    saved = (torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad)
-    torch.Tensor.backward = refuse("Tensor.backward()")  # type: ignore[method-assign]
-    torch.autograd.backward = refuse("torch.autograd.backward()")
-    torch.autograd.grad = refuse("torch.autograd.grad()")
+    def pack(tensor: torch.Tensor) -> Any:
+        raise AutogradForbidden(say("autograd_used", function=function, call="a graph for autograd (enable_grad)"))
+
+    saved: list[tuple[object, str, object]] = []
+    for owner_name, attribute, call in AUTOGRAD_DOORS:
+        module_name, _, class_name = owner_name.rpartition(".")
+        try:
+            owner: object = importlib.import_module(owner_name)
+        except ImportError:
+            try:
+                owner = getattr(importlib.import_module(module_name), class_name)
+            except (ImportError, AttributeError):
+                continue  # functorch is not installed everywhere
+        if not hasattr(owner, attribute):
+            continue
+        saved.append((owner, attribute, getattr(owner, attribute)))
+        replacement = _RefusedEngine(refuse(call)) if attribute == "_execution_engine" else refuse(call)
+        setattr(owner, attribute, replacement)
     try:
-        yield
+        with torch.no_grad(), torch.autograd.graph.saved_tensors_hooks(pack, pack):
+            yield
     finally:
-        torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad = saved  # type: ignore[method-assign]
+        for owner, attribute, value in reversed(saved):
+            setattr(owner, attribute, value)
 
 
 Probe = Callable[..., Any]

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from .. import __version__
+from .. import __version__, shortcuts
 from ..catalog import Kata
 from ..judge import CAUSES_ATTRIBUTE
 from ..messages import lang, say
@@ -180,6 +180,8 @@ def pytest_configure(config: pytest.Config) -> None:
                 f"write --target={target.path} (one word) so that it never does."
             )
     catalog = config.stash[CATALOG_KEY]
+    # The source checks read the kata files as they are now, before any learner code runs.
+    shortcuts.pin(target.path, [k.filename for k in catalog])
     seconds = config.getoption("katas_kata_time_limit") or float(config.getini("katas_kata_time_limit"))
     memory = config.getoption("katas_memory_limit") or int(config.getini("katas_memory_limit"))
     settings = Settings(

@@ -1,6 +1,7 @@
 """Grading mode's runner: the same ``run(probe, *args)`` as learner mode, in a child per kata.
 
-The judge (the test) stays in the grader's process; only the probe runs in
+The judge (the test) stays in the grader's process; only the probe (a function of
+``backprop_katas.probes``, named by module and name) runs in
 the child, and only plain data comes back (``wire``). A kata's child has a
 time budget for all its probes together; when a probe outlives its own
 limit, or the child dies, the child's whole process group is killed. After
@@ -33,7 +34,7 @@ from .child import BOOTSTRAP
 
 MAX_RESTARTS = 2
 GRACE = 5.0  # seconds the grader waits beyond a probe's own limit before killing its child
-SPAWN_SECONDS = 60.0  # starting a kata server: importing its test modules
+SPAWN_SECONDS = 60.0  # starting a kata server: importing the probe modules, warming torch up
 
 
 class Zygote:

@@ -13,15 +13,16 @@ KATA = "k02_parameters"
 
 
 def network(target: Target, sizes: list[int], seed: int, x: Any) -> dict[str, Any]:
-    """``Network(*sizes)`` built under ``torch.manual_seed(seed)``: its children, parameters and net(x)."""
+    """``Network(*sizes)`` built under ``torch.manual_seed(seed)``: its classes, children, parameters and net(x)."""
     torch.manual_seed(seed)
     net = target.module(KATA).Network(*sizes)
+    kinds = [f"{c.__module__}.{c.__qualname__}" for c in type(net).__mro__]
     if not isinstance(net, nn.Module):
-        return {"is_module": False}
+        return {"kinds": kinds}
     with torch.no_grad():
         y = net(torch.tensor(x, dtype=torch.float32))
     return {
-        "is_module": True,
+        "kinds": kinds,
         "children": [[name, type(m).__name__] for name, m in net.named_children()],
         "params": {name: p for name, p in net.named_parameters()},
         "y": y,

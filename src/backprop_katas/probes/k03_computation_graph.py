@@ -8,9 +8,11 @@ import torch
 
 from ..loader import Target
 from ..runner import forbid_autograd
+from ..shortcuts import BY_HAND as ALL_BY_HAND
+from ..shortcuts import calls_by_hand
 
 KATA = "k03_computation_graph"
-BY_HAND = ("z_prime", "backward", "gradients")  # the functions that must not use autograd
+BY_HAND = ALL_BY_HAND[KATA]  # the functions that must not use autograd
 
 
 def call(target: Target, name: str, arrays: list[Any], dtype: str) -> Any:
@@ -31,5 +33,7 @@ def on_floats(target: Target, name: str, values: list[float]) -> Any:
     return fn(*[float(v) for v in values])
 
 
+@calls_by_hand("t_prime")
 def t_prime(target: Target) -> Any:
-    return target.module(KATA).t_prime()
+    with forbid_autograd(f"{KATA}.t_prime"):
+        return target.module(KATA).t_prime()

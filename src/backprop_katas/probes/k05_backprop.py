@@ -9,11 +9,12 @@ import torch
 from .. import oracles as O
 from ..loader import Target
 from ..runner import forbid_autograd
+from ..shortcuts import calls_by_hand
 
 KATA = "k05_backprop"
-BY_HAND = ("manual_gradients",)
 
 
+@calls_by_hand("manual_gradients")
 def manual_gradients(target: Target, params: dict[str, Any], x: Any, t: Any, dtype: str) -> dict[str, Any]:
     """manual_gradients on a Network holding ``params``: the gradients, and the parameters after the call."""
     net = O.network_from_params(params, dtype)
@@ -24,7 +25,9 @@ def manual_gradients(target: Target, params: dict[str, Any], x: Any, t: Any, dty
     return {"grads": grads, "params_after": O.params_of(net)}
 
 
+@calls_by_hand("SigmoidFunction.backward")
 def sigmoid_function(target: Target, x: Any, grad_out: Any) -> dict[str, Any]:
+    """y = SigmoidFunction.apply(x), and ∂L/∂x = torch.autograd.grad(y, x, grad_out): the learner's backward in use."""
     xt = torch.tensor(x, requires_grad=True)
     y = target.module(KATA).SigmoidFunction.apply(xt)
     if not isinstance(y, torch.Tensor) or y.grad_fn is None:
@@ -33,11 +36,18 @@ def sigmoid_function(target: Target, x: Any, grad_out: Any) -> dict[str, Any]:
     return {"y": y, "grad": grad}
 
 
-def gradcheck(target: Target, x: Any) -> dict[str, Any]:
-    function = target.module(KATA).SigmoidFunction.apply
-    try:
-        return {"passed": bool(torch.autograd.gradcheck(function, (torch.tensor(x, requires_grad=True),))), "error": ""}
-    except NotImplementedError:
-        raise  # a stub: let the runner report it as one
-    except RuntimeError as exc:  # GradcheckError is a RuntimeError, and so are shape errors in forward
-        return {"passed": False, "error": str(exc)[:600]}
+@calls_by_hand("SigmoidFunction.backward")
+def sigmoid_function_vjps(target: Target, x: Any, grad_outputs: list[Any]) -> dict[str, Any]:
+    """y = SigmoidFunction.apply(x) in float64, and what SigmoidFunction.backward returns for each grad_output.
+
+    backward is called as autograd calls it, with the node autograd recorded as its ctx, and
+    its raw return value comes back: the judge checks its type, shape and dtype, and compares
+    the vector-Jacobian products with its own finite differences (what gradcheck does).
+    """
+    function = target.module(KATA).SigmoidFunction
+    xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    y = function.apply(xt)
+    if not isinstance(y, torch.Tensor) or y.grad_fn is None:
+        return {"y": y, "vjps": None}
+    vjps = [function.backward(y.grad_fn, torch.tensor(g, dtype=torch.float64)) for g in grad_outputs]
+    return {"y": y, "vjps": vjps}

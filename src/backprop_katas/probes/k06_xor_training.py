@@ -9,9 +9,10 @@ import torch
 from .. import oracles as O
 from ..loader import Target
 from ..runner import forbid_autograd
+from ..shortcuts import BY_HAND as ALL_BY_HAND
 
 KATA = "k06_xor_training"
-BY_HAND = ("train_by_hand",)
+BY_HAND = ALL_BY_HAND[KATA]
 
 
 def xor_data(target: Target) -> list[Any]:

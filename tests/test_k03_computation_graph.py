@@ -29,20 +29,24 @@ def tol_for(dtype):
 # --- tests ----------------------------------------------------------------------------------
 
 
-@pytest.mark.part("forward")
+# Each forward node on its own: a part per public function (katas.toml weights).
+NODES = {
+    "t_function": (2, lambda a: a[0] + a[1]),
+    "z_function": (1, lambda a: a[0] ** 2),
+    "forward": (2, lambda a: (a[0] + a[1]) ** 2),
+}
+
+
 @pytest.mark.parametrize(("shape", "dtype"), CASES)
-def test_forward_nodes_compute_their_values(run, shape, dtype):
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.part(n), id=n) for n in NODES])
+def test_forward_nodes_compute_their_values(run, name, shape, dtype):
     x, y = pair(1, shape, dtype)
-    x64, y64 = x.astype(np.float64), y.astype(np.float64)
-    where = f"with {dtype} tensors of shape {list(shape)}"
-    for name, arrays, expected in (
-        ("t_function", [x, y], x64 + y64),
-        ("z_function", [x], x64**2),
-        ("forward", [x, y], (x64 + y64) ** 2),
-    ):
-        call = f"{KATA}.{name}({', '.join('xy'[: len(arrays)])}) {where}"
-        got = run(P.call, name, arrays, dtype)
-        expect_close(got, expected, tol_for(dtype), call, dtype=dtype)
+    arity, formula = NODES[name]
+    arrays = [x, y][:arity]
+    expected = formula([v.astype(np.float64) for v in arrays])
+    call = f"{KATA}.{name}({', '.join('xy'[:arity])}) with {dtype} tensors of shape {list(shape)}"
+    got = run(P.call, name, arrays, dtype)
+    expect_close(got, expected, tol_for(dtype), call, dtype=dtype)
 
 
 @pytest.mark.part("chapter_example")

@@ -57,6 +57,8 @@ class Options:
     memory_limit: int | None = None
     progress: bool = True
     isolation: str = "auto"  # sandbox.ISOLATIONS
+    scheduler: str | None = None  # a Dask scheduler's address: learners graded on that cluster (.cluster)
+    dask_local: int | None = None  # a Dask LocalCluster of this many workers on this machine
 
 
 @dataclass
@@ -269,13 +271,21 @@ def grade_class(root: Path, options: Options) -> Outcome:
             todo.append((folder, digest))
     import torch
 
+    from .cluster import session
+
     count = max(1, min(options.workers, len(todo)))
-    workers = Workers(root, count if todo else 0)
-    with progress_bar(len(todo), options.progress) as advance, ThreadPoolExecutor(count) as pool:
+    remote_wanted = bool(options.scheduler or options.dask_local) and bool(todo)
+    workers = Workers(root, count if todo and not remote_wanted else 0)
+    with progress_bar(len(todo), options.progress) as advance, ThreadPoolExecutor(count) as pool, session(
+        root, options, katas, kata_files, enabled=remote_wanted
+    ) as remote:
         futures: dict[Future[dict[str, Any]], tuple[Path, str, float]] = {}
         try:
             for folder, digest in todo:
-                future = pool.submit(grade_one, root, folder, options, katas, workers)
+                if remote is not None:
+                    future = remote.submit(folder)
+                else:
+                    future = pool.submit(grade_one, root, folder, options, katas, workers)
                 futures[future] = (folder, digest, time.monotonic())
             pending = set(futures)
             while pending:
@@ -305,7 +315,7 @@ def grade_class(root: Path, options: Options) -> Outcome:
                     )
                     outcome.graded += 1
                     outcome.isolation.add(str(results.get("extra_data", {}).get("sandbox", {}).get("isolation")))
-                    advance(folder.name)
+                    advance(folder.name if remote is None else f"{folder.name} · {remote.status()}")
         except KeyboardInterrupt:
             workers.kill_all()
             for future in futures:

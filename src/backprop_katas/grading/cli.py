@@ -18,6 +18,12 @@ def cmd_grade(root: Path, args: argparse.Namespace) -> int:
     if not submissions.is_dir() or not learners(submissions):
         print(say("grade_batch_none", folder=submissions), file=sys.stderr)
         return 2
+    if args.scheduler or args.dask_local:
+        from .cluster import missing_dependency
+
+        if (hint := missing_dependency()) is not None:
+            print(hint, file=sys.stderr)
+            return 2
     options = Options(
         submissions=submissions,
         out=Path(args.out).resolve(),
@@ -30,6 +36,8 @@ def cmd_grade(root: Path, args: argparse.Namespace) -> int:
         memory_limit=args.memory_limit,
         progress=not args.no_progress,
         isolation=args.isolation,
+        scheduler=args.scheduler,
+        dask_local=args.dask_local,
     )
     try:
         outcome = grade_class(root, options)
@@ -82,6 +90,9 @@ def register(sub: Any) -> None:
         default="auto",
         help="bwrap: bubblewrap namespaces per learner; fallback: Landlock + rlimits; auto: bwrap when it works",
     )
+    cluster = grade.add_mutually_exclusive_group()
+    cluster.add_argument("--scheduler", metavar="ADDRESS", help="grade on this Dask cluster (tcp://HOST:8786)")
+    cluster.add_argument("--dask-local", type=int, metavar="N", help="grade on a Dask cluster of N local workers")
     grade.add_argument("--no-progress", action="store_true", help="a line per learner instead of a progress bar")
     grade.set_defaults(func=cmd_grade)
     export = sub.add_parser("export", help="write the learner bundle (no solutions/, no self-checks) and check it")

@@ -105,6 +105,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "grading: a self-check of grading mode (slow: starts pytest and child processes)."
     )
+    config.addinivalue_line(
+        "markers",
+        "cluster: grades on a real Dask scheduler and workers on 127.0.0.1 (slow; needs the [cluster] extra).",
+    )
     if not config.getoption("katas_grade"):
         for option in ("katas_grade_json", "katas_hidden_tests"):
             if config.getoption(option):

@@ -46,6 +46,11 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=30)
 
 
+def _start(command: list[str], cwd: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(command, cwd=cwd, env=_env(), start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+
+
 @contextmanager
 def dask_cluster(tmp: Path, workers: int = 2) -> Iterator[tuple[str, list[subprocess.Popen[bytes]]]]:
     """A scheduler and ``workers`` workers on 127.0.0.1; (address, worker processes)."""
@@ -53,26 +58,17 @@ def dask_cluster(tmp: Path, workers: int = 2) -> Iterator[tuple[str, list[subpro
     started: list[subprocess.Popen[bytes]] = []
     try:
         scheduler_file = tmp / "scheduler.json"
-        started.append(
-            subprocess.Popen(
-                [dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                 "--scheduler-file", str(scheduler_file)],
-                cwd=tmp, env=_env(), start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            )  # fmt: skip
-        )
+        command = [dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                   "--scheduler-file", str(scheduler_file)]  # fmt: skip
+        started.append(_start(command, tmp))
         deadline = time.monotonic() + STARTUP_SECONDS
         while not scheduler_file.is_file() and time.monotonic() < deadline:
             time.sleep(0.2)
         address = json.loads(scheduler_file.read_text(encoding="utf-8"))["address"]
         for i in range(workers):
-            started.append(
-                subprocess.Popen(
-                    [dask, "worker", address, "--host", "127.0.0.1", "--nthreads", "1", "--nworkers", "1",
-                     "--no-nanny", "--no-dashboard", "--name", f"w{i}", "--death-timeout", "60"],
-                    cwd=tmp, env=_env(), start_new_session=True,
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                )  # fmt: skip
-            )
+            command = [dask, "worker", address, "--host", "127.0.0.1", "--nthreads", "1", "--nworkers", "1",
+                       "--no-nanny", "--no-dashboard", "--name", f"w{i}", "--death-timeout", "60"]  # fmt: skip
+            started.append(_start(command, tmp))
         _wait_for_workers(address, workers, deadline)
         yield address, started[1:]
     finally:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = 2
+RESULT_CHARS = 35_000  # a full grade's results.json (all six katas) is about this long
 MODES = {
     "local --workers 2": ["--workers", "2"],
     "--dask-local 1": ["--dask-local", "1"],
@@ -52,11 +53,41 @@ def wall(subs: Path, out: Path, katas: list[str], mode: list[str]) -> float:
     return seconds
 
 
+def echo(submission: object, rules: object, size: int) -> str:
+    """A task that grades nothing: what the scheduler and the transfers cost on their own."""
+    return "x" * size
+
+
+def round_trip(learners: int) -> float:
+    """Seconds per learner of a no-op task carrying a learner's payload (kata files in, results.json out)."""
+    from distributed import Client, LocalCluster, as_completed
+
+    from backprop_katas.catalog import load_catalog
+    from backprop_katas.grading.cluster import rules_bundle, submission_bundle
+
+    catalog = load_catalog(ROOT)
+    files = submission_bundle(ROOT / "solutions", [k.filename for k in catalog])
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:  # fmt: skip
+        rules = client.scatter(rules_bundle(ROOT, catalog, None), broadcast=True, hash=False)
+        client.submit(echo, files, rules, 10, pure=False).result()  # warm: connections, imports
+        start = time.monotonic()
+        futures = [client.submit(echo, files, rules, RESULT_CHARS, pure=False) for _ in range(learners)]
+        for future in as_completed(futures):
+            future.result()
+        return (time.monotonic() - start) / learners
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=24)
     parser.add_argument("--kata", action="append", default=None, help="katas to grade (default: k01)")
+    parser.add_argument("--round-trip-only", action="store_true", help="only the no-op task's cost")
     args = parser.parse_args()
+    trip = round_trip(args.learners * 10)
+    print(f"a no-op task with a learner's payload, 2 local Dask workers: {trip * 1000:.1f} ms per learner")
+    if args.round_trip_only:
+        return
     katas = [item for k in (args.kata or ["k01"]) for item in ("--kata", k)]
     results: dict[str, tuple[float, float, float]] = {}
     with tempfile.TemporaryDirectory(prefix="katas-bench-") as tmp:

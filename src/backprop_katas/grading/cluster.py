@@ -458,7 +458,12 @@ def session(
     client: Any = None
     remote: Remote | None = None
     try:
-        with dask.config.set({"distributed.scheduler.allowed-failures": 2}):
+        # For --dask-local (an external scheduler and its workers keep their own settings): a task is
+        # tried on at most 3 workers that die under it (one lost worker is not the learner's fault,
+        # three in a row probably are), and no statistical profiler (it samples every thread every
+        # 10 ms: CPU the grading wants).
+        settings = {"distributed.scheduler.allowed-failures": 2, "distributed.worker.profile.enabled": False}
+        with dask.config.set(settings):
             if scheduler:
                 try:
                     client = Client(scheduler, timeout="20s", set_as_default=False)

@@ -4,17 +4,25 @@ Forward: t = x + y, then z = t². Backward: the chain rule multiplies the local
 derivatives along the path, dz/dx = dz/dt · dt/dx = 2t · 1. No autograd here:
 you are the autograd.
 
+Every function takes Python floats or float tensors of one shape (either
+dtype) and returns new values of that shape and dtype. None of them may modify
+its inputs: the chapter calls forward and then backward on the same tensors,
+so write x + y, never x += y or x.add_(y).
+
 순방향: t = x + y, z = t². 역방향: 연쇄 법칙으로 경로 위의 국소 도함수를 곱합니다.
 dz/dx = dz/dt · dt/dx = 2t · 1. 여기서는 autograd 를 쓰지 않습니다. 여러분이 autograd 입니다.
+모든 함수는 파이썬 실수나 같은 모양의 실수 텐서(어느 dtype 이든)를 받아, 같은 모양·dtype 의 새
+값을 돌려줍니다. 입력은 절대 바꾸지 마세요. 책은 같은 텐서로 forward 와 backward 를 차례로
+부르므로, x += y 나 x.add_(y) 가 아니라 x + y 로 쓰세요.
 """
 
 from __future__ import annotations
 
 
 def t_function(x, y):
-    r"""Return t = x + y (덧셈 노드)."""
-    # TODO: Return t = x + y (덧셈 노드).
-    raise NotImplementedError('k03_computation_graph.t_function: Return t = x + y (덧셈 노드).')
+    r"""Return t = x + y, a new tensor; x and y stay as they were (덧셈 노드, 입력은 그대로)."""
+    # TODO: Return t = x + y, a new tensor; x and y stay as they were (덧셈 노드, 입력은 그대로).
+    raise NotImplementedError('k03_computation_graph.t_function: Return t = x + y, a new tensor; x and y stay as they were (덧셈 노드, 입력은 그대로).')
 
 
 def z_function(t):
@@ -36,9 +44,9 @@ def z_prime(t):
 
 
 def t_prime():
-    r"""Return the local derivative dt/dx = dt/dy = 1 (덧셈 노드의 국소 도함수)."""
-    # TODO: Return the local derivative dt/dx = dt/dy = 1 (덧셈 노드의 국소 도함수).
-    raise NotImplementedError('k03_computation_graph.t_prime: Return the local derivative dt/dx = dt/dy = 1 (덧셈 노드의 국소 도함수).')
+    r"""Return the local derivative dt/dx = dt/dy = 1, a plain Python number (덧셈 노드의 국소 도함수, 파이썬 숫자)."""
+    # TODO: Return the local derivative dt/dx = dt/dy = 1, a plain Python number (덧셈 노드의 국소 도함수, 파이썬 숫자).
+    raise NotImplementedError('k03_computation_graph.t_prime: Return the local derivative dt/dx = dt/dy = 1, a plain Python number (덧셈 노드의 국소 도함수, 파이썬 숫자).')
 
 
 def backward(t):
@@ -55,9 +63,12 @@ def gradients(x, y):
     r"""Return (dz/dx, dz/dy) for z = (x + y)², by the chain rule, without autograd (두 기울기를 구하세요).
 
     Run the forward pass to get t, then send dz/dt back along both edges of
-    the addition node. Each gradient has the shape of its input.
+    the addition node. Each gradient has the shape of its input, and the two
+    are separate tensors (not one tensor returned twice: changing dz/dx must
+    not change dz/dy).
     순방향으로 t 를 구한 다음, dz/dt 를 덧셈 노드의 두 간선으로 되돌려 보내세요.
-    기울기의 모양은 각 입력의 모양과 같습니다.
+    기울기의 모양은 각 입력의 모양과 같고, 두 기울기는 서로 다른 텐서입니다 (한 텐서를 두 번
+    돌려주면 dz/dx 를 바꿀 때 dz/dy 도 바뀝니다).
     """
     # TODO: Return (dz/dx, dz/dy) for z = (x + y)², by the chain rule, without autograd (두 기울기를 구하세요).
     raise NotImplementedError('k03_computation_graph.gradients: Return (dz/dx, dz/dy) for z = (x + y)², by the chain rule, without autograd (두 기울기를 구하세요).')

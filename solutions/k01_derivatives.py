@@ -17,8 +17,11 @@ import torch
 def function(x):
     r"""Return f(x) = x², elementwise (원래 함수 f(x) = x² 를 원소별로 계산하세요).
 
-    Works on Python numbers and on tensors of any shape and float dtype.
-    파이썬 숫자와 모든 모양·실수 dtype 의 텐서에서 동작해야 합니다.
+    Works on Python numbers and on tensors of any shape and float dtype; a
+    tensor comes back as a new tensor of the same shape and dtype, and x is
+    left as it was (x**2, not x **= 2).
+    파이썬 숫자와 모든 모양·실수 dtype 의 텐서에서 동작해야 합니다. 텐서는 같은 모양·dtype 의
+    새 텐서로 돌려주고, x 는 그대로 두세요 (x **= 2 가 아니라 x**2).
     """
     # BEGIN SOLUTION
     return x**2
@@ -40,11 +43,15 @@ def numerical_derivative(f: Callable, x, h: float = 1e-5):
     r"""Return the central difference (f(x + h) - f(x - h)) / 2h (중앙 차분을 계산하세요).
 
     The central difference has an error that shrinks like h², the forward
-    difference (f(x + h) - f(x)) / h only like h. Work elementwise on tensors
-    and never modify x.
+    difference (f(x + h) - f(x)) / h only like h. x is a Python float or a
+    float tensor of any shape; work elementwise. Never modify x, not even for
+    a moment (x += h ... x -= h): the tests watch the tensor's version counter.
+    Leave torch's global settings alone (no torch.set_default_dtype).
 
     중앙 차분의 오차는 h² 처럼 줄어들고, 전방 차분 (f(x + h) - f(x)) / h 의 오차는 h 처럼만
-    줄어듭니다. 텐서에서는 원소별로 계산하고, x 를 절대 바꾸지 마세요.
+    줄어듭니다. x 는 파이썬 실수이거나 모든 모양의 실수 텐서이며, 원소별로 계산합니다. x 는
+    잠깐이라도 바꾸지 마세요 (x += h ... x -= h): 테스트가 텐서의 버전 카운터를 봅니다.
+    torch 의 전역 설정도 건드리지 마세요 (torch.set_default_dtype 금지).
     """
     # BEGIN SOLUTION
     # x + h makes a new tensor, so the caller's x is never touched.
@@ -55,19 +62,38 @@ def numerical_derivative(f: Callable, x, h: float = 1e-5):
 def sigmoid(x: torch.Tensor) -> torch.Tensor:
     r"""Return σ(x) = 1 / (1 + e^(-x)), elementwise (시그모이드를 원소별로 계산하세요).
 
-    Write it with torch.exp; do not call torch.sigmoid.
-    torch.exp 로 직접 쓰고, torch.sigmoid 는 부르지 마세요.
+    Write it with torch.exp; do not call torch.sigmoid. It must stay finite
+    for every finite x in float32 and float64 (x = ±100, ±1000 included), and
+    so must the gradient autograd computes through it. exp of a large positive
+    number is inf (exp(89) in float32), and inf/inf or 0·inf is NaN: use a form
+    that never exponentiates a positive number. With e = exp(-|x|),
+    σ(x) = 1/(1 + e) for x ≥ 0 and e/(1 + e) for x < 0 (torch.where picks).
+    Return a new tensor of x's shape and dtype; leave x unchanged.
+
+    torch.exp 로 직접 쓰고, torch.sigmoid 는 부르지 마세요. float32 와 float64 의 모든 유한한
+    x (x = ±100, ±1000 포함) 에서 값이 유한해야 하고, autograd 로 구한 기울기도 유한해야 합니다.
+    큰 양수의 exp 는 inf 이고 (float32 에서 exp(89)), inf/inf 나 0·inf 는 NaN 입니다. 양수를
+    지수로 올리지 않는 꼴을 쓰세요. e = exp(-|x|) 로 x ≥ 0 이면 σ(x) = 1/(1 + e), x < 0 이면
+    e/(1 + e) 입니다 (torch.where 로 고르세요). x 와 같은 모양·dtype 의 새 텐서를 돌려주고, x 는
+    그대로 두세요.
     """
     # BEGIN SOLUTION
-    return 1 / (1 + torch.exp(-x))
+    # exp only ever sees -|x| <= 0: it cannot overflow, and each branch keeps its tail.
+    # torch.where(x >= 0, -x, x) rather than -x.abs(): abs has slope 0 at x = 0 for autograd.
+    e = torch.exp(torch.where(x >= 0, -x, x))  # e^(-|x|), in (0, 1]
+    return torch.where(x >= 0, 1 / (1 + e), e / (1 + e))
     # END SOLUTION
 
 
 def sigmoid_prime(x: torch.Tensor) -> torch.Tensor:
     r"""Return σ'(x) = σ(x)(1 - σ(x)), elementwise (시그모이드의 도함수를 계산하세요).
 
-    This is the factor every sigmoid layer adds to the chain rule.
-    시그모이드 층마다 연쇄 법칙에 곱해지는 인수입니다.
+    This is the factor every sigmoid layer adds to the chain rule. Finite
+    for every finite x, like sigmoid: build it from sigmoid, not from
+    exp(-x) / (1 + exp(-x))², which is inf/inf for x = -100 in float32.
+    시그모이드 층마다 연쇄 법칙에 곱해지는 인수입니다. sigmoid 처럼 모든 유한한 x 에서 유한해야
+    하므로, exp(-x) / (1 + exp(-x))² (float32 의 x = -100 에서 inf/inf) 가 아니라 sigmoid 로
+    만드세요.
     """
     # BEGIN SOLUTION
     s = sigmoid(x)

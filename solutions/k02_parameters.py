@@ -39,8 +39,10 @@ class Network(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         r"""Return σ(linear_ho(σ(linear_ih(x)))) (순방향 전파를 계산하세요).
 
-        x has shape (N, input_size); the result has shape (N, output_size).
-        x 의 모양은 (N, input_size), 결과의 모양은 (N, output_size) 입니다.
+        x has shape (N, input_size), N ≥ 1; the result has shape (N, output_size)
+        and x's dtype (float32, or float64 after net.double()). x is not modified.
+        x 의 모양은 (N, input_size) (N ≥ 1), 결과의 모양은 (N, output_size) 이고 dtype 은 x 와
+        같습니다 (float32, 또는 net.double() 뒤에는 float64). x 는 바꾸지 않습니다.
         """
         # BEGIN SOLUTION
         z1 = self.linear_ih(x)  # (N, hidden)
@@ -54,8 +56,12 @@ def count_parameters(module: nn.Module) -> int:
     r"""Return the number of parameter elements of module (매개변수 원소의 개수를 세세요).
 
     Count elements, not tensors: a (2, 2) weight counts 4. A tensor shared by
-    two layers (tied weights) counts once.
+    two layers (tied weights) counts once; buffers (BatchNorm's running mean)
+    are not parameters. Return a plain Python int (not a tensor, not a
+    numpy.int64), and leave the module as it was.
     텐서가 아니라 원소를 세세요: (2, 2) 가중치는 4 개입니다. 두 층이 공유하는 텐서는 한 번만 셉니다.
+    버퍼(BatchNorm 의 running mean)는 매개변수가 아닙니다. 파이썬 int 를 돌려주고 (텐서나
+    numpy.int64 가 아니라), 모듈은 그대로 두세요.
     """
     # BEGIN SOLUTION
     # parameters() already yields a shared tensor only once.
@@ -67,7 +73,9 @@ def count_trainable_parameters(module: nn.Module) -> int:
     r"""Return the number of parameter elements with requires_grad (학습되는 원소만 세세요).
 
     Frozen parameters (requires_grad=False) get no gradient and are not counted.
-    고정된 매개변수(requires_grad=False)는 기울기를 받지 않으므로 세지 않습니다.
+    A plain Python int; the flags are read, never set.
+    고정된 매개변수(requires_grad=False)는 기울기를 받지 않으므로 세지 않습니다. 파이썬 int 를
+    돌려주고, 플래그는 읽기만 하고 바꾸지 마세요.
     """
     # BEGIN SOLUTION
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
@@ -78,8 +86,11 @@ def mlp_parameter_count(layer_sizes: Sequence[int]) -> int:
     r"""Return the parameter count of fully connected layers with biases (닫힌 식으로 세세요).
 
     Layers of sizes n₀, n₁, …, n_L have Σ (n_{i-1} · n_i + n_i) parameters:
-    a weight matrix and a bias vector per layer. [2, 2, 1] → 9.
-    크기가 n₀, n₁, …, n_L 인 층들의 매개변수는 Σ (n_{i-1} · n_i + n_i) 개입니다. [2, 2, 1] → 9.
+    a weight matrix and a bias vector per layer. [2, 2, 1] → 9; a single size
+    (no layer) → 0. layer_sizes is a list or a tuple, left unchanged; the
+    result is a plain Python int.
+    크기가 n₀, n₁, …, n_L 인 층들의 매개변수는 Σ (n_{i-1} · n_i + n_i) 개입니다. [2, 2, 1] → 9,
+    크기가 하나뿐이면 (층 없음) 0. layer_sizes 는 리스트나 튜플이며 바꾸지 않고, 결과는 파이썬 int 입니다.
     """
     # BEGIN SOLUTION
     return sum(n_in * n_out + n_out for n_in, n_out in zip(layer_sizes, layer_sizes[1:]))

@@ -80,9 +80,12 @@ def accumulated_gradient(
 
     Each backward() adds its gradient into .grad, so the result is
     times · ∂f/∂x. This is why a training loop calls zero_grad() every step.
-    Use a fresh graph for every call (compute f again), and a copy of x.
+    Use a fresh graph for every call (compute f again: f is called exactly
+    `times` times, times ≥ 1), and a copy of x, so the caller's x keeps its
+    values, requires_grad=False and no .grad.
     backward() 는 .grad 에 기울기를 더하므로 결과는 times · ∂f/∂x 입니다. 학습 루프가 매 단계
-    zero_grad() 를 부르는 이유입니다. 매번 f 를 다시 계산하고, x 의 복사본을 쓰세요.
+    zero_grad() 를 부르는 이유입니다. 매번 f 를 다시 계산하고 (f 를 정확히 times 번, times ≥ 1),
+    x 의 복사본을 쓰세요. 그러면 호출한 쪽의 x 는 값도, requires_grad=False 도 그대로이고 .grad 도 없습니다.
     """
     # BEGIN SOLUTION
     xg = x.detach().clone().requires_grad_()

@@ -23,7 +23,9 @@ def xor_data() -> tuple[torch.Tensor, torch.Tensor]:
     r"""Return (x, t): the four XOR inputs, float of shape (4, 2), and targets, float of shape (4,) (XOR 데이터).
 
     Rows in the chapter's order: [0, 0], [0, 1], [1, 0], [1, 1] → 0, 1, 1, 0.
-    책과 같은 순서로: [0, 0], [0, 1], [1, 0], [1, 1] → 0, 1, 1, 0.
+    New tensors at every call: a caller may change them without changing the next call's.
+    책과 같은 순서로: [0, 0], [0, 1], [1, 0], [1, 1] → 0, 1, 1, 0. 부를 때마다 새 텐서를 만드세요.
+    호출한 쪽이 텐서를 바꿔도 다음 호출의 결과가 바뀌면 안 됩니다.
     """
     # BEGIN SOLUTION
     x = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])  # (4, 2)
@@ -42,11 +44,18 @@ def train(
 ) -> list[tuple[int, float]]:
     r"""Train net in place with BCE loss and SGD; return [(step, loss), ...] (네트워크를 학습하세요).
 
-    Every step: reset the gradients, y = net(x), loss = BCELoss(y.squeeze(), t),
+    Every step: reset the gradients, y = net(x), loss = BCELoss(y.view(-1), t),
     backward, optimizer step. Log (step, loss.item()) for every step divisible
-    by log_every, with the loss computed at that step before the update.
+    by log_every, with the loss computed at that step before the update: plain
+    Python (int, float) pairs, not tensors. x has shape (N, I) and t shape (N,)
+    for any N ≥ 1 (y.squeeze() would also drop N when N = 1), float32 or
+    float64; x and t are left unchanged. Do not seed or draw from torch's
+    random generator here: the caller seeds.
     매 단계: 기울기 초기화, 순방향, 손실, 역방향, 갱신. log_every 로 나누어떨어지는 단계마다
-    갱신 전에 계산한 손실로 (step, loss.item()) 을 기록하세요.
+    갱신 전에 계산한 손실로 (step, loss.item()) 을 기록하세요. 텐서가 아니라 파이썬 (int, float)
+    쌍입니다. x 의 모양은 (N, I), t 는 (N,) 이며 N ≥ 1 이면 무엇이든 됩니다 (N = 1 이면
+    y.squeeze() 는 N 까지 없앱니다). x 와 t 는 바꾸지 말고, 여기서 torch 의 난수 생성기로 시드를
+    정하거나 난수를 뽑지 마세요. 시드는 호출하는 쪽이 정합니다.
     """
     # BEGIN SOLUTION
     loss_function = nn.BCELoss()
@@ -56,7 +65,7 @@ def train(
         # Gradients accumulate across backward() calls: reset them first.
         net.zero_grad()
         y = net(x)  # (N, 1)
-        loss = loss_function(y.squeeze(), t)
+        loss = loss_function(y.view(-1), t)  # (N,): squeeze() would make N = 1 a scalar
         loss.backward()
         optimizer.step()
         if step % log_every == 0:
@@ -68,8 +77,11 @@ def train(
 def predict(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
     r"""Return net(x) >= 0.5 as a flat BoolTensor of shape (N,) (0.5 이상이면 True).
 
-    The output is a probability; 0.5 itself counts as True.
-    출력은 확률이며, 정확히 0.5 도 True 입니다.
+    The output is a probability; 0.5 itself counts as True. Shape (N,) also
+    for N = 1 (view(-1), not squeeze()). net, x and torch's grad mode are left
+    as they were.
+    출력은 확률이며, 정확히 0.5 도 True 입니다. N = 1 이어도 모양은 (N,) 입니다 (squeeze() 가
+    아니라 view(-1)). net, x, torch 의 grad 모드는 그대로 두세요.
     """
     # BEGIN SOLUTION
     with torch.no_grad():
@@ -92,6 +104,8 @@ def train_by_hand(
     It follows the same trajectory as train.
     매 단계 grads = manual_gradients(net, x, t) 를 구하고, 각 매개변수를 p ← p - lr · grad 로
     (torch.no_grad() 안에서 제자리) 갱신하세요. 기록은 train 과 같습니다.
+    Log the mean loss over the N examples (divide by N, never by the chapter's 4).
+    기록하는 손실은 N 개 예제의 평균입니다 (책의 4 가 아니라 N 으로 나누세요).
     """
     # BEGIN SOLUTION
     history = []
@@ -99,7 +113,7 @@ def train_by_hand(
         grads = manual_gradients(net, x, t)
         with torch.no_grad():
             if step % log_every == 0:
-                loss = F.binary_cross_entropy(net(x).squeeze(), t)
+                loss = F.binary_cross_entropy(net(x).view(-1), t)
                 history.append((step, loss.item()))
             for name, p in net.named_parameters():
                 p -= lr * grads[name]

@@ -6,11 +6,67 @@ import numpy as np
 import pytest
 
 from backprop_katas import oracles as O
-from backprop_katas.judge import expect_array, expect_close, fail
+from backprop_katas.judge import (
+    as_sent,
+    expect_array,
+    expect_close,
+    expect_no_side_effects,
+    expect_not_aliased,
+    expect_number,
+    expect_untouched,
+    fail,
+)
 from backprop_katas.messages import msg, say
 from backprop_katas.probes import k01_derivatives as P
 
 KATA = "k01_derivatives"
+
+# The contract of every public function: what the tests below hold it to.
+CONTRACTS = {
+    "function": {
+        "inputs": "x: a Python float, or a float32/float64 tensor of any shape (0-d included)",
+        "values": "any finite x; the tests use [-5, 5]",
+        "returns": "x² elementwise: a float for a float, a new tensor of x's shape and dtype for a tensor",
+        "aliasing": "x unchanged by value and version counter; the result never shares x's memory",
+        "side effects": "none: torch's random state, default dtype and grad mode as they were",
+        "forbidden": "nothing",
+    },
+    "prime_function": {
+        "inputs": "as function",
+        "values": "any finite x",
+        "returns": "2x, written by hand: a float for a float, a new tensor of x's shape and dtype",
+        "aliasing": "as function",
+        "side effects": "none",
+        "forbidden": "autograd is pointless here: the derivative is a formula",
+    },
+    "numerical_derivative": {
+        "inputs": "f: elementwise callable; x: a Python float or a float64 tensor of any shape; h > 0 (default 1e-5)",
+        "values": "any finite x, h from 1e-5 to 0.1; error O(h²) (the central difference)",
+        "returns": "(f(x + h) - f(x - h)) / 2h: a float for a float, a tensor of x's shape for a tensor",
+        "aliasing": "x never written, not even and then restored (the version counter is compared); f gets new tensors",
+        "side effects": "none (no torch.set_default_dtype for precision)",
+        "forbidden": "nothing",
+    },
+    "sigmoid": {
+        "inputs": "x: a float32 or float64 tensor of any shape",
+        "values": "every finite x: ±100, ±1000 and float32's overflow edge -88.8 give finite values, and "
+        "autograd through sigmoid gives a finite gradient (σ'(x), 0 in the far tails). Tails: absolute "
+        "tolerance (1e-6 float32, 1e-8 float64) where σ underflows or rounds to 1",
+        "returns": "a new tensor of x's shape and dtype",
+        "aliasing": "x unchanged by value and version counter; the result does not share x's memory",
+        "side effects": "none",
+        "forbidden": "torch.sigmoid (write the formula)",
+    },
+    "sigmoid_prime": {
+        "inputs": "as sigmoid",
+        "values": "every finite x gives a finite value; tails: absolute tolerance as for sigmoid (s(1 - s) "
+        "rounds to 0 once σ(x) rounds to 1)",
+        "returns": "σ(x)(1 - σ(x)), a new tensor of x's shape and dtype",
+        "aliasing": "as sigmoid",
+        "side effects": "none",
+        "forbidden": "torch.sigmoid",
+    },
+}
 SHAPES = [(), (1,), (9,), (3, 4), (2, 3, 5)]
 DTYPES = ["float32", "float64"]
 CASES = [pytest.param(s, d, id=f"{d}-shape{list(s)}") for s in SHAPES for d in DTYPES]
@@ -26,16 +82,17 @@ def random_values(seed: int, shape: tuple[int, ...], dtype: str, low: float = -5
 
 
 def expect_input_unchanged(result, sent, call, function):
-    """The probe hands back x as it is after the call; the judge compares it with what it sent."""
-    after = result["x_after"]
-    if not (isinstance(after, np.ndarray) and after.shape == np.shape(sent) and np.array_equal(after, sent)):
-        fail(say("called", call=call), say("mutated_input", function=function, name="x"))
+    """x as it is after the call against what the judge sent (value, version counter, flags), and
+    torch's global state as it was."""
+    expect_untouched(as_sent(sent), result["x_after"], call, function, "x")
+    expect_no_side_effects(result["globals"]["before"], result["globals"]["after"], call, function)
 
 
 def judge_elementwise(result, sent, call, expected, dtype, tol):
     expect_input_unchanged(result, sent, call, call.split("(")[0])
     expect_array(result["y"], call, "The result", expected.shape, dtype)
     expect_close(result["y"], expected, tol, call)
+    expect_not_aliased(result["shared"], call, call.split("(")[0])
 
 
 def tol_for(dtype):
@@ -104,7 +161,9 @@ def test_numerical_derivative_uses_h_1e_5_by_default(run):
     # At x = 0, the central difference of x³ is exactly h²: 1e-10 for the default h.
     x = np.zeros(3)
     result = run(P.numerical_derivative, "cube", x, None)
-    expect_close(result["y"], np.full(3, 1e-10), O.FD64, f"{KATA}.numerical_derivative(f, x) with f(x) = x**3, x = 0")
+    call = f"{KATA}.numerical_derivative(f, x) with f(x) = x**3, x = 0"
+    expect_close(result["y"], np.full(3, 1e-10), O.FD64, call)
+    expect_input_unchanged(result, x, call, "numerical_derivative")  # 0 + h - 2h + h is 0 again: the version tells
 
 
 @pytest.mark.parametrize("fname", ["sin", "exp"])
@@ -116,6 +175,15 @@ def test_numerical_derivative_agrees_with_the_true_derivative(run, fname):
     expect_input_unchanged(result, x, call, "numerical_derivative")
     # default h = 1e-5: truncation ~1e-10·|f'''|/6, rounding ~eps·|f|/h ≈ 1e-11·|f|
     expect_close(result["y"], truth, O.Tol(1e-8, 1e-9, "h = 1e-5 central difference"), call, dtype="float64")
+
+
+@pytest.mark.part("numerical_derivative")
+def test_numerical_derivative_takes_python_floats(run):
+    values = [float(v) for v in random_values(9, (5,), "float64", -3, 3)] + [0.0]
+    got = run(P.numerical_derivative_on_floats, values, 1e-3)
+    for value, g in zip(values, got):
+        call = f"{KATA}.numerical_derivative(f, {value!r}, h=1e-3) with f(x) = x**3"
+        expect_close(expect_number(g, call), 3 * value**2 + 1e-6, O.FD64, call)
 
 
 @pytest.mark.parametrize(("shape", "dtype"), CASES)
@@ -132,3 +200,41 @@ def test_sigmoid_prime_matches_finite_differences(run, shape, dtype):
     call = f"{KATA}.sigmoid_prime(x) with x a {dtype} tensor of shape {list(shape)}"
     result = run(P.elementwise, "sigmoid_prime", x, dtype)
     judge_elementwise(result, x, call, O.central_difference(O.sigmoid, x), dtype, tol_for(dtype))
+
+
+# --- the edges of the contracts --------------------------------------------------------------
+
+# Extremes: float32 overflows exp beyond 88.72 (the -88.8 below), float64 beyond 709.78 (±710, ±745.5).
+EXTREMES = [-1000.0, -745.5, -710.0, -100.0, -88.8, -88.7, -30.0, -1.0, 0.0, 1.0, 30.0, 88.8, 100.0, 710.0, 1000.0]
+# In the far tails σ underflows to 0 or rounds to 1, and σ(1 - σ) rounds to 0: the absolute part of
+# the dtype's usual tolerance (1e-6 float32, 1e-8 float64) is what a finite-precision answer can meet.
+TAIL_TOL = {"float32": O.FLOAT32, "float64": O.FD64}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.part(n), id=n) for n in ("sigmoid", "sigmoid_prime")]
+)
+def test_sigmoid_and_its_derivative_stay_finite_at_the_extremes(run, name, dtype):
+    x = np.array(EXTREMES, dtype=dtype)
+    call = f"{KATA}.{name}(x) with x = {EXTREMES} as a {dtype} tensor"
+    result = run(P.elementwise, name, x, dtype)
+    expected = O.sigmoid(x) if name == "sigmoid" else O.sigmoid_prime(x)
+    expect_array(result["y"], call, "The result", x.shape, dtype)
+    expect_close(result["y"], expected, TAIL_TOL[dtype], call, nonfinite_cause="cause_overflow")
+    expect_input_unchanged(result, x, call, name)
+
+
+@pytest.mark.part("sigmoid")
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_autograd_through_sigmoid_is_finite_at_the_extremes(run, dtype):
+    # exp(-x) = inf for x = -100 in float32 makes 1/(1 + exp(-x)) right, but its gradient 0·inf = NaN.
+    x = np.array(EXTREMES, dtype=dtype)
+    call = f"y = {KATA}.sigmoid(x); torch.autograd.grad(y.sum(), x) with x = {EXTREMES} a {dtype} tensor"
+    out = run(P.autograd_through, "sigmoid", x, dtype)
+    expect_close(out["y"], O.sigmoid(x), TAIL_TOL[dtype], call, "y", dtype=dtype, nonfinite_cause="cause_overflow")
+    if out["grad"] is None:
+        fail(say("called", call=call), say("wrong_type", got="a result without grad_fn",
+                                           expected="a tensor computed from x by torch operations"))  # fmt: skip
+    expect_close(out["grad"], O.sigmoid_prime(x), TAIL_TOL[dtype], call, "∂σ/∂x by autograd", dtype=dtype,
+                 nonfinite_cause="cause_overflow")  # fmt: skip

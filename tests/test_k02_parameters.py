@@ -12,11 +12,62 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from backprop_katas import oracles as O
-from backprop_katas.judge import expect_close, expect_equal, expect_number, fail
+from backprop_katas.judge import (
+    as_sent,
+    expect_close,
+    expect_equal,
+    expect_module_untouched,
+    expect_no_side_effects,
+    expect_number,
+    expect_plain,
+    expect_untouched,
+    fail,
+)
 from backprop_katas.messages import msg, say
 from backprop_katas.probes import k02_parameters as P
+from backprop_katas.state import global_state
 
 KATA = "k02_parameters"
+
+# The contract of every public function: what the tests below hold it to.
+CONTRACTS = {
+    "Network": {
+        "inputs": "Network(input_size, hidden_size, output_size), any sizes ≥ 1; forward: x of shape (N, input_size), "
+        "N ≥ 1, float32 (or float64 after net.double())",
+        "values": "any finite x",
+        "returns": "an nn.Module with children linear_ih, linear_ho, activation_layer in that order; "
+        "forward: σ(linear_ho(σ(linear_ih(x)))), shape (N, output_size), x's dtype",
+        "aliasing": "forward leaves x unchanged (value and version counter)",
+        "side effects": "__init__ draws exactly the random numbers of nn.Linear(I, H) then nn.Linear(H, O) "
+        "(the random state after it is the oracle's); forward changes no global state",
+        "forbidden": "torch.manual_seed inside (the caller seeds)",
+    },
+    "count_parameters": {
+        "inputs": "any nn.Module: tied weights, frozen layers, layers without bias, buffers (BatchNorm)",
+        "values": "modules of 0 to a few thousand parameters",
+        "returns": "a plain Python int: the number of parameter elements, a shared tensor counted once, "
+        "buffers not counted (not a tensor, not numpy.int64, not bool)",
+        "aliasing": "the module unchanged: values, version counters, requires_grad flags, .grad fields",
+        "side effects": "none",
+        "forbidden": "nothing",
+    },
+    "count_trainable_parameters": {
+        "inputs": "as count_parameters",
+        "values": "as count_parameters",
+        "returns": "a plain Python int: the elements with requires_grad=True",
+        "aliasing": "as count_parameters: the flags are read, never set",
+        "side effects": "none",
+        "forbidden": "nothing",
+    },
+    "mlp_parameter_count": {
+        "inputs": "layer_sizes: a list or a tuple of ints ≥ 1, of length ≥ 1",
+        "values": "sizes 1 to 50, 1 to 6 layers; one size (no layer) gives 0",
+        "returns": "a plain Python int, by arithmetic: Σ (n_in · n_out + n_out)",
+        "aliasing": "layer_sizes unchanged",
+        "side effects": "none",
+        "forbidden": "nothing (no answer fixed for the chapter's [2, 2, 1])",
+    },
+}
 MODULE = "torch.nn.modules.module.Module"  # Network must be an nn.Module: its class hierarchy holds this
 CHAPTER_CHILDREN = [["linear_ih", "Linear"], ["linear_ho", "Linear"], ["activation_layer", "Sigmoid"]]
 
@@ -158,3 +209,70 @@ def test_counts_of_tied_and_frozen_layers(run, spec):
     for fn_name, expected in (("count_parameters", total), ("count_trainable_parameters", trainable)):
         call = f"{KATA}.{fn_name}(module) with module an {describe_spec(spec)}"
         expect_equal(run(P.count, fn_name, spec), expected, call, "The count")
+
+
+# --- the edges of the contracts --------------------------------------------------------------
+
+CONTRACT_SPECS = [
+    pytest.param(
+        {"sizes": [3, 3, 3, 3], "bias": [True, False, True], "frozen": [1], "ties": [[0, 2]]}, id="tied-frozen"
+    ),
+    pytest.param({"sizes": [1, 1], "bias": [False], "frozen": [], "ties": []}, id="one-weight"),
+    pytest.param({"sizes": [5, 7, 2], "bias": [True, True], "frozen": [0, 1], "ties": []}, id="all-frozen"),
+]
+
+
+@pytest.mark.parametrize("batchnorm", [False, True], ids=["linear", "with-batchnorm"])
+@pytest.mark.parametrize("spec", CONTRACT_SPECS)
+@pytest.mark.parametrize(
+    "fn_name",
+    [pytest.param(n, marks=pytest.mark.part(n), id=n) for n in ("count_parameters", "count_trainable_parameters")],
+)
+def test_counts_are_plain_ints_skip_buffers_and_leave_the_module_alone(run, fn_name, spec, batchnorm):
+    total, trainable = expected_counts(spec)
+    extra = 2 * spec["sizes"][-1] if batchnorm else 0  # BatchNorm's weight and bias; its buffers do not count
+    expected = (total if fn_name == "count_parameters" else trainable) + extra
+    module = describe_spec(spec) + (
+        " followed by nn.BatchNorm1d (running_mean, running_var: buffers)" if batchnorm else ""
+    )
+    call = f"{KATA}.{fn_name}(module) with module an {module}, its trainable parameters holding a .grad"
+    out = run(P.count_contract, fn_name, spec, batchnorm)
+    count = expect_plain(out["count"], "int", call, "The count")
+    expect_equal(count, expected, call, "The count")
+    expect_module_untouched(out["before"], out["after"], call, f"{KATA}.{fn_name}", "module")
+    expect_no_side_effects(out["globals"]["before"], out["globals"]["after"], call, f"{KATA}.{fn_name}")
+
+
+@pytest.mark.part("mlp_parameter_count")
+@pytest.mark.parametrize("as_tuple", [False, True], ids=["list", "tuple"])
+@pytest.mark.parametrize("sizes", [[7], [2, 2, 1], [1, 1], [4, 9, 9, 3, 1]], ids=lambda s: "-".join(map(str, s)))
+def test_mlp_parameter_count_is_a_plain_int_for_lists_and_tuples(run, sizes, as_tuple):
+    expected = sum(a * b + b for a, b in itertools.pairwise(sizes))
+    call = f"{KATA}.mlp_parameter_count({tuple(sizes) if as_tuple else sizes})"
+    out = run(P.mlp_count_contract, sizes, as_tuple)
+    expect_equal(expect_plain(out["count"], "int", call, "The count"), expected, call, "The count")
+    expect_equal(out["sizes_after"], sizes, call, "layer_sizes after the call")
+
+
+@pytest.mark.part("Network")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(("sizes", "batch"), [((2, 2, 1), 1), ((3, 4, 2), 1), ((2, 3, 1), 33)], ids=str)
+def test_network_works_for_any_batch_in_both_dtypes_and_leaves_x_alone(run, sizes, batch, dtype):
+    seed = 5
+    x = np.random.default_rng(batch).normal(size=(batch, sizes[0])).astype(dtype)
+    call = f"torch.manual_seed({seed}); net = {KATA}.Network{tuple(sizes)}" + (
+        ".double()" if dtype == "float64" else ""
+    )
+    call += f"; net(x) with x a {dtype} tensor of shape ({batch}, {sizes[0]})"
+    out = run(P.network_contract, list(sizes), seed, x, dtype)
+    torch.manual_seed(seed)
+    O.oracle_network(*sizes)
+    if out["rng_after_init"] != global_state()["rng"]:
+        fail(say("called", call=call), say("side_effect", function=f"{KATA}.Network", what="torch's random generator state",
+                                           before="the state after nn.Linear's two draws", after="another one"),
+             say("likely_cause", cause=msg("cause_rng_side_effect")))  # fmt: skip
+    params = {k: np.asarray(v, dtype=np.float64) for k, v in out["params"].items()}
+    _, expected = O.xor_forward(params, x)
+    expect_close(out["y"], expected, O.FLOAT32 if dtype == "float32" else O.AUTOGRAD64, call, "net(x)", dtype=dtype)
+    expect_untouched(as_sent(x), out["x_after"], call, "net.forward", "x")
+    expect_no_side_effects(out["globals"]["before"], out["globals"]["after"], call, "net.forward")

@@ -7,11 +7,39 @@ import pytest
 import torch
 
 from backprop_katas import oracles as O
-from backprop_katas.judge import expect_array, expect_close, expect_number, fail
+from backprop_katas.judge import (
+    as_sent,
+    expect_array,
+    expect_close,
+    expect_no_side_effects,
+    expect_not_aliased,
+    expect_number,
+    expect_plain,
+    expect_untouched,
+    fail,
+)
 from backprop_katas.messages import say
 from backprop_katas.probes import k03_computation_graph as P
 
 KATA = "k03_computation_graph"
+
+# The contract of every public function: what the tests below hold it to. Common to all: inputs are
+# Python floats or float32/float64 tensors of one shape (0-d included); values any finite number (the
+# tests use [-4, 4]); a tensor result is new, of the inputs' shape and dtype; the inputs are left as
+# they were, by value and by version counter (the chapter calls forward, then backward, on the same
+# tensors); no result shares memory with an input or with another result; no global state changes.
+CONTRACTS = {
+    "t_function": {"returns": "t = x + y", "forbidden": "x += y, x.add_(y): an in-place write into x"},
+    "z_function": {"returns": "z = t²", "forbidden": "t **= 2, t.pow_(2)"},
+    "forward": {"returns": "z = (x + y)², through t_function and z_function", "forbidden": "in-place writes"},
+    "z_prime": {"returns": "dz/dt = 2t", "forbidden": "autograd; t.mul_(2)"},
+    "t_prime": {"returns": "1, a plain Python number (int or float)", "forbidden": "autograd"},
+    "backward": {"returns": "dz/dx = z_prime(t) · t_prime()", "forbidden": "autograd; in-place writes into t"},
+    "gradients": {
+        "returns": "(dz/dx, dz/dy): two separate tensors (not one returned twice) of the inputs' shape",
+        "forbidden": "autograd; in-place writes",
+    },
+}
 SHAPES = [(1,), (6,), (3, 4), (2, 2, 3)]
 DTYPES = ["float32", "float64"]
 CASES = [pytest.param(s, d, id=f"{d}-shape{list(s)}") for s in SHAPES for d in DTYPES]
@@ -111,3 +139,56 @@ def test_gradients_take_python_floats(run):
             fail(say("called", call=call), say("wrong_type", got=repr(got), expected="a pair (dz_dx, dz_dy)"))
         for label, g in zip(("dz_dx", "dz_dy"), got):
             expect_close(expect_number(g, call), 2 * (x + y), O.AUTOGRAD64, call, label)
+
+
+# --- the edges of the contracts --------------------------------------------------------------
+
+ARITY = {"t_function": 2, "z_function": 1, "forward": 2, "z_prime": 1, "backward": 1, "gradients": 2}
+
+
+def formula(name, arrays):
+    a = [v.astype(np.float64) for v in arrays]
+    return {
+        "t_function": lambda: [a[0] + a[1]],
+        "z_function": lambda: [a[0] ** 2],
+        "forward": lambda: [(a[0] + a[1]) ** 2],
+        "z_prime": lambda: [2 * a[0]],
+        "backward": lambda: [2 * a[0]],
+        "gradients": lambda: [2 * (a[0] + a[1])] * 2,
+    }[name]()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.part(n), id=n) for n in ARITY])
+def test_no_function_writes_into_its_inputs_or_returns_them(run, name, dtype):
+    arrays = list(pair(7, (2, 3), dtype))[: ARITY[name]]
+    names = "xy" if ARITY[name] == 2 else "t" if name in ("z_function", "z_prime", "backward") else "x"
+    call = f"{KATA}.{name}({', '.join(names)}) with {dtype} tensors of shape [2, 3]"
+    out = run(P.call_contract, name, arrays, dtype)
+    for label, sent, after in zip(names, arrays, out["inputs_after"]):
+        expect_untouched(as_sent(sent), after, call, f"{KATA}.{name}", label)
+    results = out["result"] if name == "gradients" else [out["result"]]
+    if not isinstance(results, list) or len(results) != len(formula(name, arrays)):
+        fail(say("called", call=call), say("wrong_type", got=repr(results)[:80], expected="a pair (dz_dx, dz_dy)"))
+    for got, expected in zip(results, formula(name, arrays)):
+        expect_close(got, expected, tol_for(dtype), call, dtype=dtype)
+    expect_not_aliased(out["shared"], call, f"{KATA}.{name}")
+    expect_no_side_effects(out["globals"]["before"], out["globals"]["after"], call, f"{KATA}.{name}")
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.part(n), id=n) for n in ARITY])
+def test_every_function_takes_python_floats(run, name):
+    values = [2.5, -0.75][: ARITY[name]]
+    call = f"{KATA}.{name}({', '.join(map(repr, values))})"
+    got = run(P.on_floats, name, values)
+    expected = formula(name, [np.asarray(v) for v in values])
+    results = got if name == "gradients" else [got]
+    if not isinstance(results, list) or len(results) != len(expected):
+        fail(say("called", call=call), say("wrong_type", got=repr(got)[:80], expected="a pair (dz_dx, dz_dy)"))
+    for g, e in zip(results, expected):
+        expect_close(expect_number(g, call), float(e), O.AUTOGRAD64, call)
+
+
+@pytest.mark.part("t_prime")
+def test_t_prime_is_a_plain_python_number(run):
+    expect_plain(run(P.t_prime_typed), "number", f"{KATA}.t_prime()", "The result")

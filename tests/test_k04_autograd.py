@@ -7,7 +7,15 @@ import pytest
 import torch
 
 from backprop_katas import oracles as O
-from backprop_katas.judge import expect_array, expect_close, expect_equal, fail
+from backprop_katas.judge import (
+    as_sent,
+    expect_array,
+    expect_close,
+    expect_equal,
+    expect_no_side_effects,
+    expect_untouched,
+    fail,
+)
 from backprop_katas.messages import say
 from backprop_katas.probes import k04_autograd as P
 
@@ -23,6 +31,34 @@ NUMPY_XY = {
 }
 NUMPY_X = {"square": lambda x: x**2, "sin": np.sin, "cube_plus_x": lambda x: x**3 + x}
 
+# The contract of every public function: what the tests below hold it to. Common to all: the caller's
+# tensors come back as they were sent (value, version counter, requires_grad=False, no .grad): the
+# work happens on detached copies; torch's random state, default dtype and grad mode are unchanged.
+CONTRACTS = {
+    "autograd_gradients": {
+        "inputs": "f(x, y) → tensor, built from torch operations; x, y float64 tensors of one shape",
+        "returns": "(∂Σf/∂x, ∂Σf/∂y), tensors of x's and y's shape and dtype (None for an input f ignores)",
+        "forbidden": "marking or differentiating the caller's x and y",
+    },
+    "grad_fn_name": {
+        "inputs": "z: any tensor, made by one operation or a leaf",
+        "returns": "type(z.grad_fn).__name__ as a str, or None for a leaf (not the string 'NoneType')",
+        "forbidden": "nothing",
+    },
+    "requires_grad_flags": {
+        "inputs": "f, x, y as above; wrt one of 'x', 'y', 'xy', ''",
+        "returns": "{'x': bool, 'y': bool, 'z': bool}: the flags of the marked copies and of z",
+        "forbidden": "requires_grad_ on the caller's tensors",
+    },
+    "accumulated_gradient": {
+        "inputs": "f(x) → tensor; x a float64 tensor; times ≥ 1",
+        "returns": "times · ∂Σf/∂x, the .grad of a copy of x after `times` backward() calls",
+        "calls": "f exactly `times` times: a fresh graph per backward(), not one retained graph, "
+        "not one backward() multiplied by times",
+        "forbidden": "resetting .grad between the calls",
+    },
+}
+
 
 def inputs(seed, shape=(3, 4)):
     rng = np.random.default_rng(seed)
@@ -32,15 +68,12 @@ def inputs(seed, shape=(3, 4)):
 # --- judges ---------------------------------------------------------------------------------
 
 
-def expect_callers_untouched(callers, call, function):
-    for name, state in zip("xy", callers):
-        if state["requires_grad"]:
-            fail(
-                say("called", call=call),
-                say("input_left_grad", function=function, what="requires_grad=True", name=name),
-            )
-        if state["grad"] is not None:
-            fail(say("called", call=call), say("input_left_grad", function=function, what=".grad", name=name))
+def expect_callers_untouched(out, sent, call, function):
+    """The caller's tensors as the judge sent them (value, version counter, requires_grad, .grad), and
+    torch's global state as it was."""
+    for name, value, state in zip("xy", sent, out["callers"]):
+        expect_untouched(as_sent(value), state, call, function, name)
+    expect_no_side_effects(out["globals"]["before"], out["globals"]["after"], call, function)
 
 
 @pytest.mark.parametrize("fname", ["square_of_sum", "product", "mixed", "x_only"])
@@ -59,7 +92,7 @@ def test_autograd_gradients_match_finite_differences(run, fname):
             continue  # y does not reach f: autograd leaves its grad as None, which is right
         expect_array(got, call, label, x.shape, "float64")
         expect_close(got, exp, O.FD64, call, label)
-    expect_callers_untouched(out["callers"], call, f"{KATA}.autograd_gradients")
+    expect_callers_untouched(out, [x, y], call, f"{KATA}.autograd_gradients")
 
 
 def test_autograd_gradients_reproduce_the_chapters_dx_8(run):
@@ -95,7 +128,7 @@ def test_requires_grad_flags_follow_the_graph(run, fname, wrt):
     expected = {"x": xt.requires_grad, "y": yt.requires_grad, "z": z.requires_grad}
     call = f"{KATA}.requires_grad_flags(f, x, y, wrt={wrt!r}) with f(x, y) = {fname}"
     expect_equal(out["flags"], expected, call, "The flags")
-    expect_callers_untouched(out["callers"], call, f"{KATA}.requires_grad_flags")
+    expect_callers_untouched(out, [x, y], call, f"{KATA}.requires_grad_flags")
 
 
 @pytest.mark.parametrize("times", [1, 2, 3, 5])
@@ -109,4 +142,19 @@ def test_accumulated_gradient_adds_up_over_backward_calls(run, fname, times):
     expect_close(
         out["grad"], times * once, O.FD64, call, "x.grad", dtype="float64", candidates={"cause_grad_reset": once}
     )
-    expect_callers_untouched(out["callers"], call, f"{KATA}.accumulated_gradient")
+    expect_callers_untouched(out, [x], call, f"{KATA}.accumulated_gradient")
+
+
+# --- the edges of the contracts --------------------------------------------------------------
+
+
+@pytest.mark.part("accumulated_gradient")
+@pytest.mark.parametrize("times", [1, 4])
+def test_accumulated_gradient_builds_a_fresh_graph_for_every_backward(run, times):
+    x, _ = inputs(11, (5,))
+    out = run(P.accumulated_gradient, "sin", x, times)
+    call = f"{KATA}.accumulated_gradient(f, x, times={times}) with f(x) = sin(x), f counting its calls"
+    expect_close(out["grad"], times * np.cos(x), O.FD64, call, "x.grad", dtype="float64")
+    if out["calls"] != times:
+        fail(say("called", call=call), say("calls_counted", function=f"{KATA}.accumulated_gradient", callee="f",
+                                           got=out["calls"], expected=times))  # fmt: skip

@@ -7,11 +7,44 @@ import pytest
 import torch
 
 from backprop_katas import oracles as O
-from backprop_katas.judge import expect_close, expect_gradients, fail
-from backprop_katas.messages import say
+from backprop_katas.judge import (
+    as_sent,
+    expect_close,
+    expect_gradients,
+    expect_module_untouched,
+    expect_no_side_effects,
+    expect_untouched,
+    fail,
+)
+from backprop_katas.messages import msg, say
 from backprop_katas.probes import k05_backprop as P
 
 KATA = "k05_backprop"
+
+# The contract of every public function: what the tests below hold it to.
+CONTRACTS = {
+    "manual_gradients": {
+        "inputs": "net: the chapter's Network (linear_ih, linear_ho, sigmoids), any sizes, one output; "
+        "x (N, I) for any N ≥ 1; t (N,) with values anywhere in [0, 1]; float32 or float64",
+        "values": "random weights of scale 1, and weights that saturate the output (y rounds to 0 or 1): "
+        "the gradients stay finite there; float64 against float64 finite differences (or the closed form "
+        "where the outputs saturate), float32 within 1e-5 relative",
+        "returns": "a dict of the four parameter names → tensors of each parameter's shape and dtype",
+        "aliasing": "net (values, version counters, requires_grad, .grad), x and t unchanged",
+        "side effects": "none: random state and default dtype as they were; grad mode too (with torch.no_grad(), "
+        "not torch.set_grad_enabled(False)), though the autograd guard runs the call under no_grad, so here "
+        "only predict's test (k06) can see that habit",
+        "forbidden": "backward(), torch.autograd; a fixed divisor 4; formulas that only hold for t in {0, 1}",
+    },
+    "SigmoidFunction": {
+        "inputs": "SigmoidFunction.apply(x), x a float32 or float64 tensor of any shape that requires grad",
+        "values": "every finite x, ±100 and ±1000 included: y and ∂L/∂x finite (absolute tolerance in the tails)",
+        "returns": "forward: σ(x) of x's shape and dtype; backward: grad_output · σ(x)(1 - σ(x))",
+        "aliasing": "x unchanged",
+        "side effects": "none",
+        "forbidden": "torch.sigmoid's backward (write it); exp of a large positive number",
+    },
+}
 
 # (input size, hidden size, batch size): the chapter's network first, then others.
 SIZES = [(2, 2, 4), (2, 5, 7), (3, 1, 2), (4, 3, 16)]
@@ -37,15 +70,18 @@ def without_sigmoid_derivative(params, x, t):
 # --- tests ----------------------------------------------------------------------------------
 
 
-def judge_manual(out, params, call, expected, tol, dtype, batch, candidates=None):
+def judge_manual(out, params, call, expected, tol, dtype, batch, candidates=None, sent=None):
+    """The contract first (the network as it was sent, x and t untouched, no global side effects), then
+    the gradients. ``sent`` is (x, t) as the judge made them."""
     after = out["params_after"]  # the network's parameters after the call, compared here with what was sent
-    changed = [name for name in params
-               if not np.array_equal(np.asarray(after.get(name)), np.asarray(params[name], dtype=dtype))]  # fmt: skip
-    if changed:
-        fail(
-            say("called", call=call),
-            f"manual_gradients changed the network's parameters {changed}: it must only compute gradients.\nmanual_gradients 가 네트워크의 매개변수 {changed} 를 바꿨습니다. 기울기만 계산해야 합니다.",
-        )
+    for name in params:
+        expect_untouched(np.asarray(params[name], dtype=dtype), after.get(name), call, f"{KATA}.manual_gradients",
+                         f"net.{name}")  # fmt: skip
+    expect_module_untouched(out["net_before"], out["net_after"], call, f"{KATA}.manual_gradients")
+    if sent is not None:
+        for name, value in zip("xt", sent):
+            expect_untouched(as_sent(value, dtype), out[f"{name}_after"], call, f"{KATA}.manual_gradients", name)
+    expect_no_side_effects(out["globals"]["before"], out["globals"]["after"], call, f"{KATA}.manual_gradients")
     expect_gradients(out["grads"], expected, tol, call, dtype=dtype, batch=batch, candidates=candidates)
 
 
@@ -138,3 +174,90 @@ def test_sigmoid_function_passes_gradcheck(run, shape):
             expect_close(got, expected, O.FD64, backward_call, "∂L/∂x", dtype="float64")
         except pytest.fail.Exception as failure:
             fail(str(failure), say("gradcheck_explained"))
+
+
+# --- the edges of the contracts --------------------------------------------------------------
+
+
+def soft_problem(seed, input_size, hidden_size, batch, scale=1.0):
+    """Random weights, inputs and targets anywhere in [0, 1] (BCE takes probabilities, not only labels)."""
+    rng = np.random.default_rng(seed)
+    params = O.random_xor_params(rng, input_size, hidden_size, scale=scale)
+    return params, rng.normal(0, 1.5, (batch, input_size)), rng.uniform(0, 1, batch)
+
+
+@pytest.mark.part("manual_gradients")
+@pytest.mark.parametrize(("input_size", "hidden_size", "batch"), [(2, 2, 1), (3, 4, 1), (2, 3, 5), (5, 2, 9)], ids=str)
+def test_manual_gradients_for_any_batch_and_soft_targets(run, input_size, hidden_size, batch):
+    params, x, t = soft_problem(batch + input_size, input_size, hidden_size, batch)
+    expected = O.numerical_gradient(lambda p: O.xor_loss(p, x, t), params)
+    call = (f"{KATA}.manual_gradients(net, x, t) with Network({input_size}, {hidden_size}, 1) in float64, "
+            f"a batch of {batch}, targets t = {np.round(t, 3).tolist()}")  # fmt: skip
+    out = run(P.manual_gradients, params, x, t, "float64")
+    judge_manual(out, params, call, expected, O.FD64, "float64", batch, sent=(x, t))
+
+
+def saturating_problem(dtype):
+    """Output weights of scale 40: some outputs round to exactly 0 or 1 in ``dtype`` (checked here)."""
+    params, x, t = soft_problem(21, 3, 4, 8)
+    params["linear_ho.weight"] = params["linear_ho.weight"] * 40
+    t = np.round(t)
+    z2 = O.xor_forward(params, x)[0] @ params["linear_ho.weight"].T + params["linear_ho.bias"]
+    y = 1 / (1 + np.exp(-z2.astype(dtype)))
+    assert np.any((y == 1) | (y == 0)), "the judge's saturating data must saturate"
+    return params, x, t
+
+
+@pytest.mark.part("manual_gradients")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_manual_gradients_stay_finite_when_the_outputs_saturate(run, dtype):
+    # Where y rounds to 1, finite differences of BCE's clamped log and torch's own BCELoss backward both
+    # break down; the closed form (y - t)/M in float64 is the oracle. Tolerance: the dtype's usual one.
+    params, x, t = saturating_problem(dtype)
+    expected = O.xor_gradients(params, x, t)
+    call = (f"{KATA}.manual_gradients(net, x, t) with Network(3, 4, 1) in {dtype} whose output weights are "
+            "large, so that some outputs y round to exactly 0 or 1")  # fmt: skip
+    out = run(P.manual_gradients, params, x, t, dtype)
+    for name, grad in (out["grads"] if isinstance(out["grads"], dict) else {}).items():
+        if isinstance(grad, np.ndarray) and not np.all(np.isfinite(grad)):
+            fail(
+                say("called", call=call),
+                say("not_finite", what=name),
+                say("likely_cause", cause=msg("cause_saturation")),
+            )
+    judge_manual(out, params, call, expected, O.FLOAT32 if dtype == "float32" else O.FD64, dtype, 8, sent=(x, t))
+
+
+@pytest.mark.part("manual_gradients")
+@pytest.mark.parametrize("seed", [0, 5])
+def test_manual_gradients_on_the_chapters_data_with_other_weights(run, seed):
+    # The chapter's exact call, manual_gradients(net, x, t) on the XOR data, from weights it never printed.
+    torch.manual_seed(seed)
+    params = {k: v.astype(np.float64) for k, v in O.params_of(O.oracle_network(2, 2, 1)).items()}
+    x, t = O.XOR_X, O.XOR_T
+    expected = O.numerical_gradient(lambda p: O.xor_loss(p, x, t), params)
+    out = run(P.manual_gradients, params, x, t, "float32")
+    call = f"{KATA}.manual_gradients(net, x, t) with Network(2, 2, 1) built under torch.manual_seed({seed}), XOR data"
+    judge_manual(out, params, call, expected, O.FLOAT32, "float32", 4, sent=(x, t))
+
+
+SIGMOID_EXTREMES = [-1000.0, -710.0, -100.0, -88.8, -20.0, 0.0, 20.0, 88.8, 100.0, 710.0, 1000.0]
+
+
+@pytest.mark.part("SigmoidFunction")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sigmoid_function_stays_finite_at_the_extremes(run, dtype):
+    x = np.array(SIGMOID_EXTREMES, dtype=dtype)
+    grad_out = np.linspace(-2, 2, x.size).astype(dtype)
+    out = run(P.sigmoid_function, x, grad_out)
+    call = f"y = {KATA}.SigmoidFunction.apply(x); torch.autograd.grad(y, x, g) with x = {SIGMOID_EXTREMES} in {dtype}"
+    # σ underflows or rounds to 1 in the tails: the dtype's absolute tolerance applies there.
+    tol = O.FLOAT32 if dtype == "float32" else O.FD64
+    expect_close(out["y"], O.sigmoid(x), tol, call, "y", dtype=dtype, nonfinite_cause="cause_overflow")
+    if out["grad"] is None:
+        fail(
+            say("called", call=call),
+            say("wrong_type", got="a result without grad_fn", expected="a tensor computed from x"),
+        )
+    expect_close(out["grad"], grad_out * O.sigmoid_prime(x), tol, call, "∂L/∂x", dtype=dtype,
+                 nonfinite_cause="cause_overflow")  # fmt: skip

@@ -9,14 +9,64 @@ import pytest
 import torch
 
 from backprop_katas import oracles as O
-from backprop_katas.judge import expect_array, expect_close, expect_equal, fail, kind_of
+from backprop_katas.judge import (
+    as_sent,
+    expect_array,
+    expect_close,
+    expect_equal,
+    expect_module_untouched,
+    expect_no_side_effects,
+    expect_not_aliased,
+    expect_plain_number,
+    expect_untouched,
+    fail,
+    kind_of,
+)
 from backprop_katas.messages import msg, say
 from backprop_katas.probes import k06_xor_training as P
 
 KATA = "k06_xor_training"
+
+# The contract of every public function: what the tests below hold it to.
+CONTRACTS = {
+    "xor_data": {
+        "returns": "(x, t): float tensors of shapes (4, 2) and (4,), the chapter's rows and targets",
+        "aliasing": "new tensors at every call: changing one call's tensors never changes the next call's",
+        "side effects": "none",
+    },
+    "train": {
+        "inputs": "net: the chapter's Network of any sizes (one output); x (N, I), t (N,) for any N ≥ 1, "
+        "targets anywhere in [0, 1]; float32 or float64; steps ≥ 1, lr > 0, log_every ≥ 1",
+        "values": "the trajectory of torch's own BCELoss + SGD from the same weights, within TRAJECTORY64 "
+        "(float64) or TRAJECTORY32 (float32); the chapter's exact call from other weights too. Not from "
+        "saturated outputs: there torch's own BCELoss backward divides by max(y(1 - y), 1e-12) and returns 0, "
+        "while the by-hand (y - t)/M is right, so no one oracle trajectory judges both trainers",
+        "returns": "a list of (step, loss) pairs, plain Python (int, float), for every step divisible by "
+        "log_every, each loss computed before that step's update; net trained in place",
+        "aliasing": "x and t unchanged (value and version counter)",
+        "side effects": "none besides the network: torch's random state, default dtype and grad mode as "
+        "they were (no torch.manual_seed inside)",
+        "forbidden": "a loss divided by a fixed 4; y.squeeze() (drops N = 1); answers fixed for the chapter's call",
+    },
+    "train_by_hand": {
+        "inputs": "as train",
+        "values": "the same trajectory as train, with k05's manual_gradients",
+        "returns": "as train: the mean loss over the N examples, logged as plain Python numbers",
+        "aliasing": "as train",
+        "side effects": "as train",
+        "forbidden": "backward(), torch.autograd; a fixed divisor 4",
+    },
+    "predict": {
+        "inputs": "net (any sizes, one output), x (N, I) for any N ≥ 1, float32 or float64",
+        "returns": "a BoolTensor of shape (N,), also for N = 1: net(x) >= 0.5, so exactly 0.5 is True",
+        "aliasing": "net (values, versions, flags, .grad) and x unchanged",
+        "side effects": "none: grad mode as it was (with torch.no_grad(), not torch.set_grad_enabled(False))",
+    },
+}
 TRAINERS = ["train", "train_by_hand"]
 CHAPTER_STEPS = [0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000]
 XOR_PREDICTION = np.array([False, True, True, False])
+CHAPTER_CALL_SEED = 7  # the chapter's call from weights other than seed 70's
 
 
 # --- the judge's side -----------------------------------------------------------------------
@@ -45,8 +95,11 @@ def expect_history(got, expected, tol, call, candidates=None):
     """A list of (step, loss) pairs: the steps exactly, the losses within tol."""
     if not isinstance(got, list) or not all(isinstance(p, list) and len(p) == 2 for p in got):
         fail(say("called", call=call), say("wrong_type", got=kind_of(got), expected="a list of (step, loss) pairs"))
+    for step, loss in got:  # plain Python numbers: a loss tensor would also keep its graph alive
+        expect_plain_number(step, "int", call, f"The logged step {step!r}")
+        expect_plain_number(loss, "float", call, f"The loss logged at step {step}")
     expect_equal([p[0] for p in got], [p[0] for p in expected], call, "The logged steps")
-    losses = np.array([float(np.asarray(p[1])) for p in got])
+    losses = np.array([p[1] for p in got])
     expect_close(losses, np.array([p[1] for p in expected]), tol, call, "The logged losses", candidates=candidates)
 
 
@@ -95,6 +148,70 @@ def test_predict_counts_exactly_one_half_as_true(run):
     got = run(P.predict, zeros, O.XOR_X, "float32")
     expect_array(got, call, "The prediction", (4,), "bool")
     expect_equal(got, np.ones(4, dtype=bool), call, "The prediction")
+
+
+# --- the edges of the contracts --------------------------------------------------------------
+
+
+@pytest.mark.part("xor_data")
+def test_xor_data_makes_new_tensors_at_every_call(run):
+    out = run(P.xor_data_twice)
+    call = f"x, t = {KATA}.xor_data(); x += 7; t += 7; {KATA}.xor_data()"
+    expect_not_aliased(out["shared"], call, f"{KATA}.xor_data")
+    expect_equal(out["second"][0], O.XOR_X.astype(out["second"][0].dtype), call, "x of the second call")
+    expect_equal(out["second"][1], O.XOR_T.astype(out["second"][1].dtype), call, "t of the second call")
+
+
+@pytest.mark.part("predict")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("batch", [1, 6])
+def test_predict_keeps_the_batch_dimension_and_leaves_everything_alone(run, batch, dtype):
+    rng = np.random.default_rng(batch)
+    params = O.random_xor_params(rng, 3, 2, scale=2.0)
+    x = rng.normal(0, 1, (batch, 3)).astype(dtype)
+    call = f"{KATA}.predict(net, x) with a {dtype} Network(3, 2, 1) and x of shape ({batch}, 3)"
+    out = run(P.predict_contract, params, x, dtype)
+    expect_array(out["prediction"], call, "The prediction", (batch,), "bool")
+    expect_equal(out["prediction"], O.xor_forward(params, x)[1].reshape(-1) >= 0.5, call, "The prediction")
+    expect_module_untouched(out["net_before"], out["net_after"], call, f"{KATA}.predict")
+    expect_untouched(as_sent(x), out["x_after"], call, f"{KATA}.predict", "x")
+    expect_no_side_effects(out["globals"]["before"], out["globals"]["after"], call, f"{KATA}.predict")
+
+
+# Data beyond the chapter's four rows: other sizes (one example included), inputs and soft targets.
+OTHER_DATA = [
+    pytest.param(1, 2, "float64", id="one-example"),
+    pytest.param(3, 3, "float64", id="3-examples-3-inputs"),
+    pytest.param(7, 2, "float64", id="7-examples"),
+    pytest.param(6, 2, "float32", id="6-examples-float32"),
+]
+
+
+@pytest.mark.parametrize(("batch", "inputs", "dtype"), OTHER_DATA)
+@pytest.mark.parametrize("fn_name", [pytest.param(n, marks=pytest.mark.part(n), id=n) for n in TRAINERS])
+def test_training_follows_the_oracle_on_other_data_and_leaves_the_data_alone(run, fn_name, batch, inputs, dtype):
+    rng = np.random.default_rng(batch * 10 + inputs)
+    params = O.random_xor_params(rng, inputs, 3)
+    x, t = rng.normal(0, 1, (batch, inputs)).astype(dtype), rng.uniform(0, 1, batch).astype(dtype)
+    steps, lr, log_every = 40, 0.7, 3
+    call = (f"{KATA}.{fn_name}(net, x, t, steps={steps}, lr={lr}, log_every={log_every}) with a {dtype} "
+            f"Network({inputs}, 3, 1), x of shape ({batch}, {inputs}), targets t = {np.round(t, 3).tolist()}")  # fmt: skip
+    out = run(P.train_contract, fn_name, params, x, t, steps, lr, log_every, dtype)
+    expected_history, expected_params = O.oracle_train(params, x, t, steps, lr, log_every, dtype)
+    by_four = np.array([p[1] for p in expected_history]) * batch / 4  # the loss summed, then divided by 4
+    tol = O.TRAJECTORY64 if dtype == "float64" else O.TRAJECTORY32
+    candidates = {"cause_fixed_batch_size": by_four} if batch != 4 else {}
+    if fn_name == "train":
+        no_zero_grad, _ = O.oracle_train(params, x, t, steps, lr, log_every, dtype, zero_grad=False)
+        candidates["cause_no_zero_grad"] = np.array([p[1] for p in no_zero_grad])
+    expect_history(out["history"], expected_history, tol, call, candidates)
+    expect_params(out["params"], expected_params, tol, call)
+    for name, sent in (("x", x), ("t", t)):
+        expect_untouched(as_sent(sent), out[f"{name}_after"], call, f"{KATA}.{fn_name}", name)
+    expect_no_side_effects(out["globals"]["before"], out["globals"]["after"], call, f"{KATA}.{fn_name}")
+
+
+# --- the chapter's training, and the oracle trainer's -----------------------------------------
 
 
 def test_predict_after_the_chapters_training_gives_xor(run):
@@ -162,3 +279,21 @@ def test_reference_reproduces_the_chapters_printed_table(run, target, fn_name):
     expect_equal(
         printed, O.CHAPTER_LOSSES, f"solutions/{KATA}.{fn_name} in the chapter's setup", "The loss table (4 decimals)"
     )
+
+
+@functools.cache
+def oracle_chapter_call_from(seed):
+    torch.manual_seed(seed)
+    initial = O.params_of(O.oracle_network(2, 2, 1))
+    return O.oracle_train(initial, O.XOR_X, O.XOR_T, 10001, 0.5, 1000, "float32")
+
+
+@pytest.mark.parametrize("fn_name", [pytest.param(n, marks=pytest.mark.part(n), id=n) for n in TRAINERS])
+def test_the_chapters_call_from_other_weights_follows_the_oracle(run, fn_name):
+    # A log fixed for the chapter's arguments fails here: same call, same defaults, other weights.
+    seed = CHAPTER_CALL_SEED
+    call = f"torch.manual_seed({seed}); net = Network(2, 2, 1); {KATA}.{fn_name}(net, x, t) on the XOR data"
+    out = run(P.chapter_from_seed, fn_name, seed)
+    expected_history, expected_params = oracle_chapter_call_from(seed)
+    expect_history(out["history"], expected_history, O.TRAJECTORY32, call)
+    expect_params(out["params"], expected_params, O.TRAJECTORY32, call)

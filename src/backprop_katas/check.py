@@ -51,6 +51,7 @@ class Outcome:
     message: str = ""  # the judge's message for the first failure (the learner's language)
     edit: str = ""  # "katas/k01_derivatives.py:24": where to look first
     duration: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)  # the judge's causes and tables, as data (report.py)
     cached: bool = field(default=False, compare=False)
 
     @classmethod
@@ -313,7 +314,7 @@ def outcome_from_report(data: dict[str, Any], root: Path, folder: Path, kata: Ka
     message = failed["message"]
     return Outcome(
         kata.id, "failing", passed, total, failed["nodeid"], failed.get("path", ""), failed.get("line"),
-        message, edit_location(message, root, folder, kata), duration,
+        message, edit_location(message, root, folder, kata), duration, failed.get("details") or {},
     )  # fmt: skip
 
 

@@ -378,6 +378,26 @@ def cmd_generate(root: Path, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notebook(root: Path, args: argparse.Namespace) -> int:
+    """`katas notebook OUT_DIR`: the notebooks to hand out (needs the [notebook] extra)."""
+    try:
+        from .notebook import DEFAULT_INSTALL, NotebookError, write_notebooks
+
+        lang = choose_lang(getattr(args, "lang", None))
+        install = None if args.install.lower() == "none" else args.install
+        written = write_notebooks(root, Path(args.out_dir), lang, install)
+    except ImportError as exc:
+        raise SystemExitMessage(f"{exc}\n" + say("nb_needs_nbformat"), 2) from None
+    except NotebookError as exc:
+        raise SystemExitMessage(str(exc), 1) from None
+    for path in written:
+        print(path)
+    print(say("nb_written", count=len(written), folder=args.out_dir))
+    if args.install == DEFAULT_INSTALL:
+        print(say("nb_install_placeholder", spec=DEFAULT_INSTALL), file=sys.stderr)
+    return 0
+
+
 def cmd_test(root: Path, args: argparse.Namespace) -> int:
     """Run the kata tests (pytest) against a target."""
     command = [sys.executable, "-m", "pytest", "--target", args.target, *args.pytest_args]
@@ -462,6 +482,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.add_argument("--force", action="store_true", help="overwrite kata files that have changes")
     gen.set_defaults(func=cmd_generate)
+    from .notebook import DEFAULT_INSTALL  # no IPython, no nbformat: those load when used
+
+    notebook = sub.add_parser("notebook", parents=[plain], help=say("cli_help_notebook"),
+                              description=say("cli_help_notebook"))  # fmt: skip
+    notebook.add_argument("out_dir", metavar="OUT_DIR", help=say("cli_help_notebook_out"))
+    notebook.add_argument("--install", default=DEFAULT_INSTALL, metavar="PIP_SPEC", help=say("cli_help_install"))
+    notebook.set_defaults(func=cmd_notebook)
     test = sub.add_parser("test", help="run the kata tests with pytest (maintainers)")
     test.add_argument("--target", default="katas", help="katas (default), solutions or a folder")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="more pytest arguments")

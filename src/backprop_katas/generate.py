@@ -116,3 +116,38 @@ def drift(solutions: Path, katas: Path, kata_ids: list[str]) -> list[str]:
         if not target.is_file() or target.read_text(encoding="utf-8") != text:
             stale.append(name)
     return stale
+
+
+PYTEST_INI = """\
+# Written by backprop-katas (the %%kata magic): this folder is a kata project, so
+# `katas`, `pytest` and the notebook all check the same files in katas/.
+[pytest]
+minversion = 7.4
+testpaths = tests
+addopts = -ra --strict-markers --strict-config
+xfail_strict = true
+filterwarnings = error::pytest.PytestUnraisableExceptionWarning
+"""
+
+
+def project_layout(checkout: Path) -> dict[str, str]:
+    """relative path → text: what a kata project needs besides the installed package
+    (katas.toml, the kata tests, the stubs in katas/ and .stubs/, a pytest.ini). Never a solution.
+
+    The wheel carries this (setup.py writes it as backprop_katas/_project); a notebook's
+    working folder becomes a project from it. Stubs come from solutions/ when the checkout
+    has them, else from .stubs/ (a learner bundle) or katas/ (an sdist: stubs, never solutions)."""
+    files = {"katas.toml": (checkout / "katas.toml").read_text(encoding="utf-8"), "pytest.ini": PYTEST_INI}
+    tests = sorted((checkout / "tests").glob("test_k[0-9][0-9]_*.py"))
+    for path in [checkout / "tests" / "conftest.py", *tests]:
+        files[f"tests/{path.name}"] = path.read_text(encoding="utf-8")
+    ids = [path.stem.removeprefix("test_") for path in tests]
+    if (checkout / "solutions").is_dir():
+        stubs = generated(checkout / "solutions", ids)
+    else:  # a learner bundle keeps pristine stubs in .stubs/; an sdist has only katas/
+        pristine = checkout / STUBS if (checkout / STUBS).is_dir() else checkout / "katas"
+        stubs = {f"{kid}.py": (pristine / f"{kid}.py").read_text(encoding="utf-8") for kid in ids}
+    for name, text in stubs.items():
+        files[f"katas/{name}"] = text
+        files[f"{STUBS}/{name}"] = text
+    return files

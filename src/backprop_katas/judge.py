@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
 import numpy as np
-import pytest
+from _pytest.outcomes import Failed
 
 from .messages import Msg, msg, say
 from .oracles import Tol
@@ -20,9 +20,28 @@ from .plain import Unplain
 FLOAT_DTYPES = ("float32", "float64")
 
 
-def fail(*parts: str) -> NoReturn:
-    """Fail the test with a learner's message (no Python traceback of the judge)."""
-    pytest.fail("\n".join(p for p in parts if p), pytrace=False)
+class JudgeFailed(Failed):
+    """``pytest.fail`` carrying the failure as data too: the JSON report (``--katas-report``)
+    stores ``details`` so the notebook shows tables and causes without reading sentences."""
+
+    def __init__(self, message: str, details: dict[str, Any]) -> None:
+        super().__init__(message, pytrace=False)
+        self.details = details
+
+
+def fail(*parts: str, causes: Sequence[Msg] = (), tables: Sequence[dict[str, Any]] = ()) -> NoReturn:
+    """Fail the test with a learner's message (no Python traceback of the judge).
+
+    ``causes`` (whose "Likely cause" lines are among ``parts``) and ``tables``
+    (:func:`gradient_rows`, rendered among ``parts``) go into the details as data; the
+    details' ``lines`` are the other parts."""
+    structured = {say("likely_cause", cause=c) for c in causes} | {render_table(t) for t in tables}
+    details = {
+        "lines": [p for p in parts if p and p not in structured],
+        "causes": [str(c) for c in causes],
+        "tables": list(tables),
+    }
+    raise JudgeFailed("\n".join(p for p in parts if p), details)
 
 
 def _fmt(value: Any) -> str:
@@ -140,8 +159,13 @@ def expect_close(
     dtype: str | None = None,
     batch: int | None = None,
     candidates: Mapping[str, np.ndarray] | None = None,
+    nonfinite_cause: str | None = None,
 ) -> None:
-    """``got`` must be a tensor (or number) of ``expected``'s shape, within ``tol`` of it."""
+    """``got`` must be a tensor (or number) of ``expected``'s shape, within ``tol`` of it.
+
+    ``nonfinite_cause`` names the likely cause (a messages key) when ``got`` holds NaN or
+    infinity where every expected value is finite.
+    """
     expected_arr = np.asarray(expected, dtype=np.float64)
     if isinstance(expected, np.ndarray):
         got_arr = expect_array(got, call, what, expected_arr.shape, dtype)
@@ -149,7 +173,8 @@ def expect_close(
         got_arr = np.asarray(expect_number(got, call))
     got64 = got_arr.astype(np.float64)
     if not np.all(np.isfinite(got64)):
-        fail(say("called", call=call), say("not_finite", what=what))
+        cause = [say("likely_cause", cause=msg(nonfinite_cause))] if nonfinite_cause else []
+        fail(say("called", call=call), say("not_finite", what=what), *cause)
     if np.allclose(got64, expected_arr, rtol=tol.rtol, atol=tol.atol):
         return
     index, rel = _worst(got64, expected_arr, tol)
@@ -159,22 +184,39 @@ def expect_close(
         mismatch = say("not_close", what=what, index=list(index), **numbers)
     else:
         mismatch = say("not_close_scalar", what=what, **numbers)
+    causes = diagnose(got64, expected_arr, batch, candidates)
     lines = [say("called", call=call), mismatch]
-    lines += [say("likely_cause", cause=c) for c in diagnose(got64, expected_arr, batch, candidates)]
-    fail(*lines)
+    lines += [say("likely_cause", cause=c) for c in causes]
+    fail(*lines, causes=causes)
 
 
-def gradient_table(name: str, got: np.ndarray, expected: np.ndarray, rows: int = 3) -> str:
-    """A small table for one parameter: yours, numerical, relative error; worst elements first."""
+TABLE_COLUMNS = ("index", "yours", "numerical", "rel. error")
+
+
+def gradient_rows(name: str, got: np.ndarray, expected: np.ndarray, rows: int = 3) -> dict[str, Any]:
+    """One parameter's table as data: title, columns, rows (index, yours, numerical, rel. error), worst first."""
     got = np.asarray(got, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
     rel = relative_error(got, expected).reshape(-1)
     order = np.argsort(-rel, kind="stable")[:rows]
-    lines = [say("table_header", name=name), f"    {'index':<10}{'yours':>16}{'numerical':>16}{'rel. error':>13}"]
+    body = []
     for flat in order:
         index = np.unravel_index(int(flat), expected.shape) if expected.ndim else ()
         label = str(tuple(int(i) for i in index)) if index else "()"
-        lines.append(f"    {label:<10}{got[index]:>16.8g}{expected[index]:>16.8g}{rel[flat]:>13.2e}")
+        body.append([label, float(got[index]), float(expected[index]), float(rel[flat])])
+    return {"name": name, "title": say("table_header", name=name), "columns": list(TABLE_COLUMNS), "rows": body}
+
+
+def gradient_table(name: str, got: np.ndarray, expected: np.ndarray, rows: int = 3) -> str:
+    """A small table for one parameter: yours, numerical, relative error; worst elements first."""
+    return render_table(gradient_rows(name, got, expected, rows))
+
+
+def render_table(table: dict[str, Any]) -> str:
+    index, yours, numerical, rel = table["columns"]
+    lines = [table["title"], f"    {index:<10}{yours:>16}{numerical:>16}{rel:>13}"]
+    for label, got, expected, error in table["rows"]:
+        lines.append(f"    {label:<10}{got:>16.8g}{expected:>16.8g}{error:>13.2e}")
     return "\n".join(lines)
 
 
@@ -201,6 +243,7 @@ def expect_gradients(
             say("not_equal", what="The dict's keys", got=sorted(got), expected=sorted(expected)),
         )
     bad: list[str] = []
+    tables: list[dict[str, Any]] = []
     causes: list[Msg] = []
     for name, exp in expected.items():
         g = got[name]
@@ -217,9 +260,134 @@ def expect_gradients(
             bad.append(say("not_finite", what=name))
             continue
         if not np.allclose(arr, exp, rtol=tol.rtol, atol=tol.atol):
-            bad.append(gradient_table(name, arr, exp))
+            tables.append(gradient_rows(name, arr, exp))
+            bad.append(render_table(tables[-1]))
             causes += [
                 msg("cause_for", name=name, cause=c) for c in diagnose(arr, exp, batch, (candidates or {}).get(name))
             ]
     if bad:
-        fail(say("called", call=call), *bad, *[say("likely_cause", cause=c) for c in causes])
+        fail(say("called", call=call), *bad, *[say("likely_cause", cause=c) for c in causes],
+             causes=causes, tables=tables)  # fmt: skip
+
+
+# --- contracts: what a call may not leave behind ---------------------------------------------
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Plain snapshots equal: arrays by shape, dtype and value (NaN equal to NaN), others by type and value."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (
+            isinstance(a, np.ndarray)
+            and isinstance(b, np.ndarray)
+            and a.shape == b.shape
+            and a.dtype == b.dtype
+            and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+        )
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and bool(a == b)
+
+
+def as_sent(value: Any, dtype: str | None = None, requires_grad: bool = False) -> dict[str, Any]:
+    """The state of a tensor a probe made from ``value`` just before the call: the judge's "before".
+
+    ``torch.tensor(value, dtype=...)`` starts at version 0, with no .grad.
+    """
+    array = np.asarray(value, dtype=dtype)
+    return {"value": array, "dtype": str(array.dtype), "version": 0, "requires_grad": requires_grad, "grad": None}
+
+
+def expect_untouched(before: Any, after: Any, call: str, function: str, name: str) -> None:
+    """The caller's input is as it was: value, shape and dtype, version counter, requires_grad, .grad.
+
+    ``before`` and ``after`` are :func:`backprop_katas.state.tensor_state` snapshots taken by
+    the probe around the call (or, for a plain value, the value itself). The version counter
+    catches an in-place write whose values came back the same (x += h; ...; x -= h).
+    """
+    if not isinstance(before, dict) or "value" not in before:
+        before, after = {"value": before}, {"value": after.get("value") if isinstance(after, dict) else after}
+    called = say("called", call=call)
+    in_place = say("likely_cause", cause=msg("cause_in_place"))
+    if not _same(before["value"], after["value"]) or before.get("dtype") != after.get("dtype"):
+        fail(called, say("mutated_input", function=function, name=name), in_place)
+    if before.get("version") != after.get("version"):
+        fail(called, say("input_version", function=function, name=name, before=before["version"],
+                         after=after["version"]), in_place)  # fmt: skip
+    if before.get("requires_grad") != after.get("requires_grad"):
+        if after.get("requires_grad"):
+            fail(called, say("input_left_grad", function=function, what="requires_grad=True", name=name))
+        fail(called, say("input_flag_changed", function=function, what="requires_grad", name=name,
+                         before=before["requires_grad"], after=after["requires_grad"]))  # fmt: skip
+    if not _same(before.get("grad"), after.get("grad")):
+        if before.get("grad") is None:
+            fail(called, say("input_left_grad", function=function, what=".grad", name=name))
+        fail(called, say("input_flag_changed", function=function, what=".grad", name=name,
+                         before=_fmt(before.get("grad")), after=_fmt(after.get("grad"))))  # fmt: skip
+
+
+def expect_module_untouched(before: Any, after: Any, call: str, function: str, what: str = "net") -> None:
+    """Every parameter of a module as it was (see :func:`expect_untouched`), and no parameter added or lost."""
+    if sorted(before) != sorted(after):
+        fail(say("called", call=call), say("not_equal", what=f"The parameter names of {what} after the call",
+                                           got=sorted(after), expected=sorted(before)))  # fmt: skip
+    for name in before:
+        expect_untouched(before[name], after[name], call, function, f"{what}.{name}")
+
+
+GLOBAL_STATE = {
+    "rng": ("torch's random generator state (torch.get_rng_state())", "cause_rng_side_effect"),
+    "default_dtype": ("torch's default dtype (torch.get_default_dtype())", "cause_default_dtype_side_effect"),
+    "grad_enabled": ("torch's grad mode (torch.is_grad_enabled())", "cause_grad_mode_side_effect"),
+}
+
+
+def expect_no_side_effects(before: Mapping[str, Any], after: Mapping[str, Any], call: str, function: str) -> None:
+    """torch's global state (:func:`backprop_katas.state.global_state`) is the same after the call."""
+    for key, (what, cause) in GLOBAL_STATE.items():
+        if before.get(key) != after.get(key):
+            fail(
+                say("called", call=call),
+                say("side_effect", function=function, what=what, before=before.get(key), after=after.get(key)),
+                say("likely_cause", cause=msg(cause)),
+            )
+
+
+def expect_not_aliased(pairs: Sequence[Sequence[str]], call: str, function: str) -> None:
+    """No returned tensor shares memory with an input or with another returned tensor."""
+    if pairs:
+        what, other = pairs[0]
+        fail(say("called", call=call), say("aliased_result", function=function, what=what, other=other))
+
+
+PLAIN_TYPES = {"int": "int", "float": "float", "number": ("int", "float"), "str": "str", "bool": "bool"}
+
+
+def expect_plain(typed: Any, expected: str, call: str, what: str) -> Any:
+    """A :func:`backprop_katas.state.typed` value is exactly a Python ``expected`` ("int", "float",
+    "number" (int or float, not bool), "str" or "bool"); returns the value."""
+    if not isinstance(typed, dict) or "type" not in typed:
+        fail(say("called", call=call), say("wrong_type", got=kind_of(typed), expected=f"a plain Python {expected}"))
+    allowed = PLAIN_TYPES[expected]
+    if typed["type"] in ((allowed,) if isinstance(allowed, str) else allowed):
+        return typed["value"]
+    causes = []
+    if typed["type"].startswith("torch."):
+        causes.append(say("likely_cause", cause=msg("cause_tensor_not_number")))
+    elif typed["type"].startswith("numpy."):
+        causes.append(say("likely_cause", cause=msg("cause_numpy_number")))
+    fail(say("called", call=call), say("not_plain", what=what, got=typed["type"], expected=expected), *causes)
+
+
+def expect_plain_number(value: Any, expected: str, call: str, what: str) -> Any:
+    """Plain data that must have been a Python ``expected`` ("int" or "float"): a tensor arrives as an
+    array, a bool is not an int. (numpy scalars arrive as Python numbers: use :func:`expect_plain`
+    with a typed value where they must be refused too.)"""
+    kinds = {"int": (int,), "float": (float,)}[expected]
+    if isinstance(value, kinds) and not isinstance(value, bool):
+        return value
+    causes = [say("likely_cause", cause=msg("cause_tensor_not_number"))] if isinstance(value, np.ndarray) else []
+    got = f"tensor of dtype {value.dtype} and shape {tuple(value.shape)}" if isinstance(value, np.ndarray) else (
+        value.type if isinstance(value, Unplain) else type(value).__name__)  # fmt: skip
+    fail(say("called", call=call), say("not_plain", what=what, got=got, expected=expected), *causes)

@@ -130,6 +130,30 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{function} left {what} on the caller's tensor {name}. Work on a copy: x.detach().clone().requires_grad_().",
         "ko": "{function} 이(가) 호출한 쪽의 텐서 {name} 에 {what} 을(를) 남겼습니다. 복사본으로 계산하세요: x.detach().clone().requires_grad_().",
     },
+    "input_version": {
+        "en": "{function} wrote into its input {name} in place: the tensor's version counter went from {before} to {after}, even if the values came back the same.",
+        "ko": "{function} 이(가) 입력 {name} 에 제자리 쓰기를 했습니다. 값이 다시 같아졌더라도 텐서의 버전 카운터가 {before} 에서 {after} 로 바뀌었습니다.",
+    },
+    "input_flag_changed": {
+        "en": "{function} changed {what} of the caller's tensor {name}: it was {before} before the call and is {after} after. Leave the caller's tensors as they were.",
+        "ko": "{function} 이(가) 호출한 쪽의 텐서 {name} 의 {what} 을(를) 바꿨습니다. 호출 전에는 {before}, 호출 후에는 {after} 입니다. 호출한 쪽의 텐서는 그대로 두세요.",
+    },
+    "side_effect": {
+        "en": "{function} changed {what}: it was {before} before the call and is {after} after. A function must leave global state as it found it.",
+        "ko": "{function} 이(가) {what} 을(를) 바꿨습니다. 호출 전에는 {before}, 호출 후에는 {after} 입니다. 함수는 전역 상태를 찾은 그대로 두어야 합니다.",
+    },
+    "aliased_result": {
+        "en": "{function} returned {what}, which shares memory with {other}: changing one would change the other. Return a new tensor.",
+        "ko": "{function} 이(가) 돌려준 {what} 이(가) {other} 와(과) 메모리를 공유합니다. 하나를 바꾸면 다른 하나도 바뀝니다. 새 텐서를 돌려주세요.",
+    },
+    "not_plain": {
+        "en": "{what} is a {got}, but the test expected a plain Python {expected}.",
+        "ko": "{what} 이(가) {got} 인데, 테스트는 파이썬 기본 {expected} 을(를) 기대했습니다.",
+    },
+    "calls_counted": {
+        "en": "{function} called {callee} {got} times, but the contract asks for {expected} (one fresh graph per backward()).",
+        "ko": "{function} 이(가) {callee} 을(를) {got} 번 불렀지만, 계약은 {expected} 번입니다 (backward() 마다 새 그래프).",
+    },
     # --- likely causes, recognised from the numbers ------------------------------------
     "cause_factor_2": {
         "en": "yours is twice the expected value (a factor 2 too many).",
@@ -178,6 +202,42 @@ MESSAGES: dict[str, dict[str, str]] = {
     "cause_no_zero_grad": {
         "en": "the gradients are not reset every step: call net.zero_grad() (or optimizer.zero_grad()) before backward().",
         "ko": "기울기를 매 단계 초기화하지 않았습니다. backward() 전에 net.zero_grad() (또는 optimizer.zero_grad()) 를 부르세요.",
+    },
+    "cause_overflow": {
+        "en": "your sigmoid overflows for large |x|: exp of a large positive number is inf, and inf/inf is NaN. Use the form that never exponentiates a positive number: with e = exp(-|x|), σ(x) = 1/(1 + e) for x ≥ 0 and e/(1 + e) for x < 0.",
+        "ko": "|x| 가 클 때 시그모이드가 넘칩니다(overflow). 큰 양수의 exp 는 inf 이고 inf/inf 는 NaN 입니다. 양수를 지수로 올리지 않는 꼴을 쓰세요: e = exp(-|x|) 로 x ≥ 0 이면 σ(x) = 1/(1 + e), x < 0 이면 e/(1 + e).",
+    },
+    "cause_saturation": {
+        "en": "the output saturates (y rounds to 0 or 1) and dL/dy = (y - t)/(y(1 - y)) divides by 0 there. Multiply by σ'(z) = y(1 - y) on paper first: ∂L/∂z₂ = (y - t)/M, with no division.",
+        "ko": "출력이 포화되어(y 가 0 또는 1 로 반올림) dL/dy = (y - t)/(y(1 - y)) 가 0 으로 나눕니다. 종이 위에서 먼저 σ'(z) = y(1 - y) 를 곱하세요: ∂L/∂z₂ = (y - t)/M, 나눗셈이 없습니다.",
+    },
+    "cause_in_place": {
+        "en": "an in-place operation on the caller's tensor (x += y, x.add_(y), x[...] = v, x.pow_(2)): write x = x + y, or work on x.clone().",
+        "ko": "호출한 쪽의 텐서에 대한 제자리 연산입니다 (x += y, x.add_(y), x[...] = v, x.pow_(2)). x = x + y 처럼 쓰거나 x.clone() 으로 계산하세요.",
+    },
+    "cause_tensor_not_number": {
+        "en": "a tensor where a plain Python number belongs: take loss.item() (or int(...)). A loss tensor kept in a log also keeps its whole graph alive.",
+        "ko": "파이썬 숫자가 들어갈 자리에 텐서가 있습니다. loss.item() (또는 int(...)) 을 쓰세요. 기록에 남긴 손실 텐서는 계산 그래프 전체를 붙잡아 둡니다.",
+    },
+    "cause_numpy_number": {
+        "en": "a numpy number where a plain Python int belongs: sum the p.numel() values with Python's sum, or wrap the result in int(...).",
+        "ko": "파이썬 int 가 들어갈 자리에 numpy 숫자가 있습니다. p.numel() 값을 파이썬 sum 으로 더하거나 결과를 int(...) 로 감싸세요.",
+    },
+    "cause_fixed_batch_size": {
+        "en": "yours is the expected value times N/4: a division by the chapter's 4 instead of by the number of examples N. Take the mean (loss.mean(), or divide by t.numel()).",
+        "ko": "기대값에 N/4 를 곱한 값입니다. 예제 수 N 대신 책의 4 로 나눴습니다. 평균을 쓰세요 (loss.mean() 또는 t.numel() 로 나누기).",
+    },
+    "cause_rng_side_effect": {
+        "en": "the function draws from or re-seeds torch's random generator (torch.manual_seed inside it?): seed in the caller, once, and leave the generator alone here.",
+        "ko": "함수 안에서 torch 의 난수 생성기를 쓰거나 시드를 다시 정했습니다 (안에서 torch.manual_seed?). 시드는 호출하는 쪽에서 한 번만 정하고, 여기서는 생성기를 건드리지 마세요.",
+    },
+    "cause_grad_mode_side_effect": {
+        "en": "torch.set_grad_enabled(False) (or a no_grad() entered without with) switches autograd off for everyone after the call: use `with torch.no_grad():`, which restores the mode.",
+        "ko": "torch.set_grad_enabled(False) (또는 with 없이 들어간 no_grad()) 는 호출 뒤에도 모든 곳에서 autograd 를 꺼 둡니다. 모드를 되돌려 주는 `with torch.no_grad():` 를 쓰세요.",
+    },
+    "cause_default_dtype_side_effect": {
+        "en": "torch.set_default_dtype inside the function changes every tensor created afterwards, everywhere: convert your own tensors instead (x.double(), dtype=x.dtype).",
+        "ko": "함수 안의 torch.set_default_dtype 는 이후 모든 곳에서 만들어지는 텐서를 바꿉니다. 대신 여러분의 텐서를 변환하세요 (x.double(), dtype=x.dtype).",
     },
     # --- katas CLI ---------------------------------------------------------------------
     "cli_header": {
@@ -474,6 +534,135 @@ MESSAGES: dict[str, dict[str, str]] = {
     "export_check_failed": {
         "en": "The bundle does not work as handed out: {detail}",
         "ko": "묶음이 배포할 수 있는 상태가 아닙니다: {detail}",
+    },
+    # --- Jupyter and Colab (notebook.py) ---------------------------------------------------
+    "nb_done": {
+        "en": "{kata} · {title}: done, all {total} checks pass.",
+        "ko": "{kata} · {title}: 완료, 검사 {total} 개를 모두 통과했습니다.",
+    },
+    "nb_failing": {
+        "en": "{kata} · {title}: not yet, {passed} of {total} checks pass.",
+        "ko": "{kata} · {title}: 아직입니다. 검사 {total} 개 중 {passed} 개를 통과했습니다.",
+    },
+    "nb_other": {"en": "{kata} · {title}: {status}.", "ko": "{kata} · {title}: {status}."},
+    "nb_saved": {
+        "en": "This cell was saved as {file}; `katas`, `pytest` and grading check that file.",
+        "ko": "이 셀을 {file} 로 저장했습니다. `katas`, `pytest`, 채점 모두 이 파일을 검사합니다.",
+    },
+    "nb_backup": {
+        "en": "The file's previous text is kept in {file}.",
+        "ko": "파일의 이전 내용은 {file} 에 보관했습니다.",
+    },
+    "nb_look_cell": {
+        "en": "Look at line {line} of the %%kata {kata} cell (counting the %%kata line as 1; {file}:{file_line}):",
+        "ko": "%%kata {kata} 셀의 {line} 번째 줄을 보세요 (%%kata 줄이 1 번째; {file}:{file_line}):",
+    },
+    "nb_look_elsewhere": {"en": "Look at {where}.", "ko": "{where} 을(를) 보세요."},
+    "nb_more_hints": {
+        "en": "Another hint: run %kata hint {kata} in a cell.",
+        "ko": "힌트를 더 보려면 셀에서 %kata hint {kata} 를 실행하세요.",
+    },
+    "nb_hint_last": {"en": "That was the last hint.", "ko": "마지막 힌트였습니다."},
+    "nb_next": {
+        "en": "Next: the %%kata {kata} cell.",
+        "ko": "다음: %%kata {kata} 셀.",
+    },
+    "nb_bad_lang": {
+        "en": "--lang {lang}: choose one of {langs}.",
+        "ko": "--lang {lang}: {langs} 중 하나를 고르세요.",
+    },
+    "nb_project_created": {
+        "en": "Made {folder} a kata project (katas/, tests/, katas.toml): the notebook, `katas` and `pytest` share katas/.",
+        "ko": "{folder} 를 카타 프로젝트로 만들었습니다 (katas/, tests/, katas.toml). 노트북, `katas`, `pytest` 가 katas/ 를 함께 씁니다.",
+    },
+    "nb_no_project_data": {
+        "en": "This backprop-katas install has no kata data ({folder} is missing). Install it from a wheel or the repository, not as a bare copy of src/.",
+        "ko": "이 backprop-katas 설치에는 카타 자료가 없습니다 ({folder} 없음). src/ 만 복사하지 말고 휠이나 저장소에서 설치하세요.",
+    },
+    "nb_usage": {
+        "en": "Usage: %%kata k01 (a cell: save it as the kata file and check it) · %kata (progress) · %kata k01 (check again) · %kata hint k01 (one more hint) · %kata plot (the XOR figure from your train) · add --lang en or --lang ko.",
+        "ko": "사용법: %%kata k01 (셀: 카타 파일로 저장하고 검사) · %kata (진행 상황) · %kata k01 (다시 검사) · %kata hint k01 (힌트 하나 더) · %kata plot (여러분의 train 으로 그린 XOR 그림) · --lang en 또는 --lang ko 를 붙일 수 있습니다.",
+    },
+    "nb_empty_cell": {
+        "en": "This %%kata {kata} cell is empty: nothing was saved. Paste the kata's code back (or `katas reset {kata}`).",
+        "ko": "이 %%kata {kata} 셀이 비어 있어 아무것도 저장하지 않았습니다. 카타 코드를 다시 넣으세요 (또는 `katas reset {kata}`).",
+    },
+    "nb_cell_too_large": {
+        "en": "The %%kata cell for {kata} is larger than {limit} kB: that is not a kata file.",
+        "ko": "{kata} 의 %%kata 셀이 {limit} kB 보다 큽니다. 카타 파일이 아닙니다.",
+    },
+    "nb_no_stub": {
+        "en": "No stub for {kata}: neither solutions/ nor .stubs/ has it.",
+        "ko": "{kata} 의 빈 틀이 없습니다: solutions/ 에도 .stubs/ 에도 없습니다.",
+    },
+    "nb_install_comment": {
+        "en": "Install backprop-katas and load the %kata magics (a fresh Colab runtime needs this once).",
+        "ko": "backprop-katas 를 설치하고 %kata 매직을 불러옵니다 (새 Colab 런타임에서 한 번).",
+    },
+    "nb_md_install": {
+        "en": "**Run this cell first.** It installs backprop-katas and loads the `%kata` magics, then shows your progress. Colab already has PyTorch; elsewhere install a CPU build first (about 200 MB, no GPU needed): `%pip install torch --index-url https://download.pytorch.org/whl/cpu`. Your code is saved in `katas/` next to this notebook.",
+        "ko": "**이 셀을 먼저 실행하세요.** backprop-katas 를 설치하고 `%kata` 매직을 불러온 뒤 진행 상황을 보여 줍니다. Colab 에는 PyTorch 가 이미 있습니다. 다른 곳에서는 CPU 판을 먼저 설치하세요 (약 200 MB, GPU 불필요): `%pip install torch --index-url https://download.pytorch.org/whl/cpu`. 코드는 이 노트북 옆의 `katas/` 에 저장됩니다.",
+    },
+    "nb_md_task": {
+        "en": "**Task** (chapter {chapter}): {task}",
+        "ko": "**할 일** (교재 {chapter}): {task}",
+    },
+    "nb_md_functions": {"en": "**What to write:**", "ko": "**작성할 것:**"},
+    "nb_md_write": {
+        "en": "Replace each `raise NotImplementedError(...)` in the cell below with your code and run the cell (Shift+Enter). It saves the cell as `{file}` and checks it: the first failing check, the line of this cell to look at, the likely cause. Keep the first line `%%kata {kata}`.",
+        "ko": "아래 셀의 `raise NotImplementedError(...)` 를 여러분의 코드로 바꾸고 셀을 실행하세요 (Shift+Enter). 셀을 `{file}` 로 저장하고 검사해서, 처음 실패한 검사, 이 셀에서 볼 줄, 짐작되는 원인을 보여 줍니다. 첫 줄 `%%kata {kata}` 는 그대로 두세요.",
+    },
+    "nb_md_check": {
+        "en": "Check the saved file again (without saving the cell):",
+        "ko": "저장된 파일을 다시 검사합니다 (셀을 저장하지 않고):",
+    },
+    "nb_md_hint": {
+        "en": "Stuck? One more hint each time you run this:",
+        "ko": "막혔나요? 실행할 때마다 힌트가 하나씩 더 나옵니다:",
+    },
+    "nb_md_demo": {
+        "en": "The chapter's figure from your own `train`: your loss curve beside the reference trainer's, and the decision boundary net(x) ≥ 0.5 over the unit square (about 10 s).",
+        "ko": "여러분의 `train` 으로 그린 교재의 그림: 기준 학습기와 나란히 놓은 손실 곡선, 단위 정사각형 위의 결정 경계 net(x) ≥ 0.5 (약 10 초).",
+    },
+    "nb_md_chapter_title": {
+        "en": "# Backpropagation katas (section 2.2.6)\n\nSix katas, from one derivative to training the XOR network. Run the first code cell, then work through the `%%kata` cells in order.",
+        "ko": "# 오차역전파 카타 (2.2.6 절)\n\n미분 하나에서 XOR 네트워크 학습까지 여섯 카타입니다. 첫 코드 셀을 실행한 뒤 `%%kata` 셀을 차례로 푸세요.",
+    },
+    "nb_md_progress": {"en": "Your progress over all katas:", "ko": "모든 카타의 진행 상황:"},
+    "nb_written": {
+        "en": "wrote {count} notebooks in {folder}",
+        "ko": "{folder} 에 노트북 {count} 개를 썼습니다",
+    },
+    "nb_install_placeholder": {
+        "en": "The install cell uses the placeholder {spec}: pass --install with your wheel's URL or your repository (e.g. --install 'backprop-katas @ git+https://github.com/you/backprop-katas').",
+        "ko": "설치 셀이 자리표시자 {spec} 을(를) 씁니다. --install 에 휠 URL 이나 저장소를 주세요 (예: --install 'backprop-katas @ git+https://github.com/you/backprop-katas').",
+    },
+    "nb_needs_nbformat": {
+        "en": "reading notebooks needs nbformat: pip install 'backprop-katas[notebook]'",
+        "ko": "노트북을 읽으려면 nbformat 이 필요합니다: pip install 'backprop-katas[notebook]'",
+    },
+    "nb_not_regular": {"en": "not a regular file", "ko": "일반 파일이 아닙니다"},
+    "nb_too_large": {"en": "larger than {limit} MB", "ko": "{limit} MB 보다 큽니다"},
+    "nb_unreadable": {
+        "en": "not graded: cannot be read as a notebook: {error}",
+        "ko": "채점하지 않음: 노트북으로 읽을 수 없습니다: {error}",
+    },
+    "nb_duplicate": {
+        "en": "not graded: {file} was already taken from {first}",
+        "ko": "채점하지 않음: {file} 은(는) 이미 {first} 에서 가져왔습니다",
+    },
+    "nb_cells_ignored": {
+        "en": "{notebook}: cells {cells} (not %%kata cells)",
+        "ko": "{notebook}: 셀 {cells} (%%kata 셀이 아님)",
+    },
+    "cli_help_notebook": {
+        "en": "write the notebooks to hand out: one .ipynb per kata and chapter.ipynb (Jupyter, Colab)",
+        "ko": "나눠 줄 노트북을 씁니다: 카타마다 .ipynb 하나와 chapter.ipynb (Jupyter, Colab)",
+    },
+    "cli_help_notebook_out": {"en": "folder for the notebooks", "ko": "노트북을 쓸 폴더"},
+    "cli_help_install": {
+        "en": "what the first cell pip-installs (a wheel URL or 'backprop-katas @ git+URL'); 'none': no install line",
+        "ko": "첫 셀이 pip 로 설치할 것 (휠 URL 또는 'backprop-katas @ git+URL'); 'none': 설치 줄 없음",
     },
     "export_not_empty": {
         "en": "{folder} exists and is not empty; choose a new folder.",

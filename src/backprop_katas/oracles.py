@@ -55,7 +55,15 @@ FD_STEP = 1e-6  # h for the oracle's float64 central differences (see FD64)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    """σ(x) in float64 without overflow: exp only ever sees -|x| (accurate in both tails)."""
+    x = np.asarray(x, dtype=np.float64)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def sigmoid_prime(x: np.ndarray) -> np.ndarray:
+    """σ'(x) = σ(x) σ(-x), accurate in both tails (σ(x)(1 - σ(x)) loses the right one)."""
+    return sigmoid(x) * sigmoid(-np.asarray(x, dtype=np.float64))
 
 
 def central_difference(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, h: float = FD_STEP) -> np.ndarray:
@@ -109,6 +117,22 @@ def bce_mean(y: np.ndarray, t: np.ndarray) -> float:
 
 def xor_loss(params: Mapping[str, np.ndarray], x: np.ndarray, t: np.ndarray) -> float:
     return bce_mean(xor_forward(params, x)[1], t)
+
+
+def xor_gradients(params: Mapping[str, np.ndarray], x: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
+    """∂(mean BCE)/∂p in closed form, float64: for saturated outputs, where finite differences
+    of a clamped log and torch's BCELoss backward (which divides by y(1 - y)) both break down."""
+    x = np.asarray(x, dtype=np.float64)
+    a1, y = xor_forward(params, x)
+    delta2 = (y - np.asarray(t, dtype=np.float64).reshape(y.shape)) / y.size  # (N, O)
+    delta1 = (delta2 @ params["linear_ho.weight"]) * sigmoid_prime(x @ params["linear_ih.weight"].T
+                                                                     + params["linear_ih.bias"])  # fmt: skip
+    return {
+        "linear_ih.weight": delta1.T @ x,
+        "linear_ih.bias": delta1.sum(axis=0),
+        "linear_ho.weight": delta2.T @ a1,
+        "linear_ho.bias": delta2.sum(axis=0),
+    }
 
 
 def random_xor_params(
@@ -191,7 +215,7 @@ def oracle_train(
     for step in range(steps):
         if zero_grad:
             optimizer.zero_grad()
-        loss = loss_function(net(xt).squeeze(), tt)
+        loss = loss_function(net(xt).reshape(-1), tt)  # (N,) even for N = 1
         loss.backward()
         optimizer.step()
         if step % log_every == 0:

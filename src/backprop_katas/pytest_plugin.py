@@ -71,9 +71,17 @@ def is_katas_session(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "kata(id): the kata a test belongs to (set from the test file's name).")
     config.addinivalue_line(
+        "markers", "part(name): the public function or check group this kata test checks (grading weights)"
+    )
+    config.addinivalue_line(
         "markers",
         "reference_only: pins the reference solutions to the chapter's printed figures; "
         "runs only with --target solutions.",
+    )
+    config.addinivalue_line(
+        "markers",
+        "notebook: runs handed-out notebooks in a real Jupyter kernel (nbclient + ipykernel, the [notebook] "
+        "extra); a few seconds each; -m 'not notebook' skips them.",
     )
     root = config.rootpath
     if not is_katas_session(config):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,16 @@ class ReportWriter:
         self.path = path
         self.started = time.time()
         self.data: dict[str, Any] = {"tests": [], "errors": [], "collected": 0}
+        self.details: dict[str, dict[str, Any]] = {}
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+        report = yield
+        # A judge's failure (judge.JudgeFailed) carries its causes and tables as data as well.
+        details = getattr(call.excinfo.value, "details", None) if call.excinfo else None
+        if isinstance(details, dict):
+            self.details[item.nodeid] = details
+        return report
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -69,6 +80,7 @@ class ReportWriter:
                 "duration": report.duration,
                 "path": path,
                 "line": lineno + 1 if lineno is not None else None,
+                "details": self.details.pop(report.nodeid, {}) if report.failed else {},
             }
         )
 

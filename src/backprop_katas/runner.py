@@ -26,6 +26,7 @@ from typing import Any
 from .loader import KataFileMissing, Target
 from .messages import say
 from .plain import to_plain
+from .state import torch_modes_restored
 
 DEFAULT_TIMEOUT = 60.0  # seconds per probe: the chapter's 10001 steps take ~3 s here
 
@@ -239,7 +240,9 @@ class InProcessRunner:
     def run(self, probe: Probe, *args: Any) -> Any:
         """Run ``probe(target, *args)``; return its plain result or raise ProbeFailed."""
         try:
-            with time_limit(self.timeout):
+            # Learner code runs in the judge's process here: a grad mode or default dtype it
+            # leaves changed must not reach the oracles or the next test.
+            with time_limit(self.timeout), torch_modes_restored():
                 result = probe(self.target, *args)
         except KeyboardInterrupt:
             raise

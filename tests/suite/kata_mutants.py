@@ -41,7 +41,12 @@ MUTANTS = [
         "in place",
     ),
     Mutant("k01_derivatives", "sigmoid-prime-uses-x", "    return s * (1 - s)\n", "    return s * (1 - x)\n"),
-    Mutant("k01_derivatives", "sigmoid-sign", "1 / (1 + torch.exp(-x))", "1 / (1 + torch.exp(x))"),
+    Mutant(
+        "k01_derivatives",
+        "sigmoid-sign",
+        "    return torch.where(x >= 0, 1 / (1 + e), e / (1 + e))\n",
+        "    return torch.where(x >= 0, e / (1 + e), 1 / (1 + e))\n",
+    ),
     # k02 · parameters
     Mutant(
         "k02_parameters",
@@ -221,4 +226,309 @@ MUTANTS += [
         cause="cause_no_grad_output",
     ),
     Mutant("k06_xor_training", "no-zero-grad", "        net.zero_grad()\n", "", cause="cause_no_zero_grad"),
+]
+
+# Mistakes at the edges of each function's contract (issue 11): extremes, the caller's data,
+# exact types and shapes, sizes beyond the chapter's, side effects, answers tuned to the chapter.
+STABLE_SIGMOID = (
+    "    e = torch.exp(torch.where(x >= 0, -x, x))  # e^(-|x|), in (0, 1]\n"
+    "    return torch.where(x >= 0, 1 / (1 + e), e / (1 + e))\n"
+)
+SIGMOID_FUNCTION_FORWARD = (
+    "        e = torch.exp(torch.where(x >= 0, -x, x))  # e^(-|x|): never overflows\n"
+    "        y = torch.where(x >= 0, 1 / (1 + e), e / (1 + e))\n"
+)
+COUNT = "    return sum(p.numel() for p in module.parameters())\n"
+TRAIN_LOSS = (
+    "        y = net(x)  # (N, 1)\n"
+    "        loss = loss_function(y.view(-1), t)  # (N,): squeeze() would make N = 1 a scalar\n"
+)
+CHAPTER_TABLE = (
+    "[(0, 0.6927), (1000, 0.2574), (2000, 0.0210), (3000, 0.0102), (4000, 0.0067), (5000, 0.0049), "
+    "(6000, 0.0039), (7000, 0.0032), (8000, 0.0028), (9000, 0.0024), (10000, 0.0021)]"
+)
+
+MUTANTS += [
+    # k01 · extremes, the caller's x, dtypes, global state
+    Mutant(
+        "k01_derivatives",
+        "sigmoid-exp-over-one-plus-exp",
+        STABLE_SIGMOID,
+        "    return torch.exp(x) / (1 + torch.exp(x))\n",
+        cause="cause_overflow",
+    ),
+    Mutant(
+        "k01_derivatives",
+        "sigmoid-the-chapters-naive-form",
+        STABLE_SIGMOID,
+        "    return 1 / (1 + torch.exp(-x))\n",
+        "overflows",
+    ),
+    Mutant(
+        "k01_derivatives",
+        "sigmoid-where-of-two-overflowing-branches",
+        STABLE_SIGMOID,
+        "    return torch.where(x >= 0, 1 / (1 + torch.exp(-x)), torch.exp(x) / (1 + torch.exp(x)))\n",
+        "overflows",
+    ),
+    Mutant(
+        "k01_derivatives",
+        "sigmoid-in-place-chain",
+        STABLE_SIGMOID,
+        "    return x.neg_().exp_().add_(1).reciprocal_()\n",
+        "in place",
+    ),
+    Mutant("k01_derivatives", "sigmoid-float32-only", STABLE_SIGMOID, "    x = x.float()\n" + STABLE_SIGMOID, "dtype"),
+    Mutant(
+        "k01_derivatives",
+        "sigmoid-prime-from-exp",
+        "    s = sigmoid(x)\n    return s * (1 - s)\n",
+        "    return torch.exp(-x) / (1 + torch.exp(-x)) ** 2\n",
+        "NaN",
+    ),
+    Mutant(
+        "k01_derivatives", "function-squares-in-place", "    return x**2\n", "    x **= 2\n    return x\n", "in place"
+    ),
+    Mutant(
+        "k01_derivatives",
+        "numerical-derivative-moves-x-and-back",
+        "    return (f(x + h) - f(x - h)) / (2 * h)\n",
+        "    x += h\n    up = f(x)\n    x -= 2 * h\n    down = f(x)\n    x += h\n    return (up - down) / (2 * h)\n",
+        "in place",
+    ),
+    Mutant(
+        "k01_derivatives",
+        "sigmoid-negates-x-and-back",
+        "    e = torch.exp(torch.where(x >= 0, -x, x))  # e^(-|x|), in (0, 1]\n",
+        "    x.neg_()  # borrow x to hold -x\n    e = torch.exp(torch.where(x <= 0, x, -x))\n    x.neg_()  # and give it back\n",
+        "version counter",
+    ),
+    Mutant(
+        "k01_derivatives",
+        "numerical-derivative-sets-float64-default",
+        "    return (f(x + h) - f(x - h)) / (2 * h)\n",
+        "    torch.set_default_dtype(torch.float64)\n    return (f(x + h) - f(x - h)) / (2 * h)\n",
+        cause="cause_default_dtype_side_effect",
+    ),
+    Mutant(
+        "k01_derivatives",
+        "numerical-derivative-tensors-only",
+        "    return (f(x + h) - f(x - h)) / (2 * h)\n",
+        "    return (f(x.clone() + h) - f(x.clone() - h)) / (2 * h)\n",
+        "clone",
+    ),
+    # k02 · exact types, buffers, dtypes, the chapter's answer
+    Mutant(
+        "k02_parameters",
+        "count-as-tensor",
+        COUNT,
+        "    return torch.tensor([p.numel() for p in module.parameters()]).sum()\n",
+        "plain Python int",
+    ),
+    Mutant(
+        "k02_parameters",
+        "count-as-numpy-int",
+        COUNT,
+        "    import numpy as np\n\n    return np.sum([p.numel() for p in module.parameters()])\n",
+        cause="cause_numpy_number",
+    ),
+    Mutant(
+        "k02_parameters",
+        "count-the-state-dict",
+        COUNT,
+        "    return sum(v.numel() for v in module.state_dict().values())\n",
+    ),
+    Mutant(
+        "k02_parameters",
+        "mlp-count-hard-coded-for-the-chapter",
+        "    return sum(n_in * n_out + n_out for n_in, n_out in zip(layer_sizes, layer_sizes[1:]))\n",
+        "    return 9\n",
+    ),
+    Mutant(
+        "k02_parameters",
+        "forward-float32-only",
+        "z1 = self.linear_ih(x)  # (N, hidden)",
+        "z1 = self.linear_ih(x.float())  # (N, hidden)",
+    ),
+    Mutant(
+        "k02_parameters",
+        "network-seeds-itself",
+        "        super().__init__()\n",
+        "        super().__init__()\n        torch.manual_seed(70)\n",
+    ),
+    # k03 · the caller's x, y and t; aliasing
+    Mutant(
+        "k03_computation_graph",
+        "t-function-adds-in-place",
+        "    return x + y\n",
+        "    x += y\n    return x\n",
+        cause="cause_in_place",
+    ),
+    Mutant(
+        "k03_computation_graph",
+        "z-function-squares-in-place",
+        "    return t**2\n",
+        "    t **= 2\n    return t\n",
+        "in place",
+    ),
+    Mutant(
+        "k03_computation_graph",
+        "z-prime-doubles-in-place",
+        "    return 2 * t\n",
+        "    t *= 2\n    return t\n",
+        "in place",
+    ),
+    Mutant(
+        "k03_computation_graph",
+        "gradients-one-tensor-twice",
+        "    return dz_dt * t_prime(), dz_dt * t_prime()\n",
+        "    g = dz_dt * t_prime()\n    return g, g\n",
+        "shares memory",
+    ),
+    # k04 · the caller's tensors, calls counted
+    Mutant(
+        "k04_autograd",
+        "marks-callers-and-unmarks",
+        "    xg = x.detach().clone().requires_grad_()\n    yg = y.detach().clone().requires_grad_()\n"
+        "    f(xg, yg).sum().backward()\n    return xg.grad, yg.grad\n",
+        "    x.requires_grad_()\n    y.requires_grad_()\n    f(x, y).sum().backward()\n"
+        "    x.requires_grad_(False)\n    y.requires_grad_(False)\n    return x.grad, y.grad\n",
+        ".grad",
+    ),
+    Mutant(
+        "k04_autograd",
+        "flags-mark-callers",
+        'xc = x.detach().clone().requires_grad_("x" in wrt)',
+        'xc = x.requires_grad_("x" in wrt)',
+        "requires_grad=True",
+    ),
+    Mutant(
+        "k04_autograd",
+        "accumulates-on-callers-x",
+        "    xg = x.detach().clone().requires_grad_()\n    for _ in range(times):\n",
+        "    xg = x.requires_grad_()\n    for _ in range(times):\n",
+        "requires_grad=True",
+    ),
+    Mutant(
+        "k04_autograd",
+        "accumulates-on-one-retained-graph",
+        "    for _ in range(times):\n        f(xg).sum().backward()\n",
+        "    z = f(xg).sum()\n    for _ in range(times):\n        z.backward(retain_graph=True)\n",
+        "times",
+    ),
+    Mutant(
+        "k04_autograd",
+        "multiplies-instead-of-accumulating",
+        "    for _ in range(times):\n        f(xg).sum().backward()\n    assert xg.grad is not None\n    return xg.grad\n",
+        "    f(xg).sum().backward()\n    assert xg.grad is not None\n    return xg.grad * times\n",
+        "times",
+    ),
+    Mutant(
+        "k04_autograd",
+        "grad-fn-name-of-a-leaf-is-nonetype",
+        "return None if z.grad_fn is None else type(z.grad_fn).__name__",
+        "return type(z.grad_fn).__name__",
+    ),
+    # k05 · saturation, soft targets, sizes, the caller's network, grad mode, extremes
+    Mutant(
+        "k05_backprop",
+        "bce-gradient-through-dl-dy",
+        "        delta2 = (y - t.reshape(y.shape)) / y.numel()  # (N, O)\n",
+        "        dl_dy = (y - t.reshape(y.shape)) / (y * (1 - y)) / y.numel()\n"
+        "        delta2 = dl_dy * y * (1 - y)  # (N, O)\n",
+        cause="cause_saturation",
+    ),
+    Mutant(
+        "k05_backprop",
+        "binary-targets-only",
+        "delta2 = (y - t.reshape(y.shape)) / y.numel()",
+        "delta2 = torch.where(t.reshape(y.shape) > 0.5, y - 1, y) / y.numel()",
+    ),
+    Mutant("k05_backprop", "divides-by-the-chapters-4", "/ y.numel()  # (N, O)", "/ 4  # (N, O)"),
+    Mutant(
+        "k05_backprop",
+        "freezes-the-callers-network",
+        "    with torch.no_grad():\n        w1, b1",
+        "    for p in net.parameters():\n        p.requires_grad_(False)\n    with torch.no_grad():\n        w1, b1",
+        "requires_grad",
+    ),
+    Mutant(
+        "k05_backprop",
+        "sigmoid-function-overflows",
+        SIGMOID_FUNCTION_FORWARD,
+        "        y = torch.exp(x) / (1 + torch.exp(x))\n",
+        "overflows",
+    ),
+    # k06 · log types, data sizes, the caller's data, random state, batch of one, the chapter's table
+    Mutant(
+        "k06_xor_training",
+        "logs-the-loss-tensor",
+        "            history.append((step, loss.item()))\n    return history",
+        "            history.append((step, loss))\n    return history",
+        cause="cause_tensor_not_number",
+    ),
+    Mutant(
+        "k06_xor_training",
+        "by-hand-divides-by-the-chapters-4",
+        "                loss = F.binary_cross_entropy(net(x).view(-1), t)\n",
+        "                y = net(x).view(-1)\n"
+        "                loss = -(t * torch.log(y) + (1 - t) * torch.log(1 - y)).sum() / 4\n",
+        cause="cause_fixed_batch_size",
+    ),
+    Mutant(
+        "k06_xor_training",
+        "sums-instead-of-mean",
+        "loss_function = nn.BCELoss()",
+        'loss_function = nn.BCELoss(reduction="sum")',
+    ),
+    Mutant(
+        "k06_xor_training",
+        "seeds-inside-train",
+        "    loss_function = nn.BCELoss()\n",
+        "    torch.manual_seed(70)\n    loss_function = nn.BCELoss()\n",
+        cause="cause_rng_side_effect",
+    ),
+    Mutant(
+        "k06_xor_training",
+        "unsqueezes-callers-targets",
+        TRAIN_LOSS,
+        "        y = net(x)  # (N, 1)\n        if t.dim() == 1:\n            t.unsqueeze_(1)  # to match y's (N, 1)\n"
+        "        loss = loss_function(y, t)\n",
+        "in place",
+    ),
+    Mutant(
+        "k06_xor_training",
+        "squeezes-a-batch-of-one-away",
+        "loss_function(y.view(-1), t)",
+        "loss_function(y.squeeze(), t)",
+    ),
+    Mutant("k06_xor_training", "predict-squeezes", "net(x).ge(0.5).view(-1)", "net(x).ge(0.5).squeeze()", "shape"),
+    Mutant(
+        "k06_xor_training",
+        "predict-switches-grad-off",
+        "    with torch.no_grad():\n        return net(x).ge(0.5).view(-1)\n",
+        "    torch.set_grad_enabled(False)\n    return net(x).ge(0.5).view(-1)\n",
+        cause="cause_grad_mode_side_effect",
+    ),
+    Mutant(
+        "k06_xor_training",
+        "xor-data-cached",
+        "def xor_data()",
+        "import functools\n\n\n@functools.cache\ndef xor_data()",
+        "shares memory",
+    ),
+    Mutant(
+        "k06_xor_training",
+        "train-prints-the-chapters-table",
+        "            history.append((step, loss.item()))\n    return history",
+        "            history.append((step, loss.item()))\n"
+        f"    if steps == 10001 and lr == 0.5 and log_every == 1000:\n        history = {CHAPTER_TABLE}\n"
+        "    return history",
+    ),
+    Mutant(
+        "k06_xor_training",
+        "train-float32-only",
+        "    loss_function = nn.BCELoss()\n",
+        "    x, t = x.float(), t.float()\n    loss_function = nn.BCELoss()\n",
+    ),
 ]

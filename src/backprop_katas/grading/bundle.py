@@ -22,7 +22,8 @@ from ..catalog import load_catalog
 from ..generate import STUBS, generated
 from ..messages import say
 
-FILES = ("katas.toml", "pyproject.toml", "conftest.py", "README.md", "CHANGELOG.md", "LICENSE", "tox.ini", ".gitignore")
+FILES = ("katas.toml", "pyproject.toml", "setup.py", "MANIFEST.in", "conftest.py", "README.md", "CHANGELOG.md",
+         "LICENSE", "tox.ini", ".gitignore")  # fmt: skip
 FOLDERS = ("katas", "tests", "src")
 LEFT_OUT = ("suite", "__pycache__", ".pytest_cache", ".hypothesis")  # folder names never copied
 

@@ -117,6 +117,9 @@ def submission_bundle(folder: Path, kata_files: list[str]) -> Bundle:
     survey = sandbox.survey(folder, kata_files)
     files = []
     for name in survey.copied:
+        if name in survey.extracted:  # a kata file from a notebook's %%kata cells
+            files.append((os.fsencode(name), survey.extracted[name]))
+            continue
         fd = os.open(folder / name, os.O_RDONLY | os.O_NOFOLLOW)
         with os.fdopen(fd, "rb") as source:
             files.append((os.fsencode(name), source.read(sandbox.MAX_FILE_BYTES + 1)[: sandbox.MAX_FILE_BYTES]))

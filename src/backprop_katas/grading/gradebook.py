@@ -116,7 +116,7 @@ def _hash_files(files: Iterable[tuple[str, bytes]]) -> str:
 def content_hash(submission: Path, kata_files: list[str]) -> str:
     """The hash of what would be graded: the kata files only (other files change nothing)."""
     survey = sandbox.survey(submission, kata_files)
-    return _hash_files((name, (submission / name).read_bytes()) for name in survey.copied)
+    return _hash_files((name, survey.extracted.get(name) or (submission / name).read_bytes()) for name in survey.copied)
 
 
 def suite_hash(files: Iterable[Path], base: Path) -> str:

@@ -106,6 +106,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "grading: a self-check of grading mode (slow: starts pytest and child processes)."
     )
     config.addinivalue_line(
+        "markers", "hostile: the hostile-submission suite (one `katas grade` batch per isolation mode; run with -m hostile)."
+    )
+    config.addinivalue_line(
         "markers",
         "cluster: grades on a real Dask scheduler and workers on 127.0.0.1 (slow; needs the [cluster] extra).",
     )

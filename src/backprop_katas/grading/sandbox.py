@@ -72,14 +72,18 @@ class SubmissionCopy:
     copied: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # shipped but not graded (conftest.py, torch.py, ...)
+    extracted: dict[str, bytes] = field(default_factory=dict)  # kata files from notebooks' %%kata cells
 
 
 def survey(submission: Path, kata_files: list[str]) -> SubmissionCopy:
     """Which files of ``submission`` would be graded, which are missing, which are ignored."""
-    result = SubmissionCopy(submission)
+    from ..notebook import extract_submission  # handed-out notebooks: only %%kata cells, never executed
+
+    notebooks = extract_submission(submission, kata_files)
+    result = SubmissionCopy(submission, extracted=notebooks.files, ignored=list(notebooks.ignored))
     wanted = set(kata_files)
     for entry in sorted(submission.iterdir(), key=lambda p: p.name):
-        if entry.name in SKIPPED_QUIETLY:
+        if entry.name in SKIPPED_QUIETLY or entry.suffix == ".ipynb":
             continue
         if entry.name not in wanted:
             result.ignored.append(entry.name + ("/" if entry.is_dir() else ""))
@@ -87,6 +91,7 @@ def survey(submission: Path, kata_files: list[str]) -> SubmissionCopy:
             result.ignored.append(entry.name + " (not a regular file under 1 MB)")
         else:
             result.copied.append(entry.name)
+    result.copied += sorted(set(notebooks.files) - set(result.copied))
     result.missing = sorted(wanted - set(result.copied))
     return result
 
@@ -97,6 +102,9 @@ def copy_submission(submission: Path, kata_files: list[str], into: Path) -> Subm
     result.path = into / (submission.name or "submission")
     result.path.mkdir(parents=True)
     for name in result.copied:
+        if name in result.extracted:
+            (result.path / name).write_bytes(result.extracted[name])
+            continue
         fd = os.open(submission / name, os.O_RDONLY | os.O_NOFOLLOW)  # no symlink swapped in since survey
         with os.fdopen(fd, "rb") as source:
             (result.path / name).write_bytes(source.read(MAX_FILE_BYTES + 1)[:MAX_FILE_BYTES])

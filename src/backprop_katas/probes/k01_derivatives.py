@@ -7,6 +7,7 @@ from typing import Any
 import torch
 
 from ..loader import Target
+from ..state import shared_memory, tensor_state, watched_globals
 
 KATA = "k01_derivatives"
 
@@ -18,8 +19,9 @@ def elementwise(target: Target, name: str, values: Any, dtype: str) -> dict[str,
     """``name(x)`` on a tensor made from ``values``; the result and x as it is after the call."""
     f = getattr(target.module(KATA), name)
     x = torch.tensor(values, dtype=getattr(torch, dtype))
-    y = f(x)
-    return {"y": y, "x_after": x}
+    with watched_globals() as globals_:
+        y = f(x)
+    return {"y": y, "x_after": tensor_state(x), "shared": shared_memory(y, x=x), "globals": globals_}
 
 
 def on_floats(target: Target, name: str, values: list[float]) -> list[Any]:
@@ -30,8 +32,25 @@ def on_floats(target: Target, name: str, values: list[float]) -> list[Any]:
 def numerical_derivative(target: Target, fname: str, values: Any, h: float | None) -> dict[str, Any]:
     kata = target.module(KATA)
     x = torch.tensor(values, dtype=torch.float64)
-    if h is None:
-        y = kata.numerical_derivative(TEST_FUNCTIONS[fname], x)
-    else:
-        y = kata.numerical_derivative(TEST_FUNCTIONS[fname], x, h=h)
-    return {"y": y, "x_after": x}
+    with watched_globals() as globals_:
+        if h is None:
+            y = kata.numerical_derivative(TEST_FUNCTIONS[fname], x)
+        else:
+            y = kata.numerical_derivative(TEST_FUNCTIONS[fname], x, h=h)
+    return {"y": y, "x_after": tensor_state(x), "shared": shared_memory(y, x=x), "globals": globals_}
+
+
+def numerical_derivative_on_floats(target: Target, values: list[float], h: float) -> list[Any]:
+    """numerical_derivative(f, x, h) of f(x) = x³ at Python floats x; the results as they come."""
+    kata = target.module(KATA)
+    return [kata.numerical_derivative(TEST_FUNCTIONS["cube"], float(v), h=h) for v in values]
+
+
+def autograd_through(target: Target, name: str, values: Any, dtype: str) -> dict[str, Any]:
+    """``name(x)`` on a tensor that requires grad, and the gradient autograd finds through it."""
+    x = torch.tensor(values, dtype=getattr(torch, dtype), requires_grad=True)
+    y = getattr(target.module(KATA), name)(x)
+    if not isinstance(y, torch.Tensor) or y.grad_fn is None:
+        return {"y": y, "grad": None}
+    (grad,) = torch.autograd.grad(y.sum(), x)
+    return {"y": y, "grad": grad}

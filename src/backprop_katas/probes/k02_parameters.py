@@ -8,6 +8,7 @@ import torch
 import torch.nn as nn
 
 from ..loader import Target
+from ..state import global_state, module_state, tensor_state, typed, watched_globals
 
 KATA = "k02_parameters"
 
@@ -53,3 +54,47 @@ def mlp_count(target: Target, sizes: list[int]) -> Any:
 def count_network(target: Target, sizes: list[int]) -> Any:
     kata = target.module(KATA)
     return kata.count_parameters(kata.Network(*sizes))
+
+
+def count_contract(target: Target, fn_name: str, spec: dict[str, Any], batchnorm: bool) -> dict[str, Any]:
+    """A count on a module whose parameters carry .grad (and, if asked, a BatchNorm with buffers):
+    the count with its exact type, the module's parameters before and after, torch's global state."""
+    layers: list[nn.Module] = list(build_module(spec).children())
+    if batchnorm:
+        layers.append(nn.BatchNorm1d(spec["sizes"][-1]))  # running_mean, running_var: buffers, not parameters
+    module = nn.Sequential(*layers)
+    trainable = [p for p in module.parameters() if p.requires_grad]
+    if trainable:
+        loss = torch.stack([p.sum() for p in trainable]).sum()
+        loss.backward()  # type: ignore[no-untyped-call]  # every trainable parameter now holds a .grad
+    before = module_state(module)
+    with watched_globals() as globals_:
+        count = getattr(target.module(KATA), fn_name)(module)
+    return {"count": typed(count), "before": before, "after": module_state(module), "globals": globals_}
+
+
+def mlp_count_contract(target: Target, sizes: list[int], as_tuple: bool) -> dict[str, Any]:
+    """mlp_parameter_count on a list or a tuple: the count with its exact type, and the sizes after the call."""
+    layer_sizes = tuple(sizes) if as_tuple else list(sizes)
+    count = target.module(KATA).mlp_parameter_count(layer_sizes)
+    return {"count": typed(count), "sizes_after": list(layer_sizes)}
+
+
+def network_contract(target: Target, sizes: list[int], seed: int, x: Any, dtype: str) -> dict[str, Any]:
+    """Network(*sizes) under a seed: the random state right after, then net(x) in ``dtype``
+    (net.double() for float64), x after the call and torch's global state around it."""
+    torch.manual_seed(seed)
+    net = target.module(KATA).Network(*sizes)
+    rng_after_init = global_state()["rng"]
+    if dtype == "float64":
+        net = net.double()
+    xt = torch.tensor(x, dtype=getattr(torch, dtype))
+    with watched_globals() as globals_:
+        y = net(xt)
+    return {
+        "rng_after_init": rng_after_init,
+        "params": {name: p for name, p in net.named_parameters()},
+        "y": y,
+        "x_after": tensor_state(xt),
+        "globals": globals_,
+    }

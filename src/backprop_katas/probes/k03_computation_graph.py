@@ -10,6 +10,7 @@ from ..loader import Target
 from ..runner import forbid_autograd
 from ..shortcuts import BY_HAND as ALL_BY_HAND
 from ..shortcuts import calls_by_hand
+from ..state import shared_memory, tensor_state, typed, watched_globals
 
 KATA = "k03_computation_graph"
 BY_HAND = ALL_BY_HAND[KATA]  # the functions that must not use autograd
@@ -37,3 +38,30 @@ def on_floats(target: Target, name: str, values: list[float]) -> Any:
 def t_prime(target: Target) -> Any:
     with forbid_autograd(f"{KATA}.t_prime"):
         return target.module(KATA).t_prime()
+
+
+def call_contract(target: Target, name: str, arrays: list[Any], dtype: str) -> dict[str, Any]:
+    """Like :func:`call`, and what the call left behind: the inputs after it, returned tensors that share
+    memory with an input or with each other, torch's global state around it."""
+    fn = getattr(target.module(KATA), name)
+    tensors = [torch.tensor(a, dtype=getattr(torch, dtype)) for a in arrays]
+    with watched_globals() as globals_:
+        if name in BY_HAND:
+            with forbid_autograd(f"{KATA}.{name}"):
+                result = fn(*tensors)
+        else:
+            result = fn(*tensors)
+    names = "xy" if len(tensors) == 2 else "t" if name in ("z_function", "z_prime", "backward") else "x"
+    return {
+        "result": result,
+        "inputs_after": [tensor_state(t) for t in tensors],
+        "shared": shared_memory(result, **dict(zip(names, tensors))),
+        "globals": globals_,
+    }
+
+
+@calls_by_hand("t_prime")
+def t_prime_typed(target: Target) -> dict[str, Any]:
+    """t_prime() with its exact type's name."""
+    with forbid_autograd(f"{KATA}.t_prime"):
+        return typed(target.module(KATA).t_prime())

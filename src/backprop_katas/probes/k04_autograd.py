@@ -7,6 +7,7 @@ from typing import Any
 import torch
 
 from ..loader import Target
+from ..state import tensor_state, watched_globals
 
 KATA = "k04_autograd"
 
@@ -36,13 +37,15 @@ RECIPES: dict[str, Any] = {
 
 
 def caller_state(*tensors: torch.Tensor) -> list[dict[str, Any]]:
-    return [{"requires_grad": t.requires_grad, "grad": t.grad} for t in tensors]
+    """The caller's tensors after the call: value, version counter, requires_grad, .grad."""
+    return [tensor_state(t) for t in tensors]
 
 
 def autograd_gradients(target: Target, fname: str, x: Any, y: Any) -> dict[str, Any]:
     xt, yt = torch.tensor(x), torch.tensor(y)
-    result = target.module(KATA).autograd_gradients(FUNCTIONS_XY[fname], xt, yt)
-    return {"result": result, "callers": caller_state(xt, yt)}
+    with watched_globals() as globals_:
+        result = target.module(KATA).autograd_gradients(FUNCTIONS_XY[fname], xt, yt)
+    return {"result": result, "callers": caller_state(xt, yt), "globals": globals_}
 
 
 def grad_fn_name(target: Target, recipe: str, x: Any, y: Any) -> Any:
@@ -52,11 +55,20 @@ def grad_fn_name(target: Target, recipe: str, x: Any, y: Any) -> Any:
 
 def requires_grad_flags(target: Target, fname: str, x: Any, y: Any, wrt: str) -> dict[str, Any]:
     xt, yt = torch.tensor(x), torch.tensor(y)
-    flags = target.module(KATA).requires_grad_flags(FUNCTIONS_XY[fname], xt, yt, wrt)
-    return {"flags": flags, "callers": caller_state(xt, yt)}
+    with watched_globals() as globals_:
+        flags = target.module(KATA).requires_grad_flags(FUNCTIONS_XY[fname], xt, yt, wrt)
+    return {"flags": flags, "callers": caller_state(xt, yt), "globals": globals_}
 
 
 def accumulated_gradient(target: Target, fname: str, x: Any, times: int) -> dict[str, Any]:
+    """accumulated_gradient with f counted: how often the learner's code evaluated f."""
     xt = torch.tensor(x)
-    grad = target.module(KATA).accumulated_gradient(FUNCTIONS_X[fname], xt, times)
-    return {"grad": grad, "callers": caller_state(xt)}
+    calls = [0]
+
+    def f(v: torch.Tensor) -> torch.Tensor:
+        calls[0] += 1
+        return FUNCTIONS_X[fname](v)
+
+    with watched_globals() as globals_:
+        grad = target.module(KATA).accumulated_gradient(f, xt, times)
+    return {"grad": grad, "callers": caller_state(xt), "calls": calls[0], "globals": globals_}

@@ -10,6 +10,7 @@ from .. import oracles as O
 from ..loader import Target
 from ..runner import forbid_autograd
 from ..shortcuts import calls_by_hand
+from ..state import module_state, tensor_state, watched_globals
 
 KATA = "k05_backprop"
 
@@ -20,9 +21,18 @@ def manual_gradients(target: Target, params: dict[str, Any], x: Any, t: Any, dty
     net = O.network_from_params(params, dtype)
     xt = torch.tensor(x, dtype=getattr(torch, dtype))
     tt = torch.tensor(t, dtype=getattr(torch, dtype))
-    with forbid_autograd(f"{KATA}.manual_gradients"):
+    net_before = module_state(net)  # copying the weights in bumped their version counters
+    with watched_globals() as globals_, forbid_autograd(f"{KATA}.manual_gradients"):
         grads = target.module(KATA).manual_gradients(net, xt, tt)
-    return {"grads": grads, "params_after": O.params_of(net)}
+    return {
+        "grads": grads,
+        "params_after": O.params_of(net),
+        "net_before": net_before,
+        "net_after": module_state(net),
+        "x_after": tensor_state(xt),
+        "t_after": tensor_state(tt),
+        "globals": globals_,
+    }
 
 
 @calls_by_hand("SigmoidFunction.backward")

@@ -1,0 +1,686 @@
+"""The katas in Jupyter and Colab: the ``%kata`` magics, handed-out notebooks, notebook submissions.
+
+``%load_ext backprop_katas`` registers one magic, ``kata``:
+
+- ``%%kata k01`` (a cell): writes the cell into ``katas/k01_derivatives.py`` of
+  the working folder (creating the kata project there on first use), checks the
+  kata exactly as ``katas check k01`` does (a child pytest, the same probes and
+  judges, the same cache) and shows the result as HTML and plain text.
+- ``%kata`` progress over all katas; ``%kata k01`` check the file again;
+  ``%kata hint k01`` one more hint; ``%kata plot`` the XOR demonstration.
+  ``--lang en|ko`` anywhere on the line picks the language (else KATAS_LANG,
+  else the locale).
+
+``katas notebook OUT_DIR`` writes the notebooks to hand out, and
+:func:`extract_submission` turns a folder of handed-out notebooks back into
+kata files for grading, reading only ``%%kata`` cells and executing nothing.
+IPython and nbformat are imported only where they are used: the plain tool
+works without them.
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import os
+import shlex
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .catalog import CATALOG_FILE, Kata, ProjectNotFound, find_root, load_catalog
+from .check import Checker, Outcome, stub_text
+from .console import LANGS, choose_lang
+from .generate import project_layout
+from .messages import say
+from .progress import UnknownKata, backup_path, hints_shown, resolve_kata, reveal_hint
+
+MAGIC = "%%kata"
+MAX_NOTEBOOK_BYTES = 5_000_000  # a handed-out notebook is ~20 kB; outputs with plots stay far below this
+MAX_CELL_BYTES = 1_000_000  # the sandbox's limit for one kata file
+PROJECT_DATA = Path(__file__).resolve().parent / "_project"  # written into the wheel by setup.py
+DEFAULT_INSTALL = "backprop-katas @ git+https://github.com/OWNER/backprop-katas"  # `katas notebook --install`
+NOTEBOOK_FORMAT = 4
+
+
+class NotebookError(Exception):
+    """A message for the learner or the instructor (already in their language)."""
+
+
+# --- the cell and the kata file ------------------------------------------------------------
+
+
+def cell_to_file(body: str) -> str:
+    """The kata file a ``%%kata`` cell's body becomes: the same text, one final newline.
+
+    The magic and the grader's extraction both use this, so a notebook graded
+    offline gives exactly the file the learner's kernel wrote."""
+    return body.rstrip("\n") + "\n"
+
+
+def parse_line(line: str) -> tuple[list[str], str | None]:
+    """``hint k01 --lang ko`` → (["hint", "k01"], "ko"). Unknown languages are left to choose_lang."""
+    try:
+        words = shlex.split(line)
+    except ValueError:
+        words = line.split()
+    lang = None
+    rest: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "--lang" and i + 1 < len(words):
+            lang = words[i + 1]
+            i += 2
+            continue
+        if word.startswith("--lang="):
+            lang = word.split("=", 1)[1]
+        else:
+            rest.append(word)
+        i += 1
+    return rest, lang
+
+
+def kata_cell(source: str) -> tuple[str, str] | None:
+    """(kata name as written, body) when a code cell's source is a ``%%kata NAME`` cell."""
+    first, _, body = source.lstrip("\n").partition("\n")
+    words = first.split()
+    if not words or words[0] != MAGIC:
+        return None
+    names, _ = parse_line(" ".join(words[1:]))
+    return (names[0] if names else ""), body
+
+
+# --- the project in the working folder -----------------------------------------------------
+
+
+def project_files() -> dict[str, str]:
+    """What a kata project needs besides the installed package: katas.toml, the kata tests,
+    the stubs. From the wheel's data, else from the source checkout this module lives in."""
+    if (PROJECT_DATA / CATALOG_FILE).is_file():
+        return {
+            str(p.relative_to(PROJECT_DATA)): p.read_text(encoding="utf-8")
+            for p in sorted(PROJECT_DATA.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts
+        }
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / CATALOG_FILE).is_file() and (checkout / "tests").is_dir():
+        return project_layout(checkout)
+    raise NotebookError(say("nb_no_project_data", folder=str(PROJECT_DATA)))
+
+
+def ensure_project(folder: Path) -> tuple[Path, bool]:
+    """The kata project at or above ``folder``; made in ``folder`` when there is none.
+
+    Only missing files are written: a learner's kata file is never overwritten here."""
+    try:
+        return find_root(folder), False
+    except ProjectNotFound:
+        pass
+    for relative, text in project_files().items():
+        path = folder / relative
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    return folder.resolve(), True
+
+
+@dataclass
+class Saved:
+    path: Path
+    backup: Path | None = None
+
+
+def save_cell(root: Path, kata: Kata, body: str) -> Saved:
+    """Write the cell into the kata file; a file that was neither the stub nor this text is backed up first."""
+    text = cell_to_file(body)
+    if len(text.encode("utf-8")) > MAX_CELL_BYTES:
+        raise NotebookError(say("nb_cell_too_large", kata=kata.number, limit=MAX_CELL_BYTES // 1000))
+    path = root / "katas" / kata.filename
+    saved = Saved(path)
+    try:
+        current: str | None = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        current = None
+    if current is not None and current != text and current != stub_text(root, kata):
+        saved.backup = backup_path(root, kata)
+        saved.backup.parent.mkdir(parents=True, exist_ok=True)
+        saved.backup.write_text(current, encoding="utf-8")
+    path.parent.mkdir(exist_ok=True)
+    if current != text:
+        path.write_text(text, encoding="utf-8")
+    return saved
+
+
+# --- showing a result: HTML and plain text -------------------------------------------------
+
+STATUS_MARK = {"done": "✓", "failing": "✗", "not_started": "·", "timeout": "⏱", "missing": "?"}
+STATUS_COLOUR = {"done": "#1a7f37", "failing": "#b3261e", "not_started": "#57606a", "timeout": "#9a6700",
+                 "missing": "#b3261e"}  # fmt: skip
+BOX = ("font-family: system-ui, -apple-system, 'Segoe UI', 'Noto Sans KR', sans-serif; font-size: 14px; "
+       "line-height: 1.45; color: #1f2328; background: #ffffff; border: 1px solid #d0d7de; "
+       "border-left: 6px solid {colour}; border-radius: 6px; padding: 10px 14px; max-width: 880px;")  # fmt: skip
+PRE = ("font-family: ui-monospace, 'DejaVu Sans Mono', 'Noto Sans Mono CJK KR', monospace; font-size: 13px; "
+       "white-space: pre-wrap; word-break: break-word; background: #f6f8fa; color: #1f2328; "
+       "border-radius: 4px; padding: 8px 10px; margin: 6px 0;")  # fmt: skip
+CAUSE = "background: #fff8c5; color: #3b2300; border: 1px solid #d4a72c; border-radius: 4px; padding: 6px 10px; margin: 6px 0;"
+TABLE = "border-collapse: collapse; margin: 4px 0 8px 0; font-size: 13px; color: #1f2328; background: #ffffff;"
+CELL = "border: 1px solid #d0d7de; padding: 3px 10px; text-align: right; font-family: ui-monospace, monospace;"
+NOTE = "font-family: system-ui, -apple-system, 'Segoe UI', 'Noto Sans KR', sans-serif; color: #57606a; font-size: 12px;"
+HEAD = "border: 1px solid #d0d7de; padding: 3px 10px; background: #f6f8fa; text-align: right;"
+
+
+class View:
+    """Rich output: ``_repr_html_`` for notebooks, plain text for every other front end."""
+
+    def __init__(self, text: str, html_text: str) -> None:
+        self.text = text
+        self.html = html_text
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self.text)
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text))
+
+
+def _pre(text: str, wrap: bool = True) -> str:
+    """A block of monospace text; source code keeps its lines (scrolls) rather than wrapping."""
+    style = (
+        PRE
+        if wrap
+        else PRE.replace("white-space: pre-wrap; word-break: break-word;", "white-space: pre; overflow-x: auto;")
+    )
+    return f'<pre style="{style}">{_e(text.rstrip())}</pre>'
+
+
+def _box(colour: str, inner: str) -> str:
+    return f'<div class="backprop-katas" style="{BOX.format(colour=colour)}">{inner}</div>'
+
+
+def cell_location(outcome: Outcome, kata: Kata) -> tuple[int, int] | None:
+    """(line in the cell counting the %%kata line as 1, line in the kata file) when the
+    place to look is in this kata's own file; None when it is elsewhere (an imported kata)."""
+    where, _, line = outcome.edit.rpartition(":")
+    if not line.isdigit() or Path(where).name != kata.filename:
+        return None
+    return int(line) + 1, int(line)
+
+
+def _source_line(root: Path, kata: Kata, number: int) -> str:
+    try:
+        lines = (root / "katas" / kata.filename).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return ""
+    return lines[number - 1] if 0 < number <= len(lines) else ""
+
+
+def _test_sentence(nodeid: str) -> str:
+    from .cli import test_sentence
+
+    return test_sentence(nodeid)
+
+
+def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: Saved | None = None,
+                   following: Kata | None = None) -> View:  # fmt: skip
+    """One kata's result: status, where to look, the first failing check, causes, tables, hints."""
+    title = kata.title[lang]
+    status = outcome.status
+    colour = STATUS_COLOUR[status]
+    text: list[str] = []
+    parts: list[str] = []
+    if status == "done":
+        headline = say("nb_done", kata=kata.number, title=title, total=outcome.total)
+    elif status == "failing":
+        headline = say("nb_failing", kata=kata.number, title=title, passed=outcome.passed, total=outcome.total)
+    else:
+        headline = say("nb_other", kata=kata.number, title=title, status=say(f"cli_status_{status}"))
+    headline = f"{STATUS_MARK[status]} {headline}"
+    text.append(headline)
+    parts.append(f'<div style="font-weight: 600; font-size: 16px; color: {colour};">{_e(headline)}</div>')
+    if saved is not None:
+        note = say("nb_saved", file=_shown(saved.path, root))
+        if saved.backup is not None:
+            note += " " + say("nb_backup", file=_shown(saved.backup, root))
+        text.append(note)
+        parts.append(f'<div style="color: #57606a; font-size: 12px;">{_e(note)}</div>')
+    if status == "done" and following is not None:
+        nxt = say("nb_next", kata=following.number)
+        text.append(nxt)
+        parts.append(f'<div style="margin-top: 6px;">{_e(nxt)}</div>')
+    if status != "done":
+        location = cell_location(outcome, kata)
+        if location is not None:
+            cell_line, file_line = location
+            source = _source_line(root, kata, file_line)
+            look = say("nb_look_cell", kata=kata.number, line=cell_line, file=f"katas/{kata.filename}",
+                       file_line=file_line)  # fmt: skip
+            text.append(look + (f"\n    {source.strip()}" if source.strip() else ""))
+            parts.append(f'<div style="margin-top: 6px;"><b>{_e(look)}</b></div>')
+            if source.strip():
+                parts.append(_pre(f"{cell_line:>4} │ {source}", wrap=False))
+        elif outcome.edit:
+            look = say("nb_look_elsewhere", where=outcome.edit)
+            text.append(look)
+            parts.append(f'<div style="margin-top: 6px;"><b>{_e(look)}</b></div>')
+        if outcome.test:
+            first = say("cli_first_failure", passed=outcome.passed, total=outcome.total,
+                        test=_test_sentence(outcome.test))  # fmt: skip
+            text.append(first)
+            parts.append(f'<div style="margin-top: 8px;">{_e(first)}</div>')
+        if outcome.message:
+            text.append(outcome.message.rstrip())
+            details = outcome.details or {}
+            lines = details.get("lines")
+            # The judge's own lines, then its tables and causes from data; else the message as it is.
+            parts.append(
+                _pre("\n".join(str(x) for x in lines) if isinstance(lines, list) and lines else outcome.message)
+            )
+            for table in details.get("tables") or []:
+                parts.append(_table_html(table))
+            for cause in details.get("causes") or []:
+                parts.append(f'<div style="{CAUSE}">{_e(say("likely_cause", cause=cause))}</div>')
+        hints = kata.hints[lang]
+        shown = hints_shown(root, kata)
+        hint_lines = [say("cli_hint", n=n + 1, total=len(hints), hint=hints[n]) for n in range(shown)]
+        more = say("nb_more_hints", kata=kata.number) if shown < len(hints) else ""
+        text += hint_lines + ([more] if more else [])
+        parts += [f'<div style="color: #0a3069; margin-top: 4px;">{_e(h)}</div>' for h in hint_lines]
+        if more:
+            parts.append(f'<div style="color: #57606a; font-size: 12px;">{_e(more)}</div>')
+    return View("\n".join(text), _box(colour, "\n".join(parts)))
+
+
+def _table_html(table: dict[str, Any]) -> str:
+    columns = [_e(c) for c in table.get("columns", [])]
+    head = "".join(f'<th style="{HEAD}">{c}</th>' for c in columns)
+    rows = []
+    for label, got, expected, rel in table.get("rows", []):
+        cells = [_e(label), f"{got:.8g}", f"{expected:.8g}", f"{rel:.2e}"]
+        rows.append("<tr>" + "".join(f'<td style="{CELL}">{c}</td>' for c in cells) + "</tr>")
+    title = f'<div style="margin-top: 6px;">{_e(table.get("title", ""))}</div>'
+    return f'{title}<table style="{TABLE}"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def render_progress(katas: list[Kata], outcomes: dict[str, Outcome], lang: str) -> View:
+    done = [k for k in katas if outcomes[k.id].status == "done"]
+    header = say("cli_header", done=len(done), total=len(katas), points=sum(k.points for k in done),
+                 max_points=sum(k.points for k in katas))  # fmt: skip
+    columns = ["#", say("cli_col_kata"), say("cli_col_status"), say("cli_col_points")]
+    rows = []
+    for kata in katas:
+        outcome = outcomes[kata.id]
+        detail = say(f"cli_status_{outcome.status}")
+        if outcome.status == "failing" and outcome.total:
+            detail += f" ({outcome.passed}/{outcome.total})"
+        earned = kata.points if outcome.status == "done" else 0
+        rows.append((kata.number, kata.title[lang], f"{STATUS_MARK[outcome.status]} {detail}",
+                     f"{earned}/{kata.points}", STATUS_COLOUR[outcome.status]))  # fmt: skip
+    text = [header] + [f"{n}  {t}  {s}  {p}" for n, t, s, p, _ in rows]
+    nxt = next((k for k in katas if outcomes[k.id].status != "done"), None)
+    if nxt is not None:
+        text.append(say("nb_next", kata=nxt.number))
+    head = "".join(f'<th style="{HEAD} text-align: left;">{_e(c)}</th>' for c in columns)
+    body = "".join(
+        f'<tr><td style="{CELL} text-align: left;">{_e(n)}</td><td style="{CELL} text-align: left;">{_e(t)}</td>'
+        f'<td style="{CELL} text-align: left; color: {c};">{_e(s)}</td><td style="{CELL}">{_e(p)}</td></tr>'
+        for n, t, s, p, c in rows
+    )
+    inner = f'<div style="font-weight: 600;">{_e(header)}</div><table style="{TABLE}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    if nxt is not None:
+        inner += f'<div style="color: #57606a;">{_e(text[-1])}</div>'
+    return View("\n".join(text), _box("#0969da" if nxt else STATUS_COLOUR["done"], inner))
+
+
+def render_hints(root: Path, kata: Kata, lang: str, shown: int) -> View:
+    hints = kata.hints[lang]
+    lines = [say("cli_hints_header", number=kata.number, title=kata.title[lang])]
+    lines += [say("cli_hint", n=n + 1, total=len(hints), hint=hints[n]) for n in range(shown)]
+    lines.append(say("nb_more_hints", kata=kata.number) if shown < len(hints) else say("nb_hint_last"))
+    inner = f'<div style="font-weight: 600;">{_e(lines[0])}</div>'
+    inner += "".join(f'<div style="color: #0a3069; margin-top: 4px;">{_e(x)}</div>' for x in lines[1:-1])
+    inner += f'<div style="color: #57606a; font-size: 12px;">{_e(lines[-1])}</div>'
+    return View("\n".join(lines), _box("#0969da", inner))
+
+
+def render_message(text: str, colour: str = "#b3261e") -> View:
+    return View(text, _box(colour, _pre(text)))
+
+
+# --- the magic -------------------------------------------------------------------------------
+
+
+class Session:
+    """One magic call: the language, the project, the catalog."""
+
+    def __init__(self, lang_option: str | None, folder: Path | None = None) -> None:
+        if lang_option is not None and lang_option not in LANGS:
+            raise NotebookError(say("nb_bad_lang", lang=lang_option, langs=", ".join(LANGS)))
+        self.lang = choose_lang(lang_option)
+        os.environ["KATAS_LANG"] = self.lang  # as the CLI does: say() and the children follow it
+        self.root, self.created = ensure_project((folder or Path.cwd()).resolve())
+        self.katas = load_catalog(self.root)
+        self.checker = Checker(self.root, self.root / "katas", self.katas, self.lang)
+
+    def kata(self, name: str) -> Kata:
+        try:
+            return resolve_kata(name, self.katas)
+        except UnknownKata as exc:
+            lines = [say("cli_unknown_kata", name=repr(exc.name))]
+            if exc.suggestion:
+                lines.append(say("cli_did_you_mean", suggestion=exc.suggestion))
+            lines.append(say("cli_known_katas", names=", ".join(exc.known)))
+            raise NotebookError("\n".join(lines)) from None
+
+    def following(self, kata: Kata) -> Kata | None:
+        """The kata after this one in the catalog, if any."""
+        index = next(i for i, k in enumerate(self.katas) if k.id == kata.id)
+        return self.katas[index + 1] if index + 1 < len(self.katas) else None
+
+    def created_note(self) -> View | None:
+        if not self.created:
+            return None
+        return View(say("nb_project_created", folder=str(self.root)),
+                    f'<div style="{NOTE}">{_e(say("nb_project_created", folder=str(self.root)))}</div>')  # fmt: skip
+
+
+def run_cell_magic(line: str, cell: str, folder: Path | None = None) -> list[View]:
+    """``%%kata NAME``: save the cell as the kata file, check it, return what to display."""
+    words, lang = parse_line(line)
+    session = Session(lang, folder)
+    if not words:
+        raise NotebookError(say("nb_usage"))
+    kata = session.kata(words[0])
+    if not cell.strip():
+        raise NotebookError(say("nb_empty_cell", kata=kata.number))
+    saved = save_cell(session.root, kata, cell)
+    outcome = session.checker.check(kata, run_stub=True)
+    views = [v for v in (session.created_note(),) if v is not None]
+    return [*views, render_outcome(session.root, kata, outcome, session.lang, saved, session.following(kata))]
+
+
+def run_line_magic(line: str, folder: Path | None = None) -> list[Any]:
+    """``%kata``, ``%kata KATA``, ``%kata hint KATA [--all]``, ``%kata plot``."""
+    words, lang = parse_line(line)
+    session = Session(lang, folder)
+    views: list[Any] = [v for v in (session.created_note(),) if v is not None]
+    if not words or words == ["status"]:
+        outcomes = session.checker.check_many(session.katas)
+        return [*views, render_progress(session.katas, outcomes, session.lang)]
+    if words[0] == "hint":
+        if len(words) < 2:
+            raise NotebookError(say("nb_usage"))
+        kata = session.kata(words[1])
+        shown = reveal_hint(session.root, kata, every="--all" in words)
+        return [*views, render_hints(session.root, kata, session.lang, shown)]
+    if words[0] == "plot":
+        return [*views, *plot_demo(session)]
+    if words[0] in ("help", "--help", "-h"):
+        return [render_message(say("nb_usage"), "#0969da")]
+    kata = session.kata(words[0])
+    outcome = session.checker.check(kata, run_stub=True)
+    return [*views, render_outcome(session.root, kata, outcome, session.lang, following=session.following(kata))]
+
+
+def plot_demo(session: Session) -> list[Any]:
+    """The chapter's figure from the learner's own ``train``: loss curve and decision boundary."""
+    import tempfile
+
+    from IPython.display import Image
+
+    from .loader import Target
+    from .plot import PlotError, plot_xor
+
+    target = Target("katas", session.root / "katas")
+    for name in [m for m in sys.modules if m == target.package or m.startswith(target.package + ".")]:
+        del sys.modules[name]  # the kernel lives on: import the learner's files as they are now
+    with tempfile.TemporaryDirectory(prefix="katas-plot-") as tmp:
+        out = Path(tmp) / "xor.png"
+        try:
+            result = plot_xor(target, out, session.lang)
+        except PlotError as exc:
+            return [render_message(str(exc), "#9a6700")]
+        image = Image(data=out.read_bytes(), format="png")
+    notes = [render_message("\n".join(result.notes), "#57606a")] if result.notes else []
+    return [image, *notes]
+
+
+def _display(views: list[Any]) -> None:
+    from IPython.display import display
+
+    for view in views:
+        display(view)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext backprop_katas``: register ``%kata`` and ``%%kata``."""
+    from IPython.core.magic import Magics, line_cell_magic, magics_class
+
+    @magics_class
+    class KataMagics(Magics):  # type: ignore[misc]
+        @line_cell_magic  # type: ignore[untyped-decorator]
+        def kata(self, line: str, cell: str | None = None) -> None:
+            """%%kata k01: save this cell as katas/k01_*.py and check it · %kata: progress ·
+            %kata k01: check again · %kata hint k01: one more hint · %kata plot: the XOR figure ·
+            --lang en|ko."""
+            try:
+                _display(run_line_magic(line) if cell is None else run_cell_magic(line, cell))
+            except (NotebookError, OSError) as exc:  # e.g. a read-only folder: a message, not a traceback
+                _display([render_message(str(exc))])
+
+    ipython.register_magics(KataMagics)
+
+
+# --- notebooks to hand out -------------------------------------------------------------------
+
+
+def _docstrings(stub: str) -> tuple[str, list[tuple[str, str, str]]]:
+    """The module docstring, and (name, signature, docstring) of every top-level function and class."""
+    tree = ast.parse(stub)
+    found: list[tuple[str, str, str]] = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            if isinstance(node, ast.FunctionDef):
+                signature = f"{node.name}({ast.unparse(node.args)})"
+            else:
+                signature = f"class {node.name}"
+            found.append((node.name, signature, ast.get_docstring(node) or ""))
+    return ast.get_docstring(tree) or "", found
+
+
+def _install_source(install: str | None) -> str:
+    lines = ["# " + say("nb_install_comment")]
+    if install:
+        lines.append(f"%pip install -q {shlex.quote(install)}")
+    lines.append("%load_ext backprop_katas")
+    return "\n".join(lines)
+
+
+def kata_cells(root: Path, kata: Kata, lang: str) -> list[Any]:
+    """The cells of one kata: task and maths, the %%kata cell with the stub, check, hint, demo."""
+    import nbformat.v4 as nbf
+
+    stub = stub_text(root, kata)
+    if stub is None:
+        raise NotebookError(say("nb_no_stub", kata=kata.id))
+    module_doc, functions = _docstrings(stub)
+    title = f"## {kata.number} · {kata.title[lang]}"
+    intro = [title, "", say("nb_md_task", task=kata.task[lang], chapter=kata.chapter), ""]
+    if module_doc:
+        intro += ["```text", module_doc, "```", ""]
+    intro.append(say("nb_md_functions"))
+    for _name, signature, doc in functions:
+        first, _, rest = doc.partition("\n")
+        intro.append(f"- `{signature}`: {first}")
+        if rest.strip():
+            intro += ["", "  ```text", *("  " + x for x in rest.strip("\n").splitlines()), "  ```"]
+    cells = [
+        nbf.new_markdown_cell("\n".join(intro)),
+        nbf.new_markdown_cell(say("nb_md_write", kata=kata.number, file=f"katas/{kata.filename}")),
+        nbf.new_code_cell(f"{MAGIC} {kata.number}\n{stub.rstrip()}"),
+        nbf.new_markdown_cell(say("nb_md_check")),
+        nbf.new_code_cell(f"%kata {kata.number}"),
+        nbf.new_markdown_cell(say("nb_md_hint")),
+        nbf.new_code_cell(f"%kata hint {kata.number}"),
+    ]
+    if kata.id == "k06_xor_training":
+        cells += [nbf.new_markdown_cell(say("nb_md_demo")), nbf.new_code_cell("%kata plot")]
+    for cell in cells:
+        cell.metadata["backprop_katas"] = {"kata": kata.id}
+    return cells
+
+
+def _notebook(cells: list[Any], lang: str) -> Any:
+    import nbformat.v4 as nbf
+
+    nb = nbf.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.metadata["backprop_katas"] = {"lang": lang}
+    return nb
+
+
+def write_notebooks(root: Path, out: Path, lang: str, install: str | None) -> list[Path]:
+    """One notebook per kata and one for the chapter, in ``lang``; their paths."""
+    import nbformat
+    import nbformat.v4 as nbf
+
+    previous = os.environ.get("KATAS_LANG")
+    os.environ["KATAS_LANG"] = lang
+    try:
+        katas = load_catalog(root)
+        out.mkdir(parents=True, exist_ok=True)
+        head = [
+            nbf.new_markdown_cell(say("nb_md_install")),
+            nbf.new_code_cell(_install_source(install) + f"\n%kata --lang {lang}"),
+        ]
+        written = []
+        chapter: list[Any] = [nbf.new_markdown_cell(say("nb_md_chapter_title")), *head]
+        for kata in katas:
+            cells = kata_cells(root, kata, lang)
+            nb = _notebook([*[nbformat.from_dict(c) for c in head], *cells], lang)
+            path = out / f"{kata.id}.ipynb"
+            nbformat.validate(nb)
+            nbformat.write(nb, str(path))
+            written.append(path)
+            chapter += cells
+        chapter += [nbf.new_markdown_cell(say("nb_md_progress")), nbf.new_code_cell("%kata")]
+        nb = _notebook(chapter, lang)
+        nbformat.validate(nb)
+        path = out / "chapter.ipynb"
+        nbformat.write(nb, str(path))
+        written.append(path)
+        return written
+    finally:
+        if previous is None:
+            os.environ.pop("KATAS_LANG", None)
+        else:
+            os.environ["KATAS_LANG"] = previous
+
+
+# --- notebooks as submissions ------------------------------------------------------------------
+
+
+@dataclass
+class Extracted:
+    """Kata files taken from a submission's notebooks (never executed), and what was left out."""
+
+    files: dict[str, bytes] = field(default_factory=dict)  # kata file name → its text
+    origin: dict[str, str] = field(default_factory=dict)  # kata file name → "k01_derivatives.ipynb, cell 4"
+    ignored: list[str] = field(default_factory=list)
+
+
+def _kata_file_for(name: str, kata_files: list[str]) -> str | None:
+    wanted = name.strip().lower().removesuffix(".py")
+    if wanted.isdigit():
+        wanted = f"k{int(wanted):02d}"
+    for filename in kata_files:
+        kid = filename.removesuffix(".py")
+        number, _, short = kid.partition("_")
+        if wanted in (kid, number, short):
+            return filename
+    return None
+
+
+def extract_submission(folder: Path, kata_files: list[str]) -> Extracted:
+    """The ``%%kata`` cells of every ``*.ipynb`` directly in ``folder``, as kata files.
+
+    A kata file that exists as ``.py`` in the folder wins (the magic wrote it from the
+    same cell). Within a notebook the last ``%%kata`` cell for a kata wins; across
+    notebooks the first by name. Every other cell, and any notebook that cannot be
+    read, is listed in ``ignored``."""
+    result = Extracted()
+    notebooks = sorted(p for p in folder.iterdir() if p.suffix == ".ipynb" and not p.name.startswith("."))
+    if not notebooks:
+        return result
+    present = {name for name in kata_files if (folder / name).is_file()}
+    try:
+        import nbformat
+    except ImportError:
+        result.ignored += [f"{p.name} ({say('nb_needs_nbformat')})" for p in notebooks]
+        return result
+    for path in notebooks:
+        try:
+            if path.is_symlink() or not path.is_file():
+                raise NotebookError(say("nb_not_regular"))
+            if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+                raise NotebookError(say("nb_too_large", limit=MAX_NOTEBOOK_BYTES // 1_000_000))
+            with path.open(encoding="utf-8") as stream:
+                nb = nbformat.read(stream, as_version=NOTEBOOK_FORMAT)
+            cells = list(nb.cells)
+        except Exception as exc:  # any unreadable notebook: listed, and the class goes on
+            detail = str(exc) if isinstance(exc, NotebookError) else f"{type(exc).__name__}: {str(exc)[:200]}"
+            result.ignored.append(f"{path.name} ({say('nb_unreadable', error=detail)})")
+            continue
+        mine: dict[str, tuple[bytes, int]] = {}
+        other: list[int] = []
+        for number, cell in enumerate(cells, start=1):
+            source = cell.get("source", "") if cell.get("cell_type") == "code" else ""
+            found = kata_cell(source) if isinstance(source, str) else None
+            filename = _kata_file_for(found[0], kata_files) if found else None
+            if found is None or filename is None:
+                other.append(number)
+                continue
+            mine[filename] = (cell_to_file(found[1]).encode("utf-8")[: MAX_CELL_BYTES + 1], number)
+        for filename, (data, number) in mine.items():
+            where = f"{path.name}, cell {number}"
+            if filename in present or filename in result.files or len(data) > MAX_CELL_BYTES:
+                taken = filename if filename in present else result.origin.get(filename, "")
+                reason = say("nb_cell_too_large", kata=filename, limit=MAX_CELL_BYTES // 1000) if not taken \
+                    else say("nb_duplicate", file=filename, first=taken)  # fmt: skip
+                result.ignored.append(f"{where} ({reason})")
+                continue
+            result.files[filename] = data
+            result.origin[filename] = where
+        if other:
+            result.ignored.append(say("nb_cells_ignored", notebook=path.name, cells=_ranges(other)))
+    return result
+
+
+def _ranges(numbers: list[int]) -> str:
+    """[1, 2, 3, 5] → "1-3, 5"."""
+    out: list[str] = []
+    start = prev = numbers[0]
+    for n in [*numbers[1:], None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        out.append(f"{start}-{prev}" if start != prev else str(start))
+        if n is not None:
+            start = prev = n
+    return ", ".join(out)

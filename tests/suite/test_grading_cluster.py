@@ -327,3 +327,53 @@ def test_the_client_killed_midway_then_rerun_grades_every_learner_once_with_the_
                                                                for i in range(8)}  # fmt: skip
     for name, row in partial.items():
         assert final[name]["extra_data"]["dask_worker"] == row["extra_data"]["dask_worker"]  # kept, not regraded
+
+
+class _Finished:
+    """What ``Remote`` reads of a Dask future."""
+
+    def __init__(self, value: object, status: str = "finished") -> None:
+        self.value, self.status = value, status
+
+    def result(self) -> object:
+        return self.value
+
+    def exception(self) -> BaseException:
+        return RuntimeError("grading worker died")
+
+
+def _remote_with(remote_future: _Finished):
+    import threading
+    from concurrent.futures import Future
+
+    from backprop_katas.grading.cluster import Remote, Tally
+
+    remote = Remote.__new__(Remote)
+    remote.lock, remote.tally = threading.Lock(), Tally()
+    local: Future = Future()
+    remote.pending = {remote_future: (local, "alice", ["notes.txt"])}
+    remote._settle(remote_future)
+    return remote, local
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(_Finished(_with(("score",), 11.0)), id="score-above-max"),
+        pytest.param(_Finished({"score": 1, "max_score": 1}), id="an-object-not-text"),
+        pytest.param(_Finished(None, status="error"), id="failed-twice"),
+    ],
+)
+def test_a_refused_or_failed_answer_is_that_learners_error_and_nothing_else(answer):
+    remote, local = _remote_with(answer)
+    assert isinstance(local.exception(timeout=0), Exception)
+    assert remote.tally.learners == {} and remote.pending == {}
+
+
+def test_an_accepted_answer_keeps_the_clients_list_of_ignored_files_and_counts_its_worker():
+    answer = json.loads(json.dumps(GOOD))
+    answer["extra_data"].update(dask_worker="tcp://127.0.0.1:9", ignored_files=["forged"])
+    remote, local = _remote_with(_Finished(json.dumps(answer)))
+    data = local.result(timeout=0)
+    assert data["extra_data"]["ignored_files"] == ["notes.txt"]
+    assert remote.tally.learners == {"tcp://127.0.0.1:9": ["alice"]}

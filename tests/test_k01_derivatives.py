@@ -99,6 +99,7 @@ def tol_for(dtype):
     return O.FD64 if dtype == "float64" else O.FLOAT32
 
 
+@pytest.mark.part("function")
 @pytest.mark.parametrize(("shape", "dtype"), CASES)
 def test_function_squares_every_element(run, shape, dtype):
     x = random_values(1, shape, dtype)
@@ -107,6 +108,7 @@ def test_function_squares_every_element(run, shape, dtype):
     judge_elementwise(result, x, call, x.astype(np.float64) ** 2, dtype, tol_for(dtype))
 
 
+@pytest.mark.part("prime_function")
 @pytest.mark.parametrize(("shape", "dtype"), CASES)
 def test_prime_function_matches_finite_differences(run, shape, dtype):
     x = random_values(2, shape, dtype)
@@ -115,6 +117,7 @@ def test_prime_function_matches_finite_differences(run, shape, dtype):
     judge_elementwise(result, x, call, O.central_difference(lambda v: v**2, x), dtype, tol_for(dtype))
 
 
+@pytest.mark.part("prime_function")
 def test_function_and_prime_function_take_python_floats(run):
     values = [float(v) for v in random_values(3, (6,), "float64")] + [0.0, 4.0]
     for name, expected in (("function", [v * v for v in values]), ("prime_function", [2 * v for v in values])):
@@ -123,6 +126,7 @@ def test_function_and_prime_function_take_python_floats(run):
             expect_close(g, e, O.AUTOGRAD64, f"{KATA}.{name}({value!r})")
 
 
+@pytest.mark.part("numerical_derivative")
 @pytest.mark.parametrize("h", [0.1, 0.03, 0.01])
 def test_numerical_derivative_is_a_central_difference(run, h):
     # For f(x) = x³ the central difference is exactly 3x² + h², the forward one 3x² + 3xh + h².
@@ -137,6 +141,7 @@ def test_numerical_derivative_is_a_central_difference(run, h):
     )  # fmt: skip
 
 
+@pytest.mark.part("numerical_derivative")
 def test_numerical_derivative_error_shrinks_like_h_squared(run):
     x = random_values(5, (10,), "float64", -2, 2)
     errors = []
@@ -157,6 +162,7 @@ def test_numerical_derivative_error_shrinks_like_h_squared(run):
         )
 
 
+@pytest.mark.part("numerical_derivative")
 def test_numerical_derivative_uses_h_1e_5_by_default(run):
     # At x = 0, the central difference of x³ is exactly h²: 1e-10 for the default h.
     x = np.zeros(3)
@@ -166,6 +172,7 @@ def test_numerical_derivative_uses_h_1e_5_by_default(run):
     expect_input_unchanged(result, x, call, "numerical_derivative")  # 0 + h - 2h + h is 0 again: the version tells
 
 
+@pytest.mark.part("numerical_derivative")
 @pytest.mark.parametrize("fname", ["sin", "exp"])
 def test_numerical_derivative_agrees_with_the_true_derivative(run, fname):
     x = random_values(6, (4, 5), "float64", -2, 2)
@@ -186,6 +193,7 @@ def test_numerical_derivative_takes_python_floats(run):
         expect_close(expect_number(g, call), 3 * value**2 + 1e-6, O.FD64, call)
 
 
+@pytest.mark.part("sigmoid")
 @pytest.mark.parametrize(("shape", "dtype"), CASES)
 def test_sigmoid_matches_its_formula(run, shape, dtype):
     x = random_values(7, shape, dtype, -10, 10)
@@ -194,6 +202,7 @@ def test_sigmoid_matches_its_formula(run, shape, dtype):
     judge_elementwise(result, x, call, O.sigmoid(x.astype(np.float64)), dtype, tol_for(dtype))
 
 
+@pytest.mark.part("sigmoid_prime")
 @pytest.mark.parametrize(("shape", "dtype"), CASES)
 def test_sigmoid_prime_matches_finite_differences(run, shape, dtype):
     x = random_values(8, shape, dtype, -8, 8)

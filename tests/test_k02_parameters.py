@@ -113,6 +113,7 @@ def describe_spec(spec):
 # --- tests ----------------------------------------------------------------------------------
 
 
+@pytest.mark.part("Network")
 @pytest.mark.parametrize("sizes", [(2, 2, 1), (3, 5, 1), (4, 1, 2)], ids=lambda s: "x".join(map(str, s)))
 def test_network_has_the_chapters_layers_in_order(run, sizes):
     x = np.random.default_rng(10).normal(size=(5, sizes[0]))
@@ -127,6 +128,7 @@ def test_network_has_the_chapters_layers_in_order(run, sizes):
     expect_equal(got_shapes, shapes, call, "The parameter shapes")
 
 
+@pytest.mark.part("Network")
 @pytest.mark.parametrize("seed", [0, 70, 1234])
 @pytest.mark.parametrize("sizes", [(2, 2, 1), (3, 4, 1), (2, 6, 3)], ids=lambda s: "x".join(map(str, s)))
 def test_network_forward_matches_the_formula_with_its_own_weights(run, sizes, seed):
@@ -142,6 +144,7 @@ def test_network_forward_matches_the_formula_with_its_own_weights(run, sizes, se
     expect_close(result["y"], expected, O.FLOAT32, call, "net(x)", dtype="float32")
 
 
+@pytest.mark.part("Network")
 @pytest.mark.parametrize("seed", [70, 3])
 def test_network_starts_from_torchs_initial_weights_under_a_seed(run, seed):
     # Layers created in the chapter's order draw the same random numbers as the oracle's.
@@ -163,11 +166,13 @@ def test_network_starts_from_torchs_initial_weights_under_a_seed(run, seed):
         expect_close(result["params"][name], value, O.AUTOGRAD64, call, msg("what_initial", name=name))
 
 
+@pytest.mark.part("count_parameters")
 def test_chapter_network_has_9_parameters(run):
     got = run(P.count_network, [2, 2, 1])
     expect_equal(expect_number(got, "count_parameters"), 9.0, f"{KATA}.count_parameters(Network(2, 2, 1))", "The count")
 
 
+@pytest.mark.part("count_parameters")
 @given(spec=module_specs())
 def test_count_parameters_counts_every_element_once(run, spec):
     total, _ = expected_counts(spec)
@@ -175,6 +180,7 @@ def test_count_parameters_counts_every_element_once(run, spec):
     expect_equal(run(P.count, "count_parameters", spec), total, call, "The count")
 
 
+@pytest.mark.part("count_trainable_parameters")
 @given(spec=module_specs())
 def test_count_trainable_parameters_skips_frozen_ones(run, spec):
     _, trainable = expected_counts(spec)
@@ -182,6 +188,7 @@ def test_count_trainable_parameters_skips_frozen_ones(run, spec):
     expect_equal(run(P.count, "count_trainable_parameters", spec), trainable, call, "The count")
 
 
+@pytest.mark.part("mlp_parameter_count")
 @given(sizes=st.lists(st.integers(1, 50), min_size=2, max_size=6))
 def test_mlp_parameter_count_matches_torch(run, sizes):
     # The oracle: build the layers with torch and count their elements.
@@ -190,6 +197,7 @@ def test_mlp_parameter_count_matches_torch(run, sizes):
     expect_equal(run(P.mlp_count, sizes), expected, f"{KATA}.mlp_parameter_count({sizes})", "The count")
 
 
+@pytest.mark.part("mlp_parameter_count")
 def test_mlp_parameter_count_gives_9_for_the_chapters_network(run):
     expect_equal(run(P.mlp_count, [2, 2, 1]), 9, f"{KATA}.mlp_parameter_count([2, 2, 1])", "The count")
 
@@ -204,6 +212,7 @@ def test_mlp_parameter_count_gives_9_for_the_chapters_network(run):
         pytest.param({"sizes": [2, 5, 1], "bias": [True, True], "frozen": [0], "ties": []}, id="frozen-first-layer"),
     ],
 )
+@pytest.mark.part("tied_and_frozen")
 def test_counts_of_tied_and_frozen_layers(run, spec):
     total, trainable = expected_counts(spec)
     for fn_name, expected in (("count_parameters", total), ("count_trainable_parameters", trainable)):

@@ -57,21 +57,27 @@ def tol_for(dtype):
 # --- tests ----------------------------------------------------------------------------------
 
 
+# Each forward node on its own: a part per public function (katas.toml weights).
+NODES = {
+    "t_function": (2, lambda a: a[0] + a[1]),
+    "z_function": (1, lambda a: a[0] ** 2),
+    "forward": (2, lambda a: (a[0] + a[1]) ** 2),
+}
+
+
 @pytest.mark.parametrize(("shape", "dtype"), CASES)
-def test_forward_nodes_compute_their_values(run, shape, dtype):
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.part(n), id=n) for n in NODES])
+def test_forward_nodes_compute_their_values(run, name, shape, dtype):
     x, y = pair(1, shape, dtype)
-    x64, y64 = x.astype(np.float64), y.astype(np.float64)
-    where = f"with {dtype} tensors of shape {list(shape)}"
-    for name, arrays, expected in (
-        ("t_function", [x, y], x64 + y64),
-        ("z_function", [x], x64**2),
-        ("forward", [x, y], (x64 + y64) ** 2),
-    ):
-        call = f"{KATA}.{name}({', '.join('xy'[: len(arrays)])}) {where}"
-        got = run(P.call, name, arrays, dtype)
-        expect_close(got, expected, tol_for(dtype), call, dtype=dtype)
+    arity, formula = NODES[name]
+    arrays = [x, y][:arity]
+    expected = formula([v.astype(np.float64) for v in arrays])
+    call = f"{KATA}.{name}({', '.join('xy'[:arity])}) with {dtype} tensors of shape {list(shape)}"
+    got = run(P.call, name, arrays, dtype)
+    expect_close(got, expected, tol_for(dtype), call, dtype=dtype)
 
 
+@pytest.mark.part("chapter_example")
 def test_the_chapters_example_forward_16_backward_8(run):
     z = run(P.call, "forward", [np.array([1.0]), np.array([3.0])], "float32")
     expect_close(z, np.array([16.0]), O.FLOAT32, f"{KATA}.forward(torch.Tensor([1]), torch.Tensor([3]))")
@@ -79,6 +85,7 @@ def test_the_chapters_example_forward_16_backward_8(run):
     expect_close(dx, np.array([8.0]), O.FLOAT32, f"{KATA}.backward(torch.Tensor([4]))  # t = 1 + 3")
 
 
+@pytest.mark.part("z_prime")
 @pytest.mark.parametrize(("shape", "dtype"), CASES)
 def test_z_prime_matches_finite_differences(run, shape, dtype):
     t, _ = pair(2, shape, dtype)
@@ -87,11 +94,13 @@ def test_z_prime_matches_finite_differences(run, shape, dtype):
     expect_close(got, O.central_difference(lambda v: v**2, t), tol_for(dtype), call, dtype=dtype)
 
 
+@pytest.mark.part("t_prime")
 def test_t_prime_is_one(run):
     got = expect_number(run(P.t_prime), f"{KATA}.t_prime()")
     expect_close(got, 1.0, O.AUTOGRAD64, f"{KATA}.t_prime()")
 
 
+@pytest.mark.part("backward")
 @pytest.mark.parametrize(("shape", "dtype"), CASES)
 def test_backward_matches_finite_differences_of_z_in_x(run, shape, dtype):
     x, y = pair(3, shape, dtype)
@@ -102,6 +111,7 @@ def test_backward_matches_finite_differences_of_z_in_x(run, shape, dtype):
     expect_close(got, expected, tol_for(dtype), call, dtype=dtype)
 
 
+@pytest.mark.part("gradients")
 @pytest.mark.parametrize(("shape", "dtype"), CASES)
 def test_gradients_match_finite_differences(run, shape, dtype):
     x, y = pair(4, shape, dtype)
@@ -119,6 +129,7 @@ def test_gradients_match_finite_differences(run, shape, dtype):
         expect_close(g, e, tol_for(dtype), call, label, dtype=dtype)
 
 
+@pytest.mark.part("gradients")
 def test_gradients_match_autograd(run):
     x, y = pair(5, (5, 3), "float64")
     xt = torch.tensor(x, requires_grad=True)
@@ -130,6 +141,7 @@ def test_gradients_match_autograd(run):
         expect_close(g, e, O.AUTOGRAD64, call, label, dtype="float64")
 
 
+@pytest.mark.part("gradients")
 def test_gradients_take_python_floats(run):
     rng = np.random.default_rng(6)
     for x, y in [(1.0, 3.0), *rng.uniform(-3, 3, (3, 2)).tolist()]:

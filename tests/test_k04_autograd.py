@@ -76,6 +76,7 @@ def expect_callers_untouched(out, sent, call, function):
     expect_no_side_effects(out["globals"]["before"], out["globals"]["after"], call, function)
 
 
+@pytest.mark.part("autograd_gradients")
 @pytest.mark.parametrize("fname", ["square_of_sum", "product", "mixed", "x_only"])
 def test_autograd_gradients_match_finite_differences(run, fname):
     x, y = inputs(1)
@@ -95,6 +96,7 @@ def test_autograd_gradients_match_finite_differences(run, fname):
     expect_callers_untouched(out, [x, y], call, f"{KATA}.autograd_gradients")
 
 
+@pytest.mark.part("autograd_gradients")
 def test_autograd_gradients_reproduce_the_chapters_dx_8(run):
     out = run(P.autograd_gradients, "square_of_sum", np.array([1.0]), np.array([3.0]))
     expect_close(
@@ -106,6 +108,7 @@ def test_autograd_gradients_reproduce_the_chapters_dx_8(run):
     )
 
 
+@pytest.mark.part("grad_fn_name")
 @pytest.mark.parametrize("recipe", list(P.RECIPES))
 def test_grad_fn_name_names_the_node_that_made_the_tensor(run, recipe):
     x, y = inputs(2)
@@ -117,6 +120,7 @@ def test_grad_fn_name_names_the_node_that_made_the_tensor(run, recipe):
     )
 
 
+@pytest.mark.part("requires_grad_flags")
 @pytest.mark.parametrize("wrt", ["x", "y", "xy", ""], ids=lambda w: f"wrt={w or 'none'}")
 @pytest.mark.parametrize("fname", ["square_of_sum", "x_only", "y_only"])
 def test_requires_grad_flags_follow_the_graph(run, fname, wrt):
@@ -131,6 +135,7 @@ def test_requires_grad_flags_follow_the_graph(run, fname, wrt):
     expect_callers_untouched(out, [x, y], call, f"{KATA}.requires_grad_flags")
 
 
+@pytest.mark.part("accumulated_gradient")
 @pytest.mark.parametrize("times", [1, 2, 3, 5])
 @pytest.mark.parametrize("fname", list(NUMPY_X))
 def test_accumulated_gradient_adds_up_over_backward_calls(run, fname, times):

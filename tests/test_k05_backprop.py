@@ -85,6 +85,7 @@ def judge_manual(out, params, call, expected, tol, dtype, batch, candidates=None
     expect_gradients(out["grads"], expected, tol, call, dtype=dtype, batch=batch, candidates=candidates)
 
 
+@pytest.mark.part("manual_gradients")
 @pytest.mark.parametrize("seed", [1, 2])
 @pytest.mark.parametrize(("input_size", "hidden_size", "batch"), SIZES, ids=lambda v: str(v))
 def test_manual_gradients_match_finite_differences(run, input_size, hidden_size, batch, seed):
@@ -96,6 +97,7 @@ def test_manual_gradients_match_finite_differences(run, input_size, hidden_size,
     judge_manual(out, params, call, expected, O.FD64, "float64", batch, without_sigmoid_derivative(params, x, t))
 
 
+@pytest.mark.part("manual_gradients")
 @pytest.mark.parametrize(("input_size", "hidden_size", "batch"), SIZES[:2], ids=lambda v: str(v))
 def test_manual_gradients_match_autograd(run, input_size, hidden_size, batch):
     params, x, t = problem(3, input_size, hidden_size, batch)
@@ -108,6 +110,7 @@ def test_manual_gradients_match_autograd(run, input_size, hidden_size, batch):
     judge_manual(out, params, call, expected, O.AUTOGRAD64, "float64", batch, without_sigmoid_derivative(params, x, t))
 
 
+@pytest.mark.part("manual_gradients")
 def test_manual_gradients_on_the_chapters_xor_data_in_float32(run):
     torch.manual_seed(70)
     params = {k: v.astype(np.float64) for k, v in O.params_of(O.oracle_network(2, 2, 1)).items()}
@@ -118,6 +121,7 @@ def test_manual_gradients_on_the_chapters_xor_data_in_float32(run):
     judge_manual(out, params, call, expected, O.FLOAT32, "float32", 4, without_sigmoid_derivative(params, x, t))
 
 
+@pytest.mark.part("SigmoidFunction")
 @pytest.mark.parametrize("shape", [(5,), (3, 4)], ids=lambda s: f"shape{list(s)}")
 def test_sigmoid_function_forward_and_backward(run, shape):
     rng = np.random.default_rng(4)
@@ -147,6 +151,7 @@ def numerical_jacobian(f, x, h=O.FD_STEP):
     return np.stack(columns, axis=1)
 
 
+@pytest.mark.part("SigmoidFunction")
 @pytest.mark.parametrize("shape", [(6,), (2, 3)], ids=lambda s: f"shape{list(s)}")
 def test_sigmoid_function_passes_gradcheck(run, shape):
     # What torch.autograd.gradcheck checks, decided here from data: backward's vector-Jacobian

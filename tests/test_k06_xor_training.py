@@ -64,6 +64,8 @@ CONTRACTS = {
     },
 }
 TRAINERS = ["train", "train_by_hand"]
+# Each trainer is a part of its own (katas.toml weights): one mark per test, on its parameter.
+BY_TRAINER = [pytest.param(name, marks=pytest.mark.part(name)) for name in TRAINERS]
 CHAPTER_STEPS = [0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000]
 XOR_PREDICTION = np.array([False, True, True, False])
 CHAPTER_CALL_SEED = 7  # the chapter's call from weights other than seed 70's
@@ -111,6 +113,7 @@ def expect_params(got, expected, tol, call):
 # --- tests ----------------------------------------------------------------------------------
 
 
+@pytest.mark.part("xor_data")
 def test_xor_data_is_the_chapters_four_examples(run):
     call = f"x, t = {KATA}.xor_data()"
     got = run(P.xor_data)
@@ -129,6 +132,7 @@ def test_xor_data_is_the_chapters_four_examples(run):
     expect_equal(t, O.XOR_T.astype(t.dtype), call, "t")
 
 
+@pytest.mark.part("predict")
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_predict_thresholds_the_output_at_one_half(run, seed, dtype):
@@ -142,6 +146,7 @@ def test_predict_thresholds_the_output_at_one_half(run, seed, dtype):
     expect_equal(got, y.reshape(-1) >= 0.5, call, "The prediction")
 
 
+@pytest.mark.part("predict")
 def test_predict_counts_exactly_one_half_as_true(run):
     zeros = {name: np.zeros_like(v) for name, v in O.random_xor_params(np.random.default_rng(0), 2, 2).items()}
     call = f"{KATA}.predict(net, x) with every weight and bias 0, so net(x) = σ(0) = 0.5 exactly"
@@ -214,6 +219,7 @@ def test_training_follows_the_oracle_on_other_data_and_leaves_the_data_alone(run
 # --- the chapter's training, and the oracle trainer's -----------------------------------------
 
 
+@pytest.mark.part("predict")
 def test_predict_after_the_chapters_training_gives_xor(run):
     _, _, final = oracle_chapter_run()
     call = f"{KATA}.predict(net, x) with the chapter's network after 10001 steps, on the XOR inputs"
@@ -223,7 +229,7 @@ def test_predict_after_the_chapters_training_gives_xor(run):
 
 
 @pytest.mark.parametrize(("seed", "lr", "log_every"), [(1, 0.5, 1), (2, 0.1, 7), (3, 1.0, 50)])
-@pytest.mark.parametrize("fn_name", TRAINERS)
+@pytest.mark.parametrize("fn_name", BY_TRAINER)
 def test_training_follows_the_oracle_trainer(run, fn_name, seed, lr, log_every):
     rng = np.random.default_rng(seed)
     params = O.random_xor_params(rng, 2, 3)
@@ -238,7 +244,7 @@ def test_training_follows_the_oracle_trainer(run, fn_name, seed, lr, log_every):
     expect_params(out["params"], expected_params, O.TRAJECTORY64, call)
 
 
-@pytest.mark.parametrize("fn_name", TRAINERS)
+@pytest.mark.parametrize("fn_name", BY_TRAINER)
 def test_chapter_training_reaches_the_chapters_losses(run, target, fn_name):
     out = chapter_run(run, target, fn_name)
     _initial, oracle_history, oracle_final = oracle_chapter_run()
@@ -272,7 +278,7 @@ def test_chapter_training_reaches_the_chapters_losses(run, target, fn_name):
 
 
 @pytest.mark.reference_only
-@pytest.mark.parametrize("fn_name", TRAINERS)
+@pytest.mark.parametrize("fn_name", BY_TRAINER)
 def test_reference_reproduces_the_chapters_printed_table(run, target, fn_name):
     out = chapter_run(run, target, fn_name)
     printed = {int(step): round(float(np.asarray(loss)), 4) for step, loss in out["history"]}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,8 @@ class Kata:
     title: dict[str, str]
     task: dict[str, str]
     hints: dict[str, tuple[str, ...]]
+    weights: dict[str, float] = field(default_factory=dict)  # part -> weight (scoring.py)
+    scoring: str = "all"  # "all": a part's share needs every test of the part; "proportional"
 
     @property
     def number(self) -> str:
@@ -69,6 +71,22 @@ def _pair(raw: dict[str, Any], key: str, kata_id: str) -> dict[str, Any]:
     return value
 
 
+def _weights(raw: dict[str, Any], kata_id: str) -> dict[str, float]:
+    value = raw.get("weights", {})
+    if not isinstance(value, dict) or not all(
+        isinstance(w, (int, float)) and not isinstance(w, bool) and w > 0 for w in value.values()
+    ):
+        raise ValueError(f"{CATALOG_FILE}: kata {kata_id}: weights must map part names to positive numbers")
+    return {str(k): float(v) for k, v in value.items()}
+
+
+def _scoring(raw: dict[str, Any], kata_id: str) -> str:
+    value = str(raw.get("scoring", "all"))
+    if value not in ("all", "proportional"):
+        raise ValueError(f"{CATALOG_FILE}: kata {kata_id}: scoring must be \"all\" or \"proportional\", not {value!r}")
+    return value
+
+
 def load_catalog(root: Path) -> list[Kata]:
     """Read and check katas.toml: every kata has both languages and at least two hints each."""
     data = tomllib.loads((root / CATALOG_FILE).read_text(encoding="utf-8"))
@@ -92,6 +110,8 @@ def load_catalog(root: Path) -> list[Kata]:
                 title=dict(title),
                 task=dict(task),
                 hints={lang: tuple(hints[lang]) for lang in LANGS},
+                weights=_weights(raw, kid),
+                scoring=_scoring(raw, kid),
             )
         )
     return katas

@@ -29,8 +29,10 @@ from . import __version__, probes
 from .catalog import Kata
 from .generate import STUBS, make_stub
 from .messages import say
+from .scoring import Check, KataScore, score_kata
 
 CACHE_DIR = ".katas-cache"
+SCORING_VERSION = b"scoring-parts-1"  # cached outcomes from before the part rule are not reused
 DEFAULT_TIME_LIMIT = 180.0  # seconds per kata: k06 trains the chapter's network several times
 IMPORT_RE = re.compile(r"^\s*from\s+\.(k\d\d_\w+)\s+import", re.MULTILINE)
 KEEP_PER_KATA = 8  # results kept per kata: undoing an edit (or `katas reset`) finds its old result
@@ -52,6 +54,8 @@ class Outcome:
     edit: str = ""  # "katas/k01_derivatives.py:24": where to look first
     duration: float = 0.0
     details: dict[str, Any] = field(default_factory=dict)  # the judge's causes and tables, as data (report.py)
+    score: int = 0  # hundredths of a point, by the grade's rule (scoring.py)
+    max_score: int = 0
     cached: bool = field(default=False, compare=False)
 
     @classmethod
@@ -117,7 +121,8 @@ def cache_key(root: Path, folder: Path, kata: Kata, lang: str) -> str:
     files = [folder / kata.filename, *(folder / f"{d}.py" for d in dependencies(folder, kata.id))]
     files.append(root / "tests" / kata.test_filename)
     files.append(Path(probes.__file__).parent / kata.filename)  # the probes are half of the kata's tests
-    parts = [__version__.encode(), lang.encode(), _folder_id(root, folder).encode()]
+    parts = [__version__.encode(), SCORING_VERSION, lang.encode(), _folder_id(root, folder).encode()]
+    parts.append(repr((kata.points, sorted(kata.weights.items()), kata.scoring)).encode())
     parts += [str(p.name).encode() + b"\0" + _read(p) for p in files]
     return _digest(*parts)
 
@@ -251,7 +256,8 @@ def kill_group(proc: subprocess.Popen[bytes]) -> None:
 def pytest_command(root: Path, kata: Kata, folder: Path, report: Path) -> list[str]:
     return [
         sys.executable, "-m", "pytest", str(Path("tests") / kata.test_filename),
-        "--target", str(folder), "-x", "-q", "--no-header", "--tb=short",
+        # Every test runs (no -x): a kata's score needs each part's outcome, as the grade does.
+        f"--target={folder}", "-q", "--no-header", "--tb=short",
         "-p", "backprop_katas.report", "--katas-report", str(report),
         # Plugins a learner's check does not need; blocking an absent one is harmless.
         "-p", "no:cacheprovider", "-p", "no:benchmark", "-p", "no:randomly",
@@ -296,7 +302,26 @@ def run_kata(root: Path, folder: Path, kata: Kata, lang: str, time_limit: float)
     return outcome_from_report(data, root, folder, kata)
 
 
+def kata_score(data: dict[str, Any], kata: Kata) -> KataScore:
+    """The kata's points from a report, by the rule the grade uses (skipped tests do not count)."""
+    checks = [
+        Check(t["nodeid"], t.get("part", ""), t["outcome"] == "passed")
+        for t in data.get("tests", [])
+        if t["outcome"] != "skipped"
+    ]
+    if data.get("errors"):
+        checks = []  # the test file did not even load: nothing earned
+    return score_kata(kata.id, kata.points, kata.weights, kata.scoring, checks)
+
+
 def outcome_from_report(data: dict[str, Any], root: Path, folder: Path, kata: Kata) -> Outcome:
+    outcome = _outcome_from_report(data, root, folder, kata)
+    score = kata_score(data, kata)
+    outcome.score, outcome.max_score = score.earned, score.possible
+    return outcome
+
+
+def _outcome_from_report(data: dict[str, Any], root: Path, folder: Path, kata: Kata) -> Outcome:
     tests = data.get("tests", [])
     passed = sum(1 for t in tests if t["outcome"] in ("passed", "skipped"))
     total = int(data.get("collected", 0))

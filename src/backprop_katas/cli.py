@@ -21,10 +21,13 @@ from .catalog import Kata, ProjectNotFound, find_root, load_catalog
 from .check import CHILDREN, DEFAULT_TIME_LIMIT, Checker, Outcome, stub_text
 from .console import LANGS, Console, choose_lang
 from .generate import drift, generated
+from .grading.bundle import SOLUTIONS as SHIPPED_SOLUTIONS
 from .grading.cli import register as register_grading
 from .loader import Target, TargetNotFound, resolve_target
 from .messages import say
 from .progress import UnknownKata, backup_path, hints_shown, resolve_kata, reveal_hint
+from .scoring import points as as_points
+from .scoring import shown
 
 STATUS_STYLE = {
     "done": ("✓", ("green",)),
@@ -96,16 +99,22 @@ def test_sentence(nodeid: str) -> str:
     return name.removeprefix("test_").replace("_", " ") + params
 
 
+def earned_points(kata: Kata, outcome: Outcome) -> int:
+    """Hundredths of a point, by the grade's rule; a kata that did not run earns nothing."""
+    return outcome.score if outcome.status in ("done", "failing", "not_started") else 0
+
+
 def show_table(session: Session, outcomes: dict[str, Outcome]) -> None:
     con = session.console
     done = [k for k in session.katas if outcomes[k.id].status == "done"]
+    earned = {k.id: earned_points(k, outcomes[k.id]) for k in session.katas}
     con.print(
         say(
             "cli_header",
             done=len(done),
             total=len(session.katas),
-            points=sum(k.points for k in done),
-            max_points=sum(k.points for k in session.katas),
+            points=shown(sum(earned.values())),
+            max_points=shown(sum(k.points * 100 for k in session.katas)),
         ),
         "bold",
     )
@@ -116,13 +125,12 @@ def show_table(session: Session, outcomes: dict[str, Outcome]) -> None:
         detail = session.status_word(outcome.status)
         if outcome.status == "failing" and outcome.total:
             detail += f" ({outcome.passed}/{outcome.total})"
-        earned = kata.points if outcome.status == "done" else 0
         rows.append(
             [
                 (kata.number, ()),
                 (session.title(kata), ()),
                 (f"{mark} {detail}", styles),
-                (f"{earned}/{kata.points}", ()),
+                (f"{shown(earned[kata.id])}/{shown(kata.points * 100)}", ()),
             ]
         )
     header = ["#", say("cli_col_kata"), say("cli_col_status"), say("cli_col_points")]
@@ -258,13 +266,18 @@ def cmd_reset(session: Session) -> int:
 def cmd_solution(session: Session) -> int:
     """`katas solution KATA`: the reference, only once the learner's kata passes."""
     kata = session.kata(session.args.kata)
-    outcome = session.checker.check(kata, run_stub=False)
     con = session.console
+    solution = session.root / "solutions" / kata.filename
+    if not solution.is_file():
+        solution = session.root / SHIPPED_SOLUTIONS / kata.filename  # a bundle made with --with-solutions
+    if not solution.is_file():
+        con.print(say("cli_solution_not_shipped", file=kata.filename), "yellow")
+        return 1
+    outcome = session.checker.check(kata, run_stub=False)
     if outcome.status != "done":
         con.print(say("cli_solution_locked", kata=kata.number, status=session.status_word(outcome.status)), "yellow")
         return 1
-    solution = session.root / "solutions" / kata.filename
-    con.print(say("cli_solution_header", file=f"solutions/{kata.filename}"), "bold")
+    con.print(say("cli_solution_header", file=str(solution.relative_to(session.root))), "bold")
     con.print()
     con.stream.write(solution.read_text(encoding="utf-8"))
     con.stream.flush()
@@ -288,6 +301,7 @@ def cmd_list(session: Session) -> int:
                     "chapter": kata.chapter,
                     "concept": kata.concept,
                     "points": kata.points,
+                    "score": as_points(earned_points(kata, outcome)),
                     "status": outcome.status,
                     "passed": outcome.passed,
                     "total": outcome.total,

@@ -20,13 +20,18 @@ from .plain import Unplain
 FLOAT_DTYPES = ("float32", "float64")
 
 
+CAUSES_ATTRIBUTE = "katas_causes"  # on the failure exception: the likely causes' message keys
+
+
 class JudgeFailed(Failed):
     """``pytest.fail`` carrying the failure as data too: the JSON report (``--katas-report``)
-    stores ``details`` so the notebook shows tables and causes without reading sentences."""
+    stores ``details`` so the notebook shows tables and causes without reading sentences, and
+    the grader counts the causes' message keys (``CAUSES_ATTRIBUTE``)."""
 
-    def __init__(self, message: str, details: dict[str, Any]) -> None:
+    def __init__(self, message: str, details: dict[str, Any], causes: list[str]) -> None:
         super().__init__(message, pytrace=False)
         self.details = details
+        setattr(self, CAUSES_ATTRIBUTE, causes)
 
 
 def fail(*parts: str, causes: Sequence[Msg] = (), tables: Sequence[dict[str, Any]] = ()) -> NoReturn:
@@ -34,14 +39,21 @@ def fail(*parts: str, causes: Sequence[Msg] = (), tables: Sequence[dict[str, Any
 
     ``causes`` (whose "Likely cause" lines are among ``parts``) and ``tables``
     (:func:`gradient_rows`, rendered among ``parts``) go into the details as data; the
-    details' ``lines`` are the other parts."""
+    details' ``lines`` are the other parts. The causes also travel as message keys, so the
+    grader can count them without reading rendered sentences."""
     structured = {say("likely_cause", cause=c) for c in causes} | {render_table(t) for t in tables}
     details = {
         "lines": [p for p in parts if p and p not in structured],
         "causes": [str(c) for c in causes],
         "tables": list(tables),
     }
-    raise JudgeFailed("\n".join(p for p in parts if p), details)
+    raise JudgeFailed("\n".join(p for p in parts if p), details, [cause_key(c) for c in causes])
+
+
+def cause_key(cause: Msg) -> str:
+    """``cause_for`` wraps the cause of one parameter: the inner key is the cause."""
+    inner = cause.fields.get("cause")
+    return inner.key if cause.key == "cause_for" and isinstance(inner, Msg) else cause.key
 
 
 def _fmt(value: Any) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +52,7 @@ class Target:
     package: str = field(init=False)
 
     def __post_init__(self) -> None:
-        digest = hashlib.sha1(str(self.path).encode()).hexdigest()[:12]
+        digest = hashlib.sha1(os.fsencode(self.path)).hexdigest()[:12]  # any bytes: names are data
         self.package = f"_katas_target_{digest}"
 
     def file(self, kata_id: str) -> Path:

@@ -523,6 +523,71 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{n} more failed tests (fix the ones above first)",
         "ko": "실패한 테스트 {n} 개 더 (위의 것부터 고치세요)",
     },
+    # --- grades an instructor hands back (issue 9) ---
+    "grade_two_words": {
+        "en": "--grade: write {option}={value} as one word. Given as two words, pytest takes {value} for a test folder before it knows {option}, and reads the pytest.ini, tox.ini, setup.cfg or pyproject.toml it finds there (it may already have imported a plugin named in it). Nothing was graded.",
+        "ko": "--grade: {option}={value} 처럼 한 단어로 쓰세요. 두 단어로 쓰면 pytest 는 {option} 을 알기 전에 {value} 를 테스트 폴더로 여기고, 거기 있는 pytest.ini, tox.ini, setup.cfg, pyproject.toml 을 읽습니다 (그 안에 적힌 플러그인을 이미 불러왔을 수도 있습니다). 아무것도 채점하지 않았습니다.",
+    },
+    "grade_safe_command": {
+        "en": "Safe for one submission, whatever it ships: katas grade {path} --out DIR (writes DIR/results.json).",
+        "ko": "무엇이 들어 있든 제출물 하나를 안전하게 채점하려면: katas grade {path} --out DIR (DIR/results.json 을 씁니다).",
+    },
+    "grade_bad_part": {
+        "en": "--grade: the test {test} names the part {part!r}, but its kata's weights in katas.toml have the parts: {parts}. Every kata test (hidden tests too) carries @pytest.mark.part(NAME) with one of them.",
+        "ko": "--grade: 테스트 {test} 는 부분 {part!r} 을 적었지만, katas.toml 의 그 카타 가중치에 있는 부분은 {parts} 입니다. 모든 카타 테스트(숨은 테스트 포함)는 그중 하나로 @pytest.mark.part(NAME) 를 답니다.",
+    },
+    "grade_part_not_run": {
+        "en": "No test of this part ran, so it scores 0.",
+        "ko": "이 부분의 테스트가 하나도 실행되지 않아 0 점입니다.",
+    },
+    "grade_more_failed": {
+        "en": "{n} more tests of this part failed: {names}",
+        "ko": "이 부분의 테스트 {n} 개가 더 실패했습니다: {names}",
+    },
+    "grade_batch_stopped": {
+        "en": "Stopped: {graded} of {todo} learners graded and saved ({kept} kept from earlier runs); run the same command to go on.",
+        "ko": "중단됨: 학습자 {todo} 명 중 {graded} 명을 채점해 저장했습니다 (이전 실행에서 유지 {kept} 명). 같은 명령을 다시 실행하면 이어서 채점합니다.",
+    },
+    "grade_batch_partial": {
+        "en": "Regraded {regraded}; kept {kept} from each learner's earlier record (CSV, feedback and totals include both).",
+        "ko": "{regraded} 를 다시 채점했고, {kept} 는 학습자마다 이전 기록을 유지했습니다 (CSV, 피드백, 총점에 둘 다 들어 있습니다).",
+    },
+    "feedback_error": {
+        "en": "This submission could not be graded; your instructor has been told. What happened:",
+        "ko": "이 제출물은 채점할 수 없었습니다. 강사에게 알렸습니다. 일어난 일:",
+    },
+    "feedback_col_kata": {"en": "kata", "ko": "카타"},
+    "feedback_col_points": {"en": "points", "ko": "점수"},
+    "feedback_col_tests": {"en": "tests passed", "ko": "통과한 테스트"},
+    "summary_title": {"en": "Class summary", "ko": "반 전체 요약"},
+    "summary_learners": {
+        "en": "{n} learners graded, {errors} could not be graded.",
+        "ko": "학습자 {n} 명 채점, {errors} 명 채점 불가.",
+    },
+    "summary_col_mean": {"en": "mean", "ko": "평균"},
+    "summary_col_done": {"en": "learners done", "ko": "완료한 학습자"},
+    "summary_col_causes": {"en": "most common likely causes", "ko": "가장 흔한 짐작 원인"},
+    "summary_plot_mean": {"en": "mean score (share of the kata's points)", "ko": "평균 점수 (카타 만점 대비)"},
+    "summary_plot_done": {"en": "learners done (every point)", "ko": "완료한 학습자 (만점)"},
+    "summary_errors": {"en": "Could not be graded: {names}", "ko": "채점할 수 없었던 제출물: {names}"},
+    "csv_learner": {"en": "learner", "ko": "학습자"},
+    "csv_total": {"en": "total", "ko": "총점"},
+    "csv_max_score": {"en": "max_score", "ko": "만점"},
+    "csv_graded_at": {"en": "graded_at", "ko": "채점_시각"},
+    "csv_content_hash": {"en": "content_hash", "ko": "내용_해시"},
+    "csv_error": {"en": "error", "ko": "오류"},
+    "grade_config_in_target": {
+        "en": "--grade: pytest read its settings from {file}, inside the submission {target}. Run from the backprop-katas project folder (the one with katas.toml). Nothing was graded.",
+        "ko": "--grade: pytest 가 제출물 {target} 안의 {file} 에서 설정을 읽었습니다. backprop-katas 프로젝트 폴더(katas.toml 이 있는 폴더)에서 실행하세요. 아무것도 채점하지 않았습니다.",
+    },
+    "grade_no_project": {
+        "en": "--grade: pytest's root folder {rootdir} holds no katas.toml. Run from the backprop-katas project folder, or name its tests (pytest PROJECT/tests --target=PATH --grade). Nothing was graded.",
+        "ko": "--grade: pytest 의 루트 폴더 {rootdir} 에 katas.toml 이 없습니다. backprop-katas 프로젝트 폴더에서 실행하거나 그 테스트 경로를 적으세요 (pytest PROJECT/tests --target=PATH --grade). 아무것도 채점하지 않았습니다.",
+    },
+    "grade_nothing_graded": {
+        "en": "--grade: no kata test was graded, so no results.json was written (a grade of 0 / 0 would mean nothing).",
+        "ko": "--grade: 채점한 카타 테스트가 없어 results.json 을 쓰지 않았습니다 (0 / 0 점은 아무 뜻이 없습니다).",
+    },
     "export_done": {
         "en": "Wrote the learner bundle to {folder} ({files} files, no solutions/, no self-checks).",
         "ko": "학습자용 묶음을 {folder} 에 썼습니다 (파일 {files} 개, solutions/ 와 자체 검사 제외).",
@@ -663,6 +728,30 @@ MESSAGES: dict[str, dict[str, str]] = {
     "cli_help_install": {
         "en": "what the first cell pip-installs (a wheel URL or 'backprop-katas @ git+URL'); 'none': no install line",
         "ko": "첫 셀이 pip 로 설치할 것 (휠 URL 또는 'backprop-katas @ git+URL'); 'none': 설치 줄 없음",
+    },
+    "export_katas_changed": {
+        "en": "katas/ is not what `katas generate` makes from solutions/, so the bundle would ship it: {files}. Run `katas generate --force` (or `katas reset KATA`) first. Nothing was written.",
+        "ko": "katas/ 가 `katas generate` 가 solutions/ 에서 만드는 것과 다르므로 묶음에 그대로 들어갑니다: {files}. 먼저 `katas generate --force` (또는 `katas reset KATA`) 를 실행하세요. 아무것도 쓰지 않았습니다.",
+    },
+    "cli_solution_not_shipped": {
+        "en": "This copy has no reference solutions (solutions/{file} is not here). Your instructor can ship them with `katas export --with-solutions`; they open once your kata passes.",
+        "ko": "이 사본에는 모범 답안이 없습니다 (solutions/{file} 이 없음). 강사가 `katas export --with-solutions` 로 함께 배포할 수 있으며, 카타를 통과하면 열립니다.",
+    },
+    "gradescope_done": {
+        "en": "Wrote {zip} ({files} files) in {seconds:.1f} s. Upload it as the autograder of a Gradescope programming assignment.",
+        "ko": "{zip} 를 썼습니다 (파일 {files} 개, {seconds:.1f} 초). Gradescope 프로그래밍 과제의 autograder 로 올리세요.",
+    },
+    "gradescope_wheel_failed": {
+        "en": "Could not build the tool's wheel from this checkout: {detail}",
+        "ko": "이 체크아웃에서 도구의 휠을 만들 수 없었습니다: {detail}",
+    },
+    "gradescope_no_hidden": {
+        "en": "--hidden-tests {folder}: not a folder.",
+        "ko": "--hidden-tests {folder}: 폴더가 아닙니다.",
+    },
+    "gradescope_not_graded": {
+        "en": "The submission could not be graded ({detail}). Please tell your instructor.",
+        "ko": "제출물을 채점할 수 없었습니다 ({detail}). 강사에게 알려 주세요.",
     },
     "export_not_empty": {
         "en": "{folder} exists and is not empty; choose a new folder.",

@@ -60,6 +60,10 @@ class ReportWriter:
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.data["collected"] = len(session.items)
+        self.parts: dict[str, str] = {}
+        for item in session.items:  # the scoring rule's part of each test (scoring.py)
+            marker = item.get_closest_marker("part")
+            self.parts[item.nodeid] = str(marker.args[0]) if marker is not None and marker.args else ""
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # One record per test: its call phase, or the setup/teardown phase that failed or skipped.
@@ -73,6 +77,7 @@ class ReportWriter:
         self.data["tests"].append(
             {
                 "nodeid": report.nodeid,
+                "part": getattr(self, "parts", {}).get(report.nodeid, ""),
                 "outcome": outcome,
                 "when": report.when,
                 "message": report.longreprtext if report.failed else "",

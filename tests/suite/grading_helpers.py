@@ -36,7 +36,7 @@ def pytest_grade(
     ``--target=TARGET`` in one word, as `katas grade` passes it (see ``batch.pytest_args``)."""
     command = [
         sys.executable, "-m", "pytest", *[f"tests/test_{t}.py" for t in tests],
-        f"--target={target}", "--grade", "--grade-json", str(out),
+        f"--target={target}", "--grade", f"--grade-json={out}",
         "-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT), *extra,
     ]  # fmt: skip
     environment = {k: v for k, v in os.environ.items() if k != "KATAS_TARGET"}

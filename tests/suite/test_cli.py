@@ -181,7 +181,7 @@ def test_katas_shows_the_progress_and_what_to_do_first(journey):
     result = journey["first"]
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "0/6 katas done, 0/100 points" in out
+    assert "0/6 katas done, 0.00/100.00 points" in out
     assert out.count("not started") == 6
     assert "Next: k01 · Derivatives" in out
     assert CATALOG[0].task["en"] in out
@@ -194,8 +194,8 @@ def test_katas_shows_the_progress_and_what_to_do_first(journey):
 
 def test_filling_in_k01_turns_it_done_and_shows_k02(journey):
     out = journey["second"].stdout
-    assert "1/6 katas done, 10/100 points" in out
-    assert re.search(r"k01\s+Derivatives\s+✓ done\s+10/10", out)
+    assert "1/6 katas done, 10.00/100.00 points" in out
+    assert re.search(r"k01\s+Derivatives\s+✓ done\s+10.00/10.00", out)
     assert "Next: k02 · Counting parameters" in out
     assert CATALOG[1].task["en"] in out
     assert "First failing check" in out

@@ -73,14 +73,15 @@ def test_the_copy_holds_only_kata_files_never_through_a_symlink(tmp_path):
 def test_solutions_score_full_marks_and_stubs_score_zero_with_their_stub_message(tmp_path):
     solutions = pytest_grade(ROOT / "solutions", tmp_path / "s.json", "--junitxml", str(tmp_path / "j.xml"))
     assert solutions["score"] == solutions["max_score"] == 10
-    assert all(t["status"] == "passed" for t in solutions["tests"])
+    assert all(t["status"] == "passed" for t in solutions["extra_data"]["checks"])
     assert solutions["extra_data"]["environment"]["torch"]
     properties = {p.get("name") for p in ET.parse(tmp_path / "j.xml").getroot().iter("property")}
-    assert {"kata", "score", "max_score"} <= properties
+    assert {"kata", "part", "status"} <= properties
 
     stubs = pytest_grade(ROOT / "katas", tmp_path / "k.json")
     assert stubs["score"] == 0 and stubs["max_score"] == 10
-    assert all("NotImplementedError" in t["output"] and "k01_derivatives." in t["output"] for t in stubs["tests"])
+    checks = stubs["extra_data"]["checks"]
+    assert all("NotImplementedError" in t["output"] and "k01_derivatives." in t["output"] for t in checks)
 
 
 HONEST_BUG = "\n\ndef prime_function(x):\n    return x  # a learner's mistake: forgot the 2\n"
@@ -104,7 +105,7 @@ def test_patching_allclose_and_eq_changes_nothing_but_the_childs_own_copy(tmp_pa
     got = pytest_grade(hostile, tmp_path / "hostile.json")
     assert 0 < deserved["score"] < deserved["max_score"]
     assert got["score"] == deserved["score"]
-    assert [t["status"] for t in got["tests"]] == [t["status"] for t in deserved["tests"]]
+    assert [t["status"] for t in got["extra_data"]["checks"]] == [t["status"] for t in deserved["extra_data"]["checks"]]
 
 
 FORGER = textwrap.dedent(
@@ -140,7 +141,7 @@ def test_a_forged_results_json_and_exit_0_score_zero(tmp_path, landlock):
     extra = () if landlock == "landlock" else ("--no-landlock",)
     got = pytest_grade(forger, tmp_path / "results.json", *extra)
     assert got["score"] == 0 and got["max_score"] == 10
-    assert "ended before it answered" in got["tests"][0]["output"]
+    assert "ended before it answered" in got["extra_data"]["checks"][0]["output"]
 
 
 CONFTEST = textwrap.dedent(
@@ -198,7 +199,7 @@ def test_the_child_cannot_read_solutions_and_stays_within_its_limits(tmp_path, m
     spy = SPY.format(path=str(ROOT / "solutions" / f"{K01}.py"))
     sub = submission(tmp_path / "spy", files={f"{K01}.py": kata_source() + spy + hog + spin})
     got = pytest_grade(sub, tmp_path / "r.json", "--probe-timeout", "2", "--kata-time-limit", "20", "--isolation", mode)
-    outputs = {t["name"]: t["output"] for t in got["tests"]}
+    outputs = {t["name"]: t["output"] for t in got["extra_data"]["checks"]}
     spied = [o for n, o in outputs.items() if "test_function_" in n]
     blocked = "blocked: FileNotFoundError" if mode == "bwrap" else "blocked: PermissionError"  # bwrap: not there
     assert spied and all(blocked in o for o in spied), spied[:1]
@@ -207,13 +208,14 @@ def test_the_child_cannot_read_solutions_and_stays_within_its_limits(tmp_path, m
     spun = [o for n, o in outputs.items() if "test_sigmoid_prime" in n]
     assert spun and all(re.search("Stopped after|grading time|stopped too often", o) for o in spun), spun[:1]
     passed = [n for n, o in outputs.items() if "numerical_derivative" in n]
-    assert passed and all(t["status"] == "passed" for t in got["tests"] if t["name"] in passed)
+    assert passed and all(t["status"] == "passed" for t in got["extra_data"]["checks"] if t["name"] in passed)
     assert got["extra_data"]["sandbox"]["landlock"]["files"] is True
 
 
 HIDDEN = textwrap.dedent(
     '''
     import numpy as np
+    import pytest
 
     from backprop_katas.probes import k01_derivatives as P
 
@@ -221,6 +223,7 @@ HIDDEN = textwrap.dedent(
     SECRET = 123.456789
 
 
+    @pytest.mark.part("prime_function")
     def test_secret_instructor_case(run):
         """prime_function is exact at a large input."""
         got = run(P.elementwise, "prime_function", np.array([SECRET]), "float64")["y"]
@@ -229,6 +232,8 @@ HIDDEN = textwrap.dedent(
 )
 OWN_PROBE = textwrap.dedent(
     '''
+    import pytest
+
     KATA = "k01_derivatives"
     SECRET = 123.456789
 
@@ -237,6 +242,7 @@ OWN_PROBE = textwrap.dedent(
         return target.module(KATA).prime_function(SECRET)
 
 
+    @pytest.mark.part("prime_function")
     def test_an_instructor_case_with_its_own_probe(run):
         """A hidden test that defines its own probe."""
         assert run(probe_secret) == 2 * SECRET
@@ -250,13 +256,15 @@ def test_hidden_tests_count_but_never_show_their_names_or_inputs(tmp_path):
     (hidden / "test_k01_extra.py").write_text(HIDDEN, encoding="utf-8")
     leaky = "\n\ndef prime_function(x):\n    raise ValueError('the input was ' + repr(x.tolist()))\n"
     sub = submission(tmp_path / "leaky", files={f"{K01}.py": kata_source() + leaky})
-    got = pytest_grade(sub, tmp_path / "r.json", "--hidden-tests", str(hidden))
-    hidden_tests = [t for t in got["tests"] if t["visibility"] == "after_published"]
+    got = pytest_grade(sub, tmp_path / "r.json", f"--hidden-tests={hidden}")
+    hidden_tests = [t for t in got["extra_data"]["checks"] if t["hidden"]]
     assert len(hidden_tests) == 1 and hidden_tests[0]["status"] == "failed"
-    text = "\n".join(t["name"] + t["output"] for t in got["tests"]) + got["output"]
+    assert "\n" not in hidden_tests[0]["name"]
+    everything = got["tests"] + got["extra_data"]["checks"]
+    text = "\n".join(t["name"] + t["output"] for t in everything) + got["output"]
     assert "123.45" not in text and "secret_instructor_case" not in text
     assert "prime_function is exact at a large input" in hidden_tests[0]["output"]
-    good = pytest_grade(ROOT / "solutions", tmp_path / "s.json", "--hidden-tests", str(hidden))
+    good = pytest_grade(ROOT / "solutions", tmp_path / "s.json", f"--hidden-tests={hidden}")
     assert good["score"] == good["max_score"] == 10 and len(good["tests"]) == len(got["tests"])
 
 
@@ -266,8 +274,8 @@ def test_a_probe_outside_the_kit_fails_its_test_for_the_author_and_never_enters_
     hidden = tmp_path / "hidden"
     hidden.mkdir()
     (hidden / "test_k01_own.py").write_text(OWN_PROBE, encoding="utf-8")
-    got = pytest_grade(ROOT / "solutions", tmp_path / "r.json", "--hidden-tests", str(hidden), "-k", "own_probe")
-    assert [t["status"] for t in got["tests"]] == ["failed"]
+    got = pytest_grade(ROOT / "solutions", tmp_path / "r.json", f"--hidden-tests={hidden}", "-k", "own_probe")
+    assert [t["status"] for t in got["extra_data"]["checks"]] == ["failed"]
     assert "ProbeOutsideKit" in got["_stdout"] and "probes for grading live in" in got["_stdout"].lower()
 
 
@@ -287,7 +295,7 @@ def test_output_is_capped_for_the_learner(tmp_path):
     shout = "\n\ndef function(x):\n    raise ValueError('x' * 100_000)\n"
     sub = submission(tmp_path / "shout", files={f"{K01}.py": kata_source() + shout})
     got = pytest_grade(sub, tmp_path / "r.json", "-k", "function_squares")
-    assert got["tests"] and all(len(t["output"]) < 6000 for t in got["tests"])
+    assert got["tests"] and all(len(t["output"]) < 6000 for t in got["tests"] + got["extra_data"]["checks"])
 
 
 def test_all_six_katas_end_to_end(tmp_path):
@@ -298,7 +306,8 @@ def test_all_six_katas_end_to_end(tmp_path):
     assert stubs["score"] == 0
     katas = stubs["extra_data"]["katas"]
     assert sorted(katas) == ids and all(k["passed"] == 0 for k in katas.values())
-    assert all("NotImplementedError" in t["output"] for t in stubs["tests"])
+    graded = [t for t in stubs["extra_data"]["checks"] if t["status"] != "skipped"]  # reference_only: not graded
+    assert graded and all("NotImplementedError" in t["output"] for t in graded)
 
 
 def test_the_grade_option_family_needs_grade(tmp_path):

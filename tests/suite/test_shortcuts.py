@@ -279,7 +279,12 @@ def test_grading_scores_each_shortcut_zero_for_its_function_and_full_marks_elsew
     for clean in ("a-clean", "z-clean"):
         assert results[clean]["score"] == results[clean]["max_score"] > 0, clean
     for shortcut in attacks:
-        tests = results[f"m-{shortcut.id}"]["tests"]
+        # Per test (results.json's "tests" are per part since the part rule): "kata · test name".
+        tests = [
+            {**c, "name": f"{c['kata']} · {c['name']}", "score": 1.0 if c["status"] == "passed" else 0.0}
+            for c in results[f"m-{shortcut.id}"]["extra_data"]["checks"]
+            if c["status"] != "skipped"
+        ]
         groups = failing_groups(shortcut)
         hit = [t for t in tests if any(t["name"].startswith(k) and all(w in t["name"] for w in ws) for k, ws in groups)]
         rest = [t for t in tests if t not in hit]

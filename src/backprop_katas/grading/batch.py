@@ -19,6 +19,8 @@ import io
 import json
 import os
 import queue
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -27,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,13 +37,13 @@ from typing import Any
 
 from .. import probes
 from ..catalog import Kata, load_catalog
-from ..messages import say
+from ..messages import lang, say
+from ..names import safe_text, shown_name
 from . import sandbox
 from .gradebook import Gradebook, Row, content_hash, suite_hash
+from .results import merge, one_line
 from .sandbox import PARENT_ENV
 from .worker import BOOTSTRAP as WORKER_BOOTSTRAP
-
-FAILURES_SHOWN = 3  # per kata, in a learner's Markdown feedback
 
 
 @dataclass
@@ -59,6 +61,8 @@ class Options:
     isolation: str = "auto"  # sandbox.ISOLATIONS
     scheduler: str | None = None  # a Dask scheduler's address: learners graded on that cluster (.cluster)
     dask_local: int | None = None  # a Dask LocalCluster of this many workers on this machine
+    results_json: Path | None = None  # one submission: its results.json here too (Gradescope)
+    single: bool = False  # ``submissions`` is one learner's folder, even with no kata file in it
 
 
 @dataclass
@@ -68,9 +72,20 @@ class Outcome:
     failed: list[str] = field(default_factory=list)
     seconds: float = 0.0
     isolation: set[str] = field(default_factory=set)  # what the learners' results.json say was used
+    total: int = 0
+    interrupted: bool = False
+    regraded_katas: list[str] = field(default_factory=list)  # a partial run: what was graded again
+    kept_katas: list[str] = field(default_factory=list)  # ... and what was kept from earlier grades
 
 
-def learners(folder: Path) -> list[Path]:
+def is_single_submission(folder: Path, catalog: list[Kata]) -> bool:
+    """A folder holding kata files directly is one learner's submission, not a class."""
+    return any((folder / k.filename).is_file() for k in catalog)
+
+
+def learners(folder: Path, catalog: list[Kata] | None = None) -> list[Path]:
+    if catalog is not None and is_single_submission(folder, catalog):
+        return [folder]
     return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
@@ -89,8 +104,9 @@ def rules_hash(root: Path, katas: list[Kata], hidden: Path | None) -> str:
 class Worker:
     """One worker process (``.worker``): grades learner after learner; started again if it dies."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, scratch: Path | None = None) -> None:
         self.root = root
+        self.scratch = scratch
         self.process: subprocess.Popen[bytes] | None = None
         self.stream: io.BufferedRWPair | None = None
 
@@ -98,6 +114,8 @@ class Worker:
         ours, theirs = socket.socketpair()
         env = {**os.environ, PARENT_ENV: str(os.getpid())}
         env.pop("KATAS_TARGET", None)
+        if self.scratch is not None:  # the run's temporary folders all in one place, removed at its end
+            env["TMPDIR"] = str(self.scratch)
         self.process = subprocess.Popen(
             [sys.executable, "-c", WORKER_BOOTSTRAP, str(theirs.fileno())],
             pass_fds=[theirs.fileno()], cwd=self.root, env=env, start_new_session=True,
@@ -152,10 +170,10 @@ class Worker:
 class Workers:
     """The run's worker processes: one is lent to each learner in turn; Ctrl-C kills them all."""
 
-    def __init__(self, root: Path, count: int) -> None:
+    def __init__(self, root: Path, count: int, scratch: Path | None = None) -> None:
         self.lock = threading.Lock()
         self.stopping = False
-        self.all = [Worker(root) for _ in range(count)]
+        self.all = [Worker(root, scratch) for _ in range(count)]
         self.free: queue.Queue[Worker] = queue.Queue()
         for worker in self.all:
             worker.start()  # from the main thread: they start side by side, and die with this process
@@ -191,16 +209,16 @@ class Workers:
 def pytest_args(root: Path, submission: Path, report: Path, options: Options, katas: list[Kata]) -> list[str]:
     """The arguments of ``pytest --target=SUBMISSION --grade`` for one learner.
 
-    ``--target=PATH`` in one word: given as two, pytest would take PATH for a test folder
-    before it knows the option and import the submission's ``conftest.py`` into the grader.
+    Path options in one word (``--target=PATH``): given as two, pytest takes PATH for a test
+    folder before it knows the option and reads the ini files it finds there.
     """
     args = [
         *map(str, test_files(root, katas)),
-        f"--target={submission}", "--grade", "--grade-json", str(report),
+        f"--target={submission}", "--grade", f"--grade-json={report}",
         "-q", "--no-header", "-p", "no:cacheprovider", "--rootdir", str(root),
     ]  # fmt: skip
     if options.hidden_tests is not None:
-        args += ["--hidden-tests", str(options.hidden_tests)]
+        args += [f"--hidden-tests={options.hidden_tests}"]
     if options.select:
         args += ["-k", options.select]
     if options.kata_time_limit:
@@ -211,9 +229,11 @@ def pytest_args(root: Path, submission: Path, report: Path, options: Options, ka
     return args
 
 
-def grade_one(root: Path, submission: Path, options: Options, katas: list[Kata], workers: Workers) -> dict[str, Any]:
+def grade_one(
+    root: Path, submission: Path, options: Options, katas: list[Kata], workers: Workers, run_scratch: Path
+) -> dict[str, Any]:
     """Grade one submission in a worker; return its results.json."""
-    with tempfile.TemporaryDirectory(prefix="katas-batch-") as scratch, workers.lend() as worker:
+    with tempfile.TemporaryDirectory(prefix="katas-batch-", dir=run_scratch) as scratch, workers.lend() as worker:
         report, log = Path(scratch) / "results.json", Path(scratch) / "pytest.log"
         code = worker.grade(pytest_args(root, submission, report, options, katas), log, options.isolation)
         if not report.is_file():
@@ -253,133 +273,217 @@ def progress_bar(total: int, enabled: bool) -> Iterator[Callable[[str], None]]:
     yield line
 
 
+def _kata_hashes(row: Row | None) -> dict[str, tuple[str, str]]:
+    """What each kata of a record was graded from: (content hash, rules hash)."""
+    if row is None:
+        return {}
+    graded = row.results.get("extra_data", {}).get("graded_from", {})
+    return {k: (v[0], v[1]) for k, v in graded.items() if isinstance(v, list) and len(v) == 2}
+
+
+def _record(
+    catalog: list[Kata],
+    learner: str,
+    old: Row | None,
+    results: dict[str, Any],
+    katas: list[Kata],
+    digest: str,
+    rules: dict[str, str],
+    options: Options,
+    seconds: float,
+) -> Row:
+    """The learner's record after this run: a partial regrade (--kata, -k) merged into the old one."""
+    import torch
+
+    regraded = [k.id for k in katas]
+    partial = bool(options.select) or len(katas) < len(catalog)
+    if old is not None and partial and "error" not in old.results:
+        results = merge(catalog, old.results, results, regraded, whole_katas=not options.select)
+    graded_from = {**_kata_hashes(old), **{kid: [digest, rules[kid]] for kid in regraded}}
+    if not partial:
+        graded_from = {kid: [digest, rules[kid]] for kid in regraded}
+    results.setdefault("extra_data", {})["graded_from"] = graded_from
+    results["extra_data"]["regraded"] = regraded if partial else []
+    return Row(
+        learner=learner,
+        content_hash=digest,
+        suite_hash=content_of(rules),
+        torch_version=torch.__version__,
+        graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        seconds=round(seconds, 2),
+        score=float(results["score"]),
+        max_score=float(results["max_score"]),
+        katas=results.get("extra_data", {}).get("katas", {}),
+        results=results,
+    )
+
+
+def content_of(rules: dict[str, str]) -> str:
+    """One hash for the record's rules column (the per-kata hashes live in extra_data.graded_from)."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()
+
+
+def _error_row(learner: str, digest: str, detail: str) -> Row:
+    """A learner who could not be graded: shown as such, graded again next run."""
+    return Row(learner, "", "", "", datetime.now(timezone.utc).isoformat(timespec="seconds"), 0.0, 0.0, 0.0, {},
+               {"error": detail, "score": 0, "max_score": 0, "tests": []})  # fmt: skip
+
+
 def grade_class(root: Path, options: Options) -> Outcome:
     start = time.monotonic()
     catalog = load_catalog(root)
     katas = [k for k in catalog if not options.katas or k.id in options.katas or k.number in options.katas]
     kata_files = [k.filename for k in catalog]
-    rules = rules_hash(root, katas, options.hidden_tests) + (f"-k {options.select}" if options.select else "")
+    # Per kata: a kata is kept only when it was graded from these files by these rules.
+    suffix = f"|lang={lang()}" + (f"|-k {options.select}" if options.select else "")
+    rules = {k.id: rules_hash(root, [k], options.hidden_tests) + suffix for k in katas}
     book = Gradebook(options.out / "gradebook.sqlite")
     outcome = Outcome()
-    todo: list[tuple[Path, str]] = []
-    for folder in learners(options.submissions):
-        digest = content_hash(folder, kata_files)
-        row = book.get(folder.name)
-        if row and not options.regrade and row.content_hash == digest and row.suite_hash == rules:
+    todo: list[tuple[Path, str, str]] = []
+    folders = [options.submissions] if options.single else learners(options.submissions, catalog)
+    for folder in folders:
+        name = shown_name(folder)
+        try:
+            digest = content_hash(folder, kata_files)
+        except OSError as exc:  # unreadable folder: an error row, the class goes on
+            outcome.failed.append(name)
+            book.record(_error_row(name, "", f"{type(exc).__name__}: {exc}"))
+            continue
+        row = book.get(name)
+        done = _kata_hashes(row)
+        if (
+            row
+            and not options.regrade
+            and "error" not in row.results
+            and all(done.get(k.id) == (digest, rules[k.id]) for k in katas)
+        ):
             outcome.kept += 1
         else:
-            todo.append((folder, digest))
-    import torch
-
-    from .cluster import session
-
+            todo.append((folder, name, digest))
+    outcome.total = len(folders)
     count = max(1, min(options.workers, len(todo)))
     remote_wanted = bool(options.scheduler or options.dask_local) and bool(todo)
-    workers = Workers(root, count if todo and not remote_wanted else 0)
-    with progress_bar(len(todo), options.progress) as advance, ThreadPoolExecutor(count) as pool, session(
-        root, options, katas, kata_files, enabled=remote_wanted
-    ) as remote:
-        futures: dict[Future[dict[str, Any]], tuple[Path, str, float]] = {}
-        try:
-            for folder, digest in todo:
-                if remote is not None:
-                    future = remote.submit(folder)
+    stop = Interrupt()
+    scratch = Path(tempfile.mkdtemp(prefix="katas-run-"))  # every temporary folder of this run, workers' too
+    workers: Workers | None = None
+    futures: dict[Future[dict[str, Any]], tuple[Path, str, str, float]] = {}
+    try:
+        stop.install()  # SIGTERM stops as Ctrl-C does; a second signal during clean-up is ignored
+        workers = Workers(root, count if todo and not remote_wanted else 0, scratch)
+        cluster: AbstractContextManager[Any] = nullcontext(None)
+        if remote_wanted:  # dask is imported only when asked for
+            from .cluster import session
+
+            cluster = session(root, options, katas, kata_files)
+        with progress_bar(len(todo), options.progress) as advance, ThreadPoolExecutor(count) as pool, cluster as remote:
+            for folder, name, digest in todo:
+                if remote is not None:  # a Dask cluster (.cluster): the same results, graded elsewhere
+                    future = remote.submit(folder, name)
                 else:
-                    future = pool.submit(grade_one, root, folder, options, katas, workers)
-                futures[future] = (folder, digest, time.monotonic())
+                    future = pool.submit(grade_one, root, folder, options, katas, workers, scratch)
+                futures[future] = (folder, name, digest, time.monotonic())
             pending = set(futures)
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    folder, digest, began = futures[future]
+                    folder, name, digest, began = futures[future]
                     try:
                         results = future.result()
                     except Exception as exc:
-                        outcome.failed.append(folder.name)
-                        print(say("grade_batch_error", learner=folder.name, detail=str(exc)[:500]), file=sys.stderr)
-                        advance(folder.name)
+                        outcome.failed.append(name)
+                        detail = safe_text(str(exc)[:500])
+                        print(say("grade_batch_error", learner=name, detail=detail), file=sys.stderr)
+                        book.record(_error_row(name, digest, detail))
+                        advance(name)
                         continue
-                    book.record(
-                        Row(
-                            learner=folder.name,
-                            content_hash=digest,
-                            suite_hash=rules,
-                            torch_version=torch.__version__,
-                            graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                            seconds=round(time.monotonic() - began, 2),
-                            score=float(results["score"]),
-                            max_score=float(results["max_score"]),
-                            katas=results.get("extra_data", {}).get("katas", {}),
-                            results=results,
-                        )
-                    )
+                    old = book.get(name)
+                    row = _record(catalog, name, old, results, katas, digest, rules, options,
+                                  time.monotonic() - began)  # fmt: skip
+                    book.record(row)
                     outcome.graded += 1
+                    outcome.regraded_katas = row.results["extra_data"]["regraded"]
+                    merged = set(row.results["extra_data"].get("merged_from", []))
+                    outcome.kept_katas = sorted(set(outcome.kept_katas) | merged)
                     outcome.isolation.add(str(results.get("extra_data", {}).get("sandbox", {}).get("isolation")))
-                    advance(folder.name if remote is None else f"{folder.name} · {remote.status()}")
-        except KeyboardInterrupt:
-            workers.kill_all()
-            for future in futures:
-                future.cancel()
-            raise
-        finally:
+                    advance(name if remote is None else f"{name} · {remote.status()}")
+    except KeyboardInterrupt:
+        stop.stopping = True
+        outcome.interrupted = True
+        if workers is not None:
+            workers.kill_all()  # their learners' rows were never committed: graded again next run
+        for future in futures:
+            future.cancel()
+    finally:
+        stop.stopping = True
+        if workers is not None:
             workers.close()
+        shutil.rmtree(scratch, ignore_errors=True)
     export(book, options.out, catalog)
+    if options.results_json is not None and len(folders) == 1:
+        row = book.get(shown_name(folders[0]))
+        if row is not None and "error" not in row.results:
+            write_json_atomically(options.results_json, row.results)
     book.close()
+    stop.restore()  # the exports above are written whole: a signal meanwhile was ignored
     outcome.seconds = time.monotonic() - start
     return outcome
+
+
+class Interrupt:
+    """Ctrl-C and SIGTERM raise KeyboardInterrupt once; while the run cleans up, they are ignored."""
+
+    def __init__(self) -> None:
+        self.stopping = False
+        self.previous: dict[int, Any] = {}
+
+    def handle(self, signum: int, frame: Any) -> None:
+        if not self.stopping:
+            self.stopping = True
+            raise KeyboardInterrupt
+
+    def install(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self.previous[signum] = signal.signal(signum, self.handle)
+
+    def restore(self) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+        self.previous.clear()
+
+
+def write_json_atomically(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8", errors="backslashreplace")
+    temporary.replace(path)
 
 
 # --- exports -----------------------------------------------------------------------------------
 
 
 def export(book: Gradebook, out: Path, catalog: list[Kata]) -> None:
+    from .feedback import write_feedback, write_summary
+
     rows = book.rows()
     ids = [k.id for k in catalog]
     with open(out / "grades.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["learner", *ids, "total", "max_score", "graded_at", "content_hash"])
+        header = [one_line("csv_learner"), *ids, one_line("csv_total"), one_line("csv_max_score"),
+                  one_line("csv_graded_at"), one_line("csv_content_hash"), one_line("csv_error")]  # fmt: skip
+        writer.writerow(header)
         for row in rows:
             cells = [_points(row.katas.get(kid, {}).get("score")) for kid in ids]
+            error = row.results.get("error", "")
             writer.writerow(
-                [row.learner, *cells, _points(row.score), _points(row.max_score), row.graded_at, row.content_hash]
-            )
-    feedback = out / "feedback"
-    feedback.mkdir(exist_ok=True)
-    for row in rows:
-        (feedback / f"{row.learner}.md").write_text(feedback_markdown(row), encoding="utf-8")
+                [row.learner, *cells, _points(row.score), _points(row.max_score), row.graded_at,
+                 row.content_hash, safe_text(error).replace("\n", " ")]
+            )  # fmt: skip
+    write_feedback(rows, out / "feedback")
+    write_summary(rows, catalog, out)
 
 
 def _points(value: Any) -> str:
-    return "" if value is None else f"{float(value):g}"
-
-
-def feedback_markdown(row: Row) -> str:
-    """One learner's feedback: the total, a table per kata, every failed test's (capped) output."""
-    results = row.results
-    lines = [
-        f"# {say('feedback_title', learner=row.learner)}",
-        "",
-        say("grade_total", score=row.score, max=row.max_score),
-        "",
-    ]
-    lines += ["| kata | points | tests passed |", "|---|---:|---:|"]
-    for kata, s in row.katas.items():
-        lines.append(f"| {kata} | {s['score']:g} / {s['max_score']:g} | {s['passed']} / {s['tests']} |")
-    extra = results.get("extra_data", {})
-    if extra.get("ignored_files"):
-        lines += ["", say("grade_ignored", files=", ".join(extra["ignored_files"]))]
-    if extra.get("missing_files"):
-        lines += ["", say("grade_missing", files=", ".join(extra["missing_files"]))]
-    failed = [t for t in results.get("tests", []) if t.get("status") != "passed"]
-    lines += ["", f"## {say('feedback_failed')}" if failed else say("feedback_all_passed"), ""]
-    shown: dict[str, int] = {}
-    for test in failed:
-        kata = test["name"].split(" ")[0]
-        shown[kata] = shown.get(kata, 0) + 1
-        if shown[kata] <= FAILURES_SHOWN:  # the first failures say what to fix; a hundred more add nothing
-            lines += [f"### {test['name']}", "", "```text", test.get("output", "").replace("```", "'''"), "```", ""]
-    for kata, count in shown.items():
-        if count > FAILURES_SHOWN:
-            lines.append(f"- {kata}: {say('feedback_more', n=count - FAILURES_SHOWN)}")
-    lines += ["", f"<sub>torch {row.torch_version} · {row.graded_at} · {row.content_hash[:12]}</sub>", ""]
-    return "\n".join(lines)
+    return "" if value is None else f"{float(value):.2f}"

@@ -12,10 +12,14 @@ from ..messages import say
 
 
 def cmd_grade(root: Path, args: argparse.Namespace) -> int:
-    from .batch import Options, grade_class, learners
+    from ..catalog import load_catalog
+    from ..names import shown_name
+    from .batch import Options, grade_class, is_single_submission, learners
 
+    if args.lang:  # "both" too (the learner commands take en or ko): feedback, summary, CSV headers
+        os.environ["KATAS_LANG"] = args.lang
     submissions = Path(args.submissions).resolve()
-    if not submissions.is_dir() or not learners(submissions):
+    if not submissions.is_dir() or not learners(submissions, load_catalog(root)):
         print(say("grade_batch_none", folder=submissions), file=sys.stderr)
         return 2
     if args.scheduler or args.dask_local:
@@ -38,38 +42,63 @@ def cmd_grade(root: Path, args: argparse.Namespace) -> int:
         isolation=args.isolation,
         scheduler=args.scheduler,
         dask_local=args.dask_local,
+        results_json=Path(args.results_json).resolve() if args.results_json else None,
     )
-    try:
-        outcome = grade_class(root, options)
-    except KeyboardInterrupt:
+    if options.results_json is None and is_single_submission(submissions, load_catalog(root)):
+        options.results_json = options.out / "results.json"  # one learner: the results.json pytest --grade writes
+    outcome = grade_class(root, options)
+    if outcome.interrupted:
+        print(say("grade_batch_stopped", graded=outcome.graded, todo=outcome.total - outcome.kept,
+                  kept=outcome.kept), file=sys.stderr)  # fmt: skip
         return 130
     book = options.out / "gradebook.sqlite"
     print(say("grade_batch_done", graded=outcome.graded, kept=outcome.kept, failed=len(outcome.failed),
-              seconds=outcome.seconds, book=book))  # fmt: skip
+              seconds=outcome.seconds, book=shown_name(str(book))))  # fmt: skip
     if outcome.isolation:
         print(say("grade_batch_isolation", isolation=", ".join(sorted(outcome.isolation))))
+    if outcome.kept_katas:
+        print(say("grade_batch_partial", regraded=", ".join(outcome.regraded_katas) + (f" (-k {options.select})" if options.select else ""),
+                  kept=", ".join(outcome.kept_katas)))  # fmt: skip
     return 1 if outcome.failed else 0
 
 
 def cmd_export(root: Path, args: argparse.Namespace) -> int:
-    from .bundle import BundleError, check_bundle, write_bundle
+    from .bundle import BundleError, export
 
     dest = Path(args.dir).resolve()
     try:
-        written = write_bundle(root, dest)
-        print(say("export_done", folder=dest, files=len(written)))
-        if not args.no_check:
-            print(say("export_checked", tests=check_bundle(dest)))
+        files, tests = export(root, dest, check=not args.no_check, with_solutions=args.with_solutions)
     except BundleError as exc:
         print(exc, file=sys.stderr)
         return 1
+    print(say("export_done", folder=dest, files=files))
+    if not args.no_check:
+        print(say("export_checked", tests=tests))
+    return 0
+
+
+def cmd_gradescope(root: Path, args: argparse.Namespace) -> int:
+    import time
+
+    from .gradescope import GradescopeError, build_zip
+
+    out = Path(args.zip).resolve()
+    started = time.monotonic()
+    try:
+        names = build_zip(root, out, Path(args.hidden_tests).resolve() if args.hidden_tests else None,
+                          lang=args.lang or "en")  # fmt: skip
+    except GradescopeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(say("gradescope_done", zip=out, files=len(names), seconds=time.monotonic() - started))
     return 0
 
 
 def register(sub: Any) -> None:
     """Add ``grade`` and ``export`` to the ``katas`` command's subparsers."""
     grade = sub.add_parser("grade", help="grade a folder of submissions (one sub-folder per learner) into a gradebook")
-    grade.add_argument("submissions", metavar="SUBMISSIONS_DIR", help="one sub-folder per learner, holding kata files")
+    grade.add_argument("submissions", metavar="SUBMISSIONS_DIR",
+                       help="one sub-folder per learner, holding kata files; or one submission folder (kata files in it)")  # fmt: skip
     grade.add_argument(
         "--out", default="grades", help="folder for gradebook.sqlite, grades.csv, feedback/ (default: ./grades)"
     )
@@ -94,8 +123,20 @@ def register(sub: Any) -> None:
     cluster.add_argument("--scheduler", metavar="ADDRESS", help="grade on this Dask cluster (tcp://HOST:8786)")
     cluster.add_argument("--dask-local", type=int, metavar="N", help="grade on a Dask cluster of N local workers")
     grade.add_argument("--no-progress", action="store_true", help="a line per learner instead of a progress bar")
+    grade.add_argument("--lang", choices=("en", "ko", "both"), help="language of feedback, summary and CSV headers")
+    grade.add_argument("--results-json", metavar="FILE",
+                       help="one submission: write its Gradescope results.json to FILE (default: OUT/results.json)")  # fmt: skip
     grade.set_defaults(func=cmd_grade)
     export = sub.add_parser("export", help="write the learner bundle (no solutions/, no self-checks) and check it")
     export.add_argument("dir", metavar="DIR", help="a new or empty folder")
     export.add_argument("--no-check", action="store_true", help="skip running the bundle's tests")
+    export.add_argument("--with-solutions", action="store_true",
+                        help="ship the reference solutions; `katas solution KATA` shows one once the kata passes")  # fmt: skip
     export.set_defaults(func=cmd_export)
+    gradescope = sub.add_parser(
+        "gradescope", help="write Gradescope's autograder zip (setup.sh, run_autograder, the rules)"
+    )
+    gradescope.add_argument("zip", metavar="OUT.zip")
+    gradescope.add_argument("--hidden-tests", metavar="DIR", help="your hidden test files, shipped in the zip")
+    gradescope.add_argument("--lang", choices=("en", "ko", "both"), help="language of the feedback (default: en)")
+    gradescope.set_defaults(func=cmd_gradescope)

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..catalog import Kata
+from ..messages import lang
 from . import sandbox
 
 if TYPE_CHECKING:
@@ -151,8 +152,21 @@ class Warm:
         self.fingerprint = tool_fingerprint()
         self.lock = threading.Lock()
         self.rules: dict[str, Path] = {}
+        self.threads = max(1, threads)
+        self.language = os.environ.get("KATAS_LANG", "both")
         # Started here, on the worker's event-loop thread: they die with the worker process.
-        self.workers = Workers(self.home, max(1, threads))
+        self.workers = Workers(self.home, self.threads, self.home)
+
+    def speak(self, language: str) -> None:
+        """Feedback in the client's language (``--lang``): grading processes read it from their environment."""
+        with self.lock:
+            if language == self.language:
+                return
+            from .batch import Workers
+
+            self.workers.close()
+            os.environ["KATAS_LANG"] = self.language = language
+            self.workers = Workers(self.home, self.threads, self.home)
 
     def rules_folder(self, rules: Bundle) -> Path:
         with self.lock:
@@ -196,7 +210,9 @@ class KatasPlugin(_PluginBase):
             _WARM = None
 
 
-def grade_remote(submission: Bundle, rules: Bundle, options: Options, katas: list[Kata], fingerprint: str) -> str:
+def grade_remote(
+    submission: Bundle, rules: Bundle, options: Options, katas: list[Kata], fingerprint: str, language: str
+) -> str:
     """A Dask task: grade one learner's files; results.json as JSON text (with the worker's address)."""
     from distributed import get_worker
 
@@ -211,6 +227,7 @@ def grade_remote(submission: Bundle, rules: Bundle, options: Options, katas: lis
             "this worker has another backprop-katas or torch than the client: install the same versions on both"
         )
     submission.verified()
+    warm.speak(language)
     root = warm.rules_folder(rules)
     worker_options = replace(options, hidden_tests=root / "hidden" if options.hidden_tests is not None else None)
     with tempfile.TemporaryDirectory(prefix="katas-learner-", dir=warm.home) as scratch:
@@ -383,7 +400,7 @@ class Remote:
             return local
         self.count += 1
         remote = self.client.submit(
-            grade_remote, files, self.rules, self.options, self.katas, self.fingerprint,
+            grade_remote, files, self.rules, self.options, self.katas, self.fingerprint, lang(),
             key=f"katas-grade-{self.run}-{self.count}", retries=RETRIES, pure=False,
         )  # fmt: skip
         with self.lock:

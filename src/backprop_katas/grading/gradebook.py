@@ -79,7 +79,7 @@ class Gradebook:
                     row.score,
                     row.max_score,
                     json.dumps(row.katas),
-                    json.dumps(row.results, ensure_ascii=False),
+                    _valid_text(json.dumps(row.results, ensure_ascii=False)),
                 ),
             )
 
@@ -88,6 +88,11 @@ class Gradebook:
 
     def close(self) -> None:
         self.db.close()
+
+
+def _valid_text(text: str) -> str:
+    """Text SQLite can store: a stray surrogate (a non-UTF-8 file name in a message) escaped."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _row(values: tuple[Any, ...]) -> Row:

@@ -9,6 +9,8 @@ and, with ``--grade-json``, to a Gradescope ``results.json``.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import os
 import platform
@@ -24,30 +26,44 @@ import pytest
 
 from .. import __version__, shortcuts
 from ..catalog import Kata
-from ..messages import say
+from ..judge import CAUSES_ATTRIBUTE
+from ..messages import lang, say
+from ..names import safe_text, shown_name
 from ..pytest_plugin import CATALOG_KEY, RUNNER_FACTORY_KEY, TARGET_KEY
+from ..scoring import PART_MARKER, points, shown, total
 from . import sandbox
+from .results import build, cap, kata_scores, one_line, relative_paths
 from .runner import GradingRunnerFactory, Settings, Zygote, kata_of_module
 
 OUTPUT_LIMIT = 3000  # characters of feedback per test: enough for a gradient table, not for a flood
-SUMMARY_LIMIT = 20000
 
 
 @dataclass
 class TestResult:
     nodeid: str
+    id: str  # stable across runs and folders (results.checks_of): the node id from the test file on
     kata: str
+    part: str
     name: str  # as the learner sees it (a hidden test's real name never appears)
-    max_score: float
     hidden: bool
     description: str
+    skipped: bool = False  # reference_only outside --target solutions: not part of the grade
     status: str = "failed"  # passed | failed (a test that did not run scores 0)
     output: str = ""
+    causes: list[str] = field(default_factory=list)
     phases: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def score(self) -> float:
-        return self.max_score if self.status == "passed" else 0.0
+    def check(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kata": self.kata,
+            "part": self.part,
+            "status": "skipped" if self.skipped else self.status,
+            "hidden": self.hidden,
+            "name": self.name,
+            "output": "" if self.skipped else self.output,  # not part of the grade: nothing to say
+            "causes": self.causes,
+        }
 
 
 @dataclass
@@ -58,9 +74,9 @@ class Grading:
     json_path: Path | None
     started: float
     results: dict[str, TestResult] = field(default_factory=dict)
-    submission: sandbox.SubmissionCopy | None = None
     written: bool = False
     caches: Path | None = None  # the grader's own torch caches (the oracle's SGD loads dynamo): removed at the end
+    nothing_graded: bool = False
 
 
 GRADING_KEY = pytest.StashKey[Grading]()
@@ -99,14 +115,58 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("katas_memory_limit", "default --memory-limit in MB", default=str(sandbox.Limits.memory_mb))
 
 
+# Options whose value is a path: given as two words, pytest's first look at the command line
+# (before any plugin's options are known) takes the value for a test folder and reads the
+# ini files it finds there. See README, "Grading: which spellings are safe".
+PATH_OPTIONS = ("--target", "--hidden-tests", "--grade-json")
+
+
+def _wants_grade(args: list[str]) -> bool:
+    return "--grade" in args
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """The first moment a plugin can act: before any conftest.py is imported.
+
+    pytest has already chosen its root folder and ini file by now (from the positional
+    arguments), so a grading run whose choice involved the submission is refused here.
+    """
+    if not _wants_grade(args):
+        return
+    for option, value in itertools.pairwise(args):
+        if option in PATH_OPTIONS and not value.startswith("-"):
+            lines = [say("grade_two_words", option=option, value=value)]
+            if option == "--target":
+                lines.append(say("grade_safe_command", path=value))
+            raise pytest.UsageError("\n".join(lines))
+    spec = early_config.known_args_namespace.katas_target or os.environ.get("KATAS_TARGET") or ""
+    inipath = early_config.inipath
+    if spec and inipath is not None:
+        target = Path(spec).expanduser()
+        target = (target if target.is_absolute() else early_config.invocation_params.dir / target).resolve()
+        if inipath.resolve().is_relative_to(target):
+            raise pytest.UsageError(say("grade_config_in_target", file=inipath, target=target))
+    if not (early_config.rootpath / "katas.toml").is_file():
+        raise pytest.UsageError(say("grade_no_project", rootdir=early_config.rootpath))
+
+
 @pytest.hookimpl(trylast=True)  # after the kata plugin has read the target and the catalog
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "hidden: an instructor's hidden test (from --hidden-tests; graded only).")
+    config.addinivalue_line(
+        "markers",
+        "part(name): the public function (or named group of checks) a kata test checks; "
+        "katas.toml weights the kata's parts (scoring.py).",
+    )
     config.addinivalue_line(
         "markers", "grading: a self-check of grading mode (slow: starts pytest and child processes)."
     )
     config.addinivalue_line(
         "markers", "hostile: the hostile-submission suite (one `katas grade` batch per isolation mode; run with -m hostile)."
+    )
+    config.addinivalue_line(
+        "markers", "gradescope: builds the Gradescope zip and runs setup.sh into a fresh venv (minutes)."
     )
     config.addinivalue_line(
         "markers",
@@ -225,25 +285,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if _is_hidden(grading, item.path):
             item.add_marker(pytest.mark.hidden)
             item.add_marker(pytest.mark.kata(kata))
-        if item.get_closest_marker("skip") is None:
-            per_kata.setdefault(kata, []).append(item)
+        per_kata.setdefault(kata, []).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
-    points = {k.id: k.points for k in grading.catalog}
-    for kata, kata_items in per_kata.items():
-        share = points[kata] / len(kata_items)
+    katas = {k.id: k for k in grading.catalog}
+    for kata_id, kata_items in per_kata.items():
+        entry = katas[kata_id]
         hidden_number = 0
         for item in kata_items:
             hidden = item.get_closest_marker("hidden") is not None
-            name = f"{kata} · {item.name}"
+            marker = item.get_closest_marker(PART_MARKER)
+            part = str(marker.args[0]) if marker is not None and marker.args else ""
+            if part not in entry.weights:
+                raise pytest.UsageError(
+                    say("grade_bad_part", test=item.nodeid, part=part or "-", parts=", ".join(entry.weights) or "-")
+                )
+            name = item.name
+            test_id = item.nodeid.split("/")[-1]
             if hidden:
                 hidden_number += 1
-                name = say("grade_hidden_name", kata=kata, n=hidden_number)
+                name = one_line("grade_hidden_name", kata=kata_id, n=hidden_number)
+                test_id = "hidden-" + hashlib.sha256(test_id.encode()).hexdigest()[:16]
             doc = (getattr(getattr(item, "function", None), "__doc__", None) or "").strip()
             grading.results[item.nodeid] = TestResult(
-                item.nodeid, kata, name, share, hidden, doc.splitlines()[0] if doc else ""
-            )
+                item.nodeid, test_id, kata_id, part, name, hidden, doc.splitlines()[0] if doc else "",
+                skipped=item.get_closest_marker("skip") is not None,
+            )  # fmt: skip
 
 
 @pytest.hookimpl(wrapper=True)
@@ -254,8 +322,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if result is None:
         return report
     result.phases[report.when] = report.outcome
+    if report.failed:  # what learner code raised or printed reaches the terminal escaped (names.safe_text)
+        report.longrepr = safe_text(report.longreprtext)
     if report.failed and not result.output:
-        result.output = _feedback(result, report.longreprtext)
+        result.output = _feedback(item.config, result, report.longreprtext)
+        excinfo = call.excinfo
+        causes = getattr(excinfo.value, CAUSES_ATTRIBUTE, None) if excinfo is not None else None
+        if causes and not result.hidden:
+            result.causes = [str(c) for c in causes]
+            report.user_properties.append(("causes", " ".join(result.causes)))
     if report.skipped and report.when != "teardown":
         result.output = result.output or say("grade_skipped")
     if report.when == "teardown":
@@ -263,39 +338,33 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         result.status = "passed" if passed else "failed"
         report.user_properties += [
             ("kata", result.kata),
-            ("score", round(result.score, 4)),
-            ("max_score", round(result.max_score, 4)),
+            ("part", result.part),
+            ("status", "skipped" if result.skipped else result.status),
             ("visibility", "after_published" if result.hidden else "visible"),
         ]
     return report
 
 
-def _feedback(result: TestResult, text: str) -> str:
+def _feedback(config: pytest.Config, result: TestResult, text: str) -> str:
     if result.hidden:  # the hidden test's inputs, and anything learner code printed about them, stay out
         return say("grade_hidden_failed", kata=result.kata, about=result.description or "-")
-    return cap(text.removeprefix("Failed: "), OUTPUT_LIMIT)
+    grading = config.stash[GRADING_KEY]
+    folders = [str(config.stash[TARGET_KEY].path)]
+    for runner in getattr(grading.factory, "runners", []):
+        copy = getattr(runner, "copy", None)
+        folders += [str(getattr(copy, "path", "")), str(getattr(runner, "workdir", ""))]
+    return cap(relative_paths(text.removeprefix("Failed: "), folders), OUTPUT_LIMIT)
 
 
-def cap(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    return text[:limit] + "\n" + say("grade_output_cut", n=len(text) - limit)
-
-
-def kata_scores(grading: Grading) -> dict[str, dict[str, Any]]:
-    scores: dict[str, dict[str, Any]] = {}
-    for kata in grading.catalog:
-        tests = [r for r in grading.results.values() if r.kata == kata.id]
-        if not tests:
-            continue
-        score = sum(r.score for r in tests)
-        scores[kata.id] = {
-            "score": round(score, 4),
-            "max_score": round(sum(r.max_score for r in tests), 4),
-            "passed": sum(r.status == "passed" for r in tests),
-            "tests": len(tests),
-        }
-    return scores
+def checks(grading: Grading) -> list[dict[str, Any]]:
+    """Every selected test (-k's deselected ones never get here); one that never ran (-x, a stop) failed."""
+    found = []
+    for result in grading.results.values():
+        check = result.check()
+        if not result.phases and not result.skipped:
+            check["output"] = say("grade_skipped")
+        found.append(check)
+    return found
 
 
 def results_json(config: pytest.Config, grading: Grading) -> dict[str, Any]:
@@ -305,50 +374,27 @@ def results_json(config: pytest.Config, grading: Grading) -> dict[str, Any]:
 
     target = config.stash[TARGET_KEY]
     survey = sandbox.survey(target.path, [k.filename for k in grading.catalog])
-    katas = kata_scores(grading)
-    tests = [
-        {
-            "name": r.name,
-            "score": round(r.score, 6),
-            "max_score": round(r.max_score, 6),
-            "status": r.status,
-            "output": r.output,
-            "visibility": "after_published" if r.hidden else "visible",
-        }
-        for r in grading.results.values()
-        if r.phases  # a test that never started (deselected by -k, -x stopped) is not reported
-    ]
-    ran = [r for r in grading.results.values() if r.phases]
-    score, max_score = round(sum(r.score for r in ran), 4), round(sum(r.max_score for r in ran), 4)
-    summary = [say("grade_total", score=score, max=max_score)]
-    summary += [f"  {kata}: {s['score']:g} / {s['max_score']:g}" for kata, s in katas.items()]
-    if survey.ignored:
-        summary.append(say("grade_ignored", files=", ".join(survey.ignored)))
+    ignored = survey.ignored  # escaped by survey: names are data
+    notes = []
+    if ignored:
+        notes.append(say("grade_ignored", files=", ".join(ignored)))
     if survey.missing:
-        summary.append(say("grade_missing", files=", ".join(survey.missing)))
-    return {
-        "score": score,
-        "max_score": max_score,
-        "execution_time": round(time.time() - grading.started, 2),
-        "output": cap("\n".join(summary), SUMMARY_LIMIT),
-        "visibility": "visible",
-        "stdout_visibility": "hidden",
-        "tests": tests,
-        "extra_data": {
-            "environment": {
-                "backprop_katas": __version__,
-                "python": platform.python_version(),
-                "torch": torch.__version__,
-                "numpy": numpy.__version__,
-                "platform": platform.platform(),
-            },
-            "target": target.label,
-            "katas": katas,
-            "ignored_files": survey.ignored,
-            "missing_files": survey.missing,
-            "sandbox": sandbox_summary(grading),
+        notes.append(say("grade_missing", files=", ".join(survey.missing)))
+    extra = {
+        "environment": {
+            "backprop_katas": __version__,
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "numpy": numpy.__version__,
+            "platform": platform.platform(),
         },
+        "target": shown_name(os.fsencode(target.label)),
+        "lang": lang(),
+        "ignored_files": ignored,
+        "missing_files": survey.missing,
+        "sandbox": sandbox_summary(grading),
     }
+    return build(grading.catalog, checks(grading), notes, extra, time.time() - grading.started)
 
 
 @pytest.hookimpl(trylast=True)
@@ -357,11 +403,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if grading is None:
         return
     grading.factory.close()  # every child is dead before the report is written: none can overwrite it
+    if not any(c["status"] != "skipped" for c in checks(grading)):
+        grading.nothing_graded = True  # a results.json of 0 / 0 would read as a grade
+        if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+        return
     if grading.json_path is not None and not grading.written:
         data = results_json(session.config, grading)
         grading.json_path.parent.mkdir(parents=True, exist_ok=True)
         temporary = grading.json_path.with_name(grading.json_path.name + ".tmp")
-        temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+        temporary.write_text(
+            json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8", errors="backslashreplace"
+        )
         temporary.replace(grading.json_path)
         grading.written = True
 
@@ -371,14 +424,16 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if grading is None:
         return
     terminalreporter.section("grade")
-    total = maximum = 0.0
-    for kata, s in kata_scores(grading).items():
+    if grading.nothing_graded:
+        terminalreporter.write_line(say("grade_nothing_graded"), red=True)
+        return
+    scores = kata_scores(grading.catalog, checks(grading))
+    for kata, s in scores.items():
         terminalreporter.write_line(
-            f"{kata:<24} {s['score']:>7.2f} / {s['max_score']:<6g} ({s['passed']}/{s['tests']} tests)"
+            f"{kata:<24} {shown(s.earned):>6} / {shown(s.possible):<6} ({s.passed}/{s.tests} tests)"
         )
-        total += s["score"]
-        maximum += s["max_score"]
-    terminalreporter.write_line(say("grade_total", score=round(total, 2), max=round(maximum, 2)))
+    earned, possible = total(scores.values())
+    terminalreporter.write_line(say("grade_total", score=points(earned), max=points(possible)))
     terminalreporter.write_line(isolation_line(grading))
     if grading.json_path is not None:
         terminalreporter.write_line(f"results.json: {grading.json_path}")

@@ -48,6 +48,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..names import shown_name
+
 MAX_FILE_BYTES = 1_000_000  # a kata file is a few kB; anything larger is not a kata file
 SKIPPED_QUIETLY = {"__pycache__", ".DS_Store"}
 PARENT_ENV = "KATAS_GRADE_PARENT"  # set by `katas grade`: its pytest processes die with it
@@ -71,7 +73,7 @@ class SubmissionCopy:
     path: Path  # the temporary folder the child sees
     copied: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
-    ignored: list[str] = field(default_factory=list)  # shipped but not graded (conftest.py, torch.py, ...)
+    ignored: list[str] = field(default_factory=list)  # shipped, not graded (conftest.py, ...): names escaped
     extracted: dict[str, bytes] = field(default_factory=dict)  # kata files from notebooks' %%kata cells
 
 
@@ -85,10 +87,11 @@ def survey(submission: Path, kata_files: list[str]) -> SubmissionCopy:
     for entry in sorted(submission.iterdir(), key=lambda p: p.name):
         if entry.name in SKIPPED_QUIETLY or entry.suffix == ".ipynb":
             continue
+        shown = shown_name(entry.name)  # names are data: any bytes, shown escaped (names.py)
         if entry.name not in wanted:
-            result.ignored.append(entry.name + ("/" if entry.is_dir() else ""))
+            result.ignored.append(shown + ("/" if entry.is_dir() else ""))
         elif entry.is_symlink() or not entry.is_file() or entry.stat().st_size > MAX_FILE_BYTES:
-            result.ignored.append(entry.name + " (not a regular file under 1 MB)")
+            result.ignored.append(shown + " (not a regular file under 1 MB)")
         else:
             result.copied.append(entry.name)
     result.copied += sorted(set(notebooks.files) - set(result.copied))

@@ -1,0 +1,42 @@
+"""An example hidden test for k05 · Backpropagation by hand (README: "Hidden tests").
+
+Try it on the reference first, then on the stubs (every test must be able to fail):
+
+    pytest tests/test_k05_backprop.py --target=solutions --grade --hidden-tests=examples/hidden_tests
+    pytest tests/test_k05_backprop.py --target=katas --grade --hidden-tests=examples/hidden_tests
+
+The rules a hidden test follows:
+
+- ``KATA = "k05_backprop"`` (or a file named ``test_k05_*.py``) says which kata it grades.
+- ``@pytest.mark.part("manual_gradients")`` names one of the kata's parts in katas.toml: the
+  part's share is earned only when its visible AND hidden tests all pass. A hidden test with
+  no part, or a part the kata does not weight, stops grading with an error naming the test.
+- Only a probe of the kit (``backprop_katas.probes.kNN_*``) and the inputs the test passes
+  reach the learner's process; a probe defined here fails with ``ProbeOutsideKit``.
+- The judge (the comparison, the expected values) stays in this file, in the grader.
+- Learners see "k05_backprop · hidden test N" and the first line of the docstring, never the
+  test's name, inputs or expected values; a part with a hidden test is shown on Gradescope
+  once grades are published (``after_published``).
+"""
+
+import numpy as np
+import pytest
+
+from backprop_katas import oracles as O
+from backprop_katas.judge import expect_gradients
+from backprop_katas.probes import k05_backprop as P
+
+KATA = "k05_backprop"
+
+
+@pytest.mark.part("manual_gradients")
+def test_manual_gradients_on_a_wide_hidden_layer(run):
+    """manual_gradients is right for a wider network (5 inputs, 7 hidden units, batch 6)."""
+    rng = np.random.default_rng(20261127)
+    params = O.random_xor_params(rng, 5, 7)
+    x = rng.normal(size=(6, 5))
+    t = rng.integers(0, 2, 6).astype(np.float64)
+    expected = O.numerical_gradient(lambda p: O.xor_loss(p, x, t), params)
+    out = run(P.manual_gradients, params, x, t, "float64")
+    call = "k05_backprop.manual_gradients(net, x, t) with Network(5, 7, 1) in float64, a batch of 6"
+    expect_gradients(out["grads"], expected, O.FD64, call, dtype="float64", batch=6)

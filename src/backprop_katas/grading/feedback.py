@@ -1,0 +1,140 @@
+"""What `katas grade` hands back: a Markdown file per learner and a class summary.
+
+Both are rendered from the gradebook in the language chosen with ``--lang`` (``KATAS_LANG``):
+``en``, ``ko`` or ``both``. A learner's feedback lists, per kata, each part's points and,
+for each failing part, its first failing test with the judge's message (paths relative to
+the submission) and the other failing tests by name — one likely cause per part, not one
+per test. The class summary (``summary.md`` and ``summary.png``) gives per kata the mean,
+the share of learners who earned every point, and the likely causes seen most often
+(counted from the causes' message keys the judge attaches to a failure, never from text).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..catalog import Kata
+from ..messages import Msg, say
+from .gradebook import Row
+
+MOST_COMMON = 3  # likely causes listed per kata in the class summary
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")  # what Markdown would read as markup
+
+
+def md(text: str) -> str:
+    """Text shown literally in Markdown (a learner's name, a file name)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def fence(text: str) -> str:
+    return "```text\n" + text.replace("```", "'''") + "\n```"
+
+
+def feedback_markdown(row: Row) -> str:
+    """One learner's feedback: the total, a table per kata and part, what failed and why."""
+    results = row.results
+    lines = [f"# {say('feedback_title', learner=md(row.learner))}", ""]
+    if "error" in results:
+        return "\n".join([*lines, say("feedback_error"), "", fence(str(results["error"])), ""])
+    lines += [say("grade_total", score=row.score, max=row.max_score), ""]
+    header = [say("feedback_col_kata"), say("feedback_col_points"), say("feedback_col_tests")]
+    lines += ["| " + " | ".join(h.replace("\n", " / ") for h in header) + " |", "|---|---:|---:|"]
+    for kata, s in row.katas.items():
+        lines.append(f"| {kata} | {s['score']:.2f} / {s['max_score']:.2f} | {s['passed']} / {s['tests']} |")
+    extra = results.get("extra_data", {})
+    if extra.get("ignored_files"):
+        lines += ["", say("grade_ignored", files=md(", ".join(extra["ignored_files"])))]
+    if extra.get("missing_files"):
+        lines += ["", say("grade_missing", files=md(", ".join(extra["missing_files"])))]
+    failed = [t for t in results.get("tests", []) if t.get("status") != "passed"]
+    lines += ["", f"## {say('feedback_failed')}" if failed else say("feedback_all_passed"), ""]
+    for test in failed:
+        lines += [f"### {md(test['name'])} ({test['score']:.2f} / {test['max_score']:.2f})", ""]
+        if test.get("output"):
+            lines += [fence(test["output"]), ""]
+    lines += ["", f"<sub>torch {row.torch_version} · {row.graded_at} · {row.content_hash[:12]}</sub>", ""]
+    return "\n".join(lines)
+
+
+def write_feedback(rows: Sequence[Row], folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for row in rows:
+        (folder / f"{row.learner}.md").write_text(feedback_markdown(row), encoding="utf-8")
+
+
+def class_summary(rows: Sequence[Row], catalog: list[Kata]) -> list[dict[str, Any]]:
+    """Per kata: mean score, share of learners done, the most common likely causes."""
+    graded = [r for r in rows if "error" not in r.results]
+    summary = []
+    for kata in catalog:
+        scores = [r.katas[kata.id] for r in graded if kata.id in r.katas]
+        causes: Counter[str] = Counter()
+        for row in graded:
+            mine = {
+                key
+                for check in row.results.get("extra_data", {}).get("checks", [])
+                if check["kata"] == kata.id and check["status"] == "failed" and not check.get("hidden")
+                for key in check.get("causes", [])
+            }
+            causes.update(mine)  # a learner counts once per cause, however many tests show it
+        summary.append(
+            {
+                "kata": kata.id,
+                "learners": len(scores),
+                "mean": round(sum(s["score"] for s in scores) / len(scores), 2) if scores else 0.0,
+                "max_score": float(kata.points),
+                "done": round(sum(s["score"] == s["max_score"] for s in scores) / len(scores), 4) if scores else 0.0,
+                "causes": causes.most_common(MOST_COMMON),
+            }
+        )
+    return summary
+
+
+def write_summary(rows: Sequence[Row], catalog: list[Kata], out: Path) -> None:
+    summary = class_summary(rows, catalog)
+    errors = [r.learner for r in rows if "error" in r.results]
+    lines = [
+        f"# {say('summary_title')}",
+        "",
+        say("summary_learners", n=len(rows) - len(errors), errors=len(errors)),
+        "",
+    ]
+    header = [say("feedback_col_kata"), say("summary_col_mean"), say("summary_col_done"), say("summary_col_causes")]
+    lines += ["| " + " | ".join(h.replace("\n", " / ") for h in header) + " |", "|---|---:|---:|---|"]
+    for entry in summary:
+        if not entry["learners"]:
+            lines.append(f"| {entry['kata']} | - | - | - |")
+            continue
+        causes = "; ".join(f"{md(str(Msg(key, n='N')).replace(chr(10), ' / '))} (×{n})" for key, n in entry["causes"])
+        lines.append(
+            f"| {entry['kata']} | {entry['mean']:.2f} / {entry['max_score']:.0f} | {entry['done']:.0%} | {causes or '-'} |"
+        )
+    if errors:
+        lines += ["", say("summary_errors", names=md(", ".join(errors)))]
+    lines += ["", "![](summary.png)", ""]
+    (out / "summary.md").write_text("\n".join(lines), encoding="utf-8")
+    _plot(summary, out / "summary.png")
+
+
+def _plot(summary: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [e["kata"].split("_")[0] for e in summary]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
+    left.bar(names, [e["mean"] / e["max_score"] if e["max_score"] else 0 for e in summary], color="#4c72b0")
+    left.set_ylim(0, 1)
+    # English in the picture whatever --lang says: matplotlib's default font has no Hangul.
+    left.set_title(Msg("summary_plot_mean").render("en"))
+    right.bar(names, [e["done"] for e in summary], color="#55a868")
+    right.set_ylim(0, 1)
+    right.set_title(Msg("summary_plot_done").render("en"))
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)

@@ -1,0 +1,34 @@
+"""Names are data: any byte sequence a file system allows, shown and stored escaped.
+
+A learner folder unpacked from a zip made on a Korean Windows machine has a name that is
+not UTF-8; a file name can hold a newline or a terminal escape. :func:`shown_name` turns any
+such name into printable text that is the same in the terminal, Markdown, CSV and
+results.json: valid UTF-8 stays as it is, a backslash is doubled, every other byte that is
+not valid UTF-8 becomes ``\\xNN`` and every control or formatting character (newline, ESC,
+bidirectional overrides) becomes ``\\xNN`` / ``\\uNNNN``. Two different names never show
+the same (the mapping can be undone), so the shown name is also the gradebook's key.
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from pathlib import Path
+
+
+def shown_name(name: str | bytes | Path) -> str:
+    raw = os.fsencode(name.name if isinstance(name, Path) else name)
+    text = raw.replace(b"\\", b"\\\\").decode("utf-8", errors="backslashreplace")
+    out = []
+    for char in text:
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Zl", "Zp"):
+            code = ord(char)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def safe_text(text: str) -> str:
+    """Text for a terminal: control characters escaped, newlines and tabs kept."""
+    return "\n".join("\t".join(shown_name(piece) for piece in line.split("\t")) for line in text.split("\n"))

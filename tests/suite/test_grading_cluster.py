@@ -285,6 +285,7 @@ def test_a_worker_killed_midway_loses_no_learner_and_grades_none_twice(tmp_path)
         try:
             _wait_rows(out, 2, client)
             workers[0].send_signal(signal.SIGKILL)  # the worker process itself: no nanny brings it back
+            at_kill = len(book(out))
             output, _ = client.communicate(timeout=600)
         finally:
             if client.poll() is None:
@@ -292,6 +293,7 @@ def test_a_worker_killed_midway_loses_no_learner_and_grades_none_twice(tmp_path)
                 client.wait()
     text = output.decode(errors="replace")
     assert client.returncode == 0, text[-3000:]
+    assert at_kill < 8  # killed while learners were still to grade
     assert "8 graded, 0 unchanged (kept), 0 could not be graded" in text
     with sqlite3.connect(out / "gradebook.sqlite") as db:
         assert db.execute("SELECT COUNT(*), COUNT(DISTINCT learner) FROM grades").fetchone() == (8, 8)

@@ -379,3 +379,16 @@ def test_an_accepted_answer_keeps_the_clients_list_of_ignored_files_and_counts_i
     data = local.result(timeout=0)
     assert data["extra_data"]["ignored_files"] == ["notes.txt"]
     assert remote.tally.learners == {"tcp://127.0.0.1:9": ["alice"]}
+
+
+@pytest.mark.grading
+@pytest.mark.cluster
+def test_an_unreachable_scheduler_is_one_sentence_and_no_traceback(tmp_path):
+    pytest.importorskip("distributed")
+    subs = tmp_path / "class"
+    submission(subs / "alice")
+    done = katas_cli("grade", str(subs), "--out", str(tmp_path / "out"), "--kata", "k01",
+                     "--scheduler", "tcp://127.0.0.1:1", timeout=120)  # fmt: skip
+    assert done.returncode == 2
+    assert "Cannot reach the Dask scheduler at tcp://127.0.0.1:1" in done.stderr
+    assert "Traceback" not in done.stderr

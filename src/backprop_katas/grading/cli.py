@@ -46,7 +46,16 @@ def cmd_grade(root: Path, args: argparse.Namespace) -> int:
     )
     if options.results_json is None and is_single_submission(submissions, load_catalog(root)):
         options.results_json = options.out / "results.json"  # one learner: the results.json pytest --grade writes
-    outcome = grade_class(root, options)
+    try:
+        outcome = grade_class(root, options)
+    except Exception as exc:
+        if options.scheduler or options.dask_local:
+            from .cluster import ClusterUnavailable
+
+            if isinstance(exc, ClusterUnavailable):  # no cluster to grade on: one sentence, no traceback
+                print(exc, file=sys.stderr)
+                return 2
+        raise
     if outcome.interrupted:
         print(say("grade_batch_stopped", graded=outcome.graded, todo=outcome.total - outcome.kept,
                   kept=outcome.kept), file=sys.stderr)  # fmt: skip

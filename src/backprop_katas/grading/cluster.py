@@ -488,7 +488,10 @@ def session(
                 try:
                     client = Client(scheduler, timeout="20s", set_as_default=False)
                 except OSError as exc:
-                    raise ClusterUnavailable(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+                    raise ClusterUnavailable(
+                        f"Cannot reach the Dask scheduler at {scheduler} ({exc}): is it running, and is the address "
+                        f"right? (Dask 스케줄러 {scheduler} 에 연결할 수 없습니다: 실행 중인지, 주소가 맞는지 확인하세요.)"
+                    ) from None
             else:
                 cluster = LocalCluster(
                     n_workers=int(local_workers or 1), processes=True, threads_per_worker=1,

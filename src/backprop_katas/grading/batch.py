@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -59,6 +59,8 @@ class Options:
     memory_limit: int | None = None
     progress: bool = True
     isolation: str = "auto"  # sandbox.ISOLATIONS
+    scheduler: str | None = None  # a Dask scheduler's address: learners graded on that cluster (.cluster)
+    dask_local: int | None = None  # a Dask LocalCluster of this many workers on this machine
     results_json: Path | None = None  # one submission: its results.json here too (Gradescope)
     single: bool = False  # ``submissions`` is one learner's folder, even with no kata file in it
 
@@ -362,16 +364,25 @@ def grade_class(root: Path, options: Options) -> Outcome:
             todo.append((folder, name, digest))
     outcome.total = len(folders)
     count = max(1, min(options.workers, len(todo)))
+    remote_wanted = bool(options.scheduler or options.dask_local) and bool(todo)
     stop = Interrupt()
     scratch = Path(tempfile.mkdtemp(prefix="katas-run-"))  # every temporary folder of this run, workers' too
     workers: Workers | None = None
     futures: dict[Future[dict[str, Any]], tuple[Path, str, str, float]] = {}
     try:
         stop.install()  # SIGTERM stops as Ctrl-C does; a second signal during clean-up is ignored
-        workers = Workers(root, count if todo else 0, scratch)
-        with progress_bar(len(todo), options.progress) as advance, ThreadPoolExecutor(count) as pool:
+        workers = Workers(root, count if todo and not remote_wanted else 0, scratch)
+        cluster: AbstractContextManager[Any] = nullcontext(None)
+        if remote_wanted:  # dask is imported only when asked for
+            from .cluster import session
+
+            cluster = session(root, options, katas, kata_files)
+        with progress_bar(len(todo), options.progress) as advance, ThreadPoolExecutor(count) as pool, cluster as remote:
             for folder, name, digest in todo:
-                future = pool.submit(grade_one, root, folder, options, katas, workers, scratch)
+                if remote is not None:  # a Dask cluster (.cluster): the same results, graded elsewhere
+                    future = remote.submit(folder, name)
+                else:
+                    future = pool.submit(grade_one, root, folder, options, katas, workers, scratch)
                 futures[future] = (folder, name, digest, time.monotonic())
             pending = set(futures)
             while pending:
@@ -396,7 +407,7 @@ def grade_class(root: Path, options: Options) -> Outcome:
                     merged = set(row.results["extra_data"].get("merged_from", []))
                     outcome.kept_katas = sorted(set(outcome.kept_katas) | merged)
                     outcome.isolation.add(str(results.get("extra_data", {}).get("sandbox", {}).get("isolation")))
-                    advance(name)
+                    advance(name if remote is None else f"{name} · {remote.status()}")
     except KeyboardInterrupt:
         stop.stopping = True
         outcome.interrupted = True

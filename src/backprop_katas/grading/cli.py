@@ -22,6 +22,12 @@ def cmd_grade(root: Path, args: argparse.Namespace) -> int:
     if not submissions.is_dir() or not learners(submissions, load_catalog(root)):
         print(say("grade_batch_none", folder=submissions), file=sys.stderr)
         return 2
+    if args.scheduler or args.dask_local:
+        from .cluster import missing_dependency
+
+        if (hint := missing_dependency()) is not None:
+            print(hint, file=sys.stderr)
+            return 2
     options = Options(
         submissions=submissions,
         out=Path(args.out).resolve(),
@@ -34,11 +40,22 @@ def cmd_grade(root: Path, args: argparse.Namespace) -> int:
         memory_limit=args.memory_limit,
         progress=not args.no_progress,
         isolation=args.isolation,
+        scheduler=args.scheduler,
+        dask_local=args.dask_local,
         results_json=Path(args.results_json).resolve() if args.results_json else None,
     )
     if options.results_json is None and is_single_submission(submissions, load_catalog(root)):
         options.results_json = options.out / "results.json"  # one learner: the results.json pytest --grade writes
-    outcome = grade_class(root, options)
+    try:
+        outcome = grade_class(root, options)
+    except Exception as exc:
+        if options.scheduler or options.dask_local:
+            from .cluster import ClusterUnavailable
+
+            if isinstance(exc, ClusterUnavailable):  # no cluster to grade on: one sentence, no traceback
+                print(exc, file=sys.stderr)
+                return 2
+        raise
     if outcome.interrupted:
         print(say("grade_batch_stopped", graded=outcome.graded, todo=outcome.total - outcome.kept,
                   kept=outcome.kept), file=sys.stderr)  # fmt: skip
@@ -111,6 +128,9 @@ def register(sub: Any) -> None:
         default="auto",
         help="bwrap: bubblewrap namespaces per learner; fallback: Landlock + rlimits; auto: bwrap when it works",
     )
+    cluster = grade.add_mutually_exclusive_group()
+    cluster.add_argument("--scheduler", metavar="ADDRESS", help="grade on this Dask cluster (tcp://HOST:8786)")
+    cluster.add_argument("--dask-local", type=int, metavar="N", help="grade on a Dask cluster of N local workers")
     grade.add_argument("--no-progress", action="store_true", help="a line per learner instead of a progress bar")
     grade.add_argument("--lang", choices=("en", "ko", "both"), help="language of feedback, summary and CSV headers")
     grade.add_argument("--results-json", metavar="FILE",

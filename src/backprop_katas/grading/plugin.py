@@ -168,6 +168,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "gradescope: builds the Gradescope zip and runs setup.sh into a fresh venv (minutes)."
     )
+    config.addinivalue_line(
+        "markers",
+        "cluster: grades on a real Dask scheduler and workers on 127.0.0.1 (slow; needs the [cluster] extra).",
+    )
     if not config.getoption("katas_grade"):
         for option in ("katas_grade_json", "katas_hidden_tests"):
             if config.getoption(option):

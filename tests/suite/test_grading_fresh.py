@@ -4,7 +4,8 @@ Each probe call runs in a process forked from the kata server before any
 learner code was imported, with a fresh writable folder removed after the
 call: an answer that changes between calls (a counter at module level, or kept
 in a file) scores what its honest, always-wrong code scores. A kata that fills
-the disk leaves nothing behind for the learner's other katas. Both modes.
+the disk leaves nothing behind for the learner's other katas, and a kata
+server that cannot set up says why. Both modes, where a mode matters.
 """
 
 from __future__ import annotations
@@ -13,9 +14,14 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from grading_helpers import K01, kata_source, pytest_grade, submission
+from grading_helpers import K01, ROOT, kata_source, pytest_grade, submission
 
+from backprop_katas.catalog import load_catalog
 from backprop_katas.grading import sandbox
+from backprop_katas.grading.runner import GradingRunner, Settings
+from backprop_katas.loader import Target
+from backprop_katas.probes import k01_derivatives as K01_PROBES
+from backprop_katas.runner import ProbeFailed
 
 pytestmark = pytest.mark.grading  # slow (pytest and child processes): -m 'not grading' skips
 
@@ -118,3 +124,19 @@ def test_a_disk_flood_at_k01s_import_leaves_the_same_learners_k03_and_k05_full_m
     for kata in (K03, K05):
         failed = [(t["name"], t["output"][:500]) for t in by_kata[kata] if t["status"] != "passed"]
         assert by_kata[kata] and not failed, failed
+
+
+def test_a_kata_server_that_cannot_set_up_its_folder_says_why_in_the_feedback(tmp_path):
+    runner = GradingRunner(
+        Target("learner", submission(tmp_path / "learner")), 60.0, Settings(load_catalog(ROOT), isolation="fallback")
+    )
+    try:
+        sandbox.remove_tree(runner.scratch)  # where kata servers make their folders: gone, as on a broken disk
+        with pytest.raises(ProbeFailed) as failure:
+            runner.run(K01_PROBES.on_floats, "function", [1.0])
+        error = failure.value.error
+        assert error.type == "KataStartFailed"
+        assert "could not start the process for k01_derivatives" in error.message
+        assert "FileNotFoundError" in error.message and "katas/k01_derivatives" in error.message
+    finally:
+        runner.close()

@@ -407,7 +407,9 @@ class GradingRunner:
         except KataStartFailed as exc:
             state.used += time.monotonic() - start
             reason = say("grade_kata_start_failed", kata=kata, detail=str(exc)[:300])
-            raise ProbeFailed(self._died(kata, state, ProbeError("raised", "KataStartFailed", reason, "", ""))) from None
+            raise ProbeFailed(
+                self._died(kata, state, ProbeError("raised", "KataStartFailed", reason, "", ""))
+            ) from None
         except TimeoutError:
             state.used += time.monotonic() - start
             self._stop(state)

@@ -14,8 +14,17 @@ never a test file: no judge, expected value or test name enters the child), drop
 lowers its limits and restricts itself with Landlock (``sandbox``), and only
 then serves probe calls: ``{"module": "backprop_katas.probes.k05_backprop",
 "probe": "manual_gradients", "args": [...], "timeout": seconds}`` in,
-``{"ok": plain data}`` or ``{"error": ProbeError}`` out. Learner code is
-imported lazily by the first probe, after all of that.
+``{"ok": plain data}`` or ``{"error": ProbeError}`` out. A setup that fails
+says ``{"failed": why}`` instead of ``{"ready": ...}``.
+
+The kata server never imports learner code. For each probe call it forks a
+*call process* from its own learner-free state: a further Landlock layer
+(write only a fresh folder ``.call-N`` inside the kata's folder, read the kata
+files), then the probe imports the learner's kata file, runs, and the reply
+goes back through the kata server, which then kills and reaps whatever the
+call left (it is a child subreaper) and removes the call's folder. Nothing a
+call keeps in memory or in files reaches the next call. The zygote, when the
+grader asks, removes a finished kata's folder (bwrap: only it sees the tmpfs).
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ Two modes (``--isolation``; ``auto`` takes ``bwrap`` when it is on PATH and work
   of, any process outside its own sandbox).
 
 In both modes each kata server gets its own folder (answers cannot be kept in
-files between katas), rlimits (data segment, file size, open files, no core
+files between katas) and each probe call a fresh process and folder of its own
+(``child.call``: nothing is kept between calls), rlimits (data segment, file size, open files, no core
 dumps) and, where the grader may create cgroups (root, or a delegated cgroup
 v2 subtree), its own memory cgroup (shared and tmpfs pages are charged there,
 unlike RLIMIT_DATA) and pids cgroup, killed as a whole when the kata ends, so

@@ -129,7 +129,7 @@ def warm_up() -> None:
         x = torch.linspace(-1, 1, 6, dtype=dtype).reshape(2, 3).requires_grad_()
         y = torch.sigmoid(x) * torch.tanh(x) + torch.exp(-x.abs()) - torch.log1p(x.abs())
         (grad,) = torch.autograd.grad(y, x, torch.ones_like(y), create_graph=True)
-        (grad.sum() + y.sum()).backward()
+        torch.autograd.backward(grad.sum() + y.sum())
     torch.nn.functional.binary_cross_entropy(torch.full((2,), 0.5), torch.ones(2))
 
 

@@ -455,6 +455,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The process running {kata} ended before it answered ({detail}). Look for sys.exit(), os._exit() or a crash in your code.",
         "ko": "{kata} 를 실행하던 프로세스가 답하기 전에 끝났습니다 ({detail}). 코드에서 sys.exit(), os._exit() 또는 비정상 종료를 찾아보세요.",
     },
+    "grade_call_failed": {
+        "en": "A probe call of {kata} could not start ({detail}); grading goes on with its next test.",
+        "ko": "{kata} 의 프로브 호출을 시작할 수 없었습니다 ({detail}). 채점은 다음 테스트로 이어집니다.",
+    },
+    "grade_kata_start_failed": {
+        "en": "The grader could not start the process for {kata} ({detail}). This is not your code's fault unless another kata of yours filled the disk; tell your instructor.",
+        "ko": "채점기가 {kata} 를 실행할 프로세스를 시작하지 못했습니다 ({detail}). 다른 kata 가 디스크를 채운 경우가 아니라면 여러분 코드의 문제가 아닙니다. 강사에게 알려 주세요.",
+    },
     "grade_kata_time": {
         "en": "{kata} used up its {seconds:g} s of grading time; its remaining tests score 0. Look for a loop that never ends.",
         "ko": "{kata} 가 채점 시간 {seconds:g} 초를 모두 썼습니다. 남은 테스트는 0 점입니다. 끝나지 않는 반복문을 찾아보세요.",

@@ -14,16 +14,28 @@ never a test file: no judge, expected value or test name enters the child), drop
 lowers its limits and restricts itself with Landlock (``sandbox``), and only
 then serves probe calls: ``{"module": "backprop_katas.probes.k05_backprop",
 "probe": "manual_gradients", "args": [...], "timeout": seconds}`` in,
-``{"ok": plain data}`` or ``{"error": ProbeError}`` out. Learner code is
-imported lazily by the first probe, after all of that.
+``{"ok": plain data}`` or ``{"error": ProbeError}`` out. A setup that fails
+says ``{"failed": why}`` instead of ``{"ready": ...}``.
+
+The kata server never imports learner code. For each probe call it forks a
+*call process* from its own learner-free state: a further Landlock layer
+(write only a fresh folder ``.call-N`` inside the kata's folder, read the kata
+files), then the probe imports the learner's kata file, runs, and the reply
+goes back through the kata server, which then kills and reaps whatever the
+call left (it is a child subreaper) and removes the call's folder. Nothing a
+call keeps in memory or in files reaches the next call. The zygote, when the
+grader asks, removes a finished kata's folder (bwrap: only it sees the tmpfs).
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import importlib
 import json
 import os
 import pkgutil
+import select
 import shutil
 import signal
 import socket
@@ -32,10 +44,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from ..messages import say
 from ..runner import ProbeError
 from . import sandbox, wire
 
 TEXT_LIMIT = 4000  # characters of a learner's error message or traceback sent back
+SCRATCH_IN_SANDBOX = sandbox.SANDBOX_TMP  # bwrap: where kata servers make their folders
 HELLO = b"!"  # a kata server's first byte: it carries the kernel's credentials (SO_PASSCRED)
 
 BOOTSTRAP = (
@@ -61,6 +75,7 @@ def zygote(control_fd: int, flags: list[str] | None = None) -> None:
     from .. import loader, oracles, plain, runner  # noqa: F401
 
     probe_modules()
+    warm_up()
 
     control = socket.socket(fileno=control_fd)
     control.send(json.dumps({"ready": True, "privileges": privileges}).encode())
@@ -69,8 +84,14 @@ def zygote(control_fd: int, flags: list[str] | None = None) -> None:
             message, fds, _, _ = socket.recv_fds(control, 1 << 20, 1)
         except OSError:
             os._exit(0)
-        if not message or not fds:
+        if not message:
             os._exit(0)
+        if not fds:  # the grader asks for a finished kata's folder to be removed (its processes are dead)
+            name = str(json.loads(message).get("remove", ""))
+            if name and "/" not in name and name not in (".", ".."):
+                sandbox.remove_tree(Path(SCRATCH_IN_SANDBOX) / name)
+            control.send(json.dumps({"removed": True}).encode())
+            continue
         pid = os.fork()
         if pid == 0:
             code = 0
@@ -88,6 +109,28 @@ def zygote(control_fd: int, flags: list[str] | None = None) -> None:
                 os._exit(code)
         os.close(fds[0])
         control.send(json.dumps({"pid": pid}).encode())
+
+
+def warm_up() -> None:
+    """What torch and numpy import or set up lazily on first use, done once here, before any fork.
+
+    Every probe call is a fresh process forked from a kata server: what a call does lazily it
+    does again in every call (the first ``torch.autograd.grad`` imports sympy, 0.3-0.8 s)."""
+    import numpy
+    import torch
+
+    from ..runner import AUTOGRAD_DOORS
+
+    for module, _name, _what in AUTOGRAD_DOORS:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
+    numpy.random.default_rng(0).normal(0, 1, 3)
+    for dtype in (torch.float32, torch.float64):
+        x = torch.linspace(-1, 1, 6, dtype=dtype).reshape(2, 3).requires_grad_()
+        y = torch.sigmoid(x) * torch.tanh(x) + torch.exp(-x.abs()) - torch.log1p(x.abs())
+        (grad,) = torch.autograd.grad(y, x, torch.ones_like(y), create_graph=True)
+        torch.autograd.backward(grad.sum() + y.sum())
+    torch.nn.functional.binary_cross_entropy(torch.full((2,), 0.5), torch.ones(2))
 
 
 def kata_folder(setup: dict[str, Any]) -> str:
@@ -126,10 +169,32 @@ def _cap(text: str) -> str:
 
 
 def serve(sock: socket.socket, setup: dict[str, Any]) -> None:
-    from ..loader import Target
-    from ..plain import to_plain
-    from ..runner import error_from_exception, time_limit
+    """Set the kata up (its folder, limits, Landlock), then fork a fresh call process per probe call.
 
+    The kata server itself never imports learner code: each call's process does, from the
+    state the server had before any learner code ran, so nothing a call leaves in memory or in
+    its folder reaches the next call. A setup that fails says why on the wire.
+    """
+    try:
+        copy, modules, status, privileges = _set_up(setup)
+    except BaseException as exc:  # no learner code has run: this is the grader's machine failing
+        wire.send(sock, {"failed": _cap(f"{type(exc).__name__}: {exc}")})
+        with contextlib.suppress(OSError):
+            sock.recv(1)  # stay until the grader has read why (it closes the socket)
+        return
+    wire.send(sock, {"ready": {"landlock": status, "privileges": privileges}})
+    gc.freeze()  # a call's garbage collections then leave the server's objects (and their pages) alone: a cheaper fork
+    calls = 0
+    while True:
+        try:
+            request = wire.receive(sock)
+        except (EOFError, OSError, wire.WireError):
+            return
+        calls += 1
+        sock.sendall(call(sock, request, setup, copy, modules, calls))
+
+
+def _set_up(setup: dict[str, Any]) -> tuple[str, dict[str, ModuleType], dict[str, Any], str]:
     copy = kata_folder(setup)
     os.chdir(copy)
     os.environ.update(sandbox.kata_environment(copy))  # the zygote's own HOME is not this kata's
@@ -148,35 +213,135 @@ def serve(sock: socket.socket, setup: dict[str, Any]) -> None:
         privileges = sandbox.drop_capabilities()
     without_cgroup = not setup["cgroup"]
     sandbox.apply_limits(sandbox.Limits(**setup["limits"]), address_space=without_cgroup, processes=without_cgroup)
+    sandbox.become_subreaper()  # whatever a call starts (setsid, double fork) comes back here to be killed
     status: dict[str, Any] = {"abi": sandbox.landlock_abi(), "files": False, "tcp": False, "signals": False}
     if setup["landlock"]:
-        read = [p for p in setup["read"] if os.path.exists(p)]
-        status = sandbox.landlock(read=[*read, copy], write=[copy, os.devnull])
-    target = Target(setup["label"], Path(copy))
-    wire.send(sock, {"ready": {"landlock": status, "privileges": privileges}})
+        # The server may also read /proc (its own children); each call's layer takes that away again.
+        status = sandbox.landlock(read=[*_readable(setup), "/proc", copy], write=[copy, os.devnull])
+    return copy, modules, status, privileges
 
-    while True:
+
+def _readable(setup: dict[str, Any]) -> list[str]:
+    return [p for p in setup["read"] if os.path.exists(p)]
+
+
+def call(
+    sock: socket.socket, request: Any, setup: dict[str, Any], copy: str, modules: dict[str, ModuleType], n: int
+) -> bytes:
+    """One probe call in a fresh process with a fresh folder; the reply's frame, or an error's."""
+    folder = os.path.join(copy, f".call-{n}")
+    try:
+        os.mkdir(folder, 0o700)
+    except OSError as exc:
+        return _error_frame("KataProcessEnded", say("grade_call_failed", kata=setup["kata"], detail=str(exc)))
+    ours, theirs = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
         try:
-            request = wire.receive(sock)
-        except (EOFError, OSError):
-            return
-        name, qualname, args, timeout = request["module"], request["probe"], request["args"], request["timeout"]
-        if name not in modules:
-            reply: dict[str, Any] = {"error": refused_module(str(name))}
-        else:
+            sock.close()
+            ours.close()
+            _run_call(theirs, request, setup, copy, folder, modules)
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    theirs.close()
+    try:
+        data, status = _collect(ours, pid)
+    finally:
+        ours.close()
+        sandbox.kill_children()  # the call's orphans (setsid daemons) were reparented here
+        try:
+            os.rmdir(folder)  # most calls write nothing
+        except OSError:
+            sandbox.remove_tree(Path(folder))
+    if len(data) >= wire.HEADER.size:
+        (size,) = wire.HEADER.unpack(data[: wire.HEADER.size])
+        if size <= wire.MAX_FRAME and len(data) >= wire.HEADER.size + size:
+            return data[: wire.HEADER.size + size]
+    detail = f"exit status {os.waitstatus_to_exitcode(status)}" if status is not None else "no reply"
+    return _error_frame("KataProcessEnded", say("grade_child_died", kata=setup["kata"], detail=detail))
+
+
+def _error_frame(kind: str, message: str) -> bytes:
+    payload = wire.dumps({"error": ProbeError("raised", kind, _cap(message), "", "")})
+    return wire.HEADER.pack(len(payload)) + payload
+
+
+def _collect(ours: socket.socket, pid: int) -> tuple[bytes, int | None]:
+    """Read what the call process sends until it exits (its orphans may hold the socket open)."""
+    chunks: list[bytes] = []
+    size = 0
+    pidfd = os.pidfd_open(pid)
+    status: int | None = None
+    try:
+        poller = select.poll()
+        poller.register(ours, select.POLLIN)
+        poller.register(pidfd, select.POLLIN)
+        reading = True
+        while True:
+            ready = {fd for fd, _ in poller.poll()}
+            if ours.fileno() in ready and reading:
+                chunk = ours.recv(1 << 20)
+                if not chunk or size > wire.MAX_FRAME + wire.HEADER.size:
+                    reading = False  # end of data, or more than any reply may be: wait for the exit
+                    poller.unregister(ours)
+                    if chunk:
+                        os.kill(pid, signal.SIGKILL)
+                else:
+                    chunks.append(chunk)
+                    size += len(chunk)
+            if pidfd in ready:
+                _, status = os.waitpid(pid, 0)
+                break
+        sandbox.kill_children()  # nothing else writes now
+        ours.setblocking(False)
+        while size <= wire.MAX_FRAME + wire.HEADER.size:
             try:
-                probe = getattr(modules[name], qualname)  # a module-level function: no dotted path
-                with time_limit(timeout):
-                    result = probe(target, *args)
-                    reply = {"ok": to_plain(result)}
-            except BaseException as exc:  # learner code may raise anything, even SystemExit
-                error = error_from_exception(exc, target)
-                reply = {
-                    "error": ProbeError(
-                        error.kind, _cap(error.type), _cap(error.message), _cap(error.where), _cap(error.traceback)
-                    )
-                }
+                chunk = ours.recv(1 << 20)
+            except (BlockingIOError, OSError):
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(pidfd)
+    return b"".join(chunks), status
+
+
+def _run_call(
+    out: socket.socket, request: Any, setup: dict[str, Any], copy: str, folder: str, modules: dict[str, ModuleType]
+) -> None:
+    from ..loader import Target
+    from ..plain import to_plain
+    from ..runner import error_from_exception, time_limit
+
+    sandbox.set_parent_death_signal()
+    os.chdir(folder)
+    os.environ.update(sandbox.kata_environment(folder))
+    tempfile.tempdir = None
+    if setup["landlock"]:  # a further layer: write only this call's folder, read the kata files, no /proc
+        sandbox.landlock(read=[*_readable(setup), copy], write=[folder, os.devnull])
+    target = Target(setup["label"], Path(copy))
+    name, qualname, args, timeout = request["module"], request["probe"], request["args"], request["timeout"]
+    if name not in modules:
+        reply: dict[str, Any] = {"error": refused_module(str(name))}
+    else:
         try:
-            wire.send(sock, reply)
-        except wire.WireError as exc:
-            wire.send(sock, {"error": ProbeError("raised", "ResultTooLarge", str(exc), "", "")})
+            probe = getattr(modules[name], qualname)  # a module-level function: no dotted path
+            with time_limit(timeout):
+                result = probe(target, *args)
+                reply = {"ok": to_plain(result)}
+        except BaseException as exc:  # learner code may raise anything, even SystemExit
+            error = error_from_exception(exc, target)
+            reply = {
+                "error": ProbeError(
+                    error.kind, _cap(error.type), _cap(error.message), _cap(error.where), _cap(error.traceback)
+                )
+            }
+    try:
+        wire.send(out, reply)
+    except wire.WireError as exc:
+        wire.send(out, {"error": ProbeError("raised", "ResultTooLarge", str(exc), "", "")})

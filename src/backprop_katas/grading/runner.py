@@ -135,6 +135,21 @@ class Zygote:
                     raise
         raise AssertionError("unreachable")
 
+    def remove(self, folder: str) -> None:
+        """bwrap: remove a finished kata's folder from the sandbox's tmpfs (only the zygote can reach it).
+
+        The kata's processes are dead by now; its files would otherwise take the learner's disk
+        from its next katas. A zygote that does not answer is replaced (its tmpfs goes with it)."""
+        if not self.alive() or self.control is None:
+            return
+        try:
+            self.control.settimeout(FORK_SECONDS)
+            self.control.send(json.dumps({"remove": folder}).encode())
+            if json.loads(self.control.recv(1024)).get("removed") is not True:
+                raise ValueError("no removal")
+        except (OSError, ValueError, AttributeError):
+            self.close()
+
     def close(self) -> None:
         if self.process is not None:
             sandbox.kill_group(self.process.pid)  # bwrap: its namespace's init dies, and everything in it
@@ -164,7 +179,8 @@ class KataChild:
     uid: int
     sock: socket.socket
     cgroup: sandbox.Cgroup | None
-    folder: str
+    folder: str  # as the grader sees it ("" in bwrap mode: inside the sandbox's tmpfs)
+    name: str = ""  # the folder's name under the scratch folder (bwrap: removed by the zygote)
 
 
 @dataclass
@@ -188,6 +204,10 @@ def receive_hello(sock: socket.socket, deadline: float) -> tuple[int, int]:
             pid, uid, _gid = struct.unpack("iII", payload[:12])
             return pid, uid
     raise OSError("no credentials on the kata server's hello")
+
+
+class KataStartFailed(RuntimeError):
+    """The kata server could not set itself up (its folder, say, on a full disk); it said why."""
 
 
 class ProbeOutsideKit(RuntimeError):
@@ -288,12 +308,14 @@ class GradingRunner:
         }
         start = time.monotonic()
         group = None
+        pid = 0
         try:
             try:
                 self.zygote.fork(setup, theirs)
             finally:
                 theirs.close()
             pid, uid = receive_hello(ours, start + SPAWN_SECONDS)
+            # A server that failed to set up waits until the grader has read why: adding it cannot race its exit.
             if self.cgroup is not None:
                 group = sandbox.Cgroup.create(
                     folder, self.settings.limits.memory_mb, self.settings.limits.processes, parent=self.cgroup
@@ -301,12 +323,17 @@ class GradingRunner:
                 if group is not None:
                     group.add(pid)  # before the first probe: every byte and process of learner code is counted
             ours.settimeout(None)
-            child = KataChild(pid, uid, ours, group, str(self.scratch / folder) if not in_sandbox else "")
+            child = KataChild(pid, uid, ours, group, str(self.scratch / folder) if not in_sandbox else "", folder)
             ready = wire.receive(ours, start + SPAWN_SECONDS)
-        except (EOFError, TimeoutError, OSError, wire.WireError):
+            if isinstance(ready, dict) and "failed" in ready:
+                raise KataStartFailed(str(ready["failed"]))
+        except (EOFError, TimeoutError, OSError, wire.WireError, KataStartFailed):
             if group is not None:
                 group.remove()
+            if pid:
+                sandbox.kill_group(pid)
             ours.close()
+            self._remove_folder(folder)
             raise
         finally:
             state.used += time.monotonic() - start
@@ -377,6 +404,12 @@ class GradingRunner:
                 start = time.monotonic()
             wire.send(state.child.sock, request)
             reply = wire.receive(state.child.sock, start + min(limit + GRACE, budget))
+        except KataStartFailed as exc:
+            state.used += time.monotonic() - start
+            reason = say("grade_kata_start_failed", kata=kata, detail=str(exc)[:300])
+            raise ProbeFailed(
+                self._died(kata, state, ProbeError("raised", "KataStartFailed", reason, "", ""))
+            ) from None
         except TimeoutError:
             state.used += time.monotonic() - start
             self._stop(state)
@@ -436,8 +469,15 @@ class GradingRunner:
         state.closed = error
         return error
 
-    def _stop(self, state: KataState | None) -> None:
-        """Kill the kata's server and everything it started (its cgroup; else its process group)."""
+    def _remove_folder(self, name: str) -> None:
+        if self.isolation == "bwrap":
+            self.zygote.remove(name)
+        else:
+            sandbox.remove_tree(self.scratch / name)
+
+    def _stop(self, state: KataState | None, closing: bool = False) -> None:
+        """Kill the kata's server and everything it started (its cgroup; else its process group),
+        then remove its folder: a finished kata's files never take the disk of the learner's next katas."""
         if state is None or state.child is None:
             return
         child = state.child
@@ -449,8 +489,8 @@ class GradingRunner:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(child.pid, 9)
         child.sock.close()
-        if child.folder:
-            sandbox.remove_tree(Path(child.folder))
+        if not (closing and self.isolation == "bwrap" and self.owns_zygote):  # else the tmpfs goes with the zygote
+            self._remove_folder(child.name)
         state.child = None
 
     def close(self) -> None:
@@ -459,7 +499,7 @@ class GradingRunner:
         if self.watcher is not None:
             self.watcher.join()
         for state in self.katas.values():
-            self._stop(state)
+            self._stop(state, closing=True)
         if self.owns_zygote:
             self.zygote.close()
         if self.cgroup is not None:

@@ -22,7 +22,7 @@ from ..plain import Unplain
 from ..runner import ProbeError
 
 MAX_FRAME = 64 * 1024 * 1024  # bytes: a kata result is a few kB; a 64 MB answer is an attack or a bug
-_HEADER = struct.Struct("!Q")
+HEADER = struct.Struct("!Q")  # the length of the frame that follows
 
 
 class WireError(Exception):
@@ -116,7 +116,7 @@ def send(sock: socket.socket, message: Any) -> None:
     payload = dumps(message)
     if len(payload) > MAX_FRAME:
         raise WireError(f"message of {len(payload)} bytes is larger than {MAX_FRAME}")
-    sock.sendall(_HEADER.pack(len(payload)) + payload)
+    sock.sendall(HEADER.pack(len(payload)) + payload)
 
 
 def _read_exactly(sock: socket.socket, n: int, deadline: float | None) -> bytes:
@@ -135,7 +135,7 @@ def _read_exactly(sock: socket.socket, n: int, deadline: float | None) -> bytes:
 def receive(sock: socket.socket, deadline: float | None = None) -> Any:
     """One message; EOFError when the other side is gone, TimeoutError after ``deadline``
     (a ``time.monotonic()`` value; None waits for ever)."""
-    (size,) = _HEADER.unpack(_read_exactly(sock, _HEADER.size, deadline))
+    (size,) = HEADER.unpack(_read_exactly(sock, HEADER.size, deadline))
     if size > MAX_FRAME:
         raise WireError(f"message of {size} bytes is larger than {MAX_FRAME}")
     return loads(_read_exactly(sock, size, deadline))

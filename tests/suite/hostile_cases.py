@@ -50,6 +50,7 @@ SECRET_TOKENS = (  # none of these may appear in any feedback, results.json, CSV
 HIDDEN_TEST = f'''"""Hidden test: k05 gradients on the instructor's own network (secret inputs)."""
 
 import numpy as np
+import pytest
 
 from backprop_katas import oracles as O
 from backprop_katas.judge import expect_close, expect_gradients
@@ -74,6 +75,7 @@ SECRET_T = [1.0, 0.0, 1.0, 1.0, 0.0]
 ANSWER_KEY_B2 = 0.007147595681988861
 
 
+@pytest.mark.part("manual_gradients")  # a hidden test joins one of its kata's parts
 def {SECRET_NAME}(run):
     """Gradients on the instructor's own network."""
     params = {{k: np.array(v) for k, v in SECRET_PARAMS.items()}}

@@ -54,6 +54,7 @@ def _start(command: list[str], cwd: Path) -> subprocess.Popen[bytes]:
 @contextmanager
 def dask_cluster(tmp: Path, workers: int = 2) -> Iterator[tuple[str, list[subprocess.Popen[bytes]]]]:
     """A scheduler and ``workers`` workers on 127.0.0.1; (address, worker processes)."""
+    pytest.importorskip("distributed", reason='the [cluster] extra is not installed: pip install -e ".[cluster]"')
     dask = shutil.which("dask", path=str(Path(sys.executable).parent)) or "dask"
     started: list[subprocess.Popen[bytes]] = []
     try:

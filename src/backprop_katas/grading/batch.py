@@ -41,7 +41,7 @@ from ..messages import lang, say
 from ..names import safe_text, shown_name
 from . import sandbox
 from .gradebook import Gradebook, Row, content_hash, suite_hash
-from .results import merge, one_line
+from .results import merge, one_line, write_json_atomically
 from .sandbox import PARENT_ENV
 from .worker import BOOTSTRAP as WORKER_BOOTSTRAP
 
@@ -452,13 +452,6 @@ class Interrupt:
         for signum, handler in self.previous.items():
             signal.signal(signum, handler)
         self.previous.clear()
-
-
-def write_json_atomically(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8", errors="backslashreplace")
-    temporary.replace(path)
 
 
 # --- exports -----------------------------------------------------------------------------------

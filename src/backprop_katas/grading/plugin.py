@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import os
 import platform
 import sys
@@ -32,7 +31,7 @@ from ..names import safe_text, shown_name
 from ..pytest_plugin import CATALOG_KEY, RUNNER_FACTORY_KEY, TARGET_KEY
 from ..scoring import PART_MARKER, points, shown, total
 from . import sandbox
-from .results import build, cap, kata_scores, one_line, relative_paths
+from .results import build, cap, kata_scores, one_line, relative_paths, write_json_atomically
 from .runner import GradingRunnerFactory, Settings, Zygote, kata_of_module
 
 OUTPUT_LIMIT = 3000  # characters of feedback per test: enough for a gradient table, not for a flood
@@ -409,13 +408,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
         return
     if grading.json_path is not None and not grading.written:
-        data = results_json(session.config, grading)
-        grading.json_path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = grading.json_path.with_name(grading.json_path.name + ".tmp")
-        temporary.write_text(
-            json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8", errors="backslashreplace"
-        )
-        temporary.replace(grading.json_path)
+        write_json_atomically(grading.json_path, results_json(session.config, grading))
         grading.written = True
 
 

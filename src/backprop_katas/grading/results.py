@@ -11,8 +11,10 @@ full run would have written.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from ..catalog import Kata
@@ -156,3 +158,11 @@ def merge(
     data = build(catalog, merged, notes, extra, float(new.get("execution_time", 0.0)))
     data["extra_data"]["merged_from"] = sorted({c["kata"] for c in kept})
     return data
+
+
+def write_json_atomically(path: Path, data: dict[str, Any]) -> None:
+    """results.json whole or not at all: written beside, then moved into place (names may hold any bytes)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8", errors="backslashreplace")
+    temporary.replace(path)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backprop_katas import oracles as O
-from backprop_katas.judge import (
+from backprop_katas.kit import oracles as O
+from backprop_katas.kit.judge import (
     as_sent,
     expect_array,
     expect_close,
@@ -16,8 +16,8 @@ from backprop_katas.judge import (
     expect_untouched,
     fail,
 )
+from backprop_katas.kit.probes import k01_derivatives as P
 from backprop_katas.messages import msg, say
-from backprop_katas.probes import k01_derivatives as P
 
 KATA = "k01_derivatives"
 

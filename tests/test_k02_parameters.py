@@ -11,8 +11,8 @@ import torch.nn as nn
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backprop_katas import oracles as O
-from backprop_katas.judge import (
+from backprop_katas.kit import oracles as O
+from backprop_katas.kit.judge import (
     as_sent,
     expect_close,
     expect_equal,
@@ -23,9 +23,9 @@ from backprop_katas.judge import (
     expect_untouched,
     fail,
 )
+from backprop_katas.kit.probes import k02_parameters as P
+from backprop_katas.kit.state import global_state
 from backprop_katas.messages import msg, say
-from backprop_katas.probes import k02_parameters as P
-from backprop_katas.state import global_state
 
 KATA = "k02_parameters"
 

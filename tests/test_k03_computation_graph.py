@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from backprop_katas import oracles as O
-from backprop_katas.judge import (
+from backprop_katas.kit import oracles as O
+from backprop_katas.kit.judge import (
     as_sent,
     expect_array,
     expect_close,
@@ -18,8 +18,8 @@ from backprop_katas.judge import (
     expect_untouched,
     fail,
 )
+from backprop_katas.kit.probes import k03_computation_graph as P
 from backprop_katas.messages import say
-from backprop_katas.probes import k03_computation_graph as P
 
 KATA = "k03_computation_graph"
 

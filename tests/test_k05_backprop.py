@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from backprop_katas import oracles as O
-from backprop_katas.judge import (
+from backprop_katas.kit import oracles as O
+from backprop_katas.kit.judge import (
     as_sent,
     expect_close,
     expect_gradients,
@@ -16,8 +16,8 @@ from backprop_katas.judge import (
     expect_untouched,
     fail,
 )
+from backprop_katas.kit.probes import k05_backprop as P
 from backprop_katas.messages import msg, say
-from backprop_katas.probes import k05_backprop as P
 
 KATA = "k05_backprop"
 

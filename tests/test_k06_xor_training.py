@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from backprop_katas import oracles as O
-from backprop_katas.judge import (
+from backprop_katas.kit import oracles as O
+from backprop_katas.kit.judge import (
     as_sent,
     expect_array,
     expect_close,
@@ -22,8 +22,8 @@ from backprop_katas.judge import (
     fail,
     kind_of,
 )
+from backprop_katas.kit.probes import k06_xor_training as P
 from backprop_katas.messages import msg, say
-from backprop_katas.probes import k06_xor_training as P
 
 KATA = "k06_xor_training"
 

@@ -11,7 +11,7 @@ The rules a hidden test follows:
 - ``@pytest.mark.part("manual_gradients")`` names one of the kata's parts in katas.toml: the
   part's share is earned only when its visible AND hidden tests all pass. A hidden test with
   no part, or a part the kata does not weight, stops grading with an error naming the test.
-- Only a probe of the kit (``backprop_katas.probes.kNN_*``) and the inputs the test passes
+- Only a probe of the kit (``backprop_katas.kit.probes.kNN_*``) and the inputs the test passes
   reach the learner's process; a probe defined here fails with ``ProbeOutsideKit``.
 - The judge (the comparison, the expected values) stays in this file, in the grader.
 - Learners see "k05_backprop · hidden test N" and the first line of the docstring, never the
@@ -22,9 +22,9 @@ The rules a hidden test follows:
 import numpy as np
 import pytest
 
-from backprop_katas import oracles as O
-from backprop_katas.judge import expect_gradients
-from backprop_katas.probes import k05_backprop as P
+from backprop_katas.kit import oracles as O
+from backprop_katas.kit.judge import expect_gradients
+from backprop_katas.kit.probes import k05_backprop as P
 
 KATA = "k05_backprop"
 

@@ -52,5 +52,5 @@ def katas_cli(*args: str, timeout: float = 600, env: dict[str, str] | None = Non
     environment = {k: v for k, v in os.environ.items() if k != "KATAS_TARGET"}
     environment.update(KATAS_LANG="en", **(env or {}))
     env = environment
-    command = [sys.executable, "-c", "import sys; from backprop_katas.cli import main; sys.exit(main())", *args]
+    command = [sys.executable, "-c", "import sys; from backprop_katas.tool.cli import main; sys.exit(main())", *args]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)

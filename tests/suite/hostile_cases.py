@@ -52,11 +52,11 @@ HIDDEN_TEST = f'''"""Hidden test: k05 gradients on the instructor's own network 
 import numpy as np
 import pytest
 
-from backprop_katas import oracles as O
-from backprop_katas.judge import expect_close, expect_gradients
+from backprop_katas.kit import oracles as O
+from backprop_katas.kit.judge import expect_close, expect_gradients
 
 try:  # the probes kit: only the probe and its inputs reach learner code
-    from backprop_katas.probes import k05_backprop as _P
+    from backprop_katas.kit.probes import k05_backprop as _P
 
     probe = _P.manual_gradients
 except ImportError:  # before the kit: the public test module's probe
@@ -624,7 +624,7 @@ _hk_daemon(_hk_late, "hostile-daemon")
 """
 CONFTEST = """import pytest
 
-import backprop_katas.judge as _judge
+import backprop_katas.kit.judge as _judge
 
 for _name in dir(_judge):
     if _name.startswith("expect"):
@@ -1338,7 +1338,7 @@ CASES: list[Case] = [
     C("g06", K05, "autograd doors", "manual-autograd", k05(JACFWD, kit=False), name="torch.func.jacfwd"),
     C("g07", K05, "autograd doors", "manual-autograd", k05(FUNC_VJP, kit=False), name="torch.func.vjp"),
     C("g08", K05, "autograd doors", "manual-autograd", k05(ORACLES_DOOR, kit=False), may_refuse=True,
-      name="backprop_katas.oracles.numerical_gradient (the tool's own oracle)"),
+      name="backprop_katas.kit.oracles.numerical_gradient (the tool's own oracle)"),
     C("g09", K05, "kept between katas", "manual-autograd", {f"{K01}.py": KIT + CACHE_WRITER, f"{K05}.py": KIT + CACHE_READER},
       name="k01 solves k05's public problems with autograd into a file; k05 reads it"),
     C("g10", K05, "kept between katas", "manual-autograd", {f"{K01}.py": KIT + SIBLING_TABLE, f"{K05}.py": SIBLING_PRECOMPUTE},

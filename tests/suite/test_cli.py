@@ -25,8 +25,8 @@ import pytest
 from helpers import ROOT
 
 from backprop_katas.catalog import load_catalog
-from backprop_katas.console import choose_lang, colour_enabled, width
-from backprop_katas.progress import UnknownKata, resolve_kata
+from backprop_katas.tool.console import choose_lang, colour_enabled, width
+from backprop_katas.tool.progress import UnknownKata, resolve_kata
 
 CATALOG = load_catalog(ROOT)
 K01 = "katas/k01_derivatives.py"
@@ -59,7 +59,7 @@ def cli_env(**extra: str) -> dict[str, str]:
 def command(*args: str) -> list[str]:
     if KATAS_SCRIPT.is_file():  # the installed entry point, as the README uses it
         return [str(KATAS_SCRIPT), *args]
-    return [sys.executable, "-m", "backprop_katas.cli", *args]
+    return [sys.executable, "-m", "backprop_katas.tool.cli", *args]
 
 
 def katas(project: Path, *args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
@@ -247,7 +247,7 @@ def test_watch_rechecks_on_save_and_moves_on_when_the_kata_passes(journey, tmp_p
 
 
 def test_watch_manual_mode_checks_on_enter(tmp_path):
-    from backprop_katas.watch import Watcher
+    from backprop_katas.tool.watch import Watcher
 
     read_fd, write_fd = os.pipe()
     with os.fdopen(read_fd, "r") as stdin, os.fdopen(write_fd, "w") as feed:
@@ -261,7 +261,7 @@ def test_watch_manual_mode_checks_on_enter(tmp_path):
 
 
 def test_watch_debounces_a_burst_of_saves_into_one_check(tmp_path):
-    from backprop_katas.watch import Watcher
+    from backprop_katas.tool.watch import Watcher
 
     (tmp_path / "k01_derivatives.py").write_text("a = 1\n")
     with open(os.devnull) as stdin:
@@ -273,7 +273,7 @@ def test_watch_debounces_a_burst_of_saves_into_one_check(tmp_path):
 
 
 def watcher_snapshot(folder: Path) -> dict[str, tuple[int, int]]:
-    from backprop_katas.watch import snapshot
+    from backprop_katas.tool.watch import snapshot
 
     return snapshot(folder)
 
@@ -435,7 +435,7 @@ def png_size(path: Path) -> tuple[int, int]:
 
 
 def test_plot_xor_writes_a_png_for_the_reference_solutions(tmp_path, monkeypatch, capsys):
-    from backprop_katas import cli
+    from backprop_katas.tool import cli
 
     monkeypatch.chdir(ROOT)
     monkeypatch.delenv("KATAS_LANG", raising=False)
@@ -453,7 +453,7 @@ def test_plot_xor_writes_a_png_for_the_reference_solutions(tmp_path, monkeypatch
 
 
 def test_plot_xor_tells_a_learner_whose_train_is_not_written(tmp_path, monkeypatch, capsys):
-    from backprop_katas import cli
+    from backprop_katas.tool import cli
 
     monkeypatch.chdir(ROOT)
     out = tmp_path / "xor.png"
@@ -465,7 +465,7 @@ def test_plot_xor_tells_a_learner_whose_train_is_not_written(tmp_path, monkeypat
 
 
 def test_edit_points_at_the_function_a_value_failure_names(tmp_path):
-    from backprop_katas.check import edit_location
+    from backprop_katas.tool.check import edit_location
 
     kata = next(k for k in load_catalog(ROOT) if k.id == "k01_derivatives")
     folder = tmp_path / "katas"

@@ -14,8 +14,8 @@ import pytest
 from helpers import copy_solutions, run_kata_tests
 from kata_mutants import MUTANTS as ALL_MUTANTS
 
-from backprop_katas import oracles as O
-from backprop_katas.judge import diagnose
+from backprop_katas.kit import oracles as O
+from backprop_katas.kit.judge import diagnose
 from backprop_katas.messages import MESSAGES
 
 CAUSES = sorted(k for k in MESSAGES if k.startswith("cause_") and k != "cause_for")

@@ -26,7 +26,7 @@ from grading_helpers import K01, ROOT, kata_source, submission
 
 pytestmark = [pytest.mark.grading, pytest.mark.gradescope]
 
-KATAS = [sys.executable, "-c", "import sys; from backprop_katas.cli import main; sys.exit(main())"]
+KATAS = [sys.executable, "-c", "import sys; from backprop_katas.tool.cli import main; sys.exit(main())"]
 HIDDEN = ROOT / "examples" / "hidden_tests"
 WRONG_PRIME = "\n\ndef prime_function(x):\n    return x  # forgot the 2\n"
 

@@ -16,8 +16,8 @@ import pytest
 from grading_helpers import K01, ROOT, kata_source, pytest_grade, submission
 
 from backprop_katas.grading import sandbox, wire
-from backprop_katas.plain import Unplain
-from backprop_katas.runner import ProbeError
+from backprop_katas.kit.plain import Unplain
+from backprop_katas.kit.runner import ProbeError
 
 pytestmark = pytest.mark.grading  # slow (pytest and child processes): -m 'not grading' skips
 
@@ -217,7 +217,7 @@ HIDDEN = textwrap.dedent(
     import numpy as np
     import pytest
 
-    from backprop_katas.probes import k01_derivatives as P
+    from backprop_katas.kit.probes import k01_derivatives as P
 
     KATA = "k01_derivatives"
     SECRET = 123.456789
@@ -269,7 +269,7 @@ def test_hidden_tests_count_but_never_show_their_names_or_inputs(tmp_path):
 
 
 def test_a_probe_outside_the_kit_fails_its_test_for_the_author_and_never_enters_the_child(tmp_path):
-    # Only backprop_katas.probes.* and the inputs reach learner code: a hidden test's own probe
+    # Only backprop_katas.kit.probes.* and the inputs reach learner code: a hidden test's own probe
     # would carry its module (names, inputs, expected values) into the child.
     hidden = tmp_path / "hidden"
     hidden.mkdir()
@@ -284,11 +284,11 @@ def test_the_child_imports_only_the_kits_probe_modules_and_refuses_any_other():
     from backprop_katas.grading import child
 
     modules = child.probe_modules()
-    assert sorted(modules) == sorted(f"backprop_katas.probes.{k.id}" for k in load_catalog(ROOT))
+    assert sorted(modules) == sorted(f"backprop_katas.kit.probes.{k.id}" for k in load_catalog(ROOT))
     for module in modules.values():
         assert not [name for name in vars(module) if name.startswith(("test_", "expect", "judge"))], module
     refusal = child.refused_module("tests.test_k01_derivatives")
-    assert refusal.type == "ProbeOutsideKit" and "backprop_katas.probes" in refusal.message
+    assert refusal.type == "ProbeOutsideKit" and "backprop_katas.kit.probes" in refusal.message
 
 
 def test_output_is_capped_for_the_learner(tmp_path):

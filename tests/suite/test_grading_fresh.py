@@ -19,9 +19,9 @@ from grading_helpers import K01, ROOT, kata_source, pytest_grade, submission
 from backprop_katas.catalog import load_catalog
 from backprop_katas.grading import sandbox
 from backprop_katas.grading.runner import GradingRunner, Settings
-from backprop_katas.loader import Target
-from backprop_katas.probes import k01_derivatives as K01_PROBES
-from backprop_katas.runner import ProbeFailed
+from backprop_katas.kit.loader import Target
+from backprop_katas.kit.probes import k01_derivatives as K01_PROBES
+from backprop_katas.kit.runner import ProbeFailed
 
 pytestmark = pytest.mark.grading  # slow (pytest and child processes): -m 'not grading' skips
 

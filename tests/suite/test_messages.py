@@ -52,7 +52,7 @@ def test_every_key_the_code_says_exists():
 
 
 def test_every_cli_status_has_a_word():
-    from backprop_katas.check import STATUSES
+    from backprop_katas.tool.check import STATUSES
 
     for status in STATUSES:
         assert f"cli_status_{status}" in MESSAGES

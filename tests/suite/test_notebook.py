@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from grading_helpers import K01, ROOT, kata_source, katas_cli, pytest_grade
 
-from backprop_katas import notebook as NB
 from backprop_katas.catalog import load_catalog
-from backprop_katas.check import Outcome
 from backprop_katas.generate import stub_message
-from backprop_katas.judge import JudgeFailed, expect_gradients
+from backprop_katas.kit.judge import JudgeFailed, expect_gradients
+from backprop_katas.kit.oracles import FD64
 from backprop_katas.messages import MESSAGES
-from backprop_katas.oracles import FD64
+from backprop_katas.tool import notebook as NB
+from backprop_katas.tool.check import Outcome
 
 # The [notebook] extra (in [dev]); without it these tests are skipped, not failed.
 nbformat = pytest.importorskip("nbformat")

@@ -17,7 +17,7 @@ def test_double_doubles(run):
 
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
-    pytester.makeconftest('pytest_plugins = ["backprop_katas.pytest_plugin"]')
+    pytester.makeconftest('pytest_plugins = ["backprop_katas.kit.plugin"]')
     pytester.makeini("[pytest]\nkatas_target = katas\nkatas_probe_timeout = 2\n")
     for folder, body in (
         ("katas", "raise NotImplementedError('k01_demo.double: return 2 * value')"),
@@ -113,7 +113,7 @@ def test_markers_are_registered(project):
 
 def test_self_checks_are_collected_only_for_maintainers(pytester, monkeypatch):
     # tests/suite holds maintainer checks: `pytest` (learner) skips the folder, --target solutions runs it.
-    pytester.makeconftest('pytest_plugins = ["backprop_katas.pytest_plugin"]')
+    pytester.makeconftest('pytest_plugins = ["backprop_katas.kit.plugin"]')
     pytester.makeini("[pytest]\nkatas_target = katas\n")
     for folder in ("katas", "solutions"):
         (pytester.path / folder).mkdir()
@@ -130,7 +130,7 @@ def test_autograd_is_refused_inside_forbid_autograd(project):
         test_k02_hand=textwrap.dedent(
             """
             import torch
-            from backprop_katas.runner import forbid_autograd
+            from backprop_katas.kit.runner import forbid_autograd
 
             def probe(target):
                 x = torch.ones(2, requires_grad=True)

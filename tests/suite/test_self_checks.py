@@ -12,7 +12,7 @@ from backprop_katas.catalog import load_catalog
 from backprop_katas.generate import drift, stub_message
 
 CATALOG = load_catalog(ROOT)
-PROBES = ROOT / "src" / "backprop_katas" / "probes"
+PROBES = ROOT / "src" / "backprop_katas" / "kit" / "probes"
 KATA_IDS = [k.id for k in CATALOG]
 
 
@@ -36,7 +36,7 @@ def test_every_kata_has_a_solution_a_stub_and_a_test():
         for folder in ("solutions", "katas"):
             assert (ROOT / folder / f"{kid}.py").is_file(), f"{folder}/{kid}.py is missing"
         assert (ROOT / "tests" / f"test_{kid}.py").is_file(), f"tests/test_{kid}.py is missing"
-        assert (PROBES / f"{kid}.py").is_file(), f"src/backprop_katas/probes/{kid}.py is missing"
+        assert (PROBES / f"{kid}.py").is_file(), f"src/backprop_katas/kit/probes/{kid}.py is missing"
     extra = {p.stem for p in (ROOT / "solutions").glob("k*.py")} - set(KATA_IDS)
     assert not extra, f"solutions without a katas.toml entry: {sorted(extra)}"
 
@@ -61,7 +61,7 @@ def test_probe_modules_hold_probes_only_and_tests_take_their_probes_from_there(k
     assert kata and ast.literal_eval(kata[0].value) == kata_id
     test = ast.parse((ROOT / "tests" / f"test_{kata_id}.py").read_text(encoding="utf-8"))
     own = [n.name for n in test.body if isinstance(n, ast.FunctionDef) and n.name.startswith("probe")]
-    assert not own, f"tests/test_{kata_id}.py defines probes {own}: move them to backprop_katas.probes.{kata_id}"
+    assert not own, f"tests/test_{kata_id}.py defines probes {own}: move them to backprop_katas.kit.probes.{kata_id}"
 
 
 def test_katas_folder_is_what_the_generator_makes():

@@ -1,6 +1,6 @@
 """Shortcuts the katas forbid: the source check decides, the in-process guard explains (issues 8 and 11).
 
-Fast checks drive ``backprop_katas.shortcuts`` and ``runner.forbid_autograd``
+Fast checks drive ``backprop_katas.kit.shortcuts`` and ``runner.forbid_autograd``
 directly; the learner-mode checks run the kata tests in this process; one
 grading check grades every shortcut submission in a single ``katas grade``.
 """
@@ -17,10 +17,10 @@ from grading_helpers import ROOT, katas_cli, submission
 from helpers import copy_solutions, run_kata_tests
 from shortcut_mutants import GRADCHECK_ATTACKS, SHORTCUTS, WRONG_SIGMOID, Shortcut, apply
 
-from backprop_katas import oracles as O
-from backprop_katas import shortcuts
-from backprop_katas.loader import Target
-from backprop_katas.runner import AutogradForbidden, forbid_autograd
+from backprop_katas.kit import oracles as O
+from backprop_katas.kit import shortcuts
+from backprop_katas.kit.loader import Target
+from backprop_katas.kit.runner import AutogradForbidden, forbid_autograd
 
 IDS = [s.id for s in SHORTCUTS]
 
@@ -200,7 +200,7 @@ def test_the_guard_can_be_undone_from_inside_but_the_source_check_still_refuses(
     # depend on the guard: the source check, in the judge's process, refuses the file.
     undo = next(s for s in SHORTCUTS if s.id == "guard-undone")
     folder = with_shortcut(tmp_path, undo)
-    from backprop_katas.probes import k05_backprop as P
+    from backprop_katas.kit.probes import k05_backprop as P
 
     rng = np.random.default_rng(1)
     params = O.random_xor_params(rng, 2, 3)

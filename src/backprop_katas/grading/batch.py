@@ -35,15 +35,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .. import probes
-from ..catalog import Kata, load_catalog
-from ..messages import lang, say
-from ..names import safe_text, shown_name
-from . import sandbox
-from .gradebook import Gradebook, Row, content_hash, suite_hash
-from .results import merge, one_line, write_json_atomically
-from .sandbox import PARENT_ENV
-from .worker import BOOTSTRAP as WORKER_BOOTSTRAP
+from backprop_katas.catalog import Kata, load_catalog
+from backprop_katas.grading import sandbox
+from backprop_katas.grading.gradebook import Gradebook, Row, content_hash, suite_hash
+from backprop_katas.grading.results import merge, one_line, write_json_atomically
+from backprop_katas.grading.sandbox import PARENT_ENV
+from backprop_katas.grading.worker import BOOTSTRAP as WORKER_BOOTSTRAP
+from backprop_katas.kit import probes
+from backprop_katas.messages import lang, say
+from backprop_katas.names import safe_text, shown_name
 
 
 @dataclass
@@ -374,7 +374,7 @@ def grade_class(root: Path, options: Options) -> Outcome:
         workers = Workers(root, count if todo and not remote_wanted else 0, scratch)
         cluster: AbstractContextManager[Any] = nullcontext(None)
         if remote_wanted:  # dask is imported only when asked for
-            from .cluster import session
+            from backprop_katas.grading.cluster import session
 
             cluster = session(root, options, katas, kata_files)
         with progress_bar(len(todo), options.progress) as advance, ThreadPoolExecutor(count) as pool, cluster as remote:
@@ -458,7 +458,7 @@ class Interrupt:
 
 
 def export(book: Gradebook, out: Path, catalog: list[Kata]) -> None:
-    from .feedback import write_feedback, write_summary
+    from backprop_katas.grading.feedback import write_feedback, write_summary
 
     rows = book.rows()
     ids = [k.id for k in catalog]

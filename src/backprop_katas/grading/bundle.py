@@ -26,9 +26,9 @@ import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from ..catalog import load_catalog
-from ..generate import STUBS, drift, generated
-from ..messages import say
+from backprop_katas.catalog import load_catalog
+from backprop_katas.generate import STUBS, drift, generated
+from backprop_katas.messages import say
 
 FILES = ("katas.toml", "pyproject.toml", "setup.py", "MANIFEST.in", "conftest.py", "LICENSE", ".gitignore")  # README and tox.ini: written below
 SOLUTIONS = ".solutions"  # --with-solutions: the reference, for `katas solution` once a kata passes

@@ -9,10 +9,10 @@ forks a kata server that leads its own session, says hello (the kernel
 attaches its pid and uid as the grader sees them, so the grader can put it
 into the kata's cgroup), makes its own folder under the scratch folder with a
 copy of the learner's kata files (working folder, HOME, TMPDIR and torch's
-caches all point there), imports the kit's probe modules (``backprop_katas.probes.*``,
+caches all point there), imports the kit's probe modules (``backprop_katas.kit.probes.*``,
 never a test file: no judge, expected value or test name enters the child), drops privileges,
 lowers its limits and restricts itself with Landlock (``sandbox``), and only
-then serves probe calls: ``{"module": "backprop_katas.probes.k05_backprop",
+then serves probe calls: ``{"module": "backprop_katas.kit.probes.k05_backprop",
 "probe": "manual_gradients", "args": [...], "timeout": seconds}`` in,
 ``{"ok": plain data}`` or ``{"error": ProbeError}`` out. A setup that fails
 says ``{"failed": why}`` instead of ``{"ready": ...}``.
@@ -44,9 +44,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ..messages import say
-from ..runner import ProbeError
-from . import sandbox, wire
+from backprop_katas.grading import sandbox, wire
+from backprop_katas.kit.runner import ProbeError
+from backprop_katas.messages import say
 
 TEXT_LIMIT = 4000  # characters of a learner's error message or traceback sent back
 SCRATCH_IN_SANDBOX = sandbox.SANDBOX_TMP  # bwrap: where kata servers make their folders
@@ -72,7 +72,7 @@ def zygote(control_fd: int, flags: list[str] | None = None) -> None:
     import numpy  # noqa: F401
     import torch  # noqa: F401
 
-    from .. import loader, oracles, plain, runner  # noqa: F401
+    from backprop_katas.kit import loader, oracles, plain, runner  # noqa: F401
 
     probe_modules()
     warm_up()
@@ -119,7 +119,7 @@ def warm_up() -> None:
     import numpy
     import torch
 
-    from ..runner import AUTOGRAD_DOORS
+    from backprop_katas.kit.runner import AUTOGRAD_DOORS
 
     for module, _name, _what in AUTOGRAD_DOORS:
         with contextlib.suppress(ImportError):
@@ -147,8 +147,8 @@ def kata_folder(setup: dict[str, Any]) -> str:
 
 
 def probe_modules() -> dict[str, ModuleType]:
-    """Every module of ``backprop_katas.probes``, imported: the only code of a test that enters the child."""
-    from .. import probes
+    """Every module of ``backprop_katas.kit.probes``, imported: the only code of a test that enters the child."""
+    from backprop_katas.kit import probes
 
     found = pkgutil.iter_modules(probes.__path__, probes.PACKAGE + ".")
     return {info.name: importlib.import_module(info.name) for info in found}
@@ -158,7 +158,7 @@ def refused_module(name: str) -> ProbeError:
     return ProbeError(
         "raised",
         "ProbeOutsideKit",
-        f"grader: refused to import {name!r}: probes for grading live in backprop_katas.probes",
+        f"grader: refused to import {name!r}: probes for grading live in backprop_katas.kit.probes",
         "",
         "",
     )
@@ -314,9 +314,9 @@ def _collect(ours: socket.socket, pid: int) -> tuple[bytes, int | None]:
 def _run_call(
     out: socket.socket, request: Any, setup: dict[str, Any], copy: str, folder: str, modules: dict[str, ModuleType]
 ) -> None:
-    from ..loader import Target
-    from ..plain import to_plain
-    from ..runner import error_from_exception, time_limit
+    from backprop_katas.kit.loader import Target
+    from backprop_katas.kit.plain import to_plain
+    from backprop_katas.kit.runner import error_from_exception, time_limit
 
     sandbox.set_parent_death_signal()
     os.chdir(folder)

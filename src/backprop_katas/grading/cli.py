@@ -8,13 +8,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..messages import say
+from backprop_katas.messages import say
 
 
 def cmd_grade(root: Path, args: argparse.Namespace) -> int:
-    from ..catalog import load_catalog
-    from ..names import shown_name
-    from .batch import Options, grade_class, is_single_submission, learners
+    from backprop_katas.catalog import load_catalog
+    from backprop_katas.grading.batch import Options, grade_class, is_single_submission, learners
+    from backprop_katas.names import shown_name
 
     if args.lang:  # "both" too (the learner commands take en or ko): feedback, summary, CSV headers
         os.environ["KATAS_LANG"] = args.lang
@@ -23,7 +23,7 @@ def cmd_grade(root: Path, args: argparse.Namespace) -> int:
         print(say("grade_batch_none", folder=submissions), file=sys.stderr)
         return 2
     if args.scheduler or args.dask_local:
-        from .cluster import missing_dependency
+        from backprop_katas.grading.cluster import missing_dependency
 
         if (hint := missing_dependency()) is not None:
             print(hint, file=sys.stderr)
@@ -50,7 +50,7 @@ def cmd_grade(root: Path, args: argparse.Namespace) -> int:
         outcome = grade_class(root, options)
     except Exception as exc:
         if options.scheduler or options.dask_local:
-            from .cluster import ClusterUnavailable
+            from backprop_katas.grading.cluster import ClusterUnavailable
 
             if isinstance(exc, ClusterUnavailable):  # no cluster to grade on: one sentence, no traceback
                 print(exc, file=sys.stderr)
@@ -72,7 +72,7 @@ def cmd_grade(root: Path, args: argparse.Namespace) -> int:
 
 
 def cmd_export(root: Path, args: argparse.Namespace) -> int:
-    from .bundle import BundleError, export
+    from backprop_katas.grading.bundle import BundleError, export
 
     dest = Path(args.dir).resolve()
     try:
@@ -89,7 +89,7 @@ def cmd_export(root: Path, args: argparse.Namespace) -> int:
 def cmd_gradescope(root: Path, args: argparse.Namespace) -> int:
     import time
 
-    from .gradescope import GradescopeError, build_zip
+    from backprop_katas.grading.gradescope import GradescopeError, build_zip
 
     out = Path(args.zip).resolve()
     started = time.monotonic()

@@ -40,12 +40,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..catalog import Kata
-from ..messages import lang
-from . import sandbox
+from backprop_katas.catalog import Kata
+from backprop_katas.grading import sandbox
+from backprop_katas.messages import lang
 
 if TYPE_CHECKING:
-    from .batch import Options
+    from backprop_katas.grading.batch import Options
 
 INSTALL_HINT = (
     'Grading on a Dask cluster needs dask and distributed: pip install "backprop-katas[cluster]" '
@@ -102,7 +102,7 @@ def _digest(files: tuple[tuple[bytes, bytes], ...]) -> str:
 
 def rules_bundle(root: Path, katas: list[Kata], hidden: Path | None) -> Bundle:
     """The grading rules a worker needs, as they are on the client."""
-    from .batch import test_files
+    from backprop_katas.grading.batch import test_files
 
     names = [p.relative_to(root) for p in test_files(root, katas)]
     names += [Path(n) for n in ("katas.toml", "conftest.py", "tests/conftest.py", "pyproject.toml")]
@@ -146,7 +146,7 @@ class Warm:
     """A Dask worker's grading state: warm ``.worker`` processes and the rules written so far."""
 
     def __init__(self, threads: int) -> None:
-        from .batch import Workers
+        from backprop_katas.grading.batch import Workers
 
         self.home = Path(tempfile.mkdtemp(prefix="katas-dask-"))
         self.fingerprint = tool_fingerprint()
@@ -162,7 +162,7 @@ class Warm:
         with self.lock:
             if language == self.language:
                 return
-            from .batch import Workers
+            from backprop_katas.grading.batch import Workers
 
             self.workers.close()
             os.environ["KATAS_LANG"] = self.language = language
@@ -216,7 +216,7 @@ def grade_remote(
     """A Dask task: grade one learner's files; results.json as JSON text (with the worker's address)."""
     from distributed import get_worker
 
-    from .batch import pytest_args
+    from backprop_katas.grading.batch import pytest_args
 
     global _WARM
     if _WARM is None:  # the plugin was not run here (a worker that joined late): warm up now

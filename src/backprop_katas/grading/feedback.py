@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..catalog import Kata
-from ..messages import Msg, say
-from .gradebook import Row
+from backprop_katas.catalog import Kata
+from backprop_katas.grading.gradebook import Row
+from backprop_katas.messages import Msg, say
 
 MOST_COMMON = 3  # likely causes listed per kata in the class summary
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")  # what Markdown would read as markup

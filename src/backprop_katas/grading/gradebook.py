@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import sandbox
+from backprop_katas.grading import sandbox
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS grades (

@@ -29,8 +29,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from ..catalog import load_catalog
-from ..messages import say
+from backprop_katas.catalog import load_catalog
+from backprop_katas.messages import say
 
 AUTOGRADER = "/autograder"
 PROJECT_FILES = ("katas.toml", "pyproject.toml", "conftest.py")
@@ -154,7 +154,7 @@ def find_submission(folder: Path, kata_files: list[str]) -> Path:
 
 def run(root: Path, submission: Path, results: Path) -> int:
     """Grade one Gradescope submission into results.json (what ``run_autograder`` calls)."""
-    from .batch import Options, grade_class
+    from backprop_katas.grading.batch import Options, grade_class
 
     catalog = load_catalog(root)
     hidden = root / "hidden_tests"

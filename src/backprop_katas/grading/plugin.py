@@ -23,16 +23,17 @@ from typing import Any
 
 import pytest
 
-from .. import __version__, shortcuts
-from ..catalog import Kata
-from ..judge import CAUSES_ATTRIBUTE
-from ..messages import lang, say
-from ..names import safe_text, shown_name
-from ..pytest_plugin import CATALOG_KEY, RUNNER_FACTORY_KEY, TARGET_KEY
-from ..scoring import PART_MARKER, points, shown, total
-from . import sandbox
-from .results import build, cap, kata_scores, one_line, relative_paths, write_json_atomically
-from .runner import GradingRunnerFactory, Settings, Zygote, kata_of_module
+from backprop_katas import __version__
+from backprop_katas.catalog import Kata
+from backprop_katas.grading import sandbox
+from backprop_katas.grading.results import build, cap, kata_scores, one_line, relative_paths, write_json_atomically
+from backprop_katas.grading.runner import GradingRunnerFactory, Settings, Zygote, kata_of_module
+from backprop_katas.kit import shortcuts
+from backprop_katas.kit.judge import CAUSES_ATTRIBUTE
+from backprop_katas.kit.plugin import CATALOG_KEY, RUNNER_FACTORY_KEY, TARGET_KEY
+from backprop_katas.messages import lang, say
+from backprop_katas.names import safe_text, shown_name
+from backprop_katas.scoring import PART_MARKER, points, shown, total
 
 OUTPUT_LIMIT = 3000  # characters of feedback per test: enough for a gradient table, not for a flood
 

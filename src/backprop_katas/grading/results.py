@@ -17,9 +17,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..catalog import Kata
-from ..messages import Msg, say
-from ..scoring import Check, KataScore, points, score_kata, total
+from backprop_katas.catalog import Kata
+from backprop_katas.messages import Msg, say
+from backprop_katas.scoring import Check, KataScore, points, score_kata, total
 
 OUTPUT_LIMIT = 3000  # characters of feedback per part: enough for a gradient table, not for a flood
 SUMMARY_LIMIT = 20000

@@ -1,7 +1,7 @@
 """Grading mode's runner: the same ``run(probe, *args)`` as learner mode, in a child per kata.
 
 The judge (the test) stays in the grader's process; only the probe (a function of
-``backprop_katas.probes``, named by module and name) runs in
+``backprop_katas.kit.probes``, named by module and name) runs in
 the child, and only plain data comes back (``wire``). A kata's child has a
 time budget for all its probes together; when a probe outlives its own
 limit, or the child dies, the child's whole process group is killed. After
@@ -27,13 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..catalog import Kata
-from ..loader import Target
-from ..messages import say
-from ..probes import PACKAGE as PROBES_PACKAGE
-from ..runner import Probe, ProbeError, ProbeFailed
-from . import sandbox, wire
-from .child import BOOTSTRAP, HELLO
+from backprop_katas.catalog import Kata
+from backprop_katas.grading import sandbox, wire
+from backprop_katas.grading.child import BOOTSTRAP, HELLO
+from backprop_katas.kit.loader import Target
+from backprop_katas.kit.probes import PACKAGE as PROBES_PACKAGE
+from backprop_katas.kit.runner import Probe, ProbeError, ProbeFailed
+from backprop_katas.messages import say
 
 MAX_RESTARTS = 2
 GRACE = 5.0  # seconds the grader waits beyond a probe's own limit before killing its child
@@ -211,7 +211,7 @@ class KataStartFailed(RuntimeError):
 
 
 class ProbeOutsideKit(RuntimeError):
-    """A test handed grading mode a probe that is not a module-level function of ``backprop_katas.probes``."""
+    """A test handed grading mode a probe that is not a module-level function of ``backprop_katas.kit.probes``."""
 
 
 def kata_of_module(catalog: list[Kata], path: Path, module_kata: object) -> str | None:
@@ -364,7 +364,7 @@ class GradingRunner:
     # --- probes ----------------------------------------------------------------------------
 
     def kata_for(self, probe: Probe) -> tuple[str, str]:
-        """The probe's kata and module name; only a module-level function of ``backprop_katas.probes`` is served."""
+        """The probe's kata and module name; only a module-level function of ``backprop_katas.kit.probes`` is served."""
         name = getattr(probe, "__module__", None) or ""
         module = sys.modules.get(name) if name.startswith(PROBES_PACKAGE + ".") else None
         qualname = getattr(probe, "__qualname__", "")

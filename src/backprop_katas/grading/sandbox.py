@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..names import shown_name
+from backprop_katas.names import shown_name
 
 MAX_FILE_BYTES = 1_000_000  # a kata file is a few kB; anything larger is not a kata file
 SKIPPED_QUIETLY = {"__pycache__", ".DS_Store"}
@@ -80,7 +80,9 @@ class SubmissionCopy:
 
 def survey(submission: Path, kata_files: list[str]) -> SubmissionCopy:
     """Which files of ``submission`` would be graded, which are missing, which are ignored."""
-    from ..notebook import extract_submission  # handed-out notebooks: only %%kata cells, never executed
+    from backprop_katas.tool.notebook import (
+        extract_submission,  # handed-out notebooks: only %%kata cells, never executed
+    )
 
     notebooks = extract_submission(submission, kata_files)
     result = SubmissionCopy(submission, extracted=notebooks.files, ignored=list(notebooks.ignored))

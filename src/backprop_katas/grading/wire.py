@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from ..plain import Unplain
-from ..runner import ProbeError
+from backprop_katas.kit.plain import Unplain
+from backprop_katas.kit.runner import ProbeError
 
 MAX_FRAME = 64 * 1024 * 1024  # bytes: a kata result is a few kB; a 64 MB answer is an attack or a bug
 HEADER = struct.Struct("!Q")  # the length of the frame that follows

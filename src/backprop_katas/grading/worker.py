@@ -34,7 +34,7 @@ from typing import Any
 
 import pytest
 
-from . import sandbox
+from backprop_katas.grading import sandbox
 
 BOOTSTRAP = "import sys; from backprop_katas.grading.worker import main; main(int(sys.argv[1]))"
 NORMAL_EXITS = (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
@@ -48,7 +48,7 @@ class WorkerPlugin:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_configure(self, config: pytest.Config) -> None:
-        from .plugin import ZYGOTE_KEY
+        from backprop_katas.grading.plugin import ZYGOTE_KEY
 
         config.stash[ZYGOTE_KEY] = self.zygote
 
@@ -119,9 +119,9 @@ def main(fd: int) -> None:
     import numpy  # noqa: F401
     import torch  # noqa: F401
 
-    from .. import judge, oracles, pytest_plugin  # noqa: F401
-    from . import plugin  # noqa: F401
-    from .runner import Zygote
+    from backprop_katas.grading import plugin  # noqa: F401
+    from backprop_katas.grading.runner import Zygote
+    from backprop_katas.kit import judge, oracles  # noqa: F401
 
     zygote = Zygote("fallback")
     stream = socket.socket(fileno=fd).makefile("rwb")

@@ -3,7 +3,7 @@
 Each kata's tests run in a child ``python -m pytest tests/test_kNN_x.py -x``
 in a process group of its own, so a kata that hangs is stopped (the whole
 group is killed) and Ctrl-C leaves nothing behind. The child writes its
-outcome as JSON (:mod:`backprop_katas.report`); a result is cached under
+outcome as JSON (:mod:`backprop_katas.tool.report`); a result is cached under
 ``.katas-cache/`` keyed by the kata file, the files it imports, its test file,
 the tool's version and the language.
 """
@@ -25,11 +25,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__, probes
-from .catalog import Kata
-from .generate import STUBS, make_stub
-from .messages import say
-from .scoring import Check, KataScore, score_kata
+from backprop_katas import __version__
+from backprop_katas.catalog import Kata
+from backprop_katas.generate import STUBS, make_stub
+from backprop_katas.kit import probes
+from backprop_katas.messages import say
+from backprop_katas.scoring import Check, KataScore, score_kata
 
 CACHE_DIR = ".katas-cache"
 SCORING_VERSION = b"scoring-parts-1"  # cached outcomes from before the part rule are not reused
@@ -258,7 +259,7 @@ def pytest_command(root: Path, kata: Kata, folder: Path, report: Path) -> list[s
         sys.executable, "-m", "pytest", str(Path("tests") / kata.test_filename),
         # Every test runs (no -x): a kata's score needs each part's outcome, as the grade does.
         f"--target={folder}", "-q", "--no-header", "--tb=short",
-        "-p", "backprop_katas.report", "--katas-report", str(report),
+        "-p", "backprop_katas.tool.report", "--katas-report", str(report),
         # Plugins a learner's check does not need; blocking an absent one is harmless.
         "-p", "no:cacheprovider", "-p", "no:benchmark", "-p", "no:randomly",
     ]  # fmt: skip

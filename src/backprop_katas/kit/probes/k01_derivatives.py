@@ -6,8 +6,8 @@ from typing import Any
 
 import torch
 
-from ..loader import Target
-from ..state import shared_memory, tensor_state, watched_globals
+from backprop_katas.kit.loader import Target
+from backprop_katas.kit.state import shared_memory, tensor_state, watched_globals
 
 KATA = "k01_derivatives"
 

@@ -6,11 +6,11 @@ from typing import Any
 
 import torch
 
-from ..loader import Target
-from ..runner import forbid_autograd
-from ..shortcuts import BY_HAND as ALL_BY_HAND
-from ..shortcuts import calls_by_hand
-from ..state import shared_memory, tensor_state, typed, watched_globals
+from backprop_katas.kit.loader import Target
+from backprop_katas.kit.runner import forbid_autograd
+from backprop_katas.kit.shortcuts import BY_HAND as ALL_BY_HAND
+from backprop_katas.kit.shortcuts import calls_by_hand
+from backprop_katas.kit.state import shared_memory, tensor_state, typed, watched_globals
 
 KATA = "k03_computation_graph"
 BY_HAND = ALL_BY_HAND[KATA]  # the functions that must not use autograd

@@ -29,17 +29,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .catalog import CATALOG_FILE, Kata, ProjectNotFound, find_root, load_catalog
-from .check import Checker, Outcome, stub_text
-from .console import LANGS, choose_lang
-from .generate import project_layout
-from .messages import say
-from .progress import UnknownKata, backup_path, hints_shown, resolve_kata, reveal_hint
+from backprop_katas.catalog import CATALOG_FILE, Kata, ProjectNotFound, find_root, load_catalog
+from backprop_katas.generate import project_layout
+from backprop_katas.messages import say
+from backprop_katas.tool.check import Checker, Outcome, stub_text
+from backprop_katas.tool.console import LANGS, choose_lang
+from backprop_katas.tool.progress import UnknownKata, backup_path, hints_shown, resolve_kata, reveal_hint
 
 MAGIC = "%%kata"
 MAX_NOTEBOOK_BYTES = 5_000_000  # a handed-out notebook is ~20 kB; outputs with plots stay far below this
 MAX_CELL_BYTES = 1_000_000  # the sandbox's limit for one kata file
-PROJECT_DATA = Path(__file__).resolve().parent / "_project"  # written into the wheel by setup.py
+PROJECT_DATA = Path(__file__).resolve().parents[1] / "_project"  # written into the wheel by setup.py
 DEFAULT_INSTALL = "backprop-katas @ git+https://github.com/OWNER/backprop-katas"  # `katas notebook --install`
 NOTEBOOK_FORMAT = 4
 
@@ -104,7 +104,7 @@ def project_files() -> dict[str, str]:
             for p in sorted(PROJECT_DATA.rglob("*"))
             if p.is_file() and "__pycache__" not in p.parts
         }
-    checkout = Path(__file__).resolve().parents[2]
+    checkout = Path(__file__).resolve().parents[3]
     if (checkout / CATALOG_FILE).is_file() and (checkout / "tests").is_dir():
         return project_layout(checkout)
     raise NotebookError(say("nb_no_project_data", folder=str(PROJECT_DATA)))
@@ -224,7 +224,7 @@ def _source_line(root: Path, kata: Kata, number: int) -> str:
 
 
 def _test_sentence(nodeid: str) -> str:
-    from .cli import test_sentence
+    from backprop_katas.tool.cli import test_sentence
 
     return test_sentence(nodeid)
 
@@ -443,8 +443,8 @@ def plot_demo(session: Session) -> list[Any]:
 
     from IPython.display import Image
 
-    from .loader import Target
-    from .plot import PlotError, plot_xor
+    from backprop_katas.kit.loader import Target
+    from backprop_katas.tool.plot import PlotError, plot_xor
 
     target = Target("katas", session.root / "katas")
     for name in [m for m in sys.modules if m == target.package or m.startswith(target.package + ".")]:

@@ -13,9 +13,9 @@ from typing import Any, NoReturn
 import numpy as np
 from _pytest.outcomes import Failed
 
-from .messages import Msg, msg, say
-from .oracles import Tol
-from .plain import Unplain
+from backprop_katas.kit.oracles import Tol
+from backprop_katas.kit.plain import Unplain
+from backprop_katas.messages import Msg, msg, say
 
 FLOAT_DTYPES = ("float32", "float64")
 
@@ -314,7 +314,7 @@ def as_sent(value: Any, dtype: str | None = None, requires_grad: bool = False) -
 def expect_untouched(before: Any, after: Any, call: str, function: str, name: str) -> None:
     """The caller's input is as it was: value, shape and dtype, version counter, requires_grad, .grad.
 
-    ``before`` and ``after`` are :func:`backprop_katas.state.tensor_state` snapshots taken by
+    ``before`` and ``after`` are :func:`backprop_katas.kit.state.tensor_state` snapshots taken by
     the probe around the call (or, for a plain value, the value itself). The version counter
     catches an in-place write whose values came back the same (x += h; ...; x -= h).
     """
@@ -356,7 +356,7 @@ GLOBAL_STATE = {
 
 
 def expect_no_side_effects(before: Mapping[str, Any], after: Mapping[str, Any], call: str, function: str) -> None:
-    """torch's global state (:func:`backprop_katas.state.global_state`) is the same after the call."""
+    """torch's global state (:func:`backprop_katas.kit.state.global_state`) is the same after the call."""
     for key, (what, cause) in GLOBAL_STATE.items():
         if before.get(key) != after.get(key):
             fail(
@@ -377,7 +377,7 @@ PLAIN_TYPES = {"int": "int", "float": "float", "number": ("int", "float"), "str"
 
 
 def expect_plain(typed: Any, expected: str, call: str, what: str) -> Any:
-    """A :func:`backprop_katas.state.typed` value is exactly a Python ``expected`` ("int", "float",
+    """A :func:`backprop_katas.kit.state.typed` value is exactly a Python ``expected`` ("int", "float",
     "number" (int or float, not bool), "str" or "bool"); returns the value."""
     if not isinstance(typed, dict) or "type" not in typed:
         fail(say("called", call=call), say("wrong_type", got=kind_of(typed), expected=f"a plain Python {expected}"))

@@ -7,8 +7,8 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from ..loader import Target
-from ..state import global_state, module_state, tensor_state, typed, watched_globals
+from backprop_katas.kit.loader import Target
+from backprop_katas.kit.state import global_state, module_state, tensor_state, typed, watched_globals
 
 KATA = "k02_parameters"
 

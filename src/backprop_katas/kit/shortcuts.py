@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .messages import say
+from backprop_katas.messages import say
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -713,7 +713,7 @@ def expect_no_shortcut(folder: Path, kata: str, functions: list[str]) -> None:
     """The judge: fail the test with a learner's message when the kata file takes a forbidden shortcut.
 
     Reads the submitted file as text (never imports it); in grading this runs in the grader."""
-    from .judge import fail
+    from backprop_katas.kit.judge import fail
 
     problems = [check_kata_file(folder, kata), *(check_by_hand(folder, kata, f) for f in functions)]
     found = [p for p in problems if p]

@@ -1,9 +1,9 @@
 """Probes: the half of a kata test that runs learner code.
 
 A probe is a plain function ``probe(target, *args)`` defined at module level
-in a test file. It receives a :class:`~backprop_katas.loader.Target` and
+in a test file. It receives a :class:`~backprop_katas.kit.loader.Target` and
 plain-data arguments, calls the learner's code, and returns plain data
-(:mod:`backprop_katas.plain`). Anything it raises becomes a
+(:mod:`backprop_katas.kit.plain`). Anything it raises becomes a
 :class:`ProbeError`: plain data too. The judge, the other half, lives in the
 test and never sees a learner object.
 
@@ -23,10 +23,10 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
-from .loader import KataFileMissing, Target
-from .messages import say
-from .plain import to_plain
-from .state import torch_modes_restored
+from backprop_katas.kit.loader import KataFileMissing, Target
+from backprop_katas.kit.plain import to_plain
+from backprop_katas.kit.state import torch_modes_restored
+from backprop_katas.messages import say
 
 DEFAULT_TIMEOUT = 60.0  # seconds per probe: the chapter's 10001 steps take ~3 s here
 
@@ -181,7 +181,7 @@ def forbid_autograd(function: str) -> Iterator[None]:
     """Refuse autograd inside the block with a learner-facing error naming the door.
 
     Three layers, for a readable message at the moment of use (the grade is decided by the
-    grader's source check, :mod:`backprop_katas.shortcuts`, which learner code cannot reach):
+    grader's source check, :mod:`backprop_katas.kit.shortcuts`, which learner code cannot reach):
     every public door is replaced (``backward``, ``torch.autograd.*``, ``forward_ad``,
     ``torch.func``, ``functorch``); the engine and forward-mode entry points those doors call
     are replaced too, so a name bound at import (``g = torch.autograd.grad``) fails when it

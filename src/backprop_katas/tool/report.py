@@ -2,7 +2,7 @@
 
 ``katas`` runs each kata's tests in a child pytest and reads this file back,
 so it never parses pytest's terminal output. Load it with
-``-p backprop_katas.report``. The judge fails tests with
+``-p backprop_katas.tool.report``. The judge fails tests with
 ``pytest.fail(msg, pytrace=False)``, so a failure's ``longreprtext`` already is
 the learner's message.
 """

@@ -2,8 +2,8 @@
 
 A probe takes snapshots of the caller's tensors, of a network and of torch's
 global state before and after the learner's call and returns them; the judge
-compares them (:func:`backprop_katas.judge.expect_untouched`,
-:func:`backprop_katas.judge.expect_no_side_effects`). Nothing here decides:
+compares them (:func:`backprop_katas.kit.judge.expect_untouched`,
+:func:`backprop_katas.kit.judge.expect_no_side_effects`). Nothing here decides:
 a snapshot is values, version counters and flags, never a verdict.
 """
 
@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
-from .plain import tensor_to_numpy
+from backprop_katas.kit.plain import tensor_to_numpy
 
 
 def tensor_state(tensor: Any) -> dict[str, Any]:

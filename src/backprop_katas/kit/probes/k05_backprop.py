@@ -6,11 +6,11 @@ from typing import Any
 
 import torch
 
-from .. import oracles as O
-from ..loader import Target
-from ..runner import forbid_autograd
-from ..shortcuts import calls_by_hand
-from ..state import module_state, tensor_state, watched_globals
+from backprop_katas.kit import oracles as O
+from backprop_katas.kit.loader import Target
+from backprop_katas.kit.runner import forbid_autograd
+from backprop_katas.kit.shortcuts import calls_by_hand
+from backprop_katas.kit.state import module_state, tensor_state, watched_globals
 
 KATA = "k05_backprop"
 

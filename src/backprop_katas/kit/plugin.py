@@ -19,10 +19,11 @@ from typing import Any
 
 import pytest
 
-from . import __version__, shortcuts
-from .catalog import Kata, kata_for_test_file, load_catalog
-from .loader import Target, TargetNotFound, resolve_target
-from .runner import DEFAULT_TIMEOUT, InProcessRunner, ProbeFailed
+from backprop_katas import __version__
+from backprop_katas.catalog import Kata, kata_for_test_file, load_catalog
+from backprop_katas.kit import shortcuts
+from backprop_katas.kit.loader import Target, TargetNotFound, resolve_target
+from backprop_katas.kit.runner import DEFAULT_TIMEOUT, InProcessRunner, ProbeFailed
 
 TARGET_KEY = pytest.StashKey[Target]()
 # Another plugin (grading mode) may put a different runner class here in its

@@ -17,17 +17,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .catalog import Kata, ProjectNotFound, find_root, load_catalog
-from .check import CHILDREN, DEFAULT_TIME_LIMIT, Checker, Outcome, stub_text
-from .console import LANGS, Console, choose_lang
-from .generate import drift, generated
-from .grading.bundle import SOLUTIONS as SHIPPED_SOLUTIONS
-from .grading.cli import register as register_grading
-from .loader import Target, TargetNotFound, resolve_target
-from .messages import say
-from .progress import UnknownKata, backup_path, hints_shown, resolve_kata, reveal_hint
-from .scoring import points as as_points
-from .scoring import shown
+from backprop_katas.catalog import Kata, ProjectNotFound, find_root, load_catalog
+from backprop_katas.generate import drift, generated
+from backprop_katas.grading.bundle import SOLUTIONS as SHIPPED_SOLUTIONS
+from backprop_katas.grading.cli import register as register_grading
+from backprop_katas.kit.loader import Target, TargetNotFound, resolve_target
+from backprop_katas.messages import say
+from backprop_katas.scoring import points as as_points
+from backprop_katas.scoring import shown
+from backprop_katas.tool.check import CHILDREN, DEFAULT_TIME_LIMIT, Checker, Outcome, stub_text
+from backprop_katas.tool.console import LANGS, Console, choose_lang
+from backprop_katas.tool.progress import UnknownKata, backup_path, hints_shown, resolve_kata, reveal_hint
 
 STATUS_STYLE = {
     "done": ("✓", ("green",)),
@@ -322,7 +322,7 @@ def cmd_list(session: Session) -> int:
 
 
 def cmd_watch(session: Session) -> int:
-    from .watch import Watcher, run_watch
+    from backprop_katas.tool.watch import Watcher, run_watch
 
     con = session.console
     con.print(
@@ -349,7 +349,7 @@ def cmd_watch(session: Session) -> int:
 
 
 def cmd_plot(session: Session) -> int:
-    from .plot import PlotError, plot_xor
+    from backprop_katas.tool.plot import PlotError, plot_xor
 
     con = session.console
     if session.args.what != "xor":
@@ -395,7 +395,7 @@ def cmd_generate(root: Path, args: argparse.Namespace) -> int:
 def cmd_notebook(root: Path, args: argparse.Namespace) -> int:
     """`katas notebook OUT_DIR`: the notebooks to hand out (needs the [notebook] extra)."""
     try:
-        from .notebook import DEFAULT_INSTALL, NotebookError, write_notebooks
+        from backprop_katas.tool.notebook import DEFAULT_INSTALL, NotebookError, write_notebooks
 
         lang = choose_lang(getattr(args, "lang", None))
         install = None if args.install.lower() == "none" else args.install
@@ -496,7 +496,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.add_argument("--force", action="store_true", help="overwrite kata files that have changes")
     gen.set_defaults(func=cmd_generate)
-    from .notebook import DEFAULT_INSTALL  # no IPython, no nbformat: those load when used
+    from backprop_katas.tool.notebook import DEFAULT_INSTALL  # no IPython, no nbformat: those load when used
 
     notebook = sub.add_parser("notebook", parents=[plain], help=say("cli_help_notebook"),
                               description=say("cli_help_notebook"))  # fmt: skip

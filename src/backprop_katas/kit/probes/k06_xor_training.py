@@ -6,11 +6,11 @@ from typing import Any
 
 import torch
 
-from .. import oracles as O
-from ..loader import Target
-from ..runner import forbid_autograd
-from ..shortcuts import BY_HAND as ALL_BY_HAND
-from ..state import module_state, shared_memory, tensor_state, watched_globals
+from backprop_katas.kit import oracles as O
+from backprop_katas.kit.loader import Target
+from backprop_katas.kit.runner import forbid_autograd
+from backprop_katas.kit.shortcuts import BY_HAND as ALL_BY_HAND
+from backprop_katas.kit.state import module_state, shared_memory, tensor_state, watched_globals
 
 KATA = "k06_xor_training"
 BY_HAND = ALL_BY_HAND[KATA]

@@ -6,8 +6,8 @@ import difflib
 import time
 from pathlib import Path
 
-from .catalog import Kata
-from .check import cache_dir, read_json, write_json
+from backprop_katas.catalog import Kata
+from backprop_katas.tool.check import cache_dir, read_json, write_json
 
 
 class UnknownKata(LookupError):

@@ -2,7 +2,7 @@
 
 A probe is a module-level function ``probe(target, *plain_args)``: it builds
 tensors and networks from its plain arguments, calls the learner's code
-(``target.module(KATA)``) and returns plain data (:mod:`backprop_katas.plain`).
+(``target.module(KATA)``) and returns plain data (:mod:`backprop_katas.kit.plain`).
 A probe holds no expected value, no judge and no test name: the test makes
 the inputs (random ones seeded in the grader), passes them as arguments and
 judges what comes back. In grading mode only these modules and the inputs

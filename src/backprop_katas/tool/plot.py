@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from . import oracles as O
-from .loader import Target
-from .messages import MESSAGES, say
-from .runner import ProbeTimeout, error_from_exception, time_limit
+from backprop_katas.kit import oracles as O
+from backprop_katas.kit.loader import Target
+from backprop_katas.kit.runner import ProbeTimeout, error_from_exception, time_limit
+from backprop_katas.messages import MESSAGES, say
 
 FIGSIZE = (10.0, 4.5)  # inches
 DPI = 100  # → a 1000 × 450 pixel PNG

@@ -369,6 +369,8 @@ def grade_class(root: Path, options: Options) -> Outcome:
     scratch = Path(tempfile.mkdtemp(prefix="katas-run-"))  # every temporary folder of this run, workers' too
     workers: Workers | None = None
     futures: dict[Future[dict[str, Any]], tuple[Path, str, str, float]] = {}
+    # Not a `with`: on Ctrl-C the pool must drop its queued learners at once, not grade them first.
+    pool = ThreadPoolExecutor(count)
     try:
         stop.install()  # SIGTERM stops as Ctrl-C does; a second signal during clean-up is ignored
         workers = Workers(root, count if todo and not remote_wanted else 0, scratch)
@@ -377,7 +379,7 @@ def grade_class(root: Path, options: Options) -> Outcome:
             from backprop_katas.grading.cluster import session
 
             cluster = session(root, options, katas, kata_files)
-        with progress_bar(len(todo), options.progress) as advance, ThreadPoolExecutor(count) as pool, cluster as remote:
+        with progress_bar(len(todo), options.progress) as advance, cluster as remote:
             for folder, name, digest in todo:
                 if remote is not None:  # a Dask cluster (.cluster): the same results, graded elsewhere
                     future = remote.submit(folder, name)
@@ -411,12 +413,12 @@ def grade_class(root: Path, options: Options) -> Outcome:
     except KeyboardInterrupt:
         stop.stopping = True
         outcome.interrupted = True
+        pool.shutdown(wait=False, cancel_futures=True)  # learners not started stay ungraded
         if workers is not None:
             workers.kill_all()  # their learners' rows were never committed: graded again next run
-        for future in futures:
-            future.cancel()
     finally:
         stop.stopping = True
+        pool.shutdown(wait=True)  # the running ones end at once: their workers are dead
         if workers is not None:
             workers.close()
         shutil.rmtree(scratch, ignore_errors=True)

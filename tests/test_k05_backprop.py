@@ -17,7 +17,7 @@ from backprop_katas.kit.judge import (
     fail,
 )
 from backprop_katas.kit.probes import k05_backprop as P
-from backprop_katas.messages import msg, say
+from backprop_katas.lang import msg, say
 
 KATA = "k05_backprop"
 

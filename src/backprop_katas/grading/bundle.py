@@ -28,7 +28,7 @@ from pathlib import Path
 
 from backprop_katas.catalog import load_catalog
 from backprop_katas.generate import STUBS, drift, generated
-from backprop_katas.messages import say
+from backprop_katas.lang import say
 
 FILES = ("katas.toml", "pyproject.toml", "setup.py", "MANIFEST.in", "conftest.py", "LICENSE", ".gitignore")  # README and tox.ini: written below
 SOLUTIONS = ".solutions"  # --with-solutions: the reference, for `katas solution` once a kata passes

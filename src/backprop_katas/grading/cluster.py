@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from backprop_katas.catalog import Kata
 from backprop_katas.grading import sandbox
-from backprop_katas.messages import lang
+from backprop_katas.lang import current, use
 
 if TYPE_CHECKING:
     from backprop_katas.grading.batch import Options
@@ -153,7 +153,7 @@ class Warm:
         self.lock = threading.Lock()
         self.rules: dict[str, Path] = {}
         self.threads = max(1, threads)
-        self.language = os.environ.get("KATAS_LANG", "both")
+        self.language = current()
         # Started here, on the worker's event-loop thread: they die with the worker process.
         self.workers = Workers(self.home, self.threads, self.home)
 
@@ -165,7 +165,8 @@ class Warm:
             from backprop_katas.grading.batch import Workers
 
             self.workers.close()
-            os.environ["KATAS_LANG"] = self.language = language
+            use(language)
+            os.environ["KATAS_LANG"] = self.language = language  # for the grading processes it starts
             self.workers = Workers(self.home, self.threads, self.home)
 
     def rules_folder(self, rules: Bundle) -> Path:
@@ -400,7 +401,7 @@ class Remote:
             return local
         self.count += 1
         remote = self.client.submit(
-            grade_remote, files, self.rules, self.options, self.katas, self.fingerprint, lang(),
+            grade_remote, files, self.rules, self.options, self.katas, self.fingerprint, current(),
             key=f"katas-grade-{self.run}-{self.count}", retries=RETRIES, pure=False,
         )  # fmt: skip
         with self.lock:

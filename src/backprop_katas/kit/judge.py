@@ -15,7 +15,7 @@ from _pytest.outcomes import Failed
 
 from backprop_katas.kit.oracles import Tol
 from backprop_katas.kit.plain import Unplain
-from backprop_katas.messages import Msg, msg, say
+from backprop_katas.lang import Msg, msg, say
 
 FLOAT_DTYPES = ("float32", "float64")
 
@@ -190,7 +190,7 @@ def expect_close(
     if np.allclose(got64, expected_arr, rtol=tol.rtol, atol=tol.atol):
         return
     index, rel = _worst(got64, expected_arr, tol)
-    numbers = {"got": f"{got64[index]:.8g}", "expected": f"{expected_arr[index]:.8g}", "rel": rel}
+    numbers: dict[str, Any] = {"got": f"{got64[index]:.8g}", "expected": f"{expected_arr[index]:.8g}", "rel": rel}
     numbers.update(rtol=tol.rtol, atol=tol.atol)
     if index:
         mismatch = say("not_close", what=what, index=list(index), **numbers)

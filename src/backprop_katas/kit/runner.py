@@ -26,7 +26,7 @@ from typing import Any
 from backprop_katas.kit.loader import KataFileMissing, Target
 from backprop_katas.kit.plain import to_plain
 from backprop_katas.kit.state import torch_modes_restored
-from backprop_katas.messages import say
+from backprop_katas.lang import say
 
 DEFAULT_TIMEOUT = 60.0  # seconds per probe: the chapter's 10001 steps take ~3 s here
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from backprop_katas.messages import say
+from backprop_katas.lang import say
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 

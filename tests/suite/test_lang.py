@@ -168,3 +168,165 @@ def test_a_message_survives_json_with_nested_messages_and_renders_the_same():
 def test_an_unknown_key_is_refused():
     with pytest.raises(KeyError, match="no_such_key"):
         msg("no_such_key")
+
+
+# --- self-checks: Korean only in the catalogue, no key in one language only, no English-only string
+
+
+def catalogue_problems(english: dict, other: dict, name: str) -> list[str]:
+    """What keeps ``other`` from matching the English catalogue: a key in one only, other fields."""
+    problems = []
+    for section in SECTIONS:
+        mine, theirs = english.get(section, {}), other.get(section, {})
+        problems += [f"{name} [{section}] lacks {k}" for k in sorted(set(mine) - set(theirs))]
+        problems += [f"{name} [{section}] has {k}, English has not" for k in sorted(set(theirs) - set(mine))]
+        problems += [
+            f"{name} [{section}] {k}: fields {sorted(fields_of(theirs[k]))}, English {sorted(fields_of(mine[k]))}"
+            for k in sorted(set(mine) & set(theirs))
+            if fields_of(mine[k]) != fields_of(theirs[k])
+        ]
+    return problems
+
+
+@pytest.mark.parametrize("language", [code for code in L.LANGS if code != "en"])
+def test_no_key_exists_in_one_language_only_and_no_field_differs(language):
+    assert catalogue_problems(catalogue("en"), catalogue(language), f"{language}.toml") == []
+
+
+@pytest.mark.parametrize(
+    ("ko_text", "problem"),
+    [
+        ('[messages]\ncalled = "{call} 을(를) 호출했습니다."\n', None),
+        ("[messages]\n", "lacks called"),
+        ('[messages]\ncalled = "{call}"\nextra = "하나 더"\n', "has extra, English has not"),
+        ('[messages]\ncalled = "{함수} 을(를) 호출했습니다."\n', "fields ['함수'], English ['call']"),
+    ],
+    ids=["matching", "key-missing", "key-extra", "fields-differ"],
+)
+def test_the_catalogue_check_catches_an_injected_violation(tmp_path, ko_text, problem):
+    import tomllib
+
+    english = {"messages": {"called": "Called {call}."}, "phrases": {}}
+    (tmp_path / "ko.toml").write_text(ko_text, encoding="utf-8")
+    other = tomllib.loads((tmp_path / "ko.toml").read_text(encoding="utf-8"))
+    found = catalogue_problems(english, other, "ko.toml")
+    assert found == [] if problem is None else any(problem in p for p in found), found
+
+
+# Where Korean may be written as a literal: the catalogues, katas.toml, solutions/ (the reference's
+# bilingual docstrings) and katas/ (the stubs generate.py makes from solutions/; test_self_checks
+# keeps them equal). The tool's own tests (tests/suite/) assert Korean output and are not shown
+# to learners. Everything else a learner, instructor or grader runs is scanned.
+SCANNED = sorted(
+    {
+        *(ROOT / "src").rglob("*.py"),
+        *(ROOT / "tests").glob("*.py"),
+        *(ROOT / "examples").rglob("*.py"),
+        *(ROOT / "benchmarks").rglob("*.py"),
+        ROOT / "conftest.py",
+        ROOT / "setup.py",
+    }
+)
+
+
+def hangul_literals(path) -> list[str]:
+    """Every string literal (docstrings and f-strings included) holding Hangul; comments are not literals."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [
+        f"{path.name}:{node.lineno}: {node.value[:60]!r}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and HANGUL.search(node.value)
+    ]
+
+
+@pytest.mark.parametrize("path", SCANNED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_korean_is_written_only_in_the_catalogue(path):
+    assert hangul_literals(path) == [], "move the sentence into src/backprop_katas/lang/*.toml and say() it"
+
+
+@pytest.mark.parametrize(
+    ("source", "flagged"),
+    [
+        ('print("결과")\n', True),
+        ('name = "x"\nprint(f"{name} 가 없습니다")\n', True),
+        ('def f():\n    """두 배."""\n', True),
+        ('print(say("called", call=c))  # 호출\n', False),
+    ],
+    ids=["literal", "f-string", "docstring", "comment-only"],
+)
+def test_the_hangul_check_catches_an_injected_literal(tmp_path, source, flagged):
+    path = tmp_path / "injected.py"
+    path.write_text(source, encoding="utf-8")
+    assert bool(hangul_literals(path)) == flagged
+
+
+# A learner-visible string in one language only: prose (two words in a row) in a literal the
+# judge shows (a call description, a field of a message, a part of fail(), a `what`). Code
+# ("k05_backprop.manual_gradients(net, x, t)", "x = 0") and the catalogue's phrases pass.
+PROSE = re.compile(r"[A-Za-z]{2,} [A-Za-z]{2,}")
+SHOWN_BY = re.compile(r"^(fail|say|msg|Msg|Call|expect_\w+)$")
+CODE_ARGUMENTS = {"nonfinite_cause", "dtype", "function", "key"}
+KATA_SOURCES = sorted((ROOT / "tests").glob("test_k*.py")) + sorted((ROOT / "src" / "backprop_katas" / "kit").rglob("*.py"))
+
+
+def _literal_text(node) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+    return None
+
+
+def english_only_strings(path) -> list[str]:
+    phrases = set(catalogue("en")["phrases"].values())
+    found = []
+
+    def check(node, where):
+        text = _literal_text(node)
+        if text is not None and text not in phrases and PROSE.search(text.replace("{}", "")):
+            found.append(f"{path.name}:{where.lineno}: {text[:70]!r}")
+
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            if not SHOWN_BY.match(name):
+                continue
+            args = node.args[1:] if name in ("say", "msg", "Msg") else node.args
+            for arg in args:
+                check(arg, node)
+            for keyword in node.keywords:
+                if keyword.arg not in CODE_ARGUMENTS:
+                    check(keyword.value, node)
+        elif isinstance(node, ast.Assign):
+            if any(isinstance(t, ast.Name) and (t.id == "call" or t.id.endswith("_call")) for t in node.targets):
+                check(node.value, node)
+    return found
+
+
+@pytest.mark.parametrize("path", KATA_SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_what_the_judge_shows_exists_in_every_language(path):
+    assert english_only_strings(path) == [], (
+        "a call description, message field or `what` in English only: build it from the catalogue "
+        "(backprop_katas.kit.call, msg(...), a [phrases] entry)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "flagged"),
+    [
+        ('call = f"{KATA}.prime_function(x) with x a {dtype} tensor"\n', True),
+        ('fail(say("called", call=c), say("wrong_type", got="something else", expected=e))\n', True),
+        ('expect_equal(a, b, call, "layer_sizes after the call")\n', True),
+        ('fail(msg("called", call=c), "y has no grad_fn: forward must return a tensor.")\n', True),
+        ('call = C.Call(f"{KATA}.prime_function(x)", C.tensor("x", dtype, shape))\n', False),
+        ('expect_equal(a, b, call, "The count")\n', False),
+        ('call = f"torch.manual_seed({seed}); {KATA}.Network(2, 2, 1)"\n', False),
+        ('expect_close(y, e, tol, call, nonfinite_cause="cause_overflow")\n', False),
+    ],
+    ids=["english-call", "english-field", "english-what", "english-part", "call-data", "known-phrase", "code",
+         "cause-key"],
+)
+def test_the_english_only_check_catches_an_injected_string(tmp_path, source, flagged):
+    path = tmp_path / "test_k09_injected.py"
+    path.write_text(source, encoding="utf-8")
+    assert bool(english_only_strings(path)) == flagged

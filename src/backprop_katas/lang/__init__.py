@@ -205,6 +205,8 @@ class Msg:
 def _to_data(value: object) -> Any:
     if isinstance(value, Msg):
         return {"msg": value.to_data()}
+    if callable(getattr(value, "as_msg", None)):
+        return {"msg": value.as_msg().to_data()}  # type: ignore[attr-defined]  # a kit Call: data, rendered alike
     if isinstance(value, (list, tuple)):
         return [_to_data(v) for v in value]
     if isinstance(value, dict):
@@ -229,8 +231,10 @@ def _field(value: object, language: str) -> object:
         return value.render(language)
     if isinstance(value, str):
         return phrase(value, language)
-    if hasattr(value, "render") and callable(value.render):
-        return value.render(language)  # a kit Call, or any other value that renders per language
+    if callable(getattr(value, "as_msg", None)):
+        return value.as_msg().render(language)  # type: ignore[attr-defined]  # a kit Call
+    if isinstance(value, list) and value and all(isinstance(v, Msg) for v in value):
+        return ", ".join(v.render(language) for v in value)  # a call's arguments
     return value
 
 

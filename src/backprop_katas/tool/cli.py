@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +20,7 @@ from backprop_katas.generate import drift, generated
 from backprop_katas.grading.bundle import SOLUTIONS as SHIPPED_SOLUTIONS
 from backprop_katas.grading.cli import register as register_grading
 from backprop_katas.kit.loader import Target, TargetNotFound, resolve_target
-from backprop_katas.lang import LANGS, MODES, child_environ, current, pick, pick_each, resolve, say, use
+from backprop_katas.lang import LANGS, MODES, child_environ, current, pick, pick_each, resolve, say, template, use
 from backprop_katas.scoring import points as as_points
 from backprop_katas.scoring import shown
 from backprop_katas.tool.check import CHILDREN, DEFAULT_TIME_LIMIT, Checker, Outcome, stub_text
@@ -91,9 +90,14 @@ class SystemExitMessage(Exception):
 # --- showing results ----------------------------------------------------------------------
 
 
-def test_sentence(nodeid: str) -> str:
-    """``tests/test_k01_x.py::test_prime_function_matches[float32-shape[]]`` → ``prime function matches [float32-shape[]]``."""
+def test_sentence(nodeid: str, lang: str = "en") -> str:
+    """``tests/test_k01_x.py::test_prime_function_matches[float32-shape[]]`` → ``prime function matches [float32-shape[]]``.
+
+    A test's name is an English sentence: another language shows it as the code it is
+    (``test_prime_function_matches[float32-shape[]]``), which the learner can search for."""
     name = nodeid.split("::")[-1]
+    if lang not in ("en", "both"):
+        return name
     params = ""
     if "[" in name:
         name, params = name.split("[", 1)
@@ -164,14 +168,15 @@ def show_focus(session: Session, kata: Kata, outcome: Outcome) -> None:
         con.print()
         if outcome.test:
             con.print(
-                say("cli_first_failure", lang=session.lang, passed=outcome.passed, total=outcome.total, test=test_sentence(outcome.test)),
+                say("cli_first_failure", lang=session.lang, passed=outcome.passed, total=outcome.total, test=test_sentence(outcome.test, session.lang)),
                 "bold",
             )
             if outcome.test_path:
                 test_where = f"{outcome.test_path}:{outcome.test_line}" if outcome.test_line else outcome.test_path
                 con.print("  " + say("cli_test_at", lang=session.lang, where=test_where), "dim")
+        causes = [template("likely_cause", code).split("{")[0] for code in LANGS]
         for line in outcome.message.rstrip().splitlines():
-            cause = re.match(r"\s*(Likely cause|짐작되는 원인)", line)
+            cause = any(line.lstrip().startswith(prefix) for prefix in causes)
             con.print("    " + line, *(("yellow",) if cause else ()))
     con.print()
     hints = session.hints(kata)
@@ -227,7 +232,9 @@ def cmd_hint(session: Session) -> int:
 
 
 def _yes(answer: str) -> bool:
-    return answer.strip().lower() in ("y", "yes", "예", "네", "ㅇ", "응")
+    """A yes in any language the tool speaks (a learner may answer in either)."""
+    words = {word.strip() for code in LANGS for word in template("cli_yes_words", code).split(",")}
+    return answer.strip().lower() in words
 
 
 def cmd_reset(session: Session) -> int:

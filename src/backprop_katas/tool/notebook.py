@@ -222,10 +222,10 @@ def _source_line(root: Path, kata: Kata, number: int) -> str:
     return lines[number - 1] if 0 < number <= len(lines) else ""
 
 
-def _test_sentence(nodeid: str) -> str:
+def _test_sentence(nodeid: str, lang: str) -> str:
     from backprop_katas.tool.cli import test_sentence
 
-    return test_sentence(nodeid)
+    return test_sentence(nodeid, lang)
 
 
 def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: Saved | None = None,
@@ -272,7 +272,7 @@ def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: S
             parts.append(f'<div style="margin-top: 6px;"><b>{_e(look)}</b></div>')
         if outcome.test:
             first = say("cli_first_failure", lang=lang, passed=outcome.passed, total=outcome.total,
-                        test=_test_sentence(outcome.test))  # fmt: skip
+                        test=_test_sentence(outcome.test, lang))  # fmt: skip
             text.append(first)
             parts.append(f'<div style="margin-top: 8px;">{_e(first)}</div>')
         if outcome.message:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import zipfile
 
 import pytest
 from helpers import ROOT
@@ -333,3 +334,15 @@ def test_the_english_only_check_catches_an_injected_string(tmp_path, source, fla
     path = tmp_path / "test_k09_injected.py"
     path.write_text(source, encoding="utf-8")
     assert bool(english_only_strings(path)) == flagged
+
+
+def test_the_wheel_ships_every_catalogue(tmp_path):
+    # pyproject's package-data: a wheel without the .toml files would fail at the first message.
+    from backprop_katas.grading.gradescope import build_wheel
+
+    wheel = build_wheel(ROOT, tmp_path)
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = {f"backprop_katas/lang/{path.name}" for path in (ROOT / "src" / "backprop_katas" / "lang").glob("*.toml")}
+    assert {"backprop_katas/lang/en.toml", "backprop_katas/lang/ko.toml"} <= shipped
+    assert shipped <= names, sorted(shipped - names)
+    assert "backprop_katas/grading/learner_readme.md" in names

@@ -26,7 +26,7 @@ from typing import Any
 from backprop_katas.kit.loader import KataFileMissing, Target
 from backprop_katas.kit.plain import to_plain
 from backprop_katas.kit.state import torch_modes_restored
-from backprop_katas.messages import say
+from backprop_katas.lang import msg, say
 
 DEFAULT_TIMEOUT = 60.0  # seconds per probe: the chapter's 10001 steps take ~3 s here
 
@@ -55,7 +55,7 @@ class ProbeError:
         if self.kind == "missing":
             return self.message
         if self.kind == "autograd":
-            return self.message + (f"\n  at {self.where}" if self.where else "")
+            return self.message + ("\n  " + say("at_where", where=self.where) if self.where else "")
         if self.kind == "load":
             lines = [say("load_failed", file=self.where, type=self.type, message=self.message)]
             if self.traceback:
@@ -64,9 +64,9 @@ class ProbeError:
             return "\n".join(lines)
         lines = [say("raised", type=self.type), f"    {self.message}"]
         if self.where:
-            lines.append(f"  at {self.where}")
+            lines.append("  " + say("at_where", where=self.where))
         if self.kind == "stub":
-            lines.append(say("stub", file=self.where.split(":")[0] or "the kata file"))
+            lines.append(say("stub", file=self.where.split(":")[0] or msg("the_kata_file")))
         elif self.traceback:
             lines.append(self.traceback.rstrip())
         return "\n".join(lines)
@@ -200,7 +200,7 @@ def forbid_autograd(function: str) -> Iterator[None]:
         return refused
 
     def pack(tensor: torch.Tensor) -> Any:
-        raise AutogradForbidden(say("autograd_used", function=function, call="a graph for autograd (enable_grad)"))
+        raise AutogradForbidden(say("autograd_used", function=function, call=msg("autograd_enable_grad")))
 
     saved: list[tuple[object, str, object]] = []
     for owner_name, attribute, call in AUTOGRAD_DOORS:

@@ -312,7 +312,7 @@ def saturated_reference() -> str:
     try:
         gradcheck(bce_node(module, xs, ts), _params(params))
     except Exception as failure:  # gradcheck raises GradcheckError on a mismatch
-        return f"rejected: {str(failure).splitlines()[0][:120]}"
+        return f"rejected ({str(failure).splitlines()[0].rstrip(',')[:120]})"
     return "passed"
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ratios import CASES, LONG, ROOT
+from ratios import CASES, KATAS, LONG, ROOT
 
 SHORT = {"import torch", "k01 check"}  # a warm-up round first (the OS file cache); the others are long enough
 
@@ -32,14 +32,45 @@ def environment() -> dict[str, str]:
     return env
 
 
+def stop_warm_server() -> float:
+    """Stop the project's warm ``katas`` server, if this tree has one (tool/server.py) and it runs; the CPU
+    seconds it used, its reaped check children included. A cold check starts with none running, and the
+    server is not our child: getrusage cannot see its CPU, /proc can."""
+    try:
+        from backprop_katas.tool import server
+    except ImportError:
+        return 0.0
+    cache = ROOT / ".katas-cache"
+    status = server.ask(cache, "status") or {}
+    pid = status.get("pid")
+    if not isinstance(pid, int):
+        return 0.0
+    seconds = process_cpu(pid)
+    server.ask(cache, "stop")
+    return seconds
+
+
+def process_cpu(pid: int) -> float:
+    """utime + stime + cutime + cstime of a running process, in seconds (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # fields 14-17 of stat(5)
+
+
 def run_process(argv: list[str], walls: list[float], cpus: list[float]) -> None:
-    """One round: the whole process, waited for; its wall and CPU seconds appended."""
+    """One round: the whole process, waited for; its wall and CPU seconds appended (a warm server's too)."""
+    katas = argv[0] == KATAS
+    if katas:
+        stop_warm_server()  # cold: no server left by the round before
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(argv, cwd=ROOT, env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     walls.append(time.perf_counter() - start)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    server = stop_warm_server() if katas else 0.0
+    cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime + server)
     if done.returncode != 0:
         raise AssertionError(f"{' '.join(argv)} exited with {done.returncode}:\n{done.stderr.decode()[-2000:]}")
 

@@ -151,6 +151,14 @@ def _external(name: str, figures: dict[str, Any]) -> list[str]:
             f"katas grade against the floor (the kata tests' in-pytest time, summed) {f['floor_s']:.1f} s → "
             f"{f['katas_grade_over_floor']:.2f}×{_verdict(f['katas_grade_over_floor'], 1.5)}"
         )
+    if name == "warm_check":
+        for what, f in figures.get("json", {}).items():
+            if isinstance(f, dict) and f.get("ratio") is not None:
+                cpu = f", {f['cpu']:.2f} s CPU" if f.get("cpu") is not None else ""
+                lines.append(
+                    f"{what}: {f['wall']:.2f} s wall{cpu} against {f['against']} "
+                    f"{figures['json'][f['against']]['wall']:.2f} s → {f['ratio']:.2f}×{_verdict(f['ratio'], f.get('target'))}"
+                )
     lines.append(f"{name} (benchmarks/{name}.py) printed:")
     lines += ["  " + line for line in figures.get("stdout", "").splitlines()]
     return lines

@@ -40,7 +40,9 @@ def stop_warm_server() -> float:
         from backprop_katas.tool import server
     except ImportError:
         return 0.0
-    cache = ROOT / ".katas-cache"
+    from backprop_katas.tool.check import cache_dir
+
+    cache = cache_dir(ROOT)
     status = server.ask(cache, "status") or {}
     pid = status.get("pid")
     if not isinstance(pid, int):

@@ -151,6 +151,12 @@ def _external(name: str, figures: dict[str, Any]) -> list[str]:
             f"katas grade against the floor (the kata tests' in-pytest time, summed) {f['floor_s']:.1f} s → "
             f"{f['katas_grade_over_floor']:.2f}×{_verdict(f['katas_grade_over_floor'], 1.5)}"
         )
+        if "katas_grade_cpu_s" in f:
+            lines.append(
+                f"  CPU: katas grade {f['katas_grade_cpu_s']:.1f} s, per learner {f['per_learner_pytest_grade_cpu_s']:.1f} s "
+                f"({f['speedup_vs_per_learner_cpu']:.2f}× faster by CPU), the floor {f['floor_cpu_s']:.1f} s "
+                f"(katas grade {f['katas_grade_over_floor_cpu']:.2f}× it)"
+            )
     if name == "warm_check":
         for what, f in figures.get("json", {}).items():
             if isinstance(f, dict) and f.get("ratio") is not None:

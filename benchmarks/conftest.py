@@ -1,0 +1,73 @@
+"""The benchmarks' options, and the ratios of issue 12 printed at the end of the run and added to the JSON.
+
+    pytest benchmarks/ --benchmark-only --benchmark-json=benchmarks/results.json [--bench-long] [--bench-rounds N]
+
+Each benchmark records what it measured (whole-process wall seconds and, from
+``resource.getrusage(RUSAGE_CHILDREN)``, CPU seconds per round) through the
+``record`` fixture; the ratios are computed from the medians, each printed with
+the figure it was compared against. Outside ``tests/`` (the README's test
+command collects ``testpaths = ["tests"]`` only), so no benchmark runs there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+MEASURED = pytest.StashKey[dict[str, dict[str, Any]]]()
+EXTERNAL = pytest.StashKey[dict[str, dict[str, Any]]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("backprop-katas benchmarks")
+    group.addoption("--bench-rounds", type=int, default=3, help="rounds of each whole-process command (default 3)")
+    group.addoption("--bench-long", action="store_true",
+                    help="also time the README's test command (minutes per round) and grade every learner one "
+                         "by one instead of a sample")  # fmt: skip
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[MEASURED] = {}
+    config.stash[EXTERNAL] = {}
+
+
+@pytest.fixture
+def record(request: pytest.FixtureRequest) -> Callable[..., None]:
+    """``record(name, wall=[...], cpu=[...], **extra)``: one measured case, by its name in ``ratios.CASES``."""
+
+    def save(name: str, **figures: Any) -> None:
+        request.config.stash[MEASURED][name] = figures
+
+    return save
+
+
+@pytest.fixture
+def measured(request: pytest.FixtureRequest) -> dict[str, dict[str, Any]]:
+    """What this run has measured so far, by case name (for a benchmark that fills its entry in steps)."""
+    return request.config.stash[MEASURED]
+
+
+@pytest.fixture
+def record_external(request: pytest.FixtureRequest) -> Callable[[str, dict[str, Any]], None]:
+    def save(name: str, figures: dict[str, Any]) -> None:
+        request.config.stash[EXTERNAL][name] = figures
+
+    return save
+
+
+def pytest_benchmark_update_json(config: pytest.Config, benchmarks: Any, output_json: dict[str, Any]) -> None:
+    from ratios import report  # benchmarks/ is on sys.path (rootdir-relative test modules, no __init__.py)
+
+    output_json["issue12"] = report(config.stash[MEASURED], config.stash[EXTERNAL])
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if not config.stash.get(MEASURED, None) and not config.stash.get(EXTERNAL, None):
+        return
+    from ratios import render, report
+
+    terminalreporter.section("issue 12: ratios, each with the figure it was compared against")
+    for line in render(report(config.stash[MEASURED], config.stash[EXTERNAL])):
+        terminalreporter.write_line(line)

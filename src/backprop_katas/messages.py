@@ -765,6 +765,35 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{folder} exists and is not empty; choose a new folder.",
         "ko": "{folder} 가 이미 있고 비어 있지 않습니다. 새 폴더를 고르세요.",
     },
+    # the warm server (tool/server.py)
+    "cli_help_no_server": {
+        "en": "start a fresh Python for each kata instead of asking the warm server (env: KATAS_SERVER=off)",
+        "ko": "웜 서버에 맡기지 않고 카타마다 새 Python 을 시작 (환경 변수: KATAS_SERVER=off)",
+    },
+    "cli_help_server": {
+        "en": "the warm server that keeps torch loaded between checks: status, start or stop",
+        "ko": "검사 사이에 torch 를 올려 두는 웜 서버: status (상태), start (시작), stop (멈춤)",
+    },
+    "cli_server_status": {
+        "en": "The warm server of this project runs (pid {pid}, for {minutes:.0f} min, {checks} checks, {running} running now). It stops itself after {idle:g} s unused; `katas server stop` stops it now.",
+        "ko": "이 프로젝트의 웜 서버가 실행 중입니다 (pid {pid}, {minutes:.0f} 분째, 검사 {checks} 번, 지금 {running} 개 실행 중). {idle:g} 초 동안 쓰이지 않으면 스스로 멈춥니다. 지금 멈추려면 `katas server stop`.",
+    },
+    "cli_server_none": {
+        "en": "No warm server runs for this project. `katas` starts one when it checks a kata (never with --no-server or KATAS_SERVER=off).",
+        "ko": "이 프로젝트의 웜 서버가 실행 중이 아닙니다. `katas` 가 카타를 검사할 때 시작합니다 (--no-server 나 KATAS_SERVER=off 이면 시작하지 않음).",
+    },
+    "cli_server_stopped": {
+        "en": "Stopped the warm server (pid {pid}). The next check starts a new one.",
+        "ko": "웜 서버를 멈췄습니다 (pid {pid}). 다음 검사가 새로 시작합니다.",
+    },
+    "cli_server_off": {
+        "en": "The warm server is off here (KATAS_SERVER={value}, or not Linux): each check starts its own Python.",
+        "ko": "여기서는 웜 서버를 쓰지 않습니다 (KATAS_SERVER={value} 이거나 Linux 가 아님). 검사마다 새 Python 을 시작합니다.",
+    },
+    "cli_server_failed": {
+        "en": "The warm server could not start ({detail}); checks start their own Python.",
+        "ko": "웜 서버를 시작할 수 없었습니다 ({detail}). 검사마다 새 Python 을 시작합니다.",
+    },
 }
 
 

@@ -108,17 +108,18 @@ def private_dir(path: Path) -> Path:
     return path
 
 
-def fingerprint() -> str:
+def fingerprint(package: Path | None = None) -> str:
     """What the server's imports were made from: the tool's files, Python, and the versions of what it preloads."""
-    import backprop_katas
+    if package is None:
+        import backprop_katas
 
+        package = Path(backprop_katas.__file__).parent
     parts = [sys.executable, sys.version, os.environ.get("PYTHONPATH", "")]
     for name in VERSIONED:
         try:
             parts.append(f"{name}={metadata.version(name)}")
         except metadata.PackageNotFoundError:
             parts.append(f"{name}=-")
-    package = Path(backprop_katas.__file__).parent
     for path in sorted(package.rglob("*.py")):
         with contextlib.suppress(OSError):
             info = path.stat()
@@ -299,6 +300,9 @@ def _follow(sock: socket.socket, lines: Lines, pid: int, time_limit: float, stop
             return _kill(sock, lines, pid, timed_out)
         try:
             message = lines.receive(min(0.1, max(0.0, deadline - time.monotonic())))
+        except KeyboardInterrupt:
+            _kill(sock, lines, pid, timed_out=False)  # Ctrl-C: the check is gone before `katas` says so
+            raise
         except (OSError, EOFError, ValueError):
             _kill_group_blind(pid)  # the server died: its child must not outlive the check
             raise Unavailable("the server went away during the check") from None

@@ -311,17 +311,25 @@ def _follow(sock: socket.socket, lines: Lines, pid: int, time_limit: float, stop
 
 
 def _kill(sock: socket.socket, lines: Lines, pid: int, timed_out: bool) -> Served:
-    """Ask the server (the child's parent) to kill the child's group, and wait until it has."""
-    try:
-        send(sock, {"op": "kill"})
-        deadline = time.monotonic() + KILL_GRACE + 5
-        while time.monotonic() < deadline:
-            message = lines.receive(max(0.0, deadline - time.monotonic()))
+    """Kill the check's group as ``check.kill_group`` does: SIGTERM, then SIGKILL if it lingers.
+
+    The client signals the group itself (same user; the server may be busy warming up); the
+    server, the child's parent, reaps it and reports the exit."""
+    for sig, wait in ((signal.SIGTERM, KILL_GRACE), (signal.SIGKILL, 10.0)):
+        try:
+            message = lines.receive(0)
             if message is not None and "exit" in message:
                 return Served(int(message["exit"]), timed_out)
-    except (OSError, EOFError, ValueError):
-        pass
-    _kill_group_blind(pid)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, sig)
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline:
+                message = lines.receive(max(0.0, deadline - time.monotonic()))
+                if message is not None and "exit" in message:
+                    return Served(int(message["exit"]), timed_out)
+        except (OSError, EOFError, ValueError):
+            _kill_group_blind(pid)
+            break
     return Served(None, timed_out)
 
 
@@ -572,8 +580,6 @@ class Server:
             self._drop(client)
         elif op == "check" and not client.child and not self.retiring:
             self._start_check(client, request)
-        elif op == "kill" and client.child:
-            self._kill(client.child)
         elif op == "hold":
             client.held = True
             self._reply(client, {"held": True})

@@ -16,8 +16,8 @@ learner code, so nothing a learner's module does reaches the next check.
   client and no check; ``katas watch`` holds a connection, so the server
   lives as long as the watch does. It stops, too, when its socket is gone.
 - It refuses a request from a different tool (the tool's files, Python, torch,
-  pytest, numpy or Hypothesis changed): it retires and the client starts a
-  new one.
+  pytest, numpy or Hypothesis changed, or what torch reads once: ``OMP_*``,
+  ``TORCH_*``, ...): it retires and the client starts a new one.
 - A check's child leads its own process group; the client's time limit
   kills that group as ``check.kill_group`` does (SIGTERM, then SIGKILL after
   two seconds), and so does a client that goes away. A child that crashes is
@@ -61,6 +61,7 @@ KILL_GRACE = 2.0  # as check.kill_group: SIGTERM to the group, then SIGKILL
 HEALTH_SECONDS = 2.0  # how often an idle server looks whether its socket is still there
 MAX_SOCKET_PATH = 100  # bytes; AF_UNIX allows 107
 OFF = ("0", "off", "no", "false")
+READ_AT_IMPORT = ("OMP_", "MKL_", "TORCH_", "PYTORCH_")  # settings torch reads once, when the server imports it
 VERSIONED = ("torch", "pytest", "numpy", "hypothesis")  # what the server imports: a new version needs a new server
 
 
@@ -115,6 +116,7 @@ def fingerprint(package: Path | None = None) -> str:
 
         package = Path(backprop_katas.__file__).parent
     parts = [sys.executable, sys.version, os.environ.get("PYTHONPATH", "")]
+    parts += sorted(f"{k}={v}" for k, v in os.environ.items() if k.startswith(READ_AT_IMPORT))
     for name in VERSIONED:
         try:
             parts.append(f"{name}={metadata.version(name)}")
@@ -250,6 +252,7 @@ class Served:
 
     code: int | None
     timed_out: bool = False
+    cpu: float | None = None  # the child's CPU seconds (user + system), as its parent measured them
 
 
 def run_check(
@@ -307,7 +310,7 @@ def _follow(sock: socket.socket, lines: Lines, pid: int, time_limit: float, stop
             _kill_group_blind(pid)  # the server died: its child must not outlive the check
             raise Unavailable("the server went away during the check") from None
         if message is not None and "exit" in message:
-            return Served(int(message["exit"]))
+            return Served(int(message["exit"]), cpu=message.get("cpu"))
 
 
 def _kill(sock: socket.socket, lines: Lines, pid: int, timed_out: bool) -> Served:
@@ -644,7 +647,7 @@ class Server:
     def _reap(self) -> None:
         while self.children:
             try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
+                pid, status, usage = os.wait4(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if pid == 0:
@@ -658,7 +661,7 @@ class Server:
             client.child = 0
             code = os.waitstatus_to_exitcode(status)
             if client.sock.fileno() >= 0:
-                self._reply(client, {"exit": code})
+                self._reply(client, {"exit": code, "cpu": usage.ru_utime + usage.ru_stime})
 
 
 def _signal_group(pgid: int, sig: int) -> None:

@@ -168,7 +168,7 @@ def stray_processes(project: Path) -> list[str]:
         if str(project) not in cmdline or "zombie" in state:
             continue
         forked = "backprop_katas.tool.server" in cmdline and procs.get(parent, ("",))[0] == cmdline
-        if "pytest" in cmdline or forked:
+        if " -m pytest " in cmdline or forked:  # not "pytest" alone: pytest's tmp_path has it in its name
             found.append(cmdline)
     return found
 

@@ -8,13 +8,16 @@ command line ``check.pytest_command`` builds, in-process, and writes the
 same report; it is a fresh copy of a process that has never run a test or
 learner code, so nothing a learner's module does reaches the next check.
 
-- One server per project: a Unix socket under ``.katas-cache/server/``
-  (a folder only its owner may enter; the socket is owner-only too), and the
-  server serves only its own user (the kernel's credentials on each
-  connection). ``katas`` starts it when none answers.
+- One server per project folder: a Unix socket in the user's runtime folder
+  (``$XDG_RUNTIME_DIR/backprop-katas/`` or ``/tmp/backprop-katas-UID/``, a
+  folder only its owner may enter; the socket is owner-only too), named by the
+  project's ``.katas-cache`` path; the start lock and the log are in
+  ``.katas-cache/server/``. The server serves only its own user (the kernel's
+  credentials on each connection). ``katas`` starts it when none answers.
 - It stops itself after ``KATAS_SERVER_IDLE`` seconds (default 600) with no
   client and no check; ``katas watch`` holds a connection, so the server
-  lives as long as the watch does. It stops, too, when its socket is gone.
+  lives as long as the watch does. It stops, too, when its socket or the
+  project's cache folder is gone.
 - It refuses a request from a different tool (the tool's files, Python, torch,
   pytest, numpy or Hypothesis changed, or what torch reads once: ``OMP_*``,
   ``TORCH_*``, ...): it retires and the client starts a new one.
@@ -84,16 +87,17 @@ def idle_seconds() -> float:
 
 
 def server_dir(cache: Path) -> Path:
-    """``.katas-cache/server``: the lock, the log and (usually) the socket."""
+    """``.katas-cache/server``: the start lock and the server's log."""
     return cache / "server"
 
 
 def socket_path(cache: Path) -> Path:
-    """The socket in the project's cache; a deep project's is in the user's runtime folder instead."""
-    path = server_dir(cache) / "sock"
-    if len(os.fsencode(path)) <= MAX_SOCKET_PATH:
-        return path
-    base = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / f"backprop-katas-{os.getuid()}"
+    """The project's socket, in the user's runtime folder: a socket inside the project would stop
+    a plain copy of it (``shutil.copytree``, some ``cp``) and cannot live on every file system."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    base = Path(runtime) / "backprop-katas" if runtime and os.path.isdir(runtime) else None
+    if base is None or len(os.fsencode(base)) > MAX_SOCKET_PATH - 40:
+        base = Path(tempfile.gettempdir()) / f"backprop-katas-{os.getuid()}"
     name = hashlib.sha256(os.fsencode(cache.resolve())).hexdigest()[:32]
     return base / f"{name}.sock"
 
@@ -437,9 +441,10 @@ class Client:
 class Server:
     """One select loop: connections, a wake-up pipe for SIGCHLD, and timers (idle, kill escalation)."""
 
-    def __init__(self, listener: socket.socket, path: Path, idle: float, fingerprint: str) -> None:
+    def __init__(self, listener: socket.socket, path: Path, home: Path, idle: float, fingerprint: str) -> None:
         self.listener = listener
         self.path = path
+        self.home = home  # the project's .katas-cache/server: gone with the project
         self.inode = path.stat().st_ino
         self.idle = idle
         self.fingerprint = fingerprint
@@ -469,8 +474,9 @@ class Server:
             timeout = min(
                 [HEALTH_SECONDS, self.idle - (now - self.last_active), *(w - now for w in self.killing.values())]
             )
-            events = self.selector.select(0 if steps else max(0.01, timeout))
-            if not events and steps:
+            warming = bool(steps) and not self.children  # a running check (a cold one) gets the CPU to itself
+            events = self.selector.select(0 if warming else max(0.01, timeout))
+            if not events and warming:
                 steps.pop(0)()  # warm up further while nobody waits
             for key, _ in events:
                 if key.data == "listener":
@@ -500,7 +506,7 @@ class Server:
 
     def _socket_is_ours(self) -> bool:
         try:
-            return self.path.stat().st_ino == self.inode
+            return self.path.stat().st_ino == self.inode and self.home.is_dir()
         except OSError:
             return False
 
@@ -770,6 +776,7 @@ def main(argv: list[str]) -> int:
     cache = Path(argv[0]).resolve()
     path = socket_path(cache)
     try:
+        private_dir(server_dir(cache))
         listener = _bind(path)
     except (OSError, Unavailable) as exc:
         print(f"failed: {exc}", flush=True)
@@ -787,7 +794,7 @@ def main(argv: list[str]) -> int:
         os.dup2(target, fd)
     os.close(devnull)
     os.close(log)
-    server = Server(listener, path, idle_seconds(), identity)
+    server = Server(listener, path, server_dir(cache), idle_seconds(), identity)
     try:
         import_essentials()
         server.serve(warm_steps())

@@ -152,7 +152,7 @@ def report(figures: dict[str, Any]) -> list[str]:
         f"{platform.node()}: {platform.machine()}, {len(os.sched_getaffinity(0))} CPUs, Python "
         f"{platform.python_version()}; load average {load:.2f} while measuring"
         + (" (a loaded machine: every figure is slower, the ratios less so)" if load > 1.5 else ""),
-        f"{'what':<54}{'wall s':>8}{'CPU s':>8}  {'against':<16}{'ratio':>7}  target",
+        f"{'what':<54}{'wall s':>8}{'CPU s':>8}  {'against':<16}{'ratio':>7}{'CPU':>7}  target (on wall)",
     ]
     for name, figure in figures.items():
         against, target = TARGETS.get(name, ("", None))
@@ -161,10 +161,15 @@ def report(figures: dict[str, Any]) -> list[str]:
             ratio = figure["wall"] / figures[against]["wall"]
             figure["ratio"], figure["against"], figure["target"] = ratio, against, target
         cpu = f"{figure['cpu']:.2f}" if figure.get("cpu") is not None else "-"
+        cpu_ratio = None
+        if ratio is not None and figure.get("cpu") and figures[against].get("cpu"):
+            cpu_ratio = figure["cpu"] / figures[against]["cpu"]  # steadier than wall time on a loaded machine
+            figure["cpu_ratio"] = cpu_ratio
         verdict = "" if target is None or ratio is None else ("ok" if ratio <= target else "missed")
         lines.append(
             f"{name:<54}{figure['wall']:>8.2f}{cpu:>8}  {against:<16}"
             + (f"{ratio:>6.2f}x" if ratio is not None else f"{'':>7}")
+            + (f"{cpu_ratio:>6.2f}x" if cpu_ratio is not None else f"{'':>7}")
             + (f"  <= {target}x {verdict}" if target is not None else "")
         )
     return lines

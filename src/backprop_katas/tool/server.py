@@ -584,8 +584,8 @@ class Server:
     def _handle(self, client: Client, request: dict[str, Any]) -> None:
         op = request.get("op")
         if op in ("check", "hold") and request.get("fingerprint") != self.fingerprint:
+            self.retire()  # first: once the client reads "stale", the socket is free for a new server
             self._reply(client, {"stale": True})  # a different tool asks: a new server must import it
-            self.retire()
             self._drop(client)
         elif op == "check" and not client.child and not self.retiring:
             self._start_check(client, request)

@@ -1,6 +1,8 @@
-"""Shared fixtures of the tool's own tests."""
+"""Shared fixtures and settings of the tool's own tests."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
@@ -12,3 +14,7 @@ def _process_language_from_the_environment(monkeypatch):
     """An in-process ``cli.main(["--lang", "ko", ...])`` sets the process's language; every test
     starts again from the environment, as a fresh process would."""
     monkeypatch.setattr(lang, "_current", None)
+
+
+# The warm servers that `katas` starts in the tests' throw-away projects end soon after their last check.
+os.environ.setdefault("KATAS_SERVER_IDLE", "30")

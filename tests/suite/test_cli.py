@@ -52,6 +52,7 @@ def cli_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KATAS_", "LC_", "NO_COLOR"))}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # cached bytecode halves a child pytest's start-up
     env["LANG"] = "C.UTF-8"
+    env["KATAS_SERVER_IDLE"] = "30"  # a test project's warm server ends soon after the test
     env.update(extra)
     return env
 
@@ -149,17 +150,25 @@ class Terminal:
 
 
 def stray_processes(project: Path) -> list[str]:
-    """Command lines of live processes started for this project's checks (child pytests)."""
-    found = []
+    """Command lines of live processes started for this project's checks: child pytests, or the
+    warm server's check children (forks of the server: its command line, and a server as parent)."""
+    procs: dict[str, tuple[str, str, str]] = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            state = next(line for line in (proc / "status").read_text().splitlines() if line.startswith("State:"))
-        except (OSError, StopIteration):
+            status = (proc / "status").read_text().splitlines()
+        except OSError:
             continue
-        if "pytest" in cmdline and str(project) in cmdline and "zombie" not in state:
+        fields = dict(line.split(":", 1) for line in status if ":" in line)
+        procs[proc.name] = (cmdline, fields.get("State", ""), fields.get("PPid", "").strip())
+    found = []
+    for cmdline, state, parent in procs.values():
+        if str(project) not in cmdline or "zombie" in state:
+            continue
+        forked = "backprop_katas.tool.server" in cmdline and procs.get(parent, ("",))[0] == cmdline
+        if " -m pytest " in cmdline or forked:  # not "pytest" alone: pytest's tmp_path has it in its name
             found.append(cmdline)
     return found
 

@@ -2,7 +2,9 @@
 
 Each kata's tests run in a child ``python -m pytest tests/test_kNN_x.py -x``
 in a process group of its own, so a kata that hangs is stopped (the whole
-group is killed) and Ctrl-C leaves nothing behind. The child writes its
+group is killed) and Ctrl-C leaves nothing behind; when the project's warm
+server runs (or can start, :mod:`backprop_katas.tool.server`), it forks that
+child with torch and pytest already imported. The child writes its
 outcome as JSON (:mod:`backprop_katas.tool.report`); a result is cached under
 ``.katas-cache/`` keyed by the kata file, the files it imports, its test file,
 the tool's version and the language.
@@ -31,6 +33,7 @@ from backprop_katas.generate import STUBS, make_stub
 from backprop_katas.kit import probes
 from backprop_katas.lang import say
 from backprop_katas.scoring import Check, KataScore, score_kata
+from backprop_katas.tool import server
 
 CACHE_DIR = ".katas-cache"
 SCORING_VERSION = b"scoring-parts-1"  # cached outcomes from before the part rule are not reused
@@ -265,8 +268,8 @@ def pytest_command(root: Path, kata: Kata, folder: Path, report: Path) -> list[s
     ]  # fmt: skip
 
 
-def run_kata(root: Path, folder: Path, kata: Kata, lang: str, time_limit: float) -> Outcome:
-    """Run one kata's tests in a child pytest; first failure only, in test order."""
+def run_kata(root: Path, folder: Path, kata: Kata, lang: str, time_limit: float, warm: bool = True) -> Outcome:
+    """Run one kata's tests in a child pytest (forked by the warm server when ``warm``); every test, in order."""
     cache = cache_dir(root)
     cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="run-", dir=cache) as tmp:
@@ -274,33 +277,46 @@ def run_kata(root: Path, folder: Path, kata: Kata, lang: str, time_limit: float)
         log = Path(tmp) / "output.txt"
         env = {**os.environ, "KATAS_LANG": lang, "PYTHONIOENCODING": "utf-8"}
         env.pop("KATAS_TARGET", None)  # --target on the command line decides
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                pytest_command(root, kata, folder, report),
-                cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: killed as a whole
+        command = pytest_command(root, kata, folder, report)
+        try:
+            if not warm:
+                raise server.Unavailable("not asked for")
+            served = server.run_check(cache, command, root, env, log, time_limit, CHILDREN.stopping)
+        except server.Unavailable:
+            served = _run_child(root, command, env, log, time_limit)
+        if served.timed_out:
+            return Outcome(
+                kata.id, "timeout", message=say("cli_timeout", lang=lang, kata=kata.id, seconds=time_limit),
+                edit=edit_location("", root, folder, kata), duration=time_limit,
             )  # fmt: skip
-            CHILDREN.add(proc)
-            try:
-                proc.wait(timeout=time_limit)
-            except subprocess.TimeoutExpired:
-                kill_group(proc)
-                return Outcome(
-                    kata.id, "timeout", message=say("cli_timeout", lang=lang, kata=kata.id, seconds=time_limit),
-                    edit=edit_location("", root, folder, kata), duration=time_limit,
-                )  # fmt: skip
-            finally:
-                kill_group(proc)  # on Ctrl-C too: no stray process
-                CHILDREN.discard(proc)
         if CHILDREN.stopping.is_set():
             raise Interrupted(kata.id)
         data = read_json(report, None)
         output = log.read_text(encoding="utf-8", errors="replace")
     if data is None:
         tail = "\n".join(output.strip().splitlines()[-15:])
-        message = say("cli_no_report", lang=lang, code=proc.returncode) + ("\n" + tail if tail else "")
+        message = say("cli_no_report", lang=lang, code=served.code) + ("\n" + tail if tail else "")
         return Outcome(kata.id, "failing", message=message, edit=edit_location(output, root, folder, kata))
     return outcome_from_report(data, root, folder, kata)
+
+
+def _run_child(root: Path, command: list[str], env: dict[str, str], log: Path, time_limit: float) -> server.Served:
+    """The cold way: ``python -m pytest`` in a process group of its own, killed as a whole at the limit."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            command, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: killed as a whole
+        )  # fmt: skip
+        CHILDREN.add(proc)
+        try:
+            proc.wait(timeout=time_limit)
+        except subprocess.TimeoutExpired:
+            kill_group(proc)
+            return server.Served(proc.returncode, timed_out=True)
+        finally:
+            kill_group(proc)  # on Ctrl-C too: no stray process
+            CHILDREN.discard(proc)
+    return server.Served(proc.returncode)
 
 
 def kata_score(data: dict[str, Any], kata: Kata) -> KataScore:
@@ -351,13 +367,14 @@ class Checker:
     """Checks katas of one target folder, re-running only what changed since the last run."""
 
     def __init__(self, root: Path, folder: Path, katas: list[Kata], lang: str,
-                 time_limit: float = DEFAULT_TIME_LIMIT, force: bool = False) -> None:  # fmt: skip
+                 time_limit: float = DEFAULT_TIME_LIMIT, force: bool = False, warm: bool = True) -> None:  # fmt: skip
         self.root = root
         self.folder = folder
         self.katas = katas
         self.lang = lang
         self.time_limit = time_limit
         self.force = force
+        self.warm = warm  # through the warm server (server.py) when one can run
         self.results_file = cache_dir(root) / "results.json"
         self._lock = threading.Lock()
 
@@ -391,7 +408,7 @@ class Checker:
         key = cache_key(self.root, self.folder, kata, self.lang)
         outcome = None if self.force else self.cached(kata)
         if outcome is None:
-            outcome = run_kata(self.root, self.folder, kata, self.lang, self.time_limit)
+            outcome = run_kata(self.root, self.folder, kata, self.lang, self.time_limit, self.warm)
             if outcome.status != "timeout":
                 self._store(kata, key, outcome)
         if untouched and outcome.status == "failing":

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,8 @@ from backprop_katas.kit.loader import Target, TargetNotFound, resolve_target
 from backprop_katas.lang import LANGS, MODES, child_environ, current, pick, pick_each, resolve, say, template, use
 from backprop_katas.scoring import points as as_points
 from backprop_katas.scoring import shown
-from backprop_katas.tool.check import CHILDREN, DEFAULT_TIME_LIMIT, Checker, Outcome, stub_text
+from backprop_katas.tool import server
+from backprop_katas.tool.check import CHILDREN, DEFAULT_TIME_LIMIT, Checker, Outcome, cache_dir, stub_text
 from backprop_katas.tool.console import Console
 from backprop_katas.tool.progress import UnknownKata, backup_path, hints_shown, resolve_kata, reveal_hint
 
@@ -50,7 +53,7 @@ class Session:
         self.checker = Checker(
             root, self.folder, self.katas, self.lang,
             time_limit=getattr(args, "timeout", None) or DEFAULT_TIME_LIMIT,
-            force=bool(getattr(args, "all", False)),
+            force=bool(getattr(args, "all", False)), warm=not getattr(args, "no_server", False),
         )  # fmt: skip
 
     def _folder(self, spec: str) -> Path:
@@ -358,7 +361,17 @@ def cmd_watch(session: Session) -> int:
         return False
 
     watcher = Watcher(session.folder, sys.stdin, manual=session.args.manual)
-    return run_watch(check, watcher, lambda: con.print(say("cli_watch_bye", lang=session.lang), "dim"))
+    keeper = server.Keeper(cache_dir(session.root))  # the warm server lives as long as the watch
+
+    def warm_check() -> bool:
+        if session.checker.warm:
+            keeper.keep()
+        return check()
+
+    try:
+        return run_watch(warm_check, watcher, lambda: con.print(say("cli_watch_bye", lang=session.lang), "dim"))
+    finally:
+        keeper.close()
 
 
 def cmd_plot(session: Session) -> int:
@@ -425,6 +438,35 @@ def cmd_notebook(root: Path, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_server(root: Path, args: argparse.Namespace) -> int:
+    """`katas server status|start|stop`: the project's warm server (tool/server.py)."""
+    cache = cache_dir(root)
+    if not server.enabled():
+        print(say("cli_server_off", value=os.environ.get(server.SWITCH, "")))
+        return 1 if args.action != "stop" else 0
+    if args.action == "stop":
+        reply = server.ask(cache, "stop")
+        stopped = reply is not None and "stopping" in reply
+        print(say("cli_server_stopped", pid=reply["stopping"]) if reply and stopped else say("cli_server_none"))
+        return 0
+    status: dict[str, Any] | None = None
+    if args.action == "start":
+        try:
+            status = server.start(cache)
+        except server.Unavailable as exc:
+            print(say("cli_server_failed", detail=str(exc)), file=sys.stderr)
+            return 1
+    else:
+        status = server.ask(cache, "status")
+    if status is None:
+        print(say("cli_server_none"))
+        return 1
+    minutes = (time.time() - float(status["started"])) / 60
+    print(say("cli_server_status", pid=status["pid"], minutes=minutes, checks=status["checks"],
+              running=status["running"], idle=status["idle_seconds"]))  # fmt: skip
+    return 0
+
+
 def cmd_test(root: Path, args: argparse.Namespace) -> int:
     """Run the kata tests (pytest) against a target."""
     command = [sys.executable, "-m", "pytest", "--target", args.target, *args.pytest_args]
@@ -460,6 +502,8 @@ def _common(checks: bool) -> argparse.ArgumentParser:
                             help=say("cli_help_timeout", seconds=DEFAULT_TIME_LIMIT))  # fmt: skip
         common.add_argument("--target", default=argparse.SUPPRESS, metavar="katas|solutions|PATH",
                             help=say("cli_help_target"))  # fmt: skip
+        common.add_argument("--no-server", action="store_true", default=argparse.SUPPRESS,
+                            help=say("cli_help_no_server"))  # fmt: skip
     return common
 
 
@@ -516,6 +560,9 @@ def build_parser() -> argparse.ArgumentParser:
     notebook.add_argument("out_dir", metavar="OUT_DIR", help=say("cli_help_notebook_out"))
     notebook.add_argument("--install", default=DEFAULT_INSTALL, metavar="PIP_SPEC", help=say("cli_help_install"))
     notebook.set_defaults(func=cmd_notebook)
+    warm = sub.add_parser("server", help=say("cli_help_server"), description=say("cli_help_server"))
+    warm.add_argument("action", nargs="?", choices=("status", "start", "stop"), default="status")
+    warm.set_defaults(func=cmd_server)
     test = sub.add_parser("test", help="run the kata tests with pytest (maintainers)")
     test.add_argument("--target", default="katas", help="katas (default), solutions or a folder")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="more pytest arguments")

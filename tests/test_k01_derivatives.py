@@ -17,7 +17,7 @@ from backprop_katas.kit.judge import (
     fail,
 )
 from backprop_katas.kit.probes import k01_derivatives as P
-from backprop_katas.messages import msg, say
+from backprop_katas.messages import msg
 
 KATA = "k01_derivatives"
 
@@ -153,12 +153,12 @@ def test_numerical_derivative_error_shrinks_like_h_squared(run):
     # Central: error ≈ h²/6·|cos'''| → ×100 smaller for h/10. Forward: only ×10.
     if not errors[1] < errors[0] / 50:
         fail(
-            say("called", call=f"{KATA}.numerical_derivative(torch.sin, x, h) for h = 1e-2 and 1e-3"),
+            msg("called", call=f"{KATA}.numerical_derivative(torch.sin, x, h) for h = 1e-2 and 1e-3"),
             f"The worst error against cos(x) went from {errors[0]:.2e} to {errors[1]:.2e}: it should shrink "
             "about 100 times when h shrinks 10 times (error ~ h²).\n"
             f"cos(x) 와의 최대 오차가 {errors[0]:.2e} 에서 {errors[1]:.2e} 가 되었습니다. h 가 10 배 작아지면 오차는 "
             "약 100 배 줄어야 합니다 (오차 ~ h²).",
-            say("likely_cause", cause=msg("cause_forward_difference")),
+            msg("likely_cause", cause=msg("cause_forward_difference")),
         )
 
 
@@ -243,7 +243,7 @@ def test_autograd_through_sigmoid_is_finite_at_the_extremes(run, dtype):
     out = run(P.autograd_through, "sigmoid", x, dtype)
     expect_close(out["y"], O.sigmoid(x), TAIL_TOL[dtype], call, "y", dtype=dtype, nonfinite_cause="cause_overflow")
     if out["grad"] is None:
-        fail(say("called", call=call), say("wrong_type", got="a result without grad_fn",
+        fail(msg("called", call=call), msg("wrong_type", got="a result without grad_fn",
                                            expected="a tensor computed from x by torch operations"))  # fmt: skip
     expect_close(out["grad"], O.sigmoid_prime(x), TAIL_TOL[dtype], call, "∂σ/∂x by autograd", dtype=dtype,
                  nonfinite_cause="cause_overflow")  # fmt: skip

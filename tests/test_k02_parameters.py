@@ -25,7 +25,7 @@ from backprop_katas.kit.judge import (
 )
 from backprop_katas.kit.probes import k02_parameters as P
 from backprop_katas.kit.state import global_state
-from backprop_katas.messages import msg, say
+from backprop_katas.messages import msg
 
 KATA = "k02_parameters"
 
@@ -120,7 +120,7 @@ def test_network_has_the_chapters_layers_in_order(run, sizes):
     result = run(P.network, list(sizes), 0, x)
     call = f"{KATA}.Network{tuple(sizes)}"
     if MODULE not in result["kinds"]:
-        fail(say("called", call=call), say("wrong_type", got="something else", expected="an nn.Module"))
+        fail(msg("called", call=call), msg("wrong_type", got="something else", expected="an nn.Module"))
     expect_equal(result["children"], CHAPTER_CHILDREN, call, "The submodules [name, type], in creation order")
     i, h, o = sizes
     shapes = {"linear_ih.weight": (h, i), "linear_ih.bias": (h,), "linear_ho.weight": (o, h), "linear_ho.bias": (o,)}
@@ -136,7 +136,7 @@ def test_network_forward_matches_the_formula_with_its_own_weights(run, sizes, se
     result = run(P.network, list(sizes), seed, x)
     call = f"{KATA}.Network{tuple(sizes)}(x) with x of shape (7, {sizes[0]})"
     if MODULE not in result["kinds"]:
-        fail(say("called", call=call), say("wrong_type", got="something else", expected="an nn.Module"))
+        fail(msg("called", call=call), msg("wrong_type", got="something else", expected="an nn.Module"))
     params = {k: v.astype(np.float64) for k, v in result["params"].items()}
     if sorted(params) != sorted(O.PARAM_NAMES):
         expect_equal(sorted(params), sorted(O.PARAM_NAMES), call, "The parameter names")
@@ -155,8 +155,8 @@ def test_network_starts_from_torchs_initial_weights_under_a_seed(run, seed):
     for name, value in oracle.items():
         if name not in result.get("params", {}):
             fail(
-                say("called", call=call),
-                say(
+                msg("called", call=call),
+                msg(
                     "not_equal",
                     what="The parameter names",
                     got=sorted(result.get("params", {})),
@@ -277,9 +277,9 @@ def test_network_works_for_any_batch_in_both_dtypes_and_leaves_x_alone(run, size
     torch.manual_seed(seed)
     O.oracle_network(*sizes)
     if out["rng_after_init"] != global_state()["rng"]:
-        fail(say("called", call=call), say("side_effect", function=f"{KATA}.Network", what="torch's random generator state",
+        fail(msg("called", call=call), msg("side_effect", function=f"{KATA}.Network", what="torch's random generator state",
                                            before="the state after nn.Linear's two draws", after="another one"),
-             say("likely_cause", cause=msg("cause_rng_side_effect")))  # fmt: skip
+             msg("likely_cause", cause=msg("cause_rng_side_effect")))  # fmt: skip
     params = {k: np.asarray(v, dtype=np.float64) for k, v in out["params"].items()}
     _, expected = O.xor_forward(params, x)
     expect_close(out["y"], expected, O.FLOAT32 if dtype == "float32" else O.AUTOGRAD64, call, "net(x)", dtype=dtype)

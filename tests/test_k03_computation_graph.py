@@ -19,7 +19,7 @@ from backprop_katas.kit.judge import (
     fail,
 )
 from backprop_katas.kit.probes import k03_computation_graph as P
-from backprop_katas.messages import say
+from backprop_katas.messages import msg
 
 KATA = "k03_computation_graph"
 
@@ -119,7 +119,7 @@ def test_gradients_match_finite_differences(run, shape, dtype):
     call = f"{KATA}.gradients(x, y) with x, y {dtype} tensors of shape {list(shape)}"
     got = run(P.call, "gradients", [x, y], dtype)
     if not isinstance(got, list) or len(got) != 2:
-        fail(say("called", call=call), say("wrong_type", got=repr(type(got)), expected="a pair (dz_dx, dz_dy)"))
+        fail(msg("called", call=call), msg("wrong_type", got=repr(type(got)), expected="a pair (dz_dx, dz_dy)"))
     expected = (
         O.central_difference(lambda v: (v + y64) ** 2, x64),
         O.central_difference(lambda v: (x64 + v) ** 2, y64),
@@ -148,7 +148,7 @@ def test_gradients_take_python_floats(run):
         got = run(P.on_floats, "gradients", [x, y])
         call = f"{KATA}.gradients({x!r}, {y!r})"
         if not isinstance(got, list) or len(got) != 2:
-            fail(say("called", call=call), say("wrong_type", got=repr(got), expected="a pair (dz_dx, dz_dy)"))
+            fail(msg("called", call=call), msg("wrong_type", got=repr(got), expected="a pair (dz_dx, dz_dy)"))
         for label, g in zip(("dz_dx", "dz_dy"), got):
             expect_close(expect_number(g, call), 2 * (x + y), O.AUTOGRAD64, call, label)
 
@@ -181,7 +181,7 @@ def test_no_function_writes_into_its_inputs_or_returns_them(run, name, dtype):
         expect_untouched(as_sent(sent), after, call, f"{KATA}.{name}", label)
     results = out["result"] if name == "gradients" else [out["result"]]
     if not isinstance(results, list) or len(results) != len(formula(name, arrays)):
-        fail(say("called", call=call), say("wrong_type", got=repr(results)[:80], expected="a pair (dz_dx, dz_dy)"))
+        fail(msg("called", call=call), msg("wrong_type", got=repr(results)[:80], expected="a pair (dz_dx, dz_dy)"))
     for got, expected in zip(results, formula(name, arrays)):
         expect_close(got, expected, tol_for(dtype), call, dtype=dtype)
     expect_not_aliased(out["shared"], call, f"{KATA}.{name}")
@@ -196,7 +196,7 @@ def test_every_function_takes_python_floats(run, name):
     expected = formula(name, [np.asarray(v) for v in values])
     results = got if name == "gradients" else [got]
     if not isinstance(results, list) or len(results) != len(expected):
-        fail(say("called", call=call), say("wrong_type", got=repr(got)[:80], expected="a pair (dz_dx, dz_dy)"))
+        fail(msg("called", call=call), msg("wrong_type", got=repr(got)[:80], expected="a pair (dz_dx, dz_dy)"))
     for g, e in zip(results, expected):
         expect_close(expect_number(g, call), float(e), O.AUTOGRAD64, call)
 

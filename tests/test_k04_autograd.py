@@ -17,7 +17,7 @@ from backprop_katas.kit.judge import (
     fail,
 )
 from backprop_katas.kit.probes import k04_autograd as P
-from backprop_katas.messages import say
+from backprop_katas.messages import msg
 
 KATA = "k04_autograd"
 
@@ -85,7 +85,7 @@ def test_autograd_gradients_match_finite_differences(run, fname):
     out = run(P.autograd_gradients, fname, x, y)
     result = out["result"]
     if not isinstance(result, list) or len(result) != 2:
-        fail(say("called", call=call), say("wrong_type", got=repr(result)[:80], expected="a pair (df_dx, df_dy)"))
+        fail(msg("called", call=call), msg("wrong_type", got=repr(result)[:80], expected="a pair (df_dx, df_dy)"))
     # ∂(Σ f)/∂x elementwise: these f act elementwise, so central differences per element suffice.
     expected = (O.central_difference(lambda v: f(v, y), x), O.central_difference(lambda v: f(x, v), y))
     for label, got, exp in zip(("df_dx", "df_dy"), result, expected):
@@ -161,5 +161,5 @@ def test_accumulated_gradient_builds_a_fresh_graph_for_every_backward(run, times
     call = f"{KATA}.accumulated_gradient(f, x, times={times}) with f(x) = sin(x), f counting its calls"
     expect_close(out["grad"], times * np.cos(x), O.FD64, call, "x.grad", dtype="float64")
     if out["calls"] != times:
-        fail(say("called", call=call), say("calls_counted", function=f"{KATA}.accumulated_gradient", callee="f",
+        fail(msg("called", call=call), msg("calls_counted", function=f"{KATA}.accumulated_gradient", callee="f",
                                            got=out["calls"], expected=times))  # fmt: skip

@@ -8,6 +8,7 @@ import torch
 
 from backprop_katas.kit import oracles as O
 from backprop_katas.kit.judge import (
+    JudgeFailed,
     as_sent,
     expect_close,
     expect_gradients,
@@ -17,7 +18,7 @@ from backprop_katas.kit.judge import (
     fail,
 )
 from backprop_katas.kit.probes import k05_backprop as P
-from backprop_katas.messages import msg, say
+from backprop_katas.messages import msg
 
 KATA = "k05_backprop"
 
@@ -132,7 +133,7 @@ def test_sigmoid_function_forward_and_backward(run, shape):
     expect_close(out["y"], O.sigmoid(x), O.FD64, call, "y", dtype="float64")
     if out["grad"] is None:
         fail(
-            say("called", call=call),
+            msg("called", call=call),
             "y has no grad_fn: forward must return a tensor computed from x.\ny 에 grad_fn 이 없습니다. forward 는 x 로 계산한 텐서를 돌려줘야 합니다.",
         )
     local = O.central_difference(O.sigmoid, x)  # σ'(x), independent of the learner
@@ -167,7 +168,7 @@ def test_sigmoid_function_passes_gradcheck(run, shape):
     expect_close(out["y"], O.sigmoid(x), O.FD64, call, "y", dtype="float64")
     if out["vjps"] is None:
         fail(
-            say("called", call=call),
+            msg("called", call=call),
             "y has no grad_fn: forward must return a tensor computed from x.\ny 에 grad_fn 이 없습니다. forward 는 x 로 계산한 텐서를 돌려줘야 합니다.",
         )
     jacobian = numerical_jacobian(O.sigmoid, x)  # ∂y_i/∂x_j: diagonal for an elementwise function
@@ -177,8 +178,9 @@ def test_sigmoid_function_passes_gradcheck(run, shape):
         expected = (g.reshape(-1) @ jacobian).reshape(shape)  # the vector-Jacobian product gᵀJ
         try:
             expect_close(got, expected, O.FD64, backward_call, "∂L/∂x", dtype="float64")
-        except pytest.fail.Exception as failure:
-            fail(str(failure), say("gradcheck_explained"))
+        except JudgeFailed as failed:  # the same failure, with what gradcheck would have said
+            failed.failure.lines.append(msg("gradcheck_explained"))
+            raise JudgeFailed(failed.failure) from None
 
 
 # --- the edges of the contracts --------------------------------------------------------------
@@ -226,9 +228,9 @@ def test_manual_gradients_stay_finite_when_the_outputs_saturate(run, dtype):
     for name, grad in (out["grads"] if isinstance(out["grads"], dict) else {}).items():
         if isinstance(grad, np.ndarray) and not np.all(np.isfinite(grad)):
             fail(
-                say("called", call=call),
-                say("not_finite", what=name),
-                say("likely_cause", cause=msg("cause_saturation")),
+                msg("called", call=call),
+                msg("not_finite", what=name),
+                msg("likely_cause", cause=msg("cause_saturation")),
             )
     judge_manual(out, params, call, expected, O.FLOAT32 if dtype == "float32" else O.FD64, dtype, 8, sent=(x, t))
 
@@ -261,8 +263,8 @@ def test_sigmoid_function_stays_finite_at_the_extremes(run, dtype):
     expect_close(out["y"], O.sigmoid(x), tol, call, "y", dtype=dtype, nonfinite_cause="cause_overflow")
     if out["grad"] is None:
         fail(
-            say("called", call=call),
-            say("wrong_type", got="a result without grad_fn", expected="a tensor computed from x"),
+            msg("called", call=call),
+            msg("wrong_type", got="a result without grad_fn", expected="a tensor computed from x"),
         )
     expect_close(out["grad"], grad_out * O.sigmoid_prime(x), tol, call, "∂L/∂x", dtype=dtype,
                  nonfinite_cause="cause_overflow")  # fmt: skip

@@ -23,7 +23,7 @@ from backprop_katas.kit.judge import (
     kind_of,
 )
 from backprop_katas.kit.probes import k06_xor_training as P
-from backprop_katas.messages import msg, say
+from backprop_katas.messages import msg
 
 KATA = "k06_xor_training"
 
@@ -96,7 +96,7 @@ def chapter_run(run, target, fn_name):
 def expect_history(got, expected, tol, call, candidates=None):
     """A list of (step, loss) pairs: the steps exactly, the losses within tol."""
     if not isinstance(got, list) or not all(isinstance(p, list) and len(p) == 2 for p in got):
-        fail(say("called", call=call), say("wrong_type", got=kind_of(got), expected="a list of (step, loss) pairs"))
+        fail(msg("called", call=call), msg("wrong_type", got=kind_of(got), expected="a list of (step, loss) pairs"))
     for step, loss in got:  # plain Python numbers: a loss tensor would also keep its graph alive
         expect_plain_number(step, "int", call, f"The logged step {step!r}")
         expect_plain_number(loss, "float", call, f"The loss logged at step {step}")
@@ -118,15 +118,15 @@ def test_xor_data_is_the_chapters_four_examples(run):
     call = f"x, t = {KATA}.xor_data()"
     got = run(P.xor_data)
     if not isinstance(got, list) or len(got) != 2:
-        fail(say("called", call=call), say("wrong_type", got=kind_of(got), expected="a pair (x, t)"))
+        fail(msg("called", call=call), msg("wrong_type", got=kind_of(got), expected="a pair (x, t)"))
     x, t = got
     expect_array(x, call, "x", (4, 2), None)
     expect_array(t, call, "t", (4,), None)
     for name, value in (("x", x), ("t", t)):
         if value.dtype.kind != "f":
             fail(
-                say("called", call=call),
-                say("wrong_dtype", what=name, got=value.dtype, expected="a float dtype (BCELoss needs floats)"),
+                msg("called", call=call),
+                msg("wrong_dtype", what=name, got=value.dtype, expected="a float dtype (BCELoss needs floats)"),
             )
     expect_equal(x, O.XOR_X.astype(x.dtype), call, "x")
     expect_equal(t, O.XOR_T.astype(t.dtype), call, "t")
@@ -255,8 +255,8 @@ def test_chapter_training_reaches_the_chapters_losses(run, target, fn_name):
     for step, limit in ((2000, 0.025), (10000, 0.003)):
         if not claimed[step] <= limit:
             fail(
-                say("called", call=call),
-                say(
+                msg("called", call=call),
+                msg(
                     "not_equal",
                     what=msg("what_loss_at_step", step=step),
                     got=f"{claimed[step]:.4f}",
@@ -269,8 +269,8 @@ def test_chapter_training_reaches_the_chapters_losses(run, target, fn_name):
     loss = O.xor_loss(final, O.XOR_X, O.XOR_T)
     if not loss <= 0.003:
         fail(
-            say("called", call=call),
-            say("not_equal", what="The loss of the trained weights", got=f"{loss:.4f}", expected="≤ 0.003"),
+            msg("called", call=call),
+            msg("not_equal", what="The loss of the trained weights", got=f"{loss:.4f}", expected="≤ 0.003"),
         )
     expect_equal(
         O.xor_forward(final, O.XOR_X)[1].reshape(-1) >= 0.5, XOR_PREDICTION, call, "The trained network's predictions"

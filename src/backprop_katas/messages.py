@@ -70,6 +70,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Called {call}.",
         "ko": "{call} 을(를) 호출했습니다.",
     },
+    "where_returned": {
+        "en": "Look at {where}: {function} returned this value there.",
+        "ko": "{where} 를 보세요. {function} 이(가) 이 값을 여기서 돌려주었습니다.",
+    },
+    "where_raised": {
+        "en": "Look at {where}, in {function}.",
+        "ko": "{function} 의 {where} 를 보세요.",
+    },
+    "where_running": {
+        "en": "When the time was up, {function} was running {where}.",
+        "ko": "시간이 다 되었을 때 {function} 은(는) {where} 를 실행하고 있었습니다.",
+    },
     "wrong_type": {
         "en": "It returned {got}, but the test expected {expected}.",
         "ko": "{got} 을(를) 돌려주었지만, 테스트는 {expected} 을(를) 기대했습니다.",

@@ -11,43 +11,90 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
 import numpy as np
-from _pytest.outcomes import Failed
 
+from backprop_katas.kit.failure import CAUSES_ATTRIBUTE as CAUSES_ATTRIBUTE  # the grader reads it from here
+from backprop_katas.kit.failure import TABLE_COLUMNS, Failure, call_data
+from backprop_katas.kit.failure import JudgeFailed as JudgeFailed
+from backprop_katas.kit.failure import render_table as render_table_data
 from backprop_katas.kit.oracles import Tol
 from backprop_katas.kit.plain import Unplain
-from backprop_katas.messages import Msg, msg, say
+from backprop_katas.kit.runner import last_where
+from backprop_katas.messages import Msg, lang, msg
 
 FLOAT_DTYPES = ("float32", "float64")
 
+def fail(
+    *parts: str | Msg,
+    causes: Sequence[Msg] = (),
+    tables: Sequence[dict[str, Any]] = (),
+    call: Any = None,
+    got: Any = None,
+    expected: Any = None,
+    worst: dict[str, Any] | None = None,
+) -> NoReturn:
+    """Fail the test with a learner's message, kept as data (:class:`~backprop_katas.kit.failure.Failure`).
 
-CAUSES_ATTRIBUTE = "katas_causes"  # on the failure exception: the likely causes' message keys
+    ``parts`` are messages (``msg(...)``, rendered later in the language asked for; a ``str`` is
+    kept as it is). A ``called`` part is the call, a ``likely_cause`` part is a cause (as are
+    ``causes``); the rest are the findings, in order. ``tables`` (:func:`gradient_rows`) are data.
+    The place to edit is the last probe call's record (:func:`backprop_katas.kit.runner.last_where`)."""
+    lines: list[Msg | str] = []
+    all_causes: list[Msg] = []
+    for part in parts:
+        if isinstance(part, Msg) and part.key == "called" and call is None:
+            call = part.fields.get("call")
+        elif isinstance(part, Msg) and part.key == "likely_cause" and isinstance(part.fields.get("cause"), Msg):
+            all_causes.append(part.fields["cause"])  # type: ignore[arg-type]
+        elif part:
+            lines.append(part)
+    all_causes += [c for c in causes if c not in all_causes]
+    where = last_where()
+    failure = Failure(
+        kind="judge",
+        call=call_data(call, _function(call, where)) if call is not None else None,
+        lines=lines,
+        got=_data(got),
+        expected=_data(expected),
+        worst=worst,
+        tables=[_table_data(t) for t in tables],
+        causes=[(cause_key(c), _param(c), c) for c in all_causes],
+        where=where,
+    )
+    raise JudgeFailed(failure)
 
 
-class JudgeFailed(Failed):
-    """``pytest.fail`` carrying the failure as data too: the JSON report (``--katas-report``)
-    stores ``details`` so the notebook shows tables and causes without reading sentences, and
-    the grader counts the causes' message keys (``CAUSES_ATTRIBUTE``)."""
-
-    def __init__(self, message: str, details: dict[str, Any], causes: list[str]) -> None:
-        super().__init__(message, pytrace=False)
-        self.details = details
-        setattr(self, CAUSES_ATTRIBUTE, causes)
+def _function(call: Any, where: Any) -> str:
+    if isinstance(call, dict) and call.get("function"):
+        return str(call["function"])
+    return f"{where.file.removesuffix('.py')}.{where.function}" if where is not None else ""
 
 
-def fail(*parts: str, causes: Sequence[Msg] = (), tables: Sequence[dict[str, Any]] = ()) -> NoReturn:
-    """Fail the test with a learner's message (no Python traceback of the judge).
+def _param(cause: Msg) -> str | None:
+    name = cause.fields.get("name")
+    return str(name) if cause.key == "cause_for" and name is not None else None
 
-    ``causes`` (whose "Likely cause" lines are among ``parts``) and ``tables``
-    (:func:`gradient_rows`, rendered among ``parts``) go into the details as data; the
-    details' ``lines`` are the other parts. The causes also travel as message keys, so the
-    grader can count them without reading rendered sentences."""
-    structured = {say("likely_cause", cause=c) for c in causes} | {render_table(t) for t in tables}
-    details = {
-        "lines": [p for p in parts if p and p not in structured],
-        "causes": [str(c) for c in causes],
-        "tables": list(tables),
-    }
-    raise JudgeFailed("\n".join(p for p in parts if p), details, [cause_key(c) for c in causes])
+
+def _table_data(table: dict[str, Any]) -> dict[str, Any]:
+    return {"name": table["name"], "columns": list(table.get("columns", TABLE_COLUMNS)), "rows": table["rows"]}
+
+
+def _data(value: Any) -> Any:
+    """What came back or was expected, as JSON: small arrays as lists, large ones by shape and dtype."""
+    if isinstance(value, np.ndarray):
+        if value.size <= 16:
+            return {"shape": list(value.shape), "dtype": str(value.dtype), "values": value.tolist()}
+        return {"shape": list(value.shape), "dtype": str(value.dtype)}
+    if isinstance(value, Unplain):
+        return {"type": value.type, "repr": value.repr}
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_data(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _data(v) for k, v in value.items()}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)
 
 
 def cause_key(cause: Msg) -> str:
@@ -82,11 +129,13 @@ def expect_array(value: Any, call: str, what: str, shape: Sequence[int] | None, 
     """Shape and dtype first: the value must be a tensor (array) of this shape and dtype."""
     if not isinstance(value, np.ndarray):
         expected = f"a tensor of shape {tuple(shape) if shape is not None else '(any)'}"
-        fail(say("called", call=call), say("wrong_type", got=kind_of(value), expected=expected))
+        fail(msg("called", call=call), msg("wrong_type", got=kind_of(value), expected=expected), got=value)
     if shape is not None and tuple(value.shape) != tuple(shape):
-        fail(say("called", call=call), say("wrong_shape", what=what, got=tuple(value.shape), expected=tuple(shape)))
+        fail(msg("called", call=call), msg("wrong_shape", what=what, got=tuple(value.shape), expected=tuple(shape)),
+             got={"shape": list(value.shape)}, expected={"shape": list(shape)})  # fmt: skip
     if dtype is not None and str(value.dtype) != dtype:
-        fail(say("called", call=call), say("wrong_dtype", what=what, got=value.dtype, expected=dtype))
+        fail(msg("called", call=call), msg("wrong_dtype", what=what, got=value.dtype, expected=dtype),
+             got={"dtype": str(value.dtype)}, expected={"dtype": dtype})  # fmt: skip
     return value
 
 
@@ -94,14 +143,15 @@ def expect_number(value: Any, call: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         if isinstance(value, np.ndarray) and value.size == 1:
             return float(value.reshape(()))
-        fail(say("called", call=call), say("wrong_type", got=kind_of(value), expected="a number"))
+        fail(msg("called", call=call), msg("wrong_type", got=kind_of(value), expected="a number"), got=value)
     return float(value)
 
 
 def expect_equal(got: Any, expected: Any, call: str, what: str) -> None:
     same = np.array_equal(got, expected) if isinstance(got, np.ndarray) else got == expected
     if not same:
-        fail(say("called", call=call), say("not_equal", what=what, got=_fmt(got), expected=_fmt(expected)))
+        fail(msg("called", call=call), msg("not_equal", what=what, got=_fmt(got), expected=_fmt(expected)),
+             got=got, expected=expected)  # fmt: skip
 
 
 def relative_error(got: np.ndarray, expected: np.ndarray) -> np.ndarray:
@@ -185,24 +235,21 @@ def expect_close(
         got_arr = np.asarray(expect_number(got, call))
     got64 = got_arr.astype(np.float64)
     if not np.all(np.isfinite(got64)):
-        cause = [say("likely_cause", cause=msg(nonfinite_cause))] if nonfinite_cause else []
-        fail(say("called", call=call), say("not_finite", what=what), *cause)
+        cause = [msg("likely_cause", cause=msg(nonfinite_cause))] if nonfinite_cause else []
+        fail(msg("called", call=call), msg("not_finite", what=what), *cause, got=got_arr)
     if np.allclose(got64, expected_arr, rtol=tol.rtol, atol=tol.atol):
         return
     index, rel = _worst(got64, expected_arr, tol)
     numbers = {"got": f"{got64[index]:.8g}", "expected": f"{expected_arr[index]:.8g}", "rel": rel}
     numbers.update(rtol=tol.rtol, atol=tol.atol)
     if index:
-        mismatch = say("not_close", what=what, index=list(index), **numbers)
+        mismatch = msg("not_close", what=what, index=list(index), **numbers)
     else:
-        mismatch = say("not_close_scalar", what=what, **numbers)
+        mismatch = msg("not_close_scalar", what=what, **numbers)
     causes = diagnose(got64, expected_arr, batch, candidates)
-    lines = [say("called", call=call), mismatch]
-    lines += [say("likely_cause", cause=c) for c in causes]
-    fail(*lines, causes=causes)
-
-
-TABLE_COLUMNS = ("index", "yours", "numerical", "rel. error")
+    worst = {"index": list(index), "got": float(got64[index]), "expected": float(expected_arr[index]), "rel": rel,
+             "rtol": tol.rtol, "atol": tol.atol}  # fmt: skip
+    fail(msg("called", call=call), mismatch, causes=causes, got=got_arr, expected=expected_arr, worst=worst)
 
 
 def gradient_rows(name: str, got: np.ndarray, expected: np.ndarray, rows: int = 3) -> dict[str, Any]:
@@ -216,7 +263,7 @@ def gradient_rows(name: str, got: np.ndarray, expected: np.ndarray, rows: int = 
         index = np.unravel_index(int(flat), expected.shape) if expected.ndim else ()
         label = str(tuple(int(i) for i in index)) if index else "()"
         body.append([label, float(got[index]), float(expected[index]), float(rel[flat])])
-    return {"name": name, "title": say("table_header", name=name), "columns": list(TABLE_COLUMNS), "rows": body}
+    return {"name": name, "columns": list(TABLE_COLUMNS), "rows": body}
 
 
 def gradient_table(name: str, got: np.ndarray, expected: np.ndarray, rows: int = 3) -> str:
@@ -224,12 +271,9 @@ def gradient_table(name: str, got: np.ndarray, expected: np.ndarray, rows: int =
     return render_table(gradient_rows(name, got, expected, rows))
 
 
-def render_table(table: dict[str, Any]) -> str:
-    index, yours, numerical, rel = table["columns"]
-    lines = [table["title"], f"    {index:<10}{yours:>16}{numerical:>16}{rel:>13}"]
-    for label, got, expected, error in table["rows"]:
-        lines.append(f"    {label:<10}{got:>16.8g}{expected:>16.8g}{error:>13.2e}")
-    return "\n".join(lines)
+def render_table(table: dict[str, Any], language: str | None = None) -> str:
+    """A :func:`gradient_rows` table as text, in ``language`` (default: this process's)."""
+    return render_table_data(table, language or lang())
 
 
 def expect_gradients(
@@ -246,40 +290,38 @@ def expect_gradients(
         got = dict(zip(expected, got))  # a tuple in parameter order is as good as a dict
     if not isinstance(got, dict):
         fail(
-            say("called", call=call),
-            say("wrong_type", got=kind_of(got), expected=f"a dict with keys {sorted(expected)}"),
+            msg("called", call=call),
+            msg("wrong_type", got=kind_of(got), expected=f"a dict with keys {sorted(expected)}"),
         )
     if sorted(got) != sorted(expected):
         fail(
-            say("called", call=call),
-            say("not_equal", what="The dict's keys", got=sorted(got), expected=sorted(expected)),
+            msg("called", call=call),
+            msg("not_equal", what="The dict's keys", got=sorted(got), expected=sorted(expected)),
         )
-    bad: list[str] = []
+    bad: list[Msg] = []
     tables: list[dict[str, Any]] = []
     causes: list[Msg] = []
     for name, exp in expected.items():
         g = got[name]
         if isinstance(g, np.ndarray) and batch and g.shape == (batch, *exp.shape):
             causes += [msg("cause_for", name=name, cause=c) for c in diagnose(g, exp, batch)]
-            bad.append(say("wrong_shape", what=name, got=tuple(g.shape), expected=tuple(exp.shape)))
+            bad.append(msg("wrong_shape", what=name, got=tuple(g.shape), expected=tuple(exp.shape)))
             continue
         if isinstance(g, np.ndarray) and g.ndim == 2 and g.shape == exp.T.shape and g.shape != exp.shape:
             causes += [msg("cause_for", name=name, cause=c) for c in diagnose(g, exp, batch)]
-            bad.append(say("wrong_shape", what=name, got=tuple(g.shape), expected=tuple(exp.shape)))
+            bad.append(msg("wrong_shape", what=name, got=tuple(g.shape), expected=tuple(exp.shape)))
             continue
         arr = expect_array(g, call, name, exp.shape, dtype).astype(np.float64)
         if not np.all(np.isfinite(arr)):
-            bad.append(say("not_finite", what=name))
+            bad.append(msg("not_finite", what=name))
             continue
         if not np.allclose(arr, exp, rtol=tol.rtol, atol=tol.atol):
             tables.append(gradient_rows(name, arr, exp))
-            bad.append(render_table(tables[-1]))
             causes += [
                 msg("cause_for", name=name, cause=c) for c in diagnose(arr, exp, batch, (candidates or {}).get(name))
             ]
-    if bad:
-        fail(say("called", call=call), *bad, *[say("likely_cause", cause=c) for c in causes],
-             causes=causes, tables=tables)  # fmt: skip
+    if bad or tables:
+        fail(msg("called", call=call), *bad, causes=causes, tables=tables)
 
 
 # --- contracts: what a call may not leave behind ---------------------------------------------
@@ -320,29 +362,29 @@ def expect_untouched(before: Any, after: Any, call: str, function: str, name: st
     """
     if not isinstance(before, dict) or "value" not in before:
         before, after = {"value": before}, {"value": after.get("value") if isinstance(after, dict) else after}
-    called = say("called", call=call)
-    in_place = say("likely_cause", cause=msg("cause_in_place"))
+    called = msg("called", call=call)
+    in_place = msg("likely_cause", cause=msg("cause_in_place"))
     if not _same(before["value"], after["value"]) or before.get("dtype") != after.get("dtype"):
-        fail(called, say("mutated_input", function=function, name=name), in_place)
+        fail(called, msg("mutated_input", function=function, name=name), in_place)
     if before.get("version") != after.get("version"):
-        fail(called, say("input_version", function=function, name=name, before=before["version"],
+        fail(called, msg("input_version", function=function, name=name, before=before["version"],
                          after=after["version"]), in_place)  # fmt: skip
     if before.get("requires_grad") != after.get("requires_grad"):
         if after.get("requires_grad"):
-            fail(called, say("input_left_grad", function=function, what="requires_grad=True", name=name))
-        fail(called, say("input_flag_changed", function=function, what="requires_grad", name=name,
+            fail(called, msg("input_left_grad", function=function, what="requires_grad=True", name=name))
+        fail(called, msg("input_flag_changed", function=function, what="requires_grad", name=name,
                          before=before["requires_grad"], after=after["requires_grad"]))  # fmt: skip
     if not _same(before.get("grad"), after.get("grad")):
         if before.get("grad") is None:
-            fail(called, say("input_left_grad", function=function, what=".grad", name=name))
-        fail(called, say("input_flag_changed", function=function, what=".grad", name=name,
+            fail(called, msg("input_left_grad", function=function, what=".grad", name=name))
+        fail(called, msg("input_flag_changed", function=function, what=".grad", name=name,
                          before=_fmt(before.get("grad")), after=_fmt(after.get("grad"))))  # fmt: skip
 
 
 def expect_module_untouched(before: Any, after: Any, call: str, function: str, what: str = "net") -> None:
     """Every parameter of a module as it was (see :func:`expect_untouched`), and no parameter added or lost."""
     if sorted(before) != sorted(after):
-        fail(say("called", call=call), say("not_equal", what=f"The parameter names of {what} after the call",
+        fail(msg("called", call=call), msg("not_equal", what=f"The parameter names of {what} after the call",
                                            got=sorted(after), expected=sorted(before)))  # fmt: skip
     for name in before:
         expect_untouched(before[name], after[name], call, function, f"{what}.{name}")
@@ -360,9 +402,9 @@ def expect_no_side_effects(before: Mapping[str, Any], after: Mapping[str, Any], 
     for key, (what, cause) in GLOBAL_STATE.items():
         if before.get(key) != after.get(key):
             fail(
-                say("called", call=call),
-                say("side_effect", function=function, what=what, before=before.get(key), after=after.get(key)),
-                say("likely_cause", cause=msg(cause)),
+                msg("called", call=call),
+                msg("side_effect", function=function, what=what, before=before.get(key), after=after.get(key)),
+                msg("likely_cause", cause=msg(cause)),
             )
 
 
@@ -370,7 +412,7 @@ def expect_not_aliased(pairs: Sequence[Sequence[str]], call: str, function: str)
     """No returned tensor shares memory with an input or with another returned tensor."""
     if pairs:
         what, other = pairs[0]
-        fail(say("called", call=call), say("aliased_result", function=function, what=what, other=other))
+        fail(msg("called", call=call), msg("aliased_result", function=function, what=what, other=other))
 
 
 PLAIN_TYPES = {"int": "int", "float": "float", "number": ("int", "float"), "str": "str", "bool": "bool"}
@@ -380,16 +422,16 @@ def expect_plain(typed: Any, expected: str, call: str, what: str) -> Any:
     """A :func:`backprop_katas.kit.state.typed` value is exactly a Python ``expected`` ("int", "float",
     "number" (int or float, not bool), "str" or "bool"); returns the value."""
     if not isinstance(typed, dict) or "type" not in typed:
-        fail(say("called", call=call), say("wrong_type", got=kind_of(typed), expected=f"a plain Python {expected}"))
+        fail(msg("called", call=call), msg("wrong_type", got=kind_of(typed), expected=f"a plain Python {expected}"))
     allowed = PLAIN_TYPES[expected]
     if typed["type"] in ((allowed,) if isinstance(allowed, str) else allowed):
         return typed["value"]
     causes = []
     if typed["type"].startswith("torch."):
-        causes.append(say("likely_cause", cause=msg("cause_tensor_not_number")))
+        causes.append(msg("likely_cause", cause=msg("cause_tensor_not_number")))
     elif typed["type"].startswith("numpy."):
-        causes.append(say("likely_cause", cause=msg("cause_numpy_number")))
-    fail(say("called", call=call), say("not_plain", what=what, got=typed["type"], expected=expected), *causes)
+        causes.append(msg("likely_cause", cause=msg("cause_numpy_number")))
+    fail(msg("called", call=call), msg("not_plain", what=what, got=typed["type"], expected=expected), *causes)
 
 
 def expect_plain_number(value: Any, expected: str, call: str, what: str) -> Any:
@@ -399,7 +441,7 @@ def expect_plain_number(value: Any, expected: str, call: str, what: str) -> Any:
     kinds = {"int": (int,), "float": (float,)}[expected]
     if isinstance(value, kinds) and not isinstance(value, bool):
         return value
-    causes = [say("likely_cause", cause=msg("cause_tensor_not_number"))] if isinstance(value, np.ndarray) else []
+    causes = [msg("likely_cause", cause=msg("cause_tensor_not_number"))] if isinstance(value, np.ndarray) else []
     got = f"tensor of dtype {value.dtype} and shape {tuple(value.shape)}" if isinstance(value, np.ndarray) else (
         value.type if isinstance(value, Unplain) else type(value).__name__)  # fmt: skip
-    fail(say("called", call=call), say("not_plain", what=what, got=got, expected=expected), *causes)
+    fail(msg("called", call=call), msg("not_plain", what=what, got=got, expected=expected), *causes)

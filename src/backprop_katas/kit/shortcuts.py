@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from backprop_katas.messages import say
+from backprop_katas.messages import Msg
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -660,16 +660,21 @@ def tool_findings(folder: Path, kata: str) -> list[Finding]:
     return list(_cached(folder.resolve(), kata, "", _texts(folder)))
 
 
-def render(finding: Finding, kata: str, function: str = "") -> str:
+def messages(finding: Finding, kata: str, function: str = "") -> list[Msg]:
+    """The learner's sentences about one finding, unrendered."""
     if finding.rule == "tool":
-        return say("shortcut_tool", where=finding.where, construct=finding.construct)
+        return [Msg("shortcut_tool", where=finding.where, construct=finding.construct)]
     if finding.rule == "reach":
-        return say("shortcut_reach", where=finding.where, construct=finding.construct)
+        return [Msg("shortcut_reach", where=finding.where, construct=finding.construct)]
     key = "shortcut_dynamic" if finding.rule == "dynamic" else "shortcut_autograd"
-    text = say(key, function=f"{kata}.{function}", where=finding.where, construct=finding.construct)
+    found = [Msg(key, function=f"{kata}.{function}", where=finding.where, construct=finding.construct)]
     if len(finding.via) > 1:
-        text += "\n" + say("shortcut_via", via=" → ".join(finding.via))
-    return text
+        found.append(Msg("shortcut_via", via=" → ".join(finding.via)))
+    return found
+
+
+def render(finding: Finding, kata: str, function: str = "") -> str:
+    return "\n".join(str(m) for m in messages(finding, kata, function))
 
 
 def check_by_hand(folder: Path, kata: str, function: str) -> str | None:
@@ -713,9 +718,21 @@ def expect_no_shortcut(folder: Path, kata: str, functions: list[str]) -> None:
     """The judge: fail the test with a learner's message when the kata file takes a forbidden shortcut.
 
     Reads the submitted file as text (never imports it); in grading this runs in the grader."""
-    from backprop_katas.kit.judge import fail
+    from backprop_katas.kit.failure import Failure, JudgeFailed, Where
 
-    problems = [check_kata_file(folder, kata), *(check_by_hand(folder, kata, f) for f in functions)]
-    found = [p for p in problems if p]
-    if found:
-        fail(*found)
+    findings: list[tuple[Finding | None, str]] = [(f, "") for f in tool_findings(folder, kata)[:3]]
+    for function in functions:
+        by_hand = by_hand_findings(folder, kata, function)
+        findings += [(f, function) for f in by_hand[:3]]
+        if len(by_hand) > 3:
+            findings.append((None, f"(+{len(by_hand) - 3} more / {len(by_hand) - 3} 개 더)"))
+    if not findings:
+        return
+    lines: list[Msg | str] = []
+    for finding, function in findings:
+        lines += messages(finding, kata, function) if finding is not None else [function]
+    first, function = next((f, fn) for f, fn in findings if f is not None)
+    assert first is not None
+    # "shortcut": the sentences above already name the line, so the place is data only
+    where = Where(first.file, first.line, function, "shortcut", folder.name)
+    raise JudgeFailed(Failure(kind="judge", lines=lines, where=where))

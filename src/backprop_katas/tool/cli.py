@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +20,7 @@ from backprop_katas.catalog import Kata, ProjectNotFound, find_root, load_catalo
 from backprop_katas.generate import drift, generated
 from backprop_katas.grading.bundle import SOLUTIONS as SHIPPED_SOLUTIONS
 from backprop_katas.grading.cli import register as register_grading
+from backprop_katas.kit.failure import Failure, render_parts
 from backprop_katas.kit.loader import Target, TargetNotFound, resolve_target
 from backprop_katas.messages import say
 from backprop_katas.scoring import points as as_points
@@ -50,7 +50,7 @@ class Session:
         spec = getattr(args, "target", None) or "katas"
         self.folder = self._folder(spec)
         self.checker = Checker(
-            root, self.folder, self.katas, self.lang,
+            root, self.folder, self.katas,
             time_limit=getattr(args, "timeout", None) or DEFAULT_TIME_LIMIT,
             force=bool(getattr(args, "all", False)),
         )  # fmt: skip
@@ -143,7 +143,7 @@ def _where_link(session: Session, where: str) -> str:
         return where
     path = Path(path_text)
     if not path.is_absolute():
-        path = Path.cwd() / path
+        path = session.root / path  # Outcome.edit is relative to the project
     return session.console.link(where, path, int(line) if line.isdigit() else None)
 
 
@@ -158,7 +158,7 @@ def show_focus(session: Session, kata: Kata, outcome: Outcome) -> None:
     con.print(say("cli_task", task=kata.task[session.lang]))
     if outcome.edit:
         con.print(say("cli_edit", where=_where_link(session, outcome.edit)))
-    if outcome.message:
+    if outcome.failure:
         con.print()
         if outcome.test:
             con.print(
@@ -168,9 +168,12 @@ def show_focus(session: Session, kata: Kata, outcome: Outcome) -> None:
             if outcome.test_path:
                 test_where = f"{outcome.test_path}:{outcome.test_line}" if outcome.test_line else outcome.test_path
                 con.print("  " + say("cli_test_at", where=test_where), "dim")
-        for line in outcome.message.rstrip().splitlines():
-            cause = re.match(r"\s*(Likely cause|짐작되는 원인)", line)
-            con.print("    " + line, *(("yellow",) if cause else ()))
+        # Rendered here, in the language asked for, from the cached data; the causes stand out by role.
+        failure = Failure.from_data(outcome.failure)
+        running = failure.where is not None and failure.where.how == "running"  # a hang: name the function
+        for role, text in render_parts(failure, session.lang, where=running):
+            for line in text.rstrip().splitlines():
+                con.print("    " + line, *(("yellow",) if role == "cause" else ()))
     con.print()
     hints = kata.hints[session.lang]
     for n in range(hints_shown(session.root, kata)):

@@ -17,7 +17,7 @@ from backprop_katas.kit.judge import (
     fail,
 )
 from backprop_katas.kit.probes import k04_autograd as P
-from backprop_katas.messages import msg
+from backprop_katas.lang import msg
 
 KATA = "k04_autograd"
 

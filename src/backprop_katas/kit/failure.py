@@ -10,14 +10,14 @@ The data (``Failure.to_data()``, schema 1)::
 
     {"schema": 1,
      "kind": "judge" | "probe" | "text",
-     "call": {"function": "k03_computation_graph.t_function" | "", "text": "<the test's description>",
-              "args": [{"name": "x", "about": "<description>"}, ...]} | null,
+     "call": {"function": "k05_backprop.manual_gradients" | "", "code": "k05_backprop.manual_gradients(net, x, t)",
+              "message": <message> | null} | null,   # message: the kit's Call (code and arguments) as data
      "lines": [<message>, ...],           # the findings, in order (call, tables and causes apart)
      "got": <json> | null, "expected": <json> | null,   # what came back, what was expected
      "worst": {"index": [i, ...], "got": float, "expected": float, "rel": float,
                "rtol": float, "atol": float} | null,
-     "tables": [{"name": "W1", "columns": ["index", "yours", "numerical", "rel_error"],
-                 "rows": [["(0, 1)", yours, numerical, rel], ...]}],
+     "tables": [{"name": "W1", "columns": ["table_col_index", "table_col_yours", "table_col_numerical",
+                 "table_col_rel_error"], "rows": [["(0, 1)", yours, numerical, rel], ...]}],  # columns: message keys
      "causes": [{"key": "cause_sign", "param": "W1" | null, "message": <message>}],
      "where": {"folder": "katas", "file": "k03_computation_graph.py", "line": 16,
                "function": "t_function", "how": "return" | "raised" | "running" | "shortcut"} | null,
@@ -25,26 +25,26 @@ The data (``Failure.to_data()``, schema 1)::
                "type": str, "message": str, "where": str, "traceback": str} | null,
      "text": str}                         # kind "text": a failure that is not the judge's
 
-A ``<message>`` is ``{"key": KEY, "fields": {name: value}}`` (a field that is itself a message is
-``{"msg": <message>}``) or ``{"text": str}`` for text that was rendered before it got here.
+A ``<message>`` is :meth:`backprop_katas.lang.Msg.to_data` (``{"key": KEY, "fields": {...}}``) or
+``{"text": str}`` for text that was rendered before it got here (code, a number).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from _pytest.outcomes import Failed
 
-from backprop_katas.messages import Msg, lang
+from backprop_katas.lang import Msg, current
+
+if TYPE_CHECKING:
+    from backprop_katas.kit.call import Call
 
 SCHEMA = 1
 CAUSES_ATTRIBUTE = "katas_causes"  # on the failure exception: the likely causes' message keys
-TABLE_COLUMNS = ("index", "yours", "numerical", "rel_error")  # keys; their words are rendered per language
-TABLE_WORDS = {
-    "en": {"index": "index", "yours": "yours", "numerical": "numerical", "rel_error": "rel. error"},
-    "ko": {"index": "위치", "yours": "여러분", "numerical": "수치 미분", "rel_error": "상대 오차"},
-}
+TABLE_COLUMNS = ("table_col_index", "table_col_yours", "table_col_numerical", "table_col_rel_error")  # message keys
 
 
 @dataclass(frozen=True)
@@ -81,44 +81,27 @@ class Where:
         return f"{path}:{self.line}"
 
 
-# --- messages as data (until the message catalogue serialises them itself) --------------------
-
-
-def _field_data(value: object) -> object:
-    if isinstance(value, Msg):
-        return {"msg": msg_data(value)}
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return str(value)  # shapes, dtypes, lists: as they read in the sentence
+# --- messages as data ---------------------------------------------------------------------------
 
 
 def msg_data(message: Msg | str) -> dict[str, Any]:
-    """A message as JSON: key and fields; text rendered elsewhere stays text."""
-    if isinstance(message, Msg):
-        return {"key": message.key, "fields": {k: _field_data(v) for k, v in message.fields.items()}}
-    return {"text": str(message)}
+    """A message as JSON (:meth:`Msg.to_data`); text rendered elsewhere stays text."""
+    return message.to_data() if isinstance(message, Msg) else {"text": str(message)}
 
 
 def msg_from_data(data: Any) -> Msg | str:
     """Back from :func:`msg_data`; an unknown key (an older tool's cache) comes back as its key."""
     if not isinstance(data, dict) or "key" not in data:
         return str(data.get("text", "")) if isinstance(data, dict) else str(data)
-    fields = {}
-    for name, value in (data.get("fields") or {}).items():
-        fields[name] = msg_from_data(value["msg"]) if isinstance(value, dict) and "msg" in value else value
     try:
-        return Msg(str(data["key"]), **fields)
+        return Msg.from_data(data)
     except KeyError:
         return str(data["key"])
 
 
 def render_msg(message: Msg | str, language: str) -> str:
-    """One message in ``en``, ``ko`` or ``both`` (English, then Korean on the next line)."""
-    if isinstance(message, str):
-        return message
-    if language == "both":
-        return message.render("en") + "\n" + message.render("ko")
-    return message.render(language if language in ("en", "ko") else "en")
+    """One message in ``language`` (``both``: English, then the second language on the next line)."""
+    return message if isinstance(message, str) else message.render(language)
 
 
 # --- the failure ------------------------------------------------------------------------------
@@ -183,12 +166,15 @@ class Failure:
         )
 
 
-def call_data(call: Any, function: str = "") -> dict[str, Any]:
-    """The call a check made: the test's description (text), the function, the arguments."""
-    if isinstance(call, dict):
-        return {"function": str(call.get("function") or function), "text": str(call.get("text", "")),
-                "args": list(call.get("args") or [])}  # fmt: skip
-    return {"function": function, "text": str(call), "args": []}
+def call_data(call: Call | Msg | str, where: Where | None = None) -> dict[str, Any]:
+    """The call a check made, as data: the function (the kit's :class:`~backprop_katas.kit.call.Call`
+    knows it; else the probe's record does), its code, and the whole description as a message."""
+    function = f"{where.file.removesuffix('.py')}.{where.function}" if where is not None else ""
+    if isinstance(call, str):
+        return {"function": function, "code": call, "message": None}
+    if isinstance(call, Msg):
+        return {"function": function, "code": "", "message": call.to_data()}
+    return {"function": call.function or function, "code": call.code, "message": call.to_data()}
 
 
 # --- rendering, at the edge ---------------------------------------------------------------------
@@ -199,19 +185,23 @@ def table_title(table: dict[str, Any], language: str) -> str:
 
 
 def table_columns(table: dict[str, Any], language: str) -> list[str]:
-    """The column headers in ``language`` (``both``: "index/위치")."""
-    keys = list(table.get("columns") or TABLE_COLUMNS)
-    if language == "both":
-        return [f"{TABLE_WORDS['en'].get(c, c)}/{TABLE_WORDS['ko'].get(c, c)}" for c in keys]
-    words = TABLE_WORDS["ko" if language == "ko" else "en"]
-    return [words.get(c, c) for c in keys]
+    """The column headers (message keys) in ``language`` (``both``: "index / 위치")."""
+    return [render_msg(msg_from_data({"key": key, "fields": {}}), language).replace("\n", " / ")
+            for key in table.get("columns") or TABLE_COLUMNS]  # fmt: skip
+
+
+def _pad(text: str, columns: int, right: bool = False) -> str:
+    """Pad to ``columns`` terminal columns: Hangul takes two."""
+    gap = " " * max(0, columns - sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text))
+    return gap + text if right else text + gap
 
 
 def render_table(table: dict[str, Any], language: str) -> str:
     """One parameter's table (:func:`backprop_katas.kit.judge.gradient_rows`) as text."""
     title = table_title(table, language)
     index, yours, numerical, rel = table_columns(table, language)
-    lines = [title, f"    {index:<10}{yours:>16}{numerical:>16}{rel:>13}"]
+    header = _pad(index, 10) + _pad(yours, 16, right=True) + _pad(numerical, 16, right=True) + _pad(rel, 13, right=True)
+    lines = [title, "    " + header]
     for label, got, expected, error in table.get("rows", []):
         lines.append(f"    {label:<10}{got:>16.8g}{expected:>16.8g}{error:>13.2e}")
     return "\n".join(lines)
@@ -225,7 +215,8 @@ def render_where(where: Where, language: str) -> str:
 
 
 def render_call(call: dict[str, Any], language: str) -> str:
-    return render_msg(Msg("called", call=call.get("text") or call.get("function", "")), language)
+    described = msg_from_data(call["message"]) if call.get("message") else call.get("code") or call.get("function", "")
+    return render_msg(Msg("called", call=described), language)
 
 
 def render_parts(failure: Failure, language: str | None = None, *, where: bool = True) -> list[tuple[str, str]]:
@@ -233,7 +224,7 @@ def render_parts(failure: Failure, language: str | None = None, *, where: bool =
     ``cause``, ``where`` (or ``error``, ``text``). An edge that styles a role (``katas`` colours the
     causes) reads the role, never the words. ``where=False`` leaves the place out (``katas``
     shows it on its own "Edit:" line)."""
-    language = language or lang()
+    language = language or current()
     if failure.kind == "text":
         return [("text", failure.text)] if failure.text else []
     parts: list[tuple[str, str]] = []

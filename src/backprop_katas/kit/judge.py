@@ -1,8 +1,10 @@
 """The judging half of a kata test: compare plain data with an oracle, explain failures.
 
-Every check fails through :func:`fail` with a message written for a learner:
-what was called, what came back, what was expected, the worst element and,
-when the numbers show a known pattern, the likely cause.
+Every check fails through :func:`fail` with a failure kept as data
+(:class:`~backprop_katas.kit.failure.Failure`): what was called, what came back, what was
+expected, the worst element, the per-parameter tables, the likely causes as keys, and where
+the learner's value was made (the probe's record). It is rendered for a learner only at the
+edge: pytest's text, ``katas``, the notebook, grading feedback.
 """
 
 from __future__ import annotations
@@ -12,22 +14,28 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from backprop_katas.kit.call import Call
 from backprop_katas.kit.failure import CAUSES_ATTRIBUTE as CAUSES_ATTRIBUTE  # the grader reads it from here
-from backprop_katas.kit.failure import TABLE_COLUMNS, Failure, call_data
+from backprop_katas.kit.failure import TABLE_COLUMNS as TABLE_COLUMNS
+from backprop_katas.kit.failure import Failure, call_data
 from backprop_katas.kit.failure import JudgeFailed as JudgeFailed
 from backprop_katas.kit.failure import render_table as render_table_data
 from backprop_katas.kit.oracles import Tol
 from backprop_katas.kit.plain import Unplain
 from backprop_katas.kit.runner import last_where
-from backprop_katas.messages import Msg, lang, msg
+from backprop_katas.lang import Msg, current, msg
 
 FLOAT_DTYPES = ("float32", "float64")
 
+CallLike = Call | str  # a plain string is code, shown as it is in every language
+Part = Msg | str
+
+
 def fail(
-    *parts: str | Msg,
+    *parts: Part,
     causes: Sequence[Msg] = (),
     tables: Sequence[dict[str, Any]] = (),
-    call: Any = None,
+    call: CallLike | None = None,
     got: Any = None,
     expected: Any = None,
     worst: dict[str, Any] | None = None,
@@ -35,14 +43,14 @@ def fail(
     """Fail the test with a learner's message, kept as data (:class:`~backprop_katas.kit.failure.Failure`).
 
     ``parts`` are messages (``msg(...)``, rendered later in the language asked for; a ``str`` is
-    kept as it is). A ``called`` part is the call, a ``likely_cause`` part is a cause (as are
+    shown as it is). A ``called`` part is the call, a ``likely_cause`` part is a cause (as are
     ``causes``); the rest are the findings, in order. ``tables`` (:func:`gradient_rows`) are data.
     The place to edit is the last probe call's record (:func:`backprop_katas.kit.runner.last_where`)."""
     lines: list[Msg | str] = []
     all_causes: list[Msg] = []
     for part in parts:
         if isinstance(part, Msg) and part.key == "called" and call is None:
-            call = part.fields.get("call")
+            call = part.fields.get("call")  # type: ignore[assignment]
         elif isinstance(part, Msg) and part.key == "likely_cause" and isinstance(part.fields.get("cause"), Msg):
             all_causes.append(part.fields["cause"])  # type: ignore[arg-type]
         elif part:
@@ -51,31 +59,21 @@ def fail(
     where = last_where()
     failure = Failure(
         kind="judge",
-        call=call_data(call, _function(call, where)) if call is not None else None,
+        call=call_data(call, where) if call is not None else None,
         lines=lines,
         got=_data(got),
         expected=_data(expected),
         worst=worst,
-        tables=[_table_data(t) for t in tables],
+        tables=[{"name": t["name"], "columns": list(TABLE_COLUMNS), "rows": t["rows"]} for t in tables],
         causes=[(cause_key(c), _param(c), c) for c in all_causes],
         where=where,
     )
     raise JudgeFailed(failure)
 
 
-def _function(call: Any, where: Any) -> str:
-    if isinstance(call, dict) and call.get("function"):
-        return str(call["function"])
-    return f"{where.file.removesuffix('.py')}.{where.function}" if where is not None else ""
-
-
 def _param(cause: Msg) -> str | None:
     name = cause.fields.get("name")
     return str(name) if cause.key == "cause_for" and name is not None else None
-
-
-def _table_data(table: dict[str, Any]) -> dict[str, Any]:
-    return {"name": table["name"], "columns": list(table.get("columns", TABLE_COLUMNS)), "rows": table["rows"]}
 
 
 def _data(value: Any) -> Any:
@@ -103,32 +101,32 @@ def cause_key(cause: Msg) -> str:
     return inner.key if cause.key == "cause_for" and isinstance(inner, Msg) else cause.key
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: Any) -> Part:
     if isinstance(value, np.ndarray):
         if value.size <= 8:
             return np.array2string(value, precision=6, separator=", ")
-        return f"array of shape {tuple(value.shape)}"
+        return msg("kind_array", shape=tuple(value.shape))
     if isinstance(value, float):
         return f"{value:.8g}"
     if isinstance(value, Unplain):
-        return f"a {value.type} ({value.repr})"
+        return msg("kind_value", type=value.type, value=value.repr)
     return repr(value)
 
 
-def kind_of(value: Any) -> str:
+def kind_of(value: Any) -> Part:
     if isinstance(value, np.ndarray):
-        return f"a tensor of dtype {value.dtype} and shape {tuple(value.shape)}"
+        return msg("kind_tensor", dtype=str(value.dtype), shape=tuple(value.shape))
     if isinstance(value, Unplain):
-        return f"a {value.type}"
+        return msg("kind_of_type", type=value.type)
     if value is None:
         return "None"
-    return f"a {type(value).__name__} ({_fmt(value)})"
+    return msg("kind_value", type=type(value).__name__, value=_fmt(value))
 
 
-def expect_array(value: Any, call: str, what: str, shape: Sequence[int] | None, dtype: str | None) -> np.ndarray:
+def expect_array(value: Any, call: CallLike, what: Part, shape: Sequence[int] | None, dtype: str | None) -> np.ndarray:
     """Shape and dtype first: the value must be a tensor (array) of this shape and dtype."""
     if not isinstance(value, np.ndarray):
-        expected = f"a tensor of shape {tuple(shape) if shape is not None else '(any)'}"
+        expected = msg("expected_tensor_of_shape", shape=tuple(shape)) if shape is not None else msg("expected_tensor_any_shape")
         fail(msg("called", call=call), msg("wrong_type", got=kind_of(value), expected=expected), got=value)
     if shape is not None and tuple(value.shape) != tuple(shape):
         fail(msg("called", call=call), msg("wrong_shape", what=what, got=tuple(value.shape), expected=tuple(shape)),
@@ -139,15 +137,15 @@ def expect_array(value: Any, call: str, what: str, shape: Sequence[int] | None, 
     return value
 
 
-def expect_number(value: Any, call: str) -> float:
+def expect_number(value: Any, call: CallLike) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         if isinstance(value, np.ndarray) and value.size == 1:
             return float(value.reshape(()))
-        fail(msg("called", call=call), msg("wrong_type", got=kind_of(value), expected="a number"), got=value)
+        fail(msg("called", call=call), msg("wrong_type", got=kind_of(value), expected=msg("expected_number")), got=value)
     return float(value)
 
 
-def expect_equal(got: Any, expected: Any, call: str, what: str) -> None:
+def expect_equal(got: Any, expected: Any, call: CallLike, what: Part) -> None:
     same = np.array_equal(got, expected) if isinstance(got, np.ndarray) else got == expected
     if not same:
         fail(msg("called", call=call), msg("not_equal", what=what, got=_fmt(got), expected=_fmt(expected)),
@@ -216,8 +214,8 @@ def expect_close(
     got: Any,
     expected: np.ndarray | float,
     tol: Tol,
-    call: str,
-    what: str = "The result",
+    call: CallLike,
+    what: Part = "The result",
     dtype: str | None = None,
     batch: int | None = None,
     candidates: Mapping[str, np.ndarray] | None = None,
@@ -240,7 +238,7 @@ def expect_close(
     if np.allclose(got64, expected_arr, rtol=tol.rtol, atol=tol.atol):
         return
     index, rel = _worst(got64, expected_arr, tol)
-    numbers = {"got": f"{got64[index]:.8g}", "expected": f"{expected_arr[index]:.8g}", "rel": rel}
+    numbers: dict[str, Any] = {"got": f"{got64[index]:.8g}", "expected": f"{expected_arr[index]:.8g}", "rel": rel}
     numbers.update(rtol=tol.rtol, atol=tol.atol)
     if index:
         mismatch = msg("not_close", what=what, index=list(index), **numbers)
@@ -273,14 +271,14 @@ def gradient_table(name: str, got: np.ndarray, expected: np.ndarray, rows: int =
 
 def render_table(table: dict[str, Any], language: str | None = None) -> str:
     """A :func:`gradient_rows` table as text, in ``language`` (default: this process's)."""
-    return render_table_data(table, language or lang())
+    return render_table_data(table, language or current())
 
 
 def expect_gradients(
     got: Any,
     expected: Mapping[str, np.ndarray],
     tol: Tol,
-    call: str,
+    call: CallLike,
     dtype: str | None = None,
     batch: int | None = None,
     candidates: Mapping[str, Mapping[str, np.ndarray]] | None = None,
@@ -291,14 +289,14 @@ def expect_gradients(
     if not isinstance(got, dict):
         fail(
             msg("called", call=call),
-            msg("wrong_type", got=kind_of(got), expected=f"a dict with keys {sorted(expected)}"),
+            msg("wrong_type", got=kind_of(got), expected=msg("expected_dict_keys", keys=sorted(expected))),
         )
     if sorted(got) != sorted(expected):
         fail(
             msg("called", call=call),
             msg("not_equal", what="The dict's keys", got=sorted(got), expected=sorted(expected)),
         )
-    bad: list[Msg] = []
+    bad: list[Part] = []
     tables: list[dict[str, Any]] = []
     causes: list[Msg] = []
     for name, exp in expected.items():
@@ -353,7 +351,7 @@ def as_sent(value: Any, dtype: str | None = None, requires_grad: bool = False) -
     return {"value": array, "dtype": str(array.dtype), "version": 0, "requires_grad": requires_grad, "grad": None}
 
 
-def expect_untouched(before: Any, after: Any, call: str, function: str, name: str) -> None:
+def expect_untouched(before: Any, after: Any, call: CallLike, function: str, name: str) -> None:
     """The caller's input is as it was: value, shape and dtype, version counter, requires_grad, .grad.
 
     ``before`` and ``after`` are :func:`backprop_katas.kit.state.tensor_state` snapshots taken by
@@ -381,34 +379,34 @@ def expect_untouched(before: Any, after: Any, call: str, function: str, name: st
                          before=_fmt(before.get("grad")), after=_fmt(after.get("grad"))))  # fmt: skip
 
 
-def expect_module_untouched(before: Any, after: Any, call: str, function: str, what: str = "net") -> None:
+def expect_module_untouched(before: Any, after: Any, call: CallLike, function: str, what: str = "net") -> None:
     """Every parameter of a module as it was (see :func:`expect_untouched`), and no parameter added or lost."""
     if sorted(before) != sorted(after):
-        fail(msg("called", call=call), msg("not_equal", what=f"The parameter names of {what} after the call",
+        fail(msg("called", call=call), msg("not_equal", what=msg("what_names_after", what=what),
                                            got=sorted(after), expected=sorted(before)))  # fmt: skip
     for name in before:
         expect_untouched(before[name], after[name], call, function, f"{what}.{name}")
 
 
 GLOBAL_STATE = {
-    "rng": ("torch's random generator state (torch.get_rng_state())", "cause_rng_side_effect"),
-    "default_dtype": ("torch's default dtype (torch.get_default_dtype())", "cause_default_dtype_side_effect"),
-    "grad_enabled": ("torch's grad mode (torch.is_grad_enabled())", "cause_grad_mode_side_effect"),
+    "rng": ("state_rng", "cause_rng_side_effect"),
+    "default_dtype": ("state_default_dtype", "cause_default_dtype_side_effect"),
+    "grad_enabled": ("state_grad_enabled", "cause_grad_mode_side_effect"),
 }
 
 
-def expect_no_side_effects(before: Mapping[str, Any], after: Mapping[str, Any], call: str, function: str) -> None:
+def expect_no_side_effects(before: Mapping[str, Any], after: Mapping[str, Any], call: CallLike, function: str) -> None:
     """torch's global state (:func:`backprop_katas.kit.state.global_state`) is the same after the call."""
     for key, (what, cause) in GLOBAL_STATE.items():
         if before.get(key) != after.get(key):
             fail(
                 msg("called", call=call),
-                msg("side_effect", function=function, what=what, before=before.get(key), after=after.get(key)),
+                msg("side_effect", function=function, what=msg(what), before=before.get(key), after=after.get(key)),
                 msg("likely_cause", cause=msg(cause)),
             )
 
 
-def expect_not_aliased(pairs: Sequence[Sequence[str]], call: str, function: str) -> None:
+def expect_not_aliased(pairs: Sequence[Sequence[str]], call: CallLike, function: str) -> None:
     """No returned tensor shares memory with an input or with another returned tensor."""
     if pairs:
         what, other = pairs[0]
@@ -418,15 +416,15 @@ def expect_not_aliased(pairs: Sequence[Sequence[str]], call: str, function: str)
 PLAIN_TYPES = {"int": "int", "float": "float", "number": ("int", "float"), "str": "str", "bool": "bool"}
 
 
-def expect_plain(typed: Any, expected: str, call: str, what: str) -> Any:
+def expect_plain(typed: Any, expected: str, call: CallLike, what: Part) -> Any:
     """A :func:`backprop_katas.kit.state.typed` value is exactly a Python ``expected`` ("int", "float",
     "number" (int or float, not bool), "str" or "bool"); returns the value."""
     if not isinstance(typed, dict) or "type" not in typed:
-        fail(msg("called", call=call), msg("wrong_type", got=kind_of(typed), expected=f"a plain Python {expected}"))
+        fail(msg("called", call=call), msg("wrong_type", got=kind_of(typed), expected=msg("expected_plain", type=expected)))
     allowed = PLAIN_TYPES[expected]
     if typed["type"] in ((allowed,) if isinstance(allowed, str) else allowed):
         return typed["value"]
-    causes = []
+    causes: list[Part] = []
     if typed["type"].startswith("torch."):
         causes.append(msg("likely_cause", cause=msg("cause_tensor_not_number")))
     elif typed["type"].startswith("numpy."):
@@ -434,7 +432,7 @@ def expect_plain(typed: Any, expected: str, call: str, what: str) -> Any:
     fail(msg("called", call=call), msg("not_plain", what=what, got=typed["type"], expected=expected), *causes)
 
 
-def expect_plain_number(value: Any, expected: str, call: str, what: str) -> Any:
+def expect_plain_number(value: Any, expected: str, call: CallLike, what: Part) -> Any:
     """Plain data that must have been a Python ``expected`` ("int" or "float"): a tensor arrives as an
     array, a bool is not an int. (numpy scalars arrive as Python numbers: use :func:`expect_plain`
     with a typed value where they must be refused too.)"""
@@ -442,6 +440,6 @@ def expect_plain_number(value: Any, expected: str, call: str, what: str) -> Any:
     if isinstance(value, kinds) and not isinstance(value, bool):
         return value
     causes = [msg("likely_cause", cause=msg("cause_tensor_not_number"))] if isinstance(value, np.ndarray) else []
-    got = f"tensor of dtype {value.dtype} and shape {tuple(value.shape)}" if isinstance(value, np.ndarray) else (
-        value.type if isinstance(value, Unplain) else type(value).__name__)  # fmt: skip
+    got = msg("kind_tensor_bare", dtype=str(value.dtype), shape=tuple(value.shape)) if isinstance(value, np.ndarray) \
+        else (value.type if isinstance(value, Unplain) else type(value).__name__)
     fail(msg("called", call=call), msg("not_plain", what=what, got=got, expected=expected), *causes)

@@ -29,7 +29,7 @@ from backprop_katas.kit.failure import Where, render_msg
 from backprop_katas.kit.loader import KataFileMissing, Target
 from backprop_katas.kit.plain import to_plain
 from backprop_katas.kit.state import torch_modes_restored
-from backprop_katas.messages import Msg, lang, say
+from backprop_katas.lang import Msg, current, msg, say
 
 # Seconds per call into kata code (the chapter's 10001 steps take ~3 s here): the one limit a
 # learner meets, under plain pytest (--probe-timeout), `katas` (--timeout) and grading alike.
@@ -56,7 +56,7 @@ class ProbeError:
     at: Where | None = None  # the same place as data: from the traceback, never from text
 
     def render(self, language: str | None = None) -> str:
-        language = language or lang()
+        language = language or current()
 
         def said(key: str, **fields: object) -> str:
             return render_msg(Msg(key, **fields), language)
@@ -78,7 +78,7 @@ class ProbeError:
             lines.append(f"  at {self.where}")
         if self.kind == "stub":
             stub_file = f"{self.at.folder}/{self.at.file}" if self.at and self.at.folder else self.at.file if self.at else ""
-            lines.append(said("stub", file=stub_file or "the kata file"))
+            lines.append(said("stub", file=stub_file or msg("the_kata_file")))
         elif self.traceback:
             lines.append(self.traceback.rstrip())
         return "\n".join(lines)
@@ -286,7 +286,7 @@ def forbid_autograd(function: str) -> Iterator[None]:
         return refused
 
     def pack(tensor: torch.Tensor) -> Any:
-        raise AutogradForbidden(say("autograd_used", function=function, call="a graph for autograd (enable_grad)"))
+        raise AutogradForbidden(say("autograd_used", function=function, call=msg("autograd_enable_grad")))
 
     saved: list[tuple[object, str, object]] = []
     for owner_name, attribute, call in AUTOGRAD_DOORS:

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from backprop_katas.messages import Msg
+from backprop_katas.lang import Msg, say
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -684,7 +684,7 @@ def check_by_hand(folder: Path, kata: str, function: str) -> str | None:
         return None
     lines = [render(f, kata, function) for f in findings[:3]]
     if len(findings) > 3:
-        lines.append(f"(+{len(findings) - 3} more / {len(findings) - 3} 개 더)")
+        lines.append(say("more_findings", n=len(findings) - 3))
     return "\n".join(lines)
 
 
@@ -720,19 +720,21 @@ def expect_no_shortcut(folder: Path, kata: str, functions: list[str]) -> None:
     Reads the submitted file as text (never imports it); in grading this runs in the grader."""
     from backprop_katas.kit.failure import Failure, JudgeFailed, Where
 
-    findings: list[tuple[Finding | None, str]] = [(f, "") for f in tool_findings(folder, kata)[:3]]
+    lines: list[Msg | str] = []
+    first: tuple[Finding, str] | None = None
+    for finding in tool_findings(folder, kata)[:3]:
+        lines += messages(finding, kata)
+        first = first or (finding, "")
     for function in functions:
         by_hand = by_hand_findings(folder, kata, function)
-        findings += [(f, function) for f in by_hand[:3]]
+        for finding in by_hand[:3]:
+            lines += messages(finding, kata, function)
+            first = first or (finding, function)
         if len(by_hand) > 3:
-            findings.append((None, f"(+{len(by_hand) - 3} more / {len(by_hand) - 3} 개 더)"))
-    if not findings:
+            lines.append(Msg("more_findings", n=len(by_hand) - 3))
+    if first is None:
         return
-    lines: list[Msg | str] = []
-    for finding, function in findings:
-        lines += messages(finding, kata, function) if finding is not None else [function]
-    first, function = next((f, fn) for f, fn in findings if f is not None)
-    assert first is not None
+    finding, function = first
     # "shortcut": the sentences above already name the line, so the place is data only
-    where = Where(first.file, first.line, function, "shortcut", folder.name)
+    where = Where(finding.file, finding.line, function, "shortcut", folder.name)
     raise JudgeFailed(Failure(kind="judge", lines=lines, where=where))

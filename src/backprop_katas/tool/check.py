@@ -34,7 +34,7 @@ from backprop_katas.generate import STUBS, make_stub
 from backprop_katas.kit import probes
 from backprop_katas.kit.failure import Failure, Where, render
 from backprop_katas.kit.runner import DEFAULT_TIMEOUT
-from backprop_katas.messages import Msg
+from backprop_katas.lang import Msg
 from backprop_katas.scoring import Check, KataScore, score_kata
 
 CACHE_DIR = ".katas-cache"
@@ -316,7 +316,9 @@ def run_kata(root: Path, folder: Path, kata: Kata, time_limit: float) -> Outcome
     with tempfile.TemporaryDirectory(prefix="run-", dir=cache) as tmp:
         report = Path(tmp) / "report.json"
         log = Path(tmp) / "output.txt"
-        env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+        # The child's failures come back as data; what little it renders itself (pytest's own errors)
+        # is in both languages, so the cached outcome holds no choice of language.
+        env = {**os.environ, "PYTHONIOENCODING": "utf-8", "KATAS_LANG": "both"}
         env.pop("KATAS_TARGET", None)  # --target on the command line decides
         command = [*pytest_command(root, kata, folder, report), f"--probe-timeout={min(DEFAULT_TIMEOUT, time_limit):g}"]
         with log.open("wb") as out:

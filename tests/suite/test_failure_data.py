@@ -77,9 +77,10 @@ def test_a_gradient_table_is_data_whose_headers_are_message_keys_rendered_per_la
     (table,) = data["tables"]
     assert table["columns"] == ["table_col_index", "table_col_yours", "table_col_numerical", "table_col_rel_error"]
     assert all(key in keys() for key in table["columns"]) and "title" not in table
-    assert data["causes"] == [
-        {"key": "cause_factor_2", "param": "w", "message": data["causes"][0]["message"]}
-    ] and data["causes"][0]["message"]["key"] == "cause_for"
+    assert (
+        data["causes"] == [{"key": "cause_factor_2", "param": "w", "message": data["causes"][0]["message"]}]
+        and data["causes"][0]["message"]["key"] == "cause_for"
+    )
     korean = render(Failure.from_data(data), "ko")
     assert template("table_col_yours", "ko") in korean and "yours" not in korean
 

@@ -141,7 +141,8 @@ def expect_number(value: Any, call: CallLike) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         if isinstance(value, np.ndarray) and value.size == 1:
             return float(value.reshape(()))
-        fail(msg("called", call=call), msg("wrong_type", got=kind_of(value), expected=msg("expected_number")), got=value)
+        wrong = msg("wrong_type", got=kind_of(value), expected=msg("expected_number"))
+        fail(msg("called", call=call), wrong, got=value)
     return float(value)
 
 

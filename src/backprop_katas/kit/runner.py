@@ -77,7 +77,9 @@ class ProbeError:
         if self.where:
             lines.append(f"  at {self.where}")
         if self.kind == "stub":
-            stub_file = f"{self.at.folder}/{self.at.file}" if self.at and self.at.folder else self.at.file if self.at else ""
+            stub_file = (
+                f"{self.at.folder}/{self.at.file}" if self.at and self.at.folder else self.at.file if self.at else ""
+            )
             lines.append(said("stub", file=stub_file or msg("the_kata_file")))
         elif self.traceback:
             lines.append(self.traceback.rstrip())
@@ -120,7 +122,9 @@ def error_from_exception(exc: BaseException, target: Target) -> ProbeError:
         # The alarm raises in whatever frame runs: the learner's innermost frame is the line that was running.
         running = _learner_frames(exc.__traceback__, target.path)
         at = _where(running[-1], target.path, "running") if running else None
-        where = f"{_short(running[-1].filename, target.path)}:{running[-1].lineno} in {running[-1].name}" if running else ""
+        where = (
+            f"{_short(running[-1].filename, target.path)}:{running[-1].lineno} in {running[-1].name}" if running else ""
+        )
         return ProbeError("timeout", "ProbeTimeout", str(exc.args[0]), where, "", at)
     if isinstance(exc, KataFileMissing):
         message = say("missing_file", file=exc.path.name, folder=str(target.path))

@@ -220,7 +220,9 @@ def stack_where(dump: str, folder: Path) -> Where | None:
     for match in STACK_FRAME_RE.finditer(dump):
         path = Path(match["file"]).resolve()
         if path.is_relative_to(base):
-            return Where(path.relative_to(base).as_posix(), int(match["line"]), match["function"], "running", folder.name)
+            return Where(
+                path.relative_to(base).as_posix(), int(match["line"]), match["function"], "running", folder.name
+            )
     return None
 
 

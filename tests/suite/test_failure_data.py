@@ -85,6 +85,40 @@ def test_a_gradient_table_is_data_whose_headers_are_message_keys_rendered_per_la
     assert template("table_col_yours", "ko") in korean and "yours" not in korean
 
 
+# --- the probe's record ------------------------------------------------------------------------
+
+LEARNER = """\
+def helper(x):
+    return x + 1
+
+
+def chosen(x):
+    if x > 100:
+        return 0
+    y = helper(x)
+    return y * 2
+"""
+
+
+def test_the_recorder_keeps_the_outermost_learner_call_at_its_return_line_whatever_calls_it(tmp_path, monkeypatch):
+    import importlib.util
+
+    from backprop_katas.kit.runner import ReturnRecorder
+
+    folder = tmp_path / "katas"
+    folder.mkdir()
+    (folder / "kdemo.py").write_text(LEARNER, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("kdemo", folder / "kdemo.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.chdir(folder)  # as in a grading call: "<string>" must not resolve into the kata folder
+    recorder = ReturnRecorder(folder.resolve())
+    with recorder.recording():
+        exec(compile("module.chosen(3)", "<string>", "exec"), {"module": module})
+    assert recorder.last == Where("kdemo.py", LEARNER.splitlines().index("    return y * 2") + 1, "chosen", "return",
+                                  "katas")  # fmt: skip
+
+
 # --- where to edit: plain pytest --------------------------------------------------------------
 
 

@@ -156,41 +156,54 @@ def error_from_exception(exc: BaseException, target: Target) -> ProbeError:
 
 
 class ReturnRecorder:
-    """Records, while a probe runs, the line where the learner's outermost function returned.
+    """Records, while a probe runs, where the learner's outermost function returned its value.
 
-    A ``sys.settrace`` hook that looks only at calls whose code lies in the target folder and
-    whose caller does not (the function the probe called, or one torch called back, like a
-    module's ``forward``); inside those it asks for the ``return`` event alone (no line events).
-    The last such return is where the value the judge reads was made. Under a debugger or
-    coverage (a tracer already set) it records nothing rather than replace theirs."""
+    A ``sys.settrace`` hook that keeps a reference to each frame whose code lies in the target
+    folder and has no learner frame above it (the function the probe called; not the helpers it
+    calls, nor a ``forward`` torch calls back from inside it). It asks for no line or return
+    events: a finished frame still knows its last line, which is the ``return`` that gave the
+    value. ``budget`` calls after the first learner call the hook removes itself (a 10001-step
+    training loop would otherwise pay for every call torch makes); the frames caught so far
+    still tell. A kata file's module code is not a call: its errors have their own record. Under a
+    debugger or coverage (a tracer already set) it records nothing rather than replace theirs."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, budget: int = 50_000) -> None:
         self.folder = folder
         self.prefix = str(folder) + os.sep
-        self.last: Where | None = None
+        self.budget = budget
+        self.frames: list[FrameType] = []
         self._learner: dict[str, bool] = {}
 
     def _is_learner(self, filename: str) -> bool:
         known = self._learner.get(filename)
-        if known is None:
-            known = self._learner[filename] = os.path.realpath(filename).startswith(self.prefix)
+        if known is None:  # "<string>", "<frozen ...>": no file (a relative name would resolve against the cwd)
+            learner = os.path.isabs(filename) and os.path.realpath(filename).startswith(self.prefix)
+            known = self._learner[filename] = learner
         return known
 
-    def _call(self, frame: FrameType, event: str, arg: Any) -> Any:
-        if event != "call" or not self._is_learner(frame.f_code.co_filename):
-            return None
+    def _call(self, frame: FrameType, event: str, arg: Any) -> None:
+        if self.frames:  # the budget counts from the first learner call (importing a kata file may take long)
+            self.budget -= 1
+            if self.budget <= 0:
+                sys.settrace(None)
+        if event != "call" or not self._is_learner(frame.f_code.co_filename) or frame.f_code.co_name == "<module>":
+            return
         caller = frame.f_back
-        if caller is not None and self._is_learner(caller.f_code.co_filename):
-            return None
-        frame.f_trace_lines = False
-        return self._returned
+        while caller is not None:
+            if self._is_learner(caller.f_code.co_filename):
+                return
+            caller = caller.f_back
+        self.frames.append(frame)
 
-    def _returned(self, frame: FrameType, event: str, arg: Any) -> Any:
-        if event == "return":
-            code = frame.f_code
-            file = Path(os.path.realpath(code.co_filename)).relative_to(self.folder).as_posix()
-            self.last = Where(file, frame.f_lineno, code.co_name, "return", self.folder.name)
-        return self._returned
+    @property
+    def last(self) -> Where | None:
+        """The last outermost learner call, at the line it returned from (read once it has returned)."""
+        if not self.frames:
+            return None
+        frame = self.frames[-1]
+        code = frame.f_code
+        file = Path(os.path.realpath(code.co_filename)).relative_to(self.folder).as_posix()
+        return Where(file, frame.f_lineno or code.co_firstlineno, code.co_name, "return", self.folder.name)
 
     @contextlib.contextmanager
     def recording(self) -> Iterator[ReturnRecorder]:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from backprop_katas.kit import call as C
 from backprop_katas.kit import oracles as O
 from backprop_katas.kit.judge import (
     as_sent,
@@ -72,7 +73,7 @@ def test_forward_nodes_compute_their_values(run, name, shape, dtype):
     arity, formula = NODES[name]
     arrays = [x, y][:arity]
     expected = formula([v.astype(np.float64) for v in arrays])
-    call = f"{KATA}.{name}({', '.join('xy'[:arity])}) with {dtype} tensors of shape {list(shape)}"
+    call = C.Call(f"{KATA}.{name}({', '.join('xy'[:arity])})", C.tensors(", ".join("xy"[:arity]), dtype, shape))
     got = run(P.call, name, arrays, dtype)
     expect_close(got, expected, tol_for(dtype), call, dtype=dtype)
 
@@ -90,7 +91,7 @@ def test_the_chapters_example_forward_16_backward_8(run):
 def test_z_prime_matches_finite_differences(run, shape, dtype):
     t, _ = pair(2, shape, dtype)
     got = run(P.call, "z_prime", [t], dtype)
-    call = f"{KATA}.z_prime(t) with t a {dtype} tensor of shape {list(shape)}"
+    call = C.Call(f"{KATA}.z_prime(t)", C.tensor("t", dtype, shape))
     expect_close(got, O.central_difference(lambda v: v**2, t), tol_for(dtype), call, dtype=dtype)
 
 
@@ -106,7 +107,7 @@ def test_backward_matches_finite_differences_of_z_in_x(run, shape, dtype):
     x, y = pair(3, shape, dtype)
     t = (x.astype(np.float64) + y).astype(dtype)
     got = run(P.call, "backward", [t], dtype)
-    call = f"{KATA}.backward(t) with t = x + y a {dtype} tensor of shape {list(shape)}"
+    call = C.Call(f"{KATA}.backward(t)", C.tensor("t = x + y", dtype, shape))
     expected = O.central_difference(lambda v: (v + y.astype(np.float64)) ** 2, x)
     expect_close(got, expected, tol_for(dtype), call, dtype=dtype)
 
@@ -116,10 +117,10 @@ def test_backward_matches_finite_differences_of_z_in_x(run, shape, dtype):
 def test_gradients_match_finite_differences(run, shape, dtype):
     x, y = pair(4, shape, dtype)
     x64, y64 = x.astype(np.float64), y.astype(np.float64)
-    call = f"{KATA}.gradients(x, y) with x, y {dtype} tensors of shape {list(shape)}"
+    call = C.Call(f"{KATA}.gradients(x, y)", C.tensors("x, y", dtype, shape))
     got = run(P.call, "gradients", [x, y], dtype)
     if not isinstance(got, list) or len(got) != 2:
-        fail(msg("called", call=call), msg("wrong_type", got=repr(type(got)), expected="a pair (dz_dx, dz_dy)"))
+        fail(msg("called", call=call), msg("wrong_type", got=repr(type(got)), expected=msg("expected_pair", names="dz_dx, dz_dy")))
     expected = (
         O.central_difference(lambda v: (v + y64) ** 2, x64),
         O.central_difference(lambda v: (x64 + v) ** 2, y64),
@@ -136,7 +137,7 @@ def test_gradients_match_autograd(run):
     yt = torch.tensor(y, requires_grad=True)
     ((xt + yt) ** 2).sum().backward()  # the oracle: torch's own autograd, in the judge's process
     got = run(P.call, "gradients", [x, y], "float64")
-    call = f"{KATA}.gradients(x, y) with x, y float64 tensors of shape [5, 3]"
+    call = C.Call(f"{KATA}.gradients(x, y)", C.tensors("x, y", "float64", [5, 3]))
     for label, g, e in zip(("dz_dx", "dz_dy"), got, (xt.grad.numpy(), yt.grad.numpy())):
         expect_close(g, e, O.AUTOGRAD64, call, label, dtype="float64")
 
@@ -148,7 +149,7 @@ def test_gradients_take_python_floats(run):
         got = run(P.on_floats, "gradients", [x, y])
         call = f"{KATA}.gradients({x!r}, {y!r})"
         if not isinstance(got, list) or len(got) != 2:
-            fail(msg("called", call=call), msg("wrong_type", got=repr(got), expected="a pair (dz_dx, dz_dy)"))
+            fail(msg("called", call=call), msg("wrong_type", got=repr(got), expected=msg("expected_pair", names="dz_dx, dz_dy")))
         for label, g in zip(("dz_dx", "dz_dy"), got):
             expect_close(expect_number(g, call), 2 * (x + y), O.AUTOGRAD64, call, label)
 
@@ -175,13 +176,13 @@ def formula(name, arrays):
 def test_no_function_writes_into_its_inputs_or_returns_them(run, name, dtype):
     arrays = list(pair(7, (2, 3), dtype))[: ARITY[name]]
     names = "xy" if ARITY[name] == 2 else "t" if name in ("z_function", "z_prime", "backward") else "x"
-    call = f"{KATA}.{name}({', '.join(names)}) with {dtype} tensors of shape [2, 3]"
+    call = C.Call(f"{KATA}.{name}({', '.join(names)})", C.tensors(", ".join(names), dtype, [2, 3]))
     out = run(P.call_contract, name, arrays, dtype)
     for label, sent, after in zip(names, arrays, out["inputs_after"]):
         expect_untouched(as_sent(sent), after, call, f"{KATA}.{name}", label)
     results = out["result"] if name == "gradients" else [out["result"]]
     if not isinstance(results, list) or len(results) != len(formula(name, arrays)):
-        fail(msg("called", call=call), msg("wrong_type", got=repr(results)[:80], expected="a pair (dz_dx, dz_dy)"))
+        fail(msg("called", call=call), msg("wrong_type", got=repr(results)[:80], expected=msg("expected_pair", names="dz_dx, dz_dy")))
     for got, expected in zip(results, formula(name, arrays)):
         expect_close(got, expected, tol_for(dtype), call, dtype=dtype)
     expect_not_aliased(out["shared"], call, f"{KATA}.{name}")
@@ -196,7 +197,7 @@ def test_every_function_takes_python_floats(run, name):
     expected = formula(name, [np.asarray(v) for v in values])
     results = got if name == "gradients" else [got]
     if not isinstance(results, list) or len(results) != len(expected):
-        fail(msg("called", call=call), msg("wrong_type", got=repr(got)[:80], expected="a pair (dz_dx, dz_dy)"))
+        fail(msg("called", call=call), msg("wrong_type", got=repr(got)[:80], expected=msg("expected_pair", names="dz_dx, dz_dy")))
     for g, e in zip(results, expected):
         expect_close(expect_number(g, call), float(e), O.AUTOGRAD64, call)
 

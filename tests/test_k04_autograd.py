@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from backprop_katas.kit import call as C
 from backprop_katas.kit import oracles as O
 from backprop_katas.kit.judge import (
     as_sent,
@@ -81,11 +82,11 @@ def expect_callers_untouched(out, sent, call, function):
 def test_autograd_gradients_match_finite_differences(run, fname):
     x, y = inputs(1)
     f = NUMPY_XY[fname]
-    call = f"{KATA}.autograd_gradients(f, x, y) with f(x, y) = {fname} and float64 x, y of shape [3, 4]"
+    call = C.Call(f"{KATA}.autograd_gradients(f, x, y)", C.code(f"f(x, y) = {fname}"), C.tensors("x, y", "float64", [3, 4]))
     out = run(P.autograd_gradients, fname, x, y)
     result = out["result"]
     if not isinstance(result, list) or len(result) != 2:
-        fail(msg("called", call=call), msg("wrong_type", got=repr(result)[:80], expected="a pair (df_dx, df_dy)"))
+        fail(msg("called", call=call), msg("wrong_type", got=repr(result)[:80], expected=msg("expected_pair", names="df_dx, df_dy")))
     # ∂(Σ f)/∂x elementwise: these f act elementwise, so central differences per element suffice.
     expected = (O.central_difference(lambda v: f(v, y), x), O.central_difference(lambda v: f(x, v), y))
     for label, got, exp in zip(("df_dx", "df_dy"), result, expected):
@@ -103,7 +104,7 @@ def test_autograd_gradients_reproduce_the_chapters_dx_8(run):
         out["result"][0],
         np.array([8.0]),
         O.FD64,
-        f"{KATA}.autograd_gradients(f, [1.], [3.]) with f = (x + y)**2",
+        C.Call(f"{KATA}.autograd_gradients(f, [1.], [3.])", C.code("f = (x + y)**2")),
         "df_dx",
     )
 
@@ -115,9 +116,8 @@ def test_grad_fn_name_names_the_node_that_made_the_tensor(run, recipe):
     got = run(P.grad_fn_name, recipe, x, y)
     z = P.RECIPES[recipe](torch.tensor(x, requires_grad=True), torch.tensor(y))
     expected = None if z.grad_fn is None else type(z.grad_fn).__name__
-    expect_equal(
-        got, expected, f"{KATA}.grad_fn_name(z) with z made by {recipe!r} from x that requires grad", "The name"
-    )
+    call = C.Call(f"{KATA}.grad_fn_name(z)", msg("arg_made_by", name="z", recipe=repr(recipe)))
+    expect_equal(got, expected, call, "The name")
 
 
 @pytest.mark.part("requires_grad_flags")
@@ -130,7 +130,7 @@ def test_requires_grad_flags_follow_the_graph(run, fname, wrt):
     yt = torch.tensor(y).requires_grad_("y" in wrt)
     z = P.FUNCTIONS_XY[fname](xt, yt)
     expected = {"x": xt.requires_grad, "y": yt.requires_grad, "z": z.requires_grad}
-    call = f"{KATA}.requires_grad_flags(f, x, y, wrt={wrt!r}) with f(x, y) = {fname}"
+    call = C.Call(f"{KATA}.requires_grad_flags(f, x, y, wrt={wrt!r})", C.code(f"f(x, y) = {fname}"))
     expect_equal(out["flags"], expected, call, "The flags")
     expect_callers_untouched(out, [x, y], call, f"{KATA}.requires_grad_flags")
 
@@ -143,7 +143,7 @@ def test_accumulated_gradient_adds_up_over_backward_calls(run, fname, times):
     f = NUMPY_X[fname]
     once = O.central_difference(f, x)
     out = run(P.accumulated_gradient, fname, x, times)
-    call = f"{KATA}.accumulated_gradient(f, x, times={times}) with f(x) = {fname}"
+    call = C.Call(f"{KATA}.accumulated_gradient(f, x, times={times})", C.code(f"f(x) = {fname}"))
     expect_close(
         out["grad"], times * once, O.FD64, call, "x.grad", dtype="float64", candidates={"cause_grad_reset": once}
     )
@@ -158,7 +158,8 @@ def test_accumulated_gradient_adds_up_over_backward_calls(run, fname, times):
 def test_accumulated_gradient_builds_a_fresh_graph_for_every_backward(run, times):
     x, _ = inputs(11, (5,))
     out = run(P.accumulated_gradient, "sin", x, times)
-    call = f"{KATA}.accumulated_gradient(f, x, times={times}) with f(x) = sin(x), f counting its calls"
+    call = C.Call(f"{KATA}.accumulated_gradient(f, x, times={times})", C.code("f(x) = sin(x)"),
+                  msg("arg_counting_calls", name="f"))  # fmt: skip
     expect_close(out["grad"], times * np.cos(x), O.FD64, call, "x.grad", dtype="float64")
     if out["calls"] != times:
         fail(msg("called", call=call), msg("calls_counted", function=f"{KATA}.accumulated_gradient", callee="f",

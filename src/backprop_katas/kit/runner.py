@@ -66,7 +66,7 @@ class ProbeError:
         if self.kind == "missing":
             return self.message
         if self.kind == "autograd":
-            return self.message + (f"\n  at {self.where}" if self.where else "")
+            return self.message + ("\n  " + said("at_where", where=self.where) if self.where else "")
         if self.kind == "load":
             lines = [said("load_failed", file=self.where, type=self.type, message=self.message)]
             if self.traceback:
@@ -75,7 +75,7 @@ class ProbeError:
             return "\n".join(lines)
         lines = [said("raised", type=self.type), f"    {self.message}"]
         if self.where:
-            lines.append(f"  at {self.where}")
+            lines.append("  " + said("at_where", where=self.where))
         if self.kind == "stub":
             stub_file = (
                 f"{self.at.folder}/{self.at.file}" if self.at and self.at.folder else self.at.file if self.at else ""

@@ -333,7 +333,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         causes = getattr(excinfo.value, CAUSES_ATTRIBUTE, None) if excinfo is not None else None
         failure = getattr(excinfo.value, "failure", None) if excinfo is not None else None
         if isinstance(failure, Failure) and not result.hidden:
-            result.failure = failure.to_data()
+            result.failure = _stored(item.config, failure)
         if causes and not result.hidden:
             result.causes = [str(c) for c in causes]
             report.user_properties.append(("causes", " ".join(result.causes)))
@@ -351,15 +351,31 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-def _feedback(config: pytest.Config, result: TestResult, text: str) -> str:
-    if result.hidden:  # the hidden test's inputs, and anything learner code printed about them, stay out
-        return say("grade_hidden_failed", kata=result.kata, about=result.description or "-")
+def _folders(config: pytest.Config) -> list[str]:
+    """The submission and the grader's copies of it: paths a learner must not see."""
     grading = config.stash[GRADING_KEY]
     folders = [str(config.stash[TARGET_KEY].path)]
     for runner in getattr(grading.factory, "runners", []):
         copy = getattr(runner, "copy", None)
         folders += [str(getattr(copy, "path", "")), str(getattr(runner, "workdir", ""))]
-    return cap(relative_paths(text.removeprefix("Failed: "), folders), OUTPUT_LIMIT)
+    return folders
+
+
+def _feedback(config: pytest.Config, result: TestResult, text: str) -> str:
+    if result.hidden:  # the hidden test's inputs, and anything learner code printed about them, stay out
+        return say("grade_hidden_failed", kata=result.kata, about=result.description or "-")
+    return cap(relative_paths(text.removeprefix("Failed: "), _folders(config)), OUTPUT_LIMIT)
+
+
+def _stored(config: pytest.Config, failure: Failure) -> dict[str, Any]:
+    """A failure's data as results.json keeps it: the text learner code or the runner put into it
+    (an error's message and traceback, a path) relative to the submission, as the feedback is."""
+    data = failure.to_data()
+    folders = _folders(config)
+    if isinstance(data.get("error"), dict):
+        data["error"] = {k: relative_paths(v, folders) if isinstance(v, str) else v for k, v in data["error"].items()}
+    data["text"] = relative_paths(data.get("text", ""), folders)
+    return data
 
 
 def checks(grading: Grading) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ facts back out of a sentence: the causes are keys, the place to edit is a :class
 The data (``Failure.to_data()``, schema 1)::
 
     {"schema": 1,
-     "kind": "judge" | "probe" | "text",
+     "kind": "judge" | "probe" | "tool" | "text",  # tool: katas's own (no report, time limit, ...)
      "call": {"function": "k05_backprop.manual_gradients" | "", "code": "k05_backprop.manual_gradients(net, x, t)",
               "message": <message> | null} | null,   # message: the kit's Call (code and arguments) as data
      "lines": [<message>, ...],           # the findings, in order (call, tables and causes apart)
@@ -18,7 +18,7 @@ The data (``Failure.to_data()``, schema 1)::
                "rtol": float, "atol": float} | null,
      "tables": [{"name": "W1", "columns": ["table_col_index", "table_col_yours", "table_col_numerical",
                  "table_col_rel_error"], "rows": [["(0, 1)", yours, numerical, rel], ...]}],  # columns: message keys
-     "causes": [{"key": "cause_sign", "param": "W1" | null, "message": <message>}],
+     "causes": [{"key": "cause_sign", "param": "W1" | null, "message": <message>}],  # shown as likely_cause
      "where": {"folder": "katas", "file": "k03_computation_graph.py", "line": 16,
                "function": "t_function", "how": "return" | "raised" | "running" | "shortcut"} | null,
      "error": {"kind": "stub" | "raised" | "load" | "missing" | "timeout" | "autograd",
@@ -54,7 +54,8 @@ class Where:
     ``file`` is relative to the target folder (``folder`` is that folder's name, for display under
     plain pytest); ``how`` says what the line is: the learner's ``return`` that gave the value
     (``return``), the line that raised (``raised``), the line running when a time limit hit
-    (``running``), or a forbidden construct the source check found (``shortcut``)."""
+    (``running``), or a forbidden construct the source check found (``shortcut``); ``katas``
+    falls back to the called function's ``def`` (``def``) or the first TODO (``todo``)."""
 
     file: str
     line: int
@@ -185,7 +186,7 @@ def table_title(table: dict[str, Any], language: str) -> str:
 
 
 def table_columns(table: dict[str, Any], language: str) -> list[str]:
-    """The column headers (message keys) in ``language`` (``both``: "index / 위치")."""
+    """The column headers (message keys) in ``language`` (``both``: the two joined with " / ")."""
     return [render_msg(msg_from_data({"key": key, "fields": {}}), language).replace("\n", " / ")
             for key in table.get("columns") or TABLE_COLUMNS]  # fmt: skip
 

@@ -115,7 +115,10 @@ def test_a_factor_2_mistake_names_the_cause_and_the_cells_line(handed_out, kerne
     assert wrong != kata_source(K01)
     nb = execute(with_cell(handed_out / f"{K01}.ipynb", "k01", wrong), tmp_path, kernel)
     plain, rich = outputs(nb, "%%kata k01")
-    file_line = next(n for n, text in enumerate(wrong.splitlines(), 1) if text.startswith("def prime_function"))
+    lines = wrong.splitlines()
+    start = next(n for n, text in enumerate(lines, 1) if text.startswith("def prime_function"))
+    # the line that returned the wrong value (the probe's record), not the def
+    file_line = next(n for n, text in enumerate(lines, 1) if n > start and text.strip().startswith("return"))
     cause = template("cause_factor_2", "en")
     look = f"Look at line {file_line + 1} of the %%kata k01 cell"  # the %%kata line is the cell's line 1
     assert cause in plain and look in plain, plain

@@ -13,7 +13,9 @@ The rules a hidden test follows:
   no part, or a part the kata does not weight, stops grading with an error naming the test.
 - Only a probe of the kit (``backprop_katas.kit.probes.kNN_*``) and the inputs the test passes
   reach the learner's process; a probe defined here fails with ``ProbeOutsideKit``.
-- The judge (the comparison, the expected values) stays in this file, in the grader.
+- The judge (the comparison, the expected values) stays in this file, in the grader. What
+  was called is data (``backprop_katas.kit.call.Call``), so the feedback reads in the
+  learner's language.
 - Learners see "k05_backprop · hidden test N" and the first line of the docstring, never the
   test's name, inputs or expected values; a part with a hidden test is shown on Gradescope
   once grades are published (``after_published``).
@@ -22,6 +24,7 @@ The rules a hidden test follows:
 import numpy as np
 import pytest
 
+from backprop_katas.kit import call as C
 from backprop_katas.kit import oracles as O
 from backprop_katas.kit.judge import expect_gradients
 from backprop_katas.kit.probes import k05_backprop as P
@@ -38,5 +41,5 @@ def test_manual_gradients_on_a_wide_hidden_layer(run):
     t = rng.integers(0, 2, 6).astype(np.float64)
     expected = O.numerical_gradient(lambda p: O.xor_loss(p, x, t), params)
     out = run(P.manual_gradients, params, x, t, "float64")
-    call = "k05_backprop.manual_gradients(net, x, t) with Network(5, 7, 1) in float64, a batch of 6"
+    call = C.Call("k05_backprop.manual_gradients(net, x, t)", C.network("net", (5, 7, 1), "float64"), C.batch("x, t", 6))
     expect_gradients(out["grads"], expected, O.FD64, call, dtype="float64", batch=6)

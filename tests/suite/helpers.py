@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,11 +18,21 @@ class Outcome:
     passed: list[str]
     failed: dict[str, str]  # nodeid → the failure text a learner sees
     skipped: list[str]
+    failures: dict[str, Any] = field(default_factory=dict)  # nodeid → the failure as data (kit/failure.py)
 
 
 class _Reports:
     def __init__(self) -> None:
         self.reports: list[pytest.TestReport] = []
+        self.failures: dict[str, Any] = {}
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        report = yield
+        failure = getattr(call.excinfo.value, "failure", None) if call.excinfo else None
+        if failure is not None:
+            self.failures.setdefault(item.nodeid, failure)
+        return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.reports.append(report)
@@ -36,7 +47,7 @@ def run_kata_tests(kata_id: str, target: Path | str, *extra: str) -> Outcome:
     collector = _Reports()
     args = [str(TESTS / f"test_{kata_id}.py"), "--target", str(target), "--rootdir", str(ROOT)]
     pytest.main([*args, "-q", "-p", "no:cacheprovider", *extra], plugins=[collector])
-    outcome = Outcome(passed=[], failed={}, skipped=[])
+    outcome = Outcome(passed=[], failed={}, skipped=[], failures=collector.failures)
     for r in collector.reports:
         if r.failed:
             outcome.failed[r.nodeid] = r.longreprtext

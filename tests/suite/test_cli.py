@@ -502,12 +502,18 @@ def test_plot_xor_tells_a_learner_whose_train_is_not_written(tmp_path, monkeypat
     assert not out.exists()
 
 
-def test_edit_points_at_the_function_a_value_failure_names(tmp_path):
-    from backprop_katas.tool.check import edit_location
+def test_edit_reads_the_failures_data_the_recorded_line_first_then_the_called_functions_def(tmp_path):
+    from backprop_katas.kit.failure import Failure, Where
+    from backprop_katas.tool.check import edit_where
 
     kata = next(k for k in load_catalog(ROOT) if k.id == "k01_derivatives")
     folder = tmp_path / "katas"
     folder.mkdir()
-    (folder / kata.filename).write_text("def function(x):\n    return x**2\n\n\ndef prime_function(x):\n    return x\n")
-    message = "Called k01_derivatives.prime_function(x) with x a float32 tensor of shape [].\nThe result does not match"
-    assert edit_location(message, tmp_path, folder, kata).endswith("k01_derivatives.py:5")
+    (folder / kata.filename).write_text("def function(x):\n    return x**2\n\n\ndef prime_function(x):\n    y = x\n    return y\n")
+    call = {"function": "k01_derivatives.prime_function", "code": "k01_derivatives.prime_function(x)", "message": None}
+    recorded = Failure(call=call, where=Where(kata.filename, 7, "prime_function", "return", "katas")).to_data()
+    assert edit_where(recorded, tmp_path, folder, kata) == {
+        "file": f"katas/{kata.filename}", "line": 7, "function": "prime_function", "how": "return", "folder": ""
+    }
+    unrecorded = Failure(call=call).to_data()  # a tracer of its own (a debugger) records nothing: the def
+    assert edit_where(unrecorded, tmp_path, folder, kata)["line"] == 5

@@ -115,7 +115,10 @@ def test_a_factor_2_mistake_names_the_cause_and_the_cells_line(handed_out, kerne
     assert wrong != kata_source(K01)
     nb = execute(with_cell(handed_out / f"{K01}.ipynb", "k01", wrong), tmp_path, kernel)
     plain, rich = outputs(nb, "%%kata k01")
-    file_line = next(n for n, text in enumerate(wrong.splitlines(), 1) if text.startswith("def prime_function"))
+    lines = wrong.splitlines()
+    start = next(n for n, text in enumerate(lines, 1) if text.startswith("def prime_function"))
+    # the line that returned the wrong value (the probe's record), not the def
+    file_line = next(n for n, text in enumerate(lines, 1) if n > start and text.strip().startswith("return"))
     cause = template("cause_factor_2", "en")
     look = f"Look at line {file_line + 1} of the %%kata k01 cell"  # the %%kata line is the cell's line 1
     assert cause in plain and look in plain, plain
@@ -131,10 +134,11 @@ def test_the_html_shows_a_judges_gradient_table_from_data_not_from_its_sentences
     got = {"w": 2 * expected["w"], "b": expected["b"]}
     with pytest.raises(JudgeFailed) as failed:
         expect_gradients(got, expected, FD64, "k05_backprop.manual_gradients(net, x, t)")
-    details = failed.value.details
-    assert [t["name"] for t in details["tables"]] == ["w"]
-    outcome = Outcome("k05_backprop", "failing", 3, 9, "tests/test_k05_backprop.py::test_x", message=str(failed.value),
-                      edit="katas/k05_backprop.py:30", details=details)  # fmt: skip
+    data = failed.value.failure.to_data()
+    assert [t["name"] for t in data["tables"]] == ["w"]
+    where = {"file": "katas/k05_backprop.py", "line": 30, "function": "manual_gradients", "how": "return"}
+    outcome = Outcome("k05_backprop", "failing", 3, 9, "tests/test_k05_backprop.py::test_x", failure=data,
+                      where=where)  # fmt: skip
     root = tmp_path / "project"
     NB.ensure_project(root)
     kata = next(k for k in load_catalog(root) if k.id == "k05_backprop")
@@ -143,7 +147,8 @@ def test_the_html_shows_a_judges_gradient_table_from_data_not_from_its_sentences
     assert table and table.group(0).count("<tr>") == 1 + 3  # header + the three worst elements of w
     assert "4</td>" in table.group(0) and "2</td>" in table.group(0)  # yours 2·2 = 4 beside numerical 2
     assert "w: " + template("cause_factor_2", "en") in view.html.replace("&#x27;", "'")
-    assert view.text.startswith("✗") and str(failed.value) in view.text  # the plain text keeps the whole message
+    # the plain text keeps the whole message (rendered from the data, as pytest rendered it)
+    assert view.text.startswith("✗") and str(failed.value).rstrip() in view.text
 
 
 def test_the_chapter_notebook_holds_every_katas_stub_once_and_validates(handed_out):

@@ -18,12 +18,12 @@ maintainers' ones. ``--with-solutions`` ships the reference solutions in
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from backprop_katas.catalog import load_catalog
@@ -105,38 +105,37 @@ def check_bundle(dest: Path) -> int:
     """Run the bundle's tests against its stubs; return how many ran, or raise BundleError."""
     katas = load_catalog(dest)
     with tempfile.TemporaryDirectory(prefix="katas-export-") as scratch:
-        report = Path(scratch) / "junit.xml"
+        report = Path(scratch) / "report.json"
         env = {k: v for k, v in os.environ.items() if k not in ("KATAS_TARGET", "PYTHONPATH")}
         env["PYTHONPATH"] = str(dest / "src")  # the bundle's own package, not the project's
-        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml", str(report)]
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                   "-p", "backprop_katas.tool.report", "--katas-report", str(report)]  # fmt: skip
         subprocess.run(command, cwd=dest, env=env, capture_output=True, check=False)
         for leftover in (".hypothesis", ".benchmarks", ".pytest_cache"):  # the check's traces
             shutil.rmtree(dest / leftover, ignore_errors=True)
         for cache in dest.rglob("__pycache__"):
             shutil.rmtree(cache, ignore_errors=True)
-        if not report.is_file():
-            raise BundleError(say("export_check_failed", detail="pytest did not run"))
-        cases = ET.parse(report).getroot().iter("testcase")
-        ran = 0
-        failing: dict[str, int] = {k.id: 0 for k in katas}
-        for case in cases:
-            classname = case.get("classname", "")
-            kata = next((k.id for k in katas if classname.endswith("test_" + k.id)), None)
-            if kata is None or case.find("skipped") is not None:
-                continue
-            ran += 1
-            problem = case.find("failure")
-            if problem is None:
-                problem = case.find("error")
-            text = "" if problem is None else (problem.get("message", "") + (problem.text or ""))
-            if "NotImplementedError" not in text:
-                name = case.get("name")
-                raise BundleError(say("export_check_failed", detail=f"{kata}::{name} did not fail with a stub message"))
-            failing[kata] += 1
-        silent = [kata for kata, n in failing.items() if n == 0]
-        if silent:
-            raise BundleError(say("export_check_failed", detail="no failing tests for " + ", ".join(silent)))
-        return ran
+        try:
+            data = json.loads(report.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise BundleError(say("export_check_failed", detail="pytest did not run")) from None
+    ran = 0
+    failing: dict[str, int] = {k.id: 0 for k in katas}
+    for test in data.get("tests", []):
+        path, _, name = test["nodeid"].partition("::")
+        kata = next((k.id for k in katas if Path(path).name == k.test_filename), None)
+        if kata is None or test["outcome"] == "skipped":
+            continue
+        ran += 1
+        # the outcome as data: each test must stop at a stub (the probe's error kind), not elsewhere
+        error = (test.get("failure") or {}).get("error") or {}
+        if test["outcome"] == "passed" or error.get("kind") != "stub":
+            raise BundleError(say("export_check_failed", detail=f"{kata}::{name} did not fail with a stub message"))
+        failing[kata] += 1
+    silent = [kata for kata, n in failing.items() if n == 0]
+    if silent:
+        raise BundleError(say("export_check_failed", detail="no failing tests for " + ", ".join(silent)))
+    return ran
 
 
 LEARNER_TOX = """# Your katas on several torch releases (optional; `katas` and `pytest` are enough).

@@ -316,7 +316,7 @@ def _run_call(
 ) -> None:
     from backprop_katas.kit.loader import Target
     from backprop_katas.kit.plain import to_plain
-    from backprop_katas.kit.runner import error_from_exception, time_limit
+    from backprop_katas.kit.runner import ReturnRecorder, error_from_exception, time_limit
 
     sandbox.set_parent_death_signal()
     os.chdir(folder)
@@ -329,16 +329,19 @@ def _run_call(
     if name not in modules:
         reply: dict[str, Any] = {"error": refused_module(str(name))}
     else:
+        recorder = ReturnRecorder(target.path)
         try:
             probe = getattr(modules[name], qualname)  # a module-level function: no dotted path
-            with time_limit(timeout):
+            with time_limit(timeout), recorder.recording():
                 result = probe(target, *args)
-                reply = {"ok": to_plain(result)}
+            # the line where learner code returned the value: the grader's "where to edit"
+            reply = {"ok": to_plain(result), "at": recorder.last}
         except BaseException as exc:  # learner code may raise anything, even SystemExit
             error = error_from_exception(exc, target)
             reply = {
                 "error": ProbeError(
-                    error.kind, _cap(error.type), _cap(error.message), _cap(error.where), _cap(error.traceback)
+                    error.kind, _cap(error.type), _cap(error.message), _cap(error.where), _cap(error.traceback),
+                    error.at,
                 )
             }
     try:

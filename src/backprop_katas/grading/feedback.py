@@ -19,6 +19,7 @@ from typing import Any
 
 from backprop_katas.catalog import Kata
 from backprop_katas.grading.gradebook import Row
+from backprop_katas.grading.results import part_output
 from backprop_katas.lang import Msg, say
 
 MOST_COMMON = 3  # likely causes listed per kata in the class summary
@@ -52,12 +53,24 @@ def feedback_markdown(row: Row) -> str:
         lines += ["", say("grade_missing", files=md(", ".join(extra["missing_files"])))]
     failed = [t for t in results.get("tests", []) if t.get("status") != "passed"]
     lines += ["", f"## {say('feedback_failed')}" if failed else say("feedback_all_passed"), ""]
+    checks = results.get("extra_data", {}).get("checks", [])
     for test in failed:
         lines += [f"### {md(test['name'])} ({test['score']:.2f} / {test['max_score']:.2f})", ""]
-        if test.get("output"):
-            lines += [fence(test["output"]), ""]
+        output = _part_output(test, checks)
+        if output:
+            lines += [fence(output), ""]
     lines += ["", f"<sub>torch {row.torch_version} · {row.graded_at} · {row.content_hash[:12]}</sub>", ""]
     return "\n".join(lines)
+
+
+def _part_output(test: dict[str, Any], checks: list[dict[str, Any]]) -> str:
+    """A part's feedback rendered now, in the feedback's language, from its checks' failure data
+    (results.json keeps both); a record without data keeps the text it was graded with."""
+    kata, _, part = str(test.get("name", "")).partition(" · ")
+    mine = [c for c in checks if c.get("kata") == kata and c.get("part") == part and c.get("status") != "skipped"]
+    if not any(c.get("failure") for c in mine):
+        return str(test.get("output", ""))
+    return part_output(None, part, mine)
 
 
 def write_feedback(rows: Sequence[Row], folder: Path) -> None:

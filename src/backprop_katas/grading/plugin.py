@@ -29,6 +29,7 @@ from backprop_katas.grading import sandbox
 from backprop_katas.grading.results import build, cap, kata_scores, one_line, relative_paths, write_json_atomically
 from backprop_katas.grading.runner import GradingRunnerFactory, Settings, Zygote, kata_of_module
 from backprop_katas.kit import shortcuts
+from backprop_katas.kit.failure import Failure
 from backprop_katas.kit.judge import CAUSES_ATTRIBUTE
 from backprop_katas.kit.plugin import CATALOG_KEY, RUNNER_FACTORY_KEY, TARGET_KEY
 from backprop_katas.lang import current, say
@@ -51,6 +52,7 @@ class TestResult:
     status: str = "failed"  # passed | failed (a test that did not run scores 0)
     output: str = ""
     causes: list[str] = field(default_factory=list)
+    failure: dict[str, Any] | None = None  # the judge's failure as data (kit/failure.py); never for a hidden test
     phases: dict[str, str] = field(default_factory=dict)
 
     def check(self) -> dict[str, Any]:
@@ -63,6 +65,7 @@ class TestResult:
             "name": self.name,
             "output": "" if self.skipped else self.output,  # not part of the grade: nothing to say
             "causes": self.causes,
+            "failure": None if self.skipped or self.hidden else self.failure,
         }
 
 
@@ -328,6 +331,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         result.output = _feedback(item.config, result, report.longreprtext)
         excinfo = call.excinfo
         causes = getattr(excinfo.value, CAUSES_ATTRIBUTE, None) if excinfo is not None else None
+        failure = getattr(excinfo.value, "failure", None) if excinfo is not None else None
+        if isinstance(failure, Failure) and not result.hidden:
+            result.failure = _stored(item.config, failure)
         if causes and not result.hidden:
             result.causes = [str(c) for c in causes]
             report.user_properties.append(("causes", " ".join(result.causes)))
@@ -345,15 +351,31 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-def _feedback(config: pytest.Config, result: TestResult, text: str) -> str:
-    if result.hidden:  # the hidden test's inputs, and anything learner code printed about them, stay out
-        return say("grade_hidden_failed", kata=result.kata, about=result.description or "-")
+def _folders(config: pytest.Config) -> list[str]:
+    """The submission and the grader's copies of it: paths a learner must not see."""
     grading = config.stash[GRADING_KEY]
     folders = [str(config.stash[TARGET_KEY].path)]
     for runner in getattr(grading.factory, "runners", []):
         copy = getattr(runner, "copy", None)
         folders += [str(getattr(copy, "path", "")), str(getattr(runner, "workdir", ""))]
-    return cap(relative_paths(text.removeprefix("Failed: "), folders), OUTPUT_LIMIT)
+    return folders
+
+
+def _feedback(config: pytest.Config, result: TestResult, text: str) -> str:
+    if result.hidden:  # the hidden test's inputs, and anything learner code printed about them, stay out
+        return say("grade_hidden_failed", kata=result.kata, about=result.description or "-")
+    return cap(relative_paths(text.removeprefix("Failed: "), _folders(config)), OUTPUT_LIMIT)
+
+
+def _stored(config: pytest.Config, failure: Failure) -> dict[str, Any]:
+    """A failure's data as results.json keeps it: the text learner code or the runner put into it
+    (an error's message and traceback, a path) relative to the submission, as the feedback is."""
+    data = failure.to_data()
+    folders = _folders(config)
+    if isinstance(data.get("error"), dict):
+        data["error"] = {k: relative_paths(v, folders) if isinstance(v, str) else v for k, v in data["error"].items()}
+    data["text"] = relative_paths(data.get("text", ""), folders)
+    return data
 
 
 def checks(grading: Grading) -> list[dict[str, Any]]:

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from backprop_katas.catalog import Kata
-from backprop_katas.lang import Msg, say
+from backprop_katas.kit.failure import Failure, render
+from backprop_katas.lang import Msg, current, say
 from backprop_katas.scoring import Check, KataScore, points, score_kata, total
 
 OUTPUT_LIMIT = 3000  # characters of feedback per part: enough for a gradient table, not for a flood
@@ -70,7 +71,16 @@ def kata_scores(catalog: list[Kata], checks: list[dict[str, Any]]) -> dict[str, 
     return scores
 
 
-def part_output(kata: Kata, part: str, checks: list[dict[str, Any]]) -> str:
+def check_output(check: dict[str, Any], language: str | None = None) -> str:
+    """A failing check's feedback: rendered from its failure data in ``language`` (this process's
+    by default), paths relative to the submission; a check without data keeps its stored text."""
+    failure = check.get("failure")
+    if not failure or check.get("hidden"):
+        return str(check.get("output", ""))
+    return cap(relative_paths(render(Failure.from_data(failure), language or current())), OUTPUT_LIMIT)
+
+
+def part_output(kata: Kata | None, part: str, checks: list[dict[str, Any]], language: str | None = None) -> str:
     """A part's feedback: its first failing test in full, the others by name; each cause once.
 
     A failing hidden test adds only its one-line, grader-written message (what it checks).
@@ -81,7 +91,7 @@ def part_output(kata: Kata, part: str, checks: list[dict[str, Any]]) -> str:
     visible = [c for c in failed if not c.get("hidden")]
     lines: list[str] = []
     if visible:
-        lines += [f"✗ {visible[0]['name']}", visible[0].get("output", "")]
+        lines += [f"✗ {visible[0]['name']}", check_output(visible[0], language)]
         rest = visible[1:]
         if rest:
             names = ", ".join(c["name"] for c in rest[:MORE_LISTED]) + (", …" if len(rest) > MORE_LISTED else "")

@@ -13,6 +13,7 @@ goes on with the next kata.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -30,9 +31,10 @@ from typing import Any
 from backprop_katas.catalog import Kata
 from backprop_katas.grading import sandbox, wire
 from backprop_katas.grading.child import BOOTSTRAP, HELLO
+from backprop_katas.kit.failure import Where
 from backprop_katas.kit.loader import Target
 from backprop_katas.kit.probes import PACKAGE as PROBES_PACKAGE
-from backprop_katas.kit.runner import Probe, ProbeError, ProbeFailed
+from backprop_katas.kit.runner import Probe, ProbeError, ProbeFailed, note_where
 from backprop_katas.lang import say
 
 MAX_RESTARTS = 2
@@ -382,6 +384,7 @@ class GradingRunner:
         return kata, name
 
     def run(self, probe: Probe, *args: Any) -> Any:
+        note_where(None)
         kata, module = self.kata_for(probe)
         state = self.katas.setdefault(kata, KataState())
         if state.closed is not None:
@@ -441,7 +444,9 @@ class GradingRunner:
                 error = ProbeError(
                     "raised", "KataProcessEnded", say("grade_child_died", kata=kata, detail="bad error"), "", ""
                 )
-            raise ProbeFailed(error)
+            raise ProbeFailed(_in_submission(error))
+        at = reply.get("at")
+        note_where(dataclasses.replace(at, folder="") if isinstance(at, Where) else None)
         return reply["ok"]
 
     def _disk_bytes(self) -> int:
@@ -525,3 +530,10 @@ class GradingRunnerFactory:
     def close(self) -> None:
         for runner in self.runners:
             runner.close()
+
+
+def _in_submission(error: ProbeError) -> ProbeError:
+    """The child's record names its copy of the kata files: shown, it is a file of the submission."""
+    if error.at is None:
+        return error
+    return dataclasses.replace(error, at=dataclasses.replace(error.at, folder=""))

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from backprop_katas.kit.failure import Where
 from backprop_katas.kit.plain import Unplain
 from backprop_katas.kit.runner import ProbeError
 
@@ -63,7 +64,10 @@ def encode(value: Any) -> Any:
     if isinstance(value, Unplain):
         return {"#": "unplain", "v": [value.type, value.repr]}
     if isinstance(value, ProbeError):
-        return {"#": "error", "v": [value.kind, value.type, value.message, value.where, value.traceback]}
+        error = {"#": "error", "v": [value.kind, value.type, value.message, value.where, value.traceback]}
+        return {**error, "at": encode(value.at)} if value.at is not None else error
+    if isinstance(value, Where):
+        return {"#": "where", "v": [value.file, value.line, value.function, value.how, value.folder]}
     raise WireError(f"{type(value).__name__} is not plain data")
 
 
@@ -87,8 +91,27 @@ def decode(data: Any) -> Any:
     if tag == "unplain" and _strings(body, 2):
         return Unplain(body[0], body[1])
     if tag == "error" and _strings(body, 5):
-        return ProbeError(*body)
+        at = decode(data["at"]) if data.get("at") is not None else None
+        return ProbeError(body[0], body[1], body[2], body[3], body[4], at if isinstance(at, Where) else None)
+    if tag == "where":
+        return _where(body)
     raise WireError(f"unknown tag {tag!r}")
+
+
+WHERE_HOWS = ("return", "raised", "running")
+WHERE_TEXT = 300  # characters of a file or function name: a record, not a message
+
+
+def _where(body: Any) -> Where:
+    """Where the child says learner code made its value: checked field by field (it is only ever shown)."""
+    if not (isinstance(body, list) and len(body) == 5 and isinstance(body[1], int) and not isinstance(body[1], bool)):
+        raise WireError("malformed where")
+    file, line, function, how, folder = body
+    if not all(isinstance(t, str) and len(t) <= WHERE_TEXT for t in (file, function, how, folder)):
+        raise WireError("malformed where")
+    if how not in WHERE_HOWS or file.startswith("/") or ".." in file.split("/") or line < 0:
+        raise WireError("malformed where")
+    return Where(file, line, function, how, folder)
 
 
 def _strings(body: Any, n: int) -> bool:

@@ -1,22 +1,28 @@
 """The judging half of a kata test: compare plain data with an oracle, explain failures.
 
-Every check fails through :func:`fail` with a message written for a learner:
-what was called, what came back, what was expected, the worst element and,
-when the numbers show a known pattern, the likely cause.
+Every check fails through :func:`fail` with a failure kept as data
+(:class:`~backprop_katas.kit.failure.Failure`): what was called, what came back, what was
+expected, the worst element, the per-parameter tables, the likely causes as keys, and where
+the learner's value was made (the probe's record). It is rendered for a learner only at the
+edge: pytest's text, ``katas``, the notebook, grading feedback.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
 import numpy as np
-from _pytest.outcomes import Failed
 
 from backprop_katas.kit.call import Call
+from backprop_katas.kit.failure import CAUSES_ATTRIBUTE as CAUSES_ATTRIBUTE  # the grader reads it from here
+from backprop_katas.kit.failure import TABLE_COLUMNS as TABLE_COLUMNS
+from backprop_katas.kit.failure import Failure, call_data
+from backprop_katas.kit.failure import JudgeFailed as JudgeFailed
+from backprop_katas.kit.failure import render_table as render_table_data
 from backprop_katas.kit.oracles import Tol
 from backprop_katas.kit.plain import Unplain
+from backprop_katas.kit.runner import last_where
 from backprop_katas.lang import Msg, current, msg
 
 FLOAT_DTYPES = ("float32", "float64")
@@ -25,37 +31,68 @@ CallLike = Call | Msg | str  # a plain string is code, shown as it is in every l
 Part = Msg | str
 
 
-CAUSES_ATTRIBUTE = "katas_causes"  # on the failure exception: the likely causes' message keys
+def fail(
+    *parts: Part,
+    causes: Sequence[Msg] = (),
+    tables: Sequence[dict[str, Any]] = (),
+    call: CallLike | None = None,
+    got: Any = None,
+    expected: Any = None,
+    worst: dict[str, Any] | None = None,
+) -> NoReturn:
+    """Fail the test with a learner's message, kept as data (:class:`~backprop_katas.kit.failure.Failure`).
+
+    ``parts`` are messages (``msg(...)``, rendered later in the language asked for; a ``str`` is
+    shown as it is). A ``called`` part is the call, a ``likely_cause`` part is a cause (as are
+    ``causes``); the rest are the findings, in order. ``tables`` (:func:`gradient_rows`) are data.
+    The place to edit is the last probe call's record (:func:`backprop_katas.kit.runner.last_where`)."""
+    lines: list[Msg | str] = []
+    all_causes: list[Msg] = []
+    for part in parts:
+        if isinstance(part, Msg) and part.key == "called" and call is None:
+            call = part.fields.get("call")  # type: ignore[assignment]
+        elif isinstance(part, Msg) and part.key == "likely_cause" and isinstance(part.fields.get("cause"), Msg):
+            all_causes.append(part.fields["cause"])  # type: ignore[arg-type]
+        elif part:
+            lines.append(part)
+    all_causes += [c for c in causes if c not in all_causes]
+    where = last_where()
+    failure = Failure(
+        kind="judge",
+        call=call_data(call, where) if call is not None else None,
+        lines=lines,
+        got=_data(got),
+        expected=_data(expected),
+        worst=worst,
+        tables=[{"name": t["name"], "columns": list(TABLE_COLUMNS), "rows": t["rows"]} for t in tables],
+        causes=[(cause_key(c), _param(c), c) for c in all_causes],
+        where=where,
+    )
+    raise JudgeFailed(failure)
 
 
-class JudgeFailed(Failed):
-    """``pytest.fail`` carrying the failure as data too: the JSON report (``--katas-report``)
-    stores ``details`` so the notebook shows tables and causes without reading sentences, and
-    the grader counts the causes' message keys (``CAUSES_ATTRIBUTE``)."""
-
-    def __init__(self, message: str, details: dict[str, Any], causes: list[str]) -> None:
-        super().__init__(message, pytrace=False)
-        self.details = details
-        setattr(self, CAUSES_ATTRIBUTE, causes)
+def _param(cause: Msg) -> str | None:
+    name = cause.fields.get("name")
+    return str(name) if cause.key == "cause_for" and name is not None else None
 
 
-def fail(*parts: Part, causes: Sequence[Msg] = (), tables: Sequence[dict[str, Any]] = ()) -> NoReturn:
-    """Fail the test with a learner's message (no Python traceback of the judge).
-
-    ``causes`` (whose "Likely cause" lines are among ``parts``) and ``tables``
-    (:func:`gradient_rows`, rendered among ``parts``) go into the details as data; the
-    details' ``lines`` are the other parts. The causes also travel as message keys, so the
-    grader can count them without reading rendered sentences. Messages (:class:`Msg`) are
-    rendered here, in this process's language (a test's child gets it from ``KATAS_LANG``)."""
-    language = current()
-    shown = [p.render(language) if isinstance(p, Msg) else str(p) for p in parts if p]
-    structured = {msg("likely_cause", cause=c).render(language) for c in causes} | {render_table(t) for t in tables}
-    details = {
-        "lines": [p for p in shown if p not in structured],
-        "causes": [c.render(language) for c in causes],
-        "tables": list(tables),
-    }
-    raise JudgeFailed("\n".join(shown), details, [cause_key(c) for c in causes])
+def _data(value: Any) -> Any:
+    """What came back or was expected, as JSON: small arrays as lists, large ones by shape and dtype."""
+    if isinstance(value, np.ndarray):
+        if value.size <= 16:
+            return {"shape": list(value.shape), "dtype": str(value.dtype), "values": value.tolist()}
+        return {"shape": list(value.shape), "dtype": str(value.dtype)}
+    if isinstance(value, Unplain):
+        return {"type": value.type, "repr": value.repr}
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_data(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _data(v) for k, v in value.items()}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)
 
 
 def cause_key(cause: Msg) -> str:
@@ -90,11 +127,13 @@ def expect_array(value: Any, call: CallLike, what: Part, shape: Sequence[int] | 
     """Shape and dtype first: the value must be a tensor (array) of this shape and dtype."""
     if not isinstance(value, np.ndarray):
         expected = msg("expected_tensor_of_shape", shape=tuple(shape)) if shape is not None else msg("expected_tensor_any_shape")
-        fail(msg("called", call=call), msg("wrong_type", got=kind_of(value), expected=expected))
+        fail(msg("called", call=call), msg("wrong_type", got=kind_of(value), expected=expected), got=value)
     if shape is not None and tuple(value.shape) != tuple(shape):
-        fail(msg("called", call=call), msg("wrong_shape", what=what, got=tuple(value.shape), expected=tuple(shape)))
+        fail(msg("called", call=call), msg("wrong_shape", what=what, got=tuple(value.shape), expected=tuple(shape)),
+             got={"shape": list(value.shape)}, expected={"shape": list(shape)})  # fmt: skip
     if dtype is not None and str(value.dtype) != dtype:
-        fail(msg("called", call=call), msg("wrong_dtype", what=what, got=value.dtype, expected=dtype))
+        fail(msg("called", call=call), msg("wrong_dtype", what=what, got=value.dtype, expected=dtype),
+             got={"dtype": str(value.dtype)}, expected={"dtype": dtype})  # fmt: skip
     return value
 
 
@@ -102,14 +141,16 @@ def expect_number(value: Any, call: CallLike) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         if isinstance(value, np.ndarray) and value.size == 1:
             return float(value.reshape(()))
-        fail(msg("called", call=call), msg("wrong_type", got=kind_of(value), expected=msg("expected_number")))
+        wrong = msg("wrong_type", got=kind_of(value), expected=msg("expected_number"))
+        fail(msg("called", call=call), wrong, got=value)
     return float(value)
 
 
 def expect_equal(got: Any, expected: Any, call: CallLike, what: Part) -> None:
     same = np.array_equal(got, expected) if isinstance(got, np.ndarray) else got == expected
     if not same:
-        fail(msg("called", call=call), msg("not_equal", what=what, got=_fmt(got), expected=_fmt(expected)))
+        fail(msg("called", call=call), msg("not_equal", what=what, got=_fmt(got), expected=_fmt(expected)),
+             got=got, expected=expected)  # fmt: skip
 
 
 def relative_error(got: np.ndarray, expected: np.ndarray) -> np.ndarray:
@@ -194,7 +235,7 @@ def expect_close(
     got64 = got_arr.astype(np.float64)
     if not np.all(np.isfinite(got64)):
         cause = [msg("likely_cause", cause=msg(nonfinite_cause))] if nonfinite_cause else []
-        fail(msg("called", call=call), msg("not_finite", what=what), *cause)
+        fail(msg("called", call=call), msg("not_finite", what=what), *cause, got=got_arr)
     if np.allclose(got64, expected_arr, rtol=tol.rtol, atol=tol.atol):
         return
     index, rel = _worst(got64, expected_arr, tol)
@@ -205,12 +246,9 @@ def expect_close(
     else:
         mismatch = msg("not_close_scalar", what=what, **numbers)
     causes = diagnose(got64, expected_arr, batch, candidates)
-    lines = [msg("called", call=call), mismatch]
-    lines += [msg("likely_cause", cause=c) for c in causes]
-    fail(*lines, causes=causes)
-
-
-TABLE_COLUMNS = ("table_col_index", "table_col_yours", "table_col_numerical", "table_col_rel_error")  # message keys
+    worst = {"index": list(index), "got": float(got64[index]), "expected": float(expected_arr[index]), "rel": rel,
+             "rtol": tol.rtol, "atol": tol.atol}  # fmt: skip
+    fail(msg("called", call=call), mismatch, causes=causes, got=got_arr, expected=expected_arr, worst=worst)
 
 
 def gradient_rows(name: str, got: np.ndarray, expected: np.ndarray, rows: int = 3) -> dict[str, Any]:
@@ -224,9 +262,7 @@ def gradient_rows(name: str, got: np.ndarray, expected: np.ndarray, rows: int = 
         index = np.unravel_index(int(flat), expected.shape) if expected.ndim else ()
         label = str(tuple(int(i) for i in index)) if index else "()"
         body.append([label, float(got[index]), float(expected[index]), float(rel[flat])])
-    language = current()
-    columns = [msg(key).render(language).replace("\n", " / ") for key in TABLE_COLUMNS]
-    return {"name": name, "title": msg("table_header", name=name).render(language), "columns": columns, "rows": body}
+    return {"name": name, "columns": list(TABLE_COLUMNS), "rows": body}
 
 
 def gradient_table(name: str, got: np.ndarray, expected: np.ndarray, rows: int = 3) -> str:
@@ -234,19 +270,9 @@ def gradient_table(name: str, got: np.ndarray, expected: np.ndarray, rows: int =
     return render_table(gradient_rows(name, got, expected, rows))
 
 
-def render_table(table: dict[str, Any]) -> str:
-    index, yours, numerical, rel = table["columns"]
-    header = _pad(index, 10) + _pad(yours, 16, right=True) + _pad(numerical, 16, right=True) + _pad(rel, 13, right=True)
-    lines = [table["title"], "    " + header]
-    for label, got, expected, error in table["rows"]:
-        lines.append(f"    {label:<10}{got:>16.8g}{expected:>16.8g}{error:>13.2e}")
-    return "\n".join(lines)
-
-
-def _pad(text: str, columns: int, right: bool = False) -> str:
-    """Pad to ``columns`` terminal columns: Hangul takes two."""
-    gap = " " * max(0, columns - sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text))
-    return gap + text if right else text + gap
+def render_table(table: dict[str, Any], language: str | None = None) -> str:
+    """A :func:`gradient_rows` table as text, in ``language`` (default: this process's)."""
+    return render_table_data(table, language or current())
 
 
 def expect_gradients(
@@ -290,13 +316,11 @@ def expect_gradients(
             continue
         if not np.allclose(arr, exp, rtol=tol.rtol, atol=tol.atol):
             tables.append(gradient_rows(name, arr, exp))
-            bad.append(render_table(tables[-1]))
             causes += [
                 msg("cause_for", name=name, cause=c) for c in diagnose(arr, exp, batch, (candidates or {}).get(name))
             ]
-    if bad:
-        fail(msg("called", call=call), *bad, *[msg("likely_cause", cause=c) for c in causes],
-             causes=causes, tables=tables)  # fmt: skip
+    if bad or tables:
+        fail(msg("called", call=call), *bad, causes=causes, tables=tables)
 
 
 # --- contracts: what a call may not leave behind ---------------------------------------------

@@ -22,8 +22,9 @@ import pytest
 from backprop_katas import __version__
 from backprop_katas.catalog import Kata, kata_for_test_file, load_catalog
 from backprop_katas.kit import shortcuts
+from backprop_katas.kit.failure import Failure, JudgeFailed
 from backprop_katas.kit.loader import Target, TargetNotFound, resolve_target
-from backprop_katas.kit.runner import DEFAULT_TIMEOUT, InProcessRunner, ProbeFailed
+from backprop_katas.kit.runner import DEFAULT_TIMEOUT, InProcessRunner, ProbeError, ProbeFailed, note_where
 from backprop_katas.lang import say
 
 TARGET_KEY = pytest.StashKey[Target]()
@@ -122,6 +123,17 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     return True
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    note_where(None)  # a test's "where to edit" comes from its own probe calls
+
+
+def probe_failure(error: ProbeError) -> Failure:
+    """Learner code failed inside a probe: the error as data, the place from its traceback."""
+    data = {"kind": error.kind, "type": error.type, "message": error.message, "where": error.where,
+            "traceback": error.traceback}  # fmt: skip
+    return Failure(kind="probe", error=data, where=error.at)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if TARGET_KEY not in config.stash:
         return
@@ -172,6 +184,6 @@ def run(runner: InProcessRunner, target: Target) -> Callable[..., Any]:
             return runner.run(probe, *args)
         except ProbeFailed as failed:
             error = failed.error
-        pytest.fail(error.render(), pytrace=False)
+        raise JudgeFailed(probe_failure(error))
 
     return call

@@ -14,7 +14,9 @@ limit; grading mode runs the same probes in a child process.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
+import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator
@@ -23,12 +25,15 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
+from backprop_katas.kit.failure import Where, render_msg
 from backprop_katas.kit.loader import KataFileMissing, Target
 from backprop_katas.kit.plain import to_plain
 from backprop_katas.kit.state import torch_modes_restored
-from backprop_katas.lang import msg, say
+from backprop_katas.lang import Msg, current, msg, say
 
-DEFAULT_TIMEOUT = 60.0  # seconds per probe: the chapter's 10001 steps take ~3 s here
+# Seconds per call into kata code (the chapter's 10001 steps take ~3 s here): the one limit a
+# learner meets, under plain pytest (--probe-timeout), `katas` (--timeout) and grading alike.
+DEFAULT_TIMEOUT = 60.0
 
 
 class ProbeTimeout(BaseException):
@@ -48,25 +53,34 @@ class ProbeError:
     message: str
     where: str  # "katas/k01_derivatives.py:29 in prime_function", or ""
     traceback: str  # the learner's frames only
+    at: Where | None = None  # the same place as data: from the traceback, never from text
 
-    def render(self) -> str:
+    def render(self, language: str | None = None) -> str:
+        language = language or current()
+
+        def said(key: str, **fields: object) -> str:
+            return render_msg(Msg(key, **fields), language)
+
         if self.kind == "timeout":
-            return say("timeout", seconds=float(self.message))
+            return said("timeout", seconds=float(self.message))
         if self.kind == "missing":
             return self.message
         if self.kind == "autograd":
-            return self.message + ("\n  " + say("at_where", where=self.where) if self.where else "")
+            return self.message + ("\n  " + said("at_where", where=self.where) if self.where else "")
         if self.kind == "load":
-            lines = [say("load_failed", file=self.where, type=self.type, message=self.message)]
+            lines = [said("load_failed", file=self.where, type=self.type, message=self.message)]
             if self.traceback:
                 lines.append(self.traceback.rstrip())
-            lines.append(say("load_fix"))
+            lines.append(said("load_fix"))
             return "\n".join(lines)
-        lines = [say("raised", type=self.type), f"    {self.message}"]
+        lines = [said("raised", type=self.type), f"    {self.message}"]
         if self.where:
-            lines.append("  " + say("at_where", where=self.where))
+            lines.append("  " + said("at_where", where=self.where))
         if self.kind == "stub":
-            lines.append(say("stub", file=self.where.split(":")[0] or msg("the_kata_file")))
+            stub_file = (
+                f"{self.at.folder}/{self.at.file}" if self.at and self.at.folder else self.at.file if self.at else ""
+            )
+            lines.append(said("stub", file=stub_file or msg("the_kata_file")))
         elif self.traceback:
             lines.append(self.traceback.rstrip())
         return "\n".join(lines)
@@ -97,10 +111,21 @@ def _short(path: str, folder: Path) -> str:
     return f"{folder.name}/{p.relative_to(folder)}" if p.is_relative_to(folder) else path
 
 
+def _where(frame: traceback.FrameSummary, folder: Path, how: str) -> Where:
+    path = Path(frame.filename).resolve()
+    return Where(path.relative_to(folder).as_posix(), frame.lineno or 0, frame.name, how, folder.name)
+
+
 def error_from_exception(exc: BaseException, target: Target) -> ProbeError:
     """Turn an exception from learner code into a ProbeError naming the learner's file and line."""
     if isinstance(exc, ProbeTimeout):
-        return ProbeError("timeout", "ProbeTimeout", str(exc.args[0]), "", "")
+        # The alarm raises in whatever frame runs: the learner's innermost frame is the line that was running.
+        running = _learner_frames(exc.__traceback__, target.path)
+        at = _where(running[-1], target.path, "running") if running else None
+        where = (
+            f"{_short(running[-1].filename, target.path)}:{running[-1].lineno} in {running[-1].name}" if running else ""
+        )
+        return ProbeError("timeout", "ProbeTimeout", str(exc.args[0]), where, "", at)
     if isinstance(exc, KataFileMissing):
         message = say("missing_file", file=exc.path.name, folder=str(target.path))
         return ProbeError("missing", "FileNotFoundError", message, "", "")
@@ -108,12 +133,16 @@ def error_from_exception(exc: BaseException, target: Target) -> ProbeError:
     if isinstance(exc, SyntaxError) and exc.filename and _inside(exc.filename, folder):
         where = f"{_short(exc.filename, folder)}:{exc.lineno}"
         text = "".join(traceback.format_exception_only(type(exc), exc))
-        return ProbeError("load", type(exc).__name__, exc.msg or "", where, text)
+        file = Path(exc.filename).resolve().relative_to(folder).as_posix()
+        return ProbeError("load", type(exc).__name__, exc.msg or "", where, text,
+                          Where(file, exc.lineno or 0, "<module>", "raised", folder.name))  # fmt: skip
     frames = _learner_frames(exc.__traceback__, folder)
     where = ""
+    at = None
     if frames:
         last = frames[-1]
         where = f"{_short(last.filename, folder)}:{last.lineno} in {last.name}"
+        at = _where(last, folder, "raised")
     text = "".join(traceback.format_list(frames)) if frames else ""
     kind = "raised"
     if isinstance(exc, NotImplementedError):
@@ -123,7 +152,81 @@ def error_from_exception(exc: BaseException, target: Target) -> ProbeError:
     elif frames and frames[0].name == "<module>":
         kind = "load"  # raised while the kata file was being imported
         where = f"{_short(frames[-1].filename, folder)}:{frames[-1].lineno}"
-    return ProbeError(kind, type(exc).__name__, str(exc), where, text)
+    return ProbeError(kind, type(exc).__name__, str(exc), where, text, at)
+
+
+class ReturnRecorder:
+    """Records, while a probe runs, where the learner's outermost function returned its value.
+
+    A ``sys.settrace`` hook that keeps a reference to each frame whose code lies in the target
+    folder and has no learner frame above it (the function the probe called; not the helpers it
+    calls, nor a ``forward`` torch calls back from inside it). It asks for no line or return
+    events: a finished frame still knows its last line, which is the ``return`` that gave the
+    value. ``budget`` calls after the first learner call the hook removes itself (a 10001-step
+    training loop would otherwise pay for every call torch makes); the frames caught so far
+    still tell. A kata file's module code is not a call: its errors have their own record. Under a
+    debugger or coverage (a tracer already set) it records nothing rather than replace theirs."""
+
+    def __init__(self, folder: Path, budget: int = 50_000) -> None:
+        self.folder = folder
+        self.prefix = str(folder) + os.sep
+        self.budget = budget
+        self.frames: list[FrameType] = []
+        self._learner: dict[str, bool] = {}
+
+    def _is_learner(self, filename: str) -> bool:
+        known = self._learner.get(filename)
+        if known is None:  # "<string>", "<frozen ...>": no file (a relative name would resolve against the cwd)
+            learner = os.path.isabs(filename) and os.path.realpath(filename).startswith(self.prefix)
+            known = self._learner[filename] = learner
+        return known
+
+    def _call(self, frame: FrameType, event: str, arg: Any) -> None:
+        if self.frames:  # the budget counts from the first learner call (importing a kata file may take long)
+            self.budget -= 1
+            if self.budget <= 0:
+                sys.settrace(None)
+        if event != "call" or not self._is_learner(frame.f_code.co_filename) or frame.f_code.co_name == "<module>":
+            return
+        caller = frame.f_back
+        while caller is not None:
+            if self._is_learner(caller.f_code.co_filename):
+                return
+            caller = caller.f_back
+        self.frames.append(frame)
+
+    @property
+    def last(self) -> Where | None:
+        """The last outermost learner call, at the line it returned from (read once it has returned)."""
+        if not self.frames:
+            return None
+        frame = self.frames[-1]
+        code = frame.f_code
+        file = Path(os.path.realpath(code.co_filename)).relative_to(self.folder).as_posix()
+        return Where(file, frame.f_lineno or code.co_firstlineno, code.co_name, "return", self.folder.name)
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[ReturnRecorder]:
+        if sys.gettrace() is not None:
+            yield self
+            return
+        sys.settrace(self._call)
+        try:
+            yield self
+        finally:
+            sys.settrace(None)
+
+
+_LAST_CALL: list[Where | None] = [None]  # the last probe call's record, in this (the judge's) process
+
+
+def last_where() -> Where | None:
+    """Where the last probe call's value was made (the judge's "where to edit" for a wrong value)."""
+    return _LAST_CALL[0]
+
+
+def note_where(where: Where | None) -> None:
+    _LAST_CALL[0] = where
 
 
 @contextlib.contextmanager
@@ -239,13 +342,16 @@ class InProcessRunner:
 
     def run(self, probe: Probe, *args: Any) -> Any:
         """Run ``probe(target, *args)``; return its plain result or raise ProbeFailed."""
+        note_where(None)
+        recorder = ReturnRecorder(self.target.path)
         try:
             # Learner code runs in the judge's process here: a grad mode or default dtype it
             # leaves changed must not reach the oracles or the next test.
-            with time_limit(self.timeout), torch_modes_restored():
+            with time_limit(self.timeout), torch_modes_restored(), recorder.recording():
                 result = probe(self.target, *args)
         except KeyboardInterrupt:
             raise
         except BaseException as exc:
             raise ProbeFailed(error_from_exception(exc, self.target)) from None
+        note_where(recorder.last)
         return to_plain(result)

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from backprop_katas.lang import say
+from backprop_katas.lang import Msg, say
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -660,16 +660,21 @@ def tool_findings(folder: Path, kata: str) -> list[Finding]:
     return list(_cached(folder.resolve(), kata, "", _texts(folder)))
 
 
-def render(finding: Finding, kata: str, function: str = "") -> str:
+def messages(finding: Finding, kata: str, function: str = "") -> list[Msg]:
+    """The learner's sentences about one finding, unrendered."""
     if finding.rule == "tool":
-        return say("shortcut_tool", where=finding.where, construct=finding.construct)
+        return [Msg("shortcut_tool", where=finding.where, construct=finding.construct)]
     if finding.rule == "reach":
-        return say("shortcut_reach", where=finding.where, construct=finding.construct)
+        return [Msg("shortcut_reach", where=finding.where, construct=finding.construct)]
     key = "shortcut_dynamic" if finding.rule == "dynamic" else "shortcut_autograd"
-    text = say(key, function=f"{kata}.{function}", where=finding.where, construct=finding.construct)
+    found = [Msg(key, function=f"{kata}.{function}", where=finding.where, construct=finding.construct)]
     if len(finding.via) > 1:
-        text += "\n" + say("shortcut_via", via=" → ".join(finding.via))
-    return text
+        found.append(Msg("shortcut_via", via=" → ".join(finding.via)))
+    return found
+
+
+def render(finding: Finding, kata: str, function: str = "") -> str:
+    return "\n".join(str(m) for m in messages(finding, kata, function))
 
 
 def check_by_hand(folder: Path, kata: str, function: str) -> str | None:
@@ -713,9 +718,23 @@ def expect_no_shortcut(folder: Path, kata: str, functions: list[str]) -> None:
     """The judge: fail the test with a learner's message when the kata file takes a forbidden shortcut.
 
     Reads the submitted file as text (never imports it); in grading this runs in the grader."""
-    from backprop_katas.kit.judge import fail
+    from backprop_katas.kit.failure import Failure, JudgeFailed, Where
 
-    problems = [check_kata_file(folder, kata), *(check_by_hand(folder, kata, f) for f in functions)]
-    found = [p for p in problems if p]
-    if found:
-        fail(*found)
+    lines: list[Msg | str] = []
+    first: tuple[Finding, str] | None = None
+    for finding in tool_findings(folder, kata)[:3]:
+        lines += messages(finding, kata)
+        first = first or (finding, "")
+    for function in functions:
+        by_hand = by_hand_findings(folder, kata, function)
+        for finding in by_hand[:3]:
+            lines += messages(finding, kata, function)
+            first = first or (finding, function)
+        if len(by_hand) > 3:
+            lines.append(Msg("more_findings", n=len(by_hand) - 3))
+    if first is None:
+        return
+    finding, function = first
+    # "shortcut": the sentences above already name the line, so the place is data only
+    where = Where(finding.file, finding.line, function, "shortcut", folder.name)
+    raise JudgeFailed(Failure(kind="judge", lines=lines, where=where))

@@ -6,8 +6,10 @@ group is killed) and Ctrl-C leaves nothing behind; when the project's warm
 server runs (or can start, :mod:`backprop_katas.tool.server`), it forks that
 child with torch and pytest already imported. The child writes its
 outcome as JSON (:mod:`backprop_katas.tool.report`); a result is cached under
-``.katas-cache/`` keyed by the kata file, the files it imports, its test file,
-the tool's version and the language.
+``.katas-cache/`` keyed by the kata file, the files it imports, its test file
+and the tool's version. The first failure is cached as data
+(:mod:`backprop_katas.kit.failure`) and rendered when shown, so the language is
+not part of the key: ``katas --lang ko`` after ``--lang en`` starts no child.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -31,13 +34,19 @@ from backprop_katas import __version__
 from backprop_katas.catalog import Kata
 from backprop_katas.generate import STUBS, make_stub
 from backprop_katas.kit import probes
-from backprop_katas.lang import say
+from backprop_katas.kit.failure import Failure, Where, render
+from backprop_katas.kit.runner import DEFAULT_TIMEOUT
+from backprop_katas.lang import Msg
 from backprop_katas.scoring import Check, KataScore, score_kata
 from backprop_katas.tool import server
 
 CACHE_DIR = ".katas-cache"
-SCORING_VERSION = b"scoring-parts-1"  # cached outcomes from before the part rule are not reused
-DEFAULT_TIME_LIMIT = 180.0  # seconds per kata: k06 trains the chapter's network several times
+SCORING_VERSION = b"scoring-parts-1;failure-data-1"  # cached outcomes of another shape are not reused
+# Seconds for one kata's whole run (`katas --timeout`): k06 trains the chapter's network several times.
+# Each call into kata code has its own limit inside it (kit.runner.DEFAULT_TIMEOUT), never more than this.
+DEFAULT_TIME_LIMIT = 180.0
+STACK_SECONDS = 2.0  # how long a child stopped at the limit gets to dump its stack
+STACK_FRAME_RE = re.compile(r'^\s*File "(?P<file>.+)", line (?P<line>\d+) in (?P<function>\S+)', re.MULTILINE)
 IMPORT_RE = re.compile(r"^\s*from\s+\.(k\d\d_\w+)\s+import", re.MULTILINE)
 KEEP_PER_KATA = 8  # results kept per kata: undoing an edit (or `katas reset`) finds its old result
 STATUSES = ("done", "failing", "not_started", "timeout", "missing")
@@ -45,7 +54,7 @@ STATUSES = ("done", "failing", "not_started", "timeout", "missing")
 
 @dataclass
 class Outcome:
-    """What checking one kata found, as plain data (cached as JSON)."""
+    """What checking one kata found, as plain data (cached as JSON, in no language)."""
 
     kata: str
     status: str  # one of STATUSES
@@ -54,10 +63,9 @@ class Outcome:
     test: str = ""  # node id of the first failing test
     test_path: str = ""
     test_line: int | None = None
-    message: str = ""  # the judge's message for the first failure (the learner's language)
-    edit: str = ""  # "katas/k01_derivatives.py:24": where to look first
+    failure: dict[str, Any] | None = None  # the first failure as data (kit/failure.py), rendered when shown
+    where: dict[str, Any] | None = None  # where to look first: Where data, its file relative to the project
     duration: float = 0.0
-    details: dict[str, Any] = field(default_factory=dict)  # the judge's causes and tables, as data (report.py)
     score: int = 0  # hundredths of a point, by the grade's rule (scoring.py)
     max_score: int = 0
     cached: bool = field(default=False, compare=False)
@@ -66,6 +74,26 @@ class Outcome:
     def from_json(cls, data: dict[str, Any]) -> Outcome:
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+    @property
+    def edit(self) -> str:
+        """``katas/k01_derivatives.py:24``: where to look first ("" when nowhere)."""
+        where = Where.from_data(self.where)
+        return where.shown() if where else ""
+
+    def message(self, language: str | None = None, *, where: bool = False) -> str:
+        """The first failure in ``language`` (default: this process's), "" when there is none."""
+        return render(Failure.from_data(self.failure), language, where=where) if self.failure else ""
+
+    @property
+    def causes(self) -> list[str]:
+        """The first failure's likely causes, as message keys."""
+        return [c["key"] for c in (self.failure or {}).get("causes") or []]
+
+
+def tool_failure(key: str, text: str = "", **fields: object) -> dict[str, Any]:
+    """A failure ``katas`` itself reports (no report, no tests, a time limit), as data."""
+    return Failure(kind="tool", lines=[Msg(key, **fields), *([text] if text else [])]).to_data()
 
 
 def cache_dir(root: Path) -> Path:
@@ -121,11 +149,11 @@ def _read(path: Path) -> bytes:
         return b"<missing>"
 
 
-def cache_key(root: Path, folder: Path, kata: Kata, lang: str) -> str:
+def cache_key(root: Path, folder: Path, kata: Kata) -> str:
     files = [folder / kata.filename, *(folder / f"{d}.py" for d in dependencies(folder, kata.id))]
     files.append(root / "tests" / kata.test_filename)
     files.append(Path(probes.__file__).parent / kata.filename)  # the probes are half of the kata's tests
-    parts = [__version__.encode(), SCORING_VERSION, lang.encode(), _folder_id(root, folder).encode()]
+    parts = [__version__.encode(), SCORING_VERSION, _folder_id(root, folder).encode()]
     parts.append(repr((kata.points, sorted(kata.weights.items()), kata.scoring)).encode())
     parts += [str(p.name).encode() + b"\0" + _read(p) for p in files]
     return _digest(*parts)
@@ -172,21 +200,33 @@ def first_todo_line(path: Path) -> int:
     return 1
 
 
-def edit_location(message: str, root: Path, folder: Path, kata: Kata) -> str:
-    """Where the learner should look: the kata-file line a message names, else the first TODO."""
+def edit_where(failure: dict[str, Any] | None, root: Path, folder: Path, kata: Kata) -> dict[str, Any]:
+    """Where the learner should look, from the failure's data: the line the probe recorded (the
+    learner's ``return``, the line that raised, the line running at the time limit); else the
+    called function's ``def``; else the kata file's first TODO. Its path is relative to the project."""
+    data = Failure.from_data(failure) if failure else Failure()
+    if data.where is not None and data.where.file:
+        path = _relative(folder / data.where.file, root)
+        return Where(path, data.where.line, data.where.function, data.where.how).to_data()
     rel = _relative(folder / kata.filename, root)
-    names = [f"{folder.name}/{kata.filename}", kata.filename]
-    for name in names:
-        match = re.search(re.escape(name) + r":(\d+)", message)
-        if match:
-            return f"{rel}:{match.group(1)}"
-    for dep in dependencies(folder, kata.id):  # the failure may sit in an imported kata
-        match = re.search(re.escape(f"{folder.name}/{dep}.py") + r":(\d+)", message)
-        if match:
-            return f"{_relative(folder / f'{dep}.py', root)}:{match.group(1)}"
-    called = re.search(re.escape(kata.id) + r"\.(\w+)", message)  # "Called k01_derivatives.prime_function(x) ..."
-    line = definition_line(folder / kata.filename, called.group(1)) if called else None
-    return f"{rel}:{line or first_todo_line(folder / kata.filename)}"
+    function = str((data.call or {}).get("function", ""))
+    module, _, name = function.rpartition(".")
+    line = definition_line(folder / kata.filename, name) if module == kata.id and name else None
+    if line is not None:
+        return Where(rel, line, name, "def").to_data()
+    return Where(rel, first_todo_line(folder / kata.filename), "", "todo").to_data()
+
+
+def stack_where(dump: str, folder: Path) -> Where | None:
+    """The learner's innermost frame in a faulthandler dump (most recent call first), if any."""
+    base = folder.resolve()
+    for match in STACK_FRAME_RE.finditer(dump):
+        path = Path(match["file"]).resolve()
+        if path.is_relative_to(base):
+            return Where(
+                path.relative_to(base).as_posix(), int(match["line"]), match["function"], "running", folder.name
+            )
+    return None
 
 
 def definition_line(path: Path, name: str) -> int | None:
@@ -200,12 +240,11 @@ def definition_line(path: Path, name: str) -> int | None:
 
 
 def _relative(path: Path, root: Path) -> str:
-    for base in (Path.cwd(), root):
-        try:
-            return str(path.resolve().relative_to(base.resolve()))
-        except ValueError:
-            continue
-    return str(path)
+    """Relative to the project, wherever ``katas`` runs from (a cached path must not depend on it)."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path.resolve())
 
 
 # --- running one kata's tests in a child ---------------------------------------------------
@@ -268,39 +307,58 @@ def pytest_command(root: Path, kata: Kata, folder: Path, report: Path) -> list[s
     ]  # fmt: skip
 
 
-def run_kata(root: Path, folder: Path, kata: Kata, lang: str, time_limit: float, warm: bool = True) -> Outcome:
-    """Run one kata's tests in a child pytest (forked by the warm server when ``warm``); every test, in order."""
+STARTS = [0]  # checks started by this process, in a child or through the warm server (a self-check counts them)
+
+
+def run_kata(root: Path, folder: Path, kata: Kata, time_limit: float, warm: bool = True) -> Outcome:
+    """Run one kata's tests in a child pytest (forked by the warm server when ``warm``); the first
+    failure in test order is the one kept.
+
+    Each call into kata code gets at most :data:`~backprop_katas.kit.runner.DEFAULT_TIMEOUT` s
+    (and never more than ``time_limit``); one that runs out stops the child's run. At
+    ``time_limit`` the child is asked for its stack (SIGUSR1, faulthandler), then stopped."""
     cache = cache_dir(root)
     cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="run-", dir=cache) as tmp:
         report = Path(tmp) / "report.json"
         log = Path(tmp) / "output.txt"
-        env = {**os.environ, "KATAS_LANG": lang, "PYTHONIOENCODING": "utf-8"}
+        # The child's failures come back as data; what little it renders itself (pytest's own errors)
+        # is in both languages, so the cached outcome holds no choice of language.
+        env = {**os.environ, "PYTHONIOENCODING": "utf-8", "KATAS_LANG": "both"}
         env.pop("KATAS_TARGET", None)  # --target on the command line decides
-        command = pytest_command(root, kata, folder, report)
+        command = [*pytest_command(root, kata, folder, report), f"--probe-timeout={min(DEFAULT_TIMEOUT, time_limit):g}"]
+        running: list[Where | None] = []
+
+        def at_limit(pid: int) -> None:
+            running.append(_stack_of(pid, Path(f"{report}.stack"), folder))
+
+        STARTS[0] += 1
         try:
             if not warm:
                 raise server.Unavailable("not asked for")
-            served = server.run_check(cache, command, root, env, log, time_limit, CHILDREN.stopping)
+            served = server.run_check(cache, command, root, env, log, time_limit, CHILDREN.stopping, at_limit)
         except server.Unavailable:
-            served = _run_child(root, command, env, log, time_limit)
+            served = _run_child(root, command, env, log, time_limit, at_limit)
         if served.timed_out:
-            return Outcome(
-                kata.id, "timeout", message=say("cli_timeout", lang=lang, kata=kata.id, seconds=time_limit),
-                edit=edit_location("", root, folder, kata), duration=time_limit,
-            )  # fmt: skip
+            failure = tool_failure("cli_timeout", kata=kata.id, seconds=time_limit)
+            if running and running[0] is not None:
+                failure["where"] = running[0].to_data()
+            return Outcome(kata.id, "timeout", failure=failure, where=edit_where(failure, root, folder, kata),
+                           duration=time_limit)  # fmt: skip
         if CHILDREN.stopping.is_set():
             raise Interrupted(kata.id)
         data = read_json(report, None)
         output = log.read_text(encoding="utf-8", errors="replace")
     if data is None:
         tail = "\n".join(output.strip().splitlines()[-15:])
-        message = say("cli_no_report", lang=lang, code=served.code) + ("\n" + tail if tail else "")
-        return Outcome(kata.id, "failing", message=message, edit=edit_location(output, root, folder, kata))
+        failure = tool_failure("cli_no_report", tail, code=served.code)
+        return Outcome(kata.id, "failing", failure=failure, where=edit_where(None, root, folder, kata))
     return outcome_from_report(data, root, folder, kata)
 
 
-def _run_child(root: Path, command: list[str], env: dict[str, str], log: Path, time_limit: float) -> server.Served:
+def _run_child(
+    root: Path, command: list[str], env: dict[str, str], log: Path, time_limit: float, at_limit: Callable[[int], None]
+) -> server.Served:
     """The cold way: ``python -m pytest`` in a process group of its own, killed as a whole at the limit."""
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -311,12 +369,38 @@ def _run_child(root: Path, command: list[str], env: dict[str, str], log: Path, t
         try:
             proc.wait(timeout=time_limit)
         except subprocess.TimeoutExpired:
+            at_limit(proc.pid)
             kill_group(proc)
             return server.Served(proc.returncode, timed_out=True)
         finally:
             kill_group(proc)  # on Ctrl-C too: no stray process
             CHILDREN.discard(proc)
     return server.Served(proc.returncode)
+
+
+def _stack_of(pid: int, path: Path, folder: Path) -> Where | None:
+    """Ask a child at its time limit which line it is running (report.py dumps its stack on SIGUSR1)."""
+    if not hasattr(signal, "SIGUSR1"):
+        return None
+    try:
+        os.kill(pid, signal.SIGUSR1)
+    except (ProcessLookupError, PermissionError):
+        return None
+    deadline = time.monotonic() + STACK_SECONDS
+    size = -1
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        try:
+            now = path.stat().st_size
+        except OSError:
+            now = 0
+        if now and now == size:  # written, and no longer growing
+            break
+        size = now
+    try:
+        return stack_where(path.read_text(encoding="utf-8", errors="replace"), folder)
+    except OSError:
+        return None
 
 
 def kata_score(data: dict[str, Any], kata: Kata) -> KataScore:
@@ -345,18 +429,18 @@ def _outcome_from_report(data: dict[str, Any], root: Path, folder: Path, kata: K
     duration = float(data.get("duration", 0.0))
     errors = data.get("errors", [])
     if errors:
-        message = errors[0]["message"]
-        return Outcome(kata.id, "failing", 0, total, errors[0]["nodeid"], message=message,
-                       edit=edit_location(message, root, folder, kata), duration=duration)  # fmt: skip
+        broken = Failure(kind="text", text=errors[0]["message"]).to_data()
+        return Outcome(kata.id, "failing", 0, total, errors[0]["nodeid"], failure=broken,
+                       where=edit_where(None, root, folder, kata), duration=duration)  # fmt: skip
     failed = next((t for t in tests if t["outcome"] in ("failed", "error")), None)
     if failed is None:
         status = "done" if total > 0 else "failing"
-        message = "" if total > 0 else say("cli_no_tests", file=f"tests/{kata.test_filename}")
-        return Outcome(kata.id, status, passed, total, message=message, duration=duration)
-    message = failed["message"]
+        none = None if total > 0 else tool_failure("cli_no_tests", file=f"tests/{kata.test_filename}")
+        return Outcome(kata.id, status, passed, total, failure=none, duration=duration)
+    failure: dict[str, Any] = failed.get("failure") or Failure(kind="text", text=failed.get("message", "")).to_data()
     return Outcome(
         kata.id, "failing", passed, total, failed["nodeid"], failed.get("path", ""), failed.get("line"),
-        message, edit_location(message, root, folder, kata), duration, failed.get("details") or {},
+        failure, edit_where(failure, root, folder, kata), duration,
     )  # fmt: skip
 
 
@@ -366,12 +450,11 @@ def _outcome_from_report(data: dict[str, Any], root: Path, folder: Path, kata: K
 class Checker:
     """Checks katas of one target folder, re-running only what changed since the last run."""
 
-    def __init__(self, root: Path, folder: Path, katas: list[Kata], lang: str,
+    def __init__(self, root: Path, folder: Path, katas: list[Kata],
                  time_limit: float = DEFAULT_TIME_LIMIT, force: bool = False, warm: bool = True) -> None:  # fmt: skip
         self.root = root
         self.folder = folder
         self.katas = katas
-        self.lang = lang
         self.time_limit = time_limit
         self.force = force
         self.warm = warm  # through the warm server (server.py) when one can run
@@ -380,7 +463,7 @@ class Checker:
 
     def cached(self, kata: Kata) -> Outcome | None:
         entries = read_json(self.results_file, {}).get(_folder_id(self.root, self.folder), {}).get(kata.id, {})
-        entry = entries.get(cache_key(self.root, self.folder, kata, self.lang)) if isinstance(entries, dict) else None
+        entry = entries.get(cache_key(self.root, self.folder, kata)) if isinstance(entries, dict) else None
         if not entry:
             return None
         outcome = Outcome.from_json(entry)
@@ -401,14 +484,15 @@ class Checker:
         """One kata's outcome: from the cache when nothing changed, else from a fresh run."""
         path = self.folder / kata.filename
         if not path.is_file():
-            return Outcome(kata.id, "missing", message=say("cli_missing_kata", lang=self.lang, file=_relative(path, self.root)))
+            failure = tool_failure("cli_missing_kata", file=_relative(path, self.root))
+            return Outcome(kata.id, "missing", failure=failure)
         untouched = is_untouched_stub(self.root, self.folder, kata)
         if untouched and not run_stub:
-            return Outcome(kata.id, "not_started", edit=edit_location("", self.root, self.folder, kata))
-        key = cache_key(self.root, self.folder, kata, self.lang)
+            return Outcome(kata.id, "not_started", where=edit_where(None, self.root, self.folder, kata))
+        key = cache_key(self.root, self.folder, kata)
         outcome = None if self.force else self.cached(kata)
         if outcome is None:
-            outcome = run_kata(self.root, self.folder, kata, self.lang, self.time_limit, self.warm)
+            outcome = run_kata(self.root, self.folder, kata, self.time_limit, self.warm)
             if outcome.status != "timeout":
                 self._store(kata, key, outcome)
         if untouched and outcome.status == "failing":

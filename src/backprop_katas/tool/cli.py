@@ -21,6 +21,7 @@ from backprop_katas.catalog import Kata, ProjectNotFound, find_root, load_catalo
 from backprop_katas.generate import drift, generated
 from backprop_katas.grading.bundle import SOLUTIONS as SHIPPED_SOLUTIONS
 from backprop_katas.grading.cli import register as register_grading
+from backprop_katas.kit.failure import Failure, render_parts
 from backprop_katas.kit.loader import Target, TargetNotFound, resolve_target
 from backprop_katas.lang import LANGS, MODES, child_environ, current, pick, pick_each, resolve, say, template, use
 from backprop_katas.scoring import points as as_points
@@ -51,7 +52,7 @@ class Session:
         spec = getattr(args, "target", None) or "katas"
         self.folder = self._folder(spec)
         self.checker = Checker(
-            root, self.folder, self.katas, self.lang,
+            root, self.folder, self.katas,
             time_limit=getattr(args, "timeout", None) or DEFAULT_TIME_LIMIT,
             force=bool(getattr(args, "all", False)), warm=not getattr(args, "no_server", False),
         )  # fmt: skip
@@ -156,7 +157,7 @@ def _where_link(session: Session, where: str) -> str:
         return where
     path = Path(path_text)
     if not path.is_absolute():
-        path = Path.cwd() / path
+        path = session.root / path  # Outcome.edit is relative to the project
     return session.console.link(where, path, int(line) if line.isdigit() else None)
 
 
@@ -171,7 +172,7 @@ def show_focus(session: Session, kata: Kata, outcome: Outcome) -> None:
     con.print(say("cli_task", lang=session.lang, task=pick(kata.task, session.lang)))
     if outcome.edit:
         con.print(say("cli_edit", lang=session.lang, where=_where_link(session, outcome.edit)))
-    if outcome.message:
+    if outcome.failure:
         con.print()
         if outcome.test:
             con.print(
@@ -181,10 +182,12 @@ def show_focus(session: Session, kata: Kata, outcome: Outcome) -> None:
             if outcome.test_path:
                 test_where = f"{outcome.test_path}:{outcome.test_line}" if outcome.test_line else outcome.test_path
                 con.print("  " + say("cli_test_at", lang=session.lang, where=test_where), "dim")
-        causes = [template("likely_cause", code).split("{")[0] for code in LANGS]
-        for line in outcome.message.rstrip().splitlines():
-            cause = any(line.lstrip().startswith(prefix) for prefix in causes)
-            con.print("    " + line, *(("yellow",) if cause else ()))
+        # Rendered here, in the language asked for, from the cached data; the causes stand out by role.
+        failure = Failure.from_data(outcome.failure)
+        running = failure.where is not None and failure.where.how == "running"  # a hang: name the function
+        for role, text in render_parts(failure, session.lang, where=running):
+            for line in text.rstrip().splitlines():
+                con.print("    " + line, *(("yellow",) if role == "cause" else ()))
     con.print()
     hints = session.hints(kata)
     for n in range(hints_shown(session.root, kata)):

@@ -30,6 +30,7 @@ from typing import Any
 
 from backprop_katas.catalog import CATALOG_FILE, Kata, ProjectNotFound, find_root, load_catalog
 from backprop_katas.generate import project_layout
+from backprop_katas.kit.failure import Failure, Where, render, render_parts, table_columns, table_title
 from backprop_katas.lang import LANGS, resolve, say, use
 from backprop_katas.tool.check import Checker, Outcome, stub_text
 from backprop_katas.tool.progress import UnknownKata, backup_path, hints_shown, resolve_kata, reveal_hint
@@ -207,10 +208,10 @@ def _box(colour: str, inner: str) -> str:
 def cell_location(outcome: Outcome, kata: Kata) -> tuple[int, int] | None:
     """(line in the cell counting the %%kata line as 1, line in the kata file) when the
     place to look is in this kata's own file; None when it is elsewhere (an imported kata)."""
-    where, _, line = outcome.edit.rpartition(":")
-    if not line.isdigit() or Path(where).name != kata.filename:
+    where = Where.from_data(outcome.where)
+    if where is None or Path(where.file).name != kata.filename:
         return None
-    return int(line) + 1, int(line)
+    return where.line + 1, where.line
 
 
 def _source_line(root: Path, kata: Kata, number: int) -> str:
@@ -274,18 +275,17 @@ def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: S
                         test=_test_sentence(outcome.test, lang))  # fmt: skip
             text.append(first)
             parts.append(f'<div style="margin-top: 8px;">{_e(first)}</div>')
-        if outcome.message:
-            text.append(outcome.message.rstrip())
-            details = outcome.details or {}
-            lines = details.get("lines")
-            # The judge's own lines, then its tables and causes from data; else the message as it is.
-            parts.append(
-                _pre("\n".join(str(x) for x in lines) if isinstance(lines, list) and lines else outcome.message)
-            )
-            for table in details.get("tables") or []:
-                parts.append(_table_html(table))
-            for cause in details.get("causes") or []:
-                parts.append(f'<div style="{CAUSE}">{_e(say("likely_cause", lang=lang, cause=cause))}</div>')
+        if outcome.failure:
+            # Rendered here from the cached data: the text in full; the HTML with its tables as
+            # tables and its causes as notes, chosen by role, never by reading the sentences.
+            failure = Failure.from_data(outcome.failure)
+            text.append(render(failure, lang, where=False))
+            pieces = render_parts(failure, lang, where=False)
+            words = [t for role, t in pieces if role not in ("table", "cause")]
+            if words:
+                parts.append(_pre("\n".join(words)))
+            parts += [_table_html(t, lang) for t in failure.tables]
+            parts += [f'<div style="{CAUSE}">{_e(t)}</div>' for role, t in pieces if role == "cause"]
         hints = kata.hints[lang]
         shown = hints_shown(root, kata)
         hint_lines = [say("cli_hint", lang=lang, n=n + 1, total=len(hints), hint=hints[n]) for n in range(shown)]
@@ -297,14 +297,14 @@ def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: S
     return View("\n".join(text), _box(colour, "\n".join(parts)))
 
 
-def _table_html(table: dict[str, Any]) -> str:
-    columns = [_e(c) for c in table.get("columns", [])]
+def _table_html(table: dict[str, Any], lang: str) -> str:
+    columns = [_e(c) for c in table_columns(table, lang)]
     head = "".join(f'<th style="{HEAD}">{c}</th>' for c in columns)
     rows = []
     for label, got, expected, rel in table.get("rows", []):
         cells = [_e(label), f"{got:.8g}", f"{expected:.8g}", f"{rel:.2e}"]
         rows.append("<tr>" + "".join(f'<td style="{CELL}">{c}</td>' for c in cells) + "</tr>")
-    title = f'<div style="margin-top: 6px;">{_e(table.get("title", ""))}</div>'
+    title = f'<div style="margin-top: 6px;">{_e(table_title(table, lang))}</div>'
     return f'{title}<table style="{TABLE}"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
@@ -373,7 +373,7 @@ class Session:
         use(self.lang)  # the kernel's language until the next magic names another; children get it from Checker
         self.root, self.created = ensure_project((folder or Path.cwd()).resolve())
         self.katas = load_catalog(self.root)
-        self.checker = Checker(self.root, self.root / "katas", self.katas, self.lang)
+        self.checker = Checker(self.root, self.root / "katas", self.katas)
 
     def kata(self, name: str) -> Kata:
         try:

@@ -2,21 +2,33 @@
 
 ``katas`` runs each kata's tests in a child pytest and reads this file back,
 so it never parses pytest's terminal output. Load it with
-``-p backprop_katas.tool.report``. The judge fails tests with
-``pytest.fail(msg, pytrace=False)``, so a failure's ``longreprtext`` already is
-the learner's message.
+``-p backprop_katas.tool.report``. A test the judge (or a probe) failed carries
+its failure as data (:mod:`backprop_katas.kit.failure`): the record's
+``failure`` is that data, unrendered, so ``katas`` caches it once and renders it
+in whatever language is asked for later. Any other failure is kept as pytest's
+text (``{"kind": "text", ...}``).
+
+A call into kata code that runs out of time stops the run (every later call
+would wait as long): the tests not run are recorded as failed, ``not_run``.
+For a limit the parent enforces (``katas --timeout``), SIGUSR1 makes the child
+dump its stack (faulthandler) to ``FILE.stack``, so the parent can say which
+line was running.
 """
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
+import signal
 import time
 from collections.abc import Generator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
+
+from backprop_katas.kit.failure import SCHEMA, Failure
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -42,16 +54,23 @@ class ReportWriter:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.started = time.time()
-        self.data: dict[str, Any] = {"tests": [], "errors": [], "collected": 0}
-        self.details: dict[str, dict[str, Any]] = {}
+        self.data: dict[str, Any] = {"tests": [], "errors": [], "collected": 0, "schema": SCHEMA}
+        self.failures: dict[str, dict[str, Any]] = {}
+        self.items: list[pytest.Item] = []
+        self.parts: dict[str, str] = {}
+        self.stack: IO[str] | None = None
+        if hasattr(signal, "SIGUSR1"):
+            self.stack = open(f"{path}.stack", "w", encoding="utf-8")
+            faulthandler.register(signal.SIGUSR1, file=self.stack, all_threads=False)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
         report = yield
-        # A judge's failure (judge.JudgeFailed) carries its causes and tables as data as well.
-        details = getattr(call.excinfo.value, "details", None) if call.excinfo else None
-        if isinstance(details, dict):
-            self.details[item.nodeid] = details
+        failure = getattr(call.excinfo.value, "failure", None) if call.excinfo else None
+        if isinstance(failure, Failure):
+            self.failures[item.nodeid] = failure.to_data()
+            if failure.kind == "probe" and (failure.error or {}).get("kind") == "timeout":
+                item.session.shouldstop = "a call into kata code ran out of time"
         return report
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -60,7 +79,7 @@ class ReportWriter:
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.data["collected"] = len(session.items)
-        self.parts: dict[str, str] = {}
+        self.items = list(session.items)
         for item in session.items:  # the scoring rule's part of each test (scoring.py)
             marker = item.get_closest_marker("part")
             self.parts[item.nodeid] = str(marker.args[0]) if marker is not None and marker.args else ""
@@ -70,6 +89,9 @@ class ReportWriter:
         if report.when != "call" and report.passed:
             return
         outcome = "error" if report.when != "call" and report.failed else report.outcome
+        failure = self.failures.pop(report.nodeid, None) if report.failed else None
+        if report.failed and failure is None:
+            failure = Failure(kind="text", text=report.longreprtext).to_data()
         skip_reason = ""
         if report.skipped and isinstance(report.longrepr, tuple):
             skip_reason = str(report.longrepr[2])
@@ -77,7 +99,7 @@ class ReportWriter:
         self.data["tests"].append(
             {
                 "nodeid": report.nodeid,
-                "part": getattr(self, "parts", {}).get(report.nodeid, ""),
+                "part": self.parts.get(report.nodeid, ""),
                 "outcome": outcome,
                 "when": report.when,
                 "message": report.longreprtext if report.failed else "",
@@ -85,11 +107,22 @@ class ReportWriter:
                 "duration": report.duration,
                 "path": path,
                 "line": lineno + 1 if lineno is not None else None,
-                "details": self.details.pop(report.nodeid, {}) if report.failed else {},
+                "failure": failure,
             }
         )
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        recorded = {t["nodeid"] for t in self.data["tests"]}
+        for item in self.items:  # stopped early: what never ran earned nothing
+            if item.nodeid not in recorded:
+                self.data["tests"].append(
+                    {"nodeid": item.nodeid, "part": self.parts.get(item.nodeid, ""), "outcome": "failed",
+                     "when": "not_run", "message": "", "skip_reason": "", "duration": 0.0, "path": item.location[0],
+                     "line": (item.location[1] or 0) + 1, "failure": None}
+                )  # fmt: skip
+        if self.stack is not None:
+            faulthandler.unregister(signal.SIGUSR1)
+            self.stack.close()
         self.data["exitstatus"] = int(exitstatus)
         self.data["duration"] = time.time() - self.started
         tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")

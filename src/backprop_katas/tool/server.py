@@ -261,12 +261,13 @@ class Served:
 
 def run_check(
     cache: Path, command: list[str], cwd: Path, env: dict[str, str], log: Path, time_limit: float,
-    stopping: threading.Event,
+    stopping: threading.Event, at_limit: Callable[[int], None] | None = None,
 ) -> Served:  # fmt: skip
     """Run ``command`` (``python -m pytest ...``) in a fresh child of the warm server.
 
     The time limit counts from the moment the child exists (a cold server's imports are not
-    the kata's); at the limit, or when ``stopping`` is set, the child's group is killed.
+    the kata's); at the limit, or when ``stopping`` is set, the child's group is killed
+    (at the limit, ``at_limit(pid)`` runs first: the check asks the child for its stack).
     Raises Unavailable when no server can take the check; nothing has run then.
     """
     if not enabled():
@@ -291,19 +292,24 @@ def run_check(
             continue
         if reply is not None and "pid" in reply:
             with sock:
-                return _follow(sock, lines, int(reply["pid"]), time_limit, stopping)
+                return _follow(sock, lines, int(reply["pid"]), time_limit, stopping, at_limit)
         sock.close()
         if reply is None or not reply.get("stale"):
             raise Unavailable(str((reply or {}).get("error", "the server did not answer")))
     raise Unavailable("the server kept going away")
 
 
-def _follow(sock: socket.socket, lines: Lines, pid: int, time_limit: float, stopping: threading.Event) -> Served:
+def _follow(
+    sock: socket.socket, lines: Lines, pid: int, time_limit: float, stopping: threading.Event,
+    at_limit: Callable[[int], None] | None,
+) -> Served:  # fmt: skip
     deadline = time.monotonic() + time_limit
     timed_out = False
     while True:
         if stopping.is_set() or (not timed_out and time.monotonic() >= deadline):
             timed_out = not stopping.is_set()
+            if timed_out and at_limit is not None:
+                at_limit(pid)
             return _kill(sock, lines, pid, timed_out)
         try:
             message = lines.receive(min(0.1, max(0.0, deadline - time.monotonic())))

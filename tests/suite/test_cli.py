@@ -339,10 +339,14 @@ def test_ctrl_c_stops_the_check_and_leaves_no_process(project):
     assert not stray_processes(project)
 
 
-def test_outside_a_project_the_message_says_where_to_run(tmp_path):
-    result = subprocess.run(command("list"), cwd=tmp_path, env=cli_env(), capture_output=True, text=True)
+@pytest.mark.parametrize(("locale", "shown", "not_shown"), [
+    ("C.UTF-8", "No katas.toml in", "katas.toml 이 없습니다"),
+    ("ko_KR.UTF-8", "katas.toml 이 없습니다", "No katas.toml in"),
+], ids=["english-by-default", "korean-from-the-locale"])  # fmt: skip
+def test_outside_a_project_the_message_says_where_to_run_in_the_locales_language(tmp_path, locale, shown, not_shown):
+    result = subprocess.run(command("list"), cwd=tmp_path, env=cli_env(LANG=locale), capture_output=True, text=True)
     assert result.returncode == 2
-    assert "No katas.toml in" in result.stderr and "katas.toml 이 없습니다" in result.stderr
+    assert shown in result.stderr and not_shown not in result.stderr, result.stderr
 
 
 def test_a_missing_katas_folder_is_explained(project):

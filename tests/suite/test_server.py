@@ -103,10 +103,10 @@ def _server_on(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(server.IDLE_ENV, "60")
 
 
-def served_check(project: Path, folder: Path, kata: Kata, lang: str = "en", limit: float = 180) -> check.Outcome:
+def served_check(project: Path, folder: Path, kata: Kata, limit: float = 180) -> check.Outcome:
     """One check that must go through the server (a fallback to a child pytest fails the test)."""
     before = server.ask(check.cache_dir(project), "status") or {"pid": None, "checks": 0}
-    outcome = check.run_kata(project, folder, kata, lang, limit, warm=True)
+    outcome = check.run_kata(project, folder, kata, limit, warm=True)
     after = server.ask(check.cache_dir(project), "status")
     assert after is not None, "no server answered after the check"
     assert after["checks"] == (before["checks"] if after["pid"] == before["pid"] else 0) + 1, "not served"
@@ -126,10 +126,11 @@ def served_check(project: Path, folder: Path, kata: Kata, lang: str = "en", limi
 )
 def test_a_check_through_the_server_gives_the_same_outcome_as_a_child_pytest(project, kata, folder, mutant, lang):
     target = learner(project, kata, mutant=mutant) if folder == "learner" else project / folder
-    warm = served_check(project, target, kata, lang)
-    cold = check.run_kata(project, target, kata, lang, 180, warm=False)
+    warm = served_check(project, target, kata)
+    cold = check.run_kata(project, target, kata, 180, warm=False)
     assert warm.total > 0
     assert comparable(warm) == comparable(cold)
+    assert warm.message(lang) == cold.message(lang)  # the same failure data renders the same text
 
 
 def test_module_state_does_not_leak_between_two_checks(project, tmp_path, monkeypatch):
@@ -171,7 +172,7 @@ def test_a_hang_is_stopped_at_the_limit_with_everything_it_started(project, tmp_
     took = time.monotonic() - started
     assert result, f"the check did not end within {took:.0f} s"
     assert result[0].status == "timeout"
-    assert "stopped after 3 s" in result[0].message
+    assert "stopped after 3 s" in result[0].message("en")
     sleeper = int(pid_file.read_text())
     assert wait_until(lambda: not alive(sleeper), 10), "the hang's own child outlived the check"
 
@@ -181,7 +182,7 @@ def test_the_server_survives_a_check_that_crashes(project):
     before = server.ask(check.cache_dir(project), "status")
     crashed = served_check(project, folder, K01)
     assert crashed.status == "failing"
-    assert "exit code -6" in crashed.message  # SIGABRT, as a child pytest would report it
+    assert "exit code -6" in crashed.message("en")  # SIGABRT, as a child pytest would report it
     folder = learner(project, K01)
     assert served_check(project, folder, K01).status == "done"
     after = server.ask(check.cache_dir(project), "status")
@@ -203,7 +204,7 @@ def test_independent_katas_are_checked_side_by_side_in_a_fixed_order(project, tm
     )
     learner(project, K04, stamp)
     folder = learner(project, K05, stamp)
-    checker = check.Checker(project, folder, [K04, K05], "en", force=True)
+    checker = check.Checker(project, folder, [K04, K05], force=True)
     outcomes = checker.check_many([K05, K04])
     assert list(outcomes) == ["k05_backprop", "k04_autograd"]  # the order asked for, whichever ends first
     assert {o.status for o in outcomes.values()} == {"done"}

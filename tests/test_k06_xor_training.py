@@ -75,22 +75,20 @@ CHAPTER_CALL_SEED = 7  # the chapter's call from weights other than seed 70's
 
 
 @functools.cache
-def oracle_chapter_run():
-    torch.manual_seed(70)
-    O.oracle_network(2, 2, 1)
-    initial = O.params_of(O.oracle_network(2, 2, 1))
-    return initial, *O.oracle_train(initial, O.XOR_X, O.XOR_T, 10001, 0.5, 1000, "float32")
+def oracle_chapter_run(seed=70, discarded=1):
+    """The oracle's run of the chapter's call from the weights ``Network(2, 2, 1)`` gets under ``seed``
+    (the chapter's: seed 70, one network built and discarded first): (initial, history, final).
+    Shared by every test that needs it; the closed-form trainer takes 0.2 s for the 10001 steps."""
+    initial = O.seeded_network_params(seed, discarded)
+    return initial, *O.xor_train(initial, O.XOR_X, O.XOR_T, 10001, 0.5, 1000)
 
 
-_chapter_runs: dict[tuple[str, str], dict] = {}
-
-
-def chapter_run(run, target, fn_name):
-    """The learner's chapter run, once per target and trainer (10001 steps take seconds)."""
-    key = (str(target.path), fn_name)
-    if key not in _chapter_runs:
-        _chapter_runs[key] = run(P.chapter, fn_name)
-    return _chapter_runs[key]
+def chapter_run(run_once, fn_name, seed=70, discarded=1):
+    """The learner's trainer called as the chapter calls it (defaults: 10001 steps, lr 0.5, log every 1000)
+    on the XOR data, from the oracle's initial weights: one run per trainer and seed, whose log, weights
+    and predictions every test below judges (``run_once``)."""
+    initial = oracle_chapter_run(seed, discarded)[0]
+    return run_once(P.train, fn_name, initial, O.XOR_X, O.XOR_T, None, None, None, "float32")
 
 
 def expect_history(got, expected, tol, call, candidates=None):
@@ -201,13 +199,13 @@ def test_training_follows_the_oracle_on_other_data_and_leaves_the_data_alone(run
     steps, lr, log_every = 40, 0.7, 3
     call = (f"{KATA}.{fn_name}(net, x, t, steps={steps}, lr={lr}, log_every={log_every}) with a {dtype} "
             f"Network({inputs}, 3, 1), x of shape ({batch}, {inputs}), targets t = {np.round(t, 3).tolist()}")  # fmt: skip
-    out = run(P.train_contract, fn_name, params, x, t, steps, lr, log_every, dtype)
+    out = run(P.train, fn_name, params, x, t, steps, lr, log_every, dtype)
     expected_history, expected_params = O.oracle_train(params, x, t, steps, lr, log_every, dtype)
     by_four = np.array([p[1] for p in expected_history]) * batch / 4  # the loss summed, then divided by 4
     tol = O.TRAJECTORY64 if dtype == "float64" else O.TRAJECTORY32
     candidates = {"cause_fixed_batch_size": by_four} if batch != 4 else {}
     if fn_name == "train":
-        no_zero_grad, _ = O.oracle_train(params, x, t, steps, lr, log_every, dtype, zero_grad=False)
+        no_zero_grad, _ = O.xor_train(params, x, t, steps, lr, log_every, zero_grad=False)
         candidates["cause_no_zero_grad"] = np.array([p[1] for p in no_zero_grad])
     expect_history(out["history"], expected_history, tol, call, candidates)
     expect_params(out["params"], expected_params, tol, call)
@@ -228,25 +226,30 @@ def test_predict_after_the_chapters_training_gives_xor(run):
     expect_equal(got, XOR_PREDICTION, call, "The prediction")
 
 
+@functools.cache
+def oracle_xor_runs(seed, lr, log_every, steps=300):
+    """(initial weights, the oracle trainer's run, the run without zero_grad), shared by both trainers' tests."""
+    params = O.random_xor_params(np.random.default_rng(seed), 2, 3)
+    right = O.oracle_train(params, O.XOR_X, O.XOR_T, steps, lr, log_every, "float64")
+    return params, right, O.xor_train(params, O.XOR_X, O.XOR_T, steps, lr, log_every, zero_grad=False)
+
+
 @pytest.mark.parametrize(("seed", "lr", "log_every"), [(1, 0.5, 1), (2, 0.1, 7), (3, 1.0, 50)])
 @pytest.mark.parametrize("fn_name", BY_TRAINER)
 def test_training_follows_the_oracle_trainer(run, fn_name, seed, lr, log_every):
-    rng = np.random.default_rng(seed)
-    params = O.random_xor_params(rng, 2, 3)
     steps = 300
+    params, (expected_history, expected_params), (wrong_history, _) = oracle_xor_runs(seed, lr, log_every, steps)
     call = (f"{KATA}.{fn_name}(net, x, t, steps={steps}, lr={lr}, log_every={log_every}) with a float64 "
             f"Network(2, 3, 1) and the XOR data")  # fmt: skip
     out = run(P.train, fn_name, params, O.XOR_X, O.XOR_T, steps, lr, log_every, "float64")
-    expected_history, expected_params = O.oracle_train(params, O.XOR_X, O.XOR_T, steps, lr, log_every, "float64")
-    wrong_history, _ = O.oracle_train(params, O.XOR_X, O.XOR_T, steps, lr, log_every, "float64", zero_grad=False)
     candidates = {"cause_no_zero_grad": np.array([p[1] for p in wrong_history])} if fn_name == "train" else None
     expect_history(out["history"], expected_history, O.TRAJECTORY64, call, candidates)
     expect_params(out["params"], expected_params, O.TRAJECTORY64, call)
 
 
 @pytest.mark.parametrize("fn_name", BY_TRAINER)
-def test_chapter_training_reaches_the_chapters_losses(run, target, fn_name):
-    out = chapter_run(run, target, fn_name)
+def test_chapter_training_reaches_the_chapters_losses(run_once, fn_name):
+    out = chapter_run(run_once, fn_name)
     _initial, oracle_history, oracle_final = oracle_chapter_run()
     call = f"torch.manual_seed(70); ...; {KATA}.{fn_name}(net, x, t) (default steps, lr, log_every) with the chapter's Network(2, 2, 1) and XOR data"
     history = out["history"]
@@ -279,27 +282,20 @@ def test_chapter_training_reaches_the_chapters_losses(run, target, fn_name):
 
 @pytest.mark.reference_only
 @pytest.mark.parametrize("fn_name", BY_TRAINER)
-def test_reference_reproduces_the_chapters_printed_table(run, target, fn_name):
-    out = chapter_run(run, target, fn_name)
+def test_reference_reproduces_the_chapters_printed_table(run_once, fn_name):
+    out = chapter_run(run_once, fn_name)
     printed = {int(step): round(float(np.asarray(loss)), 4) for step, loss in out["history"]}
     expect_equal(
         printed, O.CHAPTER_LOSSES, f"solutions/{KATA}.{fn_name} in the chapter's setup", "The loss table (4 decimals)"
     )
 
 
-@functools.cache
-def oracle_chapter_call_from(seed):
-    torch.manual_seed(seed)
-    initial = O.params_of(O.oracle_network(2, 2, 1))
-    return O.oracle_train(initial, O.XOR_X, O.XOR_T, 10001, 0.5, 1000, "float32")
-
-
 @pytest.mark.parametrize("fn_name", [pytest.param(n, marks=pytest.mark.part(n), id=n) for n in TRAINERS])
-def test_the_chapters_call_from_other_weights_follows_the_oracle(run, fn_name):
+def test_the_chapters_call_from_other_weights_follows_the_oracle(run_once, fn_name):
     # A log fixed for the chapter's arguments fails here: same call, same defaults, other weights.
     seed = CHAPTER_CALL_SEED
     call = f"torch.manual_seed({seed}); net = Network(2, 2, 1); {KATA}.{fn_name}(net, x, t) on the XOR data"
-    out = run(P.chapter_from_seed, fn_name, seed)
-    expected_history, expected_params = oracle_chapter_call_from(seed)
+    out = chapter_run(run_once, fn_name, seed, discarded=0)
+    _initial, expected_history, expected_params = oracle_chapter_run(seed, discarded=0)
     expect_history(out["history"], expected_history, O.TRAJECTORY32, call)
     expect_params(out["params"], expected_params, O.TRAJECTORY32, call)

@@ -6,7 +6,6 @@ import functools
 
 import numpy as np
 import pytest
-import torch
 
 from backprop_katas.kit import oracles as O
 from backprop_katas.kit.judge import (

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 KATAS = Path(sys.executable).with_name("katas")
 
 # The chapter's code (section 2.2.6, codes 2-15 to 2-20) without the notebook's matplotlib import.
-CHAPTER = r'''
+CHAPTER = r"""
 import torch
 import torch.nn as nn
 import torch.optim as optim
@@ -104,7 +104,7 @@ for step in range(10001):
     if step % 1000 == 0:
         print("{}:\t {:.4f}".format(step, loss.item()))
 print(net(x).ge(0.5).view(-1))
-'''
+"""
 
 
 def timed(argv: list[str]) -> tuple[float, float]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from backprop_katas.kit import call as C
 from backprop_katas.kit import oracles as O
 from backprop_katas.kit.judge import (
     as_sent,
@@ -17,7 +18,7 @@ from backprop_katas.kit.judge import (
     fail,
 )
 from backprop_katas.kit.probes import k01_derivatives as P
-from backprop_katas.messages import msg, say
+from backprop_katas.lang import msg
 
 KATA = "k01_derivatives"
 
@@ -89,10 +90,10 @@ def expect_input_unchanged(result, sent, call, function):
 
 
 def judge_elementwise(result, sent, call, expected, dtype, tol):
-    expect_input_unchanged(result, sent, call, call.split("(")[0])
+    expect_input_unchanged(result, sent, call, call.function)
     expect_array(result["y"], call, "The result", expected.shape, dtype)
     expect_close(result["y"], expected, tol, call)
-    expect_not_aliased(result["shared"], call, call.split("(")[0])
+    expect_not_aliased(result["shared"], call, call.function)
 
 
 def tol_for(dtype):
@@ -103,7 +104,7 @@ def tol_for(dtype):
 @pytest.mark.parametrize(("shape", "dtype"), CASES)
 def test_function_squares_every_element(run, shape, dtype):
     x = random_values(1, shape, dtype)
-    call = f"{KATA}.function(x) with x a {dtype} tensor of shape {list(shape)}"
+    call = C.Call(f"{KATA}.function(x)", C.tensor("x", dtype, shape))
     result = run(P.elementwise, "function", x, dtype)
     judge_elementwise(result, x, call, x.astype(np.float64) ** 2, dtype, tol_for(dtype))
 
@@ -112,7 +113,7 @@ def test_function_squares_every_element(run, shape, dtype):
 @pytest.mark.parametrize(("shape", "dtype"), CASES)
 def test_prime_function_matches_finite_differences(run, shape, dtype):
     x = random_values(2, shape, dtype)
-    call = f"{KATA}.prime_function(x) with x a {dtype} tensor of shape {list(shape)}"
+    call = C.Call(f"{KATA}.prime_function(x)", C.tensor("x", dtype, shape))
     result = run(P.elementwise, "prime_function", x, dtype)
     judge_elementwise(result, x, call, O.central_difference(lambda v: v**2, x), dtype, tol_for(dtype))
 
@@ -131,7 +132,7 @@ def test_function_and_prime_function_take_python_floats(run):
 def test_numerical_derivative_is_a_central_difference(run, h):
     # For f(x) = x³ the central difference is exactly 3x² + h², the forward one 3x² + 3xh + h².
     x = random_values(4, (12,), "float64", -3, 3)
-    call = f"{KATA}.numerical_derivative(f, x, h={h}) with f(x) = x**3 and x a float64 tensor of shape [12]"
+    call = C.Call(f"{KATA}.numerical_derivative(f, x, h={h})", C.code("f(x) = x**3"), C.tensor("x", "float64", [12]))
     result = run(P.numerical_derivative, "cube", x, h)
     expect_input_unchanged(result, x, call, "numerical_derivative")
     forward_difference = 3 * x**2 + 3 * x * h + h**2
@@ -147,18 +148,15 @@ def test_numerical_derivative_error_shrinks_like_h_squared(run):
     errors = []
     for h in (1e-2, 1e-3):
         y = run(P.numerical_derivative, "sin", x, h)["y"]
-        call = f"{KATA}.numerical_derivative(torch.sin, x, h={h})"
+        call = C.Call(f"{KATA}.numerical_derivative(torch.sin, x, h={h})")
         expect_array(y, call, "The result", x.shape, "float64")
         errors.append(float(np.max(np.abs(y - np.cos(x)))))
     # Central: error ≈ h²/6·|cos'''| → ×100 smaller for h/10. Forward: only ×10.
     if not errors[1] < errors[0] / 50:
         fail(
-            say("called", call=f"{KATA}.numerical_derivative(torch.sin, x, h) for h = 1e-2 and 1e-3"),
-            f"The worst error against cos(x) went from {errors[0]:.2e} to {errors[1]:.2e}: it should shrink "
-            "about 100 times when h shrinks 10 times (error ~ h²).\n"
-            f"cos(x) 와의 최대 오차가 {errors[0]:.2e} 에서 {errors[1]:.2e} 가 되었습니다. h 가 10 배 작아지면 오차는 "
-            "약 100 배 줄어야 합니다 (오차 ~ h²).",
-            say("likely_cause", cause=msg("cause_forward_difference")),
+            msg("called", call=C.Call(f"{KATA}.numerical_derivative(torch.sin, x, h)", msg("arg_for_each_h", values="1e-2, 1e-3"))),
+            msg("error_not_quadratic", before=errors[0], after=errors[1]),
+            msg("likely_cause", cause=msg("cause_forward_difference")),
         )
 
 
@@ -167,7 +165,7 @@ def test_numerical_derivative_uses_h_1e_5_by_default(run):
     # At x = 0, the central difference of x³ is exactly h²: 1e-10 for the default h.
     x = np.zeros(3)
     result = run(P.numerical_derivative, "cube", x, None)
-    call = f"{KATA}.numerical_derivative(f, x) with f(x) = x**3, x = 0"
+    call = C.Call(f"{KATA}.numerical_derivative(f, x)", C.code("f(x) = x**3"), C.code("x = 0"))
     expect_close(result["y"], np.full(3, 1e-10), O.FD64, call)
     expect_input_unchanged(result, x, call, "numerical_derivative")  # 0 + h - 2h + h is 0 again: the version tells
 
@@ -177,7 +175,7 @@ def test_numerical_derivative_uses_h_1e_5_by_default(run):
 def test_numerical_derivative_agrees_with_the_true_derivative(run, fname):
     x = random_values(6, (4, 5), "float64", -2, 2)
     truth = np.cos(x) if fname == "sin" else np.exp(x)
-    call = f"{KATA}.numerical_derivative(torch.{fname}, x) with x a float64 tensor of shape [4, 5]"
+    call = C.Call(f"{KATA}.numerical_derivative(torch.{fname}, x)", C.tensor("x", "float64", [4, 5]))
     result = run(P.numerical_derivative, fname, x, None)
     expect_input_unchanged(result, x, call, "numerical_derivative")
     # default h = 1e-5: truncation ~1e-10·|f'''|/6, rounding ~eps·|f|/h ≈ 1e-11·|f|
@@ -189,7 +187,7 @@ def test_numerical_derivative_takes_python_floats(run):
     values = [float(v) for v in random_values(9, (5,), "float64", -3, 3)] + [0.0]
     got = run(P.numerical_derivative_on_floats, values, 1e-3)
     for value, g in zip(values, got):
-        call = f"{KATA}.numerical_derivative(f, {value!r}, h=1e-3) with f(x) = x**3"
+        call = C.Call(f"{KATA}.numerical_derivative(f, {value!r}, h=1e-3)", C.code("f(x) = x**3"))
         expect_close(expect_number(g, call), 3 * value**2 + 1e-6, O.FD64, call)
 
 
@@ -197,7 +195,7 @@ def test_numerical_derivative_takes_python_floats(run):
 @pytest.mark.parametrize(("shape", "dtype"), CASES)
 def test_sigmoid_matches_its_formula(run, shape, dtype):
     x = random_values(7, shape, dtype, -10, 10)
-    call = f"{KATA}.sigmoid(x) with x a {dtype} tensor of shape {list(shape)}"
+    call = C.Call(f"{KATA}.sigmoid(x)", C.tensor("x", dtype, shape))
     result = run(P.elementwise, "sigmoid", x, dtype)
     judge_elementwise(result, x, call, O.sigmoid(x.astype(np.float64)), dtype, tol_for(dtype))
 
@@ -206,7 +204,7 @@ def test_sigmoid_matches_its_formula(run, shape, dtype):
 @pytest.mark.parametrize(("shape", "dtype"), CASES)
 def test_sigmoid_prime_matches_finite_differences(run, shape, dtype):
     x = random_values(8, shape, dtype, -8, 8)
-    call = f"{KATA}.sigmoid_prime(x) with x a {dtype} tensor of shape {list(shape)}"
+    call = C.Call(f"{KATA}.sigmoid_prime(x)", C.tensor("x", dtype, shape))
     result = run(P.elementwise, "sigmoid_prime", x, dtype)
     judge_elementwise(result, x, call, O.central_difference(O.sigmoid, x), dtype, tol_for(dtype))
 
@@ -226,7 +224,7 @@ TAIL_TOL = {"float32": O.FLOAT32, "float64": O.FD64}
 )
 def test_sigmoid_and_its_derivative_stay_finite_at_the_extremes(run, name, dtype):
     x = np.array(EXTREMES, dtype=dtype)
-    call = f"{KATA}.{name}(x) with x = {EXTREMES} as a {dtype} tensor"
+    call = C.Call(f"{KATA}.{name}(x)", C.values("x", EXTREMES, dtype))
     result = run(P.elementwise, name, x, dtype)
     expected = O.sigmoid(x) if name == "sigmoid" else O.sigmoid_prime(x)
     expect_array(result["y"], call, "The result", x.shape, dtype)
@@ -239,11 +237,10 @@ def test_sigmoid_and_its_derivative_stay_finite_at_the_extremes(run, name, dtype
 def test_autograd_through_sigmoid_is_finite_at_the_extremes(run, dtype):
     # exp(-x) = inf for x = -100 in float32 makes 1/(1 + exp(-x)) right, but its gradient 0·inf = NaN.
     x = np.array(EXTREMES, dtype=dtype)
-    call = f"y = {KATA}.sigmoid(x); torch.autograd.grad(y.sum(), x) with x = {EXTREMES} a {dtype} tensor"
+    call = C.Call(f"y = {KATA}.sigmoid(x); torch.autograd.grad(y.sum(), x)", C.values("x", EXTREMES, dtype))
     out = run(P.autograd_through, "sigmoid", x, dtype)
     expect_close(out["y"], O.sigmoid(x), TAIL_TOL[dtype], call, "y", dtype=dtype, nonfinite_cause="cause_overflow")
     if out["grad"] is None:
-        fail(say("called", call=call), say("wrong_type", got="a result without grad_fn",
-                                           expected="a tensor computed from x by torch operations"))  # fmt: skip
+        fail(msg("called", call=call), msg("wrong_type", got=msg("kind_no_grad_fn"), expected=msg("expected_from_x")))
     expect_close(out["grad"], O.sigmoid_prime(x), TAIL_TOL[dtype], call, "∂σ/∂x by autograd", dtype=dtype,
                  nonfinite_cause="cause_overflow")  # fmt: skip

@@ -25,7 +25,7 @@ from backprop_katas.kit.judge import (
 )
 from backprop_katas.kit.probes import k02_parameters as P
 from backprop_katas.kit.state import global_state
-from backprop_katas.messages import msg, say
+from backprop_katas.lang import msg, say
 
 KATA = "k02_parameters"
 

@@ -19,7 +19,7 @@ from backprop_katas.kit.judge import (
     fail,
 )
 from backprop_katas.kit.probes import k03_computation_graph as P
-from backprop_katas.messages import say
+from backprop_katas.lang import say
 
 KATA = "k03_computation_graph"
 

@@ -17,7 +17,7 @@ from backprop_katas.kit.judge import (
     fail,
 )
 from backprop_katas.kit.probes import k04_autograd as P
-from backprop_katas.messages import say
+from backprop_katas.lang import say
 
 KATA = "k04_autograd"
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from backprop_katas.kit import call as C
 from backprop_katas.kit import oracles as O
 from backprop_katas.kit.judge import (
     as_sent,
@@ -17,7 +18,7 @@ from backprop_katas.kit.judge import (
     fail,
 )
 from backprop_katas.kit.probes import k05_backprop as P
-from backprop_katas.messages import msg, say
+from backprop_katas.lang import msg
 
 KATA = "k05_backprop"
 
@@ -91,8 +92,8 @@ def judge_manual(out, params, call, expected, tol, dtype, batch, candidates=None
 def test_manual_gradients_match_finite_differences(run, input_size, hidden_size, batch, seed):
     params, x, t = problem(seed, input_size, hidden_size, batch)
     expected = O.numerical_gradient(lambda p: O.xor_loss(p, x, t), params)
-    call = (f"{KATA}.manual_gradients(net, x, t) with Network({input_size}, {hidden_size}, 1) in float64, "
-            f"a batch of {batch}")  # fmt: skip
+    call = C.Call(f"{KATA}.manual_gradients(net, x, t)", C.network("net", (input_size, hidden_size, 1), "float64"),
+                  C.batch("x, t", batch))  # fmt: skip
     out = run(P.manual_gradients, params, x, t, "float64")
     judge_manual(out, params, call, expected, O.FD64, "float64", batch, without_sigmoid_derivative(params, x, t))
 
@@ -106,7 +107,8 @@ def test_manual_gradients_match_autograd(run, input_size, hidden_size, batch):
     loss.backward()
     expected = {name: p.grad.numpy() for name, p in net.named_parameters()}
     out = run(P.manual_gradients, params, x, t, "float64")
-    call = f"{KATA}.manual_gradients(net, x, t) with Network({input_size}, {hidden_size}, 1) in float64, a batch of {batch}"
+    call = C.Call(f"{KATA}.manual_gradients(net, x, t)", C.network("net", (input_size, hidden_size, 1), "float64"),
+                  C.batch("x, t", batch))  # fmt: skip
     judge_manual(out, params, call, expected, O.AUTOGRAD64, "float64", batch, without_sigmoid_derivative(params, x, t))
 
 
@@ -117,7 +119,7 @@ def test_manual_gradients_on_the_chapters_xor_data_in_float32(run):
     x, t = O.XOR_X, O.XOR_T
     expected = O.numerical_gradient(lambda p: O.xor_loss(p, x, t), params)
     out = run(P.manual_gradients, params, x, t, "float32")
-    call = f"{KATA}.manual_gradients(net, x, t) with the chapter's Network(2, 2, 1) (seed 70) and XOR data, float32"
+    call = C.Call(f"{KATA}.manual_gradients(net, x, t)", C.chapter_network("net", 70, "float32"), C.xor_data())
     judge_manual(out, params, call, expected, O.FLOAT32, "float32", 4, without_sigmoid_derivative(params, x, t))
 
 
@@ -128,12 +130,12 @@ def test_sigmoid_function_forward_and_backward(run, shape):
     x = rng.uniform(-6, 6, shape)
     grad_out = rng.normal(0, 1, shape)
     out = run(P.sigmoid_function, x, grad_out)
-    call = f"y = {KATA}.SigmoidFunction.apply(x); torch.autograd.grad(y, x, g) with float64 x, g of shape {list(shape)}"
+    call = C.Call(f"y = {KATA}.SigmoidFunction.apply(x); torch.autograd.grad(y, x, g)", C.tensors("x, g", "float64", shape))
     expect_close(out["y"], O.sigmoid(x), O.FD64, call, "y", dtype="float64")
     if out["grad"] is None:
         fail(
-            say("called", call=call),
-            "y has no grad_fn: forward must return a tensor computed from x.\ny 에 grad_fn 이 없습니다. forward 는 x 로 계산한 텐서를 돌려줘야 합니다.",
+            msg("called", call=call),
+            msg("no_grad_fn"),
         )
     local = O.central_difference(O.sigmoid, x)  # σ'(x), independent of the learner
     expect_close(out["grad"], grad_out * local, O.FD64, call, "∂L/∂x", dtype="float64",
@@ -163,22 +165,22 @@ def test_sigmoid_function_passes_gradcheck(run, shape):
     n = x.size
     grad_outputs = [*np.eye(n).reshape(n, *shape), rng.normal(0, 1, shape)]
     out = run(P.sigmoid_function_vjps, x, grad_outputs)
-    call = f"y = {KATA}.SigmoidFunction.apply(x) with float64 x of shape {list(shape)}"
+    call = C.Call(f"y = {KATA}.SigmoidFunction.apply(x)", C.tensor("x", "float64", shape))
     expect_close(out["y"], O.sigmoid(x), O.FD64, call, "y", dtype="float64")
     if out["vjps"] is None:
         fail(
-            say("called", call=call),
-            "y has no grad_fn: forward must return a tensor computed from x.\ny 에 grad_fn 이 없습니다. forward 는 x 로 계산한 텐서를 돌려줘야 합니다.",
+            msg("called", call=call),
+            msg("no_grad_fn"),
         )
     jacobian = numerical_jacobian(O.sigmoid, x)  # ∂y_i/∂x_j: diagonal for an elementwise function
     for k, (g, got) in enumerate(zip(grad_outputs, out["vjps"])):
-        which = f"grad_output = e_{k}" if k < n else "a random grad_output"
-        backward_call = f"{KATA}.SigmoidFunction.backward(ctx, grad_output) after {call}, with {which}"
+        which = msg("arg_basis", name="grad_output", k=k) if k < n else msg("arg_random", name="grad_output")
+        backward_call = C.Call(f"{KATA}.SigmoidFunction.backward(ctx, grad_output)", which, after=call)
         expected = (g.reshape(-1) @ jacobian).reshape(shape)  # the vector-Jacobian product gᵀJ
         try:
             expect_close(got, expected, O.FD64, backward_call, "∂L/∂x", dtype="float64")
         except pytest.fail.Exception as failure:
-            fail(str(failure), say("gradcheck_explained"))
+            fail(str(failure), msg("gradcheck_explained"))
 
 
 # --- the edges of the contracts --------------------------------------------------------------
@@ -196,8 +198,8 @@ def soft_problem(seed, input_size, hidden_size, batch, scale=1.0):
 def test_manual_gradients_for_any_batch_and_soft_targets(run, input_size, hidden_size, batch):
     params, x, t = soft_problem(batch + input_size, input_size, hidden_size, batch)
     expected = O.numerical_gradient(lambda p: O.xor_loss(p, x, t), params)
-    call = (f"{KATA}.manual_gradients(net, x, t) with Network({input_size}, {hidden_size}, 1) in float64, "
-            f"a batch of {batch}, targets t = {np.round(t, 3).tolist()}")  # fmt: skip
+    call = C.Call(f"{KATA}.manual_gradients(net, x, t)", C.network("net", (input_size, hidden_size, 1), "float64"),
+                  C.batch("x, t", batch), C.targets("t", np.round(t, 3).tolist()))  # fmt: skip
     out = run(P.manual_gradients, params, x, t, "float64")
     judge_manual(out, params, call, expected, O.FD64, "float64", batch, sent=(x, t))
 
@@ -220,15 +222,14 @@ def test_manual_gradients_stay_finite_when_the_outputs_saturate(run, dtype):
     # break down; the closed form (y - t)/M in float64 is the oracle. Tolerance: the dtype's usual one.
     params, x, t = saturating_problem(dtype)
     expected = O.xor_gradients(params, x, t)
-    call = (f"{KATA}.manual_gradients(net, x, t) with Network(3, 4, 1) in {dtype} whose output weights are "
-            "large, so that some outputs y round to exactly 0 or 1")  # fmt: skip
+    call = C.Call(f"{KATA}.manual_gradients(net, x, t)", C.network("net", (3, 4, 1), dtype), msg("arg_saturating"))
     out = run(P.manual_gradients, params, x, t, dtype)
     for name, grad in (out["grads"] if isinstance(out["grads"], dict) else {}).items():
         if isinstance(grad, np.ndarray) and not np.all(np.isfinite(grad)):
             fail(
-                say("called", call=call),
-                say("not_finite", what=name),
-                say("likely_cause", cause=msg("cause_saturation")),
+                msg("called", call=call),
+                msg("not_finite", what=name),
+                msg("likely_cause", cause=msg("cause_saturation")),
             )
     judge_manual(out, params, call, expected, O.FLOAT32 if dtype == "float32" else O.FD64, dtype, 8, sent=(x, t))
 
@@ -242,7 +243,7 @@ def test_manual_gradients_on_the_chapters_data_with_other_weights(run, seed):
     x, t = O.XOR_X, O.XOR_T
     expected = O.numerical_gradient(lambda p: O.xor_loss(p, x, t), params)
     out = run(P.manual_gradients, params, x, t, "float32")
-    call = f"{KATA}.manual_gradients(net, x, t) with Network(2, 2, 1) built under torch.manual_seed({seed}), XOR data"
+    call = C.Call(f"{KATA}.manual_gradients(net, x, t)", C.seeded_network("net", (2, 2, 1), seed, "float32"), C.xor_data())
     judge_manual(out, params, call, expected, O.FLOAT32, "float32", 4, sent=(x, t))
 
 
@@ -255,14 +256,14 @@ def test_sigmoid_function_stays_finite_at_the_extremes(run, dtype):
     x = np.array(SIGMOID_EXTREMES, dtype=dtype)
     grad_out = np.linspace(-2, 2, x.size).astype(dtype)
     out = run(P.sigmoid_function, x, grad_out)
-    call = f"y = {KATA}.SigmoidFunction.apply(x); torch.autograd.grad(y, x, g) with x = {SIGMOID_EXTREMES} in {dtype}"
+    call = C.Call(f"y = {KATA}.SigmoidFunction.apply(x); torch.autograd.grad(y, x, g)", C.values("x", SIGMOID_EXTREMES, dtype))
     # σ underflows or rounds to 1 in the tails: the dtype's absolute tolerance applies there.
     tol = O.FLOAT32 if dtype == "float32" else O.FD64
     expect_close(out["y"], O.sigmoid(x), tol, call, "y", dtype=dtype, nonfinite_cause="cause_overflow")
     if out["grad"] is None:
         fail(
-            say("called", call=call),
-            say("wrong_type", got="a result without grad_fn", expected="a tensor computed from x"),
+            msg("called", call=call),
+            msg("wrong_type", got=msg("kind_no_grad_fn"), expected=msg("expected_from_x")),
         )
     expect_close(out["grad"], grad_out * O.sigmoid_prime(x), tol, call, "∂L/∂x", dtype=dtype,
                  nonfinite_cause="cause_overflow")  # fmt: skip

@@ -22,7 +22,7 @@ from backprop_katas.kit.judge import (
     kind_of,
 )
 from backprop_katas.kit.probes import k06_xor_training as P
-from backprop_katas.messages import msg, say
+from backprop_katas.lang import msg, say
 
 KATA = "k06_xor_training"
 

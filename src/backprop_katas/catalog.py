@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from backprop_katas.lang import say
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
@@ -56,12 +58,7 @@ def find_root(start: Path | None = None) -> Path:
     for folder in (here, *here.parents):
         if (folder / CATALOG_FILE).is_file():
             return folder
-    raise ProjectNotFound(
-        f"No {CATALOG_FILE} in {here} or any folder above it. Run this from the "
-        "backprop-katas folder (the one with katas/, tests/ and katas.toml).\n"
-        f"{here} 와 그 위 폴더에 {CATALOG_FILE} 이 없습니다. backprop-katas 폴더"
-        "(katas/, tests/, katas.toml 이 있는 폴더)에서 실행하세요."
-    )
+    raise ProjectNotFound(say("project_not_found", catalog=CATALOG_FILE, here=str(here)))
 
 
 def _pair(raw: dict[str, Any], key: str, kata_id: str) -> dict[str, Any]:

@@ -25,7 +25,7 @@ import pytest
 from helpers import ROOT
 
 from backprop_katas.catalog import load_catalog
-from backprop_katas.tool.console import choose_lang, colour_enabled, width
+from backprop_katas.tool.console import colour_enabled, width
 from backprop_katas.tool.progress import UnknownKata, resolve_kata
 
 CATALOG = load_catalog(ROOT)
@@ -399,14 +399,6 @@ def test_the_language_follows_the_locale_and_the_option(project):
     english = katas(project, "list", "--lang", "en", LANG="ko_KR.UTF-8")
     assert "Derivatives" in english.stdout and "시작 전" not in english.stdout
     assert "카타 목록" in katas(project, "hint", "nope", "--lang", "ko").stderr
-
-
-def test_choose_lang():
-    assert choose_lang("ko", {}) == "ko"
-    assert choose_lang(None, {"LANG": "ko_KR.UTF-8"}) == "ko"
-    assert choose_lang(None, {"LC_ALL": "en_US.UTF-8", "LANG": "ko_KR.UTF-8"}) == "en"
-    assert choose_lang(None, {"KATAS_LANG": "ko", "LANG": "C"}) == "ko"
-    assert choose_lang(None, {}) == "en"
 
 
 def test_colour_only_on_a_terminal_and_never_with_no_color(project):

@@ -16,16 +16,16 @@ from kata_mutants import MUTANTS as ALL_MUTANTS
 
 from backprop_katas.kit import oracles as O
 from backprop_katas.kit.judge import diagnose
-from backprop_katas.messages import MESSAGES
+from backprop_katas.lang import keys, template
 
-CAUSES = sorted(k for k in MESSAGES if k.startswith("cause_") and k != "cause_for")
+CAUSES = sorted(k for k in keys() if k.startswith("cause_") and k != "cause_for")
 
 MUTANTS = {m.cause: m for m in ALL_MUTANTS if m.cause}
 
 
 def cause_pattern(key: str) -> re.Pattern[str]:
     """The English sentence of a cause, with its fields ({n}) matching anything."""
-    parts = re.split(r"\{[^}]*\}", MESSAGES[key]["en"])
+    parts = re.split(r"\{[^}]*\}", template(key, "en"))
     return re.compile(".+?".join(re.escape(p) for p in parts))
 
 
@@ -78,15 +78,13 @@ def test_diagnose_is_silent_on_right_answers_of_every_shape():
         ("cause_transposed", lambda g: g.T),
     ],
 )
-def test_diagnose_recognises_each_pattern_from_the_numbers_alone(cause, make, monkeypatch):
-    monkeypatch.setenv("KATAS_LANG", "en")
+def test_diagnose_recognises_each_pattern_from_the_numbers_alone(cause, make):
     expected = np.random.default_rng(1).normal(size=(3, 5))
     causes = diagnose(make(expected), expected, batch=8)
-    assert named_causes("\n".join(str(c) for c in causes)) == {cause}
+    assert named_causes("\n".join(c.render("en") for c in causes)) == {cause}
 
 
-def test_a_matching_candidate_outranks_a_ratio_that_happens_to_agree(monkeypatch):
-    monkeypatch.setenv("KATAS_LANG", "en")
+def test_a_matching_candidate_outranks_a_ratio_that_happens_to_agree():
     expected = np.arange(1.0, 6.0)
     causes = diagnose(expected / 2, expected, candidates={"cause_grad_reset": expected / 2})
-    assert named_causes("\n".join(str(c) for c in causes)) == {"cause_grad_reset"}
+    assert named_causes("\n".join(c.render("en") for c in causes)) == {"cause_grad_reset"}

@@ -24,7 +24,7 @@ import pytest
 from grading_helpers import ROOT, kata_source, katas_cli, submission
 from kata_mutants import MUTANTS
 
-from backprop_katas.grading.cluster import INSTALL_HINT, Bundle, InvalidResult, validate
+from backprop_katas.grading.cluster import Bundle, InvalidResult, install_hint, validate
 
 CHEAP = ("--kata", "k01", "--kata", "k02")  # k03..k06 add time, not coverage of the cluster machinery
 TIME_LIMIT = "20"  # seconds per kata: the hanging learner costs this once; a reference k01/k02 takes ~3 s
@@ -221,7 +221,7 @@ def test_without_dask_the_scheduler_option_says_how_to_install_it(tmp_path):
     done = katas_cli("grade", str(subs), "--out", str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:1",
                      env={"PYTHONPATH": str(tmp_path / "site")})  # fmt: skip
     assert done.returncode == 2
-    assert INSTALL_HINT in done.stderr
+    assert install_hint("en") in done.stderr
     assert not (tmp_path / "out" / "gradebook.sqlite").exists()
 
 

@@ -17,7 +17,7 @@ from backprop_katas.catalog import load_catalog
 from backprop_katas.generate import stub_message
 from backprop_katas.kit.judge import JudgeFailed, expect_gradients
 from backprop_katas.kit.oracles import FD64
-from backprop_katas.messages import MESSAGES
+from backprop_katas.lang import template
 from backprop_katas.tool import notebook as NB
 from backprop_katas.tool.check import Outcome
 
@@ -34,7 +34,7 @@ MISTAKE = ("return 2 * x", "return 4 * x")  # prime_function's factor-2 mistake
 
 def en(key: str) -> re.Pattern[str]:
     """A message's English template as a pattern, any value in each field."""
-    return re.compile(".+?".join(re.escape(part) for part in re.split(r"\{[^}]*\}", MESSAGES[key]["en"])))
+    return re.compile(".+?".join(re.escape(part) for part in re.split(r"\{[^}]*\}", template(key, "en"))))
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +116,7 @@ def test_a_factor_2_mistake_names_the_cause_and_the_cells_line(handed_out, kerne
     nb = execute(with_cell(handed_out / f"{K01}.ipynb", "k01", wrong), tmp_path, kernel)
     plain, rich = outputs(nb, "%%kata k01")
     file_line = next(n for n, text in enumerate(wrong.splitlines(), 1) if text.startswith("def prime_function"))
-    cause = MESSAGES["cause_factor_2"]["en"]
+    cause = template("cause_factor_2", "en")
     look = f"Look at line {file_line + 1} of the %%kata k01 cell"  # the %%kata line is the cell's line 1
     assert cause in plain and look in plain, plain
     assert cause in rich.replace("&#x27;", "'") and look in rich
@@ -142,7 +142,7 @@ def test_the_html_shows_a_judges_gradient_table_from_data_not_from_its_sentences
     table = re.search(r"<table.*?</table>", view.html, re.S)
     assert table and table.group(0).count("<tr>") == 1 + 3  # header + the three worst elements of w
     assert "4</td>" in table.group(0) and "2</td>" in table.group(0)  # yours 2·2 = 4 beside numerical 2
-    assert "w: " + MESSAGES["cause_factor_2"]["en"] in view.html.replace("&#x27;", "'")
+    assert "w: " + template("cause_factor_2", "en") in view.html.replace("&#x27;", "'")
     assert view.text.startswith("✗") and str(failed.value) in view.text  # the plain text keeps the whole message
 
 
@@ -163,7 +163,7 @@ def test_plot_reimports_the_learners_k06_each_time_and_explains_a_failure(tmp_pa
     NB.ensure_project(tmp_path)
     k06 = tmp_path / "katas" / "k06_xor_training.py"
     views = NB.run_line_magic("plot", tmp_path)
-    assert MESSAGES["cli_plot_not_ready"]["en"].format(function="train()") in views[-1].text  # the stub
+    assert template("cli_plot_not_ready", "en").format(function="train()") in views[-1].text  # the stub
     for word in ("first", "second"):
         k06.write_text(
             kata_source("k06_xor_training") + f"\n\ndef train(*args, **kwargs):\n    raise KeyError('{word}')\n"
@@ -180,7 +180,7 @@ def test_katas_notebook_writes_every_kata_and_the_chapter_and_warns_about_the_pl
     assert NB.DEFAULT_INSTALL in done.stderr  # the placeholder is named until --install is given
     first = nbformat.read(str(tmp_path / "ko" / f"{K01}.ipynb"), as_version=4)
     assert "%pip install -q" in first.cells[1].source and "%load_ext backprop_katas" in first.cells[1].source
-    assert MESSAGES["nb_md_functions"]["ko"] in first.cells[2].source  # Korean Markdown
+    assert template("nb_md_functions", "ko") in first.cells[2].source  # Korean Markdown
     done = katas_cli("notebook", str(tmp_path / "none"), "--install", "none")
     assert done.returncode == 0 and NB.DEFAULT_INSTALL not in done.stderr
     first = nbformat.read(str(tmp_path / "none" / f"{K01}.ipynb"), as_version=4)

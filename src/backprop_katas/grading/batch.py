@@ -42,7 +42,7 @@ from backprop_katas.grading.results import merge, one_line, write_json_atomicall
 from backprop_katas.grading.sandbox import PARENT_ENV
 from backprop_katas.grading.worker import BOOTSTRAP as WORKER_BOOTSTRAP
 from backprop_katas.kit import probes
-from backprop_katas.messages import lang, say
+from backprop_katas.lang import current, say
 from backprop_katas.names import safe_text, shown_name
 
 
@@ -337,7 +337,7 @@ def grade_class(root: Path, options: Options) -> Outcome:
     katas = [k for k in catalog if not options.katas or k.id in options.katas or k.number in options.katas]
     kata_files = [k.filename for k in catalog]
     # Per kata: a kata is kept only when it was graded from these files by these rules.
-    suffix = f"|lang={lang()}" + (f"|-k {options.select}" if options.select else "")
+    suffix = f"|lang={current()}" + (f"|-k {options.select}" if options.select else "")
     rules = {k.id: rules_hash(root, [k], options.hidden_tests) + suffix for k in katas}
     book = Gradebook(options.out / "gradebook.sqlite")
     outcome = Outcome()

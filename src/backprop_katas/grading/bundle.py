@@ -28,7 +28,7 @@ from pathlib import Path
 
 from backprop_katas.catalog import load_catalog
 from backprop_katas.generate import STUBS, drift, generated
-from backprop_katas.messages import say
+from backprop_katas.lang import say
 
 FILES = ("katas.toml", "pyproject.toml", "setup.py", "MANIFEST.in", "conftest.py", "LICENSE", ".gitignore")  # README and tox.ini: written below
 SOLUTIONS = ".solutions"  # --with-solutions: the reference, for `katas solution` once a kata passes
@@ -161,75 +161,6 @@ commands =
     pytest --target={env:KATAS_TARGET:katas} {posargs}
 """
 
-LEARNER_README = """# backprop-katas
+LEARNER_README = (Path(__file__).resolve().parent / "learner_readme.md").read_text(encoding="utf-8")
+"""The bundle's README.md: a bilingual document, kept as a file beside this module (package data)."""
 
-Test-driven katas that teach **error backpropagation** (오차역전파) with PyTorch, following
-section 2.2.6 of the textbook. You fill in small functions in `katas/`; the tests run your
-code on random inputs, compare it with independent float64 oracles, and tell you what was
-called, what came back, what was expected and what probably went wrong.
-
-교과서 2.2.6 절(오차역전파)을 따라가는 테스트 주도 연습 문제입니다. `katas/` 의 함수를 채우면
-테스트가 여러분의 코드를 무작위 입력으로 실행해 독립적인 float64 기준값과 비교하고, 무엇을
-호출했고 무엇이 나왔고 무엇을 기대했는지, 무엇이 잘못되었을 것 같은지 알려 줍니다.
-
-## Quick start / 빠른 시작
-
-Python 3.10 or newer. Take torch's CPU build from PyTorch's own CPU wheel index: a plain
-`pip install torch` on Linux downloads several GB of CUDA libraries a laptop does not use.
-
-Python 3.10 이상. torch 는 PyTorch 의 CPU 전용 휠 저장소에서 받으세요. Linux 에서 그냥
-`pip install torch` 를 하면 노트북에서 쓰지 않는 CUDA 라이브러리를 몇 GB 내려받습니다.
-
-```bash
-python3 -m venv .venv && . .venv/bin/activate
-pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
-pip install -e .
-katas
-```
-
-(macOS and Windows: `pip install torch==2.13.0` is already the CPU build. Any torch from
-2.1 works.)
-
-## The loop / 학습 순서
-
-1. `katas` shows your progress (points per kata) and the first kata to do: its task, the
-   file and line to edit, the first failing check in plain words, and a hint.
-   `katas` 는 진행 상황(카타별 점수)과 다음 카타의 할 일, 고칠 파일과 줄, 처음 실패한 검사,
-   힌트를 보여 줍니다.
-2. Edit the file (e.g. `katas/k01_derivatives.py`), save, run `katas` again — or keep
-   `katas watch` open: it re-checks on every save.
-   파일을 고쳐 저장하고 다시 `katas` 를 실행하세요. `katas watch` 는 저장할 때마다 다시 검사합니다.
-3. When a kata turns ✓ done, the next one is shown.
-   카타가 ✓ 완료되면 다음 카타가 나옵니다.
-
-| command | what it does |
-|---|---|
-| `katas` | progress table + the next kata in detail |
-| `katas watch` | re-check on save |
-| `katas check [KATA]` | check one kata now |
-| `katas hint KATA` | the next hint (`--all`: every hint) |
-| `katas reset KATA` | put the stub back (your file is kept in `.katas-cache/backups/`) |
-| `katas solution KATA` | the reference solution once your kata passes, if your instructor shipped it |
-| `katas list --json` | every kata with its status |
-| `katas plot xor` | your XOR training: loss curve and decision boundary (`out/xor.png`) |
-| `pytest` | every kata test, the same checks `katas` runs |
-
-A kata is named `k05`, `k05_backprop` or `backprop`.
-
-## Points / 점수
-
-Each kata's points are split over its functions (`weights` in `katas.toml`); a function's
-share counts once all its tests pass. The table `katas` shows uses the rule your
-instructor grades with.
-
-카타의 점수는 함수별로 나뉘며(`katas.toml` 의 `weights`), 한 함수의 몫은 그 함수의 테스트를
-모두 통과했을 때 얻습니다. `katas` 의 표는 강사가 채점하는 규칙과 같습니다.
-
-## Languages / 언어
-
-Messages come in English with Korean below. `katas --lang en` or `--lang ko` (or
-`KATAS_LANG=en` / `ko`) picks one; the default follows your locale.
-
-메시지는 영어와 그 아래 한국어로 나옵니다. `--lang ko` 또는 `KATAS_LANG=ko` 로 하나만 고를 수
-있고, 기본값은 로케일을 따릅니다.
-"""

@@ -46,7 +46,7 @@ from typing import Any
 
 from backprop_katas.grading import sandbox, wire
 from backprop_katas.kit.runner import ProbeError
-from backprop_katas.messages import say
+from backprop_katas.lang import say
 
 TEXT_LIMIT = 4000  # characters of a learner's error message or traceback sent back
 SCRATCH_IN_SANDBOX = sandbox.SANDBOX_TMP  # bwrap: where kata servers make their folders

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from backprop_katas.messages import say
+from backprop_katas.lang import MODES, say, use
 
 
 def cmd_grade(root: Path, args: argparse.Namespace) -> int:
@@ -16,7 +16,8 @@ def cmd_grade(root: Path, args: argparse.Namespace) -> int:
     from backprop_katas.grading.batch import Options, grade_class, is_single_submission, learners
     from backprop_katas.names import shown_name
 
-    if args.lang:  # "both" too (the learner commands take en or ko): feedback, summary, CSV headers
+    if args.lang:  # feedback, summary, CSV headers; the grading processes inherit it
+        use(args.lang)
         os.environ["KATAS_LANG"] = args.lang
     submissions = Path(args.submissions).resolve()
     if not submissions.is_dir() or not learners(submissions, load_catalog(root)):
@@ -132,7 +133,7 @@ def register(sub: Any) -> None:
     cluster.add_argument("--scheduler", metavar="ADDRESS", help="grade on this Dask cluster (tcp://HOST:8786)")
     cluster.add_argument("--dask-local", type=int, metavar="N", help="grade on a Dask cluster of N local workers")
     grade.add_argument("--no-progress", action="store_true", help="a line per learner instead of a progress bar")
-    grade.add_argument("--lang", choices=("en", "ko", "both"), help="language of feedback, summary and CSV headers")
+    grade.add_argument("--lang", choices=MODES, help="language of feedback, summary and CSV headers")
     grade.add_argument("--results-json", metavar="FILE",
                        help="one submission: write its Gradescope results.json to FILE (default: OUT/results.json)")  # fmt: skip
     grade.set_defaults(func=cmd_grade)
@@ -147,5 +148,5 @@ def register(sub: Any) -> None:
     )
     gradescope.add_argument("zip", metavar="OUT.zip")
     gradescope.add_argument("--hidden-tests", metavar="DIR", help="your hidden test files, shipped in the zip")
-    gradescope.add_argument("--lang", choices=("en", "ko", "both"), help="language of the feedback (default: en)")
+    gradescope.add_argument("--lang", choices=MODES, help="language of the feedback (default: en)")
     gradescope.set_defaults(func=cmd_gradescope)

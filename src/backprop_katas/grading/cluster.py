@@ -42,15 +42,17 @@ from typing import TYPE_CHECKING, Any
 
 from backprop_katas.catalog import Kata
 from backprop_katas.grading import sandbox
-from backprop_katas.messages import lang
+from backprop_katas.lang import current, say, use
 
 if TYPE_CHECKING:
     from backprop_katas.grading.batch import Options
 
-INSTALL_HINT = (
-    'Grading on a Dask cluster needs dask and distributed: pip install "backprop-katas[cluster]" '
-    '(Dask 클러스터 채점에는 dask 와 distributed 가 필요합니다: pip install "backprop-katas[cluster]")'
-)
+
+
+def install_hint(lang: str | None = None) -> str:
+    return say("cluster_install_hint", lang=lang)
+
+
 RETRIES = 1  # a learner whose grading raises is graded once more, elsewhere if the scheduler wants
 MAX_RESULT_CHARS = 16 * 1024 * 1024  # a class-sized results.json is far below; a flood is an error
 MAX_DEPTH = 8
@@ -153,7 +155,7 @@ class Warm:
         self.lock = threading.Lock()
         self.rules: dict[str, Path] = {}
         self.threads = max(1, threads)
-        self.language = os.environ.get("KATAS_LANG", "both")
+        self.language = current()
         # Started here, on the worker's event-loop thread: they die with the worker process.
         self.workers = Workers(self.home, self.threads, self.home)
 
@@ -165,7 +167,8 @@ class Warm:
             from backprop_katas.grading.batch import Workers
 
             self.workers.close()
-            os.environ["KATAS_LANG"] = self.language = language
+            use(language)
+            os.environ["KATAS_LANG"] = self.language = language  # for the grading processes it starts
             self.workers = Workers(self.home, self.threads, self.home)
 
     def rules_folder(self, rules: Bundle) -> Path:
@@ -357,7 +360,7 @@ class Tally:
     def summary(self) -> list[str]:
         with self.lock:
             return [
-                f"{w}: {len(n)} learner(s) / 학습자 {len(n)}명: {', '.join(n)}"
+                say("cluster_worker_summary", worker=w, n=len(n), names=", ".join(n))
                 for w, n in sorted(self.learners.items())
             ]
 
@@ -400,7 +403,7 @@ class Remote:
             return local
         self.count += 1
         remote = self.client.submit(
-            grade_remote, files, self.rules, self.options, self.katas, self.fingerprint, lang(),
+            grade_remote, files, self.rules, self.options, self.katas, self.fingerprint, current(),
             key=f"katas-grade-{self.run}-{self.count}", retries=RETRIES, pure=False,
         )  # fmt: skip
         with self.lock:
@@ -471,7 +474,7 @@ def session(
         import dask
         import distributed
     except ImportError:
-        raise ClusterUnavailable(INSTALL_HINT) from None
+        raise ClusterUnavailable(install_hint()) from None
     Client: Any = distributed.Client
     LocalCluster: Any = distributed.LocalCluster
     cluster: Any = None
@@ -488,10 +491,7 @@ def session(
                 try:
                     client = Client(scheduler, timeout="20s", set_as_default=False)
                 except OSError as exc:
-                    raise ClusterUnavailable(
-                        f"Cannot reach the Dask scheduler at {scheduler} ({exc}): is it running, and is the address "
-                        f"right? (Dask 스케줄러 {scheduler} 에 연결할 수 없습니다: 실행 중인지, 주소가 맞는지 확인하세요.)"
-                    ) from None
+                    raise ClusterUnavailable(say("cluster_unreachable", scheduler=scheduler, error=exc)) from None
             else:
                 cluster = LocalCluster(
                     n_workers=int(local_workers or 1), processes=True, threads_per_worker=1,
@@ -513,12 +513,12 @@ def session(
 
 
 def missing_dependency() -> str | None:
-    """INSTALL_HINT when dask or distributed is not installed."""
+    """install_hint() when dask or distributed is not installed."""
     try:
         import dask  # noqa: F401
         import distributed  # noqa: F401
     except ImportError:
-        return INSTALL_HINT
+        return install_hint()
     return None
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from backprop_katas.catalog import Kata
 from backprop_katas.grading.gradebook import Row
-from backprop_katas.messages import Msg, say
+from backprop_katas.lang import Msg, say
 
 MOST_COMMON = 3  # likely causes listed per kata in the class summary
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")  # what Markdown would read as markup

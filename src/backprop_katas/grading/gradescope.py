@@ -30,7 +30,7 @@ import zipfile
 from pathlib import Path
 
 from backprop_katas.catalog import load_catalog
-from backprop_katas.messages import say
+from backprop_katas.lang import say
 
 AUTOGRADER = "/autograder"
 PROJECT_FILES = ("katas.toml", "pyproject.toml", "conftest.py")
@@ -106,7 +106,7 @@ def build_zip(root: Path, out: Path, hidden_tests: Path | None = None, lang: str
     import torch
 
     if hidden_tests is not None and not hidden_tests.is_dir():
-        raise GradescopeError(say("gradescope_no_hidden", folder=hidden_tests))
+        raise GradescopeError(say("gradescope_no_hidden", lang=lang, folder=hidden_tests))
     catalog = load_catalog(root)
     torch_spec = "torch==" + torch.__version__.split("+")[0]
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,7 @@ from backprop_katas.grading.runner import GradingRunnerFactory, Settings, Zygote
 from backprop_katas.kit import shortcuts
 from backprop_katas.kit.judge import CAUSES_ATTRIBUTE
 from backprop_katas.kit.plugin import CATALOG_KEY, RUNNER_FACTORY_KEY, TARGET_KEY
-from backprop_katas.messages import lang, say
+from backprop_katas.lang import current, say
 from backprop_katas.names import safe_text, shown_name
 from backprop_katas.scoring import PART_MARKER, points, shown, total
 
@@ -389,7 +389,7 @@ def results_json(config: pytest.Config, grading: Grading) -> dict[str, Any]:
             "platform": platform.platform(),
         },
         "target": shown_name(os.fsencode(target.label)),
-        "lang": lang(),
+        "lang": current(),
         "ignored_files": ignored,
         "missing_files": survey.missing,
         "sandbox": sandbox_summary(grading),

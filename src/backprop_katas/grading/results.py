@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from backprop_katas.catalog import Kata
-from backprop_katas.messages import Msg, say
+from backprop_katas.lang import Msg, say
 from backprop_katas.scoring import Check, KataScore, points, score_kata, total
 
 OUTPUT_LIMIT = 3000  # characters of feedback per part: enough for a gradient table, not for a flood

@@ -33,7 +33,7 @@ from backprop_katas.grading.child import BOOTSTRAP, HELLO
 from backprop_katas.kit.loader import Target
 from backprop_katas.kit.probes import PACKAGE as PROBES_PACKAGE
 from backprop_katas.kit.runner import Probe, ProbeError, ProbeFailed
-from backprop_katas.messages import say
+from backprop_katas.lang import say
 
 MAX_RESTARTS = 2
 GRACE = 5.0  # seconds the grader waits beyond a probe's own limit before killing its child

@@ -7,17 +7,22 @@ when the numbers show a known pattern, the likely cause.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
 import numpy as np
 from _pytest.outcomes import Failed
 
+from backprop_katas.kit.call import Call
 from backprop_katas.kit.oracles import Tol
 from backprop_katas.kit.plain import Unplain
-from backprop_katas.messages import Msg, msg, say
+from backprop_katas.lang import Msg, current, msg
 
 FLOAT_DTYPES = ("float32", "float64")
+
+CallLike = Call | str  # a plain string is code, shown as it is in every language
+Part = Msg | str
 
 
 CAUSES_ATTRIBUTE = "katas_causes"  # on the failure exception: the likely causes' message keys
@@ -34,20 +39,23 @@ class JudgeFailed(Failed):
         setattr(self, CAUSES_ATTRIBUTE, causes)
 
 
-def fail(*parts: str, causes: Sequence[Msg] = (), tables: Sequence[dict[str, Any]] = ()) -> NoReturn:
+def fail(*parts: Part, causes: Sequence[Msg] = (), tables: Sequence[dict[str, Any]] = ()) -> NoReturn:
     """Fail the test with a learner's message (no Python traceback of the judge).
 
     ``causes`` (whose "Likely cause" lines are among ``parts``) and ``tables``
     (:func:`gradient_rows`, rendered among ``parts``) go into the details as data; the
     details' ``lines`` are the other parts. The causes also travel as message keys, so the
-    grader can count them without reading rendered sentences."""
-    structured = {say("likely_cause", cause=c) for c in causes} | {render_table(t) for t in tables}
+    grader can count them without reading rendered sentences. Messages (:class:`Msg`) are
+    rendered here, in this process's language (a test's child gets it from ``KATAS_LANG``)."""
+    language = current()
+    shown = [p.render(language) if isinstance(p, Msg) else str(p) for p in parts if p]
+    structured = {msg("likely_cause", cause=c).render(language) for c in causes} | {render_table(t) for t in tables}
     details = {
-        "lines": [p for p in parts if p and p not in structured],
-        "causes": [str(c) for c in causes],
+        "lines": [p for p in shown if p not in structured],
+        "causes": [c.render(language) for c in causes],
         "tables": list(tables),
     }
-    raise JudgeFailed("\n".join(p for p in parts if p), details, [cause_key(c) for c in causes])
+    raise JudgeFailed("\n".join(shown), details, [cause_key(c) for c in causes])
 
 
 def cause_key(cause: Msg) -> str:
@@ -56,52 +64,52 @@ def cause_key(cause: Msg) -> str:
     return inner.key if cause.key == "cause_for" and isinstance(inner, Msg) else cause.key
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: Any) -> Part:
     if isinstance(value, np.ndarray):
         if value.size <= 8:
             return np.array2string(value, precision=6, separator=", ")
-        return f"array of shape {tuple(value.shape)}"
+        return msg("kind_array", shape=tuple(value.shape))
     if isinstance(value, float):
         return f"{value:.8g}"
     if isinstance(value, Unplain):
-        return f"a {value.type} ({value.repr})"
+        return msg("kind_value", type=value.type, value=value.repr)
     return repr(value)
 
 
-def kind_of(value: Any) -> str:
+def kind_of(value: Any) -> Part:
     if isinstance(value, np.ndarray):
-        return f"a tensor of dtype {value.dtype} and shape {tuple(value.shape)}"
+        return msg("kind_tensor", dtype=str(value.dtype), shape=tuple(value.shape))
     if isinstance(value, Unplain):
-        return f"a {value.type}"
+        return msg("kind_of_type", type=value.type)
     if value is None:
         return "None"
-    return f"a {type(value).__name__} ({_fmt(value)})"
+    return msg("kind_value", type=type(value).__name__, value=_fmt(value))
 
 
-def expect_array(value: Any, call: str, what: str, shape: Sequence[int] | None, dtype: str | None) -> np.ndarray:
+def expect_array(value: Any, call: CallLike, what: Part, shape: Sequence[int] | None, dtype: str | None) -> np.ndarray:
     """Shape and dtype first: the value must be a tensor (array) of this shape and dtype."""
     if not isinstance(value, np.ndarray):
-        expected = f"a tensor of shape {tuple(shape) if shape is not None else '(any)'}"
-        fail(say("called", call=call), say("wrong_type", got=kind_of(value), expected=expected))
+        expected = msg("expected_tensor_of_shape", shape=tuple(shape)) if shape is not None else msg("expected_tensor_any_shape")
+        fail(msg("called", call=call), msg("wrong_type", got=kind_of(value), expected=expected))
     if shape is not None and tuple(value.shape) != tuple(shape):
-        fail(say("called", call=call), say("wrong_shape", what=what, got=tuple(value.shape), expected=tuple(shape)))
+        fail(msg("called", call=call), msg("wrong_shape", what=what, got=tuple(value.shape), expected=tuple(shape)))
     if dtype is not None and str(value.dtype) != dtype:
-        fail(say("called", call=call), say("wrong_dtype", what=what, got=value.dtype, expected=dtype))
+        fail(msg("called", call=call), msg("wrong_dtype", what=what, got=value.dtype, expected=dtype))
     return value
 
 
-def expect_number(value: Any, call: str) -> float:
+def expect_number(value: Any, call: CallLike) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         if isinstance(value, np.ndarray) and value.size == 1:
             return float(value.reshape(()))
-        fail(say("called", call=call), say("wrong_type", got=kind_of(value), expected="a number"))
+        fail(msg("called", call=call), msg("wrong_type", got=kind_of(value), expected=msg("expected_number")))
     return float(value)
 
 
-def expect_equal(got: Any, expected: Any, call: str, what: str) -> None:
+def expect_equal(got: Any, expected: Any, call: CallLike, what: Part) -> None:
     same = np.array_equal(got, expected) if isinstance(got, np.ndarray) else got == expected
     if not same:
-        fail(say("called", call=call), say("not_equal", what=what, got=_fmt(got), expected=_fmt(expected)))
+        fail(msg("called", call=call), msg("not_equal", what=what, got=_fmt(got), expected=_fmt(expected)))
 
 
 def relative_error(got: np.ndarray, expected: np.ndarray) -> np.ndarray:
@@ -166,8 +174,8 @@ def expect_close(
     got: Any,
     expected: np.ndarray | float,
     tol: Tol,
-    call: str,
-    what: str = "The result",
+    call: CallLike,
+    what: Part = "The result",
     dtype: str | None = None,
     batch: int | None = None,
     candidates: Mapping[str, np.ndarray] | None = None,
@@ -185,24 +193,24 @@ def expect_close(
         got_arr = np.asarray(expect_number(got, call))
     got64 = got_arr.astype(np.float64)
     if not np.all(np.isfinite(got64)):
-        cause = [say("likely_cause", cause=msg(nonfinite_cause))] if nonfinite_cause else []
-        fail(say("called", call=call), say("not_finite", what=what), *cause)
+        cause = [msg("likely_cause", cause=msg(nonfinite_cause))] if nonfinite_cause else []
+        fail(msg("called", call=call), msg("not_finite", what=what), *cause)
     if np.allclose(got64, expected_arr, rtol=tol.rtol, atol=tol.atol):
         return
     index, rel = _worst(got64, expected_arr, tol)
-    numbers = {"got": f"{got64[index]:.8g}", "expected": f"{expected_arr[index]:.8g}", "rel": rel}
+    numbers: dict[str, Any] = {"got": f"{got64[index]:.8g}", "expected": f"{expected_arr[index]:.8g}", "rel": rel}
     numbers.update(rtol=tol.rtol, atol=tol.atol)
     if index:
-        mismatch = say("not_close", what=what, index=list(index), **numbers)
+        mismatch = msg("not_close", what=what, index=list(index), **numbers)
     else:
-        mismatch = say("not_close_scalar", what=what, **numbers)
+        mismatch = msg("not_close_scalar", what=what, **numbers)
     causes = diagnose(got64, expected_arr, batch, candidates)
-    lines = [say("called", call=call), mismatch]
-    lines += [say("likely_cause", cause=c) for c in causes]
+    lines = [msg("called", call=call), mismatch]
+    lines += [msg("likely_cause", cause=c) for c in causes]
     fail(*lines, causes=causes)
 
 
-TABLE_COLUMNS = ("index", "yours", "numerical", "rel. error")
+TABLE_COLUMNS = ("table_col_index", "table_col_yours", "table_col_numerical", "table_col_rel_error")  # message keys
 
 
 def gradient_rows(name: str, got: np.ndarray, expected: np.ndarray, rows: int = 3) -> dict[str, Any]:
@@ -216,7 +224,9 @@ def gradient_rows(name: str, got: np.ndarray, expected: np.ndarray, rows: int = 
         index = np.unravel_index(int(flat), expected.shape) if expected.ndim else ()
         label = str(tuple(int(i) for i in index)) if index else "()"
         body.append([label, float(got[index]), float(expected[index]), float(rel[flat])])
-    return {"name": name, "title": say("table_header", name=name), "columns": list(TABLE_COLUMNS), "rows": body}
+    language = current()
+    columns = [msg(key).render(language).replace("\n", " / ") for key in TABLE_COLUMNS]
+    return {"name": name, "title": msg("table_header", name=name).render(language), "columns": columns, "rows": body}
 
 
 def gradient_table(name: str, got: np.ndarray, expected: np.ndarray, rows: int = 3) -> str:
@@ -226,17 +236,24 @@ def gradient_table(name: str, got: np.ndarray, expected: np.ndarray, rows: int =
 
 def render_table(table: dict[str, Any]) -> str:
     index, yours, numerical, rel = table["columns"]
-    lines = [table["title"], f"    {index:<10}{yours:>16}{numerical:>16}{rel:>13}"]
+    header = _pad(index, 10) + _pad(yours, 16, right=True) + _pad(numerical, 16, right=True) + _pad(rel, 13, right=True)
+    lines = [table["title"], "    " + header]
     for label, got, expected, error in table["rows"]:
         lines.append(f"    {label:<10}{got:>16.8g}{expected:>16.8g}{error:>13.2e}")
     return "\n".join(lines)
+
+
+def _pad(text: str, columns: int, right: bool = False) -> str:
+    """Pad to ``columns`` terminal columns: Hangul takes two."""
+    gap = " " * max(0, columns - sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text))
+    return gap + text if right else text + gap
 
 
 def expect_gradients(
     got: Any,
     expected: Mapping[str, np.ndarray],
     tol: Tol,
-    call: str,
+    call: CallLike,
     dtype: str | None = None,
     batch: int | None = None,
     candidates: Mapping[str, Mapping[str, np.ndarray]] | None = None,
@@ -246,30 +263,30 @@ def expect_gradients(
         got = dict(zip(expected, got))  # a tuple in parameter order is as good as a dict
     if not isinstance(got, dict):
         fail(
-            say("called", call=call),
-            say("wrong_type", got=kind_of(got), expected=f"a dict with keys {sorted(expected)}"),
+            msg("called", call=call),
+            msg("wrong_type", got=kind_of(got), expected=msg("expected_dict_keys", keys=sorted(expected))),
         )
     if sorted(got) != sorted(expected):
         fail(
-            say("called", call=call),
-            say("not_equal", what="The dict's keys", got=sorted(got), expected=sorted(expected)),
+            msg("called", call=call),
+            msg("not_equal", what="The dict's keys", got=sorted(got), expected=sorted(expected)),
         )
-    bad: list[str] = []
+    bad: list[Part] = []
     tables: list[dict[str, Any]] = []
     causes: list[Msg] = []
     for name, exp in expected.items():
         g = got[name]
         if isinstance(g, np.ndarray) and batch and g.shape == (batch, *exp.shape):
             causes += [msg("cause_for", name=name, cause=c) for c in diagnose(g, exp, batch)]
-            bad.append(say("wrong_shape", what=name, got=tuple(g.shape), expected=tuple(exp.shape)))
+            bad.append(msg("wrong_shape", what=name, got=tuple(g.shape), expected=tuple(exp.shape)))
             continue
         if isinstance(g, np.ndarray) and g.ndim == 2 and g.shape == exp.T.shape and g.shape != exp.shape:
             causes += [msg("cause_for", name=name, cause=c) for c in diagnose(g, exp, batch)]
-            bad.append(say("wrong_shape", what=name, got=tuple(g.shape), expected=tuple(exp.shape)))
+            bad.append(msg("wrong_shape", what=name, got=tuple(g.shape), expected=tuple(exp.shape)))
             continue
         arr = expect_array(g, call, name, exp.shape, dtype).astype(np.float64)
         if not np.all(np.isfinite(arr)):
-            bad.append(say("not_finite", what=name))
+            bad.append(msg("not_finite", what=name))
             continue
         if not np.allclose(arr, exp, rtol=tol.rtol, atol=tol.atol):
             tables.append(gradient_rows(name, arr, exp))
@@ -278,7 +295,7 @@ def expect_gradients(
                 msg("cause_for", name=name, cause=c) for c in diagnose(arr, exp, batch, (candidates or {}).get(name))
             ]
     if bad:
-        fail(say("called", call=call), *bad, *[say("likely_cause", cause=c) for c in causes],
+        fail(msg("called", call=call), *bad, *[msg("likely_cause", cause=c) for c in causes],
              causes=causes, tables=tables)  # fmt: skip
 
 
@@ -311,7 +328,7 @@ def as_sent(value: Any, dtype: str | None = None, requires_grad: bool = False) -
     return {"value": array, "dtype": str(array.dtype), "version": 0, "requires_grad": requires_grad, "grad": None}
 
 
-def expect_untouched(before: Any, after: Any, call: str, function: str, name: str) -> None:
+def expect_untouched(before: Any, after: Any, call: CallLike, function: str, name: str) -> None:
     """The caller's input is as it was: value, shape and dtype, version counter, requires_grad, .grad.
 
     ``before`` and ``after`` are :func:`backprop_katas.kit.state.tensor_state` snapshots taken by
@@ -320,86 +337,86 @@ def expect_untouched(before: Any, after: Any, call: str, function: str, name: st
     """
     if not isinstance(before, dict) or "value" not in before:
         before, after = {"value": before}, {"value": after.get("value") if isinstance(after, dict) else after}
-    called = say("called", call=call)
-    in_place = say("likely_cause", cause=msg("cause_in_place"))
+    called = msg("called", call=call)
+    in_place = msg("likely_cause", cause=msg("cause_in_place"))
     if not _same(before["value"], after["value"]) or before.get("dtype") != after.get("dtype"):
-        fail(called, say("mutated_input", function=function, name=name), in_place)
+        fail(called, msg("mutated_input", function=function, name=name), in_place)
     if before.get("version") != after.get("version"):
-        fail(called, say("input_version", function=function, name=name, before=before["version"],
+        fail(called, msg("input_version", function=function, name=name, before=before["version"],
                          after=after["version"]), in_place)  # fmt: skip
     if before.get("requires_grad") != after.get("requires_grad"):
         if after.get("requires_grad"):
-            fail(called, say("input_left_grad", function=function, what="requires_grad=True", name=name))
-        fail(called, say("input_flag_changed", function=function, what="requires_grad", name=name,
+            fail(called, msg("input_left_grad", function=function, what="requires_grad=True", name=name))
+        fail(called, msg("input_flag_changed", function=function, what="requires_grad", name=name,
                          before=before["requires_grad"], after=after["requires_grad"]))  # fmt: skip
     if not _same(before.get("grad"), after.get("grad")):
         if before.get("grad") is None:
-            fail(called, say("input_left_grad", function=function, what=".grad", name=name))
-        fail(called, say("input_flag_changed", function=function, what=".grad", name=name,
+            fail(called, msg("input_left_grad", function=function, what=".grad", name=name))
+        fail(called, msg("input_flag_changed", function=function, what=".grad", name=name,
                          before=_fmt(before.get("grad")), after=_fmt(after.get("grad"))))  # fmt: skip
 
 
-def expect_module_untouched(before: Any, after: Any, call: str, function: str, what: str = "net") -> None:
+def expect_module_untouched(before: Any, after: Any, call: CallLike, function: str, what: str = "net") -> None:
     """Every parameter of a module as it was (see :func:`expect_untouched`), and no parameter added or lost."""
     if sorted(before) != sorted(after):
-        fail(say("called", call=call), say("not_equal", what=f"The parameter names of {what} after the call",
+        fail(msg("called", call=call), msg("not_equal", what=msg("what_names_after", what=what),
                                            got=sorted(after), expected=sorted(before)))  # fmt: skip
     for name in before:
         expect_untouched(before[name], after[name], call, function, f"{what}.{name}")
 
 
 GLOBAL_STATE = {
-    "rng": ("torch's random generator state (torch.get_rng_state())", "cause_rng_side_effect"),
-    "default_dtype": ("torch's default dtype (torch.get_default_dtype())", "cause_default_dtype_side_effect"),
-    "grad_enabled": ("torch's grad mode (torch.is_grad_enabled())", "cause_grad_mode_side_effect"),
+    "rng": ("state_rng", "cause_rng_side_effect"),
+    "default_dtype": ("state_default_dtype", "cause_default_dtype_side_effect"),
+    "grad_enabled": ("state_grad_enabled", "cause_grad_mode_side_effect"),
 }
 
 
-def expect_no_side_effects(before: Mapping[str, Any], after: Mapping[str, Any], call: str, function: str) -> None:
+def expect_no_side_effects(before: Mapping[str, Any], after: Mapping[str, Any], call: CallLike, function: str) -> None:
     """torch's global state (:func:`backprop_katas.kit.state.global_state`) is the same after the call."""
     for key, (what, cause) in GLOBAL_STATE.items():
         if before.get(key) != after.get(key):
             fail(
-                say("called", call=call),
-                say("side_effect", function=function, what=what, before=before.get(key), after=after.get(key)),
-                say("likely_cause", cause=msg(cause)),
+                msg("called", call=call),
+                msg("side_effect", function=function, what=msg(what), before=before.get(key), after=after.get(key)),
+                msg("likely_cause", cause=msg(cause)),
             )
 
 
-def expect_not_aliased(pairs: Sequence[Sequence[str]], call: str, function: str) -> None:
+def expect_not_aliased(pairs: Sequence[Sequence[str]], call: CallLike, function: str) -> None:
     """No returned tensor shares memory with an input or with another returned tensor."""
     if pairs:
         what, other = pairs[0]
-        fail(say("called", call=call), say("aliased_result", function=function, what=what, other=other))
+        fail(msg("called", call=call), msg("aliased_result", function=function, what=what, other=other))
 
 
 PLAIN_TYPES = {"int": "int", "float": "float", "number": ("int", "float"), "str": "str", "bool": "bool"}
 
 
-def expect_plain(typed: Any, expected: str, call: str, what: str) -> Any:
+def expect_plain(typed: Any, expected: str, call: CallLike, what: Part) -> Any:
     """A :func:`backprop_katas.kit.state.typed` value is exactly a Python ``expected`` ("int", "float",
     "number" (int or float, not bool), "str" or "bool"); returns the value."""
     if not isinstance(typed, dict) or "type" not in typed:
-        fail(say("called", call=call), say("wrong_type", got=kind_of(typed), expected=f"a plain Python {expected}"))
+        fail(msg("called", call=call), msg("wrong_type", got=kind_of(typed), expected=msg("expected_plain", type=expected)))
     allowed = PLAIN_TYPES[expected]
     if typed["type"] in ((allowed,) if isinstance(allowed, str) else allowed):
         return typed["value"]
-    causes = []
+    causes: list[Part] = []
     if typed["type"].startswith("torch."):
-        causes.append(say("likely_cause", cause=msg("cause_tensor_not_number")))
+        causes.append(msg("likely_cause", cause=msg("cause_tensor_not_number")))
     elif typed["type"].startswith("numpy."):
-        causes.append(say("likely_cause", cause=msg("cause_numpy_number")))
-    fail(say("called", call=call), say("not_plain", what=what, got=typed["type"], expected=expected), *causes)
+        causes.append(msg("likely_cause", cause=msg("cause_numpy_number")))
+    fail(msg("called", call=call), msg("not_plain", what=what, got=typed["type"], expected=expected), *causes)
 
 
-def expect_plain_number(value: Any, expected: str, call: str, what: str) -> Any:
+def expect_plain_number(value: Any, expected: str, call: CallLike, what: Part) -> Any:
     """Plain data that must have been a Python ``expected`` ("int" or "float"): a tensor arrives as an
     array, a bool is not an int. (numpy scalars arrive as Python numbers: use :func:`expect_plain`
     with a typed value where they must be refused too.)"""
     kinds = {"int": (int,), "float": (float,)}[expected]
     if isinstance(value, kinds) and not isinstance(value, bool):
         return value
-    causes = [say("likely_cause", cause=msg("cause_tensor_not_number"))] if isinstance(value, np.ndarray) else []
-    got = f"tensor of dtype {value.dtype} and shape {tuple(value.shape)}" if isinstance(value, np.ndarray) else (
-        value.type if isinstance(value, Unplain) else type(value).__name__)  # fmt: skip
-    fail(say("called", call=call), say("not_plain", what=what, got=got, expected=expected), *causes)
+    causes = [msg("likely_cause", cause=msg("cause_tensor_not_number"))] if isinstance(value, np.ndarray) else []
+    got = msg("kind_tensor_bare", dtype=str(value.dtype), shape=tuple(value.shape)) if isinstance(value, np.ndarray) \
+        else (value.type if isinstance(value, Unplain) else type(value).__name__)
+    fail(msg("called", call=call), msg("not_plain", what=what, got=got, expected=expected), *causes)

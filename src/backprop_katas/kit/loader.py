@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
+from backprop_katas.lang import say
+
 NAMED_TARGETS = ("katas", "solutions")
 
 
@@ -34,12 +36,7 @@ def resolve_target(spec: str, root: Path) -> tuple[str, Path]:
             path = Path.cwd() / path
     path = path.resolve()
     if not path.is_dir():
-        raise TargetNotFound(
-            f"--target {spec!r}: {path} is not a folder. Use 'katas', 'solutions' or the "
-            "path of a folder holding the kata files (k01_derivatives.py, ...).\n"
-            f"--target {spec!r}: {path} 는 폴더가 아닙니다. 'katas', 'solutions' 또는 kata 파일"
-            "(k01_derivatives.py, ...)이 든 폴더의 경로를 쓰세요."
-        )
+        raise TargetNotFound(say("target_not_folder", spec=repr(spec), path=str(path)))
     return (spec if spec in NAMED_TARGETS else str(path)), path
 
 
@@ -77,8 +74,5 @@ class Target:
 
 class KataFileMissing(FileNotFoundError):
     def __init__(self, path: Path) -> None:
-        super().__init__(
-            f"{path} does not exist: the target folder has no {path.name}.\n"
-            f"{path} 가 없습니다: 대상 폴더에 {path.name} 파일이 없습니다."
-        )
+        super().__init__(say("target_file_missing", path=str(path), name=path.name))
         self.path = path

@@ -26,6 +26,7 @@ from backprop_katas.catalog import Kata, kata_for_test_file, load_catalog
 from backprop_katas.kit import shortcuts
 from backprop_katas.kit.loader import Target, TargetNotFound, resolve_target
 from backprop_katas.kit.runner import DEFAULT_TIMEOUT, InProcessRunner, ProbeFailed
+from backprop_katas.lang import say
 
 TARGET_KEY = pytest.StashKey[Target]()
 # Another plugin (grading mode) may put a different runner class here in its
@@ -143,7 +144,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def target(pytestconfig: pytest.Config) -> Target:
     """The folder of kata files under test."""
     if TARGET_KEY not in pytestconfig.stash:
-        pytest.fail("not a backprop-katas run: no katas.toml here and no --target given", pytrace=False)
+        pytest.fail(say("plugin_no_project"), pytrace=False)
     return pytestconfig.stash[TARGET_KEY]
 
 

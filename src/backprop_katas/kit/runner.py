@@ -26,7 +26,7 @@ from typing import Any
 from backprop_katas.kit.loader import KataFileMissing, Target
 from backprop_katas.kit.plain import to_plain
 from backprop_katas.kit.state import torch_modes_restored
-from backprop_katas.messages import say
+from backprop_katas.lang import msg, say
 
 DEFAULT_TIMEOUT = 60.0  # seconds per probe: the chapter's 10001 steps take ~3 s here
 
@@ -66,7 +66,7 @@ class ProbeError:
         if self.where:
             lines.append(f"  at {self.where}")
         if self.kind == "stub":
-            lines.append(say("stub", file=self.where.split(":")[0] or "the kata file"))
+            lines.append(say("stub", file=self.where.split(":")[0] or msg("the_kata_file")))
         elif self.traceback:
             lines.append(self.traceback.rstrip())
         return "\n".join(lines)
@@ -200,7 +200,7 @@ def forbid_autograd(function: str) -> Iterator[None]:
         return refused
 
     def pack(tensor: torch.Tensor) -> Any:
-        raise AutogradForbidden(say("autograd_used", function=function, call="a graph for autograd (enable_grad)"))
+        raise AutogradForbidden(say("autograd_used", function=function, call=msg("autograd_enable_grad")))
 
     saved: list[tuple[object, str, object]] = []
     for owner_name, attribute, call in AUTOGRAD_DOORS:

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from backprop_katas.messages import say
+from backprop_katas.lang import say
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -679,7 +679,7 @@ def check_by_hand(folder: Path, kata: str, function: str) -> str | None:
         return None
     lines = [render(f, kata, function) for f in findings[:3]]
     if len(findings) > 3:
-        lines.append(f"(+{len(findings) - 3} more / {len(findings) - 3} 개 더)")
+        lines.append(say("more_findings", n=len(findings) - 3))
     return "\n".join(lines)
 
 

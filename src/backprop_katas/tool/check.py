@@ -29,7 +29,7 @@ from backprop_katas import __version__
 from backprop_katas.catalog import Kata
 from backprop_katas.generate import STUBS, make_stub
 from backprop_katas.kit import probes
-from backprop_katas.messages import say
+from backprop_katas.lang import say
 from backprop_katas.scoring import Check, KataScore, score_kata
 
 CACHE_DIR = ".katas-cache"
@@ -286,7 +286,7 @@ def run_kata(root: Path, folder: Path, kata: Kata, lang: str, time_limit: float)
             except subprocess.TimeoutExpired:
                 kill_group(proc)
                 return Outcome(
-                    kata.id, "timeout", message=say("cli_timeout", kata=kata.id, seconds=time_limit),
+                    kata.id, "timeout", message=say("cli_timeout", lang=lang, kata=kata.id, seconds=time_limit),
                     edit=edit_location("", root, folder, kata), duration=time_limit,
                 )  # fmt: skip
             finally:
@@ -298,7 +298,7 @@ def run_kata(root: Path, folder: Path, kata: Kata, lang: str, time_limit: float)
         output = log.read_text(encoding="utf-8", errors="replace")
     if data is None:
         tail = "\n".join(output.strip().splitlines()[-15:])
-        message = say("cli_no_report", code=proc.returncode) + ("\n" + tail if tail else "")
+        message = say("cli_no_report", lang=lang, code=proc.returncode) + ("\n" + tail if tail else "")
         return Outcome(kata.id, "failing", message=message, edit=edit_location(output, root, folder, kata))
     return outcome_from_report(data, root, folder, kata)
 
@@ -384,7 +384,7 @@ class Checker:
         """One kata's outcome: from the cache when nothing changed, else from a fresh run."""
         path = self.folder / kata.filename
         if not path.is_file():
-            return Outcome(kata.id, "missing", message=say("cli_missing_kata", file=_relative(path, self.root)))
+            return Outcome(kata.id, "missing", message=say("cli_missing_kata", lang=self.lang, file=_relative(path, self.root)))
         untouched = is_untouched_stub(self.root, self.folder, kata)
         if untouched and not run_stub:
             return Outcome(kata.id, "not_started", edit=edit_location("", self.root, self.folder, kata))

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,11 +20,11 @@ from backprop_katas.generate import drift, generated
 from backprop_katas.grading.bundle import SOLUTIONS as SHIPPED_SOLUTIONS
 from backprop_katas.grading.cli import register as register_grading
 from backprop_katas.kit.loader import Target, TargetNotFound, resolve_target
-from backprop_katas.messages import say
+from backprop_katas.lang import LANGS, MODES, child_environ, current, pick, pick_each, resolve, say, template, use
 from backprop_katas.scoring import points as as_points
 from backprop_katas.scoring import shown
 from backprop_katas.tool.check import CHILDREN, DEFAULT_TIME_LIMIT, Checker, Outcome, stub_text
-from backprop_katas.tool.console import LANGS, Console, choose_lang
+from backprop_katas.tool.console import Console
 from backprop_katas.tool.progress import UnknownKata, backup_path, hints_shown, resolve_kata, reveal_hint
 
 STATUS_STYLE = {
@@ -44,7 +42,7 @@ class Session:
     def __init__(self, root: Path, args: argparse.Namespace, console: Console | None = None) -> None:
         self.root = root
         self.args = args
-        self.lang = choose_lang(None)  # main() has put the chosen language in KATAS_LANG
+        self.lang = current()  # main() resolved it once
         self.katas = load_catalog(root)
         self.console = console or Console()
         spec = getattr(args, "target", None) or "katas"
@@ -57,7 +55,7 @@ class Session:
 
     def _folder(self, spec: str) -> Path:
         if spec == "katas" and not (self.root / "katas").is_dir():
-            raise SystemExitMessage(say("cli_no_katas_folder", root=str(self.root)), 2)
+            raise SystemExitMessage(say("cli_no_katas_folder", lang=self.lang, root=str(self.root)), 2)
         try:
             return resolve_target(spec, self.root)[1]
         except TargetNotFound as exc:
@@ -67,17 +65,20 @@ class Session:
         try:
             return resolve_kata(name, self.katas)
         except UnknownKata as exc:
-            lines = [say("cli_unknown_kata", name=repr(exc.name))]
+            lines = [say("cli_unknown_kata", lang=self.lang, name=repr(exc.name))]
             if exc.suggestion:
-                lines.append(say("cli_did_you_mean", suggestion=exc.suggestion))
-            lines.append(say("cli_known_katas", names=", ".join(exc.known)))
+                lines.append(say("cli_did_you_mean", lang=self.lang, suggestion=exc.suggestion))
+            lines.append(say("cli_known_katas", lang=self.lang, names=", ".join(exc.known)))
             raise SystemExitMessage("\n".join(lines), 2) from None
 
     def title(self, kata: Kata) -> str:
-        return kata.title[self.lang]
+        return pick(kata.title, self.lang, " / ")
+
+    def hints(self, kata: Kata) -> list[str]:
+        return pick_each(kata.hints, self.lang)
 
     def status_word(self, status: str) -> str:
-        return say(f"cli_status_{status}")
+        return say(f"cli_status_{status}", lang=self.lang)
 
 
 class SystemExitMessage(Exception):
@@ -89,9 +90,14 @@ class SystemExitMessage(Exception):
 # --- showing results ----------------------------------------------------------------------
 
 
-def test_sentence(nodeid: str) -> str:
-    """``tests/test_k01_x.py::test_prime_function_matches[float32-shape[]]`` → ``prime function matches [float32-shape[]]``."""
+def test_sentence(nodeid: str, lang: str = "en") -> str:
+    """``tests/test_k01_x.py::test_prime_function_matches[float32-shape[]]`` → ``prime function matches [float32-shape[]]``.
+
+    A test's name is an English sentence: another language shows it as the code it is
+    (``test_prime_function_matches[float32-shape[]]``), which the learner can search for."""
     name = nodeid.split("::")[-1]
+    if lang not in ("en", "both"):
+        return name
     params = ""
     if "[" in name:
         name, params = name.split("[", 1)
@@ -110,7 +116,7 @@ def show_table(session: Session, outcomes: dict[str, Outcome]) -> None:
     earned = {k.id: earned_points(k, outcomes[k.id]) for k in session.katas}
     con.print(
         say(
-            "cli_header",
+            "cli_header", lang=session.lang,
             done=len(done),
             total=len(session.katas),
             points=shown(sum(earned.values())),
@@ -133,7 +139,7 @@ def show_table(session: Session, outcomes: dict[str, Outcome]) -> None:
                 (f"{shown(earned[kata.id])}/{shown(kata.points * 100)}", ()),
             ]
         )
-    header = ["#", say("cli_col_kata"), say("cli_col_status"), say("cli_col_points")]
+    header = ["#", say("cli_col_kata", lang=session.lang), say("cli_col_status", lang=session.lang), say("cli_col_points", lang=session.lang)]
     con.table(header, rows)
 
 
@@ -151,31 +157,32 @@ def show_focus(session: Session, kata: Kata, outcome: Outcome) -> None:
     """The kata to work on: task, where to edit, the first failing check, the hints so far."""
     con = session.console
     if outcome.status == "done":
-        con.print(say("cli_kata_passes", kata=kata.number, total=outcome.total), "green")
+        con.print(say("cli_kata_passes", lang=session.lang, kata=kata.number, total=outcome.total), "green")
         return
     con.print()
-    con.print(say("cli_next", number=kata.number, title=session.title(kata), chapter=kata.chapter), "bold", "cyan")
-    con.print(say("cli_task", task=kata.task[session.lang]))
+    con.print(say("cli_next", lang=session.lang, number=kata.number, title=session.title(kata), chapter=kata.chapter), "bold", "cyan")
+    con.print(say("cli_task", lang=session.lang, task=pick(kata.task, session.lang)))
     if outcome.edit:
-        con.print(say("cli_edit", where=_where_link(session, outcome.edit)))
+        con.print(say("cli_edit", lang=session.lang, where=_where_link(session, outcome.edit)))
     if outcome.message:
         con.print()
         if outcome.test:
             con.print(
-                say("cli_first_failure", passed=outcome.passed, total=outcome.total, test=test_sentence(outcome.test)),
+                say("cli_first_failure", lang=session.lang, passed=outcome.passed, total=outcome.total, test=test_sentence(outcome.test, session.lang)),
                 "bold",
             )
             if outcome.test_path:
                 test_where = f"{outcome.test_path}:{outcome.test_line}" if outcome.test_line else outcome.test_path
-                con.print("  " + say("cli_test_at", where=test_where), "dim")
+                con.print("  " + say("cli_test_at", lang=session.lang, where=test_where), "dim")
+        causes = [template("likely_cause", code).split("{")[0] for code in LANGS]
         for line in outcome.message.rstrip().splitlines():
-            cause = re.match(r"\s*(Likely cause|짐작되는 원인)", line)
+            cause = any(line.lstrip().startswith(prefix) for prefix in causes)
             con.print("    " + line, *(("yellow",) if cause else ()))
     con.print()
-    hints = kata.hints[session.lang]
+    hints = session.hints(kata)
     for n in range(hints_shown(session.root, kata)):
-        con.print(say("cli_hint", n=n + 1, total=len(hints), hint=hints[n]), "cyan")
-    con.print(say("cli_more", kata=kata.number), "dim")
+        con.print(say("cli_hint", lang=session.lang, n=n + 1, total=len(hints), hint=hints[n]), "cyan")
+    con.print(say("cli_more", lang=session.lang, kata=kata.number), "dim")
 
 
 # --- learner commands -----------------------------------------------------------------------
@@ -187,7 +194,7 @@ def cmd_status(session: Session) -> int:
     show_table(session, outcomes)
     if focus is None:
         session.console.print()
-        session.console.print(say("cli_all_done", total=len(session.katas)), "green", "bold")
+        session.console.print(say("cli_all_done", lang=session.lang, total=len(session.katas)), "green", "bold")
         return 0
     show_focus(session, focus, outcomes[focus.id])
     return 0
@@ -200,7 +207,7 @@ def cmd_check(session: Session) -> int:
     else:
         outcomes, focus = session.checker.status()
         if focus is None:
-            session.console.print(say("cli_all_done", total=len(session.katas)), "green", "bold")
+            session.console.print(say("cli_all_done", lang=session.lang, total=len(session.katas)), "green", "bold")
             return 0
         show_focus(session, focus, outcomes[focus.id])
         return 1
@@ -212,20 +219,22 @@ def cmd_check(session: Session) -> int:
 def cmd_hint(session: Session) -> int:
     kata = session.kata(session.args.kata)
     shown = reveal_hint(session.root, kata, every=session.args.all)
-    hints = kata.hints[session.lang]
+    hints = session.hints(kata)
     con = session.console
-    con.print(say("cli_hints_header", number=kata.number, title=session.title(kata)), "bold")
+    con.print(say("cli_hints_header", lang=session.lang, number=kata.number, title=session.title(kata)), "bold")
     for n in range(shown):
-        con.print(say("cli_hint", n=n + 1, total=len(hints), hint=hints[n]), "cyan")
+        con.print(say("cli_hint", lang=session.lang, n=n + 1, total=len(hints), hint=hints[n]), "cyan")
     if shown < len(hints):
-        con.print(say("cli_hint_next", left=len(hints) - shown, kata=kata.number), "dim")
+        con.print(say("cli_hint_next", lang=session.lang, left=len(hints) - shown, kata=kata.number), "dim")
     else:
-        con.print(say("cli_hint_last", kata=kata.number), "dim")
+        con.print(say("cli_hint_last", lang=session.lang, kata=kata.number), "dim")
     return 0
 
 
 def _yes(answer: str) -> bool:
-    return answer.strip().lower() in ("y", "yes", "예", "네", "ㅇ", "응")
+    """A yes in any language the tool speaks (a learner may answer in either)."""
+    words = {word.strip() for code in LANGS for word in template("cli_yes_words", code).split(",")}
+    return answer.strip().lower() in words
 
 
 def cmd_reset(session: Session) -> int:
@@ -234,32 +243,32 @@ def cmd_reset(session: Session) -> int:
     con = session.console
     stub = stub_text(session.root, kata)
     if stub is None:
-        con.print(say("cli_reset_no_solution", file=f"solutions/{kata.filename}"), "red")
+        con.print(say("cli_reset_no_solution", lang=session.lang, file=f"solutions/{kata.filename}"), "red")
         return 1
     path = session.root / "katas" / kata.filename
     shown = f"katas/{kata.filename}"
     current = path.read_text(encoding="utf-8") if path.is_file() else None
     if current == stub:
-        con.print(say("cli_reset_already", file=shown))
+        con.print(say("cli_reset_already", lang=session.lang, file=shown))
         return 0
     backup = backup_path(session.root, kata)
     backup_shown = str(backup.relative_to(session.root))
     if current is not None and not session.args.yes:
-        con.stream.write(say("cli_reset_ask", file=shown, backup=backup_shown))
+        con.stream.write(say("cli_reset_ask", lang=session.lang, file=shown, backup=backup_shown))
         con.stream.flush()
         try:
             answer = input()
         except EOFError:
             answer = ""
         if not _yes(answer):
-            con.print(say("cli_reset_cancelled"))
+            con.print(say("cli_reset_cancelled", lang=session.lang))
             return 1
     if current is not None:
         backup.parent.mkdir(parents=True, exist_ok=True)
         backup.write_text(current, encoding="utf-8")
     path.parent.mkdir(exist_ok=True)
     path.write_text(stub, encoding="utf-8")
-    con.print(say("cli_reset_done", file=shown, backup=backup_shown if current is not None else "-"), "green")
+    con.print(say("cli_reset_done", lang=session.lang, file=shown, backup=backup_shown if current is not None else "-"), "green")
     return 0
 
 
@@ -271,13 +280,13 @@ def cmd_solution(session: Session) -> int:
     if not solution.is_file():
         solution = session.root / SHIPPED_SOLUTIONS / kata.filename  # a bundle made with --with-solutions
     if not solution.is_file():
-        con.print(say("cli_solution_not_shipped", file=kata.filename), "yellow")
+        con.print(say("cli_solution_not_shipped", lang=session.lang, file=kata.filename), "yellow")
         return 1
     outcome = session.checker.check(kata, run_stub=False)
     if outcome.status != "done":
-        con.print(say("cli_solution_locked", kata=kata.number, status=session.status_word(outcome.status)), "yellow")
+        con.print(say("cli_solution_locked", lang=session.lang, kata=kata.number, status=session.status_word(outcome.status)), "yellow")
         return 1
-    con.print(say("cli_solution_header", file=str(solution.relative_to(session.root))), "bold")
+    con.print(say("cli_solution_header", lang=session.lang, file=str(solution.relative_to(session.root))), "bold")
     con.print()
     con.stream.write(solution.read_text(encoding="utf-8"))
     con.stream.flush()
@@ -296,8 +305,8 @@ def cmd_list(session: Session) -> int:
                     "id": kata.id,
                     "number": kata.number,
                     "name": kata.short,
-                    "title": kata.title[session.lang],
-                    "task": kata.task[session.lang],
+                    "title": pick(kata.title, session.lang),
+                    "task": pick(kata.task, session.lang),
                     "chapter": kata.chapter,
                     "concept": kata.concept,
                     "points": kata.points,
@@ -310,7 +319,7 @@ def cmd_list(session: Session) -> int:
                     "first_failure": outcome.test,
                     "cached": outcome.cached,
                     "hints_shown": hints_shown(session.root, kata),
-                    "hints_total": len(kata.hints[session.lang]),
+                    "hints_total": len(session.hints(kata)),
                 }
             )
         session.console.stream.write(
@@ -326,7 +335,7 @@ def cmd_watch(session: Session) -> int:
 
     con = session.console
     con.print(
-        say("cli_watch_manual") if session.args.manual else say("cli_watch_start", folder=session.folder.name), "dim"
+        say("cli_watch_manual", lang=session.lang) if session.args.manual else say("cli_watch_start", lang=session.lang, folder=session.folder.name), "dim"
     )
     previous: list[str | None] = [None]
 
@@ -334,10 +343,10 @@ def cmd_watch(session: Session) -> int:
         outcomes, focus = session.checker.status()
         if previous[0] is not None and (focus is None or focus.id != previous[0]):
             if outcomes[previous[0]].status == "done":
-                con.print(say("cli_watch_passed", kata=previous[0].split("_")[0]), "green", "bold")
+                con.print(say("cli_watch_passed", lang=session.lang, kata=previous[0].split("_")[0]), "green", "bold")
         if focus is None:
             show_table(session, outcomes)
-            con.print(say("cli_all_done", total=len(session.katas)), "green", "bold")
+            con.print(say("cli_all_done", lang=session.lang, total=len(session.katas)), "green", "bold")
             return True
         previous[0] = focus.id
         con.print("─" * 60, "dim")
@@ -345,7 +354,7 @@ def cmd_watch(session: Session) -> int:
         return False
 
     watcher = Watcher(session.folder, sys.stdin, manual=session.args.manual)
-    return run_watch(check, watcher, lambda: con.print(say("cli_watch_bye"), "dim"))
+    return run_watch(check, watcher, lambda: con.print(say("cli_watch_bye", lang=session.lang), "dim"))
 
 
 def cmd_plot(session: Session) -> int:
@@ -353,7 +362,7 @@ def cmd_plot(session: Session) -> int:
 
     con = session.console
     if session.args.what != "xor":
-        con.print(say("cli_plot_unknown", name=session.args.what, names="xor"), "red")
+        con.print(say("cli_plot_unknown", lang=session.lang, name=session.args.what, names="xor"), "red")
         return 2
     out = Path(session.args.out) if session.args.out else session.root / "out" / "xor.png"
     target = Target(session.folder.name, session.folder)
@@ -364,7 +373,7 @@ def cmd_plot(session: Session) -> int:
         return 1
     for note in result.notes:
         con.print(note, "dim")
-    con.print(say("cli_plot_written", path=str(result.path)), "green")
+    con.print(say("cli_plot_written", lang=session.lang, path=str(result.path)), "green")
     return 0
 
 
@@ -397,7 +406,7 @@ def cmd_notebook(root: Path, args: argparse.Namespace) -> int:
     try:
         from backprop_katas.tool.notebook import DEFAULT_INSTALL, NotebookError, write_notebooks
 
-        lang = choose_lang(getattr(args, "lang", None))
+        lang = resolve(getattr(args, "lang", None), modes=LANGS)
         install = None if args.install.lower() == "none" else args.install
         written = write_notebooks(root, Path(args.out_dir), lang, install)
     except ImportError as exc:
@@ -415,7 +424,7 @@ def cmd_notebook(root: Path, args: argparse.Namespace) -> int:
 def cmd_test(root: Path, args: argparse.Namespace) -> int:
     """Run the kata tests (pytest) against a target."""
     command = [sys.executable, "-m", "pytest", "--target", args.target, *args.pytest_args]
-    return subprocess.call(command, cwd=root, env=os.environ.copy())
+    return subprocess.call(command, cwd=root, env=child_environ(current()))
 
 
 LEARNER_COMMANDS = {
@@ -440,7 +449,7 @@ def _learner(name: str) -> Any:
 def _common(checks: bool) -> argparse.ArgumentParser:
     """Options accepted before and after the subcommand (SUPPRESS: a later default never hides an earlier value)."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--lang", choices=LANGS, default=argparse.SUPPRESS, help=say("cli_help_lang"))
+    common.add_argument("--lang", choices=MODES, default=argparse.SUPPRESS, help=say("cli_help_lang"))
     if checks:
         common.add_argument("--all", action="store_true", default=argparse.SUPPRESS, help=say("cli_help_all"))
         common.add_argument("--timeout", type=float, default=argparse.SUPPRESS, metavar="SECONDS",
@@ -522,8 +531,9 @@ def _lang_from_argv(argv: list[str]) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    # The language first: argparse's help and errors are learner-visible too.
-    os.environ["KATAS_LANG"] = choose_lang(_lang_from_argv(argv))
+    # The language first, once: argparse's help and errors are learner-visible too. From here
+    # on it is a parameter (Session.lang); children get it in their environment (check.py).
+    use(resolve(_lang_from_argv(argv)))
     args = build_parser().parse_args(argv)
     try:
         root = find_root()

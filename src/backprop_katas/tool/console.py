@@ -1,4 +1,4 @@
-"""Terminal output for ``katas``: the language, colour only on a terminal, tables that fit Korean."""
+"""Terminal output for ``katas``: colour only on a terminal, tables that fit Korean."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ import unicodedata
 from pathlib import Path
 from typing import TextIO
 
-LANGS = ("en", "ko")
-
 STYLES = {
     "bold": "1",
     "dim": "2",
@@ -18,21 +16,6 @@ STYLES = {
     "yellow": "33",
     "cyan": "36",
 }
-
-
-def choose_lang(option: str | None, environ: dict[str, str] | None = None) -> str:
-    """--lang wins; then KATAS_LANG (en or ko); then the locale: LC_ALL, LC_MESSAGES, LANG starting with ko."""
-    env = os.environ if environ is None else environ
-    if option in LANGS:
-        return option
-    chosen = env.get("KATAS_LANG", "").strip().lower()
-    if chosen in LANGS:
-        return chosen
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = env.get(name, "")
-        if value:
-            return "ko" if value.lower().startswith("ko") else "en"
-    return "en"
 
 
 def colour_enabled(stream: TextIO, environ: dict[str, str] | None = None) -> bool:

@@ -31,9 +31,8 @@ from typing import Any
 
 from backprop_katas.catalog import CATALOG_FILE, Kata, ProjectNotFound, find_root, load_catalog
 from backprop_katas.generate import project_layout
-from backprop_katas.messages import say
+from backprop_katas.lang import LANGS, resolve, say, use
 from backprop_katas.tool.check import Checker, Outcome, stub_text
-from backprop_katas.tool.console import LANGS, choose_lang
 from backprop_katas.tool.progress import UnknownKata, backup_path, hints_shown, resolve_kata, reveal_hint
 
 MAGIC = "%%kata"
@@ -60,7 +59,7 @@ def cell_to_file(body: str) -> str:
 
 
 def parse_line(line: str) -> tuple[list[str], str | None]:
-    """``hint k01 --lang ko`` → (["hint", "k01"], "ko"). Unknown languages are left to choose_lang."""
+    """``hint k01 --lang ko`` → (["hint", "k01"], "ko"). Unknown languages are left to resolve()."""
     try:
         words = shlex.split(line)
     except ValueError:
@@ -223,10 +222,10 @@ def _source_line(root: Path, kata: Kata, number: int) -> str:
     return lines[number - 1] if 0 < number <= len(lines) else ""
 
 
-def _test_sentence(nodeid: str) -> str:
+def _test_sentence(nodeid: str, lang: str) -> str:
     from backprop_katas.tool.cli import test_sentence
 
-    return test_sentence(nodeid)
+    return test_sentence(nodeid, lang)
 
 
 def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: Saved | None = None,
@@ -238,22 +237,22 @@ def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: S
     text: list[str] = []
     parts: list[str] = []
     if status == "done":
-        headline = say("nb_done", kata=kata.number, title=title, total=outcome.total)
+        headline = say("nb_done", lang=lang, kata=kata.number, title=title, total=outcome.total)
     elif status == "failing":
-        headline = say("nb_failing", kata=kata.number, title=title, passed=outcome.passed, total=outcome.total)
+        headline = say("nb_failing", lang=lang, kata=kata.number, title=title, passed=outcome.passed, total=outcome.total)
     else:
-        headline = say("nb_other", kata=kata.number, title=title, status=say(f"cli_status_{status}"))
+        headline = say("nb_other", lang=lang, kata=kata.number, title=title, status=say(f"cli_status_{status}", lang=lang))
     headline = f"{STATUS_MARK[status]} {headline}"
     text.append(headline)
     parts.append(f'<div style="font-weight: 600; font-size: 16px; color: {colour};">{_e(headline)}</div>')
     if saved is not None:
-        note = say("nb_saved", file=_shown(saved.path, root))
+        note = say("nb_saved", lang=lang, file=_shown(saved.path, root))
         if saved.backup is not None:
-            note += " " + say("nb_backup", file=_shown(saved.backup, root))
+            note += " " + say("nb_backup", lang=lang, file=_shown(saved.backup, root))
         text.append(note)
         parts.append(f'<div style="color: #57606a; font-size: 12px;">{_e(note)}</div>')
     if status == "done" and following is not None:
-        nxt = say("nb_next", kata=following.number)
+        nxt = say("nb_next", lang=lang, kata=following.number)
         text.append(nxt)
         parts.append(f'<div style="margin-top: 6px;">{_e(nxt)}</div>')
     if status != "done":
@@ -261,19 +260,19 @@ def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: S
         if location is not None:
             cell_line, file_line = location
             source = _source_line(root, kata, file_line)
-            look = say("nb_look_cell", kata=kata.number, line=cell_line, file=f"katas/{kata.filename}",
+            look = say("nb_look_cell", lang=lang, kata=kata.number, line=cell_line, file=f"katas/{kata.filename}",
                        file_line=file_line)  # fmt: skip
             text.append(look + (f"\n    {source.strip()}" if source.strip() else ""))
             parts.append(f'<div style="margin-top: 6px;"><b>{_e(look)}</b></div>')
             if source.strip():
                 parts.append(_pre(f"{cell_line:>4} │ {source}", wrap=False))
         elif outcome.edit:
-            look = say("nb_look_elsewhere", where=outcome.edit)
+            look = say("nb_look_elsewhere", lang=lang, where=outcome.edit)
             text.append(look)
             parts.append(f'<div style="margin-top: 6px;"><b>{_e(look)}</b></div>')
         if outcome.test:
-            first = say("cli_first_failure", passed=outcome.passed, total=outcome.total,
-                        test=_test_sentence(outcome.test))  # fmt: skip
+            first = say("cli_first_failure", lang=lang, passed=outcome.passed, total=outcome.total,
+                        test=_test_sentence(outcome.test, lang))  # fmt: skip
             text.append(first)
             parts.append(f'<div style="margin-top: 8px;">{_e(first)}</div>')
         if outcome.message:
@@ -287,11 +286,11 @@ def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: S
             for table in details.get("tables") or []:
                 parts.append(_table_html(table))
             for cause in details.get("causes") or []:
-                parts.append(f'<div style="{CAUSE}">{_e(say("likely_cause", cause=cause))}</div>')
+                parts.append(f'<div style="{CAUSE}">{_e(say("likely_cause", lang=lang, cause=cause))}</div>')
         hints = kata.hints[lang]
         shown = hints_shown(root, kata)
-        hint_lines = [say("cli_hint", n=n + 1, total=len(hints), hint=hints[n]) for n in range(shown)]
-        more = say("nb_more_hints", kata=kata.number) if shown < len(hints) else ""
+        hint_lines = [say("cli_hint", lang=lang, n=n + 1, total=len(hints), hint=hints[n]) for n in range(shown)]
+        more = say("nb_more_hints", lang=lang, kata=kata.number) if shown < len(hints) else ""
         text += hint_lines + ([more] if more else [])
         parts += [f'<div style="color: #0a3069; margin-top: 4px;">{_e(h)}</div>' for h in hint_lines]
         if more:
@@ -319,13 +318,13 @@ def _shown(path: Path, root: Path) -> str:
 
 def render_progress(katas: list[Kata], outcomes: dict[str, Outcome], lang: str) -> View:
     done = [k for k in katas if outcomes[k.id].status == "done"]
-    header = say("cli_header", done=len(done), total=len(katas), points=sum(k.points for k in done),
+    header = say("cli_header", lang=lang, done=len(done), total=len(katas), points=sum(k.points for k in done),
                  max_points=sum(k.points for k in katas))  # fmt: skip
-    columns = ["#", say("cli_col_kata"), say("cli_col_status"), say("cli_col_points")]
+    columns = ["#", say("cli_col_kata", lang=lang), say("cli_col_status", lang=lang), say("cli_col_points", lang=lang)]
     rows = []
     for kata in katas:
         outcome = outcomes[kata.id]
-        detail = say(f"cli_status_{outcome.status}")
+        detail = say(f"cli_status_{outcome.status}", lang=lang)
         if outcome.status == "failing" and outcome.total:
             detail += f" ({outcome.passed}/{outcome.total})"
         earned = kata.points if outcome.status == "done" else 0
@@ -334,7 +333,7 @@ def render_progress(katas: list[Kata], outcomes: dict[str, Outcome], lang: str) 
     text = [header] + [f"{n}  {t}  {s}  {p}" for n, t, s, p, _ in rows]
     nxt = next((k for k in katas if outcomes[k.id].status != "done"), None)
     if nxt is not None:
-        text.append(say("nb_next", kata=nxt.number))
+        text.append(say("nb_next", lang=lang, kata=nxt.number))
     head = "".join(f'<th style="{HEAD} text-align: left;">{_e(c)}</th>' for c in columns)
     body = "".join(
         f'<tr><td style="{CELL} text-align: left;">{_e(n)}</td><td style="{CELL} text-align: left;">{_e(t)}</td>'
@@ -349,9 +348,9 @@ def render_progress(katas: list[Kata], outcomes: dict[str, Outcome], lang: str) 
 
 def render_hints(root: Path, kata: Kata, lang: str, shown: int) -> View:
     hints = kata.hints[lang]
-    lines = [say("cli_hints_header", number=kata.number, title=kata.title[lang])]
-    lines += [say("cli_hint", n=n + 1, total=len(hints), hint=hints[n]) for n in range(shown)]
-    lines.append(say("nb_more_hints", kata=kata.number) if shown < len(hints) else say("nb_hint_last"))
+    lines = [say("cli_hints_header", lang=lang, number=kata.number, title=kata.title[lang])]
+    lines += [say("cli_hint", lang=lang, n=n + 1, total=len(hints), hint=hints[n]) for n in range(shown)]
+    lines.append(say("nb_more_hints", lang=lang, kata=kata.number) if shown < len(hints) else say("nb_hint_last", lang=lang))
     inner = f'<div style="font-weight: 600;">{_e(lines[0])}</div>'
     inner += "".join(f'<div style="color: #0a3069; margin-top: 4px;">{_e(x)}</div>' for x in lines[1:-1])
     inner += f'<div style="color: #57606a; font-size: 12px;">{_e(lines[-1])}</div>'
@@ -370,9 +369,9 @@ class Session:
 
     def __init__(self, lang_option: str | None, folder: Path | None = None) -> None:
         if lang_option is not None and lang_option not in LANGS:
-            raise NotebookError(say("nb_bad_lang", lang=lang_option, langs=", ".join(LANGS)))
-        self.lang = choose_lang(lang_option)
-        os.environ["KATAS_LANG"] = self.lang  # as the CLI does: say() and the children follow it
+            raise NotebookError(say("nb_bad_lang", lang=resolve(None, modes=LANGS), choice=lang_option, langs=", ".join(LANGS)))
+        self.lang = resolve(lang_option, modes=LANGS)
+        use(self.lang)  # the kernel's language until the next magic names another; children get it from Checker
         self.root, self.created = ensure_project((folder or Path.cwd()).resolve())
         self.katas = load_catalog(self.root)
         self.checker = Checker(self.root, self.root / "katas", self.katas, self.lang)
@@ -381,10 +380,10 @@ class Session:
         try:
             return resolve_kata(name, self.katas)
         except UnknownKata as exc:
-            lines = [say("cli_unknown_kata", name=repr(exc.name))]
+            lines = [say("cli_unknown_kata", lang=self.lang, name=repr(exc.name))]
             if exc.suggestion:
-                lines.append(say("cli_did_you_mean", suggestion=exc.suggestion))
-            lines.append(say("cli_known_katas", names=", ".join(exc.known)))
+                lines.append(say("cli_did_you_mean", lang=self.lang, suggestion=exc.suggestion))
+            lines.append(say("cli_known_katas", lang=self.lang, names=", ".join(exc.known)))
             raise NotebookError("\n".join(lines)) from None
 
     def following(self, kata: Kata) -> Kata | None:
@@ -395,8 +394,8 @@ class Session:
     def created_note(self) -> View | None:
         if not self.created:
             return None
-        return View(say("nb_project_created", folder=str(self.root)),
-                    f'<div style="{NOTE}">{_e(say("nb_project_created", folder=str(self.root)))}</div>')  # fmt: skip
+        return View(say("nb_project_created", lang=self.lang, folder=str(self.root)),
+                    f'<div style="{NOTE}">{_e(say("nb_project_created", lang=self.lang, folder=str(self.root)))}</div>')  # fmt: skip
 
 
 def run_cell_magic(line: str, cell: str, folder: Path | None = None) -> list[View]:
@@ -517,13 +516,13 @@ def kata_cells(root: Path, kata: Kata, lang: str) -> list[Any]:
 
     stub = stub_text(root, kata)
     if stub is None:
-        raise NotebookError(say("nb_no_stub", kata=kata.id))
+        raise NotebookError(say("nb_no_stub", lang=lang, kata=kata.id))
     module_doc, functions = _docstrings(stub)
     title = f"## {kata.number} · {kata.title[lang]}"
-    intro = [title, "", say("nb_md_task", task=kata.task[lang], chapter=kata.chapter), ""]
+    intro = [title, "", say("nb_md_task", lang=lang, task=kata.task[lang], chapter=kata.chapter), ""]
     if module_doc:
         intro += ["```text", module_doc, "```", ""]
-    intro.append(say("nb_md_functions"))
+    intro.append(say("nb_md_functions", lang=lang))
     for _name, signature, doc in functions:
         first, _, rest = doc.partition("\n")
         intro.append(f"- `{signature}`: {first}")
@@ -531,15 +530,15 @@ def kata_cells(root: Path, kata: Kata, lang: str) -> list[Any]:
             intro += ["", "  ```text", *("  " + x for x in rest.strip("\n").splitlines()), "  ```"]
     cells = [
         nbf.new_markdown_cell("\n".join(intro)),
-        nbf.new_markdown_cell(say("nb_md_write", kata=kata.number, file=f"katas/{kata.filename}")),
+        nbf.new_markdown_cell(say("nb_md_write", lang=lang, kata=kata.number, file=f"katas/{kata.filename}")),
         nbf.new_code_cell(f"{MAGIC} {kata.number}\n{stub.rstrip()}"),
-        nbf.new_markdown_cell(say("nb_md_check")),
+        nbf.new_markdown_cell(say("nb_md_check", lang=lang)),
         nbf.new_code_cell(f"%kata {kata.number}"),
-        nbf.new_markdown_cell(say("nb_md_hint")),
+        nbf.new_markdown_cell(say("nb_md_hint", lang=lang)),
         nbf.new_code_cell(f"%kata hint {kata.number}"),
     ]
     if kata.id == "k06_xor_training":
-        cells += [nbf.new_markdown_cell(say("nb_md_demo")), nbf.new_code_cell("%kata plot")]
+        cells += [nbf.new_markdown_cell(say("nb_md_demo", lang=lang)), nbf.new_code_cell("%kata plot")]
     for cell in cells:
         cell.metadata["backprop_katas"] = {"kata": kata.id}
     return cells
@@ -566,11 +565,11 @@ def write_notebooks(root: Path, out: Path, lang: str, install: str | None) -> li
         katas = load_catalog(root)
         out.mkdir(parents=True, exist_ok=True)
         head = [
-            nbf.new_markdown_cell(say("nb_md_install")),
+            nbf.new_markdown_cell(say("nb_md_install", lang=lang)),
             nbf.new_code_cell(_install_source(install) + f"\n%kata --lang {lang}"),
         ]
         written = []
-        chapter: list[Any] = [nbf.new_markdown_cell(say("nb_md_chapter_title")), *head]
+        chapter: list[Any] = [nbf.new_markdown_cell(say("nb_md_chapter_title", lang=lang)), *head]
         for kata in katas:
             cells = kata_cells(root, kata, lang)
             nb = _notebook([*[nbformat.from_dict(c) for c in head], *cells], lang)
@@ -579,7 +578,7 @@ def write_notebooks(root: Path, out: Path, lang: str, install: str | None) -> li
             nbformat.write(nb, str(path))
             written.append(path)
             chapter += cells
-        chapter += [nbf.new_markdown_cell(say("nb_md_progress")), nbf.new_code_cell("%kata")]
+        chapter += [nbf.new_markdown_cell(say("nb_md_progress", lang=lang)), nbf.new_code_cell("%kata")]
         nb = _notebook(chapter, lang)
         nbformat.validate(nb)
         path = out / "chapter.ipynb"

@@ -17,7 +17,7 @@ import numpy as np
 from backprop_katas.kit import oracles as O
 from backprop_katas.kit.loader import Target
 from backprop_katas.kit.runner import ProbeTimeout, error_from_exception, time_limit
-from backprop_katas.messages import MESSAGES, say
+from backprop_katas.lang import say
 
 FIGSIZE = (10.0, 4.5)  # inches
 DPI = 100  # → a 1000 × 450 pixel PNG
@@ -89,19 +89,19 @@ def plot_xor(target: Target, out: Path, lang: str, steps: int = 10001, log_every
                 points = torch.tensor(np.stack([grid_x.ravel(), grid_y.ravel()], axis=1), dtype=torch.float32)
                 surface = net(points).reshape(grid_x.shape).numpy()
     except NotImplementedError:
-        raise PlotError(say("cli_plot_not_ready", function="train()")) from None
+        raise PlotError(say("cli_plot_not_ready", lang=lang, function="train()")) from None
     except (Exception, ProbeTimeout) as exc:  # learner code may raise anything
         error = error_from_exception(exc, target)
         if isinstance(exc, (TypeError, ValueError)) and not error.where:
-            raise PlotError(say("cli_plot_failed") + f"\n    {type(exc).__name__}: {exc}") from None
-        raise PlotError(say("cli_plot_failed") + "\n" + error.render()) from None
+            raise PlotError(say("cli_plot_failed", lang=lang) + f"\n    {type(exc).__name__}: {exc}") from None
+        raise PlotError(say("cli_plot_failed", lang=lang) + "\n" + error.render()) from None
     oracle_history, _ = O.oracle_train(start, O.XOR_X, O.XOR_T, steps, 0.5, log_every)
 
     label_lang = lang
     font = korean_font() if lang == "ko" else None
     if lang == "ko" and font is None:
         label_lang = "en"
-        notes.append(say("cli_plot_no_font"))
+        notes.append(say("cli_plot_no_font", lang=lang))
     _draw(out, label_lang, font, history, oracle_history, grid_x, grid_y, surface)
     return PlotResult(out, notes)
 
@@ -115,7 +115,7 @@ def _draw(out: Path, lang: str, font: str | None, history: list[tuple[int, float
     import matplotlib.pyplot as plt
 
     def text(key: str, **fields: object) -> str:
-        return MESSAGES[key][lang].format(**fields)
+        return say(key, lang=lang, **fields)
 
     rc: dict[str, Any] = {"font.family": [font, "DejaVu Sans"]} if font else {}
     with plt.rc_context(rc):  # type: ignore[arg-type]

@@ -1,0 +1,332 @@
+"""Language has one home: every learner-visible string exists in every language, with the same
+fields; one resolver picks the language; a message travels as data."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+
+import pytest
+from helpers import ROOT
+
+from backprop_katas import lang as L
+from backprop_katas.catalog import load_catalog
+from backprop_katas.lang import Msg, catalogue, fields_of, keys, msg, resolve, say
+
+SOURCES = sorted((ROOT / "src" / "backprop_katas").rglob("*.py")) + sorted((ROOT / "tests").glob("test_k*.py"))
+HANGUL = re.compile("[\uac00-\ud7a3]")
+SECTIONS = ("messages", "phrases")
+
+
+def test_english_and_korean_have_a_catalogue_and_both_is_english_then_korean():
+    assert L.LANGS[0] == "en" and "ko" in L.LANGS
+    assert L.MODES == (*L.LANGS, "both")
+
+
+@pytest.mark.parametrize("language", [code for code in L.LANGS if code != "en"])
+@pytest.mark.parametrize("section", SECTIONS)
+def test_every_language_has_exactly_the_english_keys(language, section):
+    english, other = catalogue("en")[section], catalogue(language)[section]
+    assert sorted(set(english) - set(other)) == [], f"missing in {language}.toml [{section}]"
+    assert sorted(set(other) - set(english)) == [], f"only in {language}.toml [{section}]"
+
+
+@pytest.mark.parametrize("key", keys())
+def test_every_message_has_the_same_fields_in_every_language(key):
+    for language in L.LANGS:
+        text = catalogue(language)["messages"][key]
+        assert text.strip(), f"{key} is empty in {language}.toml"
+        assert fields_of(text) == fields_of(L.template(key, "en")), f"{key}: {language} uses other fields"
+    assert not HANGUL.search(L.template(key, "en")), f"{key}: en.toml has Korean"
+
+
+def test_korean_messages_are_korean():
+    # A key whose "ko" is a copy of "en" is a missing translation (code words alone excepted).
+    ko, en = catalogue("ko"), catalogue("en")
+    untranslated = [
+        f"[{section}] {k}"
+        for section in SECTIONS
+        for k, text in en[section].items()
+        if ko[section][k] == text and re.search(r"[a-z]{4,} [a-z]{4,}", text)
+    ]
+    assert not untranslated
+
+
+def _said_keys():
+    """Every literal key passed to say()/msg()/Msg() in the tool and the kata tests."""
+    for path in SOURCES:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", getattr(node.func, "attr", "")) in ("say", "msg", "Msg")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                yield path, node.lineno, node.args[0].value
+
+
+def test_every_key_the_code_says_exists():
+    missing = [f"{p.relative_to(ROOT)}:{line}: {key}" for p, line, key in _said_keys() if key not in keys()]
+    assert not missing
+
+
+def test_every_cli_status_has_a_word():
+    from backprop_katas.tool.check import STATUSES
+
+    for status in STATUSES:
+        assert f"cli_status_{status}" in keys()
+
+
+@pytest.mark.parametrize("language", ["en", "ko", "both"])
+def test_say_renders_in_the_language_it_is_given(language):
+    text = say("cli_hint", lang=language, n=1, total=3, hint="h")
+    assert ("Hint 1/3" in text) == (language in ("en", "both"))
+    assert ("힌트 1/3" in text) == (language in ("ko", "both"))
+    if language == "both":
+        assert text.index("Hint 1/3") < text.index("\n") < text.index("힌트 1/3")
+
+
+def test_every_kata_has_title_task_and_hints_in_both_languages():
+    for kata in load_catalog(ROOT):
+        for language in ("en", "ko"):
+            assert kata.title[language].strip() and kata.task[language].strip(), f"{kata.id}: {language}"
+            assert all(h.strip() for h in kata.hints[language]), f"{kata.id}: an empty {language} hint"
+        assert len(kata.hints["en"]) == len(kata.hints["ko"]) >= 2, f"{kata.id}: hints differ in number"
+        assert HANGUL.search(kata.title["ko"] + kata.task["ko"]), f"{kata.id}: the Korean task is not Korean"
+        assert not HANGUL.search(kata.title["en"] + kata.task["en"] + "".join(kata.hints["en"]))
+        for ko in kata.hints["ko"]:
+            assert HANGUL.search(ko), f"{kata.id}: hint {ko!r} is not Korean"
+
+
+def test_a_known_phrase_is_rendered_in_the_language():
+    assert all(text.strip() for language in L.LANGS for text in catalogue(language)["phrases"].values())
+    text = say("not_equal", lang="ko", what="The count", got=3, expected=9)
+    assert "개수" in text and "The count" not in text
+    assert "The count is 3" in say("not_equal", lang="en", what="The count", got=3, expected=9)
+
+
+# --- one resolver ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flag", "environ", "expected"),
+    [
+        ("ko", {}, "ko"),
+        ("both", {"KATAS_LANG": "ko"}, "both"),
+        (None, {"KATAS_LANG": "ko", "LANG": "C"}, "ko"),
+        (None, {"KATAS_LANG": "both"}, "both"),
+        (None, {"KATAS_LANG": "klingon", "LANG": "ko_KR.UTF-8"}, "ko"),
+        (None, {"LANG": "ko_KR.UTF-8"}, "ko"),
+        (None, {"LC_ALL": "en_US.UTF-8", "LANG": "ko_KR.UTF-8"}, "en"),
+        (None, {"LANG": "C.UTF-8"}, "en"),
+        (None, {}, "en"),
+    ],
+    ids=["flag", "flag-over-env", "env", "env-both", "bad-env-then-locale", "locale", "lc_all-first",
+         "c-locale", "nothing-english"],
+)
+def test_the_flag_then_katas_lang_then_the_locale_then_english(flag, environ, expected):
+    assert resolve(flag, environ) == expected
+
+
+def test_a_command_that_shows_one_language_passes_over_both():
+    assert resolve(None, {"KATAS_LANG": "both", "LANG": "ko_KR.UTF-8"}, modes=L.LANGS) == "ko"
+
+
+def test_the_process_language_is_set_once_and_not_read_from_the_environment_again(monkeypatch):
+    monkeypatch.setattr(L, "_current", None)
+    monkeypatch.setenv("KATAS_LANG", "ko")
+    assert L.current() == "ko"
+    monkeypatch.setenv("KATAS_LANG", "en")
+    assert L.current() == "ko" and "힌트" in str(msg("cli_hint", n=1, total=2, hint="h"))
+    L.use("en")
+    assert L.current() == "en"
+    with pytest.raises(ValueError, match="klingon"):
+        L.use("klingon")
+    assert L.child_environ("ko", {"PATH": "/bin"}) == {"PATH": "/bin", "KATAS_LANG": "ko"}
+
+
+# --- a message travels as data ----------------------------------------------------------------
+
+
+def test_a_message_survives_json_with_nested_messages_and_renders_the_same():
+    original = msg(
+        "likely_cause",
+        cause=msg("cause_for", name="w1", cause=msg("cause_missing_mean", n=4)),
+    )
+    wire = json.loads(json.dumps(original.to_data()))
+    back = Msg.from_data(wire)
+    assert back == original
+    for language in L.MODES:
+        assert back.render(language) == original.render(language)
+    mismatch = msg("not_close", what="The result", index=[1, 2], got="1", expected="2", rel=0.5, rtol=1e-5, atol=0.0)
+    assert Msg.from_data(json.loads(json.dumps(mismatch.to_data()))).render("ko") == mismatch.render("ko")
+
+
+def test_an_unknown_key_is_refused():
+    with pytest.raises(KeyError, match="no_such_key"):
+        msg("no_such_key")
+
+
+# --- self-checks: Korean only in the catalogue, no key in one language only, no English-only string
+
+
+def catalogue_problems(english: dict, other: dict, name: str) -> list[str]:
+    """What keeps ``other`` from matching the English catalogue: a key in one only, other fields."""
+    problems = []
+    for section in SECTIONS:
+        mine, theirs = english.get(section, {}), other.get(section, {})
+        problems += [f"{name} [{section}] lacks {k}" for k in sorted(set(mine) - set(theirs))]
+        problems += [f"{name} [{section}] has {k}, English has not" for k in sorted(set(theirs) - set(mine))]
+        problems += [
+            f"{name} [{section}] {k}: fields {sorted(fields_of(theirs[k]))}, English {sorted(fields_of(mine[k]))}"
+            for k in sorted(set(mine) & set(theirs))
+            if fields_of(mine[k]) != fields_of(theirs[k])
+        ]
+    return problems
+
+
+@pytest.mark.parametrize("language", [code for code in L.LANGS if code != "en"])
+def test_no_key_exists_in_one_language_only_and_no_field_differs(language):
+    assert catalogue_problems(catalogue("en"), catalogue(language), f"{language}.toml") == []
+
+
+@pytest.mark.parametrize(
+    ("ko_text", "problem"),
+    [
+        ('[messages]\ncalled = "{call} 을(를) 호출했습니다."\n', None),
+        ("[messages]\n", "lacks called"),
+        ('[messages]\ncalled = "{call}"\nextra = "하나 더"\n', "has extra, English has not"),
+        ('[messages]\ncalled = "{함수} 을(를) 호출했습니다."\n', "fields ['함수'], English ['call']"),
+    ],
+    ids=["matching", "key-missing", "key-extra", "fields-differ"],
+)
+def test_the_catalogue_check_catches_an_injected_violation(tmp_path, ko_text, problem):
+    import tomllib
+
+    english = {"messages": {"called": "Called {call}."}, "phrases": {}}
+    (tmp_path / "ko.toml").write_text(ko_text, encoding="utf-8")
+    other = tomllib.loads((tmp_path / "ko.toml").read_text(encoding="utf-8"))
+    found = catalogue_problems(english, other, "ko.toml")
+    assert found == [] if problem is None else any(problem in p for p in found), found
+
+
+# Where Korean may be written as a literal: the catalogues, katas.toml, solutions/ (the reference's
+# bilingual docstrings) and katas/ (the stubs generate.py makes from solutions/; test_self_checks
+# keeps them equal). The tool's own tests (tests/suite/) assert Korean output and are not shown
+# to learners. Everything else a learner, instructor or grader runs is scanned.
+SCANNED = sorted(
+    {
+        *(ROOT / "src").rglob("*.py"),
+        *(ROOT / "tests").glob("*.py"),
+        *(ROOT / "examples").rglob("*.py"),
+        *(ROOT / "benchmarks").rglob("*.py"),
+        ROOT / "conftest.py",
+        ROOT / "setup.py",
+    }
+)
+
+
+def hangul_literals(path) -> list[str]:
+    """Every string literal (docstrings and f-strings included) holding Hangul; comments are not literals."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [
+        f"{path.name}:{node.lineno}: {node.value[:60]!r}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and HANGUL.search(node.value)
+    ]
+
+
+@pytest.mark.parametrize("path", SCANNED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_korean_is_written_only_in_the_catalogue(path):
+    assert hangul_literals(path) == [], "move the sentence into src/backprop_katas/lang/*.toml and say() it"
+
+
+@pytest.mark.parametrize(
+    ("source", "flagged"),
+    [
+        ('print("결과")\n', True),
+        ('name = "x"\nprint(f"{name} 가 없습니다")\n', True),
+        ('def f():\n    """두 배."""\n', True),
+        ('print(say("called", call=c))  # 호출\n', False),
+    ],
+    ids=["literal", "f-string", "docstring", "comment-only"],
+)
+def test_the_hangul_check_catches_an_injected_literal(tmp_path, source, flagged):
+    path = tmp_path / "injected.py"
+    path.write_text(source, encoding="utf-8")
+    assert bool(hangul_literals(path)) == flagged
+
+
+# A learner-visible string in one language only: prose (two words in a row) in a literal the
+# judge shows (a call description, a field of a message, a part of fail(), a `what`). Code
+# ("k05_backprop.manual_gradients(net, x, t)", "x = 0") and the catalogue's phrases pass.
+PROSE = re.compile(r"[A-Za-z]{2,} [A-Za-z]{2,}")
+SHOWN_BY = re.compile(r"^(fail|say|msg|Msg|Call|expect_\w+)$")
+CODE_ARGUMENTS = {"nonfinite_cause", "dtype", "function", "key"}
+KATA_SOURCES = sorted((ROOT / "tests").glob("test_k*.py")) + sorted((ROOT / "src" / "backprop_katas" / "kit").rglob("*.py"))
+
+
+def _literal_text(node) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+    return None
+
+
+def english_only_strings(path) -> list[str]:
+    phrases = set(catalogue("en")["phrases"].values())
+    found = []
+
+    def check(node, where):
+        text = _literal_text(node)
+        if text is not None and text not in phrases and PROSE.search(text.replace("{}", "")):
+            found.append(f"{path.name}:{where.lineno}: {text[:70]!r}")
+
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            if not SHOWN_BY.match(name):
+                continue
+            args = node.args[1:] if name in ("say", "msg", "Msg") else node.args
+            for arg in args:
+                check(arg, node)
+            for keyword in node.keywords:
+                if keyword.arg not in CODE_ARGUMENTS:
+                    check(keyword.value, node)
+        elif isinstance(node, ast.Assign):
+            if any(isinstance(t, ast.Name) and (t.id == "call" or t.id.endswith("_call")) for t in node.targets):
+                check(node.value, node)
+    return found
+
+
+@pytest.mark.parametrize("path", KATA_SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_what_the_judge_shows_exists_in_every_language(path):
+    assert english_only_strings(path) == [], (
+        "a call description, message field or `what` in English only: build it from the catalogue "
+        "(backprop_katas.kit.call, msg(...), a [phrases] entry)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "flagged"),
+    [
+        ('call = f"{KATA}.prime_function(x) with x a {dtype} tensor"\n', True),
+        ('fail(say("called", call=c), say("wrong_type", got="something else", expected=e))\n', True),
+        ('expect_equal(a, b, call, "layer_sizes after the call")\n', True),
+        ('fail(msg("called", call=c), "y has no grad_fn: forward must return a tensor.")\n', True),
+        ('call = C.Call(f"{KATA}.prime_function(x)", C.tensor("x", dtype, shape))\n', False),
+        ('expect_equal(a, b, call, "The count")\n', False),
+        ('call = f"torch.manual_seed({seed}); {KATA}.Network(2, 2, 1)"\n', False),
+        ('expect_close(y, e, tol, call, nonfinite_cause="cause_overflow")\n', False),
+    ],
+    ids=["english-call", "english-field", "english-what", "english-part", "call-data", "known-phrase", "code",
+         "cause-key"],
+)
+def test_the_english_only_check_catches_an_injected_string(tmp_path, source, flagged):
+    path = tmp_path / "test_k09_injected.py"
+    path.write_text(source, encoding="utf-8")
+    assert bool(english_only_strings(path)) == flagged

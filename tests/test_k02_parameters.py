@@ -16,8 +16,6 @@ from backprop_katas.kit.judge import (
     as_sent,
     expect_close,
     expect_equal,
-    expect_module_untouched,
-    expect_no_side_effects,
     expect_number,
     expect_plain,
     expect_untouched,
@@ -248,8 +246,7 @@ def test_counts_are_plain_ints_skip_buffers_and_leave_the_module_alone(run, fn_n
     out = run(P.count_contract, fn_name, spec, batchnorm)
     count = expect_plain(out["count"], "int", call, "The count")
     expect_equal(count, expected, call, "The count")
-    expect_module_untouched(out["before"], out["after"], call, f"{KATA}.{fn_name}", "module")
-    expect_no_side_effects(out["globals"]["before"], out["globals"]["after"], call, f"{KATA}.{fn_name}")
+    expect_untouched(call, f"{KATA}.{fn_name}", {"module": out["before"]}, {"module": out["after"]}, out["globals"])
 
 
 @pytest.mark.part("mlp_parameter_count")
@@ -283,5 +280,4 @@ def test_network_works_for_any_batch_in_both_dtypes_and_leaves_x_alone(run, size
     params = {k: np.asarray(v, dtype=np.float64) for k, v in out["params"].items()}
     _, expected = O.xor_forward(params, x)
     expect_close(out["y"], expected, O.FLOAT32 if dtype == "float32" else O.AUTOGRAD64, call, "net(x)", dtype=dtype)
-    expect_untouched(as_sent(x), out["x_after"], call, "net.forward", "x")
-    expect_no_side_effects(out["globals"]["before"], out["globals"]["after"], call, "net.forward")
+    expect_untouched(call, "net.forward", {"x": as_sent(x)}, {"x": out["x_after"]}, out["globals"])

@@ -6,30 +6,23 @@ import numpy as np
 import pytest
 import torch
 
+from backprop_katas.kit import call as C
+from backprop_katas.kit import mistakes as M
 from backprop_katas.kit import oracles as O
+from backprop_katas.kit.inputs import seeded_pair
 from backprop_katas.kit.judge import (
     as_sent,
     expect_array,
     expect_close,
     expect_equal,
-    expect_no_side_effects,
     expect_untouched,
     fail,
 )
 from backprop_katas.kit.probes import k04_autograd as P
+from backprop_katas.kit.zoo import ONE, TWO
 from backprop_katas.lang import say
 
 KATA = "k04_autograd"
-
-# numpy twins of the probes' functions, for the oracle (P.FUNCTIONS_XY, P.FUNCTIONS_X hold the torch ones).
-NUMPY_XY = {
-    "square_of_sum": lambda x, y: (x + y) ** 2,
-    "product": lambda x, y: x * y,
-    "mixed": lambda x, y: np.sin(x) * y**2 + x,
-    "x_only": lambda x, y: np.exp(x),
-    "y_only": lambda x, y: 3 * y,
-}
-NUMPY_X = {"square": lambda x: x**2, "sin": np.sin, "cube_plus_x": lambda x: x**3 + x}
 
 # The contract of every public function: what the tests below hold it to. Common to all: the caller's
 # tensors come back as they were sent (value, version counter, requires_grad=False, no .grad): the
@@ -61,8 +54,7 @@ CONTRACTS = {
 
 
 def inputs(seed, shape=(3, 4)):
-    rng = np.random.default_rng(seed)
-    return rng.uniform(-2, 2, shape), rng.uniform(-2, 2, shape)
+    return seeded_pair(seed, shape, "float64", -2, 2)
 
 
 # --- judges ---------------------------------------------------------------------------------
@@ -71,17 +63,18 @@ def inputs(seed, shape=(3, 4)):
 def expect_callers_untouched(out, sent, call, function):
     """The caller's tensors as the judge sent them (value, version counter, requires_grad, .grad), and
     torch's global state as it was."""
-    for name, value, state in zip("xy", sent, out["callers"]):
-        expect_untouched(as_sent(value), state, call, function, name)
-    expect_no_side_effects(out["globals"]["before"], out["globals"]["after"], call, function)
+    before = {name: as_sent(value) for name, value in zip("xy", sent)}
+    expect_untouched(call, function, before, dict(zip("xy", out["callers"])), out["globals"])
 
 
 @pytest.mark.part("autograd_gradients")
 @pytest.mark.parametrize("fname", ["square_of_sum", "product", "mixed", "x_only"])
 def test_autograd_gradients_match_finite_differences(run, fname):
     x, y = inputs(1)
-    f = NUMPY_XY[fname]
-    call = f"{KATA}.autograd_gradients(f, x, y) with f(x, y) = {fname} and float64 x, y of shape [3, 4]"
+    f = TWO[fname].numpy
+    call = C.Call(
+        f"{KATA}.autograd_gradients(f, x, y)", C.code(f"f(x, y) = {fname}"), C.tensors("x, y", "float64", [3, 4])
+    )
     out = run(P.autograd_gradients, fname, x, y)
     result = out["result"]
     if not isinstance(result, list) or len(result) != 2:
@@ -103,7 +96,7 @@ def test_autograd_gradients_reproduce_the_chapters_dx_8(run):
         out["result"][0],
         np.array([8.0]),
         O.FD64,
-        f"{KATA}.autograd_gradients(f, [1.], [3.]) with f = (x + y)**2",
+        C.Call(f"{KATA}.autograd_gradients(f, [1.], [3.])", C.code("f = (x + y)**2")),
         "df_dx",
     )
 
@@ -115,9 +108,8 @@ def test_grad_fn_name_names_the_node_that_made_the_tensor(run, recipe):
     got = run(P.grad_fn_name, recipe, x, y)
     z = P.RECIPES[recipe](torch.tensor(x, requires_grad=True), torch.tensor(y))
     expected = None if z.grad_fn is None else type(z.grad_fn).__name__
-    expect_equal(
-        got, expected, f"{KATA}.grad_fn_name(z) with z made by {recipe!r} from x that requires grad", "The name"
-    )
+    call = C.Call(f"{KATA}.grad_fn_name(z)", C.code(f"z = {recipe}(x, y)"), C.code("x.requires_grad = True"))
+    expect_equal(got, expected, call, "The name")
 
 
 @pytest.mark.part("requires_grad_flags")
@@ -128,24 +120,24 @@ def test_requires_grad_flags_follow_the_graph(run, fname, wrt):
     out = run(P.requires_grad_flags, fname, x, y, wrt)
     xt = torch.tensor(x).requires_grad_("x" in wrt)
     yt = torch.tensor(y).requires_grad_("y" in wrt)
-    z = P.FUNCTIONS_XY[fname](xt, yt)
+    z = TWO[fname].torch(xt, yt)
     expected = {"x": xt.requires_grad, "y": yt.requires_grad, "z": z.requires_grad}
-    call = f"{KATA}.requires_grad_flags(f, x, y, wrt={wrt!r}) with f(x, y) = {fname}"
+    call = C.Call(f"{KATA}.requires_grad_flags(f, x, y, wrt={wrt!r})", C.code(f"f(x, y) = {fname}"))
     expect_equal(out["flags"], expected, call, "The flags")
     expect_callers_untouched(out, [x, y], call, f"{KATA}.requires_grad_flags")
 
 
 @pytest.mark.part("accumulated_gradient")
 @pytest.mark.parametrize("times", [1, 2, 3, 5])
-@pytest.mark.parametrize("fname", list(NUMPY_X))
+@pytest.mark.parametrize("fname", ["square", "sin", "cube_plus_x"])
 def test_accumulated_gradient_adds_up_over_backward_calls(run, fname, times):
     x, _ = inputs(4 + times, (6,))
-    f = NUMPY_X[fname]
-    once = O.central_difference(f, x)
+    once = O.central_difference(ONE[fname].numpy, x)
     out = run(P.accumulated_gradient, fname, x, times)
-    call = f"{KATA}.accumulated_gradient(f, x, times={times}) with f(x) = {fname}"
+    call = C.Call(f"{KATA}.accumulated_gradient(f, x, times={times})", C.code(f"f(x) = {fname}"))
+    reset = M.grad_reset(once, times)
     expect_close(
-        out["grad"], times * once, O.FD64, call, "x.grad", dtype="float64", candidates={"cause_grad_reset": once}
+        out["grad"], times * once, O.FD64, call, "x.grad", dtype="float64", candidates={"cause_grad_reset": reset}
     )
     expect_callers_untouched(out, [x], call, f"{KATA}.accumulated_gradient")
 
@@ -158,8 +150,8 @@ def test_accumulated_gradient_adds_up_over_backward_calls(run, fname, times):
 def test_accumulated_gradient_builds_a_fresh_graph_for_every_backward(run, times):
     x, _ = inputs(11, (5,))
     out = run(P.accumulated_gradient, "sin", x, times)
-    call = f"{KATA}.accumulated_gradient(f, x, times={times}) with f(x) = sin(x), f counting its calls"
-    expect_close(out["grad"], times * np.cos(x), O.FD64, call, "x.grad", dtype="float64")
+    call = C.Call(f"{KATA}.accumulated_gradient(f, x, times={times})", C.code("f(x) = sin(x), f counting its calls"))
+    expect_close(out["grad"], times * ONE["sin"].prime(x), O.FD64, call, "x.grad", dtype="float64")
     if out["calls"] != times:
         fail(say("called", call=call), say("calls_counted", function=f"{KATA}.accumulated_gradient", callee="f",
                                            got=out["calls"], expected=times))  # fmt: skip

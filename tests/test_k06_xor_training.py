@@ -7,14 +7,15 @@ import functools
 import numpy as np
 import pytest
 
+from backprop_katas.kit import call as C
+from backprop_katas.kit import mistakes as M
 from backprop_katas.kit import oracles as O
+from backprop_katas.kit.inputs import DTYPES, parts
 from backprop_katas.kit.judge import (
     as_sent,
     expect_array,
     expect_close,
     expect_equal,
-    expect_module_untouched,
-    expect_no_side_effects,
     expect_not_aliased,
     expect_plain_number,
     expect_untouched,
@@ -62,9 +63,8 @@ CONTRACTS = {
         "side effects": "none: grad mode as it was (with torch.no_grad(), not torch.set_grad_enabled(False))",
     },
 }
-TRAINERS = ["train", "train_by_hand"]
 # Each trainer is a part of its own (katas.toml weights): one mark per test, on its parameter.
-BY_TRAINER = [pytest.param(name, marks=pytest.mark.part(name)) for name in TRAINERS]
+TRAINERS = parts(["train", "train_by_hand"])
 CHAPTER_STEPS = [0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000]
 XOR_PREDICTION = np.array([False, True, True, False])
 CHAPTER_CALL_SEED = 7  # the chapter's call from weights other than seed 70's
@@ -112,7 +112,7 @@ def expect_params(got, expected, tol, call):
 
 @pytest.mark.part("xor_data")
 def test_xor_data_is_the_chapters_four_examples(run):
-    call = f"x, t = {KATA}.xor_data()"
+    call = C.Call(f"x, t = {KATA}.xor_data()")
     got = run(P.xor_data)
     if not isinstance(got, list) or len(got) != 2:
         fail(say("called", call=call), say("wrong_type", got=kind_of(got), expected="a pair (x, t)"))
@@ -130,13 +130,13 @@ def test_xor_data_is_the_chapters_four_examples(run):
 
 
 @pytest.mark.part("predict")
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_predict_thresholds_the_output_at_one_half(run, seed, dtype):
     rng = np.random.default_rng(seed)
     params = O.random_xor_params(rng, 3, 4, scale=2.0)
     x = rng.normal(0, 1, (9, 3))
-    call = f"{KATA}.predict(net, x) with a {dtype} Network(3, 4, 1) and x of shape (9, 3)"
+    call = C.Call(f"{KATA}.predict(net, x)", C.network("net", (3, 4, 1), dtype), C.tensor("x", dtype, (9, 3)))
     got = run(P.predict, params, x, dtype)
     expect_array(got, call, "The prediction", (9,), "bool")
     _, y = O.xor_forward(params, x.astype(dtype))
@@ -146,7 +146,9 @@ def test_predict_thresholds_the_output_at_one_half(run, seed, dtype):
 @pytest.mark.part("predict")
 def test_predict_counts_exactly_one_half_as_true(run):
     zeros = {name: np.zeros_like(v) for name, v in O.random_xor_params(np.random.default_rng(0), 2, 2).items()}
-    call = f"{KATA}.predict(net, x) with every weight and bias 0, so net(x) = σ(0) = 0.5 exactly"
+    call = C.Call(
+        f"{KATA}.predict(net, x)", C.code("net.*.weight = net.*.bias = 0: net(x) = σ(0) = 0.5"), C.xor_data("x")
+    )
     got = run(P.predict, zeros, O.XOR_X, "float32")
     expect_array(got, call, "The prediction", (4,), "bool")
     expect_equal(got, np.ones(4, dtype=bool), call, "The prediction")
@@ -158,26 +160,25 @@ def test_predict_counts_exactly_one_half_as_true(run):
 @pytest.mark.part("xor_data")
 def test_xor_data_makes_new_tensors_at_every_call(run):
     out = run(P.xor_data_twice)
-    call = f"x, t = {KATA}.xor_data(); x += 7; t += 7; {KATA}.xor_data()"
+    call = C.Call(f"x, t = {KATA}.xor_data(); x += 7; t += 7; {KATA}.xor_data()")
     expect_not_aliased(out["shared"], call, f"{KATA}.xor_data")
     expect_equal(out["second"][0], O.XOR_X.astype(out["second"][0].dtype), call, "x of the second call")
     expect_equal(out["second"][1], O.XOR_T.astype(out["second"][1].dtype), call, "t of the second call")
 
 
 @pytest.mark.part("predict")
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("batch", [1, 6])
 def test_predict_keeps_the_batch_dimension_and_leaves_everything_alone(run, batch, dtype):
     rng = np.random.default_rng(batch)
     params = O.random_xor_params(rng, 3, 2, scale=2.0)
     x = rng.normal(0, 1, (batch, 3)).astype(dtype)
-    call = f"{KATA}.predict(net, x) with a {dtype} Network(3, 2, 1) and x of shape ({batch}, 3)"
+    call = C.Call(f"{KATA}.predict(net, x)", C.network("net", (3, 2, 1), dtype), C.tensor("x", dtype, (batch, 3)))
     out = run(P.predict_contract, params, x, dtype)
     expect_array(out["prediction"], call, "The prediction", (batch,), "bool")
     expect_equal(out["prediction"], O.xor_forward(params, x)[1].reshape(-1) >= 0.5, call, "The prediction")
-    expect_module_untouched(out["net_before"], out["net_after"], call, f"{KATA}.predict")
-    expect_untouched(as_sent(x), out["x_after"], call, f"{KATA}.predict", "x")
-    expect_no_side_effects(out["globals"]["before"], out["globals"]["after"], call, f"{KATA}.predict")
+    before, after = {"net": out["net_before"], "x": as_sent(x)}, {"net": out["net_after"], "x": out["x_after"]}
+    expect_untouched(call, f"{KATA}.predict", before, after, out["globals"])
 
 
 # Data beyond the chapter's four rows: other sizes (one example included), inputs and soft targets.
@@ -190,27 +191,26 @@ OTHER_DATA = [
 
 
 @pytest.mark.parametrize(("batch", "inputs", "dtype"), OTHER_DATA)
-@pytest.mark.parametrize("fn_name", [pytest.param(n, marks=pytest.mark.part(n), id=n) for n in TRAINERS])
+@pytest.mark.parametrize("fn_name", TRAINERS)
 def test_training_follows_the_oracle_on_other_data_and_leaves_the_data_alone(run, fn_name, batch, inputs, dtype):
     rng = np.random.default_rng(batch * 10 + inputs)
     params = O.random_xor_params(rng, inputs, 3)
     x, t = rng.normal(0, 1, (batch, inputs)).astype(dtype), rng.uniform(0, 1, batch).astype(dtype)
     steps, lr, log_every = 40, 0.7, 3
-    call = (f"{KATA}.{fn_name}(net, x, t, steps={steps}, lr={lr}, log_every={log_every}) with a {dtype} "
-            f"Network({inputs}, 3, 1), x of shape ({batch}, {inputs}), targets t = {np.round(t, 3).tolist()}")  # fmt: skip
+    code = f"{KATA}.{fn_name}(net, x, t, steps={steps}, lr={lr}, log_every={log_every})"
+    call = C.Call(code, C.network("net", (inputs, 3, 1), dtype), C.tensor("x", dtype, (batch, inputs)),
+                  C.targets("t", np.round(t, 3).tolist()))  # fmt: skip
     out = run(P.train, fn_name, params, x, t, steps, lr, log_every, dtype)
     expected_history, expected_params = O.oracle_train(params, x, t, steps, lr, log_every, dtype)
-    by_four = np.array([p[1] for p in expected_history]) * batch / 4  # the loss summed, then divided by 4
     tol = O.TRAJECTORY64 if dtype == "float64" else O.TRAJECTORY32
-    candidates = {"cause_fixed_batch_size": by_four} if batch != 4 else {}
+    losses = np.array([loss for _, loss in expected_history])
+    candidates = {"cause_fixed_batch_size": M.divided_by_four(losses, batch)} if batch != 4 else {}
     if fn_name == "train":
-        no_zero_grad, _ = O.xor_train(params, x, t, steps, lr, log_every, zero_grad=False)
-        candidates["cause_no_zero_grad"] = np.array([p[1] for p in no_zero_grad])
+        candidates["cause_no_zero_grad"] = M.without_zero_grad(params, x, t, steps, lr, log_every)
     expect_history(out["history"], expected_history, tol, call, candidates)
     expect_params(out["params"], expected_params, tol, call)
-    for name, sent in (("x", x), ("t", t)):
-        expect_untouched(as_sent(sent), out[f"{name}_after"], call, f"{KATA}.{fn_name}", name)
-    expect_no_side_effects(out["globals"]["before"], out["globals"]["after"], call, f"{KATA}.{fn_name}")
+    before, after = {"x": as_sent(x), "t": as_sent(t)}, {"x": out["x_after"], "t": out["t_after"]}
+    expect_untouched(call, f"{KATA}.{fn_name}", before, after, out["globals"])
 
 
 # --- the chapter's training, and the oracle trainer's -----------------------------------------
@@ -219,7 +219,8 @@ def test_training_follows_the_oracle_on_other_data_and_leaves_the_data_alone(run
 @pytest.mark.part("predict")
 def test_predict_after_the_chapters_training_gives_xor(run):
     _, _, final = oracle_chapter_run()
-    call = f"{KATA}.predict(net, x) with the chapter's network after 10001 steps, on the XOR inputs"
+    training = C.Call("net = Network(2, 2, 1); train(net, x, t)", C.chapter_network("net", 70, "float32"), C.xor_data())
+    call = C.Call(f"{KATA}.predict(net, x)", C.xor_data("x"), after=training)  # trained by the oracle
     got = run(P.predict, final, O.XOR_X, "float32")
     expect_array(got, call, "The prediction", (4,), "bool")
     expect_equal(got, XOR_PREDICTION, call, "The prediction")
@@ -227,30 +228,30 @@ def test_predict_after_the_chapters_training_gives_xor(run):
 
 @functools.cache
 def oracle_xor_runs(seed, lr, log_every, steps=300):
-    """(initial weights, the oracle trainer's run, the run without zero_grad), shared by both trainers' tests."""
+    """(initial weights, the oracle trainer's run, the losses without zero_grad), shared by both trainers' tests."""
     params = O.random_xor_params(np.random.default_rng(seed), 2, 3)
     right = O.oracle_train(params, O.XOR_X, O.XOR_T, steps, lr, log_every, "float64")
-    return params, right, O.xor_train(params, O.XOR_X, O.XOR_T, steps, lr, log_every, zero_grad=False)
+    return params, right, M.without_zero_grad(params, O.XOR_X, O.XOR_T, steps, lr, log_every)
 
 
 @pytest.mark.parametrize(("seed", "lr", "log_every"), [(1, 0.5, 1), (2, 0.1, 7), (3, 1.0, 50)])
-@pytest.mark.parametrize("fn_name", BY_TRAINER)
+@pytest.mark.parametrize("fn_name", TRAINERS)
 def test_training_follows_the_oracle_trainer(run, fn_name, seed, lr, log_every):
     steps = 300
-    params, (expected_history, expected_params), (wrong_history, _) = oracle_xor_runs(seed, lr, log_every, steps)
-    call = (f"{KATA}.{fn_name}(net, x, t, steps={steps}, lr={lr}, log_every={log_every}) with a float64 "
-            f"Network(2, 3, 1) and the XOR data")  # fmt: skip
+    params, (expected_history, expected_params), without_zero_grad = oracle_xor_runs(seed, lr, log_every, steps)
+    code = f"{KATA}.{fn_name}(net, x, t, steps={steps}, lr={lr}, log_every={log_every})"
+    call = C.Call(code, C.network("net", (2, 3, 1), "float64"), C.xor_data())
     out = run(P.train, fn_name, params, O.XOR_X, O.XOR_T, steps, lr, log_every, "float64")
-    candidates = {"cause_no_zero_grad": np.array([p[1] for p in wrong_history])} if fn_name == "train" else None
+    candidates = {"cause_no_zero_grad": without_zero_grad} if fn_name == "train" else None
     expect_history(out["history"], expected_history, O.TRAJECTORY64, call, candidates)
     expect_params(out["params"], expected_params, O.TRAJECTORY64, call)
 
 
-@pytest.mark.parametrize("fn_name", BY_TRAINER)
+@pytest.mark.parametrize("fn_name", TRAINERS)
 def test_chapter_training_reaches_the_chapters_losses(run_once, fn_name):
     out = chapter_run(run_once, fn_name)
     _initial, oracle_history, oracle_final = oracle_chapter_run()
-    call = f"torch.manual_seed(70); ...; {KATA}.{fn_name}(net, x, t) (default steps, lr, log_every) with the chapter's Network(2, 2, 1) and XOR data"
+    call = C.Call(f"{KATA}.{fn_name}(net, x, t)", C.chapter_network("net", 70, "float32"), C.xor_data())
     history = out["history"]
     expect_history(history, oracle_history, O.TRAJECTORY32, call)
     claimed = dict((int(s), float(np.asarray(v))) for s, v in history)
@@ -280,20 +281,23 @@ def test_chapter_training_reaches_the_chapters_losses(run_once, fn_name):
 
 
 @pytest.mark.reference_only
-@pytest.mark.parametrize("fn_name", BY_TRAINER)
+@pytest.mark.parametrize("fn_name", TRAINERS)
 def test_reference_reproduces_the_chapters_printed_table(run_once, fn_name):
     out = chapter_run(run_once, fn_name)
     printed = {int(step): round(float(np.asarray(loss)), 4) for step, loss in out["history"]}
     expect_equal(
-        printed, O.CHAPTER_LOSSES, f"solutions/{KATA}.{fn_name} in the chapter's setup", "The loss table (4 decimals)"
+        printed,
+        O.CHAPTER_LOSSES,
+        C.Call(f"solutions/{KATA}.{fn_name}(net, x, t)", C.chapter_network("net", 70, "float32"), C.xor_data()),
+        "The loss table (4 decimals)",
     )
 
 
-@pytest.mark.parametrize("fn_name", [pytest.param(n, marks=pytest.mark.part(n), id=n) for n in TRAINERS])
+@pytest.mark.parametrize("fn_name", TRAINERS)
 def test_the_chapters_call_from_other_weights_follows_the_oracle(run_once, fn_name):
     # A log fixed for the chapter's arguments fails here: same call, same defaults, other weights.
     seed = CHAPTER_CALL_SEED
-    call = f"torch.manual_seed({seed}); net = Network(2, 2, 1); {KATA}.{fn_name}(net, x, t) on the XOR data"
+    call = C.Call(f"{KATA}.{fn_name}(net, x, t)", C.seeded_network("net", (2, 2, 1), seed, "float32"), C.xor_data())
     out = chapter_run(run_once, fn_name, seed, discarded=0)
     _initial, expected_history, expected_params = oracle_chapter_run(seed, discarded=0)
     expect_history(out["history"], expected_history, O.TRAJECTORY32, call)

@@ -31,7 +31,9 @@ def parts(names: Iterable[str]) -> list[Any]:
     return [pytest.param(n, marks=pytest.mark.part(n), id=n) for n in names]
 
 
-def seeded(seed: int, shape: tuple[int, ...], dtype: str = "float64", low: float = -5.0, high: float = 5.0) -> np.ndarray:
+def seeded(
+    seed: int, shape: tuple[int, ...], dtype: str = "float64", low: float = -5.0, high: float = 5.0
+) -> np.ndarray:
     """Uniform values in [low, high) from ``seed``, rounded to ``dtype``."""
     return np.random.default_rng(seed).uniform(low, high, shape).astype(dtype)
 

@@ -354,7 +354,7 @@ def expect_untouched(
     for name, state in before.items():
         _expect_same_state(state, after.get(name), call, function, name)
     if torch_state is not None:
-        expect_no_side_effects(torch_state["before"], torch_state["after"], call, function)
+        _expect_no_side_effects(torch_state["before"], torch_state["after"], call, function)
 
 
 def _expect_same_state(before: Any, after: Any, call: CallLike, function: str, name: str) -> None:
@@ -396,7 +396,7 @@ GLOBAL_STATE = {
 }
 
 
-def expect_no_side_effects(before: Mapping[str, Any], after: Mapping[str, Any], call: CallLike, function: str) -> None:
+def _expect_no_side_effects(before: Mapping[str, Any], after: Mapping[str, Any], call: CallLike, function: str) -> None:
     """torch's global state (:func:`backprop_katas.kit.state.global_state`) is the same after the call."""
     for key, (what, cause) in GLOBAL_STATE.items():
         if before.get(key) != after.get(key):

@@ -8,7 +8,7 @@ value equal to a model's names the cause (a ``cause_*`` key of the message catal
   alone, for any function (twice, half, sign, a missing or extra 1/N, transposed, not summed);
 - the kata models below: a test computes them and passes them as ``candidates={cause: value}``;
 - the contract models: what a mistake leaves in the probe's snapshots, named by
-  ``expect_untouched``, ``expect_no_side_effects``, ``expect_plain`` and the ``nonfinite_cause``
+  ``expect_untouched`` (its ``torch_state`` too), ``expect_plain`` and the ``nonfinite_cause``
   of ``expect_close`` / ``expect_gradients``.
 
 ``MISTAKES`` lists every cause with its model and the judge that names it; the self-check

@@ -1,4 +1,5 @@
-"""The oracles agree with each other: the closed-form trainer follows torch's own trainer.
+"""The oracles agree with each other: the closed-form trainer follows torch's own trainer, and the
+function zoo's derivatives are the derivatives of its functions.
 
 k06 judges the chapter's 10001-step runs with ``oracles.xor_train`` (float64 numpy, closed-form
 gradients, 0.2 s) rather than ``oracles.oracle_train`` (torch's nn.Linear, BCELoss and SGD, 3 s);
@@ -9,8 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from backprop_katas.kit import oracles as O
+from backprop_katas.kit.zoo import ONE, TWO
 
 
 def assert_same_run(got, expected, tol):
@@ -38,3 +41,21 @@ def test_closed_form_trainer_follows_torchs_in_float64(batch, inputs, zero_grad)
     x, t = rng.normal(0, 1, (batch, inputs)), rng.uniform(0, 1, batch)
     expected = O.oracle_train(params, x, t, 300, 0.7, 7, "float64", zero_grad=zero_grad)
     assert_same_run(O.xor_train(params, x, t, 300, 0.7, 7, zero_grad=zero_grad), expected, O.TRAJECTORY64)
+
+
+@pytest.mark.parametrize("name", sorted(ONE))
+def test_the_zoos_derivatives_match_central_differences(name):
+    x = np.random.default_rng(3).uniform(-2, 2, 20)
+    fn = ONE[name]
+    np.testing.assert_allclose(fn.prime(x), O.central_difference(fn.numpy, x), O.FD64.rtol, O.FD64.atol)
+    np.testing.assert_allclose(fn.torch(torch.tensor(x)).numpy(), fn.numpy(x), O.AUTOGRAD64.rtol, O.AUTOGRAD64.atol)
+
+
+@pytest.mark.parametrize("name", sorted(TWO))
+def test_the_zoos_partial_derivatives_match_central_differences(name):
+    x, y = np.random.default_rng(4).uniform(-2, 2, (2, 20))
+    fn = TWO[name]
+    np.testing.assert_allclose(fn.dx(x, y), O.central_difference(lambda v: fn.numpy(v, y), x), 1e-6, 1e-8)
+    np.testing.assert_allclose(fn.dy(x, y), O.central_difference(lambda v: fn.numpy(x, v), y), 1e-6, 1e-8)
+    got = fn.torch(torch.tensor(x), torch.tensor(y)).numpy()
+    np.testing.assert_allclose(got, fn.numpy(x, y), O.AUTOGRAD64.rtol, O.AUTOGRAD64.atol)

@@ -11,6 +11,7 @@ import torch.nn as nn
 from hypothesis import given
 from hypothesis import strategies as st
 
+from backprop_katas.kit import call as C
 from backprop_katas.kit import oracles as O
 from backprop_katas.kit.judge import (
     as_sent,
@@ -23,7 +24,7 @@ from backprop_katas.kit.judge import (
 )
 from backprop_katas.kit.probes import k02_parameters as P
 from backprop_katas.kit.state import global_state
-from backprop_katas.lang import msg, say
+from backprop_katas.lang import msg
 
 KATA = "k02_parameters"
 
@@ -102,10 +103,8 @@ def module_specs(draw):
 
 
 def describe_spec(spec):
-    return (
-        f"nn.Sequential of nn.Linear layers {spec['sizes']}, bias {spec['bias']}, "
-        f"frozen layers {spec['frozen']}, tied weights {spec['ties']}"
-    )
+    return msg("arg_module_spec", name="module", sizes=spec["sizes"], bias=spec["bias"], frozen=spec["frozen"],
+               ties=spec["ties"])  # fmt: skip
 
 
 # --- tests ----------------------------------------------------------------------------------
@@ -118,7 +117,9 @@ def test_network_has_the_chapters_layers_in_order(run, sizes):
     result = run(P.network, list(sizes), 0, x)
     call = f"{KATA}.Network{tuple(sizes)}"
     if MODULE not in result["kinds"]:
-        fail(say("called", call=call), say("wrong_type", got="something else", expected="an nn.Module"))
+        fail(
+            msg("called", call=call), msg("wrong_type", got=msg("kind_something_else"), expected=msg("expected_module"))
+        )
     expect_equal(result["children"], CHAPTER_CHILDREN, call, "The submodules [name, type], in creation order")
     i, h, o = sizes
     shapes = {"linear_ih.weight": (h, i), "linear_ih.bias": (h,), "linear_ho.weight": (o, h), "linear_ho.bias": (o,)}
@@ -132,9 +133,11 @@ def test_network_has_the_chapters_layers_in_order(run, sizes):
 def test_network_forward_matches_the_formula_with_its_own_weights(run, sizes, seed):
     x = np.random.default_rng(seed).normal(size=(7, sizes[0]))
     result = run(P.network, list(sizes), seed, x)
-    call = f"{KATA}.Network{tuple(sizes)}(x) with x of shape (7, {sizes[0]})"
+    call = C.Call(f"{KATA}.Network{tuple(sizes)}(x)", msg("arg_shape", name="x", shape=(7, sizes[0])))
     if MODULE not in result["kinds"]:
-        fail(say("called", call=call), say("wrong_type", got="something else", expected="an nn.Module"))
+        fail(
+            msg("called", call=call), msg("wrong_type", got=msg("kind_something_else"), expected=msg("expected_module"))
+        )
     params = {k: v.astype(np.float64) for k, v in result["params"].items()}
     if sorted(params) != sorted(O.PARAM_NAMES):
         expect_equal(sorted(params), sorted(O.PARAM_NAMES), call, "The parameter names")
@@ -153,8 +156,8 @@ def test_network_starts_from_torchs_initial_weights_under_a_seed(run, seed):
     for name, value in oracle.items():
         if name not in result.get("params", {}):
             fail(
-                say("called", call=call),
-                say(
+                msg("called", call=call),
+                msg(
                     "not_equal",
                     what="The parameter names",
                     got=sorted(result.get("params", {})),
@@ -174,7 +177,7 @@ def test_chapter_network_has_9_parameters(run):
 @given(spec=module_specs())
 def test_count_parameters_counts_every_element_once(run, spec):
     total, _ = expected_counts(spec)
-    call = f"{KATA}.count_parameters(module) with module an {describe_spec(spec)}"
+    call = C.Call(f"{KATA}.count_parameters(module)", describe_spec(spec))
     expect_equal(run(P.count, "count_parameters", spec), total, call, "The count")
 
 
@@ -182,7 +185,7 @@ def test_count_parameters_counts_every_element_once(run, spec):
 @given(spec=module_specs())
 def test_count_trainable_parameters_skips_frozen_ones(run, spec):
     _, trainable = expected_counts(spec)
-    call = f"{KATA}.count_trainable_parameters(module) with module an {describe_spec(spec)}"
+    call = C.Call(f"{KATA}.count_trainable_parameters(module)", describe_spec(spec))
     expect_equal(run(P.count, "count_trainable_parameters", spec), trainable, call, "The count")
 
 
@@ -214,7 +217,7 @@ def test_mlp_parameter_count_gives_9_for_the_chapters_network(run):
 def test_counts_of_tied_and_frozen_layers(run, spec):
     total, trainable = expected_counts(spec)
     for fn_name, expected in (("count_parameters", total), ("count_trainable_parameters", trainable)):
-        call = f"{KATA}.{fn_name}(module) with module an {describe_spec(spec)}"
+        call = C.Call(f"{KATA}.{fn_name}(module)", describe_spec(spec))
         expect_equal(run(P.count, fn_name, spec), expected, call, "The count")
 
 
@@ -239,10 +242,8 @@ def test_counts_are_plain_ints_skip_buffers_and_leave_the_module_alone(run, fn_n
     total, trainable = expected_counts(spec)
     extra = 2 * spec["sizes"][-1] if batchnorm else 0  # BatchNorm's weight and bias; its buffers do not count
     expected = (total if fn_name == "count_parameters" else trainable) + extra
-    module = describe_spec(spec) + (
-        " followed by nn.BatchNorm1d (running_mean, running_var: buffers)" if batchnorm else ""
-    )
-    call = f"{KATA}.{fn_name}(module) with module an {module}, its trainable parameters holding a .grad"
+    module = [describe_spec(spec), *([msg("arg_batchnorm")] if batchnorm else [])]
+    call = C.Call(f"{KATA}.{fn_name}(module)", *module, msg("arg_grads_held"))
     out = run(P.count_contract, fn_name, spec, batchnorm)
     count = expect_plain(out["count"], "int", call, "The count")
     expect_equal(count, expected, call, "The count")
@@ -266,17 +267,17 @@ def test_mlp_parameter_count_is_a_plain_int_for_lists_and_tuples(run, sizes, as_
 def test_network_works_for_any_batch_in_both_dtypes_and_leaves_x_alone(run, sizes, batch, dtype):
     seed = 5
     x = np.random.default_rng(batch).normal(size=(batch, sizes[0])).astype(dtype)
-    call = f"torch.manual_seed({seed}); net = {KATA}.Network{tuple(sizes)}" + (
+    code = f"torch.manual_seed({seed}); net = {KATA}.Network{tuple(sizes)}" + (
         ".double()" if dtype == "float64" else ""
     )
-    call += f"; net(x) with x a {dtype} tensor of shape ({batch}, {sizes[0]})"
+    call = C.Call(code + "; net(x)", C.tensor("x", dtype, (batch, sizes[0])))
     out = run(P.network_contract, list(sizes), seed, x, dtype)
     torch.manual_seed(seed)
     O.oracle_network(*sizes)
     if out["rng_after_init"] != global_state()["rng"]:
-        fail(say("called", call=call), say("side_effect", function=f"{KATA}.Network", what="torch's random generator state",
-                                           before="the state after nn.Linear's two draws", after="another one"),
-             say("likely_cause", cause=msg("cause_rng_side_effect")))  # fmt: skip
+        fail(msg("called", call=call), msg("side_effect", function=f"{KATA}.Network", what=msg("state_rng"),
+                                           before=msg("rng_after_linear_draws"), after=msg("rng_another")),
+             msg("likely_cause", cause=msg("cause_rng_side_effect")))  # fmt: skip
     params = {k: np.asarray(v, dtype=np.float64) for k, v in out["params"].items()}
     _, expected = O.xor_forward(params, x)
     expect_close(out["y"], expected, O.FLOAT32 if dtype == "float32" else O.AUTOGRAD64, call, "net(x)", dtype=dtype)

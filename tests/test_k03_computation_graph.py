@@ -20,7 +20,7 @@ from backprop_katas.kit.judge import (
     fail,
 )
 from backprop_katas.kit.probes import k03_computation_graph as P
-from backprop_katas.lang import say
+from backprop_katas.lang import msg
 
 KATA = "k03_computation_graph"
 
@@ -96,7 +96,7 @@ def test_backward_matches_finite_differences_of_z_in_x(run, shape, dtype):
     x, y = seeded_pair(3, shape, dtype)
     t = (x.astype(np.float64) + y).astype(dtype)
     got = run(P.call, "backward", [t], dtype)
-    call = C.Call(f"{KATA}.backward(t)", C.code("t = x + y"), C.tensor("t", dtype, shape))
+    call = C.Call(f"{KATA}.backward(t)", C.tensor("t = x + y", dtype, shape))
     expected = O.central_difference(lambda v: (v + y.astype(np.float64)) ** 2, x)
     expect_close(got, expected, tol_for(dtype), call, dtype=dtype)
 
@@ -109,7 +109,10 @@ def test_gradients_match_finite_differences(run, shape, dtype):
     call = C.Call(f"{KATA}.gradients(x, y)", C.tensors("x, y", dtype, shape))
     got = run(P.call, "gradients", [x, y], dtype)
     if not isinstance(got, list) or len(got) != 2:
-        fail(say("called", call=call), say("wrong_type", got=repr(type(got)), expected="a pair (dz_dx, dz_dy)"))
+        fail(
+            msg("called", call=call),
+            msg("wrong_type", got=repr(type(got)), expected=msg("expected_pair", names="dz_dx, dz_dy")),
+        )
     expected = (
         O.central_difference(lambda v: (v + y64) ** 2, x64),
         O.central_difference(lambda v: (x64 + v) ** 2, y64),
@@ -138,7 +141,10 @@ def test_gradients_take_python_floats(run):
         got = run(P.on_floats, "gradients", [x, y])
         call = f"{KATA}.gradients({x!r}, {y!r})"
         if not isinstance(got, list) or len(got) != 2:
-            fail(say("called", call=call), say("wrong_type", got=repr(got), expected="a pair (dz_dx, dz_dy)"))
+            fail(
+                msg("called", call=call),
+                msg("wrong_type", got=repr(got), expected=msg("expected_pair", names="dz_dx, dz_dy")),
+            )
         for label, g in zip(("dz_dx", "dz_dy"), got):
             expect_close(expect_number(g, call), 2 * (x + y), O.AUTOGRAD64, call, label)
 
@@ -171,7 +177,10 @@ def test_no_function_writes_into_its_inputs_or_returns_them(run, name, dtype):
     expect_untouched(call, f"{KATA}.{name}", sent, dict(zip(names, out["inputs_after"])), out["globals"])
     results = out["result"] if name == "gradients" else [out["result"]]
     if not isinstance(results, list) or len(results) != len(formula(name, arrays)):
-        fail(say("called", call=call), say("wrong_type", got=repr(results)[:80], expected="a pair (dz_dx, dz_dy)"))
+        fail(
+            msg("called", call=call),
+            msg("wrong_type", got=repr(results)[:80], expected=msg("expected_pair", names="dz_dx, dz_dy")),
+        )
     for got, expected in zip(results, formula(name, arrays)):
         expect_close(got, expected, tol_for(dtype), call, dtype=dtype)
     expect_not_aliased(out["shared"], call, f"{KATA}.{name}")
@@ -185,7 +194,10 @@ def test_every_function_takes_python_floats(run, name):
     expected = formula(name, [np.asarray(v) for v in values])
     results = got if name == "gradients" else [got]
     if not isinstance(results, list) or len(results) != len(expected):
-        fail(say("called", call=call), say("wrong_type", got=repr(got)[:80], expected="a pair (dz_dx, dz_dy)"))
+        fail(
+            msg("called", call=call),
+            msg("wrong_type", got=repr(got)[:80], expected=msg("expected_pair", names="dz_dx, dz_dy")),
+        )
     for g, e in zip(results, expected):
         expect_close(expect_number(g, call), float(e), O.AUTOGRAD64, call)
 

@@ -20,7 +20,7 @@ from backprop_katas.kit.judge import (
 )
 from backprop_katas.kit.probes import k04_autograd as P
 from backprop_katas.kit.zoo import ONE, TWO
-from backprop_katas.lang import say
+from backprop_katas.lang import msg
 
 KATA = "k04_autograd"
 
@@ -78,7 +78,10 @@ def test_autograd_gradients_match_finite_differences(run, fname):
     out = run(P.autograd_gradients, fname, x, y)
     result = out["result"]
     if not isinstance(result, list) or len(result) != 2:
-        fail(say("called", call=call), say("wrong_type", got=repr(result)[:80], expected="a pair (df_dx, df_dy)"))
+        fail(
+            msg("called", call=call),
+            msg("wrong_type", got=repr(result)[:80], expected=msg("expected_pair", names="df_dx, df_dy")),
+        )
     # ∂(Σ f)/∂x elementwise: these f act elementwise, so central differences per element suffice.
     expected = (O.central_difference(lambda v: f(v, y), x), O.central_difference(lambda v: f(x, v), y))
     for label, got, exp in zip(("df_dx", "df_dy"), result, expected):
@@ -108,7 +111,7 @@ def test_grad_fn_name_names_the_node_that_made_the_tensor(run, recipe):
     got = run(P.grad_fn_name, recipe, x, y)
     z = P.RECIPES[recipe](torch.tensor(x, requires_grad=True), torch.tensor(y))
     expected = None if z.grad_fn is None else type(z.grad_fn).__name__
-    call = C.Call(f"{KATA}.grad_fn_name(z)", C.code(f"z = {recipe}(x, y)"), C.code("x.requires_grad = True"))
+    call = C.Call(f"{KATA}.grad_fn_name(z)", msg("arg_made_by", name="z", recipe=repr(recipe)))
     expect_equal(got, expected, call, "The name")
 
 
@@ -150,8 +153,9 @@ def test_accumulated_gradient_adds_up_over_backward_calls(run, fname, times):
 def test_accumulated_gradient_builds_a_fresh_graph_for_every_backward(run, times):
     x, _ = inputs(11, (5,))
     out = run(P.accumulated_gradient, "sin", x, times)
-    call = C.Call(f"{KATA}.accumulated_gradient(f, x, times={times})", C.code("f(x) = sin(x), f counting its calls"))
+    call = C.Call(f"{KATA}.accumulated_gradient(f, x, times={times})", C.code("f(x) = sin(x)"),
+                  msg("arg_counting_calls", name="f"))  # fmt: skip
     expect_close(out["grad"], times * ONE["sin"].prime(x), O.FD64, call, "x.grad", dtype="float64")
     if out["calls"] != times:
-        fail(say("called", call=call), say("calls_counted", function=f"{KATA}.accumulated_gradient", callee="f",
+        fail(msg("called", call=call), msg("calls_counted", function=f"{KATA}.accumulated_gradient", callee="f",
                                            got=out["calls"], expected=times))  # fmt: skip

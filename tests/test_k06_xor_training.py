@@ -23,7 +23,7 @@ from backprop_katas.kit.judge import (
     kind_of,
 )
 from backprop_katas.kit.probes import k06_xor_training as P
-from backprop_katas.lang import msg, say
+from backprop_katas.lang import msg
 
 KATA = "k06_xor_training"
 
@@ -93,10 +93,10 @@ def chapter_run(run_once, fn_name, seed=70, discarded=1):
 def expect_history(got, expected, tol, call, candidates=None):
     """A list of (step, loss) pairs: the steps exactly, the losses within tol."""
     if not isinstance(got, list) or not all(isinstance(p, list) and len(p) == 2 for p in got):
-        fail(say("called", call=call), say("wrong_type", got=kind_of(got), expected="a list of (step, loss) pairs"))
+        fail(msg("called", call=call), msg("wrong_type", got=kind_of(got), expected=msg("expected_history")))
     for step, loss in got:  # plain Python numbers: a loss tensor would also keep its graph alive
-        expect_plain_number(step, "int", call, f"The logged step {step!r}")
-        expect_plain_number(loss, "float", call, f"The loss logged at step {step}")
+        expect_plain_number(step, "int", call, msg("what_logged_step", step=repr(step)))
+        expect_plain_number(loss, "float", call, msg("what_loss_logged_at", step=step))
     expect_equal([p[0] for p in got], [p[0] for p in expected], call, "The logged steps")
     losses = np.array([p[1] for p in got])
     expect_close(losses, np.array([p[1] for p in expected]), tol, call, "The logged losses", candidates=candidates)
@@ -115,15 +115,15 @@ def test_xor_data_is_the_chapters_four_examples(run):
     call = C.Call(f"x, t = {KATA}.xor_data()")
     got = run(P.xor_data)
     if not isinstance(got, list) or len(got) != 2:
-        fail(say("called", call=call), say("wrong_type", got=kind_of(got), expected="a pair (x, t)"))
+        fail(msg("called", call=call), msg("wrong_type", got=kind_of(got), expected=msg("expected_pair", names="x, t")))
     x, t = got
     expect_array(x, call, "x", (4, 2), None)
     expect_array(t, call, "t", (4,), None)
     for name, value in (("x", x), ("t", t)):
         if value.dtype.kind != "f":
             fail(
-                say("called", call=call),
-                say("wrong_dtype", what=name, got=value.dtype, expected="a float dtype (BCELoss needs floats)"),
+                msg("called", call=call),
+                msg("wrong_dtype", what=name, got=value.dtype, expected=msg("expected_float_dtype")),
             )
     expect_equal(x, O.XOR_X.astype(x.dtype), call, "x")
     expect_equal(t, O.XOR_T.astype(t.dtype), call, "t")
@@ -136,7 +136,9 @@ def test_predict_thresholds_the_output_at_one_half(run, seed, dtype):
     rng = np.random.default_rng(seed)
     params = O.random_xor_params(rng, 3, 4, scale=2.0)
     x = rng.normal(0, 1, (9, 3))
-    call = C.Call(f"{KATA}.predict(net, x)", C.network("net", (3, 4, 1), dtype), C.tensor("x", dtype, (9, 3)))
+    call = C.Call(
+        f"{KATA}.predict(net, x)", C.network("net", (3, 4, 1), dtype), msg("arg_shape", name="x", shape=(9, 3))
+    )
     got = run(P.predict, params, x, dtype)
     expect_array(got, call, "The prediction", (9,), "bool")
     _, y = O.xor_forward(params, x.astype(dtype))
@@ -146,9 +148,7 @@ def test_predict_thresholds_the_output_at_one_half(run, seed, dtype):
 @pytest.mark.part("predict")
 def test_predict_counts_exactly_one_half_as_true(run):
     zeros = {name: np.zeros_like(v) for name, v in O.random_xor_params(np.random.default_rng(0), 2, 2).items()}
-    call = C.Call(
-        f"{KATA}.predict(net, x)", C.code("net.*.weight = net.*.bias = 0: net(x) = σ(0) = 0.5"), C.xor_data("x")
-    )
+    call = C.Call(f"{KATA}.predict(net, x)", msg("arg_zero_network", name="net"))
     got = run(P.predict, zeros, O.XOR_X, "float32")
     expect_array(got, call, "The prediction", (4,), "bool")
     expect_equal(got, np.ones(4, dtype=bool), call, "The prediction")
@@ -162,8 +162,8 @@ def test_xor_data_makes_new_tensors_at_every_call(run):
     out = run(P.xor_data_twice)
     call = C.Call(f"x, t = {KATA}.xor_data(); x += 7; t += 7; {KATA}.xor_data()")
     expect_not_aliased(out["shared"], call, f"{KATA}.xor_data")
-    expect_equal(out["second"][0], O.XOR_X.astype(out["second"][0].dtype), call, "x of the second call")
-    expect_equal(out["second"][1], O.XOR_T.astype(out["second"][1].dtype), call, "t of the second call")
+    expect_equal(out["second"][0], O.XOR_X.astype(out["second"][0].dtype), call, msg("what_of_second_call", name="x"))
+    expect_equal(out["second"][1], O.XOR_T.astype(out["second"][1].dtype), call, msg("what_of_second_call", name="t"))
 
 
 @pytest.mark.part("predict")
@@ -173,7 +173,9 @@ def test_predict_keeps_the_batch_dimension_and_leaves_everything_alone(run, batc
     rng = np.random.default_rng(batch)
     params = O.random_xor_params(rng, 3, 2, scale=2.0)
     x = rng.normal(0, 1, (batch, 3)).astype(dtype)
-    call = C.Call(f"{KATA}.predict(net, x)", C.network("net", (3, 2, 1), dtype), C.tensor("x", dtype, (batch, 3)))
+    call = C.Call(
+        f"{KATA}.predict(net, x)", C.network("net", (3, 2, 1), dtype), msg("arg_shape", name="x", shape=(batch, 3))
+    )
     out = run(P.predict_contract, params, x, dtype)
     expect_array(out["prediction"], call, "The prediction", (batch,), "bool")
     expect_equal(out["prediction"], O.xor_forward(params, x)[1].reshape(-1) >= 0.5, call, "The prediction")
@@ -197,8 +199,8 @@ def test_training_follows_the_oracle_on_other_data_and_leaves_the_data_alone(run
     params = O.random_xor_params(rng, inputs, 3)
     x, t = rng.normal(0, 1, (batch, inputs)).astype(dtype), rng.uniform(0, 1, batch).astype(dtype)
     steps, lr, log_every = 40, 0.7, 3
-    code = f"{KATA}.{fn_name}(net, x, t, steps={steps}, lr={lr}, log_every={log_every})"
-    call = C.Call(code, C.network("net", (inputs, 3, 1), dtype), C.tensor("x", dtype, (batch, inputs)),
+    call = C.Call(f"{KATA}.{fn_name}(net, x, t, steps={steps}, lr={lr}, log_every={log_every})",
+                  C.network("net", (inputs, 3, 1), dtype), msg("arg_shape", name="x", shape=(batch, inputs)),
                   C.targets("t", np.round(t, 3).tolist()))  # fmt: skip
     out = run(P.train, fn_name, params, x, t, steps, lr, log_every, dtype)
     expected_history, expected_params = O.oracle_train(params, x, t, steps, lr, log_every, dtype)
@@ -219,8 +221,7 @@ def test_training_follows_the_oracle_on_other_data_and_leaves_the_data_alone(run
 @pytest.mark.part("predict")
 def test_predict_after_the_chapters_training_gives_xor(run):
     _, _, final = oracle_chapter_run()
-    training = C.Call("net = Network(2, 2, 1); train(net, x, t)", C.chapter_network("net", 70, "float32"), C.xor_data())
-    call = C.Call(f"{KATA}.predict(net, x)", C.xor_data("x"), after=training)  # trained by the oracle
+    call = C.Call(f"{KATA}.predict(net, x)", msg("arg_trained_chapter_network", name="net"))
     got = run(P.predict, final, O.XOR_X, "float32")
     expect_array(got, call, "The prediction", (4,), "bool")
     expect_equal(got, XOR_PREDICTION, call, "The prediction")
@@ -251,15 +252,16 @@ def test_training_follows_the_oracle_trainer(run, fn_name, seed, lr, log_every):
 def test_chapter_training_reaches_the_chapters_losses(run_once, fn_name):
     out = chapter_run(run_once, fn_name)
     _initial, oracle_history, oracle_final = oracle_chapter_run()
-    call = C.Call(f"{KATA}.{fn_name}(net, x, t)", C.chapter_network("net", 70, "float32"), C.xor_data())
+    call = C.Call(f"torch.manual_seed(70); ...; {KATA}.{fn_name}(net, x, t)", msg("arg_defaults"),
+                  C.chapter_network("net", 70, "float32"), C.xor_data())  # fmt: skip
     history = out["history"]
     expect_history(history, oracle_history, O.TRAJECTORY32, call)
     claimed = dict((int(s), float(np.asarray(v))) for s, v in history)
     for step, limit in ((2000, 0.025), (10000, 0.003)):
         if not claimed[step] <= limit:
             fail(
-                say("called", call=call),
-                say(
+                msg("called", call=call),
+                msg(
                     "not_equal",
                     what=msg("what_loss_at_step", step=step),
                     got=f"{claimed[step]:.4f}",
@@ -272,8 +274,8 @@ def test_chapter_training_reaches_the_chapters_losses(run_once, fn_name):
     loss = O.xor_loss(final, O.XOR_X, O.XOR_T)
     if not loss <= 0.003:
         fail(
-            say("called", call=call),
-            say("not_equal", what="The loss of the trained weights", got=f"{loss:.4f}", expected="≤ 0.003"),
+            msg("called", call=call),
+            msg("not_equal", what="The loss of the trained weights", got=f"{loss:.4f}", expected="≤ 0.003"),
         )
     expect_equal(
         O.xor_forward(final, O.XOR_X)[1].reshape(-1) >= 0.5, XOR_PREDICTION, call, "The trained network's predictions"
@@ -288,7 +290,7 @@ def test_reference_reproduces_the_chapters_printed_table(run_once, fn_name):
     expect_equal(
         printed,
         O.CHAPTER_LOSSES,
-        C.Call(f"solutions/{KATA}.{fn_name}(net, x, t)", C.chapter_network("net", 70, "float32"), C.xor_data()),
+        msg("call_in_chapter_setup", code=f"solutions/{KATA}.{fn_name}"),
         "The loss table (4 decimals)",
     )
 
@@ -297,7 +299,7 @@ def test_reference_reproduces_the_chapters_printed_table(run_once, fn_name):
 def test_the_chapters_call_from_other_weights_follows_the_oracle(run_once, fn_name):
     # A log fixed for the chapter's arguments fails here: same call, same defaults, other weights.
     seed = CHAPTER_CALL_SEED
-    call = C.Call(f"{KATA}.{fn_name}(net, x, t)", C.seeded_network("net", (2, 2, 1), seed, "float32"), C.xor_data())
+    call = C.Call(f"torch.manual_seed({seed}); net = Network(2, 2, 1); {KATA}.{fn_name}(net, x, t)", C.xor_data())
     out = chapter_run(run_once, fn_name, seed, discarded=0)
     _initial, expected_history, expected_params = oracle_chapter_run(seed, discarded=0)
     expect_history(out["history"], expected_history, O.TRAJECTORY32, call)

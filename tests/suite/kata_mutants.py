@@ -18,7 +18,7 @@ class Mutant(NamedTuple):
     old: str
     new: str
     expect: str = ""  # a fragment the failure text must contain
-    cause: str = ""  # a messages.py cause key: test_diagnosis checks the first failure names exactly it
+    cause: str = ""  # a cause key of lang/en.toml: test_diagnosis checks the first failure names exactly it
 
 
 AUTOGRAD_GRADIENTS = (
@@ -162,7 +162,7 @@ MUTANTS = [
     ),
 ]
 
-# One mutant per likely cause the diagnosis can name (see judge.diagnose and messages.py).
+# One mutant per likely cause the diagnosis can name (see judge.diagnose and lang/en.toml).
 MUTANTS += [
     Mutant("k01_derivatives", "prime-times-4", "    return 2 * x\n", "    return 4 * x\n", cause="cause_factor_2"),
     Mutant("k01_derivatives", "prime-forgets-factor-2", "    return 2 * x\n", "    return x\n", cause="cause_half"),

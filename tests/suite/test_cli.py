@@ -401,6 +401,43 @@ def test_the_language_follows_the_locale_and_the_option(project):
     assert "카타 목록" in katas(project, "hint", "nope", "--lang", "ko").stderr
 
 
+ENGLISH_PROSE = re.compile(r"\b[A-Za-z]{2,} [A-Za-z]{2,}\b")  # two English words in a row: code has none here
+MISSING_SIGMOID_DERIVATIVE = ("        delta1 = (delta2 @ w2) * a1 * (1 - a1)  # (N, H)\n", "        delta1 = delta2 @ w2\n")
+
+
+def english_lines(text: str) -> list[str]:
+    """Lines with English prose, commands in backticks (`katas hint k05`) set aside as code."""
+    return [line for line in text.splitlines() if ENGLISH_PROSE.search(re.sub(r"`[^`]*`", "", line))]
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_korean_mode_shows_a_wrong_gradient_without_a_word_of_english(project, lang):
+    # The issue's case: k05's manual_gradients without σ' on the way back. The call, the table's
+    # header, the causes, the task and the hint all come from the catalogue; --lang en is the
+    # control that shows the check can see English.
+    path = project / "katas" / "k05_backprop.py"
+    shutil.copy(project / "solutions" / "k05_backprop.py", path)
+    source = path.read_text(encoding="utf-8")
+    assert source.count(MISSING_SIGMOID_DERIVATIVE[0]) == 1
+    path.write_text(source.replace(*MISSING_SIGMOID_DERIVATIVE), encoding="utf-8")
+    done = katas(project, "check", "k05", "--lang", lang)
+    assert "k05_backprop.manual_gradients(net, x, t)" in done.stdout, done.stdout + done.stderr
+    if lang == "ko":
+        assert "위치" in done.stdout and "상대 오차" in done.stdout  # the gradient table's header
+        assert english_lines(done.stdout) == [], done.stdout
+    else:
+        assert "rel. error" in done.stdout and english_lines(done.stdout)
+
+
+def test_both_shows_english_then_korean_and_keeps_table_rows_on_one_line(project):
+    done = katas(project, "list", "--lang", "both")
+    assert done.stdout.splitlines()[:2] == [
+        "backprop-katas: 0/6 katas done, 0.00/100.00 points",
+        "backprop-katas: 카타 6 개 중 0 개 완료, 100.00 점 중 0.00 점",
+    ], done.stdout
+    assert any("Derivatives / 미분 계산하기" in line and "not started / 시작 전" in line for line in done.stdout.splitlines())
+
+
 def test_colour_only_on_a_terminal_and_never_with_no_color(project):
     term = Terminal(command("list"), project, cli_env())
     assert term.wait() == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import zipfile
 
 import pytest
 from helpers import ROOT
@@ -263,7 +264,7 @@ def test_the_hangul_check_catches_an_injected_literal(tmp_path, source, flagged)
 # A learner-visible string in one language only: prose (two words in a row) in a literal the
 # judge shows (a call description, a field of a message, a part of fail(), a `what`). Code
 # ("k05_backprop.manual_gradients(net, x, t)", "x = 0") and the catalogue's phrases pass.
-PROSE = re.compile(r"[A-Za-z]{2,} [A-Za-z]{2,}")
+PROSE = re.compile(r"[A-Za-z]{2,} [A-Za-z]+\b|\b[A-Za-z]+ [A-Za-z]{2,}")
 SHOWN_BY = re.compile(r"^(fail|say|msg|Msg|Call|expect_\w+)$")
 CODE_ARGUMENTS = {"nonfinite_cause", "dtype", "function", "key"}
 KATA_SOURCES = sorted((ROOT / "tests").glob("test_k*.py")) + sorted((ROOT / "src" / "backprop_katas" / "kit").rglob("*.py"))
@@ -297,8 +298,9 @@ def english_only_strings(path) -> list[str]:
             for keyword in node.keywords:
                 if keyword.arg not in CODE_ARGUMENTS:
                     check(keyword.value, node)
-        elif isinstance(node, ast.Assign):
-            if any(isinstance(t, ast.Name) and (t.id == "call" or t.id.endswith("_call")) for t in node.targets):
+        elif isinstance(node, (ast.Assign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and (t.id == "call" or t.id.endswith("_call")) for t in targets):
                 check(node.value, node)
     return found
 
@@ -316,17 +318,31 @@ def test_what_the_judge_shows_exists_in_every_language(path):
     [
         ('call = f"{KATA}.prime_function(x) with x a {dtype} tensor"\n', True),
         ('fail(say("called", call=c), say("wrong_type", got="something else", expected=e))\n', True),
-        ('expect_equal(a, b, call, "layer_sizes after the call")\n', True),
+        ('expect_equal(a, b, call, "the sizes after the call")\n', True),
         ('fail(msg("called", call=c), "y has no grad_fn: forward must return a tensor.")\n', True),
         ('call = C.Call(f"{KATA}.prime_function(x)", C.tensor("x", dtype, shape))\n', False),
+        ('call += f"; net(x) with x of shape (7, 2)"\n', True),
+        ('fail(msg("called", call=c), msg("wrong_type", got=g, expected="a pair (x, t)"))\n', True),
         ('expect_equal(a, b, call, "The count")\n', False),
         ('call = f"torch.manual_seed({seed}); {KATA}.Network(2, 2, 1)"\n', False),
         ('expect_close(y, e, tol, call, nonfinite_cause="cause_overflow")\n', False),
     ],
-    ids=["english-call", "english-field", "english-what", "english-part", "call-data", "known-phrase", "code",
-         "cause-key"],
+    ids=["english-call", "english-field", "english-what", "english-part", "call-data", "english-call-appended",
+         "one-letter-word", "known-phrase", "code", "cause-key"],
 )
 def test_the_english_only_check_catches_an_injected_string(tmp_path, source, flagged):
     path = tmp_path / "test_k09_injected.py"
     path.write_text(source, encoding="utf-8")
     assert bool(english_only_strings(path)) == flagged
+
+
+def test_the_wheel_ships_every_catalogue(tmp_path):
+    # pyproject's package-data: a wheel without the .toml files would fail at the first message.
+    from backprop_katas.grading.gradescope import build_wheel
+
+    wheel = build_wheel(ROOT, tmp_path)
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = {f"backprop_katas/lang/{path.name}" for path in (ROOT / "src" / "backprop_katas" / "lang").glob("*.toml")}
+    assert {"backprop_katas/lang/en.toml", "backprop_katas/lang/ko.toml"} <= shipped
+    assert shipped <= names, sorted(shipped - names)
+    assert "backprop_katas/grading/learner_readme.md" in names

@@ -22,7 +22,7 @@ from backprop_katas.lang import Msg, current, msg
 
 FLOAT_DTYPES = ("float32", "float64")
 
-CallLike = Call | str  # a plain string is code, shown as it is in every language
+CallLike = Call | Msg | str  # a plain string is code, shown as it is in every language
 Part = Msg | str
 
 

@@ -55,7 +55,7 @@ class ProbeError:
         if self.kind == "missing":
             return self.message
         if self.kind == "autograd":
-            return self.message + (f"\n  at {self.where}" if self.where else "")
+            return self.message + ("\n  " + say("at_where", where=self.where) if self.where else "")
         if self.kind == "load":
             lines = [say("load_failed", file=self.where, type=self.type, message=self.message)]
             if self.traceback:
@@ -64,7 +64,7 @@ class ProbeError:
             return "\n".join(lines)
         lines = [say("raised", type=self.type), f"    {self.message}"]
         if self.where:
-            lines.append(f"  at {self.where}")
+            lines.append("  " + say("at_where", where=self.where))
         if self.kind == "stub":
             lines.append(say("stub", file=self.where.split(":")[0] or msg("the_kata_file")))
         elif self.traceback:

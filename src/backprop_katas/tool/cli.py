@@ -78,7 +78,11 @@ class Session:
         return pick_each(kata.hints, self.lang)
 
     def status_word(self, status: str) -> str:
-        return say(f"cli_status_{status}", lang=self.lang)
+        return self.word(f"cli_status_{status}")
+
+    def word(self, key: str) -> str:
+        """A table cell: one line, so ``both`` joins the two languages with " / "."""
+        return say(key, lang=self.lang).replace("\n", " / ")
 
 
 class SystemExitMessage(Exception):
@@ -139,7 +143,7 @@ def show_table(session: Session, outcomes: dict[str, Outcome]) -> None:
                 (f"{shown(earned[kata.id])}/{shown(kata.points * 100)}", ()),
             ]
         )
-    header = ["#", say("cli_col_kata", lang=session.lang), say("cli_col_status", lang=session.lang), say("cli_col_points", lang=session.lang)]
+    header = ["#", session.word("cli_col_kata"), session.word("cli_col_status"), session.word("cli_col_points")]
     con.table(header, rows)
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import ast
 import html
-import os
 import shlex
 import sys
 from dataclasses import dataclass, field
@@ -502,8 +501,8 @@ def _docstrings(stub: str) -> tuple[str, list[tuple[str, str, str]]]:
     return ast.get_docstring(tree) or "", found
 
 
-def _install_source(install: str | None) -> str:
-    lines = ["# " + say("nb_install_comment")]
+def _install_source(install: str | None, lang: str) -> str:
+    lines = ["# " + say("nb_install_comment", lang=lang)]
     if install:
         lines.append(f"%pip install -q {shlex.quote(install)}")
     lines.append("%load_ext backprop_katas")
@@ -559,37 +558,29 @@ def write_notebooks(root: Path, out: Path, lang: str, install: str | None) -> li
     import nbformat
     import nbformat.v4 as nbf
 
-    previous = os.environ.get("KATAS_LANG")
-    os.environ["KATAS_LANG"] = lang
-    try:
-        katas = load_catalog(root)
-        out.mkdir(parents=True, exist_ok=True)
-        head = [
-            nbf.new_markdown_cell(say("nb_md_install", lang=lang)),
-            nbf.new_code_cell(_install_source(install) + f"\n%kata --lang {lang}"),
-        ]
-        written = []
-        chapter: list[Any] = [nbf.new_markdown_cell(say("nb_md_chapter_title", lang=lang)), *head]
-        for kata in katas:
-            cells = kata_cells(root, kata, lang)
-            nb = _notebook([*[nbformat.from_dict(c) for c in head], *cells], lang)
-            path = out / f"{kata.id}.ipynb"
-            nbformat.validate(nb)
-            nbformat.write(nb, str(path))
-            written.append(path)
-            chapter += cells
-        chapter += [nbf.new_markdown_cell(say("nb_md_progress", lang=lang)), nbf.new_code_cell("%kata")]
-        nb = _notebook(chapter, lang)
+    katas = load_catalog(root)
+    out.mkdir(parents=True, exist_ok=True)
+    head = [
+        nbf.new_markdown_cell(say("nb_md_install", lang=lang)),
+        nbf.new_code_cell(_install_source(install, lang) + f"\n%kata --lang {lang}"),
+    ]
+    written = []
+    chapter: list[Any] = [nbf.new_markdown_cell(say("nb_md_chapter_title", lang=lang)), *head]
+    for kata in katas:
+        cells = kata_cells(root, kata, lang)
+        nb = _notebook([*[nbformat.from_dict(c) for c in head], *cells], lang)
+        path = out / f"{kata.id}.ipynb"
         nbformat.validate(nb)
-        path = out / "chapter.ipynb"
         nbformat.write(nb, str(path))
         written.append(path)
-        return written
-    finally:
-        if previous is None:
-            os.environ.pop("KATAS_LANG", None)
-        else:
-            os.environ["KATAS_LANG"] = previous
+        chapter += cells
+    chapter += [nbf.new_markdown_cell(say("nb_md_progress", lang=lang)), nbf.new_code_cell("%kata")]
+    nb = _notebook(chapter, lang)
+    nbformat.validate(nb)
+    path = out / "chapter.ipynb"
+    nbformat.write(nb, str(path))
+    written.append(path)
+    return written
 
 
 # --- notebooks as submissions ------------------------------------------------------------------

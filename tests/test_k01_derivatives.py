@@ -6,18 +6,20 @@ import numpy as np
 import pytest
 
 from backprop_katas.kit import call as C
+from backprop_katas.kit import mistakes as M
 from backprop_katas.kit import oracles as O
+from backprop_katas.kit.inputs import DTYPES, grid, parts, seeded, tol_for
 from backprop_katas.kit.judge import (
     as_sent,
     expect_array,
     expect_close,
-    expect_no_side_effects,
     expect_not_aliased,
     expect_number,
     expect_untouched,
     fail,
 )
 from backprop_katas.kit.probes import k01_derivatives as P
+from backprop_katas.kit.zoo import ONE
 from backprop_katas.lang import msg
 
 KATA = "k01_derivatives"
@@ -68,25 +70,15 @@ CONTRACTS = {
         "forbidden": "torch.sigmoid",
     },
 }
-SHAPES = [(), (1,), (9,), (3, 4), (2, 3, 5)]
-DTYPES = ["float32", "float64"]
-CASES = [pytest.param(s, d, id=f"{d}-shape{list(s)}") for s in SHAPES for d in DTYPES]
-
-
-def random_values(seed: int, shape: tuple[int, ...], dtype: str, low: float = -5.0, high: float = 5.0) -> np.ndarray:
-    """Seeded inputs, negative values included, already rounded to the tested dtype."""
-    rng = np.random.default_rng(seed)
-    return rng.uniform(low, high, shape).astype(dtype)
+CASES = grid()  # every shape of kit.inputs.SHAPES (0-d included) in float32 and float64
 
 
 # --- judges -------------------------------------------------------------------------------
 
 
 def expect_input_unchanged(result, sent, call, function):
-    """x as it is after the call against what the judge sent (value, version counter, flags), and
-    torch's global state as it was."""
-    expect_untouched(as_sent(sent), result["x_after"], call, function, "x")
-    expect_no_side_effects(result["globals"]["before"], result["globals"]["after"], call, function)
+    """x as the judge sent it (value, version counter, flags), and torch's global state as it was."""
+    expect_untouched(call, function, {"x": as_sent(sent)}, {"x": result["x_after"]}, result["globals"])
 
 
 def judge_elementwise(result, sent, call, expected, dtype, tol):
@@ -96,14 +88,10 @@ def judge_elementwise(result, sent, call, expected, dtype, tol):
     expect_not_aliased(result["shared"], call, call.function)
 
 
-def tol_for(dtype):
-    return O.FD64 if dtype == "float64" else O.FLOAT32
-
-
 @pytest.mark.part("function")
 @pytest.mark.parametrize(("shape", "dtype"), CASES)
 def test_function_squares_every_element(run, shape, dtype):
-    x = random_values(1, shape, dtype)
+    x = seeded(1, shape, dtype)
     call = C.Call(f"{KATA}.function(x)", C.tensor("x", dtype, shape))
     result = run(P.elementwise, "function", x, dtype)
     judge_elementwise(result, x, call, x.astype(np.float64) ** 2, dtype, tol_for(dtype))
@@ -112,7 +100,7 @@ def test_function_squares_every_element(run, shape, dtype):
 @pytest.mark.part("prime_function")
 @pytest.mark.parametrize(("shape", "dtype"), CASES)
 def test_prime_function_matches_finite_differences(run, shape, dtype):
-    x = random_values(2, shape, dtype)
+    x = seeded(2, shape, dtype)
     call = C.Call(f"{KATA}.prime_function(x)", C.tensor("x", dtype, shape))
     result = run(P.elementwise, "prime_function", x, dtype)
     judge_elementwise(result, x, call, O.central_difference(lambda v: v**2, x), dtype, tol_for(dtype))
@@ -120,7 +108,7 @@ def test_prime_function_matches_finite_differences(run, shape, dtype):
 
 @pytest.mark.part("prime_function")
 def test_function_and_prime_function_take_python_floats(run):
-    values = [float(v) for v in random_values(3, (6,), "float64")] + [0.0, 4.0]
+    values = [float(v) for v in seeded(3, (6,), "float64")] + [0.0, 4.0]
     for name, expected in (("function", [v * v for v in values]), ("prime_function", [2 * v for v in values])):
         got = run(P.on_floats, name, values)
         for value, g, e in zip(values, got, expected):
@@ -131,30 +119,36 @@ def test_function_and_prime_function_take_python_floats(run):
 @pytest.mark.parametrize("h", [0.1, 0.03, 0.01])
 def test_numerical_derivative_is_a_central_difference(run, h):
     # For f(x) = x³ the central difference is exactly 3x² + h², the forward one 3x² + 3xh + h².
-    x = random_values(4, (12,), "float64", -3, 3)
+    x = seeded(4, (12,), "float64", -3, 3)
     call = C.Call(f"{KATA}.numerical_derivative(f, x, h={h})", C.code("f(x) = x**3"), C.tensor("x", "float64", [12]))
     result = run(P.numerical_derivative, "cube", x, h)
     expect_input_unchanged(result, x, call, "numerical_derivative")
-    forward_difference = 3 * x**2 + 3 * x * h + h**2
+    expected = ONE["cube"].prime(x) + h**2  # exactly: (x + h)³ - (x - h)³ = 6x²h + 2h³
+    forward_difference = M.forward_difference(ONE["cube"].numpy, x, h)  # 3x² + 3xh + h²
     expect_close(
-        result["y"], 3 * x**2 + h**2, O.FD64, call, dtype="float64",
+        result["y"], expected, O.FD64, call, dtype="float64",
         candidates={"cause_forward_difference": forward_difference},
     )  # fmt: skip
 
 
 @pytest.mark.part("numerical_derivative")
 def test_numerical_derivative_error_shrinks_like_h_squared(run):
-    x = random_values(5, (10,), "float64", -2, 2)
+    x = seeded(5, (10,), "float64", -2, 2)
     errors = []
     for h in (1e-2, 1e-3):
         y = run(P.numerical_derivative, "sin", x, h)["y"]
         call = C.Call(f"{KATA}.numerical_derivative(torch.sin, x, h={h})")
         expect_array(y, call, "The result", x.shape, "float64")
-        errors.append(float(np.max(np.abs(y - np.cos(x)))))
+        errors.append(float(np.max(np.abs(y - ONE["sin"].prime(x)))))
     # Central: error ≈ h²/6·|cos'''| → ×100 smaller for h/10. Forward: only ×10.
     if not errors[1] < errors[0] / 50:
         fail(
-            msg("called", call=C.Call(f"{KATA}.numerical_derivative(torch.sin, x, h)", msg("arg_for_each_h", values="1e-2, 1e-3"))),
+            msg(
+                "called",
+                call=C.Call(
+                    f"{KATA}.numerical_derivative(torch.sin, x, h)", msg("arg_for_each_h", values="1e-2, 1e-3")
+                ),
+            ),
             msg("error_not_quadratic", before=errors[0], after=errors[1]),
             msg("likely_cause", cause=msg("cause_forward_difference")),
         )
@@ -173,8 +167,8 @@ def test_numerical_derivative_uses_h_1e_5_by_default(run):
 @pytest.mark.part("numerical_derivative")
 @pytest.mark.parametrize("fname", ["sin", "exp"])
 def test_numerical_derivative_agrees_with_the_true_derivative(run, fname):
-    x = random_values(6, (4, 5), "float64", -2, 2)
-    truth = np.cos(x) if fname == "sin" else np.exp(x)
+    x = seeded(6, (4, 5), "float64", -2, 2)
+    truth = ONE[fname].prime(x)
     call = C.Call(f"{KATA}.numerical_derivative(torch.{fname}, x)", C.tensor("x", "float64", [4, 5]))
     result = run(P.numerical_derivative, fname, x, None)
     expect_input_unchanged(result, x, call, "numerical_derivative")
@@ -184,17 +178,17 @@ def test_numerical_derivative_agrees_with_the_true_derivative(run, fname):
 
 @pytest.mark.part("numerical_derivative")
 def test_numerical_derivative_takes_python_floats(run):
-    values = [float(v) for v in random_values(9, (5,), "float64", -3, 3)] + [0.0]
+    values = [float(v) for v in seeded(9, (5,), "float64", -3, 3)] + [0.0]
     got = run(P.numerical_derivative_on_floats, values, 1e-3)
     for value, g in zip(values, got):
         call = C.Call(f"{KATA}.numerical_derivative(f, {value!r}, h=1e-3)", C.code("f(x) = x**3"))
-        expect_close(expect_number(g, call), 3 * value**2 + 1e-6, O.FD64, call)
+        expect_close(expect_number(g, call), float(ONE["cube"].prime(value)) + 1e-6, O.FD64, call)
 
 
 @pytest.mark.part("sigmoid")
 @pytest.mark.parametrize(("shape", "dtype"), CASES)
 def test_sigmoid_matches_its_formula(run, shape, dtype):
-    x = random_values(7, shape, dtype, -10, 10)
+    x = seeded(7, shape, dtype, -10, 10)
     call = C.Call(f"{KATA}.sigmoid(x)", C.tensor("x", dtype, shape))
     result = run(P.elementwise, "sigmoid", x, dtype)
     judge_elementwise(result, x, call, O.sigmoid(x.astype(np.float64)), dtype, tol_for(dtype))
@@ -203,7 +197,7 @@ def test_sigmoid_matches_its_formula(run, shape, dtype):
 @pytest.mark.part("sigmoid_prime")
 @pytest.mark.parametrize(("shape", "dtype"), CASES)
 def test_sigmoid_prime_matches_finite_differences(run, shape, dtype):
-    x = random_values(8, shape, dtype, -8, 8)
+    x = seeded(8, shape, dtype, -8, 8)
     call = C.Call(f"{KATA}.sigmoid_prime(x)", C.tensor("x", dtype, shape))
     result = run(P.elementwise, "sigmoid_prime", x, dtype)
     judge_elementwise(result, x, call, O.central_difference(O.sigmoid, x), dtype, tol_for(dtype))
@@ -214,21 +208,18 @@ def test_sigmoid_prime_matches_finite_differences(run, shape, dtype):
 # Extremes: float32 overflows exp beyond 88.72 (the -88.8 below), float64 beyond 709.78 (±710, ±745.5).
 EXTREMES = [-1000.0, -745.5, -710.0, -100.0, -88.8, -88.7, -30.0, -1.0, 0.0, 1.0, 30.0, 88.8, 100.0, 710.0, 1000.0]
 # In the far tails σ underflows to 0 or rounds to 1, and σ(1 - σ) rounds to 0: the absolute part of
-# the dtype's usual tolerance (1e-6 float32, 1e-8 float64) is what a finite-precision answer can meet.
-TAIL_TOL = {"float32": O.FLOAT32, "float64": O.FD64}
+# the dtype's usual tolerance (1e-6 float32, 1e-8 float64, tol_for) is what a finite-precision answer can meet.
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=pytest.mark.part(n), id=n) for n in ("sigmoid", "sigmoid_prime")]
-)
+@pytest.mark.parametrize("name", parts(["sigmoid", "sigmoid_prime"]))
 def test_sigmoid_and_its_derivative_stay_finite_at_the_extremes(run, name, dtype):
     x = np.array(EXTREMES, dtype=dtype)
     call = C.Call(f"{KATA}.{name}(x)", C.values("x", EXTREMES, dtype))
     result = run(P.elementwise, name, x, dtype)
     expected = O.sigmoid(x) if name == "sigmoid" else O.sigmoid_prime(x)
     expect_array(result["y"], call, "The result", x.shape, dtype)
-    expect_close(result["y"], expected, TAIL_TOL[dtype], call, nonfinite_cause="cause_overflow")
+    expect_close(result["y"], expected, tol_for(dtype), call, nonfinite_cause="cause_overflow")
     expect_input_unchanged(result, x, call, name)
 
 
@@ -239,8 +230,8 @@ def test_autograd_through_sigmoid_is_finite_at_the_extremes(run, dtype):
     x = np.array(EXTREMES, dtype=dtype)
     call = C.Call(f"y = {KATA}.sigmoid(x); torch.autograd.grad(y.sum(), x)", C.values("x", EXTREMES, dtype))
     out = run(P.autograd_through, "sigmoid", x, dtype)
-    expect_close(out["y"], O.sigmoid(x), TAIL_TOL[dtype], call, "y", dtype=dtype, nonfinite_cause="cause_overflow")
+    expect_close(out["y"], O.sigmoid(x), tol_for(dtype), call, "y", dtype=dtype, nonfinite_cause="cause_overflow")
     if out["grad"] is None:
         fail(msg("called", call=call), msg("wrong_type", got=msg("kind_no_grad_fn"), expected=msg("expected_from_x")))
-    expect_close(out["grad"], O.sigmoid_prime(x), TAIL_TOL[dtype], call, "∂σ/∂x by autograd", dtype=dtype,
+    expect_close(out["grad"], O.sigmoid_prime(x), tol_for(dtype), call, "∂σ/∂x by autograd", dtype=dtype,
                  nonfinite_cause="cause_overflow")  # fmt: skip

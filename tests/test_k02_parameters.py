@@ -17,8 +17,6 @@ from backprop_katas.kit.judge import (
     as_sent,
     expect_close,
     expect_equal,
-    expect_module_untouched,
-    expect_no_side_effects,
     expect_number,
     expect_plain,
     expect_untouched,
@@ -119,7 +117,9 @@ def test_network_has_the_chapters_layers_in_order(run, sizes):
     result = run(P.network, list(sizes), 0, x)
     call = f"{KATA}.Network{tuple(sizes)}"
     if MODULE not in result["kinds"]:
-        fail(msg("called", call=call), msg("wrong_type", got=msg("kind_something_else"), expected=msg("expected_module")))
+        fail(
+            msg("called", call=call), msg("wrong_type", got=msg("kind_something_else"), expected=msg("expected_module"))
+        )
     expect_equal(result["children"], CHAPTER_CHILDREN, call, "The submodules [name, type], in creation order")
     i, h, o = sizes
     shapes = {"linear_ih.weight": (h, i), "linear_ih.bias": (h,), "linear_ho.weight": (o, h), "linear_ho.bias": (o,)}
@@ -135,7 +135,9 @@ def test_network_forward_matches_the_formula_with_its_own_weights(run, sizes, se
     result = run(P.network, list(sizes), seed, x)
     call = C.Call(f"{KATA}.Network{tuple(sizes)}(x)", msg("arg_shape", name="x", shape=(7, sizes[0])))
     if MODULE not in result["kinds"]:
-        fail(msg("called", call=call), msg("wrong_type", got=msg("kind_something_else"), expected=msg("expected_module")))
+        fail(
+            msg("called", call=call), msg("wrong_type", got=msg("kind_something_else"), expected=msg("expected_module"))
+        )
     params = {k: v.astype(np.float64) for k, v in result["params"].items()}
     if sorted(params) != sorted(O.PARAM_NAMES):
         expect_equal(sorted(params), sorted(O.PARAM_NAMES), call, "The parameter names")
@@ -245,8 +247,7 @@ def test_counts_are_plain_ints_skip_buffers_and_leave_the_module_alone(run, fn_n
     out = run(P.count_contract, fn_name, spec, batchnorm)
     count = expect_plain(out["count"], "int", call, "The count")
     expect_equal(count, expected, call, "The count")
-    expect_module_untouched(out["before"], out["after"], call, f"{KATA}.{fn_name}", "module")
-    expect_no_side_effects(out["globals"]["before"], out["globals"]["after"], call, f"{KATA}.{fn_name}")
+    expect_untouched(call, f"{KATA}.{fn_name}", {"module": out["before"]}, {"module": out["after"]}, out["globals"])
 
 
 @pytest.mark.part("mlp_parameter_count")
@@ -266,7 +267,9 @@ def test_mlp_parameter_count_is_a_plain_int_for_lists_and_tuples(run, sizes, as_
 def test_network_works_for_any_batch_in_both_dtypes_and_leaves_x_alone(run, sizes, batch, dtype):
     seed = 5
     x = np.random.default_rng(batch).normal(size=(batch, sizes[0])).astype(dtype)
-    code = f"torch.manual_seed({seed}); net = {KATA}.Network{tuple(sizes)}" + (".double()" if dtype == "float64" else "")
+    code = f"torch.manual_seed({seed}); net = {KATA}.Network{tuple(sizes)}" + (
+        ".double()" if dtype == "float64" else ""
+    )
     call = C.Call(code + "; net(x)", C.tensor("x", dtype, (batch, sizes[0])))
     out = run(P.network_contract, list(sizes), seed, x, dtype)
     torch.manual_seed(seed)
@@ -278,5 +281,4 @@ def test_network_works_for_any_batch_in_both_dtypes_and_leaves_x_alone(run, size
     params = {k: np.asarray(v, dtype=np.float64) for k, v in out["params"].items()}
     _, expected = O.xor_forward(params, x)
     expect_close(out["y"], expected, O.FLOAT32 if dtype == "float32" else O.AUTOGRAD64, call, "net(x)", dtype=dtype)
-    expect_untouched(as_sent(x), out["x_after"], call, "net.forward", "x")
-    expect_no_side_effects(out["globals"]["before"], out["globals"]["after"], call, "net.forward")
+    expect_untouched(call, "net.forward", {"x": as_sent(x)}, {"x": out["x_after"]}, out["globals"])

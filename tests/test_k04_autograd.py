@@ -7,30 +7,22 @@ import pytest
 import torch
 
 from backprop_katas.kit import call as C
+from backprop_katas.kit import mistakes as M
 from backprop_katas.kit import oracles as O
+from backprop_katas.kit.inputs import seeded_pair
 from backprop_katas.kit.judge import (
     as_sent,
     expect_array,
     expect_close,
     expect_equal,
-    expect_no_side_effects,
     expect_untouched,
     fail,
 )
 from backprop_katas.kit.probes import k04_autograd as P
+from backprop_katas.kit.zoo import ONE, TWO
 from backprop_katas.lang import msg
 
 KATA = "k04_autograd"
-
-# numpy twins of the probes' functions, for the oracle (P.FUNCTIONS_XY, P.FUNCTIONS_X hold the torch ones).
-NUMPY_XY = {
-    "square_of_sum": lambda x, y: (x + y) ** 2,
-    "product": lambda x, y: x * y,
-    "mixed": lambda x, y: np.sin(x) * y**2 + x,
-    "x_only": lambda x, y: np.exp(x),
-    "y_only": lambda x, y: 3 * y,
-}
-NUMPY_X = {"square": lambda x: x**2, "sin": np.sin, "cube_plus_x": lambda x: x**3 + x}
 
 # The contract of every public function: what the tests below hold it to. Common to all: the caller's
 # tensors come back as they were sent (value, version counter, requires_grad=False, no .grad): the
@@ -62,8 +54,7 @@ CONTRACTS = {
 
 
 def inputs(seed, shape=(3, 4)):
-    rng = np.random.default_rng(seed)
-    return rng.uniform(-2, 2, shape), rng.uniform(-2, 2, shape)
+    return seeded_pair(seed, shape, "float64", -2, 2)
 
 
 # --- judges ---------------------------------------------------------------------------------
@@ -72,21 +63,25 @@ def inputs(seed, shape=(3, 4)):
 def expect_callers_untouched(out, sent, call, function):
     """The caller's tensors as the judge sent them (value, version counter, requires_grad, .grad), and
     torch's global state as it was."""
-    for name, value, state in zip("xy", sent, out["callers"]):
-        expect_untouched(as_sent(value), state, call, function, name)
-    expect_no_side_effects(out["globals"]["before"], out["globals"]["after"], call, function)
+    before = {name: as_sent(value) for name, value in zip("xy", sent)}
+    expect_untouched(call, function, before, dict(zip("xy", out["callers"])), out["globals"])
 
 
 @pytest.mark.part("autograd_gradients")
 @pytest.mark.parametrize("fname", ["square_of_sum", "product", "mixed", "x_only"])
 def test_autograd_gradients_match_finite_differences(run, fname):
     x, y = inputs(1)
-    f = NUMPY_XY[fname]
-    call = C.Call(f"{KATA}.autograd_gradients(f, x, y)", C.code(f"f(x, y) = {fname}"), C.tensors("x, y", "float64", [3, 4]))
+    f = TWO[fname].numpy
+    call = C.Call(
+        f"{KATA}.autograd_gradients(f, x, y)", C.code(f"f(x, y) = {fname}"), C.tensors("x, y", "float64", [3, 4])
+    )
     out = run(P.autograd_gradients, fname, x, y)
     result = out["result"]
     if not isinstance(result, list) or len(result) != 2:
-        fail(msg("called", call=call), msg("wrong_type", got=repr(result)[:80], expected=msg("expected_pair", names="df_dx, df_dy")))
+        fail(
+            msg("called", call=call),
+            msg("wrong_type", got=repr(result)[:80], expected=msg("expected_pair", names="df_dx, df_dy")),
+        )
     # ∂(Σ f)/∂x elementwise: these f act elementwise, so central differences per element suffice.
     expected = (O.central_difference(lambda v: f(v, y), x), O.central_difference(lambda v: f(x, v), y))
     for label, got, exp in zip(("df_dx", "df_dy"), result, expected):
@@ -128,7 +123,7 @@ def test_requires_grad_flags_follow_the_graph(run, fname, wrt):
     out = run(P.requires_grad_flags, fname, x, y, wrt)
     xt = torch.tensor(x).requires_grad_("x" in wrt)
     yt = torch.tensor(y).requires_grad_("y" in wrt)
-    z = P.FUNCTIONS_XY[fname](xt, yt)
+    z = TWO[fname].torch(xt, yt)
     expected = {"x": xt.requires_grad, "y": yt.requires_grad, "z": z.requires_grad}
     call = C.Call(f"{KATA}.requires_grad_flags(f, x, y, wrt={wrt!r})", C.code(f"f(x, y) = {fname}"))
     expect_equal(out["flags"], expected, call, "The flags")
@@ -137,15 +132,15 @@ def test_requires_grad_flags_follow_the_graph(run, fname, wrt):
 
 @pytest.mark.part("accumulated_gradient")
 @pytest.mark.parametrize("times", [1, 2, 3, 5])
-@pytest.mark.parametrize("fname", list(NUMPY_X))
+@pytest.mark.parametrize("fname", ["square", "sin", "cube_plus_x"])
 def test_accumulated_gradient_adds_up_over_backward_calls(run, fname, times):
     x, _ = inputs(4 + times, (6,))
-    f = NUMPY_X[fname]
-    once = O.central_difference(f, x)
+    once = O.central_difference(ONE[fname].numpy, x)
     out = run(P.accumulated_gradient, fname, x, times)
     call = C.Call(f"{KATA}.accumulated_gradient(f, x, times={times})", C.code(f"f(x) = {fname}"))
+    reset = M.grad_reset(once, times)
     expect_close(
-        out["grad"], times * once, O.FD64, call, "x.grad", dtype="float64", candidates={"cause_grad_reset": once}
+        out["grad"], times * once, O.FD64, call, "x.grad", dtype="float64", candidates={"cause_grad_reset": reset}
     )
     expect_callers_untouched(out, [x], call, f"{KATA}.accumulated_gradient")
 
@@ -160,7 +155,7 @@ def test_accumulated_gradient_builds_a_fresh_graph_for_every_backward(run, times
     out = run(P.accumulated_gradient, "sin", x, times)
     call = C.Call(f"{KATA}.accumulated_gradient(f, x, times={times})", C.code("f(x) = sin(x)"),
                   msg("arg_counting_calls", name="f"))  # fmt: skip
-    expect_close(out["grad"], times * np.cos(x), O.FD64, call, "x.grad", dtype="float64")
+    expect_close(out["grad"], times * ONE["sin"].prime(x), O.FD64, call, "x.grad", dtype="float64")
     if out["calls"] != times:
         fail(msg("called", call=call), msg("calls_counted", function=f"{KATA}.accumulated_gradient", callee="f",
                                            got=out["calls"], expected=times))  # fmt: skip

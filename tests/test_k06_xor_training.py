@@ -6,17 +6,16 @@ import functools
 
 import numpy as np
 import pytest
-import torch
 
 from backprop_katas.kit import call as C
+from backprop_katas.kit import mistakes as M
 from backprop_katas.kit import oracles as O
+from backprop_katas.kit.inputs import DTYPES, parts
 from backprop_katas.kit.judge import (
     as_sent,
     expect_array,
     expect_close,
     expect_equal,
-    expect_module_untouched,
-    expect_no_side_effects,
     expect_not_aliased,
     expect_plain_number,
     expect_untouched,
@@ -64,9 +63,8 @@ CONTRACTS = {
         "side effects": "none: grad mode as it was (with torch.no_grad(), not torch.set_grad_enabled(False))",
     },
 }
-TRAINERS = ["train", "train_by_hand"]
 # Each trainer is a part of its own (katas.toml weights): one mark per test, on its parameter.
-BY_TRAINER = [pytest.param(name, marks=pytest.mark.part(name)) for name in TRAINERS]
+TRAINERS = parts(["train", "train_by_hand"])
 CHAPTER_STEPS = [0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000]
 XOR_PREDICTION = np.array([False, True, True, False])
 CHAPTER_CALL_SEED = 7  # the chapter's call from weights other than seed 70's
@@ -76,22 +74,20 @@ CHAPTER_CALL_SEED = 7  # the chapter's call from weights other than seed 70's
 
 
 @functools.cache
-def oracle_chapter_run():
-    torch.manual_seed(70)
-    O.oracle_network(2, 2, 1)
-    initial = O.params_of(O.oracle_network(2, 2, 1))
-    return initial, *O.oracle_train(initial, O.XOR_X, O.XOR_T, 10001, 0.5, 1000, "float32")
+def oracle_chapter_run(seed=70, discarded=1):
+    """The oracle's run of the chapter's call from the weights ``Network(2, 2, 1)`` gets under ``seed``
+    (the chapter's: seed 70, one network built and discarded first): (initial, history, final).
+    Shared by every test that needs it; the closed-form trainer takes 0.2 s for the 10001 steps."""
+    initial = O.seeded_network_params(seed, discarded)
+    return initial, *O.xor_train(initial, O.XOR_X, O.XOR_T, 10001, 0.5, 1000)
 
 
-_chapter_runs: dict[tuple[str, str], dict] = {}
-
-
-def chapter_run(run, target, fn_name):
-    """The learner's chapter run, once per target and trainer (10001 steps take seconds)."""
-    key = (str(target.path), fn_name)
-    if key not in _chapter_runs:
-        _chapter_runs[key] = run(P.chapter, fn_name)
-    return _chapter_runs[key]
+def chapter_run(run_once, fn_name, seed=70, discarded=1):
+    """The learner's trainer called as the chapter calls it (defaults: 10001 steps, lr 0.5, log every 1000)
+    on the XOR data, from the oracle's initial weights: one run per trainer and seed, whose log, weights
+    and predictions every test below judges (``run_once``)."""
+    initial = oracle_chapter_run(seed, discarded)[0]
+    return run_once(P.train, fn_name, initial, O.XOR_X, O.XOR_T, None, None, None, "float32")
 
 
 def expect_history(got, expected, tol, call, candidates=None):
@@ -116,7 +112,7 @@ def expect_params(got, expected, tol, call):
 
 @pytest.mark.part("xor_data")
 def test_xor_data_is_the_chapters_four_examples(run):
-    call = f"x, t = {KATA}.xor_data()"
+    call = C.Call(f"x, t = {KATA}.xor_data()")
     got = run(P.xor_data)
     if not isinstance(got, list) or len(got) != 2:
         fail(msg("called", call=call), msg("wrong_type", got=kind_of(got), expected=msg("expected_pair", names="x, t")))
@@ -134,13 +130,15 @@ def test_xor_data_is_the_chapters_four_examples(run):
 
 
 @pytest.mark.part("predict")
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_predict_thresholds_the_output_at_one_half(run, seed, dtype):
     rng = np.random.default_rng(seed)
     params = O.random_xor_params(rng, 3, 4, scale=2.0)
     x = rng.normal(0, 1, (9, 3))
-    call = C.Call(f"{KATA}.predict(net, x)", C.network("net", (3, 4, 1), dtype), msg("arg_shape", name="x", shape=(9, 3)))
+    call = C.Call(
+        f"{KATA}.predict(net, x)", C.network("net", (3, 4, 1), dtype), msg("arg_shape", name="x", shape=(9, 3))
+    )
     got = run(P.predict, params, x, dtype)
     expect_array(got, call, "The prediction", (9,), "bool")
     _, y = O.xor_forward(params, x.astype(dtype))
@@ -162,26 +160,27 @@ def test_predict_counts_exactly_one_half_as_true(run):
 @pytest.mark.part("xor_data")
 def test_xor_data_makes_new_tensors_at_every_call(run):
     out = run(P.xor_data_twice)
-    call = f"x, t = {KATA}.xor_data(); x += 7; t += 7; {KATA}.xor_data()"
+    call = C.Call(f"x, t = {KATA}.xor_data(); x += 7; t += 7; {KATA}.xor_data()")
     expect_not_aliased(out["shared"], call, f"{KATA}.xor_data")
     expect_equal(out["second"][0], O.XOR_X.astype(out["second"][0].dtype), call, msg("what_of_second_call", name="x"))
     expect_equal(out["second"][1], O.XOR_T.astype(out["second"][1].dtype), call, msg("what_of_second_call", name="t"))
 
 
 @pytest.mark.part("predict")
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("batch", [1, 6])
 def test_predict_keeps_the_batch_dimension_and_leaves_everything_alone(run, batch, dtype):
     rng = np.random.default_rng(batch)
     params = O.random_xor_params(rng, 3, 2, scale=2.0)
     x = rng.normal(0, 1, (batch, 3)).astype(dtype)
-    call = C.Call(f"{KATA}.predict(net, x)", C.network("net", (3, 2, 1), dtype), msg("arg_shape", name="x", shape=(batch, 3)))
+    call = C.Call(
+        f"{KATA}.predict(net, x)", C.network("net", (3, 2, 1), dtype), msg("arg_shape", name="x", shape=(batch, 3))
+    )
     out = run(P.predict_contract, params, x, dtype)
     expect_array(out["prediction"], call, "The prediction", (batch,), "bool")
     expect_equal(out["prediction"], O.xor_forward(params, x)[1].reshape(-1) >= 0.5, call, "The prediction")
-    expect_module_untouched(out["net_before"], out["net_after"], call, f"{KATA}.predict")
-    expect_untouched(as_sent(x), out["x_after"], call, f"{KATA}.predict", "x")
-    expect_no_side_effects(out["globals"]["before"], out["globals"]["after"], call, f"{KATA}.predict")
+    before, after = {"net": out["net_before"], "x": as_sent(x)}, {"net": out["net_after"], "x": out["x_after"]}
+    expect_untouched(call, f"{KATA}.predict", before, after, out["globals"])
 
 
 # Data beyond the chapter's four rows: other sizes (one example included), inputs and soft targets.
@@ -194,7 +193,7 @@ OTHER_DATA = [
 
 
 @pytest.mark.parametrize(("batch", "inputs", "dtype"), OTHER_DATA)
-@pytest.mark.parametrize("fn_name", [pytest.param(n, marks=pytest.mark.part(n), id=n) for n in TRAINERS])
+@pytest.mark.parametrize("fn_name", TRAINERS)
 def test_training_follows_the_oracle_on_other_data_and_leaves_the_data_alone(run, fn_name, batch, inputs, dtype):
     rng = np.random.default_rng(batch * 10 + inputs)
     params = O.random_xor_params(rng, inputs, 3)
@@ -203,19 +202,17 @@ def test_training_follows_the_oracle_on_other_data_and_leaves_the_data_alone(run
     call = C.Call(f"{KATA}.{fn_name}(net, x, t, steps={steps}, lr={lr}, log_every={log_every})",
                   C.network("net", (inputs, 3, 1), dtype), msg("arg_shape", name="x", shape=(batch, inputs)),
                   C.targets("t", np.round(t, 3).tolist()))  # fmt: skip
-    out = run(P.train_contract, fn_name, params, x, t, steps, lr, log_every, dtype)
+    out = run(P.train, fn_name, params, x, t, steps, lr, log_every, dtype)
     expected_history, expected_params = O.oracle_train(params, x, t, steps, lr, log_every, dtype)
-    by_four = np.array([p[1] for p in expected_history]) * batch / 4  # the loss summed, then divided by 4
     tol = O.TRAJECTORY64 if dtype == "float64" else O.TRAJECTORY32
-    candidates = {"cause_fixed_batch_size": by_four} if batch != 4 else {}
+    losses = np.array([loss for _, loss in expected_history])
+    candidates = {"cause_fixed_batch_size": M.divided_by_four(losses, batch)} if batch != 4 else {}
     if fn_name == "train":
-        no_zero_grad, _ = O.oracle_train(params, x, t, steps, lr, log_every, dtype, zero_grad=False)
-        candidates["cause_no_zero_grad"] = np.array([p[1] for p in no_zero_grad])
+        candidates["cause_no_zero_grad"] = M.without_zero_grad(params, x, t, steps, lr, log_every)
     expect_history(out["history"], expected_history, tol, call, candidates)
     expect_params(out["params"], expected_params, tol, call)
-    for name, sent in (("x", x), ("t", t)):
-        expect_untouched(as_sent(sent), out[f"{name}_after"], call, f"{KATA}.{fn_name}", name)
-    expect_no_side_effects(out["globals"]["before"], out["globals"]["after"], call, f"{KATA}.{fn_name}")
+    before, after = {"x": as_sent(x), "t": as_sent(t)}, {"x": out["x_after"], "t": out["t_after"]}
+    expect_untouched(call, f"{KATA}.{fn_name}", before, after, out["globals"])
 
 
 # --- the chapter's training, and the oracle trainer's -----------------------------------------
@@ -230,25 +227,30 @@ def test_predict_after_the_chapters_training_gives_xor(run):
     expect_equal(got, XOR_PREDICTION, call, "The prediction")
 
 
+@functools.cache
+def oracle_xor_runs(seed, lr, log_every, steps=300):
+    """(initial weights, the oracle trainer's run, the losses without zero_grad), shared by both trainers' tests."""
+    params = O.random_xor_params(np.random.default_rng(seed), 2, 3)
+    right = O.oracle_train(params, O.XOR_X, O.XOR_T, steps, lr, log_every, "float64")
+    return params, right, M.without_zero_grad(params, O.XOR_X, O.XOR_T, steps, lr, log_every)
+
+
 @pytest.mark.parametrize(("seed", "lr", "log_every"), [(1, 0.5, 1), (2, 0.1, 7), (3, 1.0, 50)])
-@pytest.mark.parametrize("fn_name", BY_TRAINER)
+@pytest.mark.parametrize("fn_name", TRAINERS)
 def test_training_follows_the_oracle_trainer(run, fn_name, seed, lr, log_every):
-    rng = np.random.default_rng(seed)
-    params = O.random_xor_params(rng, 2, 3)
     steps = 300
-    call = C.Call(f"{KATA}.{fn_name}(net, x, t, steps={steps}, lr={lr}, log_every={log_every})",
-                  C.network("net", (2, 3, 1), "float64"), C.xor_data())  # fmt: skip
+    params, (expected_history, expected_params), without_zero_grad = oracle_xor_runs(seed, lr, log_every, steps)
+    code = f"{KATA}.{fn_name}(net, x, t, steps={steps}, lr={lr}, log_every={log_every})"
+    call = C.Call(code, C.network("net", (2, 3, 1), "float64"), C.xor_data())
     out = run(P.train, fn_name, params, O.XOR_X, O.XOR_T, steps, lr, log_every, "float64")
-    expected_history, expected_params = O.oracle_train(params, O.XOR_X, O.XOR_T, steps, lr, log_every, "float64")
-    wrong_history, _ = O.oracle_train(params, O.XOR_X, O.XOR_T, steps, lr, log_every, "float64", zero_grad=False)
-    candidates = {"cause_no_zero_grad": np.array([p[1] for p in wrong_history])} if fn_name == "train" else None
+    candidates = {"cause_no_zero_grad": without_zero_grad} if fn_name == "train" else None
     expect_history(out["history"], expected_history, O.TRAJECTORY64, call, candidates)
     expect_params(out["params"], expected_params, O.TRAJECTORY64, call)
 
 
-@pytest.mark.parametrize("fn_name", BY_TRAINER)
-def test_chapter_training_reaches_the_chapters_losses(run, target, fn_name):
-    out = chapter_run(run, target, fn_name)
+@pytest.mark.parametrize("fn_name", TRAINERS)
+def test_chapter_training_reaches_the_chapters_losses(run_once, fn_name):
+    out = chapter_run(run_once, fn_name)
     _initial, oracle_history, oracle_final = oracle_chapter_run()
     call = C.Call(f"torch.manual_seed(70); ...; {KATA}.{fn_name}(net, x, t)", msg("arg_defaults"),
                   C.chapter_network("net", 70, "float32"), C.xor_data())  # fmt: skip
@@ -281,28 +283,24 @@ def test_chapter_training_reaches_the_chapters_losses(run, target, fn_name):
 
 
 @pytest.mark.reference_only
-@pytest.mark.parametrize("fn_name", BY_TRAINER)
-def test_reference_reproduces_the_chapters_printed_table(run, target, fn_name):
-    out = chapter_run(run, target, fn_name)
+@pytest.mark.parametrize("fn_name", TRAINERS)
+def test_reference_reproduces_the_chapters_printed_table(run_once, fn_name):
+    out = chapter_run(run_once, fn_name)
     printed = {int(step): round(float(np.asarray(loss)), 4) for step, loss in out["history"]}
     expect_equal(
-        printed, O.CHAPTER_LOSSES, msg("call_in_chapter_setup", code=f"solutions/{KATA}.{fn_name}"), "The loss table (4 decimals)"
+        printed,
+        O.CHAPTER_LOSSES,
+        msg("call_in_chapter_setup", code=f"solutions/{KATA}.{fn_name}"),
+        "The loss table (4 decimals)",
     )
 
 
-@functools.cache
-def oracle_chapter_call_from(seed):
-    torch.manual_seed(seed)
-    initial = O.params_of(O.oracle_network(2, 2, 1))
-    return O.oracle_train(initial, O.XOR_X, O.XOR_T, 10001, 0.5, 1000, "float32")
-
-
-@pytest.mark.parametrize("fn_name", [pytest.param(n, marks=pytest.mark.part(n), id=n) for n in TRAINERS])
-def test_the_chapters_call_from_other_weights_follows_the_oracle(run, fn_name):
+@pytest.mark.parametrize("fn_name", TRAINERS)
+def test_the_chapters_call_from_other_weights_follows_the_oracle(run_once, fn_name):
     # A log fixed for the chapter's arguments fails here: same call, same defaults, other weights.
     seed = CHAPTER_CALL_SEED
     call = C.Call(f"torch.manual_seed({seed}); net = Network(2, 2, 1); {KATA}.{fn_name}(net, x, t)", C.xor_data())
-    out = run(P.chapter_from_seed, fn_name, seed)
-    expected_history, expected_params = oracle_chapter_call_from(seed)
+    out = chapter_run(run_once, fn_name, seed, discarded=0)
+    _initial, expected_history, expected_params = oracle_chapter_run(seed, discarded=0)
     expect_history(out["history"], expected_history, O.TRAJECTORY32, call)
     expect_params(out["params"], expected_params, O.TRAJECTORY32, call)

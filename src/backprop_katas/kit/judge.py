@@ -20,6 +20,7 @@ from backprop_katas.kit.failure import TABLE_COLUMNS as TABLE_COLUMNS
 from backprop_katas.kit.failure import Failure, call_data
 from backprop_katas.kit.failure import JudgeFailed as JudgeFailed
 from backprop_katas.kit.failure import render_table as render_table_data
+from backprop_katas.kit.mistakes import BATCH_PATTERNS, PATTERNS, transposed
 from backprop_katas.kit.oracles import Tol
 from backprop_katas.kit.plain import Unplain
 from backprop_katas.kit.runner import last_where
@@ -173,7 +174,8 @@ def diagnose(
     """Name the likely causes of a wrong result, recognised from the numbers alone.
 
     ``candidates`` maps a cause key to what a learner making exactly that
-    mistake would have returned (computed by the oracle).
+    mistake would have returned (a model of :mod:`backprop_katas.kit.mistakes`); the
+    patterns tried on every value are ``mistakes.PATTERNS``.
     """
     causes: list[Msg] = []
     got = np.asarray(got, dtype=np.float64)
@@ -193,21 +195,15 @@ def diagnose(
     if named:
         return named
     if got.shape == expected.shape and np.any(np.abs(expected) > 1e-6):
-        ratios = {
-            "cause_factor_2": 2.0,
-            "cause_half": 0.5,
-            "cause_sign": -1.0,
-        }
-        if batch and batch > 2:
-            ratios["cause_missing_mean"] = float(batch)
-            ratios["cause_extra_mean"] = 1.0 / batch
-        for key, ratio in ratios.items():
-            if matches(got, ratio * expected):
+        for key, model in PATTERNS.items():
+            if key in BATCH_PATTERNS and not (batch and batch > 2):
+                continue  # for N ≤ 2 a missing or extra 1/N is the factor 2 or the half
+            if matches(got, model(expected, batch)):
                 causes.append(msg(key, n=batch))
-    if got.ndim == 2 and matches(got, expected.T) and not matches(got, expected):
+    if got.ndim == 2 and matches(got, transposed(expected)) and not matches(got, expected):
         causes.append(msg("cause_transposed"))
     if batch and got.shape == (batch, *expected.shape) and matches(got.sum(axis=0), expected):
-        causes.append(msg("cause_not_summed"))
+        causes.append(msg("cause_not_summed"))  # any split over the examples, mistakes.not_summed among them
     return causes
 
 
@@ -283,8 +279,11 @@ def expect_gradients(
     dtype: str | None = None,
     batch: int | None = None,
     candidates: Mapping[str, Mapping[str, np.ndarray]] | None = None,
+    nonfinite_cause: str | None = None,
 ) -> None:
-    """A dict of gradients, one per parameter name: names, then shapes, then values with a table."""
+    """A dict of gradients, one per parameter name: names, then shapes, then values with a table.
+
+    ``nonfinite_cause`` names the likely cause (a catalogue key) when a gradient holds NaN or infinity."""
     if isinstance(got, list) and len(got) == len(expected) and not isinstance(expected, list):
         got = dict(zip(expected, got))  # a tuple in parameter order is as good as a dict
     if not isinstance(got, dict):
@@ -313,6 +312,8 @@ def expect_gradients(
         arr = expect_array(g, call, name, exp.shape, dtype).astype(np.float64)
         if not np.all(np.isfinite(arr)):
             bad.append(msg("not_finite", what=name))
+            if nonfinite_cause and all(c.key != nonfinite_cause for c in causes):
+                causes.append(msg(nonfinite_cause))
             continue
         if not np.allclose(arr, exp, rtol=tol.rtol, atol=tol.atol):
             tables.append(gradient_rows(name, arr, exp))
@@ -352,41 +353,63 @@ def as_sent(value: Any, dtype: str | None = None, requires_grad: bool = False) -
     return {"value": array, "dtype": str(array.dtype), "version": 0, "requires_grad": requires_grad, "grad": None}
 
 
-def expect_untouched(before: Any, after: Any, call: CallLike, function: str, name: str) -> None:
-    """The caller's input is as it was: value, shape and dtype, version counter, requires_grad, .grad.
+def expect_untouched(
+    call: CallLike,
+    function: str,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    torch_state: Mapping[str, Any] | None = None,
+) -> None:
+    """Everything the caller handed over is as it was after the call, and torch's global state too.
 
-    ``before`` and ``after`` are :func:`backprop_katas.kit.state.tensor_state` snapshots taken by
-    the probe around the call (or, for a plain value, the value itself). The version counter
-    catches an in-place write whose values came back the same (x += h; ...; x -= h).
+    ``before`` and ``after`` map each thing handed over ("x", "net", ...) to its state:
+
+    - a tensor: :func:`backprop_katas.kit.state.tensor_state` after the call, against
+      :func:`as_sent` before it (value, shape and dtype, version counter, requires_grad, .grad;
+      the version counter catches an in-place write whose values came back: x += h; ...; x -= h);
+    - a module: :func:`backprop_katas.kit.state.module_state` before and after (the same for every
+      parameter, and no parameter added or lost);
+    - a plain value (an array, a list, a number): the same value.
+
+    ``torch_state`` is the probe's :func:`backprop_katas.kit.state.watched_globals` record
+    (``{"before": ..., "after": ...}``): the random generator, default dtype and grad mode unchanged.
     """
-    if not isinstance(before, dict) or "value" not in before:
-        before, after = {"value": before}, {"value": after.get("value") if isinstance(after, dict) else after}
+    for name, state in before.items():
+        _expect_same_state(state, after.get(name), call, function, name)
+    if torch_state is not None:
+        _expect_no_side_effects(torch_state["before"], torch_state["after"], call, function)
+
+
+def _expect_same_state(before: Any, after: Any, call: CallLike, function: str, name: str) -> None:
     called = msg("called", call=call)
-    in_place = msg("likely_cause", cause=msg("cause_in_place"))
-    if not _same(before["value"], after["value"]) or before.get("dtype") != after.get("dtype"):
-        fail(called, msg("mutated_input", function=function, name=name), in_place)
+    if isinstance(before, dict) and "value" not in before:  # a module: its parameters by name
+        after = after if isinstance(after, dict) else {}
+        if sorted(before) != sorted(after):
+            fail(called, msg("not_equal", what=msg("what_names_after", what=name), got=sorted(after),
+                             expected=sorted(before)))  # fmt: skip
+        for parameter in before:
+            _expect_same_state(before[parameter], after[parameter], call, function, f"{name}.{parameter}")
+        return
+    if not isinstance(before, dict):  # a plain value: compared by value only
+        before, after = {"value": before}, {"value": after.get("value") if isinstance(after, dict) else after}
+    after = after if isinstance(after, dict) else {"value": after}
+    in_place = [msg("cause_in_place")]
+    because = msg("likely_cause", cause=in_place[0])
+    if not _same(before["value"], after.get("value")) or before.get("dtype") != after.get("dtype"):
+        fail(called, msg("mutated_input", function=function, name=name), because, causes=in_place)
     if before.get("version") != after.get("version"):
         fail(called, msg("input_version", function=function, name=name, before=before["version"],
-                         after=after["version"]), in_place)  # fmt: skip
+                         after=after.get("version")), because, causes=in_place)  # fmt: skip
     if before.get("requires_grad") != after.get("requires_grad"):
         if after.get("requires_grad"):
             fail(called, msg("input_left_grad", function=function, what="requires_grad=True", name=name))
         fail(called, msg("input_flag_changed", function=function, what="requires_grad", name=name,
-                         before=before["requires_grad"], after=after["requires_grad"]))  # fmt: skip
+                         before=before["requires_grad"], after=after.get("requires_grad")))  # fmt: skip
     if not _same(before.get("grad"), after.get("grad")):
         if before.get("grad") is None:
             fail(called, msg("input_left_grad", function=function, what=".grad", name=name))
         fail(called, msg("input_flag_changed", function=function, what=".grad", name=name,
                          before=_fmt(before.get("grad")), after=_fmt(after.get("grad"))))  # fmt: skip
-
-
-def expect_module_untouched(before: Any, after: Any, call: CallLike, function: str, what: str = "net") -> None:
-    """Every parameter of a module as it was (see :func:`expect_untouched`), and no parameter added or lost."""
-    if sorted(before) != sorted(after):
-        fail(msg("called", call=call), msg("not_equal", what=msg("what_names_after", what=what),
-                                           got=sorted(after), expected=sorted(before)))  # fmt: skip
-    for name in before:
-        expect_untouched(before[name], after[name], call, function, f"{what}.{name}")
 
 
 GLOBAL_STATE = {
@@ -396,7 +419,7 @@ GLOBAL_STATE = {
 }
 
 
-def expect_no_side_effects(before: Mapping[str, Any], after: Mapping[str, Any], call: CallLike, function: str) -> None:
+def _expect_no_side_effects(before: Mapping[str, Any], after: Mapping[str, Any], call: CallLike, function: str) -> None:
     """torch's global state (:func:`backprop_katas.kit.state.global_state`) is the same after the call."""
     for key, (what, cause) in GLOBAL_STATE.items():
         if before.get(key) != after.get(key):
@@ -404,6 +427,7 @@ def expect_no_side_effects(before: Mapping[str, Any], after: Mapping[str, Any], 
                 msg("called", call=call),
                 msg("side_effect", function=function, what=msg(what), before=before.get(key), after=after.get(key)),
                 msg("likely_cause", cause=msg(cause)),
+                causes=[msg(cause)],
             )
 
 
@@ -425,12 +449,13 @@ def expect_plain(typed: Any, expected: str, call: CallLike, what: Part) -> Any:
     allowed = PLAIN_TYPES[expected]
     if typed["type"] in ((allowed,) if isinstance(allowed, str) else allowed):
         return typed["value"]
-    causes: list[Part] = []
+    causes: list[Msg] = []
     if typed["type"].startswith("torch."):
-        causes.append(msg("likely_cause", cause=msg("cause_tensor_not_number")))
+        causes.append(msg("cause_tensor_not_number"))
     elif typed["type"].startswith("numpy."):
-        causes.append(msg("likely_cause", cause=msg("cause_numpy_number")))
-    fail(msg("called", call=call), msg("not_plain", what=what, got=typed["type"], expected=expected), *causes)
+        causes.append(msg("cause_numpy_number"))
+    fail(msg("called", call=call), msg("not_plain", what=what, got=typed["type"], expected=expected),
+         *[msg("likely_cause", cause=c) for c in causes], causes=causes)  # fmt: skip
 
 
 def expect_plain_number(value: Any, expected: str, call: CallLike, what: Part) -> Any:
@@ -440,7 +465,8 @@ def expect_plain_number(value: Any, expected: str, call: CallLike, what: Part) -
     kinds = {"int": (int,), "float": (float,)}[expected]
     if isinstance(value, kinds) and not isinstance(value, bool):
         return value
-    causes = [msg("likely_cause", cause=msg("cause_tensor_not_number"))] if isinstance(value, np.ndarray) else []
+    named = [msg("cause_tensor_not_number")] if isinstance(value, np.ndarray) else []
     got = msg("kind_tensor_bare", dtype=str(value.dtype), shape=tuple(value.shape)) if isinstance(value, np.ndarray) \
         else (value.type if isinstance(value, Unplain) else type(value).__name__)
-    fail(msg("called", call=call), msg("not_plain", what=what, got=got, expected=expected), *causes)
+    fail(msg("called", call=call), msg("not_plain", what=what, got=got, expected=expected),
+         *[msg("likely_cause", cause=c) for c in named], causes=named)  # fmt: skip

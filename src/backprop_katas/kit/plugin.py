@@ -11,7 +11,9 @@ plugin does nothing.
 
 from __future__ import annotations
 
+import copy
 import os
+import pickle
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -185,5 +187,28 @@ def run(runner: InProcessRunner, target: Target) -> Callable[..., Any]:
         except ProbeFailed as failed:
             error = failed.error
         raise JudgeFailed(probe_failure(error))
+
+    return call
+
+
+@pytest.fixture(scope="session")
+def run_once(run: Callable[..., Any]) -> Callable[..., Any]:
+    """``run_once(probe, *args)``: :func:`run`, each distinct call made once per session (a session
+    has one target): its result, or its failure, is shared by every test that makes the same call.
+    For a long call several tests judge, as k06's 10001-step training: losses, weights and
+    predictions come from one run (and a learner's trainer that hangs costs the time limit once)."""
+    done: dict[bytes, tuple[bool, Any]] = {}
+
+    def call(probe: Callable[..., Any], *args: Any) -> Any:
+        key = pickle.dumps((probe.__module__, probe.__qualname__, args))
+        if key not in done:
+            try:
+                done[key] = (True, run(probe, *args))
+            except pytest.fail.Exception as failed:
+                done[key] = (False, failed)
+        ok, value = done[key]
+        if not ok:
+            raise value
+        return copy.deepcopy(value)  # a judge may change what it was given; the next one gets it as it came
 
     return call

@@ -328,6 +328,20 @@ def forbid_autograd(function: str) -> Iterator[None]:
             setattr(owner, attribute, value)
 
 
+def by_hand(kata: str, name: str) -> contextlib.AbstractContextManager[None]:
+    """How a probe calls kata function ``name``: with autograd off (:func:`forbid_autograd`) when
+    it must be written by hand (:data:`backprop_katas.kit.shortcuts.BY_HAND`), plainly otherwise.
+
+        with by_hand(KATA, name):
+            result = getattr(target.module(KATA), name)(*tensors)
+    """
+    from backprop_katas.kit.shortcuts import BY_HAND
+
+    if name in BY_HAND.get(kata, ()):
+        return forbid_autograd(f"{kata}.{name}")
+    return contextlib.nullcontext()
+
+
 Probe = Callable[..., Any]
 
 

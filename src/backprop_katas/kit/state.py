@@ -2,9 +2,9 @@
 
 A probe takes snapshots of the caller's tensors, of a network and of torch's
 global state before and after the learner's call and returns them; the judge
-compares them (:func:`backprop_katas.kit.judge.expect_untouched`,
-:func:`backprop_katas.kit.judge.expect_no_side_effects`). Nothing here decides:
-a snapshot is values, version counters and flags, never a verdict.
+compares them (:func:`backprop_katas.kit.judge.expect_untouched`, global state
+as its ``torch_state``). Nothing here decides: a snapshot is values, version
+counters and flags, never a verdict.
 """
 
 from __future__ import annotations

@@ -8,11 +8,9 @@ import torch
 
 from backprop_katas.kit.loader import Target
 from backprop_katas.kit.state import shared_memory, tensor_state, watched_globals
+from backprop_katas.kit.zoo import ONE
 
 KATA = "k01_derivatives"
-
-# Functions handed to numerical_derivative, by name (the judge knows their exact derivatives).
-TEST_FUNCTIONS: dict[str, Any] = {"cube": lambda x: x**3, "sin": torch.sin, "exp": torch.exp}
 
 
 def elementwise(target: Target, name: str, values: Any, dtype: str) -> dict[str, Any]:
@@ -34,16 +32,16 @@ def numerical_derivative(target: Target, fname: str, values: Any, h: float | Non
     x = torch.tensor(values, dtype=torch.float64)
     with watched_globals() as globals_:
         if h is None:
-            y = kata.numerical_derivative(TEST_FUNCTIONS[fname], x)
+            y = kata.numerical_derivative(ONE[fname].torch, x)
         else:
-            y = kata.numerical_derivative(TEST_FUNCTIONS[fname], x, h=h)
+            y = kata.numerical_derivative(ONE[fname].torch, x, h=h)
     return {"y": y, "x_after": tensor_state(x), "shared": shared_memory(y, x=x), "globals": globals_}
 
 
 def numerical_derivative_on_floats(target: Target, values: list[float], h: float) -> list[Any]:
     """numerical_derivative(f, x, h) of f(x) = x³ at Python floats x; the results as they come."""
     kata = target.module(KATA)
-    return [kata.numerical_derivative(TEST_FUNCTIONS["cube"], float(v), h=h) for v in values]
+    return [kata.numerical_derivative(ONE["cube"].torch, float(v), h=h) for v in values]
 
 
 def autograd_through(target: Target, name: str, values: Any, dtype: str) -> dict[str, Any]:

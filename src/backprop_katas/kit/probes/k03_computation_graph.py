@@ -7,36 +7,30 @@ from typing import Any
 import torch
 
 from backprop_katas.kit.loader import Target
-from backprop_katas.kit.runner import forbid_autograd
-from backprop_katas.kit.shortcuts import BY_HAND as ALL_BY_HAND
+from backprop_katas.kit.runner import by_hand
 from backprop_katas.kit.shortcuts import calls_by_hand
 from backprop_katas.kit.state import shared_memory, tensor_state, typed, watched_globals
 
 KATA = "k03_computation_graph"
-BY_HAND = ALL_BY_HAND[KATA]  # the functions that must not use autograd
 
 
 def call(target: Target, name: str, arrays: list[Any], dtype: str) -> Any:
     """Kata function ``name`` on tensors made from ``arrays`` (autograd refused for the by-hand ones)."""
     fn = getattr(target.module(KATA), name)
     tensors = [torch.tensor(a, dtype=getattr(torch, dtype)) for a in arrays]
-    if name in BY_HAND:
-        with forbid_autograd(f"{KATA}.{name}"):
-            return fn(*tensors)
-    return fn(*tensors)
+    with by_hand(KATA, name):
+        return fn(*tensors)
 
 
 def on_floats(target: Target, name: str, values: list[float]) -> Any:
     fn = getattr(target.module(KATA), name)
-    if name in BY_HAND:
-        with forbid_autograd(f"{KATA}.{name}"):
-            return fn(*[float(v) for v in values])
-    return fn(*[float(v) for v in values])
+    with by_hand(KATA, name):
+        return fn(*[float(v) for v in values])
 
 
 @calls_by_hand("t_prime")
 def t_prime(target: Target) -> Any:
-    with forbid_autograd(f"{KATA}.t_prime"):
+    with by_hand(KATA, "t_prime"):
         return target.module(KATA).t_prime()
 
 
@@ -45,12 +39,8 @@ def call_contract(target: Target, name: str, arrays: list[Any], dtype: str) -> d
     memory with an input or with each other, torch's global state around it."""
     fn = getattr(target.module(KATA), name)
     tensors = [torch.tensor(a, dtype=getattr(torch, dtype)) for a in arrays]
-    with watched_globals() as globals_:
-        if name in BY_HAND:
-            with forbid_autograd(f"{KATA}.{name}"):
-                result = fn(*tensors)
-        else:
-            result = fn(*tensors)
+    with watched_globals() as globals_, by_hand(KATA, name):
+        result = fn(*tensors)
     names = "xy" if len(tensors) == 2 else "t" if name in ("z_function", "z_prime", "backward") else "x"
     return {
         "result": result,
@@ -63,5 +53,5 @@ def call_contract(target: Target, name: str, arrays: list[Any], dtype: str) -> d
 @calls_by_hand("t_prime")
 def t_prime_typed(target: Target) -> dict[str, Any]:
     """t_prime() with its exact type's name."""
-    with forbid_autograd(f"{KATA}.t_prime"):
+    with by_hand(KATA, "t_prime"):
         return typed(target.module(KATA).t_prime())

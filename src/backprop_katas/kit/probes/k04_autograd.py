@@ -8,22 +8,10 @@ import torch
 
 from backprop_katas.kit.loader import Target
 from backprop_katas.kit.state import tensor_state, watched_globals
+from backprop_katas.kit.zoo import ONE, TWO
 
 KATA = "k04_autograd"
 
-# Functions of (x, y) and of x handed to the learner's code, by name (the judge has numpy twins).
-FUNCTIONS_XY: dict[str, Any] = {
-    "square_of_sum": lambda x, y: (x + y) ** 2,
-    "product": lambda x, y: x * y,
-    "mixed": lambda x, y: torch.sin(x) * y**2 + x,
-    "x_only": lambda x, y: torch.exp(x),
-    "y_only": lambda x, y: 3 * y,
-}
-FUNCTIONS_X: dict[str, Any] = {
-    "square": lambda x: x**2,
-    "sin": torch.sin,
-    "cube_plus_x": lambda x: x**3 + x,
-}
 # Tensors made by one operation (or none); the judge asks torch itself for the node's name.
 RECIPES: dict[str, Any] = {
     "leaf": lambda x, y: x,
@@ -44,7 +32,7 @@ def caller_state(*tensors: torch.Tensor) -> list[dict[str, Any]]:
 def autograd_gradients(target: Target, fname: str, x: Any, y: Any) -> dict[str, Any]:
     xt, yt = torch.tensor(x), torch.tensor(y)
     with watched_globals() as globals_:
-        result = target.module(KATA).autograd_gradients(FUNCTIONS_XY[fname], xt, yt)
+        result = target.module(KATA).autograd_gradients(TWO[fname].torch, xt, yt)
     return {"result": result, "callers": caller_state(xt, yt), "globals": globals_}
 
 
@@ -56,7 +44,7 @@ def grad_fn_name(target: Target, recipe: str, x: Any, y: Any) -> Any:
 def requires_grad_flags(target: Target, fname: str, x: Any, y: Any, wrt: str) -> dict[str, Any]:
     xt, yt = torch.tensor(x), torch.tensor(y)
     with watched_globals() as globals_:
-        flags = target.module(KATA).requires_grad_flags(FUNCTIONS_XY[fname], xt, yt, wrt)
+        flags = target.module(KATA).requires_grad_flags(TWO[fname].torch, xt, yt, wrt)
     return {"flags": flags, "callers": caller_state(xt, yt), "globals": globals_}
 
 
@@ -67,7 +55,7 @@ def accumulated_gradient(target: Target, fname: str, x: Any, times: int) -> dict
 
     def f(v: torch.Tensor) -> torch.Tensor:
         calls[0] += 1
-        return FUNCTIONS_X[fname](v)
+        return ONE[fname].torch(v)
 
     with watched_globals() as globals_:
         grad = target.module(KATA).accumulated_gradient(f, xt, times)

@@ -8,7 +8,7 @@ import torch
 
 from backprop_katas.kit import oracles as O
 from backprop_katas.kit.loader import Target
-from backprop_katas.kit.runner import forbid_autograd
+from backprop_katas.kit.runner import by_hand
 from backprop_katas.kit.shortcuts import calls_by_hand
 from backprop_katas.kit.state import module_state, tensor_state, watched_globals
 
@@ -22,7 +22,7 @@ def manual_gradients(target: Target, params: dict[str, Any], x: Any, t: Any, dty
     xt = torch.tensor(x, dtype=getattr(torch, dtype))
     tt = torch.tensor(t, dtype=getattr(torch, dtype))
     net_before = module_state(net)  # copying the weights in bumped their version counters
-    with watched_globals() as globals_, forbid_autograd(f"{KATA}.manual_gradients"):
+    with watched_globals() as globals_, by_hand(KATA, "manual_gradients"):
         grads = target.module(KATA).manual_gradients(net, xt, tt)
     return {
         "grads": grads,

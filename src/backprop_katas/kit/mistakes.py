@@ -1,0 +1,197 @@
+"""The mistakes a judge can name, keyed by cause: what a learner making exactly that mistake leaves behind.
+
+Beside the oracles (what a right answer gives), these are the candidate models: each takes
+what the oracle knows and returns the wrong answer one mistake makes. A judge that sees a
+value equal to a model's names the cause (a ``cause_*`` key of the message catalogue):
+
+- ``PATTERNS``: mistakes :func:`backprop_katas.kit.judge.diagnose` recognises from the numbers
+  alone, for any function (twice, half, sign, a missing or extra 1/N, transposed, not summed);
+- the kata models below: a test computes them and passes them as ``candidates={cause: value}``;
+- the contract models: what a mistake leaves in the probe's snapshots, named by
+  ``expect_untouched`` (its ``torch_state`` too), ``expect_plain`` and the ``nonfinite_cause``
+  of ``expect_close`` / ``expect_gradients``.
+
+``MISTAKES`` lists every cause with its model and the judge that names it; the self-check
+(tests/suite/test_diagnosis.py) runs each model through that judge, and finds a mutant in
+tests/suite/kata_mutants.py whose first failure names the cause.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from backprop_katas.kit import oracles as O
+
+# --- patterns: a wrong answer recognised from the right one alone ------------------------------
+
+
+def twice(expected: np.ndarray, batch: int | None = None) -> np.ndarray:
+    return 2.0 * expected
+
+
+def half(expected: np.ndarray, batch: int | None = None) -> np.ndarray:
+    return 0.5 * expected
+
+
+def flipped(expected: np.ndarray, batch: int | None = None) -> np.ndarray:
+    return -1.0 * expected
+
+
+def without_mean(expected: np.ndarray, batch: int | None = None) -> np.ndarray:
+    """The gradient of the summed loss: N times the mean's."""
+    return float(batch or 1) * expected
+
+
+def mean_twice(expected: np.ndarray, batch: int | None = None) -> np.ndarray:
+    return expected / float(batch or 1)
+
+
+def transposed(expected: np.ndarray, batch: int | None = None) -> np.ndarray:
+    return np.asarray(expected).T
+
+
+def not_summed(expected: np.ndarray, batch: int | None = None) -> np.ndarray:
+    """One gradient per example, (N, *shape), whose sum over the batch is the right one."""
+    n = batch or 1
+    return np.repeat(np.asarray(expected)[None] / n, n, axis=0)
+
+
+# In the order diagnose tries them; the mean patterns only for batches of more than 2 (else they are 2x and x/2).
+PATTERNS: dict[str, Callable[[np.ndarray, int | None], np.ndarray]] = {
+    "cause_factor_2": twice,
+    "cause_half": half,
+    "cause_sign": flipped,
+    "cause_missing_mean": without_mean,
+    "cause_extra_mean": mean_twice,
+}
+BATCH_PATTERNS = ("cause_missing_mean", "cause_extra_mean")
+
+
+# --- kata models: passed by a test as candidates={cause: model(...)} ---------------------------
+
+
+def forward_difference(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, h: float) -> np.ndarray:
+    """(f(x + h) - f(x)) / h in float64: numerical_derivative written as a forward difference."""
+    x = np.asarray(x, dtype=np.float64)
+    return (f(x + h) - f(x)) / h
+
+
+def grad_reset(once: np.ndarray, times: int = 1) -> np.ndarray:
+    """``times`` backward() calls with .grad reset (or x rebuilt) in between: one call's gradient."""
+    return np.asarray(once)
+
+
+def without_activation_derivative(
+    params: Mapping[str, np.ndarray], x: np.ndarray, t: np.ndarray
+) -> dict[str, np.ndarray]:
+    """manual_gradients without σ' on the way back through the hidden layer: the hidden layer's gradients."""
+    x = np.asarray(x, dtype=np.float64)
+    _a1, y = O.xor_forward(params, x)
+    delta2 = (y - np.asarray(t, dtype=np.float64).reshape(y.shape)) / y.size
+    delta1 = delta2 @ params["linear_ho.weight"]  # missing: * a1 * (1 - a1)
+    return {"linear_ih.weight": delta1.T @ x, "linear_ih.bias": delta1.sum(axis=0)}
+
+
+def without_grad_output(x: np.ndarray) -> np.ndarray:
+    """SigmoidFunction.backward returning σ'(x) alone, not grad_output · σ'(x)."""
+    return O.sigmoid_prime(x)
+
+
+def without_zero_grad(
+    params: Mapping[str, np.ndarray], x: np.ndarray, t: np.ndarray, steps: int, lr: float, log_every: int
+) -> np.ndarray:
+    """The logged losses of the chapter's loop without zero_grad(): the gradients add up over the steps."""
+    history, _ = O.xor_train(params, x, t, steps, lr, log_every, zero_grad=False)
+    return np.array([loss for _, loss in history])
+
+
+def divided_by_four(losses: np.ndarray, batch: int) -> np.ndarray:
+    """The mean loss of N examples computed as a sum divided by the chapter's 4."""
+    return np.asarray(losses, dtype=np.float64) * batch / 4
+
+
+# --- contract models: what a mistake leaves in a probe's snapshots -----------------------------
+
+
+def written_in_place(before: Mapping[str, Any]) -> dict[str, Any]:
+    """The caller's tensor written and written back (x += h; ...; x -= h): same values, a later version."""
+    return {**before, "version": int(before.get("version") or 0) + 2}
+
+
+def reseeded(state: Mapping[str, Any]) -> dict[str, Any]:
+    """torch.manual_seed inside the function: another random generator state after it."""
+    return {**state, "rng": f"not {state.get('rng')}"}
+
+
+def grad_mode_left_off(state: Mapping[str, Any]) -> dict[str, Any]:
+    return {**state, "grad_enabled": not state.get("grad_enabled", True)}
+
+
+def default_dtype_changed(state: Mapping[str, Any]) -> dict[str, Any]:
+    return {**state, "default_dtype": "float64" if state.get("default_dtype") != "float64" else "float32"}
+
+
+def tensor_returned(value: Any) -> dict[str, Any]:
+    """A 0-d tensor where a Python number belongs (a state.typed record)."""
+    return {"value": value, "type": "torch.Tensor"}
+
+
+def numpy_returned(value: Any) -> dict[str, Any]:
+    return {"value": value, "type": "numpy.int64"}
+
+
+def overflowing_sigmoid(x: np.ndarray) -> np.ndarray:
+    """exp(x) / (1 + exp(x)): inf / inf = NaN for large x."""
+    x = np.asarray(x)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.exp(x) / (1 + np.exp(x))
+
+
+def saturating_gradients(params: Mapping[str, np.ndarray], x: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
+    """∂L/∂y = (y - t)/(y(1 - y)) then times y(1 - y): 0/0 where y rounds to 0 or 1."""
+    x = np.asarray(x, dtype=np.float64)
+    a1, y = O.xor_forward(params, x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dy = (y - np.asarray(t, dtype=np.float64).reshape(y.shape)) / (y * (1 - y)) / y.size
+        delta2 = dy * y * (1 - y)
+    delta1 = (delta2 @ params["linear_ho.weight"]) * a1 * (1 - a1)
+    return {
+        "linear_ih.weight": delta1.T @ x,
+        "linear_ih.bias": delta1.sum(axis=0),
+        "linear_ho.weight": delta2.T @ a1,
+        "linear_ho.bias": delta2.sum(axis=0),
+    }
+
+
+# --- every cause, its model and the judge that names it ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Mistake:
+    model: Callable[..., Any]
+    judge: str  # the judge function that names the cause when it sees the model's output
+
+
+MISTAKES: dict[str, Mistake] = {
+    **{cause: Mistake(model, "diagnose") for cause, model in PATTERNS.items()},
+    "cause_transposed": Mistake(transposed, "diagnose"),
+    "cause_not_summed": Mistake(not_summed, "diagnose"),
+    "cause_forward_difference": Mistake(forward_difference, "expect_close"),
+    "cause_grad_reset": Mistake(grad_reset, "expect_close"),
+    "cause_no_activation_derivative": Mistake(without_activation_derivative, "expect_gradients"),
+    "cause_no_grad_output": Mistake(without_grad_output, "expect_close"),
+    "cause_no_zero_grad": Mistake(without_zero_grad, "expect_close"),
+    "cause_fixed_batch_size": Mistake(divided_by_four, "expect_close"),
+    "cause_in_place": Mistake(written_in_place, "expect_untouched"),
+    "cause_rng_side_effect": Mistake(reseeded, "expect_untouched"),
+    "cause_grad_mode_side_effect": Mistake(grad_mode_left_off, "expect_untouched"),
+    "cause_default_dtype_side_effect": Mistake(default_dtype_changed, "expect_untouched"),
+    "cause_tensor_not_number": Mistake(tensor_returned, "expect_plain"),
+    "cause_numpy_number": Mistake(numpy_returned, "expect_plain"),
+    "cause_overflow": Mistake(overflowing_sigmoid, "expect_close"),
+    "cause_saturation": Mistake(saturating_gradients, "expect_gradients"),
+}

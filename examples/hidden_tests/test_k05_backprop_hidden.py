@@ -49,7 +49,7 @@ def test_manual_gradients_on_a_wide_hidden_layer(run):
                   for name, value in M.without_activation_derivative(params, x, t).items()}  # fmt: skip
     # expect: the caller's network, x and t as they were, then the gradients
     out = run(P.manual_gradients, params, x, t, "float64")
-    call = C.Call(f"{KATA}.manual_gradients(net, x, t)", C.network("net", (5, 7, 1), "float64"), C.batch("x", 6))
+    call = C.Call(f"{KATA}.manual_gradients(net, x, t)", C.network("net", (5, 7, 1), "float64"), C.batch("x, t", 6))
     before = {"net": out["net_before"], "x": as_sent(x), "t": as_sent(t)}
     after = {"net": out["net_after"], "x": out["x_after"], "t": out["t_after"]}
     expect_untouched(call, f"{KATA}.manual_gradients", before, after, out["globals"])

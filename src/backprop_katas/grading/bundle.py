@@ -21,14 +21,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from backprop_katas.catalog import load_catalog
+from backprop_katas.catalog import kata_of_test, kata_paths, load_catalog
 from backprop_katas.generate import STUBS, drift, generated
 from backprop_katas.messages import say
+from backprop_katas.procs import pytest_command
 
 FILES = ("katas.toml", "pyproject.toml", "setup.py", "MANIFEST.in", "conftest.py", "LICENSE", ".gitignore")  # README and tox.ini: written below
 SOLUTIONS = ".solutions"  # --with-solutions: the reference, for `katas solution` once a kata passes
@@ -96,7 +96,7 @@ def write_bundle(root: Path, dest: Path, with_solutions: bool = False) -> list[P
     if with_solutions:
         (dest / SOLUTIONS).mkdir()
         for kid in ids:
-            shutil.copy2(root / "solutions" / f"{kid}.py", dest / SOLUTIONS / f"{kid}.py")
+            shutil.copy2(kata_paths(root, kid).solution, dest / SOLUTIONS / f"{kid}.py")
             written.append(dest / SOLUTIONS / f"{kid}.py")
     return written
 
@@ -108,7 +108,7 @@ def check_bundle(dest: Path) -> int:
         report = Path(scratch) / "junit.xml"
         env = {k: v for k, v in os.environ.items() if k not in ("KATAS_TARGET", "PYTHONPATH")}
         env["PYTHONPATH"] = str(dest / "src")  # the bundle's own package, not the project's
-        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml", str(report)]
+        command = pytest_command("-q", "-p", "no:cacheprovider", "--junitxml", str(report))
         subprocess.run(command, cwd=dest, env=env, capture_output=True, check=False)
         for leftover in (".hypothesis", ".benchmarks", ".pytest_cache"):  # the check's traces
             shutil.rmtree(dest / leftover, ignore_errors=True)
@@ -121,7 +121,7 @@ def check_bundle(dest: Path) -> int:
         failing: dict[str, int] = {k.id: 0 for k in katas}
         for case in cases:
             classname = case.get("classname", "")
-            kata = next((k.id for k in katas if classname.endswith("test_" + k.id)), None)
+            kata = kata_of_test(classname, katas)
             if kata is None or case.find("skipped") is not None:
                 continue
             ran += 1

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from backprop_katas.kinds import ProbeErrorKind
 from backprop_katas.kit.plain import Unplain
 from backprop_katas.kit.runner import ProbeError
 
@@ -86,8 +87,8 @@ def decode(data: Any) -> Any:
         return {str(k): decode(v) for k, v in body.items()}
     if tag == "unplain" and _strings(body, 2):
         return Unplain(body[0], body[1])
-    if tag == "error" and _strings(body, 5):
-        return ProbeError(*body)
+    if tag == "error" and _strings(body, 5) and body[0] in ProbeErrorKind._value2member_map_:
+        return ProbeError(ProbeErrorKind(body[0]), *body[1:])
     raise WireError(f"unknown tag {tag!r}")
 
 

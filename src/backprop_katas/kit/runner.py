@@ -23,6 +23,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
+from backprop_katas.kinds import ProbeErrorKind
 from backprop_katas.kit.loader import KataFileMissing, Target
 from backprop_katas.kit.plain import to_plain
 from backprop_katas.kit.state import torch_modes_restored
@@ -43,20 +44,23 @@ class AutogradForbidden(Exception):
 class ProbeError:
     """What went wrong in learner code, as plain data."""
 
-    kind: str  # "raised" | "stub" | "load" | "missing" | "timeout" | "autograd"
+    kind: ProbeErrorKind  # a plain string from the wire becomes the enum (and must be one)
     type: str
     message: str
     where: str  # "katas/k01_derivatives.py:29 in prime_function", or ""
     traceback: str  # the learner's frames only
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", ProbeErrorKind(self.kind))
+
     def render(self) -> str:
-        if self.kind == "timeout":
+        if self.kind == ProbeErrorKind.TIMEOUT:
             return say("timeout", seconds=float(self.message))
-        if self.kind == "missing":
+        if self.kind == ProbeErrorKind.MISSING:
             return self.message
-        if self.kind == "autograd":
+        if self.kind == ProbeErrorKind.AUTOGRAD:
             return self.message + (f"\n  at {self.where}" if self.where else "")
-        if self.kind == "load":
+        if self.kind == ProbeErrorKind.LOAD:
             lines = [say("load_failed", file=self.where, type=self.type, message=self.message)]
             if self.traceback:
                 lines.append(self.traceback.rstrip())
@@ -65,7 +69,7 @@ class ProbeError:
         lines = [say("raised", type=self.type), f"    {self.message}"]
         if self.where:
             lines.append(f"  at {self.where}")
-        if self.kind == "stub":
+        if self.kind == ProbeErrorKind.STUB:
             lines.append(say("stub", file=self.where.split(":")[0] or "the kata file"))
         elif self.traceback:
             lines.append(self.traceback.rstrip())
@@ -100,28 +104,28 @@ def _short(path: str, folder: Path) -> str:
 def error_from_exception(exc: BaseException, target: Target) -> ProbeError:
     """Turn an exception from learner code into a ProbeError naming the learner's file and line."""
     if isinstance(exc, ProbeTimeout):
-        return ProbeError("timeout", "ProbeTimeout", str(exc.args[0]), "", "")
+        return ProbeError(ProbeErrorKind.TIMEOUT, "ProbeTimeout", str(exc.args[0]), "", "")
     if isinstance(exc, KataFileMissing):
         message = say("missing_file", file=exc.path.name, folder=str(target.path))
-        return ProbeError("missing", "FileNotFoundError", message, "", "")
+        return ProbeError(ProbeErrorKind.MISSING, "FileNotFoundError", message, "", "")
     folder = target.path
     if isinstance(exc, SyntaxError) and exc.filename and _inside(exc.filename, folder):
         where = f"{_short(exc.filename, folder)}:{exc.lineno}"
         text = "".join(traceback.format_exception_only(type(exc), exc))
-        return ProbeError("load", type(exc).__name__, exc.msg or "", where, text)
+        return ProbeError(ProbeErrorKind.LOAD, type(exc).__name__, exc.msg or "", where, text)
     frames = _learner_frames(exc.__traceback__, folder)
     where = ""
     if frames:
         last = frames[-1]
         where = f"{_short(last.filename, folder)}:{last.lineno} in {last.name}"
     text = "".join(traceback.format_list(frames)) if frames else ""
-    kind = "raised"
+    kind = ProbeErrorKind.RAISED
     if isinstance(exc, NotImplementedError):
-        kind = "stub"
+        kind = ProbeErrorKind.STUB
     elif isinstance(exc, AutogradForbidden):
-        kind = "autograd"
+        kind = ProbeErrorKind.AUTOGRAD
     elif frames and frames[0].name == "<module>":
-        kind = "load"  # raised while the kata file was being imported
+        kind = ProbeErrorKind.LOAD  # raised while the kata file was being imported
         where = f"{_short(frames[-1].filename, folder)}:{frames[-1].lineno}"
     return ProbeError(kind, type(exc).__name__, str(exc), where, text)
 

@@ -21,8 +21,10 @@ from backprop_katas.catalog import Kata, ProjectNotFound, find_root, load_catalo
 from backprop_katas.generate import drift, generated
 from backprop_katas.grading.bundle import SOLUTIONS as SHIPPED_SOLUTIONS
 from backprop_katas.grading.cli import register as register_grading
+from backprop_katas.kinds import Status
 from backprop_katas.kit.loader import Target, TargetNotFound, resolve_target
 from backprop_katas.messages import say
+from backprop_katas.procs import pytest_command
 from backprop_katas.scoring import points as as_points
 from backprop_katas.scoring import shown
 from backprop_katas.tool.check import CHILDREN, DEFAULT_TIME_LIMIT, Checker, Outcome, stub_text
@@ -30,11 +32,11 @@ from backprop_katas.tool.console import LANGS, Console, choose_lang
 from backprop_katas.tool.progress import UnknownKata, backup_path, hints_shown, resolve_kata, reveal_hint
 
 STATUS_STYLE = {
-    "done": ("✓", ("green",)),
-    "failing": ("✗", ("red",)),
-    "not_started": ("·", ("dim",)),
-    "timeout": ("⏱", ("yellow",)),
-    "missing": ("?", ("red",)),
+    Status.DONE: ("✓", ("green",)),
+    Status.FAILING: ("✗", ("red",)),
+    Status.NOT_STARTED: ("·", ("dim",)),
+    Status.TIMEOUT: ("⏱", ("yellow",)),
+    Status.MISSING: ("?", ("red",)),
 }
 
 
@@ -101,12 +103,12 @@ def test_sentence(nodeid: str) -> str:
 
 def earned_points(kata: Kata, outcome: Outcome) -> int:
     """Hundredths of a point, by the grade's rule; a kata that did not run earns nothing."""
-    return outcome.score if outcome.status in ("done", "failing", "not_started") else 0
+    return outcome.score if outcome.status in (Status.DONE, Status.FAILING, Status.NOT_STARTED) else 0
 
 
 def show_table(session: Session, outcomes: dict[str, Outcome]) -> None:
     con = session.console
-    done = [k for k in session.katas if outcomes[k.id].status == "done"]
+    done = [k for k in session.katas if outcomes[k.id].status == Status.DONE]
     earned = {k.id: earned_points(k, outcomes[k.id]) for k in session.katas}
     con.print(
         say(
@@ -123,7 +125,7 @@ def show_table(session: Session, outcomes: dict[str, Outcome]) -> None:
         outcome = outcomes[kata.id]
         mark, styles = STATUS_STYLE[outcome.status]
         detail = session.status_word(outcome.status)
-        if outcome.status == "failing" and outcome.total:
+        if outcome.status == Status.FAILING and outcome.total:
             detail += f" ({outcome.passed}/{outcome.total})"
         rows.append(
             [
@@ -150,7 +152,7 @@ def _where_link(session: Session, where: str) -> str:
 def show_focus(session: Session, kata: Kata, outcome: Outcome) -> None:
     """The kata to work on: task, where to edit, the first failing check, the hints so far."""
     con = session.console
-    if outcome.status == "done":
+    if outcome.status == Status.DONE:
         con.print(say("cli_kata_passes", kata=kata.number, total=outcome.total), "green")
         return
     con.print()
@@ -206,7 +208,7 @@ def cmd_check(session: Session) -> int:
         return 1
     outcome = session.checker.check(kata, run_stub=True)
     show_focus(session, kata, outcome)
-    return 0 if outcome.status == "done" else 1
+    return 0 if outcome.status == Status.DONE else 1
 
 
 def cmd_hint(session: Session) -> int:
@@ -274,7 +276,7 @@ def cmd_solution(session: Session) -> int:
         con.print(say("cli_solution_not_shipped", file=kata.filename), "yellow")
         return 1
     outcome = session.checker.check(kata, run_stub=False)
-    if outcome.status != "done":
+    if outcome.status != Status.DONE:
         con.print(say("cli_solution_locked", kata=kata.number, status=session.status_word(outcome.status)), "yellow")
         return 1
     con.print(say("cli_solution_header", file=str(solution.relative_to(session.root))), "bold")
@@ -333,7 +335,7 @@ def cmd_watch(session: Session) -> int:
     def check() -> bool:
         outcomes, focus = session.checker.status()
         if previous[0] is not None and (focus is None or focus.id != previous[0]):
-            if outcomes[previous[0]].status == "done":
+            if outcomes[previous[0]].status == Status.DONE:
                 con.print(say("cli_watch_passed", kata=previous[0].split("_")[0]), "green", "bold")
         if focus is None:
             show_table(session, outcomes)
@@ -414,7 +416,7 @@ def cmd_notebook(root: Path, args: argparse.Namespace) -> int:
 
 def cmd_test(root: Path, args: argparse.Namespace) -> int:
     """Run the kata tests (pytest) against a target."""
-    command = [sys.executable, "-m", "pytest", "--target", args.target, *args.pytest_args]
+    command = pytest_command("--target", args.target, *args.pytest_args)
     return subprocess.call(command, cwd=root, env=os.environ.copy())
 
 

@@ -31,6 +31,7 @@ from typing import Any
 
 from backprop_katas.catalog import CATALOG_FILE, Kata, ProjectNotFound, find_root, load_catalog
 from backprop_katas.generate import project_layout
+from backprop_katas.kinds import Status
 from backprop_katas.messages import say
 from backprop_katas.tool.check import Checker, Outcome, stub_text
 from backprop_katas.tool.console import LANGS, choose_lang
@@ -155,9 +156,10 @@ def save_cell(root: Path, kata: Kata, body: str) -> Saved:
 
 # --- showing a result: HTML and plain text -------------------------------------------------
 
-STATUS_MARK = {"done": "✓", "failing": "✗", "not_started": "·", "timeout": "⏱", "missing": "?"}
-STATUS_COLOUR = {"done": "#1a7f37", "failing": "#b3261e", "not_started": "#57606a", "timeout": "#9a6700",
-                 "missing": "#b3261e"}  # fmt: skip
+STATUS_MARK = {Status.DONE: "✓", Status.FAILING: "✗", Status.NOT_STARTED: "·", Status.TIMEOUT: "⏱",
+               Status.MISSING: "?"}  # fmt: skip
+STATUS_COLOUR = {Status.DONE: "#1a7f37", Status.FAILING: "#b3261e", Status.NOT_STARTED: "#57606a",
+                 Status.TIMEOUT: "#9a6700", Status.MISSING: "#b3261e"}  # fmt: skip
 BOX = ("font-family: system-ui, -apple-system, 'Segoe UI', 'Noto Sans KR', sans-serif; font-size: 14px; "
        "line-height: 1.45; color: #1f2328; background: #ffffff; border: 1px solid #d0d7de; "
        "border-left: 6px solid {colour}; border-radius: 6px; padding: 10px 14px; max-width: 880px;")  # fmt: skip
@@ -237,9 +239,9 @@ def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: S
     colour = STATUS_COLOUR[status]
     text: list[str] = []
     parts: list[str] = []
-    if status == "done":
+    if status == Status.DONE:
         headline = say("nb_done", kata=kata.number, title=title, total=outcome.total)
-    elif status == "failing":
+    elif status == Status.FAILING:
         headline = say("nb_failing", kata=kata.number, title=title, passed=outcome.passed, total=outcome.total)
     else:
         headline = say("nb_other", kata=kata.number, title=title, status=say(f"cli_status_{status}"))
@@ -252,11 +254,11 @@ def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: S
             note += " " + say("nb_backup", file=_shown(saved.backup, root))
         text.append(note)
         parts.append(f'<div style="color: #57606a; font-size: 12px;">{_e(note)}</div>')
-    if status == "done" and following is not None:
+    if status == Status.DONE and following is not None:
         nxt = say("nb_next", kata=following.number)
         text.append(nxt)
         parts.append(f'<div style="margin-top: 6px;">{_e(nxt)}</div>')
-    if status != "done":
+    if status != Status.DONE:
         location = cell_location(outcome, kata)
         if location is not None:
             cell_line, file_line = location
@@ -318,7 +320,7 @@ def _shown(path: Path, root: Path) -> str:
 
 
 def render_progress(katas: list[Kata], outcomes: dict[str, Outcome], lang: str) -> View:
-    done = [k for k in katas if outcomes[k.id].status == "done"]
+    done = [k for k in katas if outcomes[k.id].status == Status.DONE]
     header = say("cli_header", done=len(done), total=len(katas), points=sum(k.points for k in done),
                  max_points=sum(k.points for k in katas))  # fmt: skip
     columns = ["#", say("cli_col_kata"), say("cli_col_status"), say("cli_col_points")]
@@ -326,13 +328,13 @@ def render_progress(katas: list[Kata], outcomes: dict[str, Outcome], lang: str) 
     for kata in katas:
         outcome = outcomes[kata.id]
         detail = say(f"cli_status_{outcome.status}")
-        if outcome.status == "failing" and outcome.total:
+        if outcome.status == Status.FAILING and outcome.total:
             detail += f" ({outcome.passed}/{outcome.total})"
-        earned = kata.points if outcome.status == "done" else 0
+        earned = kata.points if outcome.status == Status.DONE else 0
         rows.append((kata.number, kata.title[lang], f"{STATUS_MARK[outcome.status]} {detail}",
                      f"{earned}/{kata.points}", STATUS_COLOUR[outcome.status]))  # fmt: skip
     text = [header] + [f"{n}  {t}  {s}  {p}" for n, t, s, p, _ in rows]
-    nxt = next((k for k in katas if outcomes[k.id].status != "done"), None)
+    nxt = next((k for k in katas if outcomes[k.id].status != Status.DONE), None)
     if nxt is not None:
         text.append(say("nb_next", kata=nxt.number))
     head = "".join(f'<th style="{HEAD} text-align: left;">{_e(c)}</th>' for c in columns)
@@ -344,7 +346,7 @@ def render_progress(katas: list[Kata], outcomes: dict[str, Outcome], lang: str) 
     inner = f'<div style="font-weight: 600;">{_e(header)}</div><table style="{TABLE}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
     if nxt is not None:
         inner += f'<div style="color: #57606a;">{_e(text[-1])}</div>'
-    return View("\n".join(text), _box("#0969da" if nxt else STATUS_COLOUR["done"], inner))
+    return View("\n".join(text), _box("#0969da" if nxt else STATUS_COLOUR[Status.DONE], inner))
 
 
 def render_hints(root: Path, kata: Kata, lang: str, shown: int) -> View:

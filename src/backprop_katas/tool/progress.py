@@ -7,7 +7,8 @@ import time
 from pathlib import Path
 
 from backprop_katas.catalog import Kata
-from backprop_katas.tool.check import cache_dir, read_json, write_json
+from backprop_katas.files import write_json
+from backprop_katas.tool.check import cache_dir, read_json
 
 
 class UnknownKata(LookupError):

@@ -9,14 +9,15 @@ the learner's message.
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from backprop_katas.files import write_json
+from backprop_katas.kinds import TestStatus
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -69,7 +70,7 @@ class ReportWriter:
         # One record per test: its call phase, or the setup/teardown phase that failed or skipped.
         if report.when != "call" and report.passed:
             return
-        outcome = "error" if report.when != "call" and report.failed else report.outcome
+        outcome = TestStatus.ERROR if report.when != "call" and report.failed else TestStatus(report.outcome)
         skip_reason = ""
         if report.skipped and isinstance(report.longrepr, tuple):
             skip_reason = str(report.longrepr[2])
@@ -92,6 +93,4 @@ class ReportWriter:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         self.data["exitstatus"] = int(exitstatus)
         self.data["duration"] = time.time() - self.started
-        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(self.data, ensure_ascii=False, indent=1), encoding="utf-8")
-        os.replace(tmp, self.path)  # a reader never sees half a report
+        write_json(self.path, self.data)  # a reader never sees half a report

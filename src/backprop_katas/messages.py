@@ -264,10 +264,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "cli_test_at": {"en": "the test: {where}", "ko": "테스트 코드: {where}"},
     "cli_hint": {"en": "Hint {n}/{total}: {hint}", "ko": "힌트 {n}/{total}: {hint}"},
-    "cli_more": {
-        "en": "Another hint: `katas hint {kata}` · check on every save: `katas watch` · check again: `katas`",
-        "ko": "다음 힌트: `katas hint {kata}` · 저장할 때마다 검사: `katas watch` · 다시 검사: `katas`",
-    },
+    "cli_more_hint": {"en": "Another hint: `katas hint {kata}`", "ko": "다음 힌트: `katas hint {kata}`"},
+    "cli_more_watch": {"en": "check on every save: `katas watch`", "ko": "저장할 때마다 검사: `katas watch`"},
+    "cli_more_again": {"en": "check again: `katas`", "ko": "다시 검사: `katas`"},
     "cli_kata_passes": {
         "en": "{kata} passes: all {total} checks. The reference solution: `katas solution {kata}`.",
         "ko": "{kata} 통과: 검사 {total} 개 모두 성공. 참고 답안: `katas solution {kata}`.",
@@ -286,8 +285,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "cli_no_tests": {"en": "No test ran from {file}.", "ko": "{file} 에서 실행된 테스트가 없습니다."},
     "cli_missing_kata": {
-        "en": "{file} does not exist. `katas reset KATA` writes a fresh one.",
-        "ko": "{file} 이(가) 없습니다. `katas reset KATA` 로 새로 만들 수 있습니다.",
+        "en": "{file} does not exist. `katas reset {kata}` writes a fresh one.",
+        "ko": "{file} 이(가) 없습니다. `katas reset {kata}` 로 새로 만들 수 있습니다.",
     },
     "cli_no_katas_folder": {
         "en": "There is no katas/ folder in {root}: it holds the files you edit. Restore it with `git checkout -- katas` or `katas generate`.",
@@ -298,7 +297,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "{name} 라는 카타는 없습니다.",
     },
     "cli_did_you_mean": {"en": "Did you mean {suggestion}?", "ko": "{suggestion} 을(를) 찾으시나요?"},
-    "cli_known_katas": {"en": "The katas: {names}", "ko": "카타 목록: {names}"},
+    "cli_did_you_mean_function": {
+        "en": "Did you mean {suggestion}? It has {function}.",
+        "ko": "{suggestion} 을(를) 찾으시나요? 그 카타에 {function} 이(가) 있습니다.",
+    },
+    "cli_known_katas": {
+        "en": "There are {count} katas, {span}: {names}",
+        "ko": "카타는 {span} 의 {count} 개입니다: {names}",
+    },
     "cli_hints_header": {"en": "{number} · {title}: hints", "ko": "{number} · {title}: 힌트"},
     "cli_hint_last": {
         "en": "That was the last hint. Once the kata passes, `katas solution {kata}` shows the reference.",
@@ -311,6 +317,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "cli_reset_ask": {
         "en": "Replace {file} with a fresh stub? Your version will be kept as {backup}. [y/N] ",
         "ko": "{file} 을(를) 새 빈 파일로 바꿀까요? 지금 버전은 {backup} 에 보관됩니다. [y/N] ",
+    },
+    "cli_reset_created": {
+        "en": "{file} is a fresh stub again (there was no file to back up).",
+        "ko": "{file} 을(를) 새 빈 파일로 만들었습니다 (백업할 파일이 없었습니다).",
     },
     "cli_reset_done": {
         "en": "{file} is a fresh stub again; your old version is in {backup}.",
@@ -408,7 +418,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "a kata: k05, k05_backprop or backprop",
         "ko": "카타 이름: k05, k05_backprop 또는 backprop",
     },
-    "cli_help_hint": {"en": "show the next hint for a kata", "ko": "카타의 다음 힌트 보기"},
+    "cli_help_hint": {
+        "en": "show the next hint for a kata (default: the current one)",
+        "ko": "카타의 다음 힌트 보기 (기본: 지금 할 카타)",
+    },
+    "cli_help_default": {"en": "(default: {value})", "ko": "(기본값: {value})"},
+    "cli_help_version": {"en": "show the version and exit", "ko": "버전을 보여 주고 끝내기"},
     "cli_help_hint_all": {"en": "show every hint", "ko": "모든 힌트 보기"},
     "cli_help_watch": {
         "en": "check the current kata every time you save, and move on when it passes",
@@ -698,8 +713,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "여러분의 `train` 으로 그린 교재의 그림: 기준 학습기와 나란히 놓은 손실 곡선, 단위 정사각형 위의 결정 경계 net(x) ≥ 0.5 (약 10 초).",
     },
     "nb_md_chapter_title": {
-        "en": "# Backpropagation katas (section 2.2.6)\n\nSix katas, from one derivative to training the XOR network. Run the first code cell, then work through the `%%kata` cells in order.",
-        "ko": "# 오차역전파 카타 (2.2.6 절)\n\n미분 하나에서 XOR 네트워크 학습까지 여섯 카타입니다. 첫 코드 셀을 실행한 뒤 `%%kata` 셀을 차례로 푸세요.",
+        "en": "# Backpropagation katas (section 2.2.6)\n\n{count} katas, from one derivative to training the XOR network. Run the first code cell, then work through the `%%kata` cells in order.",
+        "ko": "# 오차역전파 카타 (2.2.6 절)\n\n미분 하나에서 XOR 네트워크 학습까지 {count} 개의 카타입니다. 첫 코드 셀을 실행한 뒤 `%%kata` 셀을 차례로 푸세요.",
     },
     "nb_md_progress": {"en": "Your progress over all katas:", "ko": "모든 카타의 진행 상황:"},
     "nb_written": {

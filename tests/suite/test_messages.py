@@ -52,9 +52,9 @@ def test_every_key_the_code_says_exists():
 
 
 def test_every_cli_status_has_a_word():
-    from backprop_katas.tool.check import STATUSES
+    from backprop_katas.kinds import Status
 
-    for status in STATUSES:
+    for status in Status:
         assert f"cli_status_{status}" in MESSAGES
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import itertools
 
 import pytest
 from helpers import ROOT, copy_solutions, run_kata_tests
@@ -136,15 +137,17 @@ def _shared_code_copies(path):
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and _dotted(node) == "os.killpg":
             found.append(f"os.killpg at line {node.lineno} (use backprop_katas.procs.kill_group)")
-        if isinstance(node, ast.Import) and any(a.name == "hashlib" for a in node.names) or (
+        if (isinstance(node, ast.Import) and any(a.name == "hashlib" for a in node.names)) or (
             isinstance(node, ast.ImportFrom) and node.module == "hashlib"
         ):
             found.append(f"import hashlib at line {node.lineno} (use backprop_katas.files.digest)")
         if isinstance(node, (ast.List, ast.Tuple)):
             words = [e.value if isinstance(e, ast.Constant) else None for e in node.elts]
-            if any(a == "-m" and b == "pytest" for a, b in zip(words, words[1:])):
+            if any(a == "-m" and b == "pytest" for a, b in itertools.pairwise(words)):
                 found.append(f"a '-m pytest' command at line {node.lineno} (use backprop_katas.procs.pytest_command)")
-    found += [f"{w} writes JSON and renames it (use backprop_katas.files.write_json)" for w in _atomic_json_writers(tree)]
+    found += [
+        f"{w} writes JSON and renames it (use backprop_katas.files.write_json)" for w in _atomic_json_writers(tree)
+    ]
     return found
 
 

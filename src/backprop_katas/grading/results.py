@@ -47,12 +47,6 @@ def one_line(key: str, **fields: object) -> str:
     return str(message).replace("\n", " / ")
 
 
-def test_sentence(check_name: str) -> str:
-    """``test_prime_function_matches[float32]`` → ``prime function matches [float32]``."""
-    name, _, params = check_name.partition("[")
-    return name.removeprefix("test_").replace("_", " ") + (f" [{params}" if params else "")
-
-
 def checks_of(data: dict[str, Any]) -> list[dict[str, Any]]:
     checks: list[dict[str, Any]] = data.get("extra_data", {}).get("checks", [])
     return checks

@@ -355,7 +355,11 @@ class Checker:
         """One kata's outcome: from the cache when nothing changed, else from a fresh run."""
         path = self.folder / kata.filename
         if not path.is_file():
-            return Outcome(kata.id, Status.MISSING, message=say("cli_missing_kata", file=_relative(path, self.root)))
+            return Outcome(
+                kata.id,
+                Status.MISSING,
+                message=say("cli_missing_kata", file=_relative(path, self.root), kata=kata.number),
+            )
         untouched = is_untouched_stub(self.root, self.folder, kata)
         if untouched and not run_stub:
             return Outcome(kata.id, Status.NOT_STARTED, edit=edit_location("", self.root, self.folder, kata))

@@ -33,6 +33,7 @@ from backprop_katas.catalog import CATALOG_FILE, Kata, ProjectNotFound, find_roo
 from backprop_katas.generate import project_layout
 from backprop_katas.kinds import Status
 from backprop_katas.messages import say
+from backprop_katas.names import test_sentence
 from backprop_katas.tool.check import Checker, Outcome, stub_text
 from backprop_katas.tool.console import LANGS, choose_lang
 from backprop_katas.tool.progress import UnknownKata, backup_path, hints_shown, resolve_kata, reveal_hint
@@ -225,12 +226,6 @@ def _source_line(root: Path, kata: Kata, number: int) -> str:
     return lines[number - 1] if 0 < number <= len(lines) else ""
 
 
-def _test_sentence(nodeid: str) -> str:
-    from backprop_katas.tool.cli import test_sentence
-
-    return test_sentence(nodeid)
-
-
 def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: Saved | None = None,
                    following: Kata | None = None) -> View:  # fmt: skip
     """One kata's result: status, where to look, the first failing check, causes, tables, hints."""
@@ -275,7 +270,7 @@ def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: S
             parts.append(f'<div style="margin-top: 6px;"><b>{_e(look)}</b></div>')
         if outcome.test:
             first = say("cli_first_failure", passed=outcome.passed, total=outcome.total,
-                        test=_test_sentence(outcome.test))  # fmt: skip
+                        test=test_sentence(outcome.test))  # fmt: skip
             text.append(first)
             parts.append(f'<div style="margin-top: 8px;">{_e(first)}</div>')
         if outcome.message:
@@ -572,7 +567,7 @@ def write_notebooks(root: Path, out: Path, lang: str, install: str | None) -> li
             nbf.new_code_cell(_install_source(install) + f"\n%kata --lang {lang}"),
         ]
         written = []
-        chapter: list[Any] = [nbf.new_markdown_cell(say("nb_md_chapter_title")), *head]
+        chapter: list[Any] = [nbf.new_markdown_cell(say("nb_md_chapter_title", count=len(katas))), *head]
         for kata in katas:
             cells = kata_cells(root, kata, lang)
             nb = _notebook([*[nbformat.from_dict(c) for c in head], *cells], lang)

@@ -9,8 +9,9 @@ import pytest
 from helpers import ROOT, copy_solutions, run_kata_tests
 from kata_mutants import MUTANTS
 
-from backprop_katas.catalog import load_catalog
+from backprop_katas.catalog import CATALOG_FILE, kata_paths, load_catalog
 from backprop_katas.generate import drift, stub_message
+from backprop_katas.scaffold import MARKER, MUTANTS_FILE
 
 CATALOG = load_catalog(ROOT)
 PACKAGE = ROOT / "src" / "backprop_katas"
@@ -102,7 +103,40 @@ def test_mutant_is_caught(tmp_path, mutant):
 
 def test_at_least_three_mutants_per_kata():
     for kid in KATA_IDS:
-        assert sum(m.kata == kid for m in MUTANTS) >= 3, kid
+        found = sum(m.kata == kid for m in MUTANTS)
+        assert found >= 3, f"{kid} has {found} mutants in {MUTANTS_FILE}; it needs three or more plausible mistakes"
+
+
+def _todo_lines(path, kata_id, whole_file=True):
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [
+        f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+        for n, line in enumerate(lines, start=1)
+        if MARKER in line and (whole_file or kata_id in line)
+    ]
+
+
+def _catalog_block(kata_id):
+    """The [[kata]] table of ``kata_id`` in katas.toml, with the line number it starts on."""
+    text = (ROOT / CATALOG_FILE).read_text(encoding="utf-8")
+    starts = [n for n, line in enumerate(text.splitlines(), start=1) if line.strip() == "[[kata]]"]
+    lines = text.splitlines()
+    for start, end in zip(starts, [*starts[1:], len(lines) + 1]):
+        block = lines[start - 1 : end - 1]
+        if f'id = "{kata_id}"' in block:
+            return start, block
+    return 0, []
+
+
+@pytest.mark.parametrize("kata_id", KATA_IDS)
+def test_no_todo_of_katas_new_is_left(kata_id):
+    """A kata from `katas new` is not done until the author has filled in every TODO it wrote."""
+    paths = kata_paths(ROOT, kata_id, PACKAGE)
+    left = [line for path in (paths.solution, paths.test, paths.probe) for line in _todo_lines(path, kata_id)]
+    start, block = _catalog_block(kata_id)
+    left += [f"{CATALOG_FILE}:{start + i}: {line.strip()}" for i, line in enumerate(block) if MARKER in line]
+    left += _todo_lines(ROOT / MUTANTS_FILE, kata_id, whole_file=False)
+    assert not left, f"{kata_id}: fill in what `katas new` left ({len(left)} x {MARKER}):\n" + "\n".join(left)
 
 
 # --- one piece of code each: killing a process group, a pytest command, atomic JSON, a digest ---

@@ -419,6 +419,26 @@ def cmd_generate(root: Path, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_new(root: Path, args: argparse.Namespace) -> int:
+    """`katas new kNN_name` (maintainers): the files of a new kata, with TODOs to fill in."""
+    from backprop_katas.scaffold import MARKER, ScaffoldError, new_kata
+
+    try:
+        written = new_kata(root, args.kata_id)
+    except ScaffoldError as exc:
+        raise SystemExitMessage(str(exc), 2) from None
+    for path in written.created:
+        print(f"wrote {path.relative_to(root)}")
+    for path in written.extended:
+        print(f"added {args.kata_id} to {path.relative_to(root)}")
+    print(
+        f"Next: fill in every {MARKER} (grep -rn '{MARKER}' .), then run\n"
+        f"  pytest --target solutions tests/test_{args.kata_id}.py tests/suite/test_self_checks.py\n"
+        "The self-checks fail until no TODO is left and the kata has three mutants (CONTRIBUTING.md, Adding a kata)."
+    )
+    return 0
+
+
 def cmd_notebook(root: Path, args: argparse.Namespace) -> int:
     """`katas notebook OUT_DIR`: the notebooks to hand out (needs the [notebook] extra)."""
     try:
@@ -551,6 +571,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.add_argument("--force", action="store_true", help="overwrite kata files that have changes")
     gen.set_defaults(func=cmd_generate)
+    new = sub.add_parser("new", help="write a new kata's files with TODOs: solution, katas.toml, test, probe, mutants "
+                         "(maintainers)")  # fmt: skip
+    new.add_argument(
+        "kata_id", metavar="kNN_name", help="the new kata's id: the next number and a name, e.g. k07_softmax"
+    )
+    new.set_defaults(func=cmd_new)
     from backprop_katas.tool.notebook import DEFAULT_INSTALL  # no IPython, no nbformat: those load when used
 
     notebook = sub.add_parser("notebook", parents=[plain], help=say("cli_help_notebook"))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,14 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 CATALOG_FILE = "katas.toml"
 LANGS = ("en", "ko")
+# Where a kata lives: the only place these folder names are spelled (see kata_paths).
+SOLUTIONS_DIR = "solutions"
+KATAS_DIR = "katas"
+TESTS_DIR = "tests"
+PACKAGE_DIR = Path(__file__).resolve().parent  # the installed backprop_katas package
+PROBES_PACKAGE = f"{__package__}.kit.probes"  # kit/probes: one module per kata
+KATA_ID = re.compile(r"k\d\d_[a-z][a-z0-9_]*")  # "k05_backprop": number, then a Python name
+_TEST_OF_KATA = re.compile(r"(?:^|[/\\.:])test_(k\d\d_[a-z][a-z0-9_]*?)(?:\.py)?(?=$|[.:\[])")
 
 
 class ProjectNotFound(Exception):
@@ -50,6 +60,53 @@ class Kata:
     @property
     def test_filename(self) -> str:
         return f"test_{self.id}.py"
+
+
+@dataclass(frozen=True)
+class KataPaths:
+    """Every file a kata is made of, by the project's one naming convention."""
+
+    solution: Path  # solutions/kNN_name.py: the reference, between BEGIN/END SOLUTION markers
+    stub: Path  # katas/kNN_name.py: the learner's file, generated from the solution (generate.py)
+    test: Path  # tests/test_kNN_name.py: the judges
+    probe: Path  # backprop_katas/kit/probes/kNN_name.py: what runs the learner's code
+    probe_module: str  # "backprop_katas.kit.probes.kNN_name"
+
+
+def kata_paths(root: Path, kata: Kata | str, package: Path | None = None) -> KataPaths:
+    """The files of ``kata`` in the project at ``root``; the probe in ``package`` (default: the
+    installed one; a checkout's ``src/backprop_katas`` when writing a new kata there)."""
+    kid = kata if isinstance(kata, str) else kata.id
+    return KataPaths(
+        solution=root / SOLUTIONS_DIR / f"{kid}.py",
+        stub=root / KATAS_DIR / f"{kid}.py",
+        test=root / TESTS_DIR / f"test_{kid}.py",
+        probe=(package or PACKAGE_DIR) / "kit" / "probes" / f"{kid}.py",
+        probe_module=f"{PROBES_PACKAGE}.{kid}",
+    )
+
+
+def kata_of_test(name: str | Path, katas: Iterable[Kata] | None = None) -> str | None:
+    """The kata id a test file, node id or junit class name belongs to
+    (``tests/test_k05_backprop.py::test_x``, ``tests.test_k05_backprop`` → ``k05_backprop``);
+    None when it names no kata (or, given ``katas``, none of them)."""
+    match = _TEST_OF_KATA.search(str(name).split("::", 1)[0] if "::" in str(name) else str(name))
+    if match is None:
+        return None
+    kid = match.group(1)
+    if katas is not None and kid not in {k.id for k in katas}:
+        return None
+    return kid
+
+
+def total_points(katas: Iterable[Kata]) -> int:
+    """The points of the whole catalog (100 today): read from katas.toml, never written out."""
+    return sum(k.points for k in katas)
+
+
+def span(katas: list[Kata]) -> str:
+    """``k01–k06``: the catalog's first and last kata numbers."""
+    return f"{katas[0].number}–{katas[-1].number}" if katas else ""
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -116,4 +173,5 @@ def load_catalog(root: Path) -> list[Kata]:
 
 def kata_for_test_file(katas: list[Kata], filename: str) -> Kata | None:
     """The kata whose test file is ``filename`` (``test_k05_backprop.py``), if any."""
-    return next((k for k in katas if k.test_filename == filename), None)
+    kid = kata_of_test(filename, katas)
+    return next((k for k in katas if k.id == kid), None)

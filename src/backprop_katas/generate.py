@@ -13,6 +13,8 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
+from backprop_katas.catalog import kata_of_test
+
 STUBS = ".stubs"  # a learner bundle's pristine stubs (it has no solutions/ to generate them from)
 BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
@@ -141,7 +143,7 @@ def project_layout(checkout: Path) -> dict[str, str]:
     tests = sorted((checkout / "tests").glob("test_k[0-9][0-9]_*.py"))
     for path in [checkout / "tests" / "conftest.py", *tests]:
         files[f"tests/{path.name}"] = path.read_text(encoding="utf-8")
-    ids = [path.stem.removeprefix("test_") for path in tests]
+    ids = [kid for kid in (kata_of_test(path) for path in tests) if kid]
     if (checkout / "solutions").is_dir():
         stubs = generated(checkout / "solutions", ids)
     else:  # a learner bundle keeps pristine stubs in .stubs/; an sdist has only katas/

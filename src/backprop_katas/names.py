@@ -32,3 +32,24 @@ def shown_name(name: str | bytes | Path) -> str:
 def safe_text(text: str) -> str:
     """Text for a terminal: control characters escaped, newlines and tabs kept."""
     return "\n".join("\t".join(shown_name(piece) for piece in line.split("\t")) for line in text.split("\n"))
+
+
+# A test's name cannot hold an apostrophe; the chapter is one, so "chapters" in a name is its possessive.
+_SPELLED = {"chapters": "chapter's"}
+
+
+def test_sentence(nodeid: str, lang: str = "en") -> str:
+    """A test's name as the learner reads it:
+    ``tests/test_k03_x.py::test_the_chapters_example[float64]`` → ``the chapter's example [float64]``.
+
+    A test's name is an English sentence: another language shows it as the code it is
+    (``test_the_chapters_example[float64]``), which the learner can search for."""
+    name = nodeid.split("::")[-1]
+    if lang not in ("en", "both"):
+        return name
+    name, bracket, params = name.partition("[")
+    words = [_SPELLED.get(word, word) for word in name.removeprefix("test_").split("_")]
+    return " ".join(words) + (f" [{params}" if bracket else "")
+
+
+test_sentence.__test__ = False  # type: ignore[attr-defined]  # a function named test_* that pytest must not collect

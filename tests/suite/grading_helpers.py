@@ -10,8 +10,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from backprop_katas.catalog import load_catalog, total_points
+
 ROOT = Path(__file__).resolve().parents[2]
 K01 = "k01_derivatives"
+CATALOG = load_catalog(ROOT)
+KATA_IDS = tuple(k.id for k in CATALOG)
+TOTAL_POINTS = total_points(CATALOG)  # read from katas.toml, never written out
 
 
 def submission(folder: Path, source: str = "solutions", files: dict[str, str] | None = None) -> Path:

@@ -8,6 +8,8 @@ its .katas-cache checks the same files without running them again.
 
 from __future__ import annotations
 
+import argparse
+import ast
 import json
 import os
 import pty
@@ -24,11 +26,16 @@ from pathlib import Path
 import pytest
 from helpers import ROOT
 
-from backprop_katas.catalog import load_catalog
+from backprop_katas import __version__
+from backprop_katas.catalog import load_catalog, span, total_points
+from backprop_katas.names import test_sentence
+from backprop_katas.tool.cli import HelpFormatter, build_parser
 from backprop_katas.tool.console import colour_enabled, width
 from backprop_katas.tool.progress import UnknownKata, resolve_kata
 
 CATALOG = load_catalog(ROOT)
+COUNT = len(CATALOG)
+POINTS = total_points(CATALOG)
 K01 = "katas/k01_derivatives.py"
 KATAS_SCRIPT = Path(sys.executable).with_name("katas")
 
@@ -190,8 +197,8 @@ def test_katas_shows_the_progress_and_what_to_do_first(journey):
     result = journey["first"]
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "0/6 katas done, 0.00/100.00 points" in out
-    assert out.count("not started") == 6
+    assert f"0/{COUNT} katas done, 0.00/{POINTS}.00 points" in out
+    assert out.count("not started") == COUNT
     assert "Next: k01 · Derivatives" in out
     assert CATALOG[0].task["en"] in out
     assert re.search(rf"Edit: {K01}:\d+", out)
@@ -203,7 +210,7 @@ def test_katas_shows_the_progress_and_what_to_do_first(journey):
 
 def test_filling_in_k01_turns_it_done_and_shows_k02(journey):
     out = journey["second"].stdout
-    assert "1/6 katas done, 10.00/100.00 points" in out
+    assert f"1/{COUNT} katas done, {CATALOG[0].points}.00/{POINTS}.00 points" in out
     assert re.search(r"k01\s+Derivatives\s+✓ done\s+10.00/10.00", out)
     assert "Next: k02 · Counting parameters" in out
     assert CATALOG[1].task["en"] in out
@@ -219,6 +226,15 @@ def test_list_json_reports_every_kata_and_reuses_the_cache(journey):
     assert {rows[k.id]["status"] for k in CATALOG[1:]} == {"not_started"}
     assert rows["k02_parameters"]["hints_total"] == 3
     assert Path(rows["k02_parameters"]["file"]).is_file()
+
+
+def test_list_json_reports_the_same_counts_as_the_table(journey):
+    header = re.search(r"(\d+)/(\d+) katas done, ([\d.]+)/([\d.]+) points", journey["second"].stdout)
+    assert header, journey["second"].stdout
+    data = json.loads(journey["list"].stdout)
+    assert (data["done"], data["total"]) == (int(header[1]), int(header[2])) == (1, COUNT)
+    assert (data["points"], data["max_points"]) == (float(header[3]), float(header[4])) == (CATALOG[0].points, POINTS)
+    assert data["points"] == sum(row["score"] for row in data["katas"])
 
 
 def test_solution_opens_only_after_the_kata_passes(journey):
@@ -251,6 +267,8 @@ def test_watch_rechecks_on_save_and_moves_on_when_the_kata_passes(journey, tmp_p
         term.send("q\n")
         term.expect(r"Stopped watching\.")
         assert term.wait() == 0
+        assert "Another hint: `katas hint k02`" in term.output
+        assert "`katas watch`" not in term.output, "watch offers `katas watch` to a learner already in it"
     finally:
         term.close()
 
@@ -383,7 +401,7 @@ def test_each_hint_call_reveals_the_next_hint(project):
     every = katas(project, "hint", "k04", "--all")
     assert "Hint 3/3" in every.stdout
     listed = json.loads(katas(project, "list", "--json").stdout)["katas"]
-    assert [row["hints_shown"] for row in listed] == [1, 1, 3, 3, 1, 1]
+    assert [row["hints_shown"] for row in listed] == [1, 1, 3, 3] + [1] * (COUNT - 4)
 
 
 def test_reset_asks_first_and_keeps_the_old_file(project):
@@ -411,7 +429,7 @@ def test_the_language_follows_the_locale_and_the_option(project):
     assert "미분 계산하기" in korean.stdout and "시작 전" in korean.stdout
     english = katas(project, "list", "--lang", "en", LANG="ko_KR.UTF-8")
     assert "Derivatives" in english.stdout and "시작 전" not in english.stdout
-    assert "카타 목록" in katas(project, "hint", "nope", "--lang", "ko").stderr
+    assert f"카타는 {span(CATALOG)} 의 {COUNT} 개입니다" in katas(project, "hint", "nope", "--lang", "ko").stderr
 
 
 ENGLISH_PROSE = re.compile(r"\b[A-Za-z]{2,} [A-Za-z]{2,}\b")  # two English words in a row: code has none here
@@ -521,3 +539,151 @@ def test_edit_reads_the_failures_data_the_recorded_line_first_then_the_called_fu
     }
     unrecorded = Failure(call=call).to_data()  # a tracer of its own (a debugger) records nothing: the def
     assert edit_where(unrecorded, tmp_path, folder, kata)["line"] == 5
+
+
+# --- the small frictions: pipes, defaults, --version, help, names, footers ---------------------
+
+
+def test_katas_piped_into_head_ends_without_a_traceback(project):
+    # The reader is gone before the command writes: as `katas hint k01 --all | head -0` would be.
+    proc = subprocess.Popen(command("hint", "k01", "--all"), cwd=project, env=cli_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) == 141  # as a shell reports a tool a pipe stopped
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+def test_hint_without_a_name_is_for_the_current_kata(project):
+    first = katas(project, "hint")
+    assert first.returncode == 0, first.stderr
+    assert f"k01 · {CATALOG[0].title['en']}: hints" in first.stdout
+    assert f"Hint 2/3: {CATALOG[0].hints['en'][1]}" in first.stdout
+    solve(project, "k01_derivatives")
+    second = katas(project, "hint")
+    assert f"k02 · {CATALOG[1].title['en']}: hints" in second.stdout
+
+
+def test_version_names_the_package_and_its_version(project):
+    result = katas(project, "--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"backprop-katas {__version__}"
+
+
+def _subcommands():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return sub.choices
+
+
+def _options(parser):
+    return [a for a in parser._actions if a.option_strings and a.help != argparse.SUPPRESS and a.dest != "help"]
+
+
+@pytest.mark.parametrize("name", list(_subcommands()))
+def test_every_subcommand_help_has_a_description_and_shows_its_defaults(name):
+    parser = _subcommands()[name]
+    assert parser.description, f"`katas {name} --help` says nothing about what it does"
+    assert " ".join(parser.description.split()) in " ".join(parser.format_help().split())
+    formatter = HelpFormatter(f"katas {name}")
+    for option in _options(parser):
+        if option.nargs == 0:  # a flag: off unless given
+            continue
+        text = formatter._get_help_string(option) or ""
+        assert "default" in text.lower(), f"katas {name} {option.option_strings[0]}: {text!r} gives no default"
+
+
+def test_help_defaults_are_in_the_learners_language(project):
+    result = katas(project, "notebook", "--help", "--lang", "ko")
+    assert "(기본값: " in result.stdout and "(default: " not in result.stdout
+
+
+LANG_ONLY = {"--lang"}
+CHECKS = {"--lang", "--all", "--timeout", "--target"}
+OPTIONS = {
+    "check": CHECKS,
+    "hint": LANG_ONLY | {"--all"},  # every hint: nothing is checked again
+    "watch": CHECKS | {"--manual"},
+    "reset": LANG_ONLY | {"--yes"},
+    "solution": CHECKS,
+    "list": CHECKS | {"--json"},
+    "plot": LANG_ONLY | {"--target", "--out"},  # trains with the target's code; checks nothing
+    "notebook": LANG_ONLY | {"--install"},
+}
+
+
+@pytest.mark.parametrize("name", list(OPTIONS))
+def test_options_appear_only_on_the_commands_they_affect(name):
+    shown = {a.option_strings[-1] if a.option_strings[0] == "-y" else a.option_strings[0]
+             for a in _options(_subcommands()[name])}  # fmt: skip
+    assert shown == OPTIONS[name]
+
+
+@pytest.mark.parametrize(
+    "name, kata, function",
+    [("prime", "k01_derivatives", "prime_function"), ("manual", "k05_backprop", "manual_gradients"),
+     ("net", "k02_parameters", "Network"), ("t_prime", "k03_computation_graph", "t_prime")],
+    ids=["prefix", "word", "close", "exact"],
+)  # fmt: skip
+def test_a_name_close_to_a_function_suggests_the_kata_that_has_it(name, kata, function):
+    with pytest.raises(UnknownKata) as info:
+        resolve_kata(name, CATALOG)
+    assert (info.value.suggestion, info.value.function) == (kata, function)
+
+
+@pytest.mark.parametrize("name", ["k09", "9", "k07_attention", "zzz", "hello", "grad"])
+def test_a_name_close_to_nothing_gets_no_suggestion(name):
+    with pytest.raises(UnknownKata) as info:
+        resolve_kata(name, CATALOG)
+    assert info.value.suggestion is None
+
+
+def test_an_unknown_kata_number_gets_the_count_and_range_from_the_catalog(project):
+    result = katas(project, "hint", "k09")
+    assert result.returncode == 2
+    assert f"There are {COUNT} katas, {span(CATALOG)}: " in result.stderr
+    assert "Did you mean" not in result.stderr
+    prime = katas(project, "hint", "prime")
+    assert "Did you mean k01_derivatives? It has prime_function." in prime.stderr
+
+
+def test_the_footer_offers_a_hint_only_while_one_is_left(project):
+    (project / "katas" / "k04_autograd.py").unlink()  # a missing kata is shown without a child pytest
+    before = katas(project, "check", "k04")
+    assert "Another hint: `katas hint k04`" in before.stdout and "`katas watch`" in before.stdout
+    katas(project, "hint", "k04", "--all")
+    after = katas(project, "check", "k04")
+    assert "Hint 3/3" in after.stdout
+    assert "Another hint" not in after.stdout and "`katas watch`" in after.stdout
+
+
+def test_after_a_kata_file_is_deleted_the_messages_name_the_kata(project):
+    (project / "katas" / "k04_autograd.py").unlink()
+    checked = katas(project, "check", "k04")
+    assert "katas/k04_autograd.py does not exist. `katas reset k04` writes a fresh one." in checked.stdout
+    assert "KATA" not in checked.stdout
+    reset = katas(project, "reset", "k04")
+    assert reset.returncode == 0
+    assert reset.stdout.strip() == "katas/k04_autograd.py is a fresh stub again (there was no file to back up)."
+
+
+KATA_TESTS = sorted(
+    node.name
+    for path in (ROOT / "tests").glob("test_k*.py")
+    for node in ast.parse(path.read_text(encoding="utf-8")).body
+    if isinstance(node, ast.FunctionDef) and node.name.startswith("test_") and "chapter" in node.name
+)
+
+
+@pytest.mark.parametrize("name", KATA_TESTS)
+def test_test_names_read_as_the_chapters_in_the_learners_sentence(name):
+    sentence = test_sentence(f"tests/test_k01_derivatives.py::{name}[float64]")
+    assert "chapters" not in sentence and sentence.endswith(" [float64]")
+    if "_chapters_" in name:
+        assert "the chapter's " in sentence
+
+
+def test_a_test_sentence_keeps_its_parameters():
+    got = test_sentence("tests/test_k01_x.py::test_prime_function_matches[float32-shape[]]")
+    assert got == "prime function matches [float32-shape[]]"

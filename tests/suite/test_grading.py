@@ -1,7 +1,7 @@
 """Grading mode: learner code runs in a limited child, judging stays in the grader (issue 5).
 
 Most checks grade k01 only (each run is a pytest process plus a child:
-seconds); one end-to-end check grades all six katas.
+seconds); one end-to-end check grades every kata.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from grading_helpers import K01, ROOT, kata_source, pytest_grade, submission
+from grading_helpers import K01, KATA_IDS, ROOT, TOTAL_POINTS, kata_source, pytest_grade, submission
 
 from backprop_katas.grading import sandbox, wire
 from backprop_katas.kit.plain import Unplain
@@ -299,13 +299,14 @@ def test_output_is_capped_for_the_learner(tmp_path):
 
 
 def test_all_six_katas_end_to_end(tmp_path):
-    ids = [p.stem.removeprefix("test_") for p in sorted((ROOT / "tests").glob("test_k0*.py"))]
-    got = pytest_grade(ROOT / "solutions", tmp_path / "s.json", tests=tuple(ids))
-    assert got["score"] == got["max_score"] == 100, [t["name"] for t in got["tests"] if t["status"] != "passed"]
-    stubs = pytest_grade(ROOT / "katas", tmp_path / "k.json", tests=tuple(ids))
+    got = pytest_grade(ROOT / "solutions", tmp_path / "s.json", tests=KATA_IDS)
+    assert got["score"] == got["max_score"] == TOTAL_POINTS, [
+        t["name"] for t in got["tests"] if t["status"] != "passed"
+    ]
+    stubs = pytest_grade(ROOT / "katas", tmp_path / "k.json", tests=KATA_IDS)
     assert stubs["score"] == 0
     katas = stubs["extra_data"]["katas"]
-    assert sorted(katas) == ids and all(k["passed"] == 0 for k in katas.values())
+    assert sorted(katas) == list(KATA_IDS) and all(k["passed"] == 0 for k in katas.values())
     graded = [t for t in stubs["extra_data"]["checks"] if t["status"] != "skipped"]  # reference_only: not graded
     assert graded and all("NotImplementedError" in t["output"] for t in graded)
 

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from grading_helpers import K01, ROOT, kata_source, katas_cli, pytest_grade, submission
+from grading_helpers import K01, KATA_IDS, ROOT, TOTAL_POINTS, kata_source, katas_cli, pytest_grade, submission
 
 from backprop_katas.grading import sandbox
 
@@ -284,12 +284,14 @@ def test_a_clean_learner_after_one_who_stops_or_kills_its_zygote_and_grader_gets
 
 @pytest.mark.parametrize("mode", MODES)
 def test_honest_code_gets_the_same_results_in_both_modes_and_leaves_no_temporary_file(tmp_path, mode):
-    ids = tuple(p.stem.removeprefix("test_") for p in sorted((ROOT / "tests").glob("test_k0*.py")))
+    ids = KATA_IDS
     private = tmp_path / "tmp"
     private.mkdir()
     got = pytest_grade(ROOT / "solutions", tmp_path / "s.json", "--isolation", mode, tests=ids,
                        env={"TMPDIR": str(private)})  # fmt: skip
-    assert got["score"] == got["max_score"] == 100, [t["name"] for t in got["tests"] if t["status"] != "passed"]
+    assert got["score"] == got["max_score"] == TOTAL_POINTS, [
+        t["name"] for t in got["tests"] if t["status"] != "passed"
+    ]
     assert f"isolation: {mode}" in got["_stdout"]
     assert sorted(p.name for p in private.iterdir()) == []  # no katas-grade-*, katas-zygote-*, torchinductor_*
 

@@ -75,7 +75,7 @@ def test_every_key_the_code_says_exists():
 
 
 def test_every_cli_status_has_a_word():
-    from backprop_katas.tool.check import STATUSES
+    from backprop_katas.kinds import Status as STATUSES
 
     for status in STATUSES:
         assert f"cli_status_{status}" in keys()

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import ast
+import itertools
 
 import pytest
 from helpers import ROOT, copy_solutions, run_kata_tests
 from kata_mutants import MUTANTS
 
-from backprop_katas.catalog import load_catalog
+from backprop_katas.catalog import CATALOG_FILE, kata_paths, load_catalog
 from backprop_katas.generate import drift, stub_message
+from backprop_katas.scaffold import MARKER, MUTANTS_FILE
 
 CATALOG = load_catalog(ROOT)
-PROBES = ROOT / "src" / "backprop_katas" / "kit" / "probes"
+PACKAGE = ROOT / "src" / "backprop_katas"
+PROBES = PACKAGE / "kit" / "probes"
 KATA_IDS = [k.id for k in CATALOG]
 
 
@@ -100,4 +103,110 @@ def test_mutant_is_caught(tmp_path, mutant):
 
 def test_at_least_three_mutants_per_kata():
     for kid in KATA_IDS:
-        assert sum(m.kata == kid for m in MUTANTS) >= 3, kid
+        found = sum(m.kata == kid for m in MUTANTS)
+        assert found >= 3, f"{kid} has {found} mutants in {MUTANTS_FILE}; it needs three or more plausible mistakes"
+
+
+def _todo_lines(path, kata_id, whole_file=True):
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [
+        f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+        for n, line in enumerate(lines, start=1)
+        if MARKER in line and (whole_file or kata_id in line)
+    ]
+
+
+def _catalog_block(kata_id):
+    """The [[kata]] table of ``kata_id`` in katas.toml, with the line number it starts on."""
+    text = (ROOT / CATALOG_FILE).read_text(encoding="utf-8")
+    starts = [n for n, line in enumerate(text.splitlines(), start=1) if line.strip() == "[[kata]]"]
+    lines = text.splitlines()
+    for start, end in zip(starts, [*starts[1:], len(lines) + 1]):
+        block = lines[start - 1 : end - 1]
+        if f'id = "{kata_id}"' in block:
+            return start, block
+    return 0, []
+
+
+@pytest.mark.parametrize("kata_id", KATA_IDS)
+def test_no_todo_of_katas_new_is_left(kata_id):
+    """A kata from `katas new` is not done until the author has filled in every TODO it wrote."""
+    paths = kata_paths(ROOT, kata_id, PACKAGE)
+    left = [line for path in (paths.solution, paths.test, paths.probe) for line in _todo_lines(path, kata_id)]
+    start, block = _catalog_block(kata_id)
+    left += [f"{CATALOG_FILE}:{start + i}: {line.strip()}" for i, line in enumerate(block) if MARKER in line]
+    left += _todo_lines(ROOT / MUTANTS_FILE, kata_id, whole_file=False)
+    assert not left, f"{kata_id}: fill in what `katas new` left ({len(left)} x {MARKER}):\n" + "\n".join(left)
+
+
+# --- one piece of code each: killing a process group, a pytest command, atomic JSON, a digest ---
+
+
+def _dotted(node: ast.AST) -> str:
+    return ast.unparse(node) if isinstance(node, (ast.Name, ast.Attribute)) else ""
+
+
+def _atomic_json_writers(tree: ast.AST) -> list[str]:
+    """Functions that both dump JSON and move a file into place (the write-then-rename idiom)."""
+    found = []
+    for fn in ast.walk(tree):
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        calls = [n for n in ast.walk(fn) if isinstance(n, ast.Call)]
+        dumps = any(_dotted(c.func) in ("json.dump", "json.dumps") for c in calls)
+        moves = any(
+            _dotted(c.func) in ("os.replace", "os.rename")
+            or (isinstance(c.func, ast.Attribute) and c.func.attr in ("replace", "rename") and len(c.args) == 1)
+            for c in calls
+        )
+        if dumps and moves:
+            found.append(f"{fn.name}():{fn.lineno}")
+    return found
+
+
+def _shared_code_copies(path):
+    """What in ``path`` repeats code that has one home: procs.py (killpg, -m pytest), files.py (hashlib, atomic JSON)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and _dotted(node) == "os.killpg":
+            found.append(f"os.killpg at line {node.lineno} (use backprop_katas.procs.kill_group)")
+        if (isinstance(node, ast.Import) and any(a.name == "hashlib" for a in node.names)) or (
+            isinstance(node, ast.ImportFrom) and node.module == "hashlib"
+        ):
+            found.append(f"import hashlib at line {node.lineno} (use backprop_katas.files.digest)")
+        if isinstance(node, (ast.List, ast.Tuple)):
+            words = [e.value if isinstance(e, ast.Constant) else None for e in node.elts]
+            if any(a == "-m" and b == "pytest" for a, b in itertools.pairwise(words)):
+                found.append(f"a '-m pytest' command at line {node.lineno} (use backprop_katas.procs.pytest_command)")
+    found += [
+        f"{w} writes JSON and renames it (use backprop_katas.files.write_json)" for w in _atomic_json_writers(tree)
+    ]
+    return found
+
+
+HOMES = {"procs.py", "files.py"}
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_shared_process_and_file_code_has_one_home(path):
+    found = [] if path.name in HOMES and path.parent == PACKAGE else _shared_code_copies(path)
+    assert not found, f"{path.relative_to(ROOT)} repeats shared code:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import os, signal\ndef stop(pid):\n    os.killpg(pid, signal.SIGKILL)\n",
+        "import hashlib\nkey = hashlib.sha256(b'x').hexdigest()\n",
+        "import sys\ncmd = [sys.executable, '-m', 'pytest', 'tests']\n",
+        "import json, os\ndef save(p, d):\n    p.with_suffix('.tmp').write_text(json.dumps(d))\n"
+        "    os.replace(p.with_suffix('.tmp'), p)\n",
+        "import json\ndef save(p, d):\n    t = p.with_suffix('.tmp')\n    t.write_text(json.dumps(d))\n    t.replace(p)\n",
+    ],
+    ids=["killpg", "hashlib", "pytest-command", "json-os-replace", "json-path-replace"],
+)
+def test_the_one_home_check_sees_a_second_copy(tmp_path, source):
+    path = tmp_path / "copy.py"
+    path.write_text(source, encoding="utf-8")
+    assert _shared_code_copies(path)

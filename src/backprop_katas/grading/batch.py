@@ -35,10 +35,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from backprop_katas.catalog import Kata, load_catalog
+from backprop_katas.catalog import Kata, kata_paths, load_catalog
+from backprop_katas.files import digest, write_json
 from backprop_katas.grading import sandbox
 from backprop_katas.grading.gradebook import Gradebook, Row, content_hash, suite_hash
-from backprop_katas.grading.results import merge, one_line, write_json_atomically
+from backprop_katas.grading.results import merge, one_line
 from backprop_katas.grading.sandbox import PARENT_ENV
 from backprop_katas.grading.worker import BOOTSTRAP as WORKER_BOOTSTRAP
 from backprop_katas.kit import probes
@@ -90,7 +91,7 @@ def learners(folder: Path, catalog: list[Kata] | None = None) -> list[Path]:
 
 
 def test_files(root: Path, katas: list[Kata]) -> list[Path]:
-    return [root / "tests" / k.test_filename for k in katas if (root / "tests" / k.test_filename).is_file()]
+    return [path for path in (kata_paths(root, k).test for k in katas) if path.is_file()]
 
 
 def rules_hash(root: Path, katas: list[Kata], hidden: Path | None) -> str:
@@ -320,9 +321,7 @@ def _record(
 
 def content_of(rules: dict[str, str]) -> str:
     """One hash for the record's rules column (the per-kata hashes live in extra_data.graded_from)."""
-    import hashlib
-
-    return hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()
+    return digest(json.dumps(rules, sort_keys=True).encode())
 
 
 def _error_row(learner: str, digest: str, detail: str) -> Row:
@@ -426,7 +425,7 @@ def grade_class(root: Path, options: Options) -> Outcome:
     if options.results_json is not None and len(folders) == 1:
         row = book.get(shown_name(folders[0]))
         if row is not None and "error" not in row.results:
-            write_json_atomically(options.results_json, row.results)
+            write_json(options.results_json, row.results, indent=2)
     book.close()
     stop.restore()  # the exports above are written whole: a signal meanwhile was ignored
     outcome.seconds = time.monotonic() - start

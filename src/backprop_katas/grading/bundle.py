@@ -22,13 +22,14 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from backprop_katas.catalog import load_catalog
+from backprop_katas.catalog import kata_of_test, kata_paths, load_catalog
 from backprop_katas.generate import STUBS, drift, generated
+from backprop_katas.kinds import ProbeErrorKind
 from backprop_katas.lang import say
+from backprop_katas.procs import pytest_command
 
 FILES = ("katas.toml", "pyproject.toml", "setup.py", "MANIFEST.in", "conftest.py", "LICENSE", ".gitignore")  # README and tox.ini: written below
 SOLUTIONS = ".solutions"  # --with-solutions: the reference, for `katas solution` once a kata passes
@@ -96,7 +97,7 @@ def write_bundle(root: Path, dest: Path, with_solutions: bool = False) -> list[P
     if with_solutions:
         (dest / SOLUTIONS).mkdir()
         for kid in ids:
-            shutil.copy2(root / "solutions" / f"{kid}.py", dest / SOLUTIONS / f"{kid}.py")
+            shutil.copy2(kata_paths(root, kid).solution, dest / SOLUTIONS / f"{kid}.py")
             written.append(dest / SOLUTIONS / f"{kid}.py")
     return written
 
@@ -108,8 +109,7 @@ def check_bundle(dest: Path) -> int:
         report = Path(scratch) / "report.json"
         env = {k: v for k, v in os.environ.items() if k not in ("KATAS_TARGET", "PYTHONPATH")}
         env["PYTHONPATH"] = str(dest / "src")  # the bundle's own package, not the project's
-        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                   "-p", "backprop_katas.tool.report", "--katas-report", str(report)]  # fmt: skip
+        command = pytest_command("-q", "-p", "no:cacheprovider", "-p", "backprop_katas.tool.report", "--katas-report", str(report))
         subprocess.run(command, cwd=dest, env=env, capture_output=True, check=False)
         for leftover in (".hypothesis", ".benchmarks", ".pytest_cache"):  # the check's traces
             shutil.rmtree(dest / leftover, ignore_errors=True)
@@ -122,14 +122,14 @@ def check_bundle(dest: Path) -> int:
     ran = 0
     failing: dict[str, int] = {k.id: 0 for k in katas}
     for test in data.get("tests", []):
-        path, _, name = test["nodeid"].partition("::")
-        kata = next((k.id for k in katas if Path(path).name == k.test_filename), None)
+        name = test["nodeid"].partition("::")[2]
+        kata = kata_of_test(test["nodeid"], katas)
         if kata is None or test["outcome"] == "skipped":
             continue
         ran += 1
         # the outcome as data: each test must stop at a stub (the probe's error kind), not elsewhere
         error = (test.get("failure") or {}).get("error") or {}
-        if test["outcome"] == "passed" or error.get("kind") != "stub":
+        if test["outcome"] == "passed" or error.get("kind") != ProbeErrorKind.STUB:
             raise BundleError(say("export_check_failed", detail=f"{kata}::{name} did not fail with a stub message"))
         failing[kata] += 1
     silent = [kata for kata, n in failing.items() if n == 0]

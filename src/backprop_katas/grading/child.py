@@ -45,6 +45,7 @@ from types import ModuleType
 from typing import Any
 
 from backprop_katas.grading import sandbox, wire
+from backprop_katas.kinds import ProbeErrorKind
 from backprop_katas.kit.runner import ProbeError
 from backprop_katas.lang import say
 
@@ -156,7 +157,7 @@ def probe_modules() -> dict[str, ModuleType]:
 
 def refused_module(name: str) -> ProbeError:
     return ProbeError(
-        "raised",
+        ProbeErrorKind.RAISED,
         "ProbeOutsideKit",
         f"grader: refused to import {name!r}: probes for grading live in backprop_katas.kit.probes",
         "",
@@ -265,7 +266,7 @@ def call(
 
 
 def _error_frame(kind: str, message: str) -> bytes:
-    payload = wire.dumps({"error": ProbeError("raised", kind, _cap(message), "", "")})
+    payload = wire.dumps({"error": ProbeError(ProbeErrorKind.RAISED, kind, _cap(message), "", "")})
     return wire.HEADER.pack(len(payload)) + payload
 
 
@@ -347,4 +348,4 @@ def _run_call(
     try:
         wire.send(out, reply)
     except wire.WireError as exc:
-        wire.send(out, {"error": ProbeError("raised", "ResultTooLarge", str(exc), "", "")})
+        wire.send(out, {"error": ProbeError(ProbeErrorKind.RAISED, "ResultTooLarge", str(exc), "", "")})

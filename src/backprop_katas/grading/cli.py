@@ -117,12 +117,29 @@ def register(sub: Any) -> None:
     )
     grade.add_argument("--regrade", action="store_true", help="grade again even learners whose files did not change")
     grade.add_argument(
-        "--kata", action="append", metavar="ID", help="grade only this kata (k01 or k01_derivatives); repeatable"
+        "--kata",
+        action="append",
+        metavar="ID",
+        help="grade only this kata (k01 or k01_derivatives); repeatable (default: every kata)",
     )
-    grade.add_argument("-k", dest="select", metavar="EXPR", help="grade only tests matching EXPR (as pytest -k)")
-    grade.add_argument("--hidden-tests", metavar="DIR", help="the instructor's hidden test files (test_kNN_*.py)")
-    grade.add_argument("--kata-time-limit", type=float, metavar="SECONDS", help="time per kata and learner")
-    grade.add_argument("--memory-limit", type=int, metavar="MB", help="memory per kata process")
+    grade.add_argument(
+        "-k", dest="select", metavar="EXPR", help="grade only tests matching EXPR (as pytest -k; default: every test)"
+    )
+    grade.add_argument(
+        "--hidden-tests", metavar="DIR", help="the instructor's hidden test files (test_kNN_*.py; default: none)"
+    )
+    grade.add_argument(
+        "--kata-time-limit",
+        type=float,
+        metavar="SECONDS",
+        help="time per kata and learner (default: sandbox.Limits, printed in the grade's header)",
+    )
+    grade.add_argument(
+        "--memory-limit",
+        type=int,
+        metavar="MB",
+        help="memory per kata process (default: sandbox.Limits, printed in the grade's header)",
+    )
     grade.add_argument(
         "--isolation",
         choices=("auto", "bwrap", "fallback"),
@@ -130,10 +147,18 @@ def register(sub: Any) -> None:
         help="bwrap: bubblewrap namespaces per learner; fallback: Landlock + rlimits; auto: bwrap when it works",
     )
     cluster = grade.add_mutually_exclusive_group()
-    cluster.add_argument("--scheduler", metavar="ADDRESS", help="grade on this Dask cluster (tcp://HOST:8786)")
-    cluster.add_argument("--dask-local", type=int, metavar="N", help="grade on a Dask cluster of N local workers")
+    cluster.add_argument(
+        "--scheduler", metavar="ADDRESS", help="grade on this Dask cluster (tcp://HOST:8786; default: on this machine)"
+    )
+    cluster.add_argument(
+        "--dask-local", type=int, metavar="N", help="grade on a Dask cluster of N local workers (default: none)"
+    )
     grade.add_argument("--no-progress", action="store_true", help="a line per learner instead of a progress bar")
-    grade.add_argument("--lang", choices=MODES, help="language of feedback, summary and CSV headers")
+    grade.add_argument(
+        "--lang",
+        choices=MODES,
+        help="language of feedback, summary and CSV headers (default: as katas, from --lang, KATAS_LANG or the locale)",
+    )
     grade.add_argument("--results-json", metavar="FILE",
                        help="one submission: write its Gradescope results.json to FILE (default: OUT/results.json)")  # fmt: skip
     grade.set_defaults(func=cmd_grade)
@@ -147,6 +172,8 @@ def register(sub: Any) -> None:
         "gradescope", help="write Gradescope's autograder zip (setup.sh, run_autograder, the rules)"
     )
     gradescope.add_argument("zip", metavar="OUT.zip")
-    gradescope.add_argument("--hidden-tests", metavar="DIR", help="your hidden test files, shipped in the zip")
+    gradescope.add_argument(
+        "--hidden-tests", metavar="DIR", help="your hidden test files, shipped in the zip (default: none)"
+    )
     gradescope.add_argument("--lang", choices=MODES, help="language of the feedback (default: en)")
     gradescope.set_defaults(func=cmd_gradescope)

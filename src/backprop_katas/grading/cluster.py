@@ -23,7 +23,6 @@ second failure is that learner's error and the batch goes on.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -41,6 +40,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from backprop_katas.catalog import Kata
+from backprop_katas.files import digest as content_digest
+from backprop_katas.files import files_digest
 from backprop_katas.grading import sandbox
 from backprop_katas.lang import current, say, use
 
@@ -77,10 +78,10 @@ class Bundle:
     @staticmethod
     def of(files: list[tuple[bytes, bytes]]) -> Bundle:
         ordered = tuple(sorted(files))
-        return Bundle(ordered, _digest(ordered))
+        return Bundle(ordered, files_digest(ordered))
 
     def verified(self) -> Bundle:
-        if _digest(self.files) != self.digest:
+        if files_digest(self.files) != self.digest:
             raise ValueError("the files received do not match their hash")
         for name, _ in self.files:
             parts = name.split(b"/")
@@ -93,13 +94,6 @@ class Bundle:
             path = Path(os.fsdecode(folder)) / os.fsdecode(name)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
-
-
-def _digest(files: tuple[tuple[bytes, bytes], ...]) -> str:
-    digest = hashlib.sha256()
-    for name, data in files:
-        digest.update(name + b"\0" + str(len(data)).encode() + b"\0" + data)
-    return digest.hexdigest()
 
 
 def rules_bundle(root: Path, katas: list[Kata], hidden: Path | None) -> Bundle:
@@ -135,10 +129,8 @@ def tool_fingerprint() -> str:
 
     package = Path(__file__).resolve().parent.parent
     files = sorted(package.rglob("*.py"))
-    digest = hashlib.sha256(torch.__version__.encode())
-    for path in files:
-        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
+    tool = files_digest((str(p.relative_to(package)), p.read_bytes()) for p in files)
+    return content_digest(torch.__version__.encode(), tool.encode())
 
 
 # --- on the Dask worker ------------------------------------------------------------------------

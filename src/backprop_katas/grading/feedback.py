@@ -20,6 +20,7 @@ from typing import Any
 from backprop_katas.catalog import Kata
 from backprop_katas.grading.gradebook import Row
 from backprop_katas.grading.results import part_output
+from backprop_katas.kinds import TestStatus
 from backprop_katas.lang import Msg, say
 
 MOST_COMMON = 3  # likely causes listed per kata in the class summary
@@ -51,7 +52,7 @@ def feedback_markdown(row: Row) -> str:
         lines += ["", say("grade_ignored", files=md(", ".join(extra["ignored_files"])))]
     if extra.get("missing_files"):
         lines += ["", say("grade_missing", files=md(", ".join(extra["missing_files"])))]
-    failed = [t for t in results.get("tests", []) if t.get("status") != "passed"]
+    failed = [t for t in results.get("tests", []) if t.get("status") != TestStatus.PASSED]
     lines += ["", f"## {say('feedback_failed')}" if failed else say("feedback_all_passed"), ""]
     checks = results.get("extra_data", {}).get("checks", [])
     for test in failed:
@@ -90,7 +91,7 @@ def class_summary(rows: Sequence[Row], catalog: list[Kata]) -> list[dict[str, An
             mine = {
                 key
                 for check in row.results.get("extra_data", {}).get("checks", [])
-                if check["kata"] == kata.id and check["status"] == "failed" and not check.get("hidden")
+                if check["kata"] == kata.id and check["status"] == TestStatus.FAILED and not check.get("hidden")
                 for key in check.get("causes", [])
             }
             causes.update(mine)  # a learner counts once per cause, however many tests show it

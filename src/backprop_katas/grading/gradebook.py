@@ -9,7 +9,6 @@ duplicates it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from backprop_katas.files import files_digest
 from backprop_katas.grading import sandbox
 
 SCHEMA = """
@@ -111,20 +111,15 @@ def _row(values: tuple[Any, ...]) -> Row:
     )
 
 
-def _hash_files(files: Iterable[tuple[str, bytes]]) -> str:
-    digest = hashlib.sha256()
-    for name, data in files:
-        digest.update(name.encode() + b"\0" + str(len(data)).encode() + b"\0" + data)
-    return digest.hexdigest()
-
-
 def content_hash(submission: Path, kata_files: list[str]) -> str:
     """The hash of what would be graded: the kata files only (other files change nothing)."""
     survey = sandbox.survey(submission, kata_files)
-    return _hash_files((name, survey.extracted.get(name) or (submission / name).read_bytes()) for name in survey.copied)
+    return files_digest(
+        (name, survey.extracted.get(name) or (submission / name).read_bytes()) for name in survey.copied
+    )
 
 
 def suite_hash(files: Iterable[Path], base: Path) -> str:
     """The hash of the grading rules: a learner is graded again when the tests change."""
     found = sorted(p for p in files if p.is_file())
-    return _hash_files((str(p.relative_to(base)) if p.is_relative_to(base) else str(p), p.read_bytes()) for p in found)
+    return files_digest((str(p.relative_to(base)) if p.is_relative_to(base) else str(p), p.read_bytes()) for p in found)

@@ -20,7 +20,6 @@ image, then runs ``run_autograder`` for each submission, which must write
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -29,7 +28,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from backprop_katas.catalog import load_catalog
+from backprop_katas.catalog import kata_paths, load_catalog
+from backprop_katas.files import write_json
 from backprop_katas.lang import say
 
 AUTOGRADER = "/autograder"
@@ -136,7 +136,7 @@ def build_zip(root: Path, out: Path, hidden_tests: Path | None = None, lang: str
             if (root / "tests" / "conftest.py").is_file():
                 add_file("tests/conftest.py", root / "tests" / "conftest.py")
             for kata in catalog:
-                add_file(f"tests/{kata.test_filename}", root / "tests" / kata.test_filename)
+                add_file(f"tests/{kata.test_filename}", kata_paths(root, kata).test)
             if hidden_tests is not None:
                 for path in sorted(hidden_tests.rglob("*.py")):
                     if "__pycache__" not in path.parts:
@@ -173,11 +173,7 @@ def run(root: Path, submission: Path, results: Path) -> int:
         outcome = grade_class(root, options)
     if not results.is_file():  # a grade must always reach Gradescope, even "could not be graded"
         detail = "; ".join(outcome.failed) or "no results"
-        results.parent.mkdir(parents=True, exist_ok=True)
-        results.write_text(
-            json.dumps({"score": 0, "output": say("gradescope_not_graded", detail=detail), "tests": []}),
-            encoding="utf-8",
-        )
+        write_json(results, {"score": 0, "output": say("gradescope_not_graded", detail=detail), "tests": []}, indent=2)
         return 1
     return 0
 

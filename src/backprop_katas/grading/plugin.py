@@ -9,7 +9,6 @@ and, with ``--grade-json``, to a Gradescope ``results.json``.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import os
 import platform
@@ -25,9 +24,11 @@ import pytest
 
 from backprop_katas import __version__
 from backprop_katas.catalog import Kata
+from backprop_katas.files import digest, write_json
 from backprop_katas.grading import sandbox
-from backprop_katas.grading.results import build, cap, kata_scores, one_line, relative_paths, write_json_atomically
+from backprop_katas.grading.results import build, cap, kata_scores, one_line, relative_paths
 from backprop_katas.grading.runner import GradingRunnerFactory, Settings, Zygote, kata_of_module
+from backprop_katas.kinds import TestStatus
 from backprop_katas.kit import shortcuts
 from backprop_katas.kit.failure import Failure
 from backprop_katas.kit.judge import CAUSES_ATTRIBUTE
@@ -49,7 +50,7 @@ class TestResult:
     hidden: bool
     description: str
     skipped: bool = False  # reference_only outside --target solutions: not part of the grade
-    status: str = "failed"  # passed | failed (a test that did not run scores 0)
+    status: TestStatus = TestStatus.FAILED  # PASSED or FAILED (a test that did not run scores 0)
     output: str = ""
     causes: list[str] = field(default_factory=list)
     failure: dict[str, Any] | None = None  # the judge's failure as data (kit/failure.py); never for a hidden test
@@ -60,7 +61,7 @@ class TestResult:
             "id": self.id,
             "kata": self.kata,
             "part": self.part,
-            "status": "skipped" if self.skipped else self.status,
+            "status": TestStatus.SKIPPED if self.skipped else self.status,
             "hidden": self.hidden,
             "name": self.name,
             "output": "" if self.skipped else self.output,  # not part of the grade: nothing to say
@@ -309,7 +310,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if hidden:
                 hidden_number += 1
                 name = one_line("grade_hidden_name", kata=kata_id, n=hidden_number)
-                test_id = "hidden-" + hashlib.sha256(test_id.encode()).hexdigest()[:16]
+                test_id = "hidden-" + digest(test_id.encode())[:16]
             doc = (getattr(getattr(item, "function", None), "__doc__", None) or "").strip()
             grading.results[item.nodeid] = TestResult(
                 item.nodeid, test_id, kata_id, part, name, hidden, doc.splitlines()[0] if doc else "",
@@ -340,12 +341,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.skipped and report.when != "teardown":
         result.output = result.output or say("grade_skipped")
     if report.when == "teardown":
-        passed = result.phases.get("call") == "passed" and "failed" not in result.phases.values()
-        result.status = "passed" if passed else "failed"
+        passed = result.phases.get("call") == TestStatus.PASSED and TestStatus.FAILED not in result.phases.values()
+        result.status = TestStatus.PASSED if passed else TestStatus.FAILED
         report.user_properties += [
             ("kata", result.kata),
             ("part", result.part),
-            ("status", "skipped" if result.skipped else result.status),
+            ("status", str(TestStatus.SKIPPED if result.skipped else result.status)),
             ("visibility", "after_published" if result.hidden else "visible"),
         ]
     return report
@@ -425,13 +426,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if grading is None:
         return
     grading.factory.close()  # every child is dead before the report is written: none can overwrite it
-    if not any(c["status"] != "skipped" for c in checks(grading)):
+    if not any(c["status"] != TestStatus.SKIPPED for c in checks(grading)):
         grading.nothing_graded = True  # a results.json of 0 / 0 would read as a grade
         if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
         return
     if grading.json_path is not None and not grading.written:
-        write_json_atomically(grading.json_path, results_json(session.config, grading))
+        write_json(grading.json_path, results_json(session.config, grading), indent=2)
         grading.written = True
 
 

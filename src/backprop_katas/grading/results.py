@@ -1,5 +1,6 @@
 """From per-test checks to Gradescope's results.json: one place, for ``pytest --grade`` and
-for ``katas grade`` when it merges a partial regrade into a learner's earlier record.
+for ``katas grade`` when it merges a partial regrade into a learner's earlier record
+(written with :func:`backprop_katas.files.write_json`, whole or not at all).
 
 A check is one test's outcome as plain data (``extra_data.checks``): its stable id, kata,
 part, status, whether it is hidden, the learner-facing name and feedback, and the likely
@@ -11,13 +12,12 @@ full run would have written.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 from backprop_katas.catalog import Kata
+from backprop_katas.kinds import TestStatus
 from backprop_katas.kit.failure import Failure, render
 from backprop_katas.lang import Msg, current, say
 from backprop_katas.scoring import Check, KataScore, points, score_kata, total
@@ -48,12 +48,6 @@ def one_line(key: str, **fields: object) -> str:
     return str(message).replace("\n", " / ")
 
 
-def test_sentence(check_name: str) -> str:
-    """``test_prime_function_matches[float32]`` → ``prime function matches [float32]``."""
-    name, _, params = check_name.partition("[")
-    return name.removeprefix("test_").replace("_", " ") + (f" [{params}" if params else "")
-
-
 def checks_of(data: dict[str, Any]) -> list[dict[str, Any]]:
     checks: list[dict[str, Any]] = data.get("extra_data", {}).get("checks", [])
     return checks
@@ -63,10 +57,10 @@ def kata_scores(catalog: list[Kata], checks: list[dict[str, Any]]) -> dict[str, 
     """Scores of the katas that have at least one check (in catalog order)."""
     scores: dict[str, KataScore] = {}
     for kata in catalog:
-        mine = [c for c in checks if c["kata"] == kata.id and c["status"] != "skipped"]
+        mine = [c for c in checks if c["kata"] == kata.id and c["status"] != TestStatus.SKIPPED]
         if not any(c["kata"] == kata.id for c in checks):
             continue
-        rule_checks = [Check(c["id"], c["part"], c["status"] == "passed") for c in mine]
+        rule_checks = [Check(c["id"], c["part"], c["status"] == TestStatus.PASSED) for c in mine]
         scores[kata.id] = score_kata(kata.id, kata.points, kata.weights, kata.scoring, rule_checks)
     return scores
 
@@ -85,7 +79,7 @@ def part_output(kata: Kata | None, part: str, checks: list[dict[str, Any]], lang
 
     A failing hidden test adds only its one-line, grader-written message (what it checks).
     """
-    failed = [c for c in checks if c["status"] == "failed"]
+    failed = [c for c in checks if c["status"] == TestStatus.FAILED]
     if not failed:
         return "" if checks else say("grade_part_not_run")
     visible = [c for c in failed if not c.get("hidden")]
@@ -117,13 +111,17 @@ def build(
         for part in score.parts.values():
             if not part.tests:
                 continue
-            mine = [c for c in checks if c["kata"] == kata.id and c["part"] == part.name and c["status"] != "skipped"]
+            mine = [
+                c
+                for c in checks
+                if c["kata"] == kata.id and c["part"] == part.name and c["status"] != TestStatus.SKIPPED
+            ]
             tests.append(
                 {
                     "name": f"{kata.id} · {part.name}",
                     "score": points(part.earned),
                     "max_score": points(part.possible),
-                    "status": "passed" if part.earned == part.possible else "failed",
+                    "status": TestStatus.PASSED if part.earned == part.possible else TestStatus.FAILED,
                     "output": part_output(kata, part.name, mine),
                     # A part with a hidden test would show that test's outcome: shown once published.
                     "visibility": "after_published" if any(c.get("hidden") for c in mine) else "visible",
@@ -168,11 +166,3 @@ def merge(
     data = build(catalog, merged, notes, extra, float(new.get("execution_time", 0.0)))
     data["extra_data"]["merged_from"] = sorted({c["kata"] for c in kept})
     return data
-
-
-def write_json_atomically(path: Path, data: dict[str, Any]) -> None:
-    """results.json whole or not at all: written beside, then moved into place (names may hold any bytes)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8", errors="backslashreplace")
-    temporary.replace(path)

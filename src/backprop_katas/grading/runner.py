@@ -31,6 +31,7 @@ from typing import Any
 from backprop_katas.catalog import Kata
 from backprop_katas.grading import sandbox, wire
 from backprop_katas.grading.child import BOOTSTRAP, HELLO
+from backprop_katas.kinds import ProbeErrorKind
 from backprop_katas.kit.failure import Where
 from backprop_katas.kit.loader import Target
 from backprop_katas.kit.probes import PACKAGE as PROBES_PACKAGE
@@ -391,7 +392,7 @@ class GradingRunner:
             raise ProbeFailed(state.closed)
         if kata + ".py" in self.copy.missing:
             message = say("missing_file", file=kata + ".py", folder=self.target.label)
-            state.closed = ProbeError("missing", "FileNotFoundError", message, "", "")
+            state.closed = ProbeError(ProbeErrorKind.MISSING, "FileNotFoundError", message, "", "")
             raise ProbeFailed(state.closed)
         budget = self.settings.limits.kata_seconds - state.used
         if budget <= 0:
@@ -411,7 +412,7 @@ class GradingRunner:
             state.used += time.monotonic() - start
             reason = say("grade_kata_start_failed", kata=kata, detail=str(exc)[:300])
             raise ProbeFailed(
-                self._died(kata, state, ProbeError("raised", "KataStartFailed", reason, "", ""))
+                self._died(kata, state, ProbeError(ProbeErrorKind.RAISED, "KataStartFailed", reason, "", ""))
             ) from None
         except TimeoutError:
             state.used += time.monotonic() - start
@@ -419,7 +420,7 @@ class GradingRunner:
             if state.used >= self.settings.limits.kata_seconds:
                 raise ProbeFailed(self._close(kata, state, self._budget_error(kata))) from None
             raise ProbeFailed(
-                self._died(kata, state, ProbeError("timeout", "ProbeTimeout", str(limit), "", ""))
+                self._died(kata, state, ProbeError(ProbeErrorKind.TIMEOUT, "ProbeTimeout", str(limit), "", ""))
             ) from None
         except (EOFError, OSError, wire.WireError) as exc:
             state.used += time.monotonic() - start
@@ -428,7 +429,7 @@ class GradingRunner:
                 raise ProbeFailed(self._close(kata, state, self._disk_error(kata))) from None
             reason = say("grade_child_died", kata=kata, detail=str(exc)[:300])
             raise ProbeFailed(
-                self._died(kata, state, ProbeError("raised", "KataProcessEnded", reason, "", ""))
+                self._died(kata, state, ProbeError(ProbeErrorKind.RAISED, "KataProcessEnded", reason, "", ""))
             ) from None
         state.used += time.monotonic() - start
         child = state.child
@@ -437,12 +438,17 @@ class GradingRunner:
         if not isinstance(reply, dict) or not ({"ok", "error"} & set(reply)):
             self._stop(state)
             reason = say("grade_child_died", kata=kata, detail="malformed reply")
-            raise ProbeFailed(self._died(kata, state, ProbeError("raised", "KataProcessEnded", reason, "", "")))
+            died = ProbeError(ProbeErrorKind.RAISED, "KataProcessEnded", reason, "", "")
+            raise ProbeFailed(self._died(kata, state, died))
         if "error" in reply:
             error = reply["error"]
             if not isinstance(error, ProbeError):
                 error = ProbeError(
-                    "raised", "KataProcessEnded", say("grade_child_died", kata=kata, detail="bad error"), "", ""
+                    ProbeErrorKind.RAISED,
+                    "KataProcessEnded",
+                    say("grade_child_died", kata=kata, detail="bad error"),
+                    "",
+                    "",
                 )
             raise ProbeFailed(_in_submission(error))
         at = reply.get("at")
@@ -454,11 +460,12 @@ class GradingRunner:
 
     def _disk_error(self, kata: str) -> ProbeError:
         message = say("grade_disk_limit", kata=kata, mb=self.settings.limits.disk_mb)
-        return ProbeError("raised", "KataDiskLimit", message, "", "")
+        return ProbeError(ProbeErrorKind.RAISED, "KataDiskLimit", message, "", "")
 
     def _budget_error(self, kata: str) -> ProbeError:
         seconds = self.settings.limits.kata_seconds
-        return ProbeError("raised", "KataTimeLimit", say("grade_kata_time", kata=kata, seconds=seconds), "", "")
+        message = say("grade_kata_time", kata=kata, seconds=seconds)
+        return ProbeError(ProbeErrorKind.RAISED, "KataTimeLimit", message, "", "")
 
     def _died(self, kata: str, state: KataState, error: ProbeError) -> ProbeError:
         state.deaths += 1
@@ -466,7 +473,7 @@ class GradingRunner:
             closing = ProbeError(
                 error.kind, error.type, error.message + "\n" + say("grade_kata_closed", kata=kata), "", ""
             )
-            self._close(kata, state, closing if error.kind != "timeout" else error)
+            self._close(kata, state, closing if error.kind != ProbeErrorKind.TIMEOUT else error)
         return error
 
     def _close(self, kata: str, state: KataState, error: ProbeError) -> ProbeError:

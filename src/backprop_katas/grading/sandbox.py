@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from backprop_katas.names import shown_name
+from backprop_katas.procs import kill_group as kill_group  # the grader's children stop the same way
 
 MAX_FILE_BYTES = 1_000_000  # a kata file is a few kB; anything larger is not a kata file
 SKIPPED_QUIETLY = {"__pycache__", ".DS_Store"}
@@ -618,14 +619,6 @@ def process_state(pid: int) -> str:
     """The state letter of ``pid`` (R, S, T, Z, ...) from /proc; "" when it does not exist."""
     text = _read(Path(f"/proc/{pid}/stat"))
     return text.rsplit(")", 1)[1].split()[0] if ")" in text else ""
-
-
-def kill_group(pgid: int) -> None:
-    """SIGKILL a child's whole process group (it is the group's leader: pgid == pid)."""
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def remove_tree(path: Path) -> None:

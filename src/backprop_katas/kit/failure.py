@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from _pytest.outcomes import Failed
 
+from backprop_katas.kinds import ProbeErrorKind
 from backprop_katas.lang import Msg, current
 
 if TYPE_CHECKING:
@@ -232,9 +233,10 @@ def render_parts(failure: Failure, language: str | None = None, *, where: bool =
     if failure.kind == "probe" and failure.error is not None:
         from backprop_katas.kit.runner import ProbeError  # the runner imports this module
 
-        fields = {k: str(failure.error.get(k, "")) for k in ("kind", "type", "message", "where", "traceback")}
-        parts.append(("error", ProbeError(**fields, at=failure.where).render(language)))
-        if where and failure.where is not None and failure.error.get("kind") == "timeout":
+        fields = {k: str(failure.error.get(k, "")) for k in ("type", "message", "where", "traceback")}
+        kind = ProbeErrorKind(str(failure.error.get("kind", "")))
+        parts.append(("error", ProbeError(kind, **fields, at=failure.where).render(language)))
+        if where and failure.where is not None and failure.error.get("kind") == ProbeErrorKind.TIMEOUT:
             parts.append(("where", render_where(failure.where, language)))
         return parts
     if failure.call is not None:

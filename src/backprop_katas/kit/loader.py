@@ -8,7 +8,6 @@ share modules.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import importlib.util
 import os
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
+from backprop_katas.files import digest
 from backprop_katas.lang import say
 
 NAMED_TARGETS = ("katas", "solutions")
@@ -49,8 +49,8 @@ class Target:
     package: str = field(init=False)
 
     def __post_init__(self) -> None:
-        digest = hashlib.sha1(os.fsencode(self.path)).hexdigest()[:12]  # any bytes: names are data
-        self.package = f"_katas_target_{digest}"
+        name = digest(os.fsencode(self.path))[:12]  # any bytes: names are data
+        self.package = f"_katas_target_{name}"
 
     def file(self, kata_id: str) -> Path:
         return self.path / f"{kata_id}.py"

@@ -25,6 +25,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
+from backprop_katas.kinds import ProbeErrorKind
 from backprop_katas.kit.failure import Where, render_msg
 from backprop_katas.kit.loader import KataFileMissing, Target
 from backprop_katas.kit.plain import to_plain
@@ -48,12 +49,15 @@ class AutogradForbidden(Exception):
 class ProbeError:
     """What went wrong in learner code, as plain data."""
 
-    kind: str  # "raised" | "stub" | "load" | "missing" | "timeout" | "autograd"
+    kind: ProbeErrorKind  # a plain string from the wire becomes the enum (and must be one)
     type: str
     message: str
     where: str  # "katas/k01_derivatives.py:29 in prime_function", or ""
     traceback: str  # the learner's frames only
     at: Where | None = None  # the same place as data: from the traceback, never from text
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", ProbeErrorKind(self.kind))
 
     def render(self, language: str | None = None) -> str:
         language = language or current()
@@ -61,13 +65,13 @@ class ProbeError:
         def said(key: str, **fields: object) -> str:
             return render_msg(Msg(key, **fields), language)
 
-        if self.kind == "timeout":
+        if self.kind == ProbeErrorKind.TIMEOUT:
             return said("timeout", seconds=float(self.message))
-        if self.kind == "missing":
+        if self.kind == ProbeErrorKind.MISSING:
             return self.message
-        if self.kind == "autograd":
+        if self.kind == ProbeErrorKind.AUTOGRAD:
             return self.message + ("\n  " + said("at_where", where=self.where) if self.where else "")
-        if self.kind == "load":
+        if self.kind == ProbeErrorKind.LOAD:
             lines = [said("load_failed", file=self.where, type=self.type, message=self.message)]
             if self.traceback:
                 lines.append(self.traceback.rstrip())
@@ -76,7 +80,7 @@ class ProbeError:
         lines = [said("raised", type=self.type), f"    {self.message}"]
         if self.where:
             lines.append("  " + said("at_where", where=self.where))
-        if self.kind == "stub":
+        if self.kind == ProbeErrorKind.STUB:
             stub_file = (
                 f"{self.at.folder}/{self.at.file}" if self.at and self.at.folder else self.at.file if self.at else ""
             )
@@ -125,16 +129,16 @@ def error_from_exception(exc: BaseException, target: Target) -> ProbeError:
         where = (
             f"{_short(running[-1].filename, target.path)}:{running[-1].lineno} in {running[-1].name}" if running else ""
         )
-        return ProbeError("timeout", "ProbeTimeout", str(exc.args[0]), where, "", at)
+        return ProbeError(ProbeErrorKind.TIMEOUT, "ProbeTimeout", str(exc.args[0]), where, "", at)
     if isinstance(exc, KataFileMissing):
         message = say("missing_file", file=exc.path.name, folder=str(target.path))
-        return ProbeError("missing", "FileNotFoundError", message, "", "")
+        return ProbeError(ProbeErrorKind.MISSING, "FileNotFoundError", message, "", "")
     folder = target.path
     if isinstance(exc, SyntaxError) and exc.filename and _inside(exc.filename, folder):
         where = f"{_short(exc.filename, folder)}:{exc.lineno}"
         text = "".join(traceback.format_exception_only(type(exc), exc))
         file = Path(exc.filename).resolve().relative_to(folder).as_posix()
-        return ProbeError("load", type(exc).__name__, exc.msg or "", where, text,
+        return ProbeError(ProbeErrorKind.LOAD, type(exc).__name__, exc.msg or "", where, text,
                           Where(file, exc.lineno or 0, "<module>", "raised", folder.name))  # fmt: skip
     frames = _learner_frames(exc.__traceback__, folder)
     where = ""
@@ -144,13 +148,13 @@ def error_from_exception(exc: BaseException, target: Target) -> ProbeError:
         where = f"{_short(last.filename, folder)}:{last.lineno} in {last.name}"
         at = _where(last, folder, "raised")
     text = "".join(traceback.format_list(frames)) if frames else ""
-    kind = "raised"
+    kind = ProbeErrorKind.RAISED
     if isinstance(exc, NotImplementedError):
-        kind = "stub"
+        kind = ProbeErrorKind.STUB
     elif isinstance(exc, AutogradForbidden):
-        kind = "autograd"
+        kind = ProbeErrorKind.AUTOGRAD
     elif frames and frames[0].name == "<module>":
-        kind = "load"  # raised while the kata file was being imported
+        kind = ProbeErrorKind.LOAD  # raised while the kata file was being imported
         where = f"{_short(frames[-1].filename, folder)}:{frames[-1].lineno}"
     return ProbeError(kind, type(exc).__name__, str(exc), where, text, at)
 

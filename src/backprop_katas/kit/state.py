@@ -10,10 +10,10 @@ counters and flags, never a verdict.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from collections.abc import Iterator
 from typing import Any
 
+from backprop_katas.files import digest
 from backprop_katas.kit.plain import tensor_to_numpy
 
 
@@ -44,7 +44,7 @@ def global_state() -> dict[str, Any]:
 
     rng = torch.get_rng_state().numpy().tobytes()
     return {
-        "rng": hashlib.sha256(rng).hexdigest()[:16],
+        "rng": digest(rng)[:16],
         "default_dtype": str(torch.get_default_dtype()).removeprefix("torch."),
         "grad_enabled": bool(torch.is_grad_enabled()),
     }

@@ -14,13 +14,11 @@ not part of the key: ``katas --lang ko`` after ``--lang en`` starts no child.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -31,12 +29,15 @@ from pathlib import Path
 from typing import Any
 
 from backprop_katas import __version__
-from backprop_katas.catalog import Kata
+from backprop_katas.catalog import Kata, kata_paths
+from backprop_katas.files import digest, write_json
 from backprop_katas.generate import STUBS, make_stub
-from backprop_katas.kit import probes
+from backprop_katas.kinds import Status, TestStatus
 from backprop_katas.kit.failure import Failure, Where, render
 from backprop_katas.kit.runner import DEFAULT_TIMEOUT
 from backprop_katas.lang import Msg
+from backprop_katas.procs import QUIET_PLUGINS, kill_group
+from backprop_katas.procs import pytest_command as python_pytest
 from backprop_katas.scoring import Check, KataScore, score_kata
 from backprop_katas.tool import server
 
@@ -49,7 +50,7 @@ STACK_SECONDS = 2.0  # how long a child stopped at the limit gets to dump its st
 STACK_FRAME_RE = re.compile(r'^\s*File "(?P<file>.+)", line (?P<line>\d+) in (?P<function>\S+)', re.MULTILINE)
 IMPORT_RE = re.compile(r"^\s*from\s+\.(k\d\d_\w+)\s+import", re.MULTILINE)
 KEEP_PER_KATA = 8  # results kept per kata: undoing an edit (or `katas reset`) finds its old result
-STATUSES = ("done", "failing", "not_started", "timeout", "missing")
+TERM_GRACE = 2.0  # seconds a stopped check gets to end after SIGTERM before SIGKILL
 
 
 @dataclass
@@ -57,7 +58,7 @@ class Outcome:
     """What checking one kata found, as plain data (cached as JSON, in no language)."""
 
     kata: str
-    status: str  # one of STATUSES
+    status: Status
     passed: int = 0
     total: int = 0
     test: str = ""  # node id of the first failing test
@@ -73,7 +74,9 @@ class Outcome:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Outcome:
         known = {f for f in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        outcome = cls(**{k: v for k, v in data.items() if k in known})
+        outcome.status = Status(outcome.status)
+        return outcome
 
     @property
     def edit(self) -> str:
@@ -107,13 +110,6 @@ def read_json(path: Path, default: Any) -> Any:
         return default
 
 
-def write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
-
-
 # --- files, stubs and the cache key ------------------------------------------------------
 
 
@@ -134,14 +130,6 @@ def dependencies(folder: Path, kata_id: str) -> list[str]:
     return sorted(seen)
 
 
-def _digest(*parts: bytes) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(len(part).to_bytes(8, "little"))
-        h.update(part)
-    return h.hexdigest()
-
-
 def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
@@ -151,12 +139,12 @@ def _read(path: Path) -> bytes:
 
 def cache_key(root: Path, folder: Path, kata: Kata) -> str:
     files = [folder / kata.filename, *(folder / f"{d}.py" for d in dependencies(folder, kata.id))]
-    files.append(root / "tests" / kata.test_filename)
-    files.append(Path(probes.__file__).parent / kata.filename)  # the probes are half of the kata's tests
+    paths = kata_paths(root, kata)
+    files += [paths.test, paths.probe]  # the probes are half of the kata's tests
     parts = [__version__.encode(), SCORING_VERSION, _folder_id(root, folder).encode()]
     parts.append(repr((kata.points, sorted(kata.weights.items()), kata.scoring)).encode())
     parts += [str(p.name).encode() + b"\0" + _read(p) for p in files]
-    return _digest(*parts)
+    return digest(*parts)
 
 
 def _folder_id(root: Path, folder: Path) -> str:
@@ -170,7 +158,7 @@ def _folder_id(root: Path, folder: Path) -> str:
 def stub_text(root: Path, kata: Kata) -> str | None:
     """What `katas generate` makes for this kata; in a learner bundle (no solutions/), its
     pristine copy in .stubs/; None when neither is there."""
-    solution = root / "solutions" / kata.filename
+    solution = kata_paths(root, kata).solution
     try:
         if not solution.is_file():
             return (root / STUBS / kata.filename).read_text(encoding="utf-8")
@@ -271,7 +259,7 @@ class Children:
         with self._lock:
             procs = list(self._procs)
         for proc in procs:
-            kill_group(proc)
+            kill_group(proc, grace=TERM_GRACE)
 
 
 CHILDREN = Children()
@@ -281,30 +269,14 @@ class Interrupted(Exception):
     """The run was stopped from outside (Ctrl-C): its outcome means nothing and is not cached."""
 
 
-def kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """Stop a child and everything it started: SIGTERM to its group, SIGKILL if it lingers."""
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
-    except ProcessLookupError:
-        pass
-
-
 def pytest_command(root: Path, kata: Kata, folder: Path, report: Path) -> list[str]:
-    return [
-        sys.executable, "-m", "pytest", str(Path("tests") / kata.test_filename),
+    return python_pytest(
+        str(kata_paths(root, kata).test.relative_to(root)),
         # Every test runs (no -x): a kata's score needs each part's outcome, as the grade does.
         f"--target={folder}", "-q", "--no-header", "--tb=short",
         "-p", "backprop_katas.tool.report", "--katas-report", str(report),
-        # Plugins a learner's check does not need; blocking an absent one is harmless.
-        "-p", "no:cacheprovider", "-p", "no:benchmark", "-p", "no:randomly",
-    ]  # fmt: skip
+        *QUIET_PLUGINS,
+    )  # fmt: skip
 
 
 STARTS = [0]  # checks started by this process, in a child or through the warm server (a self-check counts them)
@@ -343,7 +315,7 @@ def run_kata(root: Path, folder: Path, kata: Kata, time_limit: float, warm: bool
             failure = tool_failure("cli_timeout", kata=kata.id, seconds=time_limit)
             if running and running[0] is not None:
                 failure["where"] = running[0].to_data()
-            return Outcome(kata.id, "timeout", failure=failure, where=edit_where(failure, root, folder, kata),
+            return Outcome(kata.id, Status.TIMEOUT, failure=failure, where=edit_where(failure, root, folder, kata),
                            duration=time_limit)  # fmt: skip
         if CHILDREN.stopping.is_set():
             raise Interrupted(kata.id)
@@ -352,7 +324,7 @@ def run_kata(root: Path, folder: Path, kata: Kata, time_limit: float, warm: bool
     if data is None:
         tail = "\n".join(output.strip().splitlines()[-15:])
         failure = tool_failure("cli_no_report", tail, code=served.code)
-        return Outcome(kata.id, "failing", failure=failure, where=edit_where(None, root, folder, kata))
+        return Outcome(kata.id, Status.FAILING, failure=failure, where=edit_where(None, root, folder, kata))
     return outcome_from_report(data, root, folder, kata)
 
 
@@ -370,10 +342,10 @@ def _run_child(
             proc.wait(timeout=time_limit)
         except subprocess.TimeoutExpired:
             at_limit(proc.pid)
-            kill_group(proc)
+            kill_group(proc, grace=TERM_GRACE)
             return server.Served(proc.returncode, timed_out=True)
         finally:
-            kill_group(proc)  # on Ctrl-C too: no stray process
+            kill_group(proc, grace=TERM_GRACE)  # on Ctrl-C too: no stray process
             CHILDREN.discard(proc)
     return server.Served(proc.returncode)
 
@@ -406,9 +378,9 @@ def _stack_of(pid: int, path: Path, folder: Path) -> Where | None:
 def kata_score(data: dict[str, Any], kata: Kata) -> KataScore:
     """The kata's points from a report, by the rule the grade uses (skipped tests do not count)."""
     checks = [
-        Check(t["nodeid"], t.get("part", ""), t["outcome"] == "passed")
+        Check(t["nodeid"], t.get("part", ""), t["outcome"] == TestStatus.PASSED)
         for t in data.get("tests", [])
-        if t["outcome"] != "skipped"
+        if t["outcome"] != TestStatus.SKIPPED
     ]
     if data.get("errors"):
         checks = []  # the test file did not even load: nothing earned
@@ -424,22 +396,22 @@ def outcome_from_report(data: dict[str, Any], root: Path, folder: Path, kata: Ka
 
 def _outcome_from_report(data: dict[str, Any], root: Path, folder: Path, kata: Kata) -> Outcome:
     tests = data.get("tests", [])
-    passed = sum(1 for t in tests if t["outcome"] in ("passed", "skipped"))
+    passed = sum(1 for t in tests if t["outcome"] in (TestStatus.PASSED, TestStatus.SKIPPED))
     total = int(data.get("collected", 0))
     duration = float(data.get("duration", 0.0))
     errors = data.get("errors", [])
     if errors:
         broken = Failure(kind="text", text=errors[0]["message"]).to_data()
-        return Outcome(kata.id, "failing", 0, total, errors[0]["nodeid"], failure=broken,
+        return Outcome(kata.id, Status.FAILING, 0, total, errors[0]["nodeid"], failure=broken,
                        where=edit_where(None, root, folder, kata), duration=duration)  # fmt: skip
-    failed = next((t for t in tests if t["outcome"] in ("failed", "error")), None)
+    failed = next((t for t in tests if t["outcome"] in (TestStatus.FAILED, TestStatus.ERROR)), None)
     if failed is None:
-        status = "done" if total > 0 else "failing"
-        none = None if total > 0 else tool_failure("cli_no_tests", file=f"tests/{kata.test_filename}")
+        status = Status.DONE if total > 0 else Status.FAILING
+        none = None if total > 0 else tool_failure("cli_no_tests", file=_relative(kata_paths(root, kata).test, root))
         return Outcome(kata.id, status, passed, total, failure=none, duration=duration)
     failure: dict[str, Any] = failed.get("failure") or Failure(kind="text", text=failed.get("message", "")).to_data()
     return Outcome(
-        kata.id, "failing", passed, total, failed["nodeid"], failed.get("path", ""), failed.get("line"),
+        kata.id, Status.FAILING, passed, total, failed["nodeid"], failed.get("path", ""), failed.get("line"),
         failure, edit_where(failure, root, folder, kata), duration,
     )  # fmt: skip
 
@@ -484,19 +456,19 @@ class Checker:
         """One kata's outcome: from the cache when nothing changed, else from a fresh run."""
         path = self.folder / kata.filename
         if not path.is_file():
-            failure = tool_failure("cli_missing_kata", file=_relative(path, self.root))
-            return Outcome(kata.id, "missing", failure=failure)
+            failure = tool_failure("cli_missing_kata", file=_relative(path, self.root), kata=kata.number)
+            return Outcome(kata.id, Status.MISSING, failure=failure)
         untouched = is_untouched_stub(self.root, self.folder, kata)
         if untouched and not run_stub:
-            return Outcome(kata.id, "not_started", where=edit_where(None, self.root, self.folder, kata))
+            return Outcome(kata.id, Status.NOT_STARTED, where=edit_where(None, self.root, self.folder, kata))
         key = cache_key(self.root, self.folder, kata)
         outcome = None if self.force else self.cached(kata)
         if outcome is None:
             outcome = run_kata(self.root, self.folder, kata, self.time_limit, self.warm)
-            if outcome.status != "timeout":
+            if outcome.status != Status.TIMEOUT:
                 self._store(kata, key, outcome)
-        if untouched and outcome.status == "failing":
-            outcome.status = "not_started"
+        if untouched and outcome.status == Status.FAILING:
+            outcome.status = Status.NOT_STARTED
         return outcome
 
     def check_many(self, katas: Iterable[Kata], run_stubs: bool = False) -> dict[str, Outcome]:
@@ -517,7 +489,7 @@ class Checker:
     def status(self) -> tuple[dict[str, Outcome], Kata | None]:
         """Every kata's outcome, and the first unfinished one (checked even if untouched)."""
         outcomes = self.check_many(self.katas)
-        focus = next((k for k in self.katas if outcomes[k.id].status != "done"), None)
-        if focus is not None and outcomes[focus.id].status == "not_started":
+        focus = next((k for k in self.katas if outcomes[k.id].status != Status.DONE), None)
+        if focus is not None and outcomes[focus.id].status == Status.NOT_STARTED:
             outcomes[focus.id] = self.check(focus, run_stub=True)  # its first failing check, for real
         return outcomes, focus

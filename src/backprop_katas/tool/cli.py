@@ -17,13 +17,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from backprop_katas.catalog import Kata, ProjectNotFound, find_root, load_catalog
+from backprop_katas import __version__
+from backprop_katas.catalog import Kata, ProjectNotFound, find_root, kata_paths, load_catalog, span, total_points
 from backprop_katas.generate import drift, generated
 from backprop_katas.grading.bundle import SOLUTIONS as SHIPPED_SOLUTIONS
 from backprop_katas.grading.cli import register as register_grading
+from backprop_katas.kinds import Status
 from backprop_katas.kit.failure import Failure, render_parts
 from backprop_katas.kit.loader import Target, TargetNotFound, resolve_target
 from backprop_katas.lang import LANGS, MODES, child_environ, current, pick, pick_each, resolve, say, template, use
+from backprop_katas.names import test_sentence
+from backprop_katas.procs import pytest_command
 from backprop_katas.scoring import points as as_points
 from backprop_katas.scoring import shown
 from backprop_katas.tool import server
@@ -32,11 +36,11 @@ from backprop_katas.tool.console import Console
 from backprop_katas.tool.progress import UnknownKata, backup_path, hints_shown, resolve_kata, reveal_hint
 
 STATUS_STYLE = {
-    "done": ("✓", ("green",)),
-    "failing": ("✗", ("red",)),
-    "not_started": ("·", ("dim",)),
-    "timeout": ("⏱", ("yellow",)),
-    "missing": ("?", ("red",)),
+    Status.DONE: ("✓", ("green",)),
+    Status.FAILING: ("✗", ("red",)),
+    Status.NOT_STARTED: ("·", ("dim",)),
+    Status.TIMEOUT: ("⏱", ("yellow",)),
+    Status.MISSING: ("?", ("red",)),
 }
 
 
@@ -70,9 +74,12 @@ class Session:
             return resolve_kata(name, self.katas)
         except UnknownKata as exc:
             lines = [say("cli_unknown_kata", lang=self.lang, name=repr(exc.name))]
-            if exc.suggestion:
+            if exc.suggestion and exc.function:
+                lines.append(say("cli_did_you_mean_function", lang=self.lang, suggestion=exc.suggestion, function=exc.function))
+            elif exc.suggestion:
                 lines.append(say("cli_did_you_mean", lang=self.lang, suggestion=exc.suggestion))
-            lines.append(say("cli_known_katas", lang=self.lang, names=", ".join(exc.known)))
+            names = ", ".join(exc.known)
+            lines.append(say("cli_known_katas", lang=self.lang, count=len(self.katas), span=span(self.katas), names=names))
             raise SystemExitMessage("\n".join(lines), 2) from None
 
     def title(self, kata: Kata) -> str:
@@ -98,37 +105,32 @@ class SystemExitMessage(Exception):
 # --- showing results ----------------------------------------------------------------------
 
 
-def test_sentence(nodeid: str, lang: str = "en") -> str:
-    """``tests/test_k01_x.py::test_prime_function_matches[float32-shape[]]`` → ``prime function matches [float32-shape[]]``.
-
-    A test's name is an English sentence: another language shows it as the code it is
-    (``test_prime_function_matches[float32-shape[]]``), which the learner can search for."""
-    name = nodeid.split("::")[-1]
-    if lang not in ("en", "both"):
-        return name
-    params = ""
-    if "[" in name:
-        name, params = name.split("[", 1)
-        params = " [" + params
-    return name.removeprefix("test_").replace("_", " ") + params
-
-
 def earned_points(kata: Kata, outcome: Outcome) -> int:
     """Hundredths of a point, by the grade's rule; a kata that did not run earns nothing."""
-    return outcome.score if outcome.status in ("done", "failing", "not_started") else 0
+    return outcome.score if outcome.status in (Status.DONE, Status.FAILING, Status.NOT_STARTED) else 0
+
+
+def summary(katas: list[Kata], outcomes: dict[str, Outcome]) -> dict[str, Any]:
+    """The counts the table's header shows, and `katas list --json` reports: katas done, points."""
+    return {
+        "done": sum(outcomes[k.id].status == Status.DONE for k in katas),
+        "total": len(katas),
+        "points": as_points(sum(earned_points(k, outcomes[k.id]) for k in katas)),
+        "max_points": total_points(katas),
+    }
 
 
 def show_table(session: Session, outcomes: dict[str, Outcome]) -> None:
     con = session.console
-    done = [k for k in session.katas if outcomes[k.id].status == "done"]
     earned = {k.id: earned_points(k, outcomes[k.id]) for k in session.katas}
+    counts = summary(session.katas, outcomes)
     con.print(
         say(
             "cli_header", lang=session.lang,
-            done=len(done),
-            total=len(session.katas),
+            done=counts["done"],
+            total=counts["total"],
             points=shown(sum(earned.values())),
-            max_points=shown(sum(k.points * 100 for k in session.katas)),
+            max_points=shown(counts["max_points"] * 100),
         ),
         "bold",
     )
@@ -137,7 +139,7 @@ def show_table(session: Session, outcomes: dict[str, Outcome]) -> None:
         outcome = outcomes[kata.id]
         mark, styles = STATUS_STYLE[outcome.status]
         detail = session.status_word(outcome.status)
-        if outcome.status == "failing" and outcome.total:
+        if outcome.status == Status.FAILING and outcome.total:
             detail += f" ({outcome.passed}/{outcome.total})"
         rows.append(
             [
@@ -161,10 +163,11 @@ def _where_link(session: Session, where: str) -> str:
     return session.console.link(where, path, int(line) if line.isdigit() else None)
 
 
-def show_focus(session: Session, kata: Kata, outcome: Outcome) -> None:
-    """The kata to work on: task, where to edit, the first failing check, the hints so far."""
+def show_focus(session: Session, kata: Kata, outcome: Outcome, watching: bool = False) -> None:
+    """The kata to work on: task, where to edit, the first failing check, the hints so far, and
+    what to do next (no hint offered when none is left; inside `katas watch`, no `katas watch`)."""
     con = session.console
-    if outcome.status == "done":
+    if outcome.status == Status.DONE:
         con.print(say("cli_kata_passes", lang=session.lang, kata=kata.number, total=outcome.total), "green")
         return
     con.print()
@@ -190,9 +193,14 @@ def show_focus(session: Session, kata: Kata, outcome: Outcome) -> None:
                 con.print("    " + line, *(("yellow",) if role == "cause" else ()))
     con.print()
     hints = session.hints(kata)
-    for n in range(hints_shown(session.root, kata)):
+    seen = hints_shown(session.root, kata)
+    for n in range(seen):
         con.print(say("cli_hint", lang=session.lang, n=n + 1, total=len(hints), hint=hints[n]), "cyan")
-    con.print(say("cli_more", lang=session.lang, kata=kata.number), "dim")
+    footer = [say("cli_more_hint", lang=session.lang, kata=kata.number)] if seen < len(hints) else []
+    if not watching:  # watch checks again on every save by itself
+        footer += [say("cli_more_watch", lang=session.lang), say("cli_more_again", lang=session.lang)]
+    if footer:
+        con.print(" · ".join(footer), "dim")
 
 
 # --- learner commands -----------------------------------------------------------------------
@@ -210,6 +218,14 @@ def cmd_status(session: Session) -> int:
     return 0
 
 
+def current_kata(session: Session) -> Kata | None:
+    """The kata named on the command line, else the first unfinished one (None: all done)."""
+    if session.args.kata:
+        return session.kata(session.args.kata)
+    outcomes = session.checker.check_many(session.katas)
+    return next((k for k in session.katas if outcomes[k.id].status != Status.DONE), None)
+
+
 def cmd_check(session: Session) -> int:
     """`katas check [KATA]`: check one kata now (default: the first unfinished one)."""
     if session.args.kata:
@@ -223,12 +239,16 @@ def cmd_check(session: Session) -> int:
         return 1
     outcome = session.checker.check(kata, run_stub=True)
     show_focus(session, kata, outcome)
-    return 0 if outcome.status == "done" else 1
+    return 0 if outcome.status == Status.DONE else 1
 
 
 def cmd_hint(session: Session) -> int:
-    kata = session.kata(session.args.kata)
-    shown = reveal_hint(session.root, kata, every=session.args.all)
+    """`katas hint [KATA]`: one more hint (default: for the first unfinished kata, as `check`)."""
+    kata = current_kata(session)
+    if kata is None:
+        session.console.print(say("cli_all_done", lang=session.lang, total=len(session.katas)), "green", "bold")
+        return 0
+    shown = reveal_hint(session.root, kata, every=session.args.every)
     hints = session.hints(kata)
     con = session.console
     con.print(say("cli_hints_header", lang=session.lang, number=kata.number, title=session.title(kata)), "bold")
@@ -255,8 +275,8 @@ def cmd_reset(session: Session) -> int:
     if stub is None:
         con.print(say("cli_reset_no_solution", lang=session.lang, file=f"solutions/{kata.filename}"), "red")
         return 1
-    path = session.root / "katas" / kata.filename
-    shown = f"katas/{kata.filename}"
+    path = kata_paths(session.root, kata).stub
+    shown = str(path.relative_to(session.root))
     current = path.read_text(encoding="utf-8") if path.is_file() else None
     if current == stub:
         con.print(say("cli_reset_already", lang=session.lang, file=shown))
@@ -278,7 +298,10 @@ def cmd_reset(session: Session) -> int:
         backup.write_text(current, encoding="utf-8")
     path.parent.mkdir(exist_ok=True)
     path.write_text(stub, encoding="utf-8")
-    con.print(say("cli_reset_done", lang=session.lang, file=shown, backup=backup_shown if current is not None else "-"), "green")
+    if current is None:
+        con.print(say("cli_reset_created", lang=session.lang, file=shown), "green")
+    else:
+        con.print(say("cli_reset_done", lang=session.lang, file=shown, backup=backup_shown), "green")
     return 0
 
 
@@ -286,14 +309,14 @@ def cmd_solution(session: Session) -> int:
     """`katas solution KATA`: the reference, only once the learner's kata passes."""
     kata = session.kata(session.args.kata)
     con = session.console
-    solution = session.root / "solutions" / kata.filename
+    solution = kata_paths(session.root, kata).solution
     if not solution.is_file():
         solution = session.root / SHIPPED_SOLUTIONS / kata.filename  # a bundle made with --with-solutions
     if not solution.is_file():
         con.print(say("cli_solution_not_shipped", lang=session.lang, file=kata.filename), "yellow")
         return 1
     outcome = session.checker.check(kata, run_stub=False)
-    if outcome.status != "done":
+    if outcome.status != Status.DONE:
         con.print(say("cli_solution_locked", lang=session.lang, kata=kata.number, status=session.status_word(outcome.status)), "yellow")
         return 1
     con.print(say("cli_solution_header", lang=session.lang, file=str(solution.relative_to(session.root))), "bold")
@@ -332,9 +355,8 @@ def cmd_list(session: Session) -> int:
                     "hints_total": len(session.hints(kata)),
                 }
             )
-        session.console.stream.write(
-            json.dumps({"lang": session.lang, "katas": rows}, ensure_ascii=False, indent=2) + "\n"
-        )
+        data = {"lang": session.lang, **summary(session.katas, outcomes), "katas": rows}
+        session.console.stream.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         return 0
     show_table(session, outcomes)
     return 0
@@ -352,7 +374,7 @@ def cmd_watch(session: Session) -> int:
     def check() -> bool:
         outcomes, focus = session.checker.status()
         if previous[0] is not None and (focus is None or focus.id != previous[0]):
-            if outcomes[previous[0]].status == "done":
+            if outcomes[previous[0]].status == Status.DONE:
                 con.print(say("cli_watch_passed", lang=session.lang, kata=previous[0].split("_")[0]), "green", "bold")
         if focus is None:
             show_table(session, outcomes)
@@ -360,7 +382,7 @@ def cmd_watch(session: Session) -> int:
             return True
         previous[0] = focus.id
         con.print("─" * 60, "dim")
-        show_focus(session, focus, outcomes[focus.id])
+        show_focus(session, focus, outcomes[focus.id], watching=True)
         return False
 
     watcher = Watcher(session.folder, sys.stdin, manual=session.args.manual)
@@ -421,6 +443,26 @@ def cmd_generate(root: Path, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_new(root: Path, args: argparse.Namespace) -> int:
+    """`katas new kNN_name` (maintainers): the files of a new kata, with TODOs to fill in."""
+    from backprop_katas.scaffold import MARKER, ScaffoldError, new_kata
+
+    try:
+        written = new_kata(root, args.kata_id)
+    except ScaffoldError as exc:
+        raise SystemExitMessage(str(exc), 2) from None
+    for path in written.created:
+        print(f"wrote {path.relative_to(root)}")
+    for path in written.extended:
+        print(f"added {args.kata_id} to {path.relative_to(root)}")
+    print(
+        f"Next: fill in every {MARKER} (grep -rn '{MARKER}' .), then run\n"
+        f"  pytest --target solutions tests/test_{args.kata_id}.py tests/suite/test_self_checks.py\n"
+        "The self-checks fail until no TODO is left and the kata has three mutants (CONTRIBUTING.md, Adding a kata)."
+    )
+    return 0
+
+
 def cmd_notebook(root: Path, args: argparse.Namespace) -> int:
     """`katas notebook OUT_DIR`: the notebooks to hand out (needs the [notebook] extra)."""
     try:
@@ -472,7 +514,7 @@ def cmd_server(root: Path, args: argparse.Namespace) -> int:
 
 def cmd_test(root: Path, args: argparse.Namespace) -> int:
     """Run the kata tests (pytest) against a target."""
-    command = [sys.executable, "-m", "pytest", "--target", args.target, *args.pytest_args]
+    command = pytest_command("--target", args.target, *args.pytest_args)
     return subprocess.call(command, cwd=root, env=child_environ(current()))
 
 
@@ -495,14 +537,37 @@ def _learner(name: str) -> Any:
     return run
 
 
-def _common(checks: bool) -> argparse.ArgumentParser:
-    """Options accepted before and after the subcommand (SUPPRESS: a later default never hides an earlier value)."""
+class HelpFormatter(argparse.HelpFormatter):
+    """Every option that takes a value says its default (in the learner's language) unless its help does."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        takes_value = action.nargs != 0 and action.option_strings
+        if takes_value and default not in (None, argparse.SUPPRESS) and not _says_default(text):
+            text = f"{text} {say('cli_help_default', value=default)}".strip()
+        return text
+
+
+def _says_default(text: str) -> bool:
+    return "default" in text.lower() or "기본" in text
+
+
+CHECK_OPTIONS = ("all", "timeout", "target")
+
+
+def _common(*options: str) -> argparse.ArgumentParser:
+    """--lang and the given ``options`` (of CHECK_OPTIONS): each command takes only those that change
+    what it does. Accepted before and after the subcommand (SUPPRESS: a later default never hides
+    an earlier value)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--lang", choices=MODES, default=argparse.SUPPRESS, help=say("cli_help_lang"))
-    if checks:
+    if "all" in options:
         common.add_argument("--all", action="store_true", default=argparse.SUPPRESS, help=say("cli_help_all"))
+    if "timeout" in options:
         common.add_argument("--timeout", type=float, default=argparse.SUPPRESS, metavar="SECONDS",
                             help=say("cli_help_timeout", seconds=DEFAULT_TIME_LIMIT))  # fmt: skip
+    if "target" in options:
         common.add_argument("--target", default=argparse.SUPPRESS, metavar="katas|solutions|PATH",
                             help=say("cli_help_target"))  # fmt: skip
         common.add_argument("--no-server", action="store_true", default=argparse.SUPPRESS,
@@ -511,42 +576,47 @@ def _common(checks: bool) -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    checks = _common(checks=True)
-    plain = _common(checks=False)
-    parser = argparse.ArgumentParser(prog="katas", description=say("cli_help_description"), parents=[checks])
+    checks = _common(*CHECK_OPTIONS)  # commands that check katas
+    target = _common("target")  # commands that read a target folder without checking it
+    plain = _common()
+    parser = argparse.ArgumentParser(prog="katas", description=say("cli_help_description"), parents=[checks],
+                                     formatter_class=HelpFormatter)  # fmt: skip
+    parser.add_argument("--version", action="version", version=f"backprop-katas {__version__}",
+                        help=say("cli_help_version"))  # fmt: skip
     parser.set_defaults(func=_learner("status"))
     sub = parser.add_subparsers(dest="command")
 
-    check = sub.add_parser("check", parents=[checks], help=say("cli_help_check"), description=say("cli_help_check"))
+    check = sub.add_parser("check", parents=[checks], help=say("cli_help_check"))
     check.add_argument("kata", nargs="?", help=say("cli_help_kata"))
     check.set_defaults(func=_learner("check"))
 
-    hint = sub.add_parser("hint", parents=[plain], help=say("cli_help_hint"), description=say("cli_help_hint"))
-    hint.add_argument("kata", help=say("cli_help_kata"))
-    hint.add_argument("--all", action="store_true", help=say("cli_help_hint_all"))
+    hint = sub.add_parser("hint", parents=[plain], help=say("cli_help_hint"))
+    hint.add_argument("kata", nargs="?", help=say("cli_help_kata"))
+    hint.add_argument("--all", dest="every", action="store_true", help=say("cli_help_hint_all"))
     hint.set_defaults(func=_learner("hint"))
 
-    watch = sub.add_parser("watch", parents=[checks], help=say("cli_help_watch"), description=say("cli_help_watch"))
+    watch = sub.add_parser("watch", parents=[checks], help=say("cli_help_watch"))
     watch.add_argument("--manual", action="store_true", help=say("cli_help_manual"))
     watch.set_defaults(func=_learner("watch"))
 
-    reset = sub.add_parser("reset", parents=[plain], help=say("cli_help_reset"), description=say("cli_help_reset"))
+    reset = sub.add_parser("reset", parents=[plain], help=say("cli_help_reset"))
     reset.add_argument("kata", help=say("cli_help_kata"))
     reset.add_argument("--yes", "-y", action="store_true", help=say("cli_help_yes"))
     reset.set_defaults(func=_learner("reset"))
 
-    solution = sub.add_parser("solution", parents=[checks], help=say("cli_help_solution"),
-                              description=say("cli_help_solution"))  # fmt: skip
+    solution = sub.add_parser("solution", parents=[checks], help=say("cli_help_solution"))
     solution.add_argument("kata", help=say("cli_help_kata"))
     solution.set_defaults(func=_learner("solution"))
 
-    listing = sub.add_parser("list", parents=[checks], help=say("cli_help_list"), description=say("cli_help_list"))
+    listing = sub.add_parser("list", parents=[checks], help=say("cli_help_list"))
     listing.add_argument("--json", action="store_true", help=say("cli_help_json"))
     listing.set_defaults(func=_learner("list"))
 
-    plot = sub.add_parser("plot", parents=[checks], help=say("cli_help_plot"), description=say("cli_help_plot"))
+    plot = sub.add_parser("plot", parents=[target], help=say("cli_help_plot"))
     plot.add_argument("what", metavar="xor", help=say("cli_help_plot"))
-    plot.add_argument("--out", metavar="PNG", help=say("cli_help_out"))
+    plot.add_argument(
+        "--out", metavar="PNG", help=f"{say('cli_help_out')} {say('cli_help_default', value='out/xor.png')}"
+    )
     plot.add_argument("--steps", type=int, default=10001, help=argparse.SUPPRESS)
     plot.set_defaults(func=_learner("plot"))
 
@@ -556,10 +626,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.add_argument("--force", action="store_true", help="overwrite kata files that have changes")
     gen.set_defaults(func=cmd_generate)
+    new = sub.add_parser("new", help="write a new kata's files with TODOs: solution, katas.toml, test, probe, mutants "
+                         "(maintainers)")  # fmt: skip
+    new.add_argument(
+        "kata_id", metavar="kNN_name", help="the new kata's id: the next number and a name, e.g. k07_softmax"
+    )
+    new.set_defaults(func=cmd_new)
     from backprop_katas.tool.notebook import DEFAULT_INSTALL  # no IPython, no nbformat: those load when used
 
-    notebook = sub.add_parser("notebook", parents=[plain], help=say("cli_help_notebook"),
-                              description=say("cli_help_notebook"))  # fmt: skip
+    notebook = sub.add_parser("notebook", parents=[plain], help=say("cli_help_notebook"))
     notebook.add_argument("out_dir", metavar="OUT_DIR", help=say("cli_help_notebook_out"))
     notebook.add_argument("--install", default=DEFAULT_INSTALL, metavar="PIP_SPEC", help=say("cli_help_install"))
     notebook.set_defaults(func=cmd_notebook)
@@ -571,6 +646,10 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="more pytest arguments")
     test.set_defaults(func=cmd_test)
     register_grading(sub)
+    for choice in sub._choices_actions:  # every subcommand's --help opens with what it does
+        command = sub.choices[choice.dest]
+        command.description = command.description or choice.help
+        command.formatter_class = HelpFormatter
     return parser
 
 
@@ -584,6 +663,18 @@ def _lang_from_argv(argv: list[str]) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # here, where a closed pipe can still be caught
+        return code
+    except BrokenPipeError:  # `katas | head`: the reader has gone; stop quietly, as a Unix tool does
+        CHILDREN.kill_all()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush must not fail again
+        return 141  # 128 + SIGPIPE, what a shell reports for a tool a pipe stopped
+
+
+def _main(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # The language first, once: argparse's help and errors are learner-visible too. From here
     # on it is a parameter (Session.lang); children get it in their environment (check.py).

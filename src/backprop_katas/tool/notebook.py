@@ -30,8 +30,10 @@ from typing import Any
 
 from backprop_katas.catalog import CATALOG_FILE, Kata, ProjectNotFound, find_root, load_catalog
 from backprop_katas.generate import project_layout
+from backprop_katas.kinds import Status
 from backprop_katas.kit.failure import Failure, Where, render, render_parts, table_columns, table_title
 from backprop_katas.lang import LANGS, resolve, say, use
+from backprop_katas.names import test_sentence
 from backprop_katas.tool.check import Checker, Outcome, stub_text
 from backprop_katas.tool.progress import UnknownKata, backup_path, hints_shown, resolve_kata, reveal_hint
 
@@ -154,9 +156,10 @@ def save_cell(root: Path, kata: Kata, body: str) -> Saved:
 
 # --- showing a result: HTML and plain text -------------------------------------------------
 
-STATUS_MARK = {"done": "✓", "failing": "✗", "not_started": "·", "timeout": "⏱", "missing": "?"}
-STATUS_COLOUR = {"done": "#1a7f37", "failing": "#b3261e", "not_started": "#57606a", "timeout": "#9a6700",
-                 "missing": "#b3261e"}  # fmt: skip
+STATUS_MARK = {Status.DONE: "✓", Status.FAILING: "✗", Status.NOT_STARTED: "·", Status.TIMEOUT: "⏱",
+               Status.MISSING: "?"}  # fmt: skip
+STATUS_COLOUR = {Status.DONE: "#1a7f37", Status.FAILING: "#b3261e", Status.NOT_STARTED: "#57606a",
+                 Status.TIMEOUT: "#9a6700", Status.MISSING: "#b3261e"}  # fmt: skip
 BOX = ("font-family: system-ui, -apple-system, 'Segoe UI', 'Noto Sans KR', sans-serif; font-size: 14px; "
        "line-height: 1.45; color: #1f2328; background: #ffffff; border: 1px solid #d0d7de; "
        "border-left: 6px solid {colour}; border-radius: 6px; padding: 10px 14px; max-width: 880px;")  # fmt: skip
@@ -222,12 +225,6 @@ def _source_line(root: Path, kata: Kata, number: int) -> str:
     return lines[number - 1] if 0 < number <= len(lines) else ""
 
 
-def _test_sentence(nodeid: str, lang: str) -> str:
-    from backprop_katas.tool.cli import test_sentence
-
-    return test_sentence(nodeid, lang)
-
-
 def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: Saved | None = None,
                    following: Kata | None = None) -> View:  # fmt: skip
     """One kata's result: status, where to look, the first failing check, causes, tables, hints."""
@@ -236,9 +233,9 @@ def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: S
     colour = STATUS_COLOUR[status]
     text: list[str] = []
     parts: list[str] = []
-    if status == "done":
+    if status == Status.DONE:
         headline = say("nb_done", lang=lang, kata=kata.number, title=title, total=outcome.total)
-    elif status == "failing":
+    elif status == Status.FAILING:
         headline = say("nb_failing", lang=lang, kata=kata.number, title=title, passed=outcome.passed, total=outcome.total)
     else:
         headline = say("nb_other", lang=lang, kata=kata.number, title=title, status=say(f"cli_status_{status}", lang=lang))
@@ -251,11 +248,11 @@ def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: S
             note += " " + say("nb_backup", lang=lang, file=_shown(saved.backup, root))
         text.append(note)
         parts.append(f'<div style="color: #57606a; font-size: 12px;">{_e(note)}</div>')
-    if status == "done" and following is not None:
+    if status == Status.DONE and following is not None:
         nxt = say("nb_next", lang=lang, kata=following.number)
         text.append(nxt)
         parts.append(f'<div style="margin-top: 6px;">{_e(nxt)}</div>')
-    if status != "done":
+    if status != Status.DONE:
         location = cell_location(outcome, kata)
         if location is not None:
             cell_line, file_line = location
@@ -272,7 +269,7 @@ def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: S
             parts.append(f'<div style="margin-top: 6px;"><b>{_e(look)}</b></div>')
         if outcome.test:
             first = say("cli_first_failure", lang=lang, passed=outcome.passed, total=outcome.total,
-                        test=_test_sentence(outcome.test, lang))  # fmt: skip
+                        test=test_sentence(outcome.test, lang))  # fmt: skip
             text.append(first)
             parts.append(f'<div style="margin-top: 8px;">{_e(first)}</div>')
         if outcome.failure:
@@ -316,7 +313,7 @@ def _shown(path: Path, root: Path) -> str:
 
 
 def render_progress(katas: list[Kata], outcomes: dict[str, Outcome], lang: str) -> View:
-    done = [k for k in katas if outcomes[k.id].status == "done"]
+    done = [k for k in katas if outcomes[k.id].status == Status.DONE]
     header = say("cli_header", lang=lang, done=len(done), total=len(katas), points=sum(k.points for k in done),
                  max_points=sum(k.points for k in katas))  # fmt: skip
     columns = ["#", say("cli_col_kata", lang=lang), say("cli_col_status", lang=lang), say("cli_col_points", lang=lang)]
@@ -324,13 +321,13 @@ def render_progress(katas: list[Kata], outcomes: dict[str, Outcome], lang: str) 
     for kata in katas:
         outcome = outcomes[kata.id]
         detail = say(f"cli_status_{outcome.status}", lang=lang)
-        if outcome.status == "failing" and outcome.total:
+        if outcome.status == Status.FAILING and outcome.total:
             detail += f" ({outcome.passed}/{outcome.total})"
-        earned = kata.points if outcome.status == "done" else 0
+        earned = kata.points if outcome.status == Status.DONE else 0
         rows.append((kata.number, kata.title[lang], f"{STATUS_MARK[outcome.status]} {detail}",
                      f"{earned}/{kata.points}", STATUS_COLOUR[outcome.status]))  # fmt: skip
     text = [header] + [f"{n}  {t}  {s}  {p}" for n, t, s, p, _ in rows]
-    nxt = next((k for k in katas if outcomes[k.id].status != "done"), None)
+    nxt = next((k for k in katas if outcomes[k.id].status != Status.DONE), None)
     if nxt is not None:
         text.append(say("nb_next", lang=lang, kata=nxt.number))
     head = "".join(f'<th style="{HEAD} text-align: left;">{_e(c)}</th>' for c in columns)
@@ -342,7 +339,7 @@ def render_progress(katas: list[Kata], outcomes: dict[str, Outcome], lang: str) 
     inner = f'<div style="font-weight: 600;">{_e(header)}</div><table style="{TABLE}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
     if nxt is not None:
         inner += f'<div style="color: #57606a;">{_e(text[-1])}</div>'
-    return View("\n".join(text), _box("#0969da" if nxt else STATUS_COLOUR["done"], inner))
+    return View("\n".join(text), _box("#0969da" if nxt else STATUS_COLOUR[Status.DONE], inner))
 
 
 def render_hints(root: Path, kata: Kata, lang: str, shown: int) -> View:
@@ -565,7 +562,7 @@ def write_notebooks(root: Path, out: Path, lang: str, install: str | None) -> li
         nbf.new_code_cell(_install_source(install, lang) + f"\n%kata --lang {lang}"),
     ]
     written = []
-    chapter: list[Any] = [nbf.new_markdown_cell(say("nb_md_chapter_title", lang=lang)), *head]
+    chapter: list[Any] = [nbf.new_markdown_cell(say("nb_md_chapter_title", lang=lang, count=len(katas))), *head]
     for kata in katas:
         cells = kata_cells(root, kata, lang)
         nb = _notebook([*[nbformat.from_dict(c) for c in head], *cells], lang)

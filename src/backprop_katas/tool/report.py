@@ -18,8 +18,6 @@ line was running.
 from __future__ import annotations
 
 import faulthandler
-import json
-import os
 import signal
 import time
 from collections.abc import Generator
@@ -28,6 +26,8 @@ from typing import IO, Any
 
 import pytest
 
+from backprop_katas.files import write_json
+from backprop_katas.kinds import TestStatus
 from backprop_katas.kit.failure import SCHEMA, Failure
 
 
@@ -88,7 +88,7 @@ class ReportWriter:
         # One record per test: its call phase, or the setup/teardown phase that failed or skipped.
         if report.when != "call" and report.passed:
             return
-        outcome = "error" if report.when != "call" and report.failed else report.outcome
+        outcome = TestStatus.ERROR if report.when != "call" and report.failed else TestStatus(report.outcome)
         failure = self.failures.pop(report.nodeid, None) if report.failed else None
         if report.failed and failure is None:
             failure = Failure(kind="text", text=report.longreprtext).to_data()
@@ -125,6 +125,4 @@ class ReportWriter:
             self.stack.close()
         self.data["exitstatus"] = int(exitstatus)
         self.data["duration"] = time.time() - self.started
-        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(self.data, ensure_ascii=False, indent=1), encoding="utf-8")
-        os.replace(tmp, self.path)  # a reader never sees half a report
+        write_json(self.path, self.data)  # a reader never sees half a report

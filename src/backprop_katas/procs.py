@@ -20,6 +20,15 @@ from typing import Any
 QUIET_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:benchmark", "-p", "no:randomly")
 
 
+def signal_group(pgid: int, sig: int) -> bool:
+    """Send ``sig`` to process group ``pgid``; False when the group is gone (or not ours)."""
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
 def kill_group(leader: subprocess.Popen[Any] | int, grace: float = 0.0) -> None:
     """Stop a child and everything in its process group (the child leads it: pgid == pid).
 
@@ -31,13 +40,11 @@ def kill_group(leader: subprocess.Popen[Any] | int, grace: float = 0.0) -> None:
     pgid = leader.pid if isinstance(leader, subprocess.Popen) else leader
     if proc is not None and proc.poll() is not None:
         return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        if proc is not None and grace > 0:
-            os.killpg(pgid, signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=grace)
-                return
-        os.killpg(pgid, signal.SIGKILL)
+    if proc is not None and grace > 0 and signal_group(pgid, signal.SIGTERM):
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=grace)
+            return
+    signal_group(pgid, signal.SIGKILL)
     if proc is not None:
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=5)

@@ -82,7 +82,7 @@ def _check_id(kata_id: str, katas: list[Kata]) -> None:
 
 
 SOLUTION = '''\
-r"""{number} · {todo}: the title / 제목 (chapter code {todo}).
+r"""{number} · {todo}: the title / the title in Korean (chapter code {todo}).
 
 {todo}: what the learner builds and why it matters for backpropagation, in English,
 then in Korean.
@@ -170,11 +170,11 @@ points = 10  # {todo}: the total is the catalog's sum
 weights = {{ todo_function = 1 }}
 functions = ["todo_function"]
 title.en = "{todo}: the title"
-title.ko = "{todo}: 제목"
+title.ko = "{todo}: the title, in Korean"
 task.en = "{todo}: the task in one sentence."
-task.ko = "{todo}: 한 문장으로 된 과제."
+task.ko = "{todo}: the task in one sentence, in Korean."
 hints.en = ["{todo}: a first hint.", "{todo}: a second hint."]
-hints.ko = ["{todo}: 첫 번째 힌트.", "{todo}: 두 번째 힌트."]
+hints.ko = ["{todo}: the first hint, in Korean.", "{todo}: the second hint, in Korean."]
 """
 
 MUTANTS = """    # {number} · {name}

@@ -600,7 +600,7 @@ def test_help_defaults_are_in_the_learners_language(project):
 
 
 LANG_ONLY = {"--lang"}
-CHECKS = {"--lang", "--all", "--timeout", "--target"}
+CHECKS = {"--lang", "--all", "--timeout", "--target", "--no-server"}
 OPTIONS = {
     "check": CHECKS,
     "hint": LANG_ONLY | {"--all"},  # every hint: nothing is checked again

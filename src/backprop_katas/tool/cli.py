@@ -550,7 +550,9 @@ class HelpFormatter(argparse.HelpFormatter):
 
 
 def _says_default(text: str) -> bool:
-    return "default" in text.lower() or "기본" in text
+    """Whether a help text already names its default, in any language's words for it."""
+    words = {template("cli_help_default", code).split("{")[0].strip(" (").lower() for code in LANGS}
+    return "default" in text.lower() or any(word and word in text.lower() for word in words)
 
 
 CHECK_OPTIONS = ("all", "timeout", "target")
@@ -570,6 +572,7 @@ def _common(*options: str) -> argparse.ArgumentParser:
     if "target" in options:
         common.add_argument("--target", default=argparse.SUPPRESS, metavar="katas|solutions|PATH",
                             help=say("cli_help_target"))  # fmt: skip
+    if "all" in options:  # the commands that check katas: through the warm server unless asked not to
         common.add_argument("--no-server", action="store_true", default=argparse.SUPPRESS,
                             help=say("cli_help_no_server"))  # fmt: skip
     return common

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import importlib
 import json
 import os
@@ -55,6 +54,9 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
+
+from backprop_katas.files import digest
+from backprop_katas.procs import kill_group, pytest_command, signal_group
 
 SWITCH = "KATAS_SERVER"  # "off", "0", "no" or "false": no server, a child pytest per check as before
 IDLE_ENV = "KATAS_SERVER_IDLE"  # seconds without a client or a check before the server stops itself
@@ -98,7 +100,7 @@ def socket_path(cache: Path) -> Path:
     base = Path(runtime) / "backprop-katas" if runtime and os.path.isdir(runtime) else None
     if base is None or len(os.fsencode(base)) > MAX_SOCKET_PATH - 40:
         base = Path(tempfile.gettempdir()) / f"backprop-katas-{os.getuid()}"
-    name = hashlib.sha256(os.fsencode(cache.resolve())).hexdigest()[:32]
+    name = digest(os.fsencode(cache.resolve()))[:32]
     return base / f"{name}.sock"
 
 
@@ -130,7 +132,7 @@ def fingerprint(package: Path | None = None) -> str:
         with contextlib.suppress(OSError):
             info = path.stat()
             parts.append(f"{path.relative_to(package)}:{info.st_mtime_ns}:{info.st_size}")
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return digest("\n".join(parts).encode())
 
 
 def peer_uid(sock: socket.socket) -> int:
@@ -242,9 +244,7 @@ def _spawn(cache: Path) -> None:
     try:
         out, _ = proc.communicate(timeout=START_SECONDS)  # it forks the server and ends once the socket listens
     except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        kill_group(proc)
         raise Unavailable("the server did not start in time") from None
     if not out.startswith(b"ready"):
         raise Unavailable(out.decode(errors="replace").strip() or f"the server ended with code {proc.returncode}")
@@ -272,7 +272,7 @@ def run_check(
     """
     if not enabled():
         raise Unavailable("switched off")
-    if command[:3] != [sys.executable, "-m", "pytest"]:
+    if command[:3] != pytest_command():
         raise Unavailable("not a pytest command of this Python")
     request = {
         "op": "check", "fingerprint": fingerprint(), "args": command[3:], "cwd": os.fspath(cwd),
@@ -333,8 +333,7 @@ def _kill(sock: socket.socket, lines: Lines, pid: int, timed_out: bool) -> Serve
             message = lines.receive(0)
             if message is not None and "exit" in message:
                 return Served(int(message["exit"]), timed_out)
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, sig)
+            signal_group(pid, sig)
             deadline = time.monotonic() + wait
             while time.monotonic() < deadline:
                 message = lines.receive(max(0.0, deadline - time.monotonic()))
@@ -349,9 +348,7 @@ def _kill(sock: socket.socket, lines: Lines, pid: int, timed_out: bool) -> Serve
 def _kill_group_blind(pgid: int) -> None:
     """Kill a group this process cannot wait for (its parent, the server, is gone)."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(pgid, sig)
-        except (ProcessLookupError, PermissionError):
+        if not signal_group(pgid, sig):
             return
         if sig == signal.SIGTERM:
             time.sleep(0.2)
@@ -677,8 +674,7 @@ class Server:
 
 
 def _signal_group(pgid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
+    signal_group(pgid, sig)
 
 
 def run_pytest(request: dict[str, Any]) -> int:

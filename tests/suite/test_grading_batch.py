@@ -176,7 +176,7 @@ def test_a_worker_grades_each_learner_exactly_as_a_fresh_pytest_grade_does(tmp_p
     assert sorted(batch) == ["a-hostile", "b-k02-bug", "c-stubs", "d-full"]
     scores = {}
     for learner, results in batch.items():
-        alone = pytest_grade(subs / learner, tmp_path / f"{learner}.json", "--isolation", mode, tests=(K01, K02))
+        alone = pytest_grade(subs / learner, tmp_path / f"{learner}.json", "--isolation", mode, tests=(K01, K02), fresh=True)
         assert comparable(results) == comparable(alone), learner
         scores[learner] = results["score"]
     assert scores["d-full"] == 20 and scores["c-stubs"] == 0

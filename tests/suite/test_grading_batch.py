@@ -181,3 +181,27 @@ def test_a_worker_grades_each_learner_exactly_as_a_fresh_pytest_grade_does(tmp_p
         scores[learner] = results["score"]
     assert scores["d-full"] == 20 and scores["c-stubs"] == 0
     assert 10 < scores["b-k02-bug"] < 20 and 10 < scores["a-hostile"] < 20
+
+
+ENV_PROBE = (
+    "import os, tempfile\n\n\ndef test_env():\n"
+    "    with open(os.environ['ENV_OUT'], 'w') as f:\n"
+    "        f.write(os.environ.get('TMPDIR', '') + '|' + tempfile.gettempdir())\n"
+)
+
+
+def test_a_workers_request_sets_its_environment_in_that_learners_child_only(tmp_path):
+    # The self-checks' private TMPDIR (and KATAS_LANG) reach the session this way: a check that
+    # looks for leftovers in its TMPDIR would pass on an empty folder if they did not.
+    from grading_helpers import warm_worker
+
+    (tmp_path / "test_env.py").write_text(ENV_PROBE, encoding="utf-8")
+    private = tmp_path / "private"
+    private.mkdir()
+    args = [str(tmp_path / "test_env.py"), "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path)]
+    worker = warm_worker()
+    first, second = tmp_path / "first.txt", tmp_path / "second.txt"
+    assert worker.grade(args, tmp_path / "1.log", env={"TMPDIR": str(private), "ENV_OUT": str(first)}) == 0
+    assert first.read_text(encoding="utf-8") == f"{private}|{private}"
+    assert worker.grade(args, tmp_path / "2.log", env={"ENV_OUT": str(second)}) == 0
+    assert str(private) not in second.read_text(encoding="utf-8")  # the worker itself kept its own

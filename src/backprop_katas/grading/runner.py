@@ -239,12 +239,16 @@ class GradingRunner:
         self.settings = settings
         self.isolation = settings.isolation
         self.kata_files = [k.filename for k in settings.catalog]
+        self.cgroup = sandbox.Cgroup.create(sandbox.new_cgroup_name("katas-learner"), None, None)
         shared = settings.zygote
         if (
             shared is None
             or shared.isolation != self.isolation
             or shared.disk_mb != settings.limits.disk_mb  # bwrap: the tmpfs's size is the zygote's
             or not self.can_share_zygote(settings)
+            # bwrap: the sandbox outlives this learner, so every process of theirs must be in a
+            # cgroup that is killed with their katas (alone, bwrap's init would kill them at the end)
+            or (self.isolation == "bwrap" and self.cgroup is None)
         ):
             shared = None
         # bwrap: a shared zygote sees only the folder it was started with; this learner's copy goes there.
@@ -254,7 +258,6 @@ class GradingRunner:
         self.copy = sandbox.copy_submission(target.path, self.kata_files, self.workdir / "source")
         self.katas: dict[str, KataState] = {}
         self.status: dict[str, Any] = {"isolation": self.isolation}
-        self.cgroup = sandbox.Cgroup.create(sandbox.new_cgroup_name("katas-learner"), None, None)
         self.scratch = self.workdir / "katas"
         self.scratch.mkdir(mode=0o711)
         if shared is not None:

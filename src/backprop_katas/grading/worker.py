@@ -14,7 +14,8 @@ runs, as always, in kata servers forked by a zygote (``runner.Zygote``). With
 Landlock's signal scoping (ABI 6+), no kata server can reach the zygote, so the
 worker keeps one per isolation mode for all its learners and hands it to each
 child (bwrap: started with the worker's inbox folder bound, where each
-learner's copy is made); without scoping each learner's session starts its own.
+learner's copy is made, and only where cgroups kill each learner's processes);
+without scoping each learner's session starts its own.
 
 Protocol, one JSON line each way over the socket ``katas grade`` passes:
 ``{"args": [...], "log": FILE, "isolation": MODE, "env": {...}}`` in (pytest's output goes

@@ -18,6 +18,12 @@ Three figures, each the wall time of the whole class on this machine:
   what the learner's own code and the judges cost, with no process start and no
   sandbox; summed over the learners.
 
+Each figure also comes as CPU time where the machine allows it: the commands run
+in a cgroup of their own in the cgroup v1 ``cpuacct`` hierarchy (as root; the
+grader moves kata servers between memory and pids cgroups only, never out of
+it), the floor's learners are summed from their own rusage. On a shared machine
+the CPU figures are the steadier ones; wall time is what the targets name.
+
 Targets (issue 12): katas grade at least 4x faster than per learner, and within
 1.5x of the floor. ``--sample K`` times the per-learner command on K learners
 spread over the class and scales to the class (said so in the output): the full
@@ -82,14 +88,42 @@ def make_class(folder: Path, n: int) -> list[tuple[str, Path]]:
     return learners
 
 
+class CpuMeter:
+    """CPU seconds of a process tree: a fresh cgroup in the v1 cpuacct hierarchy; None where there is none."""
+
+    ROOT = Path("/sys/fs/cgroup/cpuacct")
+
+    def __init__(self, name: str) -> None:
+        self.path: Path | None = self.ROOT / f"grade-floor-{os.getpid()}-{name}"
+        try:
+            self.path.mkdir()
+        except OSError:
+            self.path = None
+
+    def enter(self) -> None:
+        """In the measured child, before it runs anything (preexec_fn)."""
+        if self.path is not None:
+            (self.path / "cgroup.procs").write_text(str(os.getpid()))
+
+    def seconds(self) -> float | None:
+        if self.path is None:
+            return None
+        value = int((self.path / "cpuacct.usage").read_text()) / 1e9
+        try:
+            self.path.rmdir()
+        except OSError:
+            pass  # a process still in it: left for the system to clean up
+        return value
+
+
 def environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "KATAS_TARGET"}
     env["KATAS_LANG"] = "en"
     return env
 
 
-def floor(learners: list[tuple[str, Path]]) -> tuple[float, float]:
-    """(summed in-pytest time of every learner's kata tests, the wall time of the measurement)."""
+def floor(learners: list[tuple[str, Path]]) -> tuple[float, float, float]:
+    """(summed in-pytest time of every learner's kata tests, their CPU time, the measurement's wall time)."""
     code = r"""
 import json, os, sys, time
 import hypothesis, numpy, pytest, torch  # noqa: F401  (warm: imported once)
@@ -102,7 +136,7 @@ class Sum:
         self.seconds += report.duration
 
 tests, root = json.loads(sys.argv[1]), sys.argv[2]
-total = 0.0
+total = cpu = 0.0
 for line in sys.stdin:
     target = line.strip()
     read, write = os.pipe()
@@ -122,9 +156,10 @@ for line in sys.stdin:
     while chunk := os.read(read, 4096):
         data += chunk
     os.close(read)
-    os.waitpid(pid, 0)
+    _, _, usage = os.wait4(pid, 0)
     total += json.loads(data or b"0")
-print(json.dumps(total))
+    cpu += usage.ru_utime + usage.ru_stime
+print(json.dumps([total, cpu]))
 """
     start = time.monotonic()
     done = subprocess.run(
@@ -132,36 +167,45 @@ print(json.dumps(total))
         input="".join(f"{path}\n" for _, path in learners), cwd=ROOT, env=environment(),
         capture_output=True, text=True, check=True,
     )  # fmt: skip
-    return float(json.loads(done.stdout.strip().splitlines()[-1])), time.monotonic() - start
+    seconds, cpu = json.loads(done.stdout.strip().splitlines()[-1])
+    return float(seconds), float(cpu), time.monotonic() - start
 
 
-def per_learner(learners: list[tuple[str, Path]], out: Path, isolation: str) -> tuple[float, dict[str, float]]:
-    """Wall time of one ``pytest --target=SUB --grade`` per learner, one after the other; their scores."""
+def per_learner(
+    learners: list[tuple[str, Path]], out: Path, isolation: str
+) -> tuple[float, float | None, dict[str, float]]:
+    """Wall and CPU time of one ``pytest --target=SUB --grade`` per learner, one after the other; their scores."""
     scores: dict[str, float] = {}
+    meter = CpuMeter("per-learner")
     start = time.monotonic()
     for name, path in learners:
         report = out / f"{name}.json"
         subprocess.run(
             [sys.executable, "-m", "pytest", *test_files(), f"--target={path}", "--grade", f"--grade-json={report}",
              "-q", "--no-header", "-p", "no:cacheprovider", "--rootdir", str(ROOT), "--isolation", isolation],
-            cwd=ROOT, env=environment(), capture_output=True, check=False,
+            cwd=ROOT, env=environment(), capture_output=True, check=False, preexec_fn=meter.enter,
         )  # fmt: skip
         scores[name] = float(json.loads(report.read_text(encoding="utf-8"))["score"]) if report.is_file() else -1.0
-    return time.monotonic() - start, scores
+    return time.monotonic() - start, meter.seconds(), scores
 
 
-def katas_grade(folder: Path, out: Path, workers: int | None, isolation: str) -> tuple[float, dict[str, float]]:
+def katas_grade(
+    folder: Path, out: Path, workers: int | None, isolation: str
+) -> tuple[float, float | None, dict[str, float]]:
     args = ["grade", str(folder), "--out", str(out), "--no-progress", "--isolation", isolation]
     if workers:
         args += ["--workers", str(workers)]
+    meter = CpuMeter("katas-grade")
     start = time.monotonic()
-    done = subprocess.run([*KATAS_CLI, *args], cwd=ROOT, env=environment(), capture_output=True, text=True)
+    done = subprocess.run([*KATAS_CLI, *args], cwd=ROOT, env=environment(), capture_output=True, text=True,
+                          preexec_fn=meter.enter)  # fmt: skip
     seconds = time.monotonic() - start
+    cpu = meter.seconds()
     if done.returncode != 0:
         raise SystemExit(f"katas grade failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     with sqlite3.connect(out / "gradebook.sqlite") as db:
         scores = {learner: float(score) for learner, score in db.execute("SELECT learner, score FROM grades")}
-    return seconds, scores
+    return seconds, cpu, scores
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,41 +220,59 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="grade-floor-") as scratch:
         base = Path(scratch)
         learners = make_class(base / "class", args.learners)
-        grade_seconds, grade_scores = katas_grade(base / "class", base / "out", args.workers, args.isolation)
-        floor_seconds, floor_wall = floor(learners)
+        grade_seconds, grade_cpu, grade_scores = katas_grade(base / "class", base / "out", args.workers, args.isolation)
+        floor_seconds, floor_cpu, floor_wall = floor(learners)
         sampled = learners
         if args.sample and args.sample < len(learners):
             step = len(learners) / args.sample
             sampled = [learners[int(i * step)] for i in range(args.sample)]
         (base / "alone").mkdir()
-        alone_seconds, alone_scores = per_learner(sampled, base / "alone", args.isolation)
-        alone_total = alone_seconds * len(learners) / len(sampled)
+        alone_seconds, alone_cpu, alone_scores = per_learner(sampled, base / "alone", args.isolation)
+        scale = len(learners) / len(sampled)
+        alone_total = alone_seconds * scale
+        alone_cpu_total = alone_cpu * scale if alone_cpu is not None else None
         disagree = [n for n, s in alone_scores.items() if grade_scores.get(n) != s]
 
     cores = os.cpu_count() or 1
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+    def ratio(a: float | None, b: float | None) -> float | None:
+        return round(a / b, 2) if a is not None and b else None
+
     figures = {
         "learners": len(learners),
         "cores": cores,
         "load_average_1min_at_end": round(load, 2),
         "isolation": args.isolation,
         "katas_grade_s": round(grade_seconds, 2),
+        "katas_grade_cpu_s": grade_cpu and round(grade_cpu, 2),
         "per_learner_pytest_grade_s": round(alone_total, 2),
+        "per_learner_pytest_grade_cpu_s": alone_cpu_total and round(alone_cpu_total, 2),
         "per_learner_sampled": len(sampled),
         "floor_s": round(floor_seconds, 2),
+        "floor_cpu_s": round(floor_cpu, 2),
         "floor_measurement_wall_s": round(floor_wall, 2),
-        "speedup_vs_per_learner": round(alone_total / grade_seconds, 2),
-        "katas_grade_over_floor": round(grade_seconds / floor_seconds, 2),
+        "speedup_vs_per_learner": ratio(alone_total, grade_seconds),
+        "speedup_vs_per_learner_cpu": ratio(alone_cpu_total, grade_cpu),
+        "katas_grade_over_floor": ratio(grade_seconds, floor_seconds),
+        "katas_grade_over_floor_cpu": ratio(grade_cpu, floor_cpu),
         "scores_disagree": disagree,
     }
     estimate = f" (estimated from {len(sampled)} of {len(learners)} learners)" if len(sampled) < len(learners) else ""
+
+    def cpu(value: float | None) -> str:
+        return f"{value:8.1f} s CPU" if value is not None else "   (no cpuacct cgroup: CPU not measured)"
+
     print(f"class: {len(learners)} learners (reference, stubs, mutants of all six katas), isolation {args.isolation}, "
           f"{cores} cores, load average {load:.1f}")  # fmt: skip
-    print(f"one `pytest --target=SUB --grade` per learner: {alone_total:8.1f} s{estimate}")
-    print(f"katas grade (one batch):                     {grade_seconds:8.1f} s")
-    print(f"floor (kata tests' in-pytest time, summed):  {floor_seconds:8.1f} s  (measured in {floor_wall:.1f} s)")
-    print(f"katas grade is {alone_total / grade_seconds:.2f}x faster than per learner (target >= {PER_LEARNER_TARGET}x)")
-    print(f"katas grade is {grade_seconds / floor_seconds:.2f}x the floor (target <= {FLOOR_TARGET}x)")
+    print(f"one `pytest --target=SUB --grade` per learner: {alone_total:8.1f} s wall {cpu(alone_cpu_total)}{estimate}")
+    print(f"katas grade (one batch):                     {grade_seconds:8.1f} s wall {cpu(grade_cpu)}")
+    print(f"floor (kata tests' in-pytest time, summed):  {floor_seconds:8.1f} s wall {cpu(floor_cpu)}"
+          f"  (measured in {floor_wall:.1f} s)")  # fmt: skip
+    print(f"katas grade is {alone_total / grade_seconds:.2f}x faster than per learner (target >= {PER_LEARNER_TARGET}x); "
+          f"CPU: {figures['speedup_vs_per_learner_cpu']}x")  # fmt: skip
+    print(f"katas grade is {grade_seconds / floor_seconds:.2f}x the floor (target <= {FLOOR_TARGET}x); "
+          f"CPU: {figures['katas_grade_over_floor_cpu']}x")  # fmt: skip
     print("scores: per learner and katas grade agree" if not disagree else f"scores DISAGREE for {disagree}")
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")

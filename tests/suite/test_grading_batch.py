@@ -205,3 +205,29 @@ def test_a_workers_request_sets_its_environment_in_that_learners_child_only(tmp_
     assert first.read_text(encoding="utf-8") == f"{private}|{private}"
     assert worker.grade(args, tmp_path / "2.log", env={"ENV_OUT": str(second)}) == 0
     assert str(private) not in second.read_text(encoding="utf-8")  # the worker itself kept its own
+
+
+class _ZygoteThatWillNotStart:
+    """A worker's shared zygote that cannot start (on a loaded machine: not within its 60 s)."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def start(self) -> None:
+        raise OSError("timed out")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.skipif(sandbox.landlock_abi() < 6, reason="a worker shares its zygote only with Landlock ABI 6+")
+def test_a_shared_zygote_that_cannot_start_leaves_the_worker_grading(tmp_path):
+    # It used to raise out of the worker's loop: every learner of that worker then "died".
+    from backprop_katas.grading import worker
+
+    (tmp_path / "test_ok.py").write_text("def test_ok():\n    pass\n", encoding="utf-8")
+    args = [str(tmp_path / "test_ok.py"), "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path)]
+    broken = _ZygoteThatWillNotStart()
+    request = {"args": args, "log": str(tmp_path / "log"), "isolation": "fallback"}
+    assert worker.grade(request, {"fallback": broken}) == 0, (tmp_path / "log").read_text(encoding="utf-8")
+    assert broken.closed

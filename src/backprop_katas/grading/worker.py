@@ -96,7 +96,11 @@ def grade(request: dict[str, Any], zygotes: dict[str, Any]) -> int:
     mode = shared_zygote_mode(str(request.get("isolation", "auto")))
     shared = zygotes.get(mode or "") if request.get("share_zygote", True) is not False else None
     if shared is not None:
-        shared.start()  # started here, so that it outlives the child and serves the next learner
+        try:
+            shared.start()  # started here, so that it outlives the child and serves the next learner
+        except (OSError, RuntimeError):  # slow to start (a loaded machine) or broken: this learner starts its own
+            shared.close()
+            shared = None
     log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     sys.stdout.flush()
     sys.stderr.flush()

@@ -18,10 +18,11 @@ learner's copy is made, and only where cgroups kill each learner's processes);
 without scoping each learner's session starts its own.
 
 Protocol, one JSON line each way over the socket ``katas grade`` passes:
-``{"args": [...], "log": FILE, "isolation": MODE, "env": {...}}`` in (pytest's output goes
-to FILE; ``env``, optional, is set in the learner's child only; ``"share_zygote": false``
-makes the session start its own zygote, exactly as a fresh ``pytest --grade``), ``{"exit": CODE}`` out. End of input: the worker closes its zygote
-and exits.
+``{"args": [...], "log": FILE, "isolation": MODE, "env": {...}, "share_zygote": true}``
+in (pytest's output goes to FILE; ``env``, optional, is set in the learner's child
+only; ``"share_zygote": false`` makes the session start its own zygote, exactly as a
+fresh ``pytest --grade``), ``{"exit": CODE}`` out. End of input: the worker closes
+its zygotes and exits.
 """
 
 from __future__ import annotations
@@ -94,6 +95,8 @@ def _session(args: list[str], log: int, zygote: Any, env: dict[str, str]) -> int
 def grade(request: dict[str, Any], zygotes: dict[str, Any]) -> int:
     """One learner in a forked child; its exit code (minus the signal number if a signal killed it)."""
     mode = shared_zygote_mode(str(request.get("isolation", "auto")))
+    if mode == "bwrap" and not sandbox.cgroups_available():
+        mode = None  # the session would not take it (runner.GradingRunner): no sandbox started for nothing
     shared = zygotes.get(mode or "") if request.get("share_zygote", True) is not False else None
     if shared is not None:
         try:

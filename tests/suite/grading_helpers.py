@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +84,17 @@ def pytest_grade(
     else:
         log = out.with_name(out.name + ".log")
         isolation = extra[extra.index("--isolation") + 1] if "--isolation" in extra else "auto"
-        warm_worker().grade(args, log, isolation, env=settings, share=False)
+        worker = warm_worker()
+        pid = worker.process.pid
+        # As the fresh command's 600 s timeout did: a session that hangs kills the worker (and fails here).
+        watchdog = threading.Timer(600, lambda: os.killpg(pid, signal.SIGKILL))
+        watchdog.start()
+        try:
+            worker.grade(args, log, isolation, env=settings, share=False)
+        except RuntimeError as exc:  # the worker died (or was killed above): a fresh one serves the next check
+            log.write_text(f"{exc}\n" + (log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""))
+        finally:
+            watchdog.cancel()
         output = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
     assert out.is_file(), output[-6000:]
     data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))

@@ -186,16 +186,21 @@ def serve(sock: socket.socket, setup: dict[str, Any]) -> None:
     wire.send(sock, {"ready": {"landlock": status, "privileges": privileges}})
     gc.freeze()  # a call's garbage collections then leave the server's objects (and their pages) alone: a cheaper fork
     calls = 0
+    prepared: Prepared | bytes | None = None
     while True:
-        # The next call's process is forked now, while the grader judges the last reply: forking a
-        # process that holds torch takes milliseconds, off the path from a request to its reply.
-        prepared = prepare(sock, setup, copy, modules, calls + 1)
         try:
             request = wire.receive(sock)
         except (EOFError, OSError, wire.WireError):
             return
         calls += 1
+        if prepared is None:
+            prepared = prepare(sock, setup, copy, modules, calls)
         sock.sendall(call(prepared, request, setup))
+        # The next call's process is forked now, while the grader judges this reply: forking a process
+        # that holds torch takes milliseconds, off the path from a request to its reply. Never before the
+        # first request: until the grader sends one it may not yet have put this server in its kata's
+        # cgroup, and a process forked before that would escape the cgroup's limits.
+        prepared = prepare(sock, setup, copy, modules, calls + 1)
 
 
 def _set_up(setup: dict[str, Any]) -> tuple[str, dict[str, ModuleType], dict[str, Any], str]:

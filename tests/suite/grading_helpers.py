@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -33,23 +35,75 @@ def kata_source(name: str = K01, source: str = "solutions") -> str:
     return (ROOT / source / f"{name}.py").read_text(encoding="utf-8")
 
 
+_warm: Any = None  # the session's grading worker (batch.Worker): pytest, torch and the tool imported once
+
+
+def warm_worker() -> Any:
+    """One ``katas grade`` worker for the whole test session, started on first use.
+
+    It forks a child per request that runs ``pytest.main`` with the very arguments of
+    ``pytest --target=PATH --grade`` (the worker's own self-check compares the two), so a
+    self-check pays for the grading session, not for importing torch and pytest again."""
+    global _warm
+    if _warm is None or _warm.process is None or _warm.process.poll() is not None:
+        from backprop_katas.grading.batch import Worker
+
+        _warm = Worker(ROOT)
+        _warm.start()
+    return _warm
+
+
+def close_warm_worker() -> None:
+    global _warm
+    if _warm is not None:
+        _warm.close()
+        _warm = None
+
+
 def pytest_grade(
-    target: Path, out: Path, *extra: str, tests: tuple[str, ...] = (K01,), env: dict[str, str] | None = None
+    target: Path,
+    out: Path,
+    *extra: str,
+    tests: tuple[str, ...] = (K01,),
+    env: dict[str, str] | None = None,
+    fresh: bool = False,
 ) -> dict[str, Any]:
     """``pytest --target=TARGET --grade --grade-json OUT`` on some kata test files; the results.json.
 
-    ``--target=TARGET`` in one word, as `katas grade` passes it (see ``batch.pytest_args``)."""
-    command = [
-        sys.executable, "-m", "pytest", *[f"tests/test_{t}.py" for t in tests],
+    ``--target=TARGET`` in one word, as `katas grade` passes it (see ``batch.pytest_args``).
+    By default the session runs in the warm worker (``warm_worker``), with its own zygote as a
+    fresh command has; ``fresh=True`` starts ``python -m pytest``, for the checks that need
+    the command itself (its command line, its PATH, its process tree)."""
+    args = [
+        *[f"tests/test_{t}.py" for t in tests],
         f"--target={target}", "--grade", f"--grade-json={out}",
         "-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT), *extra,
     ]  # fmt: skip
-    environment = {k: v for k, v in os.environ.items() if k != "KATAS_TARGET"}
-    environment.update(KATAS_LANG="en", **(env or {}))
-    done = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=600)
-    assert out.is_file(), done.stdout[-3000:] + done.stderr[-3000:]
+    settings = {"KATAS_LANG": "en", **(env or {})}
+    if fresh:
+        environment = {k: v for k, v in os.environ.items() if k != "KATAS_TARGET"}
+        environment.update(settings)
+        command = [sys.executable, "-m", "pytest", *args]
+        done = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=600)
+        output = done.stdout + done.stderr
+    else:
+        log = out.with_name(out.name + ".log")
+        isolation = extra[extra.index("--isolation") + 1] if "--isolation" in extra else "auto"
+        worker = warm_worker()
+        pid = worker.process.pid
+        # As the fresh command's 600 s timeout did: a session that hangs kills the worker (and fails here).
+        watchdog = threading.Timer(600, lambda: os.killpg(pid, signal.SIGKILL))
+        watchdog.start()
+        try:
+            worker.grade(args, log, isolation, env=settings, share=False)
+        except RuntimeError as exc:  # the worker died (or was killed above): a fresh one serves the next check
+            log.write_text(f"{exc}\n" + (log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""))
+        finally:
+            watchdog.cancel()
+        output = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
+    assert out.is_file(), output[-6000:]
     data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
-    data["_stdout"] = done.stdout
+    data["_stdout"] = output
     return data
 
 

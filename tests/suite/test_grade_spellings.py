@@ -77,6 +77,7 @@ def run(command: list[str], cwd: Path, env_extra: dict[str, str] | None = None) 
 SPELLINGS = ["target=PATH", "target PATH", "KATAS_TARGET", "katas grade PATH"]
 
 
+@pytest.mark.spellings  # 32 cold commands: what is under test is the command line, so none can share a process
 @pytest.mark.parametrize("cwd_kind", ["root", "elsewhere"])
 @pytest.mark.parametrize("form", ["absolute", "relative"])
 @pytest.mark.parametrize("location", ["inside", "outside"])

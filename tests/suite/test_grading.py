@@ -139,7 +139,7 @@ def test_a_forged_results_json_and_exit_0_score_zero(tmp_path, landlock):
         tmp_path / "forger", "katas", files={f"{K01}.py": kata_source("k01_derivatives", "katas") + FORGER}
     )
     extra = () if landlock == "landlock" else ("--no-landlock",)
-    got = pytest_grade(forger, tmp_path / "results.json", *extra)
+    got = pytest_grade(forger, tmp_path / "results.json", *extra, fresh=True)  # it reads the command line
     assert got["score"] == 0 and got["max_score"] == 10
     assert "ended before it answered" in got["extra_data"]["checks"][0]["output"]
 
@@ -298,12 +298,11 @@ def test_output_is_capped_for_the_learner(tmp_path):
     assert got["tests"] and all(len(t["output"]) < 6000 for t in got["tests"] + got["extra_data"]["checks"])
 
 
-def test_all_six_katas_end_to_end(tmp_path):
-    got = pytest_grade(ROOT / "solutions", tmp_path / "s.json", tests=KATA_IDS)
-    assert got["score"] == got["max_score"] == TOTAL_POINTS, [
-        t["name"] for t in got["tests"] if t["status"] != "passed"
-    ]
-    stubs = pytest_grade(ROOT / "katas", tmp_path / "k.json", tests=KATA_IDS)
+def test_all_six_katas_end_to_end(graded_six):
+    mode = sandbox.resolve_isolation("auto")  # what a grade without --isolation uses here
+    got = graded_six("solutions", mode)  # the same grade test_grading_isolation's honest-code check reads
+    assert got["score"] == got["max_score"] == TOTAL_POINTS, [t["name"] for t in got["tests"] if t["status"] != "passed"]
+    stubs = graded_six("katas", mode)
     assert stubs["score"] == 0
     katas = stubs["extra_data"]["katas"]
     assert sorted(katas) == list(KATA_IDS) and all(k["passed"] == 0 for k in katas.values())

@@ -176,8 +176,58 @@ def test_a_worker_grades_each_learner_exactly_as_a_fresh_pytest_grade_does(tmp_p
     assert sorted(batch) == ["a-hostile", "b-k02-bug", "c-stubs", "d-full"]
     scores = {}
     for learner, results in batch.items():
-        alone = pytest_grade(subs / learner, tmp_path / f"{learner}.json", "--isolation", mode, tests=(K01, K02))
+        alone = pytest_grade(subs / learner, tmp_path / f"{learner}.json", "--isolation", mode, tests=(K01, K02), fresh=True)
         assert comparable(results) == comparable(alone), learner
         scores[learner] = results["score"]
     assert scores["d-full"] == 20 and scores["c-stubs"] == 0
     assert 10 < scores["b-k02-bug"] < 20 and 10 < scores["a-hostile"] < 20
+
+
+ENV_PROBE = (
+    "import os, tempfile\n\n\ndef test_env():\n"
+    "    with open(os.environ['ENV_OUT'], 'w') as f:\n"
+    "        f.write(os.environ.get('TMPDIR', '') + '|' + tempfile.gettempdir())\n"
+)
+
+
+def test_a_workers_request_sets_its_environment_in_that_learners_child_only(tmp_path):
+    # The self-checks' private TMPDIR (and KATAS_LANG) reach the session this way: a check that
+    # looks for leftovers in its TMPDIR would pass on an empty folder if they did not.
+    from grading_helpers import warm_worker
+
+    (tmp_path / "test_env.py").write_text(ENV_PROBE, encoding="utf-8")
+    private = tmp_path / "private"
+    private.mkdir()
+    args = [str(tmp_path / "test_env.py"), "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path)]
+    worker = warm_worker()
+    first, second = tmp_path / "first.txt", tmp_path / "second.txt"
+    assert worker.grade(args, tmp_path / "1.log", env={"TMPDIR": str(private), "ENV_OUT": str(first)}) == 0
+    assert first.read_text(encoding="utf-8") == f"{private}|{private}"
+    assert worker.grade(args, tmp_path / "2.log", env={"ENV_OUT": str(second)}) == 0
+    assert str(private) not in second.read_text(encoding="utf-8")  # the worker itself kept its own
+
+
+class _ZygoteThatWillNotStart:
+    """A worker's shared zygote that cannot start (on a loaded machine: not within its 60 s)."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def start(self) -> None:
+        raise OSError("timed out")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.skipif(sandbox.landlock_abi() < 6, reason="a worker shares its zygote only with Landlock ABI 6+")
+def test_a_shared_zygote_that_cannot_start_leaves_the_worker_grading(tmp_path):
+    # It used to raise out of the worker's loop: every learner of that worker then "died".
+    from backprop_katas.grading import worker
+
+    (tmp_path / "test_ok.py").write_text("def test_ok():\n    pass\n", encoding="utf-8")
+    args = [str(tmp_path / "test_ok.py"), "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path)]
+    broken = _ZygoteThatWillNotStart()
+    request = {"args": args, "log": str(tmp_path / "log"), "isolation": "fallback"}
+    assert worker.grade(request, {"fallback": broken}) == 0, (tmp_path / "log").read_text(encoding="utf-8")
+    assert broken.closed

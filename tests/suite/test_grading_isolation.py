@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from grading_helpers import K01, KATA_IDS, ROOT, TOTAL_POINTS, kata_source, katas_cli, pytest_grade, submission
+from grading_helpers import K01, ROOT, TOTAL_POINTS, kata_source, katas_cli, pytest_grade, submission
 
 from backprop_katas.grading import sandbox
 
@@ -283,23 +283,17 @@ def test_a_clean_learner_after_one_who_stops_or_kills_its_zygote_and_grader_gets
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_honest_code_gets_the_same_results_in_both_modes_and_leaves_no_temporary_file(tmp_path, mode):
-    ids = KATA_IDS
-    private = tmp_path / "tmp"
-    private.mkdir()
-    got = pytest_grade(ROOT / "solutions", tmp_path / "s.json", "--isolation", mode, tests=ids,
-                       env={"TMPDIR": str(private)})  # fmt: skip
-    assert got["score"] == got["max_score"] == TOTAL_POINTS, [
-        t["name"] for t in got["tests"] if t["status"] != "passed"
-    ]
+def test_honest_code_gets_the_same_results_in_both_modes_and_leaves_no_temporary_file(graded_six, mode):
+    got = graded_six("solutions", mode)  # all six katas, a private TMPDIR
+    assert got["score"] == got["max_score"] == TOTAL_POINTS, [t["name"] for t in got["tests"] if t["status"] != "passed"]
     assert f"isolation: {mode}" in got["_stdout"]
-    assert sorted(p.name for p in private.iterdir()) == []  # no katas-grade-*, katas-zygote-*, torchinductor_*
+    assert got["_leftovers"] == []  # no katas-grade-*, katas-zygote-*, torchinductor_*
 
 
 def test_auto_isolation_falls_back_without_bwrap_and_an_explicit_bwrap_then_refuses(tmp_path):
     no_bwrap = {"PATH": str(tmp_path)}  # an empty folder: no bwrap on PATH
     got = pytest_grade(ROOT / "solutions", tmp_path / "a.json", "-k", "function_squares and float64",
-                       env=no_bwrap)  # fmt: skip
+                       env=no_bwrap, fresh=True)  # fmt: skip
     assert got["extra_data"]["sandbox"]["isolation"] == "fallback"
     refused = subprocess.run(
         [sys.executable, "-m", "pytest", f"tests/test_{K01}.py", f"--target={ROOT / 'solutions'}", "--grade",

@@ -126,12 +126,16 @@ class Worker:
         self.stream = ours.makefile("rwb")
         ours.close()  # the file object keeps the socket open
 
-    def grade(self, args: list[str], log: Path, isolation: str = "auto") -> int:
-        """``pytest.main(args)`` in a child of the worker; its exit code."""
+    def grade(
+        self, args: list[str], log: Path, isolation: str = "auto", env: dict[str, str] | None = None, share: bool = True
+    ) -> int:
+        """``pytest.main(args)`` in a child of the worker; its exit code.
+
+        ``env`` is set in that child only; ``share=False``: its session starts its own zygote."""
         if self.stream is None:
             raise RuntimeError("the grading worker is not running")
         try:
-            request = {"args": args, "log": str(log), "isolation": isolation}
+            request = {"args": args, "log": str(log), "isolation": isolation, "env": env or {}, "share_zygote": share}
             self.stream.write(json.dumps(request).encode() + b"\n")
             self.stream.flush()
             line = self.stream.readline()

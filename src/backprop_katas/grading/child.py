@@ -40,6 +40,7 @@ import shutil
 import signal
 import socket
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -186,13 +187,21 @@ def serve(sock: socket.socket, setup: dict[str, Any]) -> None:
     wire.send(sock, {"ready": {"landlock": status, "privileges": privileges}})
     gc.freeze()  # a call's garbage collections then leave the server's objects (and their pages) alone: a cheaper fork
     calls = 0
+    prepared: Prepared | bytes | None = None
     while True:
         try:
             request = wire.receive(sock)
         except (EOFError, OSError, wire.WireError):
             return
         calls += 1
-        sock.sendall(call(sock, request, setup, copy, modules, calls))
+        if prepared is None:
+            prepared = prepare(sock, setup, copy, modules, calls)
+        sock.sendall(call(prepared, request, setup))
+        # The next call's process is forked now, while the grader judges this reply: forking a process
+        # that holds torch takes milliseconds, off the path from a request to its reply. Never before the
+        # first request: until the grader sends one it may not yet have put this server in its kata's
+        # cgroup, and a process forked before that would escape the cgroup's limits.
+        prepared = prepare(sock, setup, copy, modules, calls + 1)
 
 
 def _set_up(setup: dict[str, Any]) -> tuple[str, dict[str, ModuleType], dict[str, Any], str]:
@@ -226,10 +235,19 @@ def _readable(setup: dict[str, Any]) -> list[str]:
     return [p for p in setup["read"] if os.path.exists(p)]
 
 
-def call(
-    sock: socket.socket, request: Any, setup: dict[str, Any], copy: str, modules: dict[str, ModuleType], n: int
-) -> bytes:
-    """One probe call in a fresh process with a fresh folder; the reply's frame, or an error's."""
+@dataclass
+class Prepared:
+    """A call process forked from the kata server's learner-free state, waiting for its request."""
+
+    pid: int
+    sock: socket.socket
+    folder: str
+
+
+def prepare(
+    sock: socket.socket, setup: dict[str, Any], copy: str, modules: dict[str, ModuleType], n: int
+) -> Prepared | bytes:
+    """Fork the process for call ``n`` with its fresh folder; it waits for its request. An error's frame if it cannot."""
     folder = os.path.join(copy, f".call-{n}")
     try:
         os.mkdir(folder, 0o700)
@@ -240,16 +258,29 @@ def call(
     if pid == 0:
         code = 0
         try:
+            sandbox.set_parent_death_signal()
             sock.close()
             ours.close()
+            request = wire.receive(theirs)  # nothing of the learner's has run in this process yet
             _run_call(theirs, request, setup, copy, folder, modules)
         except BaseException:
             code = 1
         finally:
             os._exit(code)
     theirs.close()
+    return Prepared(pid, ours, folder)
+
+
+def call(prepared: Prepared | bytes, request: Any, setup: dict[str, Any]) -> bytes:
+    """One probe call in its prepared process and folder; the reply's frame, or an error's."""
+    if isinstance(prepared, bytes):
+        return prepared
+    ours, pid, folder = prepared.sock, prepared.pid, prepared.folder
     try:
+        wire.send(ours, request)
         data, status = _collect(ours, pid)
+    except OSError:  # the prepared process is gone (killed while it waited): no reply
+        data, status = b"", None
     finally:
         ours.close()
         sandbox.kill_children()  # the call's orphans (setsid daemons) were reparented here

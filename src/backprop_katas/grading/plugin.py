@@ -170,11 +170,17 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "hostile: the hostile-submission suite (one `katas grade` batch per isolation mode; run with -m hostile)."
     )
     config.addinivalue_line(
-        "markers", "gradescope: builds the Gradescope zip and runs setup.sh into a fresh venv (minutes)."
+        "markers", "gradescope: builds the Gradescope zip and runs setup.sh into a fresh venv (minutes; run with -m gradescope)."
     )
     config.addinivalue_line(
         "markers",
-        "cluster: grades on a real Dask scheduler and workers on 127.0.0.1 (slow; needs the [cluster] extra).",
+        "spellings: every spelling of a submission's path, each its own cold pytest or katas command "
+        "(32 of them, minutes; run with -m spellings).",
+    )
+    config.addinivalue_line(
+        "markers",
+        "cluster: grades on a real Dask scheduler and workers on 127.0.0.1 (minutes; needs the [cluster] extra; "
+        "run with -m cluster).",
     )
     if not config.getoption("katas_grade"):
         for option in ("katas_grade_json", "katas_hidden_tests"):

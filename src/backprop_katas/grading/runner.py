@@ -53,7 +53,10 @@ class Zygote:
     the learner's, entered before bwrap starts) and serves one learner. Without, its working
     folder and HOME are an empty private folder, and each kata server it forks gets its own
     folder, limits and Landlock ruleset (``child.serve``), so with Landlock's signal scoping
-    one zygote can serve a ``katas grade`` worker's learners in turn: none can reach it.
+    one zygote can serve a ``katas grade`` worker's learners in turn: none can reach it. The
+    same holds inside bubblewrap: a worker's bwrap zygote is started with one folder bound (its
+    *inbox*, ``binds[0]``), each learner's copy is made there, and each kata server, restricted
+    by Landlock to its own copy, cannot signal or read its way to the zygote or another copy.
     """
 
     def __init__(
@@ -239,23 +242,36 @@ class GradingRunner:
         self.settings = settings
         self.isolation = settings.isolation
         self.kata_files = [k.filename for k in settings.catalog]
-        self.workdir = Path(tempfile.mkdtemp(prefix="katas-grade-"))
+        self.cgroup = sandbox.Cgroup.create(sandbox.new_cgroup_name("katas-learner"), None, None)
+        shared = settings.zygote
+        if (
+            shared is None
+            or shared.isolation != self.isolation
+            or shared.disk_mb != settings.limits.disk_mb  # bwrap: the tmpfs's size is the zygote's
+            or not self.can_share_zygote(settings)
+            # bwrap: the sandbox outlives this learner, so every process of theirs must be in a
+            # cgroup that is killed with their katas (alone, bwrap's init would kill them at the end)
+            or (self.isolation == "bwrap" and self.cgroup is None)
+        ):
+            shared = None
+        # bwrap: a shared zygote sees only the folder it was started with; this learner's copy goes there.
+        inbox = shared.binds[0] if shared is not None and self.isolation == "bwrap" and shared.binds else None
+        self.workdir = Path(tempfile.mkdtemp(prefix="katas-grade-", dir=inbox))
         self.workdir.chmod(0o711)  # nobody may pass through to its own kata folder, never list
         self.copy = sandbox.copy_submission(target.path, self.kata_files, self.workdir / "source")
         self.katas: dict[str, KataState] = {}
         self.status: dict[str, Any] = {"isolation": self.isolation}
-        self.cgroup = sandbox.Cgroup.create(sandbox.new_cgroup_name("katas-learner"), None, None)
         self.scratch = self.workdir / "katas"
         self.scratch.mkdir(mode=0o711)
-        if self.isolation == "bwrap":
+        if shared is not None:
+            self.zygote = shared
+            self.owns_zygote = False
+        elif self.isolation == "bwrap":
             zygote_group = None
             if self.cgroup is not None:  # v2: no process may sit in a cgroup that has children
                 zygote_group = sandbox.Cgroup.create("zygote", None, None, parent=self.cgroup)
             self.zygote = Zygote("bwrap", [str(self.copy.path)], zygote_group, settings.limits.disk_mb)
             self.owns_zygote = True
-        elif settings.zygote is not None and self.can_share_zygote(settings):
-            self.zygote = settings.zygote
-            self.owns_zygote = False
         else:
             self.zygote = Zygote("fallback")
             self.owns_zygote = True
@@ -268,7 +284,10 @@ class GradingRunner:
 
     @staticmethod
     def can_share_zygote(settings: Settings) -> bool:
-        """Only when Landlock scopes signals (ABI 6+): no kata server can then signal or trace the zygote."""
+        """Only when Landlock scopes signals (ABI 6+): no kata server can then signal or trace the zygote.
+
+        Both modes: in bwrap, the kata servers of a worker's learners share the zygote's namespaces in
+        turn (one learner's processes are all killed before the next learner's first starts)."""
         return settings.landlock and sandbox.landlock_abi() >= 6
 
     def _drop(self) -> str:

@@ -10,16 +10,19 @@ environment, the working folder, torch's and Hypothesis's state) survives the
 child, so each learner is graded exactly as by a fresh ``pytest --grade``.
 
 Only the judge runs in the worker's children (our code); the learner's code
-runs, as always, in kata servers forked by a zygote (``runner.Zygote``). In
-``fallback`` isolation with Landlock's signal scoping (ABI 6+), no kata server
-can reach the zygote, so the worker keeps one for all its learners and hands
-it to each child; otherwise (bwrap, or no scoping) each learner's session
-starts its own.
+runs, as always, in kata servers forked by a zygote (``runner.Zygote``). With
+Landlock's signal scoping (ABI 6+), no kata server can reach the zygote, so the
+worker keeps one per isolation mode for all its learners and hands it to each
+child (bwrap: started with the worker's inbox folder bound, where each
+learner's copy is made, and only where cgroups kill each learner's processes);
+without scoping each learner's session starts its own.
 
 Protocol, one JSON line each way over the socket ``katas grade`` passes:
-``{"args": [...], "log": FILE, "isolation": MODE}`` in (pytest's output goes
-to FILE), ``{"exit": CODE}`` out. End of input: the worker closes its zygote
-and exits.
+``{"args": [...], "log": FILE, "isolation": MODE, "env": {...}, "share_zygote": true}``
+in (pytest's output goes to FILE; ``env``, optional, is set in the learner's child
+only; ``"share_zygote": false`` makes the session start its own zygote, exactly as a
+fresh ``pytest --grade``), ``{"exit": CODE}`` out. End of input: the worker closes
+its zygotes and exits.
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ import os
 import signal
 import socket
 import sys
+import tempfile
 import traceback
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -53,20 +58,26 @@ class WorkerPlugin:
         config.stash[ZYGOTE_KEY] = self.zygote
 
 
-def shared_zygote_wanted(isolation: str) -> bool:
-    """Whether this worker's learners may share its zygote (see ``runner.GradingRunner.can_share_zygote``)."""
+def shared_zygote_mode(isolation: str) -> str | None:
+    """The isolation in which this worker's learners may share its zygote, if they may
+    (see ``runner.GradingRunner.can_share_zygote``)."""
     try:
         mode = sandbox.resolve_isolation(isolation)
     except (ValueError, RuntimeError):
-        return False  # the child's pytest reports the usage error
-    return mode == "fallback" and sandbox.landlock_abi() >= 6
+        return None  # the child's pytest reports the usage error
+    return mode if sandbox.landlock_abi() >= 6 else None
 
 
-def _session(args: list[str], log: int, zygote: Any) -> int:
+def _session(args: list[str], log: int, zygote: Any, env: dict[str, str]) -> int:
     """In the forked child: one ``pytest --grade`` session, output to ``log``."""
     os.dup2(log, 1)
     os.dup2(log, 2)
     os.close(log)
+    if env:
+        import tempfile
+
+        os.environ.update(env)
+        tempfile.tempdir = None  # TMPDIR may be among them: read it again
     os.environ[sandbox.PARENT_ENV] = str(os.getppid())  # the plugin checks it dies with its parent: us
     # A fresh `pytest --grade` never imports this module; Hypothesis draws constants from the
     # modules it finds loaded, so it must not find this one.
@@ -81,11 +92,18 @@ def _session(args: list[str], log: int, zygote: Any) -> int:
         sys.stderr.flush()
 
 
-def grade(request: dict[str, Any], zygote: Any) -> int:
+def grade(request: dict[str, Any], zygotes: dict[str, Any]) -> int:
     """One learner in a forked child; its exit code (minus the signal number if a signal killed it)."""
-    shared = zygote if shared_zygote_wanted(str(request.get("isolation", "auto"))) else None
+    mode = shared_zygote_mode(str(request.get("isolation", "auto")))
+    if mode == "bwrap" and not sandbox.cgroups_available():
+        mode = None  # the session would not take it (runner.GradingRunner): no sandbox started for nothing
+    shared = zygotes.get(mode or "") if request.get("share_zygote", True) is not False else None
     if shared is not None:
-        shared.start()  # started here, so that it outlives the child and serves the next learner
+        try:
+            shared.start()  # started here, so that it outlives the child and serves the next learner
+        except (OSError, RuntimeError):  # slow to start (a loaded machine) or broken: this learner starts its own
+            shared.close()
+            shared = None
     log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     sys.stdout.flush()
     sys.stderr.flush()
@@ -94,7 +112,8 @@ def grade(request: dict[str, Any], zygote: Any) -> int:
         code = int(pytest.ExitCode.INTERNAL_ERROR)
         try:
             sandbox.set_parent_death_signal()
-            code = _session(list(request["args"]), log, shared)
+            env = {str(k): str(v) for k, v in dict(request.get("env") or {}).items()}
+            code = _session(list(request["args"]), log, shared, env)
         finally:
             os._exit(code)
     os.close(log)
@@ -123,12 +142,17 @@ def main(fd: int) -> None:
     from backprop_katas.grading.runner import Zygote
     from backprop_katas.kit import judge, oracles  # noqa: F401
 
-    zygote = Zygote("fallback")
+    # bwrap: the zygote sees one folder of the host, the inbox; each learner's copy is made in it.
+    inbox = Path(tempfile.mkdtemp(prefix="katas-inbox-"))
+    inbox.chmod(0o711)  # the sandbox's nobody passes through to a copy, never lists
+    zygotes = {"fallback": Zygote("fallback"), "bwrap": Zygote("bwrap", [str(inbox)])}  # started on first use
     stream = socket.socket(fileno=fd).makefile("rwb")
     try:
         for line in stream:
-            code = grade(json.loads(line), zygote)
+            code = grade(json.loads(line), zygotes)
             stream.write(json.dumps({"exit": code}).encode() + b"\n")
             stream.flush()
     finally:
-        zygote.close()
+        for zygote in zygotes.values():
+            zygote.close()
+        sandbox.remove_tree(inbox)

@@ -24,7 +24,7 @@ import pytest
 from grading_helpers import ROOT, kata_source, katas_cli, submission
 from kata_mutants import MUTANTS
 
-from backprop_katas.grading.cluster import Bundle, InvalidResult, install_hint, validate
+from backprop_katas.grading.cluster import MAX_DEPTH, Bundle, InvalidResult, install_hint, validate
 
 CHEAP = ("--kata", "k01", "--kata", "k02")  # k03..k06 add time, not coverage of the cluster machinery
 TIME_LIMIT = "20"  # seconds per kata: the hanging learner costs this once; a reference k01/k02 takes ~3 s
@@ -152,6 +152,14 @@ GOOD = {"score": 5.0, "max_score": 10.0, "tests": [{"name": "t", "score": 0, "ma
         "extra_data": {"katas": {"k01": {"score": 5, "max_score": 10, "passed": 1, "tests": 2}}}}  # fmt: skip
 
 
+def _nested(levels: int) -> list:
+    """A list nested ``levels`` deep: one more than the validator takes is a bomb."""
+    value: list = [1]
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
 def _with(path: tuple[str | int, ...], value: object) -> str:
     data = json.loads(json.dumps(GOOD))
     here = data
@@ -181,7 +189,7 @@ def test_a_well_formed_results_json_passes_the_clients_check():
         pytest.param(_with(("tests", 0, "name"), 3), id="test-name-not-text"),
         pytest.param(_with(("extra_data", "katas", "k01", "score"), 99), id="kata-score-above-its-max"),
         pytest.param(_with(("extra_data",), []), id="extra-data-not-an-object"),
-        pytest.param(_with(("extra_data", "deep"), [[[[[[[[[[1]]]]]]]]]]), id="nested-too-deep"),
+        pytest.param(_with(("extra_data", "deep"), _nested(MAX_DEPTH + 1)), id="nested-too-deep"),
         pytest.param(_with(("extra_data", "many"), list(range(200_000))), id="too-many-values"),
         pytest.param(_with(("output",), "x" * (17 * 1024 * 1024)), id="too-long"),
     ],

@@ -56,7 +56,9 @@ def install_hint(lang: str | None = None) -> str:
 
 RETRIES = 1  # a learner whose grading raises is graded once more, elsewhere if the scheduler wants
 MAX_RESULT_CHARS = 16 * 1024 * 1024  # a class-sized results.json is far below; a flood is an error
-MAX_DEPTH = 8
+# results → extra_data → checks → a check → its failure (kit.failure) → lines/causes → a message →
+# its fields → a nested message → …: a judged failure reaches depth 10-12; 24 leaves room, a bomb is refused.
+MAX_DEPTH = 24
 MAX_ITEMS = 100_000  # values in one results.json (tests x fields, with room)
 SCORE_SLACK = 1e-6  # per-test points are rounded to six decimals: sums may exceed the maximum by that
 

@@ -97,8 +97,8 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[torch.Tensor]) -> bool:
     return bool(torch.autograd.gradcheck(fn, tuple(inputs)))
 
 
-def square_node(module: ModuleType) -> Callable[[torch.Tensor], torch.Tensor]:
-    """z = t² with the learner's ``z_prime`` as its backward."""
+def _square_with(derivative: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[torch.Tensor], torch.Tensor]:
+    """z = t² whose backward multiplies the incoming gradient by ``derivative(t)`` (learner code)."""
 
     class Square(torch.autograd.Function):
         @staticmethod
@@ -109,9 +109,14 @@ def square_node(module: ModuleType) -> Callable[[torch.Tensor], torch.Tensor]:
         @staticmethod
         def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
             (t,) = ctx.saved_tensors
-            return grad * module.z_prime(t)
+            return grad * derivative(t)
 
     return Square.apply  # type: ignore[no-any-return]
+
+
+def square_node(module: ModuleType) -> Callable[[torch.Tensor], torch.Tensor]:
+    """z = t² with the learner's ``z_prime`` as its backward."""
+    return _square_with(lambda t: module.z_prime(t))
 
 
 def chain_node(module: ModuleType, y: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -267,19 +272,7 @@ def cases() -> list[Case]:
 
 def square_node_of_backward(module: ModuleType) -> Callable[[torch.Tensor], torch.Tensor]:
     """z = t² with the learner's ``backward(t)`` (dz/dx = dz/dt here, since dt/dx = 1) as its backward."""
-
-    class Node(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx: Any, t: torch.Tensor) -> torch.Tensor:
-            ctx.save_for_backward(t)
-            return t**2
-
-        @staticmethod
-        def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
-            (t,) = ctx.saved_tensors
-            return grad * module.backward(t)
-
-    return Node.apply  # type: ignore[no-any-return]
+    return _square_with(lambda t: module.backward(t))
 
 
 FUNCTIONS = [f"{K03}.{n}" for n in ("z_prime", "t_prime", "backward", "gradients")] + [

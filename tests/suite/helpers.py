@@ -62,3 +62,17 @@ def copy_solutions(tmp_path: Path) -> Path:
     folder = tmp_path / "submission"
     shutil.copytree(ROOT / "solutions", folder, ignore=shutil.ignore_patterns("__pycache__"))
     return folder
+
+def make_project(parent: Path) -> Path:
+    """A fresh learner checkout: catalog, stubs, solutions, kata tests."""
+    project = parent / "project"
+    project.mkdir()
+    for name in ("katas.toml", "conftest.py", "pyproject.toml"):
+        shutil.copy(ROOT / name, project / name)
+    ignore = shutil.ignore_patterns("__pycache__")
+    for folder in ("katas", "solutions"):
+        shutil.copytree(ROOT / folder, project / folder, ignore=ignore)
+    (project / "tests").mkdir()
+    for test in [ROOT / "tests" / "conftest.py", *sorted((ROOT / "tests").glob("test_k*.py"))]:
+        shutil.copy(test, project / "tests" / test.name)
+    return project

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import ROOT
+from helpers import ROOT, make_project
 
 from backprop_katas import __version__
 from backprop_katas.catalog import load_catalog, span, total_points
@@ -40,19 +40,6 @@ K01 = "katas/k01_derivatives.py"
 KATAS_SCRIPT = Path(sys.executable).with_name("katas")
 
 
-def make_project(parent: Path) -> Path:
-    """A fresh learner checkout: catalog, stubs, solutions, kata tests."""
-    project = parent / "project"
-    project.mkdir()
-    for name in ("katas.toml", "conftest.py", "pyproject.toml"):
-        shutil.copy(ROOT / name, project / name)
-    ignore = shutil.ignore_patterns("__pycache__")
-    for folder in ("katas", "solutions"):
-        shutil.copytree(ROOT / folder, project / folder, ignore=ignore)
-    (project / "tests").mkdir()
-    for test in [ROOT / "tests" / "conftest.py", *sorted((ROOT / "tests").glob("test_k*.py"))]:
-        shutil.copy(test, project / "tests" / test.name)
-    return project
 
 
 def cli_env(**extra: str) -> dict[str, str]:

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import ROOT
+from helpers import ROOT, make_project
 from kata_mutants import MUTANTS
 
 from backprop_katas.catalog import Kata, load_catalog
@@ -32,18 +32,6 @@ K01, K04, K05 = CATALOG["k01_derivatives"], CATALOG["k04_autograd"], CATALOG["k0
 START = 120.0  # seconds a test waits for a server to start or end: torch's import on a loaded machine
 
 
-def make_project(parent: Path) -> Path:
-    project = parent / "project"
-    project.mkdir()
-    for name in ("katas.toml", "conftest.py", "pyproject.toml"):
-        shutil.copy(ROOT / name, project / name)
-    ignore = shutil.ignore_patterns("__pycache__")
-    for folder in ("katas", "solutions"):
-        shutil.copytree(ROOT / folder, project / folder, ignore=ignore)
-    (project / "tests").mkdir()
-    for test in [ROOT / "tests" / "conftest.py", *sorted((ROOT / "tests").glob("test_k*.py"))]:
-        shutil.copy(test, project / "tests" / test.name)
-    return project
 
 
 def learner(project: Path, kata: Kata, extra: str = "", mutant: str = "") -> Path:

@@ -112,6 +112,7 @@ def served_check(project: Path, folder: Path, kata: Kata, limit: float = 180) ->
         pytest.param(K05, "learner", "transposed-weight", "en", id="k05-wrong-gradient-table"),
     ],
 )
+@pytest.mark.slow
 def test_a_check_through_the_server_gives_the_same_outcome_as_a_child_pytest(project, kata, folder, mutant, lang):
     target = learner(project, kata, mutant=mutant) if folder == "learner" else project / folder
     warm = served_check(project, target, kata)
@@ -121,6 +122,7 @@ def test_a_check_through_the_server_gives_the_same_outcome_as_a_child_pytest(pro
     assert warm.message(lang) == cold.message(lang)  # the same failure data renders the same text
 
 
+@pytest.mark.slow
 def test_module_state_does_not_leak_between_two_checks(project, tmp_path, monkeypatch):
     record = tmp_path / "imports.txt"
     monkeypatch.setenv("KATAS_TEST_RECORD", str(record))
@@ -141,6 +143,7 @@ def test_module_state_does_not_leak_between_two_checks(project, tmp_path, monkey
     assert counts_first and counts_second == counts_first  # the second check starts from a clean process
 
 
+@pytest.mark.slow
 def test_a_hang_is_stopped_at_the_limit_with_everything_it_started(project, tmp_path, monkeypatch):
     pid_file = tmp_path / "sleeper.pid"
     monkeypatch.setenv("KATAS_TEST_PID", str(pid_file))
@@ -166,8 +169,9 @@ def test_a_hang_is_stopped_at_the_limit_with_everything_it_started(project, tmp_
 
 
 def test_the_server_survives_a_check_that_crashes(project):
-    folder = learner(project, K01, "\nimport os as _os\n_os.abort()\n")
+    assert served_check(project, learner(project, K01), K01).status == "done"  # a server is running, whatever ran before
     before = server.ask(check.cache_dir(project), "status")
+    folder = learner(project, K01, "\nimport os as _os\n_os.abort()\n")
     crashed = served_check(project, folder, K01)
     assert crashed.status == "failing"
     assert "exit code -6" in crashed.message("en")  # SIGABRT, as a child pytest would report it
@@ -177,6 +181,7 @@ def test_the_server_survives_a_check_that_crashes(project):
     assert before is not None and after is not None and after["pid"] == before["pid"]
 
 
+@pytest.mark.slow
 def test_independent_katas_are_checked_side_by_side_in_a_fixed_order(project, tmp_path, monkeypatch):
     if len(os.sched_getaffinity(0)) < 2:
         pytest.skip("one CPU: katas are checked one after another")
@@ -205,6 +210,7 @@ def test_independent_katas_are_checked_side_by_side_in_a_fixed_order(project, tm
 # --- the server's life: idle, held, stale, owner-only ------------------------------------------
 
 
+@pytest.mark.slow
 def test_an_idle_server_stops_itself_but_not_while_a_watch_holds_it(tmp_path, monkeypatch):
     monkeypatch.setenv(server.IDLE_ENV, "2")
     cache = check.cache_dir(tmp_path)
@@ -235,6 +241,7 @@ def test_the_fingerprint_follows_the_tool_files_and_the_libraries(tmp_path, monk
     assert server.fingerprint(package) not in (first, edited)
 
 
+@pytest.mark.slow
 def test_a_server_of_another_tool_is_replaced_by_a_new_one(tmp_path, monkeypatch):
     project = make_project(tmp_path)
     cache = check.cache_dir(project)

@@ -26,12 +26,50 @@ OPT_IN = {
 }
 
 
+# The README's command is the fast tier: kata tests, the self-checks that run in this process
+# (stubs fail, mutants are caught, shortcuts, diagnosis, language, layers) and the tool's unit
+# tests. A test marked `slow` starts real processes (a grading session, a cold `katas` or pytest
+# command, a Jupyter kernel, a warm server) or waits out a time limit: 1 to 60 s each, most of
+# the suite's time. They are left out unless -m names them or the test's file or id is named
+# on the command line; .ci/run runs them all (`pytest --target solutions -m slow`).
+SLOW = "slow"
+
+
+def _named(item: pytest.Item, config: pytest.Config) -> bool:
+    """The test's file or id was named on the command line (a single slow test runs when asked for)."""
+    for arg in config.args:
+        path, _, rest = arg.partition("::")
+        if Path(path).resolve() == Path(item.path).resolve() and (not rest or item.nodeid.split("::", 1)[1].startswith(rest)):
+            return True
+    return False
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     asked = config.getoption("markexpr") or ""
     for item in items:
         for marker, why in OPT_IN.items():
             if item.get_closest_marker(marker) is not None and marker not in asked:
                 item.add_marker(pytest.mark.skip(reason=f"runs only when asked (-m {marker}; .ci/run runs it): {why}"))
+    if SLOW in asked:
+        return
+    left_out = [i for i in items if i.get_closest_marker(SLOW) is not None and not _named(i, config)]
+    if left_out:
+        gone = set(left_out)
+        items[:] = [i for i in items if i not in gone]
+        config.hook.pytest_deselected(items=left_out)
+        config.stash[_LEFT_OUT] = len(left_out)
+
+
+_LEFT_OUT = pytest.StashKey[int]()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    count = config.stash.get(_LEFT_OUT, 0)
+    if count:
+        terminalreporter.write_line(
+            f"{count} slow self-checks left out (they start grading sessions, cold commands, kernels or "
+            f"servers); run them with: pytest --target solutions -m slow"
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)

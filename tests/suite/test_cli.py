@@ -180,6 +180,7 @@ def journey(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     return {"project": project, "first": first, "second": second, "list": listing}
 
 
+@pytest.mark.slow
 def test_katas_shows_the_progress_and_what_to_do_first(journey):
     result = journey["first"]
     assert result.returncode == 0, result.stderr
@@ -195,6 +196,7 @@ def test_katas_shows_the_progress_and_what_to_do_first(journey):
     assert "\033[" not in out  # not a terminal: no colour
 
 
+@pytest.mark.slow
 def test_filling_in_k01_turns_it_done_and_shows_k02(journey):
     out = journey["second"].stdout
     assert f"1/{COUNT} katas done, {CATALOG[0].points}.00/{POINTS}.00 points" in out
@@ -204,6 +206,7 @@ def test_filling_in_k01_turns_it_done_and_shows_k02(journey):
     assert "First failing check" in out
 
 
+@pytest.mark.slow
 def test_list_json_reports_every_kata_and_reuses_the_cache(journey):
     data = json.loads(journey["list"].stdout)
     rows = {row["id"]: row for row in data["katas"]}
@@ -215,6 +218,7 @@ def test_list_json_reports_every_kata_and_reuses_the_cache(journey):
     assert Path(rows["k02_parameters"]["file"]).is_file()
 
 
+@pytest.mark.slow
 def test_list_json_reports_the_same_counts_as_the_table(journey):
     header = re.search(r"(\d+)/(\d+) katas done, ([\d.]+)/([\d.]+) points", journey["second"].stdout)
     assert header, journey["second"].stdout
@@ -224,6 +228,7 @@ def test_list_json_reports_the_same_counts_as_the_table(journey):
     assert data["points"] == sum(row["score"] for row in data["katas"])
 
 
+@pytest.mark.slow
 def test_solution_opens_only_after_the_kata_passes(journey):
     project = journey["project"]
     shown = katas(project, "solution", "k01")
@@ -238,6 +243,7 @@ def test_solution_opens_only_after_the_kata_passes(journey):
 # --- watch mode under a pseudo-terminal ---------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_watch_rechecks_on_save_and_moves_on_when_the_kata_passes(journey, tmp_path):
     project = tmp_path / "project"
     shutil.copytree(journey["project"], project)  # with its .katas-cache
@@ -300,6 +306,7 @@ def project(tmp_path: Path) -> Path:
     return make_project(tmp_path)
 
 
+@pytest.mark.slow
 def test_a_syntax_error_is_shown_as_the_learners_file_and_line(project):
     path = project / K01
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -323,6 +330,7 @@ def hang(project: Path) -> None:
     path.write_text(text[:first] + HANG + text[end:], encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_a_kata_that_hangs_is_stopped_after_the_time_limit(project):
     hang(project)
     result = katas(project, "check", "k01", "--timeout", "4")
@@ -331,6 +339,7 @@ def test_a_kata_that_hangs_is_stopped_after_the_time_limit(project):
     assert not stray_processes(project)
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_the_check_and_leaves_no_process(project):
     hang(project)
     term = Terminal(command("check", "k01"), project, cli_env(NO_COLOR="1"))
@@ -348,12 +357,14 @@ def test_ctrl_c_stops_the_check_and_leaves_no_process(project):
     ("C.UTF-8", "No katas.toml in", "katas.toml 이 없습니다"),
     ("ko_KR.UTF-8", "katas.toml 이 없습니다", "No katas.toml in"),
 ], ids=["english-by-default", "korean-from-the-locale"])  # fmt: skip
+@pytest.mark.slow
 def test_outside_a_project_the_message_says_where_to_run_in_the_locales_language(tmp_path, locale, shown, not_shown):
     result = subprocess.run(command("list"), cwd=tmp_path, env=cli_env(LANG=locale), capture_output=True, text=True)
     assert result.returncode == 2
     assert shown in result.stderr and not_shown not in result.stderr, result.stderr
 
 
+@pytest.mark.slow
 def test_a_missing_katas_folder_is_explained(project):
     shutil.rmtree(project / "katas")
     result = katas(project)
@@ -369,6 +380,7 @@ def test_a_kata_has_several_names(name):
     assert resolve_kata(name, CATALOG).id == "k05_backprop"
 
 
+@pytest.mark.slow
 def test_an_unknown_name_gets_a_suggestion(project):
     with pytest.raises(UnknownKata) as info:
         resolve_kata("backprp", CATALOG)
@@ -379,6 +391,7 @@ def test_an_unknown_name_gets_a_suggestion(project):
     assert "Did you mean k05_backprop?" in result.stderr
 
 
+@pytest.mark.slow
 def test_each_hint_call_reveals_the_next_hint(project):
     hints = CATALOG[2].hints["ko"]
     second = katas(project, "hint", "k03", "--lang", "ko")
@@ -391,6 +404,7 @@ def test_each_hint_call_reveals_the_next_hint(project):
     assert [row["hints_shown"] for row in listed] == [1, 1, 3, 3] + [1] * (COUNT - 4)
 
 
+@pytest.mark.slow
 def test_reset_asks_first_and_keeps_the_old_file(project):
     path = project / K01
     stub = path.read_text(encoding="utf-8")
@@ -411,6 +425,7 @@ def test_reset_asks_first_and_keeps_the_old_file(project):
     assert "already the untouched stub" in again.stdout
 
 
+@pytest.mark.slow
 def test_the_language_follows_the_locale_and_the_option(project):
     korean = katas(project, "list", LANG="ko_KR.UTF-8")
     assert "미분 계산하기" in korean.stdout and "시작 전" in korean.stdout
@@ -429,6 +444,7 @@ def english_lines(text: str) -> list[str]:
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
+@pytest.mark.slow
 def test_korean_mode_shows_a_wrong_gradient_without_a_word_of_english(project, lang):
     # The case: k05's manual_gradients without σ' on the way back. The call, the table's
     # header, the causes, the task and the hint all come from the catalogue; --lang en is the
@@ -447,6 +463,7 @@ def test_korean_mode_shows_a_wrong_gradient_without_a_word_of_english(project, l
         assert "rel. error" in done.stdout and english_lines(done.stdout)
 
 
+@pytest.mark.slow
 def test_both_shows_english_then_korean_and_keeps_table_rows_on_one_line(project):
     done = katas(project, "list", "--lang", "both")
     assert done.stdout.splitlines()[:2] == [
@@ -456,6 +473,7 @@ def test_both_shows_english_then_korean_and_keeps_table_rows_on_one_line(project
     assert any("Derivatives / 미분 계산하기" in line and "not started / 시작 전" in line for line in done.stdout.splitlines())
 
 
+@pytest.mark.slow
 def test_colour_only_on_a_terminal_and_never_with_no_color(project):
     term = Terminal(command("list"), project, cli_env())
     assert term.wait() == 0
@@ -481,6 +499,7 @@ def png_size(path: Path) -> tuple[int, int]:
     return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
+@pytest.mark.slow
 def test_plot_xor_writes_a_png_for_the_reference_solutions(tmp_path, monkeypatch, capsys):
     from backprop_katas.tool import cli
 
@@ -531,6 +550,7 @@ def test_edit_reads_the_failures_data_the_recorded_line_first_then_the_called_fu
 # --- the small frictions: pipes, defaults, --version, help, names, footers ---------------------
 
 
+@pytest.mark.slow
 def test_katas_piped_into_head_ends_without_a_traceback(project):
     # The reader is gone before the command writes: as `katas hint k01 --all | head -0` would be.
     proc = subprocess.Popen(command("hint", "k01", "--all"), cwd=project, env=cli_env(),
@@ -543,6 +563,7 @@ def test_katas_piped_into_head_ends_without_a_traceback(project):
     assert "Traceback" not in err and "BrokenPipe" not in err, err
 
 
+@pytest.mark.slow
 def test_hint_without_a_name_is_for_the_current_kata(project):
     first = katas(project, "hint")
     assert first.returncode == 0, first.stderr
@@ -553,6 +574,7 @@ def test_hint_without_a_name_is_for_the_current_kata(project):
     assert f"k02 · {CATALOG[1].title['en']}: hints" in second.stdout
 
 
+@pytest.mark.slow
 def test_version_names_the_package_and_its_version(project):
     result = katas(project, "--version")
     assert result.returncode == 0 and result.stdout.strip() == f"backprop-katas {__version__}"
@@ -581,6 +603,7 @@ def test_every_subcommand_help_has_a_description_and_shows_its_defaults(name):
         assert "default" in text.lower(), f"katas {name} {option.option_strings[0]}: {text!r} gives no default"
 
 
+@pytest.mark.slow
 def test_help_defaults_are_in_the_learners_language(project):
     result = katas(project, "notebook", "--help", "--lang", "ko")
     assert "(기본값: " in result.stdout and "(default: " not in result.stdout
@@ -626,6 +649,7 @@ def test_a_name_close_to_nothing_gets_no_suggestion(name):
     assert info.value.suggestion is None
 
 
+@pytest.mark.slow
 def test_an_unknown_kata_number_gets_the_count_and_range_from_the_catalog(project):
     result = katas(project, "hint", "k09")
     assert result.returncode == 2
@@ -635,6 +659,7 @@ def test_an_unknown_kata_number_gets_the_count_and_range_from_the_catalog(projec
     assert "Did you mean k01_derivatives? It has prime_function." in prime.stderr
 
 
+@pytest.mark.slow
 def test_the_footer_offers_a_hint_only_while_one_is_left(project):
     (project / "katas" / "k04_autograd.py").unlink()  # a missing kata is shown without a child pytest
     before = katas(project, "check", "k04")
@@ -645,6 +670,7 @@ def test_the_footer_offers_a_hint_only_while_one_is_left(project):
     assert "Another hint" not in after.stdout and "`katas watch`" in after.stdout
 
 
+@pytest.mark.slow
 def test_after_a_kata_file_is_deleted_the_messages_name_the_kata(project):
     (project / "katas" / "k04_autograd.py").unlink()
     checked = katas(project, "check", "k04")

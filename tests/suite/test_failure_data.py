@@ -133,6 +133,7 @@ def test_a_value_mismatch_under_plain_pytest_shows_the_learners_file_and_returni
     assert (where.file, where.line, where.function, where.how) == (f"{K03}.py", WRONG_RETURN, "t_function", "return")
 
 
+@pytest.mark.slow
 def test_an_endless_loop_under_plain_pytest_names_the_function_and_the_line_running(tmp_path, monkeypatch):
     monkeypatch.setenv("KATAS_LANG", "en")
     folder = copy_solutions(tmp_path)
@@ -152,6 +153,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_project(tmp_path_factory.mktemp("data"))
 
 
+@pytest.mark.slow
 def test_katas_points_at_the_line_that_returned_the_value_not_at_the_def(project):
     (project / K03_FILE).write_text(WRONG, encoding="utf-8")
     out = katas(project, "check", "k03", "--lang", "en").stdout
@@ -159,6 +161,7 @@ def test_katas_points_at_the_line_that_returned_the_value_not_at_the_def(project
     assert f"{K03_FILE}:{T_DEF}" not in out
 
 
+@pytest.mark.slow
 def test_switching_language_re_renders_from_the_cache_without_starting_a_child(project):
     (project / K03_FILE).write_text(WRONG, encoding="utf-8")
     english = katas(project, "check", "k03", "--lang", "en").stdout  # cached, or run now
@@ -178,6 +181,7 @@ def test_switching_language_re_renders_from_the_cache_without_starting_a_child(p
     assert again == english
 
 
+@pytest.mark.slow
 def test_after_a_run_inside_katas_the_cached_edit_path_keeps_its_katas_prefix(project):
     text = mutant("    t = x + y\n    return t * 2.5\n")  # not in the cache yet
     (project / K03_FILE).write_text(text, encoding="utf-8")
@@ -192,6 +196,7 @@ def test_after_a_run_inside_katas_the_cached_edit_path_keeps_its_katas_prefix(pr
     assert f"Edit: {K03_FILE}:{line}" in katas(project, "check", "k03", "--lang", "en").stdout
 
 
+@pytest.mark.slow
 def test_an_endless_loop_in_t_function_points_at_its_line_under_katas_with_the_limit_used(project):
     # The kata's limit is hit first (the child's own per-call limit is never more): the child is asked
     # for its stack. 20 s: the child must have imported torch and reached the loop by then.
@@ -202,6 +207,7 @@ def test_an_endless_loop_in_t_function_points_at_its_line_under_katas_with_the_l
     assert f"t_function was running {K03_FILE}:{found.group(1)}" in out and "after 20 s" in out, out
 
 
+@pytest.mark.slow
 def test_a_call_that_runs_out_of_its_own_time_stops_the_childs_run_and_names_the_line(project, monkeypatch):
     from backprop_katas.catalog import load_catalog
     from backprop_katas.tool import check
@@ -235,6 +241,7 @@ def test_a_faulthandler_dump_gives_the_learners_innermost_frame(tmp_path):
 
 
 @pytest.mark.grading
+@pytest.mark.slow
 def test_under_grade_a_wrong_value_and_an_endless_loop_point_at_the_learners_lines(tmp_path):
     folder = copy_solutions(tmp_path)
     text = WRONG.replace("    return t**2\n", "    while True:\n        pass\n")

@@ -129,6 +129,7 @@ def test_every_spelling_grades_the_same_or_refuses_and_nothing_of_the_submission
 
 
 @pytest.mark.parametrize("config", ["tox.ini", "setup.cfg", "pyproject.toml"])
+@pytest.mark.slow
 def test_a_submissions_lone_config_file_is_never_read_by_the_safe_spelling(config, tmp_path):
     marks = tmp_path / "marks"
     sub = hostile(tmp_path / "sub", marks, configs=(config,))
@@ -144,6 +145,7 @@ def test_a_submissions_lone_config_file_is_never_read_by_the_safe_spelling(confi
     [["--target", "SUB"], ["--target=SUB", "--hidden-tests", "HIDDEN"], ["--target=SUB", "--grade-json", "OLD"]],
     ids=["target-two-words", "hidden-tests-two-words", "grade-json-two-words-existing-file"],
 )
+@pytest.mark.slow
 def test_the_issues_two_word_commands_refuse_with_a_clear_message_and_write_no_zero_grade(extra, tmp_path):
     # `pytest --target /abs/outside --grade` from the project root, no test paths: pytest
     # itself reads the submission's pytest.ini (and imports the plugin it names) before any

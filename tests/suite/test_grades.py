@@ -46,6 +46,7 @@ def alice_checks(out):
     return alice_results(out)["extra_data"]["checks"]
 
 
+@pytest.mark.slow
 def test_a_partial_regrade_keeps_the_rest_of_each_learners_record(tmp_path):
     subs = tmp_path / "class"
     submission(subs / "alice")
@@ -86,6 +87,7 @@ def test_a_partial_regrade_keeps_the_rest_of_each_learners_record(tmp_path):
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+@pytest.mark.slow
 def test_interrupted_grading_says_what_it_kept_and_leaves_no_temporary_folder(signum, tmp_path):
     subs = tmp_path / "class"
     for i in range(8):
@@ -117,6 +119,7 @@ def test_interrupted_grading_says_what_it_kept_and_leaves_no_temporary_folder(si
         assert db.execute("SELECT COUNT(*) FROM grades").fetchone()[0] == 8
 
 
+@pytest.mark.slow
 def test_feedback_names_the_learners_file_gives_one_cause_per_part_and_follows_the_language(tmp_path):
     subs = tmp_path / "class"
     broken = kata_source().replace("def sigmoid(", "def sigmoid(:", 1)
@@ -156,6 +159,7 @@ NAMES = {
 }
 
 
+@pytest.mark.slow
 def test_names_are_data_any_bytes_are_graded_stored_and_shown_escaped(tmp_path):
     subs = tmp_path / "class"
     subs.mkdir()
@@ -205,6 +209,7 @@ def in_folder(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*KATAS, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
 
 
+@pytest.mark.slow
 def test_export_refuses_an_edited_katas_folder_and_a_failed_check_leaves_nothing(tmp_path):
     project = project_copy(tmp_path / "project")
     dest = tmp_path / "bundle"
@@ -225,6 +230,7 @@ def test_export_refuses_an_edited_katas_folder_and_a_failed_check_leaves_nothing
     assert not dest.exists() and [p.name for p in tmp_path.iterdir() if "building" in p.name] == []
 
 
+@pytest.mark.slow
 def test_the_bundle_has_a_learners_readme_and_tox_ini_and_says_when_it_has_no_solutions(tmp_path):
     dest = tmp_path / "bundle"
     done = katas("export", str(dest), "--no-check")

@@ -70,6 +70,7 @@ def test_the_copy_holds_only_kata_files_never_through_a_symlink(tmp_path):
 # --- grading through pytest --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_solutions_score_full_marks_and_stubs_score_zero_with_their_stub_message(tmp_path):
     solutions = pytest_grade(ROOT / "solutions", tmp_path / "s.json", "--junitxml", str(tmp_path / "j.xml"))
     assert solutions["score"] == solutions["max_score"] == 10
@@ -98,6 +99,7 @@ PATCHES = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_patching_allclose_and_eq_changes_nothing_but_the_childs_own_copy(tmp_path):
     honest = submission(tmp_path / "honest", files={f"{K01}.py": kata_source() + HONEST_BUG})
     hostile = submission(tmp_path / "hostile", files={f"{K01}.py": kata_source() + HONEST_BUG + PATCHES})
@@ -132,6 +134,7 @@ FORGER = textwrap.dedent(
 
 
 @pytest.mark.parametrize("landlock", ["landlock", "no-landlock"])
+@pytest.mark.slow
 def test_a_forged_results_json_and_exit_0_score_zero(tmp_path, landlock):
     # Without Landlock the forger does overwrite the report while it runs; the grader writes
     # the real one after every child is dead, so the forgery never survives.
@@ -157,6 +160,7 @@ CONFTEST = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_a_shipped_conftest_sitecustomize_and_torch_py_are_ignored_and_listed(tmp_path):
     shipped = {
         "conftest.py": CONFTEST,
@@ -191,6 +195,7 @@ SPY = textwrap.dedent(
         "fallback",
     ],
 )
+@pytest.mark.slow
 def test_the_child_cannot_read_solutions_and_stays_within_its_limits(tmp_path, mode):
     if not sandbox.landlock_available():
         pytest.skip("Landlock is not available on this kernel")
@@ -250,6 +255,7 @@ OWN_PROBE = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_hidden_tests_count_but_never_show_their_names_or_inputs(tmp_path):
     hidden = tmp_path / "hidden"
     hidden.mkdir()
@@ -268,6 +274,7 @@ def test_hidden_tests_count_but_never_show_their_names_or_inputs(tmp_path):
     assert good["score"] == good["max_score"] == 10 and len(good["tests"]) == len(got["tests"])
 
 
+@pytest.mark.slow
 def test_a_probe_outside_the_kit_fails_its_test_for_the_author_and_never_enters_the_child(tmp_path):
     # Only backprop_katas.kit.probes.* and the inputs reach learner code: a hidden test's own probe
     # would carry its module (names, inputs, expected values) into the child.
@@ -291,6 +298,7 @@ def test_the_child_imports_only_the_kits_probe_modules_and_refuses_any_other():
     assert refusal.type == "ProbeOutsideKit" and "backprop_katas.kit.probes" in refusal.message
 
 
+@pytest.mark.slow
 def test_output_is_capped_for_the_learner(tmp_path):
     shout = "\n\ndef function(x):\n    raise ValueError('x' * 100_000)\n"
     sub = submission(tmp_path / "shout", files={f"{K01}.py": kata_source() + shout})
@@ -298,6 +306,7 @@ def test_output_is_capped_for_the_learner(tmp_path):
     assert got["tests"] and all(len(t["output"]) < 6000 for t in got["tests"] + got["extra_data"]["checks"])
 
 
+@pytest.mark.slow
 def test_all_six_katas_end_to_end(graded_six):
     mode = sandbox.resolve_isolation("auto")  # what a grade without --isolation uses here
     got = graded_six("solutions", mode)  # the same grade test_grading_isolation's honest-code check reads
@@ -310,6 +319,7 @@ def test_all_six_katas_end_to_end(graded_six):
     assert graded and all("NotImplementedError" in t["output"] for t in graded)
 
 
+@pytest.mark.slow
 def test_the_grade_option_family_needs_grade(tmp_path):
     import subprocess
     import sys

@@ -44,6 +44,7 @@ def grade_args(subs, out, *extra):
     return ["grade", str(subs), "--out", str(out), "--kata", "k01", "-k", SELECT, "--no-progress", *extra]
 
 
+@pytest.mark.slow
 def test_sigkill_halfway_then_rerun_gives_every_learner_exactly_once_with_the_same_grades(tmp_path):
     # An uninterrupted run of one learner per variant gives the grades every copy must get.
     reference = rows_of_run(make_class(tmp_path / "ref", 3), tmp_path / "ref-out")
@@ -96,6 +97,7 @@ def rows_of_run(subs, out, *extra):
     return rows(out / "gradebook.sqlite")
 
 
+@pytest.mark.slow
 def test_unchanged_learners_are_kept_changed_ones_and_regrade_graded_again(tmp_path):
     subs = make_class(tmp_path / "class", 2)
     out = tmp_path / "out"
@@ -111,6 +113,7 @@ def test_unchanged_learners_are_kept_changed_ones_and_regrade_graded_again(tmp_p
     assert "Total: 3 / 3" in feedback and "notes.txt" in feedback
 
 
+@pytest.mark.slow
 def test_the_exported_bundle_has_no_solutions_and_its_tests_fail_with_stub_messages(tmp_path):
     dest = tmp_path / "bundle"
     written = write_bundle(ROOT, dest)
@@ -156,6 +159,7 @@ def comparable(results):
         "fallback",
     ],
 )
+@pytest.mark.slow
 def test_a_worker_grades_each_learner_exactly_as_a_fresh_pytest_grade_does(tmp_path, mode):
     # One worker grades these one after the other (hostile first), in one process with one zygote;
     # each must get the very results.json of its own `pytest --target PATH --grade`.
@@ -190,6 +194,7 @@ ENV_PROBE = (
 )
 
 
+@pytest.mark.slow
 def test_a_workers_request_sets_its_environment_in_that_learners_child_only(tmp_path):
     # The self-checks' private TMPDIR (and KATAS_LANG) reach the session this way: a check that
     # looks for leftovers in its TMPDIR would pass on an empty folder if they did not.

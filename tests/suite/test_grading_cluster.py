@@ -220,6 +220,7 @@ def test_a_worker_refuses_files_that_do_not_match_their_hash():
         tampered.verified()
 
 
+@pytest.mark.slow
 def test_without_dask_the_scheduler_option_says_how_to_install_it(tmp_path):
     fake = tmp_path / "site" / "distributed"
     fake.mkdir(parents=True)

@@ -96,6 +96,7 @@ def graded_k05(tmp_path: Path, mode: str, name: str, helper: str) -> dict[str, s
 @pytest.mark.parametrize(
     "counter", [pytest.param(MODULE_COUNTER, id="module-counter"), pytest.param(FILE_COUNTER, id="file-counter")]
 )
+@pytest.mark.slow
 def test_a_backward_that_is_wrong_only_on_its_first_two_calls_scores_what_the_always_wrong_one_scores(
     tmp_path, mode, counter
 ):
@@ -114,6 +115,7 @@ for _i in range(150):  # 1.5 GB in 10 MB files: far above any learner's disk bud
 
 
 @pytest.mark.parametrize("mode", MODES)
+@pytest.mark.slow
 def test_a_disk_flood_at_k01s_import_leaves_the_same_learners_k03_and_k05_full_marks(tmp_path, mode):
     sub = submission(tmp_path / "flooder", files={f"{K01}.py": DISK_FLOOD})
     got = pytest_grade(sub, tmp_path / "flooder.json", "--isolation", mode, tests=(K01, K03, K05))
@@ -126,6 +128,7 @@ def test_a_disk_flood_at_k01s_import_leaves_the_same_learners_k03_and_k05_full_m
         assert by_kata[kata] and not failed, failed
 
 
+@pytest.mark.slow
 def test_a_kata_server_that_cannot_set_up_its_folder_says_why_in_the_feedback(tmp_path):
     runner = GradingRunner(
         Target("learner", submission(tmp_path / "learner")), 60.0, Settings(load_catalog(ROOT), isolation="fallback")

@@ -107,6 +107,7 @@ def function(x):
 
 
 @pytest.mark.parametrize("mode", MODES)
+@pytest.mark.slow
 def test_the_child_reaches_no_network_no_secret_file_no_other_learner_and_no_outside_process(tmp_path, mode):
     listener = socket.create_server(("127.0.0.1", 0))
     secret = tmp_path / "secret.txt"
@@ -154,6 +155,7 @@ def function(x):
 
 
 @pytest.mark.parametrize("mode", MODES)
+@pytest.mark.slow
 def test_a_shared_memory_hog_is_stopped_under_a_1_gib_limit(tmp_path, mode):
     got = attack(tmp_path, mode, SHARED_HOG)
     assert got["extra_data"]["sandbox"]["limits"]["memory_mb"] == 1024
@@ -179,6 +181,7 @@ def function(x):
 
 @NO_CGROUPS
 @pytest.mark.parametrize("mode", MODES)
+@pytest.mark.slow
 def test_a_fork_loop_is_capped_and_its_processes_die_with_the_kata(tmp_path, mode):
     mark = "761.125"
     got = attack(tmp_path, mode, FORK_LOOP, _MARK_=mark)
@@ -204,6 +207,7 @@ def function(x):
 
 
 @pytest.mark.parametrize("mode", MODES)
+@pytest.mark.slow
 def test_a_disk_flood_is_capped(tmp_path, mode):
     got = attack(tmp_path, mode, DISK_FLOOD)
     limit = sandbox.Limits.disk_mb
@@ -230,6 +234,7 @@ def function(x):
 
 @NO_CGROUPS
 @pytest.mark.parametrize("mode", MODES)
+@pytest.mark.slow
 def test_a_setsid_double_forked_daemon_does_not_outlive_grading(tmp_path, mode):
     mark = "877.375"
     got = attack(tmp_path, mode, DAEMON, _MARK_=mark)
@@ -258,6 +263,7 @@ def function(x):
 
 
 @pytest.mark.parametrize("mode", MODES)
+@pytest.mark.slow
 def test_a_clean_learner_after_one_who_stops_or_kills_its_zygote_and_grader_gets_full_marks(tmp_path, mode):
     subs = tmp_path / "class"
     subs.mkdir()
@@ -283,6 +289,7 @@ def test_a_clean_learner_after_one_who_stops_or_kills_its_zygote_and_grader_gets
 
 
 @pytest.mark.parametrize("mode", MODES)
+@pytest.mark.slow
 def test_honest_code_gets_the_same_results_in_both_modes_and_leaves_no_temporary_file(graded_six, mode):
     got = graded_six("solutions", mode)  # all six katas, a private TMPDIR
     assert got["score"] == got["max_score"] == TOTAL_POINTS, [t["name"] for t in got["tests"] if t["status"] != "passed"]
@@ -290,6 +297,7 @@ def test_honest_code_gets_the_same_results_in_both_modes_and_leaves_no_temporary
     assert got["_leftovers"] == []  # no katas-grade-*, katas-zygote-*, torchinductor_*
 
 
+@pytest.mark.slow
 def test_auto_isolation_falls_back_without_bwrap_and_an_explicit_bwrap_then_refuses(tmp_path):
     no_bwrap = {"PATH": str(tmp_path)}  # an empty folder: no bwrap on PATH
     got = pytest_grade(ROOT / "solutions", tmp_path / "a.json", "-k", "function_squares and float64",

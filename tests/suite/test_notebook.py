@@ -90,6 +90,7 @@ def outputs(nb: object, first_line: str) -> tuple[str, str]:
     return "\n".join(plain), "\n".join(rich)
 
 
+@pytest.mark.slow
 def test_reference_answers_pasted_into_the_cell_make_the_check_cells_report_done(handed_out, kernel, tmp_path):
     nb = execute(with_cell(handed_out / f"{K01}.ipynb", "k01", kata_source(K01)), tmp_path, kernel)
     for line in ("%%kata k01", "%kata k01"):
@@ -101,6 +102,7 @@ def test_reference_answers_pasted_into_the_cell_make_the_check_cells_report_done
     assert (tmp_path / "katas.toml").is_file(), "the working folder became a kata project"
 
 
+@pytest.mark.slow
 def test_the_handed_out_stub_cell_reports_the_stubs_message(handed_out, kernel, tmp_path):
     nb = execute(nbformat.read(str(handed_out / f"{K01}.ipynb"), as_version=4), tmp_path, kernel)
     plain, rich = outputs(nb, "%%kata k01")
@@ -110,6 +112,7 @@ def test_the_handed_out_stub_cell_reports_the_stubs_message(handed_out, kernel, 
     assert (tmp_path / "katas" / f"{K01}.py").read_text(encoding="utf-8") == kata_source(K01, "katas")
 
 
+@pytest.mark.slow
 def test_a_factor_2_mistake_names_the_cause_and_the_cells_line(handed_out, kernel, tmp_path):
     wrong = kata_source(K01).replace(*MISTAKE)
     assert wrong != kata_source(K01)
@@ -177,6 +180,7 @@ def test_plot_reimports_the_learners_k06_each_time_and_explains_a_failure(tmp_pa
         assert word in views[-1].text and "KeyError" in views[-1].text, views[-1].text
 
 
+@pytest.mark.slow
 def test_katas_notebook_writes_every_kata_and_the_chapter_and_warns_about_the_placeholder(tmp_path):
     done = katas_cli("notebook", str(tmp_path / "ko"), "--lang", "ko")
     assert done.returncode == 0, done.stderr
@@ -208,6 +212,7 @@ CLASS = {"alice-reference": kata_source(K01), "bob-stub": None, "carol-mistake":
 
 
 @pytest.mark.grading
+@pytest.mark.slow
 def test_pytest_grade_reads_a_notebook_folder_and_lists_the_cells_it_ignored(handed_out, tmp_path):
     learner = notebook_submission(tmp_path / "alice", handed_out, kata_source(K01).replace(*MISTAKE))
     got = pytest_grade(learner, tmp_path / "results.json")
@@ -234,6 +239,7 @@ def grades(subs: Path, out: Path) -> dict[str, tuple[float, str]]:
 
 
 @pytest.mark.grading
+@pytest.mark.slow
 def test_a_class_of_notebooks_grades_exactly_like_the_same_answers_as_py_files(handed_out, tmp_path):
     as_py, as_nb = tmp_path / "py", tmp_path / "nb"
     for name, body in CLASS.items():

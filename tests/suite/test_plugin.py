@@ -85,6 +85,7 @@ def test_a_syntax_error_names_the_learners_file_and_line(project):
     )
 
 
+@pytest.mark.slow
 def test_a_hanging_kata_is_stopped_with_a_message(project):
     (project.path / "katas" / "k01_demo.py").write_text("def double(value):\n    while True:\n        pass\n")
     result = project.runpytest()
@@ -147,6 +148,7 @@ def test_autograd_is_refused_inside_forbid_autograd(project):
     result.stdout.fnmatch_lines(["*k02.by_hand must compute gradients by hand, but it called Tensor.backward()*"])
 
 
+@pytest.mark.slow
 def test_target_path_never_imports_the_submissions_conftest(project, tmp_path_factory):
     # pytest must know --target before it reads its arguments (entry point, not conftest.py):
     # otherwise `--target PATH` makes PATH look like a test folder and PATH/conftest.py runs here.
@@ -157,6 +159,7 @@ def test_target_path_never_imports_the_submissions_conftest(project, tmp_path_fa
     result.assert_outcomes(passed=1)
 
 
+@pytest.mark.slow
 def test_the_plugin_stays_out_of_other_projects(pytester):
     pytester.makepyfile(test_other="def test_other():\n    assert True\n")
     result = pytester.runpytest_subprocess()

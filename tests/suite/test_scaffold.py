@@ -54,6 +54,7 @@ def in_copy(copy: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, cwd=copy, env=env, capture_output=True, text=True, timeout=900)
 
 
+@pytest.mark.slow
 def test_katas_new_writes_the_kata_and_the_self_checks_fail_until_its_todos_are_done(tmp_path):
     copy = copy_checkout(tmp_path / "checkout")
     before = tree(copy)

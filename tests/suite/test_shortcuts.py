@@ -261,6 +261,7 @@ def failing_groups(shortcut: Shortcut) -> list[tuple[str, list[str]]]:
 
 
 @pytest.mark.grading
+@pytest.mark.slow
 def test_grading_scores_each_shortcut_zero_for_its_function_and_full_marks_elsewhere(tmp_path):
     subs = tmp_path / "class"
     attacks = [*SHORTCUTS, *GRADCHECK_ATTACKS]

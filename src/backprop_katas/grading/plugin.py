@@ -167,6 +167,12 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "grading: a self-check of grading mode (slow: starts pytest and child processes)."
     )
     config.addinivalue_line(
+        "markers",
+        "slow: a self-check that starts real processes (a grading session, a cold katas or pytest command, a "
+        "Jupyter kernel, a warm server) or waits out a time limit; left out of `pytest --target solutions`, "
+        "run with -m slow.",
+    )
+    config.addinivalue_line(
         "markers", "hostile: the hostile-submission suite (one `katas grade` batch per isolation mode; run with -m hostile)."
     )
     config.addinivalue_line(

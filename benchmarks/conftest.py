@@ -24,8 +24,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("backprop-katas benchmarks")
     group.addoption("--bench-rounds", type=int, default=3, help="rounds of each whole-process command (default 3)")
     group.addoption("--bench-long", action="store_true",
-                    help="also time the README's test command (minutes per round) and grade every learner one "
-                         "by one instead of a sample")  # fmt: skip
+                    help="grade every learner one by one instead of a sample (grade_floor.py)")
 
 
 def pytest_configure(config: pytest.Config) -> None:

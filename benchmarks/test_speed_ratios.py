@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ratios import CASES, KATAS, LONG, ROOT
+from ratios import CASES, KATAS, ONE_ROUND, ROOT
 
 SHORT = {"import torch", "k01 check"}  # a warm-up round first (the OS file cache); the others are long enough
 
@@ -79,13 +79,11 @@ def run_process(argv: list[str], walls: list[float], cpus: list[float]) -> None:
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_whole_process(benchmark: Any, record: Any, request: pytest.FixtureRequest, name: str) -> None:
-    if name in LONG and not request.config.getoption("--bench-long"):
-        pytest.skip(f"{CASES[name][0]}: minutes per round, timed with --bench-long")
     walls: list[float] = []
     cpus: list[float] = []
     benchmark.group = "issue 12: whole processes, wall seconds"
     benchmark.name = CASES[name][0]
-    rounds = 1 if name in LONG else request.config.getoption("--bench-rounds")
+    rounds = 1 if name in ONE_ROUND else request.config.getoption("--bench-rounds")
     if name in SHORT:
         run_process(CASES[name][1], [], [])
     benchmark.pedantic(run_process, args=(CASES[name][1], walls, cpus), rounds=rounds, iterations=1)

@@ -168,6 +168,7 @@ def test_a_hang_is_stopped_at_the_limit_with_everything_it_started(project, tmp_
     assert wait_until(lambda: not alive(sleeper), 10), "the hang's own child outlived the check"
 
 
+@pytest.mark.slow
 def test_the_server_survives_a_check_that_crashes(project):
     assert served_check(project, learner(project, K01), K01).status == "done"  # a server is running, whatever ran before
     before = server.ask(check.cache_dir(project), "status")

@@ -23,9 +23,9 @@ from test_cli import katas, make_project
 from backprop_katas.kit.failure import Failure, JudgeFailed, Where, render, render_parts
 from backprop_katas.kit.judge import expect_close, expect_gradients
 from backprop_katas.kit.oracles import FD64
-from backprop_katas.kit.runner import DEFAULT_TIMEOUT
 from backprop_katas.lang import keys, template
-from backprop_katas.tool.check import DEFAULT_TIME_LIMIT, stack_where
+from backprop_katas.limits import DEFAULT_TIME_LIMIT, DEFAULT_TIMEOUT
+from backprop_katas.tool.check import stack_where
 
 K03 = "k03_computation_graph"
 K03_FILE = f"katas/{K03}.py"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -39,3 +41,11 @@ def test_the_shared_core_imports_no_wing(path: Path) -> None:
     if path.name == "__main__.py":
         bad = [m for m in bad if m != "backprop_katas.tool.cli.main"]
     assert not bad, f"{path.name} imports {bad}: the shared modules serve all three wings and import none"
+
+
+def test_the_katas_command_imports_no_torch_until_a_check_needs_it():
+    # A cold `katas check` hands the kata to a child (or the warm server) that imports torch;
+    # torch in the command's own process was a second import, about 1 s on this machine.
+    code = "import sys, backprop_katas.tool.cli; print(sorted(m for m in ('torch', 'numpy') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", f"importing the katas command imports {done.stdout.strip()}"

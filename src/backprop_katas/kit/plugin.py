@@ -26,8 +26,9 @@ from backprop_katas.catalog import Kata, kata_for_test_file, load_catalog
 from backprop_katas.kit import shortcuts
 from backprop_katas.kit.failure import Failure, JudgeFailed
 from backprop_katas.kit.loader import Target, TargetNotFound, resolve_target
-from backprop_katas.kit.runner import DEFAULT_TIMEOUT, InProcessRunner, ProbeError, ProbeFailed, note_where
+from backprop_katas.kit.runner import InProcessRunner, ProbeError, ProbeFailed, note_where
 from backprop_katas.lang import say
+from backprop_katas.limits import DEFAULT_TIMEOUT
 
 TARGET_KEY = pytest.StashKey[Target]()
 # Another plugin (grading mode) may put a different runner class here in its

@@ -31,10 +31,7 @@ from backprop_katas.kit.loader import KataFileMissing, Target
 from backprop_katas.kit.plain import to_plain
 from backprop_katas.kit.state import torch_modes_restored
 from backprop_katas.lang import Msg, current, msg, say
-
-# Seconds per call into kata code (the chapter's 10001 steps take ~3 s here): the one limit a
-# learner meets, under plain pytest (--probe-timeout), `katas` (--timeout) and grading alike.
-DEFAULT_TIMEOUT = 60.0
+from backprop_katas.limits import DEFAULT_TIMEOUT
 
 
 class ProbeTimeout(BaseException):

@@ -34,8 +34,8 @@ from backprop_katas.files import digest, write_json
 from backprop_katas.generate import STUBS, make_stub
 from backprop_katas.kinds import Status, TestStatus
 from backprop_katas.kit.failure import Failure, Where, render
-from backprop_katas.kit.runner import DEFAULT_TIMEOUT
 from backprop_katas.lang import Msg
+from backprop_katas.limits import DEFAULT_TIME_LIMIT, DEFAULT_TIMEOUT
 from backprop_katas.procs import QUIET_PLUGINS, kill_group
 from backprop_katas.procs import pytest_command as python_pytest
 from backprop_katas.scoring import Check, KataScore, score_kata
@@ -43,9 +43,6 @@ from backprop_katas.tool import server
 
 CACHE_DIR = ".katas-cache"
 SCORING_VERSION = b"scoring-parts-1;failure-data-1"  # cached outcomes of another shape are not reused
-# Seconds for one kata's whole run (`katas --timeout`): k06 trains the chapter's network several times.
-# Each call into kata code has its own limit inside it (kit.runner.DEFAULT_TIMEOUT), never more than this.
-DEFAULT_TIME_LIMIT = 180.0
 STACK_SECONDS = 2.0  # how long a child stopped at the limit gets to dump its stack
 STACK_FRAME_RE = re.compile(r'^\s*File "(?P<file>.+)", line (?P<line>\d+) in (?P<function>\S+)', re.MULTILINE)
 IMPORT_RE = re.compile(r"^\s*from\s+\.(k\d\d_\w+)\s+import", re.MULTILINE)
@@ -286,7 +283,7 @@ def run_kata(root: Path, folder: Path, kata: Kata, time_limit: float, warm: bool
     """Run one kata's tests in a child pytest (forked by the warm server when ``warm``); the first
     failure in test order is the one kept.
 
-    Each call into kata code gets at most :data:`~backprop_katas.kit.runner.DEFAULT_TIMEOUT` s
+    Each call into kata code gets at most :data:`~backprop_katas.limits.DEFAULT_TIMEOUT` s
     (and never more than ``time_limit``); one that runs out stops the child's run. At
     ``time_limit`` the child is asked for its stack (SIGUSR1, faulthandler), then stopped."""
     cache = cache_dir(root)

@@ -26,12 +26,13 @@ from backprop_katas.kinds import Status
 from backprop_katas.kit.failure import Failure, render_parts
 from backprop_katas.kit.loader import Target, TargetNotFound, resolve_target
 from backprop_katas.lang import LANGS, MODES, child_environ, current, pick, pick_each, resolve, say, template, use
+from backprop_katas.limits import DEFAULT_TIME_LIMIT
 from backprop_katas.names import test_sentence
 from backprop_katas.procs import pytest_command
 from backprop_katas.scoring import points as as_points
 from backprop_katas.scoring import shown
 from backprop_katas.tool import server
-from backprop_katas.tool.check import CHILDREN, DEFAULT_TIME_LIMIT, Checker, Outcome, cache_dir, stub_text
+from backprop_katas.tool.check import CHILDREN, Checker, Outcome, cache_dir, stub_text
 from backprop_katas.tool.console import Console
 from backprop_katas.tool.progress import UnknownKata, backup_path, hints_shown, resolve_kata, reveal_hint
 

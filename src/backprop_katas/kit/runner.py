@@ -274,6 +274,31 @@ AUTOGRAD_DOORS = (
 )  # fmt: skip
 
 
+_DOORS: list[tuple[object, str, str]] | None = None  # AUTOGRAD_DOORS resolved once: (owner, attribute, call)
+
+
+def _autograd_doors() -> list[tuple[object, str, str]]:
+    """The owners of :data:`AUTOGRAD_DOORS` that exist in this torch, looked up once per process
+    (an import lookup per door per call cost about 0.6 ms of every by-hand probe call)."""
+    global _DOORS
+    if _DOORS is None:
+        import importlib
+
+        found: list[tuple[object, str, str]] = []
+        for owner_name, attribute, call in AUTOGRAD_DOORS:
+            module_name, _, class_name = owner_name.rpartition(".")
+            try:
+                owner: object = importlib.import_module(owner_name)
+            except ImportError:
+                try:
+                    owner = getattr(importlib.import_module(module_name), class_name)
+                except (ImportError, AttributeError):
+                    continue  # functorch is not installed everywhere
+            found.append((owner, attribute, call))
+        _DOORS = found
+    return _DOORS
+
+
 class _RefusedEngine:
     def __init__(self, refuse: Callable[..., Any]) -> None:
         self.run_backward = refuse
@@ -293,8 +318,6 @@ def forbid_autograd(function: str) -> Iterator[None]:
     so code that turns grad mode back on and records a graph is stopped when it records.
     Learner code can still undo all of this from inside (it runs in the same process).
     """
-    import importlib
-
     import torch
 
     def refuse(call: str) -> Callable[..., Any]:
@@ -307,15 +330,7 @@ def forbid_autograd(function: str) -> Iterator[None]:
         raise AutogradForbidden(say("autograd_used", function=function, call=msg("autograd_enable_grad")))
 
     saved: list[tuple[object, str, object]] = []
-    for owner_name, attribute, call in AUTOGRAD_DOORS:
-        module_name, _, class_name = owner_name.rpartition(".")
-        try:
-            owner: object = importlib.import_module(owner_name)
-        except ImportError:
-            try:
-                owner = getattr(importlib.import_module(module_name), class_name)
-            except (ImportError, AttributeError):
-                continue  # functorch is not installed everywhere
+    for owner, attribute, call in _autograd_doors():
         if not hasattr(owner, attribute):
             continue
         saved.append((owner, attribute, getattr(owner, attribute)))

@@ -26,8 +26,9 @@ CASES: dict[str, tuple[str, list[str]]] = {
                        [sys.executable, str(ROOT / "benchmarks" / "chapter_script.py")]),
     "all katas": ("katas --all --target solutions", [KATAS, "--all", "--target", "solutions"]),
     "k06 check": ("katas check k06 --all --target solutions", [KATAS, "check", "k06", "--all", "--target", "solutions"]),
-    "suite": ("pytest --target solutions -n auto (the README's test command)",
-              [str(BIN / "pytest"), "--target", "solutions", "-n", "auto", "-q", "-p", "no:cacheprovider"]),
+    "suite": ("pytest --target solutions -n auto --dist worksteal (the README's test command)",
+              [str(BIN / "pytest"), "--target", "solutions", "-n", "auto", "--dist", "worksteal", "-q", "-p",
+               "no:cacheprovider"]),
 }  # fmt: skip
 ONE_ROUND = {"suite"}  # about a minute a round: timed once
 

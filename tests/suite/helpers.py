@@ -1,7 +1,8 @@
-"""Running kata tests inside a self-check, in this process (torch is imported once)."""
+"""Running kata tests inside a self-check, in this process (torch is imported once); reading source."""
 
 from __future__ import annotations
 
+import ast
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,7 @@ def copy_solutions(tmp_path: Path) -> Path:
     shutil.copytree(ROOT / "solutions", folder, ignore=shutil.ignore_patterns("__pycache__"))
     return folder
 
+
 def make_project(parent: Path) -> Path:
     """A fresh learner checkout: catalog, stubs, solutions, kata tests."""
     project = parent / "project"
@@ -76,3 +78,8 @@ def make_project(parent: Path) -> Path:
     for test in [ROOT / "tests" / "conftest.py", *sorted((ROOT / "tests").glob("test_k*.py"))]:
         shutil.copy(test, project / "tests" / test.name)
     return project
+
+
+def dotted(node: ast.AST) -> str:
+    """``os.killpg`` for a name or an attribute chain in a source tree; "" for anything else."""
+    return ast.unparse(node) if isinstance(node, (ast.Name, ast.Attribute)) else ""

@@ -6,7 +6,7 @@ import ast
 import itertools
 
 import pytest
-from helpers import ROOT, copy_solutions, run_kata_tests
+from helpers import ROOT, copy_solutions, dotted, run_kata_tests
 from kata_mutants import MUTANTS
 
 from backprop_katas.catalog import CATALOG_FILE, kata_paths, load_catalog
@@ -142,10 +142,6 @@ def test_no_todo_of_katas_new_is_left(kata_id):
 # --- one piece of code each: killing a process group, a pytest command, atomic JSON, a digest ---
 
 
-def _dotted(node: ast.AST) -> str:
-    return ast.unparse(node) if isinstance(node, (ast.Name, ast.Attribute)) else ""
-
-
 def _atomic_json_writers(tree: ast.AST) -> list[str]:
     """Functions that both dump JSON and move a file into place (the write-then-rename idiom)."""
     found = []
@@ -153,9 +149,9 @@ def _atomic_json_writers(tree: ast.AST) -> list[str]:
         if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
         calls = [n for n in ast.walk(fn) if isinstance(n, ast.Call)]
-        dumps = any(_dotted(c.func) in ("json.dump", "json.dumps") for c in calls)
+        dumps = any(dotted(c.func) in ("json.dump", "json.dumps") for c in calls)
         moves = any(
-            _dotted(c.func) in ("os.replace", "os.rename")
+            dotted(c.func) in ("os.replace", "os.rename")
             or (isinstance(c.func, ast.Attribute) and c.func.attr in ("replace", "rename") and len(c.args) == 1)
             for c in calls
         )
@@ -169,7 +165,7 @@ def _shared_code_copies(path):
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and _dotted(node) == "os.killpg":
+        if isinstance(node, ast.Attribute) and dotted(node) == "os.killpg":
             found.append(f"os.killpg at line {node.lineno} (use backprop_katas.procs.kill_group)")
         if (isinstance(node, ast.Import) and any(a.name == "hashlib" for a in node.names)) or (
             isinstance(node, ast.ImportFrom) and node.module == "hashlib"

@@ -14,6 +14,7 @@ import ast
 from pathlib import Path
 
 import pytest
+from helpers import dotted
 
 SUITE = Path(__file__).resolve().parent
 
@@ -36,10 +37,6 @@ NO_TORCH = {
 }
 
 
-def _dotted(node: ast.AST) -> str:
-    return ast.unparse(node) if isinstance(node, (ast.Name, ast.Attribute)) else ""
-
-
 def _marker_names(nodes: list[ast.expr]) -> set[str]:
     """`pytest.mark.slow`, `pytest.mark.parametrize(...)` → {"slow", "parametrize"}."""
     return {ast.unparse(n).split("(")[0].rsplit(".", 1)[-1] for n in nodes}
@@ -50,7 +47,7 @@ def unmarked_starters(source: str) -> list[str]:
     tree = ast.parse(source)
     module_marks: set[str] = set()
     for node in tree.body:
-        if isinstance(node, ast.Assign) and any(_dotted(t) == "pytestmark" for t in node.targets):
+        if isinstance(node, ast.Assign) and any(dotted(t) == "pytestmark" for t in node.targets):
             value = node.value
             module_marks |= _marker_names(list(value.elts) if isinstance(value, (ast.List, ast.Tuple)) else [value])
     defs = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
@@ -61,7 +58,7 @@ def unmarked_starters(source: str) -> list[str]:
         for name, node in defs.items():
             if name in starting:
                 continue
-            called = {_dotted(c.func) for c in ast.walk(node) if isinstance(c, ast.Call)}
+            called = {dotted(c.func) for c in ast.walk(node) if isinstance(c, ast.Call)}
             called |= {c.rsplit(".", 1)[-1] for c in called}
             used = {a.arg for a in node.args.args} if isinstance(node, ast.FunctionDef) else set()
             if called & (STARTERS | starting) or used & starting:

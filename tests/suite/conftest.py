@@ -35,15 +35,6 @@ OPT_IN = {
 SLOW = "slow"
 
 
-def _named(item: pytest.Item, config: pytest.Config) -> bool:
-    """The test's file or id was named on the command line (a single slow test runs when asked for)."""
-    for arg in config.args:
-        path, _, rest = arg.partition("::")
-        if Path(path).resolve() == Path(item.path).resolve() and (not rest or item.nodeid.split("::", 1)[1].startswith(rest)):
-            return True
-    return False
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     asked = config.getoption("markexpr") or ""
     for item in items:
@@ -52,24 +43,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.skip(reason=f"runs only when asked (-m {marker}; .ci/run runs it): {why}"))
     if SLOW in asked:
         return
-    left_out = [i for i in items if i.get_closest_marker(SLOW) is not None and not _named(i, config)]
+    # pytest counts them as deselected; the report header (kit/plugin.py) says how to run them.
+    # A slow test whose file or id is named on the command line runs.
+    named = [(Path(path).resolve(), test) for path, _, test in (arg.partition("::") for arg in config.args)]
+
+    def asked_for(item: pytest.Item) -> bool:
+        here, test = Path(item.path).resolve(), item.nodeid.split("::", 1)[1]
+        return any(path == here and test.startswith(rest) for path, rest in named)
+
+    left_out = [i for i in items if i.get_closest_marker(SLOW) is not None and not asked_for(i)]
     if left_out:
         gone = set(left_out)
         items[:] = [i for i in items if i not in gone]
         config.hook.pytest_deselected(items=left_out)
-        config.stash[_LEFT_OUT] = len(left_out)
-
-
-_LEFT_OUT = pytest.StashKey[int]()
-
-
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    count = config.stash.get(_LEFT_OUT, 0)
-    if count:
-        terminalreporter.write_line(
-            f"{count} slow self-checks left out (they start grading sessions, cold commands, kernels or "
-            f"servers); run them with: pytest --target solutions -m slow"
-        )
 
 
 @pytest.fixture(scope="session", autouse=True)

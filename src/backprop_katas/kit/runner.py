@@ -14,6 +14,7 @@ limit; grading mode runs the same probes in a child process.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import sys
@@ -274,29 +275,25 @@ AUTOGRAD_DOORS = (
 )  # fmt: skip
 
 
-_DOORS: list[tuple[object, str, str]] | None = None  # AUTOGRAD_DOORS resolved once: (owner, attribute, call)
+@functools.cache
+def _autograd_doors() -> tuple[tuple[object, str, str], ...]:
+    """(owner, attribute, call) for each of :data:`AUTOGRAD_DOORS` whose owner exists in this torch,
+    looked up once per process (an import lookup per door per call cost about 0.6 ms of every
+    by-hand probe call)."""
+    import importlib
 
-
-def _autograd_doors() -> list[tuple[object, str, str]]:
-    """The owners of :data:`AUTOGRAD_DOORS` that exist in this torch, looked up once per process
-    (an import lookup per door per call cost about 0.6 ms of every by-hand probe call)."""
-    global _DOORS
-    if _DOORS is None:
-        import importlib
-
-        found: list[tuple[object, str, str]] = []
-        for owner_name, attribute, call in AUTOGRAD_DOORS:
-            module_name, _, class_name = owner_name.rpartition(".")
+    found: list[tuple[object, str, str]] = []
+    for owner_name, attribute, call in AUTOGRAD_DOORS:
+        module_name, _, class_name = owner_name.rpartition(".")
+        try:
+            owner: object = importlib.import_module(owner_name)
+        except ImportError:
             try:
-                owner: object = importlib.import_module(owner_name)
-            except ImportError:
-                try:
-                    owner = getattr(importlib.import_module(module_name), class_name)
-                except (ImportError, AttributeError):
-                    continue  # functorch is not installed everywhere
-            found.append((owner, attribute, call))
-        _DOORS = found
-    return _DOORS
+                owner = getattr(importlib.import_module(module_name), class_name)
+            except (ImportError, AttributeError):
+                continue  # functorch is not installed everywhere
+        found.append((owner, attribute, call))
+    return tuple(found)
 
 
 class _RefusedEngine:

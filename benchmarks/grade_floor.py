@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-KATAS_CLI = [sys.executable, "-c", "import sys; from backprop_katas.tool.cli import main; sys.exit(main())"]
+KATAS_CLI = [sys.executable, "-c", "import sys; from backprop_katas.commands import main; sys.exit(main())"]
 PER_LEARNER_TARGET = 4.0  # katas grade at least this many times faster than one pytest --grade per learner
 FLOOR_TARGET = 1.5  # katas grade within this factor of the summed floor
 

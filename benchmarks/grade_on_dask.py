@@ -43,7 +43,7 @@ def make_class(folder: Path, n: int) -> Path:
 
 def wall(subs: Path, out: Path, katas: list[str], mode: list[str]) -> float:
     env = {k: v for k, v in os.environ.items() if k != "KATAS_TARGET"}
-    command = [sys.executable, "-c", "import sys; from backprop_katas.tool.cli import main; sys.exit(main())",
+    command = [sys.executable, "-c", "import sys; from backprop_katas.commands import main; sys.exit(main())",
                "grade", str(subs), "--out", str(out), "--no-progress", *katas, *mode]  # fmt: skip
     start = time.monotonic()
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600)

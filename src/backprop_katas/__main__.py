@@ -2,6 +2,6 @@
 
 import sys
 
-from backprop_katas.tool.cli import main
+from backprop_katas.commands import main
 
 sys.exit(main())

@@ -20,6 +20,7 @@ CATALOG_FILE = "katas.toml"
 LANGS = ("en", "ko")
 # Where a kata lives: the only place these folder names are spelled (see kata_paths).
 SOLUTIONS_DIR = "solutions"
+SHIPPED_SOLUTIONS = ".solutions"  # a learner bundle made with --with-solutions: `katas solution` once a kata passes
 KATAS_DIR = "katas"
 TESTS_DIR = "tests"
 PACKAGE_DIR = Path(__file__).resolve().parent  # the installed backprop_katas package

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+CACHE_DIR = ".katas-cache"  # a project's learner cache: results, hints, backups, the warm server's socket
+
 
 def write_json(path: Path, data: Any, indent: int = 1) -> None:
     """Write ``data`` as JSON whole or not at all: beside ``path`` first, then moved into place,
@@ -46,3 +48,15 @@ def files_digest(files: Iterable[tuple[str | bytes, bytes]]) -> str:
     for name, data in files:
         parts += [name.encode("utf-8", "surrogateescape") if isinstance(name, str) else name, data]
     return digest(*parts)
+
+
+def cache_dir(root: Path) -> Path:
+    return root / CACHE_DIR
+
+
+def read_json(path: Path, default: Any) -> Any:
+    """The JSON in ``path``, or ``default`` when it is missing or not JSON (a cache is never trusted)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return default

@@ -35,7 +35,7 @@ def kata_source(name: str = K01, source: str = "solutions") -> str:
     return (ROOT / source / f"{name}.py").read_text(encoding="utf-8")
 
 
-_warm: Any = None  # the session's grading worker (batch.Worker): pytest, torch and the tool imported once
+_warm: Any = None  # the session's grading worker (pool.Worker): pytest, torch and the tool imported once
 
 
 def warm_worker() -> Any:
@@ -46,7 +46,7 @@ def warm_worker() -> Any:
     self-check pays for the grading session, not for importing torch and pytest again."""
     global _warm
     if _warm is None or _warm.process is None or _warm.process.poll() is not None:
-        from backprop_katas.grading.batch import Worker
+        from backprop_katas.grading.pool import Worker
 
         _warm = Worker(ROOT)
         _warm.start()
@@ -70,7 +70,7 @@ def pytest_grade(
 ) -> dict[str, Any]:
     """``pytest --target=TARGET --grade --grade-json OUT`` on some kata test files; the results.json.
 
-    ``--target=TARGET`` in one word, as `katas grade` passes it (see ``batch.pytest_args``).
+    ``--target=TARGET`` in one word, as `katas grade` passes it (see ``pool.pytest_args``).
     By default the session runs in the warm worker (``warm_worker``), with its own zygote as a
     fresh command has; ``fresh=True`` starts ``python -m pytest``, for the checks that need
     the command itself (its command line, its PATH, its process tree)."""
@@ -111,5 +111,5 @@ def katas_cli(*args: str, timeout: float = 600, env: dict[str, str] | None = Non
     environment = {k: v for k, v in os.environ.items() if k != "KATAS_TARGET"}
     environment.update(KATAS_LANG="en", **(env or {}))
     env = environment
-    command = [sys.executable, "-c", "import sys; from backprop_katas.tool.cli import main; sys.exit(main())", *args]
+    command = [sys.executable, "-c", "import sys; from backprop_katas.commands import main; sys.exit(main())", *args]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)

@@ -28,8 +28,9 @@ from helpers import ROOT, make_project
 
 from backprop_katas import __version__
 from backprop_katas.catalog import load_catalog, span, total_points
+from backprop_katas.commands import build_parser
 from backprop_katas.names import test_sentence
-from backprop_katas.tool.cli import HelpFormatter, build_parser
+from backprop_katas.tool.cli import HelpFormatter
 from backprop_katas.tool.console import colour_enabled, width
 from backprop_katas.tool.progress import UnknownKata, resolve_kata
 
@@ -54,7 +55,7 @@ def cli_env(**extra: str) -> dict[str, str]:
 def command(*args: str) -> list[str]:
     if KATAS_SCRIPT.is_file():  # the installed entry point, as the README uses it
         return [str(KATAS_SCRIPT), *args]
-    return [sys.executable, "-m", "backprop_katas.tool.cli", *args]
+    return [sys.executable, "-m", "backprop_katas", *args]
 
 
 def katas(project: Path, *args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:

@@ -18,7 +18,7 @@ from backprop_katas.catalog import kata_of_test, kata_paths, load_catalog, span,
 from backprop_katas.files import digest, files_digest, write_json
 from backprop_katas.grading import wire
 from backprop_katas.kinds import ProbeErrorKind, Status, TestStatus
-from backprop_katas.kit.runner import ProbeError
+from backprop_katas.kit.failure import ProbeError
 from backprop_katas.procs import kill_group, pytest_command
 
 CATALOG = load_catalog(ROOT)

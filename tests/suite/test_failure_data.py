@@ -262,7 +262,7 @@ def test_under_grade_a_wrong_value_and_an_endless_loop_point_at_the_learners_lin
 
 def test_the_wire_carries_the_probes_record_and_refuses_a_malformed_one():
     from backprop_katas.grading import wire
-    from backprop_katas.kit.runner import ProbeError
+    from backprop_katas.kit.failure import ProbeError
 
     where = Where(f"{K03}.py", 26, "t_function", "return", "copy")
     assert wire.loads(wire.dumps({"ok": 1.0, "at": where})) == {"ok": 1.0, "at": where}

@@ -26,7 +26,7 @@ from grading_helpers import K01, ROOT, kata_source
 pytestmark = pytest.mark.grading
 
 TEST_FILE = f"tests/test_{K01}.py"
-KATAS = [sys.executable, "-c", "import sys; from backprop_katas.tool.cli import main; sys.exit(main())"]
+KATAS = [sys.executable, "-c", "import sys; from backprop_katas.commands import main; sys.exit(main())"]
 
 
 def recorder(marks: Path, name: str) -> str:

@@ -19,7 +19,7 @@ from grading_helpers import K01, ROOT, kata_source, submission
 
 pytestmark = pytest.mark.grading
 
-KATAS = [sys.executable, "-c", "import sys; from backprop_katas.tool.cli import main; sys.exit(main())"]
+KATAS = [sys.executable, "-c", "import sys; from backprop_katas.commands import main; sys.exit(main())"]
 WRONG_PRIME = "\n\ndef prime_function(x):\n    return x  # forgot the 2\n"
 WRONG_SIGMOID = "\n\ndef sigmoid(x):\n    return x  # wrong\n"
 

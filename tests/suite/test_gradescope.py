@@ -26,7 +26,7 @@ from grading_helpers import CATALOG, K01, KATA_IDS, ROOT, TOTAL_POINTS, kata_sou
 
 pytestmark = [pytest.mark.grading, pytest.mark.gradescope]
 
-KATAS = [sys.executable, "-c", "import sys; from backprop_katas.tool.cli import main; sys.exit(main())"]
+KATAS = [sys.executable, "-c", "import sys; from backprop_katas.commands import main; sys.exit(main())"]
 HIDDEN = ROOT / "examples" / "hidden_tests"
 WRONG_PRIME = "\n\ndef prime_function(x):\n    return x  # forgot the 2\n"
 

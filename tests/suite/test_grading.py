@@ -16,8 +16,9 @@ import pytest
 from grading_helpers import K01, KATA_IDS, ROOT, TOTAL_POINTS, kata_source, pytest_grade, submission
 
 from backprop_katas.grading import sandbox, wire
+from backprop_katas.kit import warm
+from backprop_katas.kit.failure import ProbeError
 from backprop_katas.kit.plain import Unplain
-from backprop_katas.kit.runner import ProbeError
 
 pytestmark = pytest.mark.grading  # slow (pytest and child processes): -m 'not grading' skips
 
@@ -290,7 +291,7 @@ def test_the_child_imports_only_the_kits_probe_modules_and_refuses_any_other():
     from backprop_katas.catalog import load_catalog
     from backprop_katas.grading import child
 
-    modules = child.probe_modules()
+    modules = warm.probe_modules()
     assert sorted(modules) == sorted(f"backprop_katas.kit.probes.{k.id}" for k in load_catalog(ROOT))
     for module in modules.values():
         assert not [name for name in vars(module) if name.startswith(("test_", "expect", "judge"))], module

@@ -56,7 +56,7 @@ def test_sigkill_halfway_then_rerun_gives_every_learner_exactly_once_with_the_sa
     out = tmp_path / "out"
     env = {**os.environ, "KATAS_LANG": "en"}
     env.pop("KATAS_TARGET", None)
-    command = [sys.executable, "-c", "import sys; from backprop_katas.tool.cli import main; sys.exit(main())"]
+    command = [sys.executable, "-c", "import sys; from backprop_katas.commands import main; sys.exit(main())"]
     process = subprocess.Popen([*command, *grade_args(subs, out, "--workers", "2")], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     book = out / "gradebook.sqlite"
@@ -130,7 +130,7 @@ def test_the_exported_bundle_has_no_solutions_and_its_tests_fail_with_stub_messa
     pristine = mine.read_text()
     mine.write_text("def function(x):\n    return x\n")
     reset = subprocess.run(
-        [sys.executable, "-m", "backprop_katas.tool.cli", "reset", K01, "--yes"], cwd=dest, capture_output=True, text=True
+        [sys.executable, "-m", "backprop_katas", "reset", K01, "--yes"], cwd=dest, capture_output=True, text=True
     )
     assert reset.returncode == 0, reset.stdout + reset.stderr
     assert mine.read_text() == pristine

@@ -29,7 +29,7 @@ from backprop_katas.grading.cluster import MAX_DEPTH, Bundle, InvalidResult, ins
 CHEAP = ("--kata", "k01", "--kata", "k02")  # k03..k06 add time, not coverage of the cluster machinery
 TIME_LIMIT = "20"  # seconds per kata: the hanging learner costs this once; a reference k01/k02 takes ~3 s
 STARTUP_SECONDS = 120  # a worker imports torch and starts its grading process on a shared, busy machine
-COMMAND = [sys.executable, "-c", "import sys; from backprop_katas.tool.cli import main; sys.exit(main())"]
+COMMAND = [sys.executable, "-c", "import sys; from backprop_katas.commands import main; sys.exit(main())"]
 
 
 def _env() -> dict[str, str]:

@@ -67,7 +67,7 @@ def only_when_asked(request: pytest.FixtureRequest) -> None:
 
 def isolation_supported() -> bool:
     done = subprocess.run(
-        [sys.executable, "-m", "backprop_katas.tool.cli", "grade", "--help"], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "backprop_katas", "grade", "--help"], cwd=ROOT, capture_output=True, text=True
     )
     return "--isolation" in done.stdout
 
@@ -291,7 +291,7 @@ def run_batch(tmp_path: Path, isolation: str, supported: bool) -> None:
     env = {k: v for k, v in os.environ.items() if k != "KATAS_TARGET"}
     env.update({"KATAS_LANG": "en", "TMPDIR": str(private_tmp), GRADER_SECRET_ENV: secret})
     command = [
-        sys.executable, "-c", "import sys; from backprop_katas.tool.cli import main; sys.exit(main())",
+        sys.executable, "-c", "import sys; from backprop_katas.commands import main; sys.exit(main())",
         "grade", str(subs), "--out", str(out), "--hidden-tests", str(hidden), "--workers", str(WORKERS),
         "--kata-time-limit", str(KATA_TIME_LIMIT), "--no-progress", *[a for k in KATAS for a in ("--kata", k)],
     ]  # fmt: skip

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from grading_helpers import K01, ROOT, kata_source, katas_cli, pytest_grade
 
+from backprop_katas import cells as CELLS
 from backprop_katas.catalog import load_catalog
 from backprop_katas.generate import stub_message
 from backprop_katas.kit.judge import JudgeFailed, expect_gradients
@@ -64,7 +65,7 @@ def handed_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def with_cell(notebook: Path, kata: str, body: str) -> object:
     """The notebook with its %%kata cell holding ``body`` (as a learner would paste it)."""
     nb = nbformat.read(str(notebook), as_version=4)
-    cells = [c for c in nb.cells if c.cell_type == "code" and NB.kata_cell(c.source)]
+    cells = [c for c in nb.cells if c.cell_type == "code" and CELLS.kata_cell(c.source)]
     assert len(cells) == 1, "one %%kata cell per kata notebook"
     cells[0].source = f"%%kata {kata}\n{body}"
     return nb
@@ -157,12 +158,12 @@ def test_the_html_shows_a_judges_gradient_table_from_data_not_from_its_sentences
 def test_the_chapter_notebook_holds_every_katas_stub_once_and_validates(handed_out):
     nb = nbformat.read(str(handed_out / "chapter.ipynb"), as_version=4)
     nbformat.validate(nb)
-    cells = [NB.kata_cell(c.source) for c in nb.cells if c.cell_type == "code"]
+    cells = [CELLS.kata_cell(c.source) for c in nb.cells if c.cell_type == "code"]
     found = {name: body for name, body in (c for c in cells if c)}
     katas = load_catalog(ROOT)
     assert list(found) == [k.number for k in katas]
     for kata in katas:
-        assert NB.cell_to_file(found[kata.number]) == kata_source(kata.id, "katas")
+        assert CELLS.cell_to_file(found[kata.number]) == kata_source(kata.id, "katas")
     assert any(c.source.strip() == "%kata plot" for c in nb.cells), "k06's demonstration cell"
 
 
@@ -225,7 +226,7 @@ def test_extraction_takes_only_kata_cells_lists_the_rest_and_survives_a_broken_n
     learner = notebook_submission(tmp_path / "alice", handed_out, kata_source(K01))
     (learner / "broken.ipynb").write_text("{ not a notebook", encoding="utf-8")
     files = [f"{k.id}.py" for k in load_catalog(ROOT)]
-    found = NB.extract_submission(learner, files)
+    found = CELLS.extract_submission(learner, files)
     assert found.files == {f"{K01}.py": kata_source(K01).encode()}
     assert any(i.startswith("broken.ipynb (") and "cannot be read" in i for i in found.ignored), found.ignored
     assert any(i.startswith(f"{K01}.ipynb: cells ") for i in found.ignored), found.ignored

@@ -25,14 +25,14 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from backprop_katas.catalog import kata_of_test, kata_paths, load_catalog
+from backprop_katas.catalog import SHIPPED_SOLUTIONS, kata_of_test, kata_paths, load_catalog
 from backprop_katas.generate import STUBS, drift, generated
 from backprop_katas.kinds import ProbeErrorKind
 from backprop_katas.lang import say
 from backprop_katas.procs import pytest_command
 
 FILES = ("katas.toml", "pyproject.toml", "setup.py", "MANIFEST.in", "conftest.py", "LICENSE", ".gitignore")  # README and tox.ini: written below
-SOLUTIONS = ".solutions"  # --with-solutions: the reference, for `katas solution` once a kata passes
+SOLUTIONS = SHIPPED_SOLUTIONS
 FOLDERS = ("katas", "tests", "src")
 LEFT_OUT = ("suite", "__pycache__", ".pytest_cache", ".hypothesis")  # folder names never copied
 

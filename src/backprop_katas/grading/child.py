@@ -31,10 +31,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import importlib
 import json
 import os
-import pkgutil
 import select
 import shutil
 import signal
@@ -47,7 +45,8 @@ from typing import Any
 
 from backprop_katas.grading import sandbox, wire
 from backprop_katas.kinds import ProbeErrorKind
-from backprop_katas.kit.runner import ProbeError
+from backprop_katas.kit.failure import ProbeError
+from backprop_katas.kit.warm import probe_modules, warm_up
 from backprop_katas.lang import say
 
 TEXT_LIMIT = 4000  # characters of a learner's error message or traceback sent back
@@ -113,28 +112,6 @@ def zygote(control_fd: int, flags: list[str] | None = None) -> None:
         control.send(json.dumps({"pid": pid}).encode())
 
 
-def warm_up() -> None:
-    """What torch and numpy import or set up lazily on first use, done once here, before any fork.
-
-    Every probe call is a fresh process forked from a kata server: what a call does lazily it
-    does again in every call (the first ``torch.autograd.grad`` imports sympy, 0.3-0.8 s)."""
-    import numpy
-    import torch
-
-    from backprop_katas.kit.runner import AUTOGRAD_DOORS
-
-    for module, _name, _what in AUTOGRAD_DOORS:
-        with contextlib.suppress(ImportError):
-            importlib.import_module(module)
-    numpy.random.default_rng(0).normal(0, 1, 3)
-    for dtype in (torch.float32, torch.float64):
-        x = torch.linspace(-1, 1, 6, dtype=dtype).reshape(2, 3).requires_grad_()
-        y = torch.sigmoid(x) * torch.tanh(x) + torch.exp(-x.abs()) - torch.log1p(x.abs())
-        (grad,) = torch.autograd.grad(y, x, torch.ones_like(y), create_graph=True)
-        torch.autograd.backward(grad.sum() + y.sum())
-    torch.nn.functional.binary_cross_entropy(torch.full((2,), 0.5), torch.ones(2))
-
-
 def kata_folder(setup: dict[str, Any]) -> str:
     """A fresh folder of this kata server's own, holding a copy of the learner's kata files."""
     folder = os.path.join(setup["scratch"], setup["folder"])
@@ -146,14 +123,6 @@ def kata_folder(setup: dict[str, Any]) -> str:
         for path in [folder, *(os.path.join(folder, n) for n in setup["files"])]:
             os.chown(path, sandbox.NOBODY, sandbox.NOBODY)
     return folder
-
-
-def probe_modules() -> dict[str, ModuleType]:
-    """Every module of ``backprop_katas.kit.probes``, imported: the only code of a test that enters the child."""
-    from backprop_katas.kit import probes
-
-    found = pkgutil.iter_modules(probes.__path__, probes.PACKAGE + ".")
-    return {info.name: importlib.import_module(info.name) for info in found}
 
 
 def refused_module(name: str) -> ProbeError:

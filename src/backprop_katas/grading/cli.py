@@ -13,7 +13,8 @@ from backprop_katas.lang import MODES, say, use
 
 def cmd_grade(root: Path, args: argparse.Namespace) -> int:
     from backprop_katas.catalog import load_catalog
-    from backprop_katas.grading.batch import Options, grade_class, is_single_submission, learners
+    from backprop_katas.grading.batch import grade_class, is_single_submission, learners
+    from backprop_katas.grading.pool import Options
     from backprop_katas.names import shown_name
 
     if args.lang:  # feedback, summary, CSV headers; the grading processes inherit it

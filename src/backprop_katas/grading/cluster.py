@@ -46,7 +46,7 @@ from backprop_katas.grading import sandbox
 from backprop_katas.lang import current, say, use
 
 if TYPE_CHECKING:
-    from backprop_katas.grading.batch import Options
+    from backprop_katas.grading.pool import Options
 
 
 
@@ -100,7 +100,7 @@ class Bundle:
 
 def rules_bundle(root: Path, katas: list[Kata], hidden: Path | None) -> Bundle:
     """The grading rules a worker needs, as they are on the client."""
-    from backprop_katas.grading.batch import test_files
+    from backprop_katas.grading.pool import test_files
 
     names = [p.relative_to(root) for p in test_files(root, katas)]
     names += [Path(n) for n in ("katas.toml", "conftest.py", "tests/conftest.py", "pyproject.toml")]
@@ -142,7 +142,7 @@ class Warm:
     """A Dask worker's grading state: warm ``.worker`` processes and the rules written so far."""
 
     def __init__(self, threads: int) -> None:
-        from backprop_katas.grading.batch import Workers
+        from backprop_katas.grading.pool import Workers
 
         self.home = Path(tempfile.mkdtemp(prefix="katas-dask-"))
         self.fingerprint = tool_fingerprint()
@@ -158,7 +158,7 @@ class Warm:
         with self.lock:
             if language == self.language:
                 return
-            from backprop_katas.grading.batch import Workers
+            from backprop_katas.grading.pool import Workers
 
             self.workers.close()
             use(language)
@@ -213,7 +213,7 @@ def grade_remote(
     """A Dask task: grade one learner's files; results.json as JSON text (with the worker's address)."""
     from distributed import get_worker
 
-    from backprop_katas.grading.batch import pytest_args
+    from backprop_katas.grading.pool import pytest_args
 
     global _WARM
     if _WARM is None:  # the plugin was not run here (a worker that joined late): warm up now

@@ -154,7 +154,8 @@ def find_submission(folder: Path, kata_files: list[str]) -> Path:
 
 def run(root: Path, submission: Path, results: Path) -> int:
     """Grade one Gradescope submission into results.json (what ``run_autograder`` calls)."""
-    from backprop_katas.grading.batch import Options, grade_class
+    from backprop_katas.grading.batch import grade_class
+    from backprop_katas.grading.pool import Options
 
     catalog = load_catalog(root)
     hidden = root / "hidden_tests"

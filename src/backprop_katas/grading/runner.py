@@ -32,10 +32,10 @@ from backprop_katas.catalog import Kata
 from backprop_katas.grading import sandbox, wire
 from backprop_katas.grading.child import BOOTSTRAP, HELLO
 from backprop_katas.kinds import ProbeErrorKind
-from backprop_katas.kit.failure import Where
+from backprop_katas.kit.failure import ProbeError, Where
 from backprop_katas.kit.loader import Target
 from backprop_katas.kit.probes import PACKAGE as PROBES_PACKAGE
-from backprop_katas.kit.runner import Probe, ProbeError, ProbeFailed, note_where
+from backprop_katas.kit.runner import Probe, ProbeFailed, note_where
 from backprop_katas.lang import say
 
 MAX_RESTARTS = 2

@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from backprop_katas.cells import extract_submission  # handed-out notebooks: only %%kata cells, never executed
 from backprop_katas.names import shown_name
 from backprop_katas.procs import kill_group as kill_group  # the grader's children stop the same way
 
@@ -81,10 +82,6 @@ class SubmissionCopy:
 
 def survey(submission: Path, kata_files: list[str]) -> SubmissionCopy:
     """Which files of ``submission`` would be graded, which are missing, which are ignored."""
-    from backprop_katas.tool.notebook import (
-        extract_submission,  # handed-out notebooks: only %%kata cells, never executed
-    )
-
     notebooks = extract_submission(submission, kata_files)
     result = SubmissionCopy(submission, extracted=notebooks.files, ignored=list(notebooks.ignored))
     wanted = set(kata_files)

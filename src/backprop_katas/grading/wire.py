@@ -19,9 +19,8 @@ from typing import Any
 import numpy as np
 
 from backprop_katas.kinds import ProbeErrorKind
-from backprop_katas.kit.failure import Where
+from backprop_katas.kit.failure import ProbeError, Where
 from backprop_katas.kit.plain import Unplain
-from backprop_katas.kit.runner import ProbeError
 
 MAX_FRAME = 64 * 1024 * 1024  # bytes: a kata result is a few kB; a 64 MB answer is an attack or a bug
 HEADER = struct.Struct("!Q")  # the length of the frame that follows

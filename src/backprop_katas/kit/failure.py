@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from _pytest.outcomes import Failed
 
 from backprop_katas.kinds import ProbeErrorKind
-from backprop_katas.lang import Msg, current
+from backprop_katas.lang import Msg, current, msg
 
 if TYPE_CHECKING:
     from backprop_katas.kit.call import Call
@@ -231,8 +231,6 @@ def render_parts(failure: Failure, language: str | None = None, *, where: bool =
         return [("text", failure.text)] if failure.text else []
     parts: list[tuple[str, str]] = []
     if failure.kind == "probe" and failure.error is not None:
-        from backprop_katas.kit.runner import ProbeError  # the runner imports this module
-
         fields = {k: str(failure.error.get(k, "")) for k in ("type", "message", "where", "traceback")}
         kind = ProbeErrorKind(str(failure.error.get("kind", "")))
         parts.append(("error", ProbeError(kind, **fields, at=failure.where).render(language)))
@@ -267,3 +265,48 @@ class JudgeFailed(Failed):
     @property
     def details(self) -> dict[str, Any]:
         return self.failure.to_data()
+
+
+@dataclass(frozen=True)
+class ProbeError:
+    """What went wrong in learner code, as plain data."""
+
+    kind: ProbeErrorKind  # a plain string from the wire becomes the enum (and must be one)
+    type: str
+    message: str
+    where: str  # "katas/k01_derivatives.py:29 in prime_function", or ""
+    traceback: str  # the learner's frames only
+    at: Where | None = None  # the same place as data: from the traceback, never from text
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", ProbeErrorKind(self.kind))
+
+    def render(self, language: str | None = None) -> str:
+        language = language or current()
+
+        def said(key: str, **fields: object) -> str:
+            return render_msg(Msg(key, **fields), language)
+
+        if self.kind == ProbeErrorKind.TIMEOUT:
+            return said("timeout", seconds=float(self.message))
+        if self.kind == ProbeErrorKind.MISSING:
+            return self.message
+        if self.kind == ProbeErrorKind.AUTOGRAD:
+            return self.message + ("\n  " + said("at_where", where=self.where) if self.where else "")
+        if self.kind == ProbeErrorKind.LOAD:
+            lines = [said("load_failed", file=self.where, type=self.type, message=self.message)]
+            if self.traceback:
+                lines.append(self.traceback.rstrip())
+            lines.append(said("load_fix"))
+            return "\n".join(lines)
+        lines = [said("raised", type=self.type), f"    {self.message}"]
+        if self.where:
+            lines.append("  " + said("at_where", where=self.where))
+        if self.kind == ProbeErrorKind.STUB:
+            stub_file = (
+                f"{self.at.folder}/{self.at.file}" if self.at and self.at.folder else self.at.file if self.at else ""
+            )
+            lines.append(said("stub", file=stub_file or msg("the_kata_file")))
+        elif self.traceback:
+            lines.append(self.traceback.rstrip())
+        return "\n".join(lines)

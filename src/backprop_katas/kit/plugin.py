@@ -24,9 +24,9 @@ import pytest
 from backprop_katas import __version__
 from backprop_katas.catalog import Kata, kata_for_test_file, load_catalog
 from backprop_katas.kit import shortcuts
-from backprop_katas.kit.failure import Failure, JudgeFailed
+from backprop_katas.kit.failure import Failure, JudgeFailed, ProbeError
 from backprop_katas.kit.loader import Target, TargetNotFound, resolve_target
-from backprop_katas.kit.runner import InProcessRunner, ProbeError, ProbeFailed, note_where
+from backprop_katas.kit.runner import InProcessRunner, ProbeFailed, note_where
 from backprop_katas.lang import say
 from backprop_katas.limits import DEFAULT_TIMEOUT
 

@@ -21,17 +21,16 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
 from backprop_katas.kinds import ProbeErrorKind
-from backprop_katas.kit.failure import Where, render_msg
+from backprop_katas.kit.failure import ProbeError, Where
 from backprop_katas.kit.loader import KataFileMissing, Target
 from backprop_katas.kit.plain import to_plain
 from backprop_katas.kit.state import torch_modes_restored
-from backprop_katas.lang import Msg, current, msg, say
+from backprop_katas.lang import msg, say
 from backprop_katas.limits import DEFAULT_TIMEOUT
 
 
@@ -41,51 +40,6 @@ class ProbeTimeout(BaseException):
 
 class AutogradForbidden(Exception):
     """Learner code called autograd where gradients must be computed by hand."""
-
-
-@dataclass(frozen=True)
-class ProbeError:
-    """What went wrong in learner code, as plain data."""
-
-    kind: ProbeErrorKind  # a plain string from the wire becomes the enum (and must be one)
-    type: str
-    message: str
-    where: str  # "katas/k01_derivatives.py:29 in prime_function", or ""
-    traceback: str  # the learner's frames only
-    at: Where | None = None  # the same place as data: from the traceback, never from text
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "kind", ProbeErrorKind(self.kind))
-
-    def render(self, language: str | None = None) -> str:
-        language = language or current()
-
-        def said(key: str, **fields: object) -> str:
-            return render_msg(Msg(key, **fields), language)
-
-        if self.kind == ProbeErrorKind.TIMEOUT:
-            return said("timeout", seconds=float(self.message))
-        if self.kind == ProbeErrorKind.MISSING:
-            return self.message
-        if self.kind == ProbeErrorKind.AUTOGRAD:
-            return self.message + ("\n  " + said("at_where", where=self.where) if self.where else "")
-        if self.kind == ProbeErrorKind.LOAD:
-            lines = [said("load_failed", file=self.where, type=self.type, message=self.message)]
-            if self.traceback:
-                lines.append(self.traceback.rstrip())
-            lines.append(said("load_fix"))
-            return "\n".join(lines)
-        lines = [said("raised", type=self.type), f"    {self.message}"]
-        if self.where:
-            lines.append("  " + said("at_where", where=self.where))
-        if self.kind == ProbeErrorKind.STUB:
-            stub_file = (
-                f"{self.at.folder}/{self.at.file}" if self.at and self.at.folder else self.at.file if self.at else ""
-            )
-            lines.append(said("stub", file=stub_file or msg("the_kata_file")))
-        elif self.traceback:
-            lines.append(self.traceback.rstrip())
-        return "\n".join(lines)
 
 
 class ProbeFailed(Exception):

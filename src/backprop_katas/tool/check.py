@@ -14,7 +14,6 @@ not part of the key: ``katas --lang ko`` after ``--lang en`` starts no child.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -30,7 +29,7 @@ from typing import Any
 
 from backprop_katas import __version__
 from backprop_katas.catalog import Kata, kata_paths
-from backprop_katas.files import digest, write_json
+from backprop_katas.files import cache_dir, digest, read_json, write_json
 from backprop_katas.generate import STUBS, make_stub
 from backprop_katas.kinds import Status, TestStatus
 from backprop_katas.kit.failure import Failure, Where, render
@@ -41,7 +40,6 @@ from backprop_katas.procs import pytest_command as python_pytest
 from backprop_katas.scoring import Check, KataScore, score_kata
 from backprop_katas.tool import server
 
-CACHE_DIR = ".katas-cache"
 SCORING_VERSION = b"scoring-parts-1;failure-data-1"  # cached outcomes of another shape are not reused
 STACK_SECONDS = 2.0  # how long a child stopped at the limit gets to dump its stack
 STACK_FRAME_RE = re.compile(r'^\s*File "(?P<file>.+)", line (?P<line>\d+) in (?P<function>\S+)', re.MULTILINE)
@@ -94,17 +92,6 @@ class Outcome:
 def tool_failure(key: str, text: str = "", **fields: object) -> dict[str, Any]:
     """A failure ``katas`` itself reports (no report, no tests, a time limit), as data."""
     return Failure(kind="tool", lines=[Msg(key, **fields), *([text] if text else [])]).to_data()
-
-
-def cache_dir(root: Path) -> Path:
-    return root / CACHE_DIR
-
-
-def read_json(path: Path, default: Any) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return default
 
 
 # --- files, stubs and the cache key ------------------------------------------------------

@@ -14,14 +14,23 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from backprop_katas import __version__
-from backprop_katas.catalog import Kata, ProjectNotFound, find_root, kata_paths, load_catalog, span, total_points
+from backprop_katas.catalog import (
+    SHIPPED_SOLUTIONS,
+    Kata,
+    ProjectNotFound,
+    find_root,
+    kata_paths,
+    load_catalog,
+    span,
+    total_points,
+)
+from backprop_katas.files import cache_dir
 from backprop_katas.generate import drift, generated
-from backprop_katas.grading.bundle import SOLUTIONS as SHIPPED_SOLUTIONS
-from backprop_katas.grading.cli import register as register_grading
 from backprop_katas.kinds import Status
 from backprop_katas.kit.failure import Failure, render_parts
 from backprop_katas.kit.loader import Target, TargetNotFound, resolve_target
@@ -32,7 +41,7 @@ from backprop_katas.procs import pytest_command
 from backprop_katas.scoring import points as as_points
 from backprop_katas.scoring import shown
 from backprop_katas.tool import server
-from backprop_katas.tool.check import CHILDREN, Checker, Outcome, cache_dir, stub_text
+from backprop_katas.tool.check import CHILDREN, Checker, Outcome, stub_text
 from backprop_katas.tool.console import Console
 from backprop_katas.tool.progress import UnknownKata, backup_path, hints_shown, resolve_kata, reveal_hint
 
@@ -467,7 +476,8 @@ def cmd_new(root: Path, args: argparse.Namespace) -> int:
 def cmd_notebook(root: Path, args: argparse.Namespace) -> int:
     """`katas notebook OUT_DIR`: the notebooks to hand out (needs the [notebook] extra)."""
     try:
-        from backprop_katas.tool.notebook import DEFAULT_INSTALL, NotebookError, write_notebooks
+        from backprop_katas.cells import NotebookError
+        from backprop_katas.tool.notebook import DEFAULT_INSTALL, write_notebooks
 
         lang = resolve(getattr(args, "lang", None), modes=LANGS)
         install = None if args.install.lower() == "none" else args.install
@@ -579,7 +589,8 @@ def _common(*options: str) -> argparse.ArgumentParser:
     return common
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*more: Callable[[Any], None]) -> argparse.ArgumentParser:
+    """The learner's commands; ``more`` adds other wings' subcommands (``backprop_katas.commands``)."""
     checks = _common(*CHECK_OPTIONS)  # commands that check katas
     target = _common("target")  # commands that read a target folder without checking it
     plain = _common()
@@ -649,7 +660,8 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--target", default="katas", help="katas (default), solutions or a folder")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="more pytest arguments")
     test.set_defaults(func=cmd_test)
-    register_grading(sub)
+    for register in more:
+        register(sub)
     for choice in sub._choices_actions:  # every subcommand's --help opens with what it does
         command = sub.choices[choice.dest]
         command.description = command.description or choice.help
@@ -666,9 +678,9 @@ def _lang_from_argv(argv: list[str]) -> str | None:
     return None
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, more: tuple[Callable[[Any], None], ...] = ()) -> int:
     try:
-        code = _main(argv)
+        code = _main(argv, more)
         sys.stdout.flush()  # here, where a closed pipe can still be caught
         return code
     except BrokenPipeError:  # `katas | head`: the reader has gone; stop quietly, as a Unix tool does
@@ -678,12 +690,12 @@ def main(argv: list[str] | None = None) -> int:
         return 141  # 128 + SIGPIPE, what a shell reports for a tool a pipe stopped
 
 
-def _main(argv: list[str] | None) -> int:
+def _main(argv: list[str] | None, more: tuple[Callable[[Any], None], ...]) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # The language first, once: argparse's help and errors are learner-visible too. From here
     # on it is a parameter (Session.lang); children get it in their environment (check.py).
     use(resolve(_lang_from_argv(argv)))
-    args = build_parser().parse_args(argv)
+    args = build_parser(*more).parse_args(argv)
     try:
         root = find_root()
     except ProjectNotFound as exc:
@@ -700,5 +712,5 @@ def _main(argv: list[str] | None) -> int:
         return 130
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # the learner's commands alone; `katas` is backprop_katas.commands
     sys.exit(main())

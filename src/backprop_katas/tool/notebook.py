@@ -11,10 +11,9 @@
   ``--lang en|ko`` anywhere on the line picks the language (else KATAS_LANG,
   else the locale).
 
-``katas notebook OUT_DIR`` writes the notebooks to hand out, and
-:func:`extract_submission` turns a folder of handed-out notebooks back into
-kata files for grading, reading only ``%%kata`` cells and executing nothing.
-IPython and nbformat are imported only where they are used: the plain tool
+``katas notebook OUT_DIR`` writes the notebooks to hand out; the ``%%kata`` cell format and
+reading a notebook submission back (for grading) live in :mod:`backprop_katas.cells`, below
+both wings. IPython and nbformat are imported only where they are used: the plain tool
 works without them.
 """
 
@@ -24,11 +23,12 @@ import ast
 import html
 import shlex
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from backprop_katas.catalog import CATALOG_FILE, Kata, ProjectNotFound, find_root, load_catalog
+from backprop_katas.cells import MAGIC, MAX_CELL_BYTES, NotebookError, cell_to_file, parse_line
 from backprop_katas.generate import project_layout
 from backprop_katas.kinds import Status
 from backprop_katas.kit.failure import Failure, Where, render, render_parts, table_columns, table_title
@@ -37,60 +37,8 @@ from backprop_katas.names import test_sentence
 from backprop_katas.tool.check import Checker, Outcome, stub_text
 from backprop_katas.tool.progress import UnknownKata, backup_path, hints_shown, resolve_kata, reveal_hint
 
-MAGIC = "%%kata"
-MAX_NOTEBOOK_BYTES = 5_000_000  # a handed-out notebook is ~20 kB; outputs with plots stay far below this
-MAX_CELL_BYTES = 1_000_000  # the sandbox's limit for one kata file
 PROJECT_DATA = Path(__file__).resolve().parents[1] / "_project"  # written into the wheel by setup.py
 DEFAULT_INSTALL = "backprop-katas @ git+https://github.com/OWNER/backprop-katas"  # `katas notebook --install`
-NOTEBOOK_FORMAT = 4
-
-
-class NotebookError(Exception):
-    """A message for the learner or the instructor (already in their language)."""
-
-
-# --- the cell and the kata file ------------------------------------------------------------
-
-
-def cell_to_file(body: str) -> str:
-    """The kata file a ``%%kata`` cell's body becomes: the same text, one final newline.
-
-    The magic and the grader's extraction both use this, so a notebook graded
-    offline gives exactly the file the learner's kernel wrote."""
-    return body.rstrip("\n") + "\n"
-
-
-def parse_line(line: str) -> tuple[list[str], str | None]:
-    """``hint k01 --lang ko`` → (["hint", "k01"], "ko"). Unknown languages are left to resolve()."""
-    try:
-        words = shlex.split(line)
-    except ValueError:
-        words = line.split()
-    lang = None
-    rest: list[str] = []
-    i = 0
-    while i < len(words):
-        word = words[i]
-        if word == "--lang" and i + 1 < len(words):
-            lang = words[i + 1]
-            i += 2
-            continue
-        if word.startswith("--lang="):
-            lang = word.split("=", 1)[1]
-        else:
-            rest.append(word)
-        i += 1
-    return rest, lang
-
-
-def kata_cell(source: str) -> tuple[str, str] | None:
-    """(kata name as written, body) when a code cell's source is a ``%%kata NAME`` cell."""
-    first, _, body = source.lstrip("\n").partition("\n")
-    words = first.split()
-    if not words or words[0] != MAGIC:
-        return None
-    names, _ = parse_line(" ".join(words[1:]))
-    return (names[0] if names else ""), body
 
 
 # --- the project in the working folder -----------------------------------------------------
@@ -578,96 +526,3 @@ def write_notebooks(root: Path, out: Path, lang: str, install: str | None) -> li
     nbformat.write(nb, str(path))
     written.append(path)
     return written
-
-
-# --- notebooks as submissions ------------------------------------------------------------------
-
-
-@dataclass
-class Extracted:
-    """Kata files taken from a submission's notebooks (never executed), and what was left out."""
-
-    files: dict[str, bytes] = field(default_factory=dict)  # kata file name → its text
-    origin: dict[str, str] = field(default_factory=dict)  # kata file name → "k01_derivatives.ipynb, cell 4"
-    ignored: list[str] = field(default_factory=list)
-
-
-def _kata_file_for(name: str, kata_files: list[str]) -> str | None:
-    wanted = name.strip().lower().removesuffix(".py")
-    if wanted.isdigit():
-        wanted = f"k{int(wanted):02d}"
-    for filename in kata_files:
-        kid = filename.removesuffix(".py")
-        number, _, short = kid.partition("_")
-        if wanted in (kid, number, short):
-            return filename
-    return None
-
-
-def extract_submission(folder: Path, kata_files: list[str]) -> Extracted:
-    """The ``%%kata`` cells of every ``*.ipynb`` directly in ``folder``, as kata files.
-
-    A kata file that exists as ``.py`` in the folder wins (the magic wrote it from the
-    same cell). Within a notebook the last ``%%kata`` cell for a kata wins; across
-    notebooks the first by name. Every other cell, and any notebook that cannot be
-    read, is listed in ``ignored``."""
-    result = Extracted()
-    notebooks = sorted(p for p in folder.iterdir() if p.suffix == ".ipynb" and not p.name.startswith("."))
-    if not notebooks:
-        return result
-    present = {name for name in kata_files if (folder / name).is_file()}
-    try:
-        import nbformat
-    except ImportError:
-        result.ignored += [f"{p.name} ({say('nb_needs_nbformat')})" for p in notebooks]
-        return result
-    for path in notebooks:
-        try:
-            if path.is_symlink() or not path.is_file():
-                raise NotebookError(say("nb_not_regular"))
-            if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-                raise NotebookError(say("nb_too_large", limit=MAX_NOTEBOOK_BYTES // 1_000_000))
-            with path.open(encoding="utf-8") as stream:
-                nb = nbformat.read(stream, as_version=NOTEBOOK_FORMAT)
-            cells = list(nb.cells)
-        except Exception as exc:  # any unreadable notebook: listed, and the class goes on
-            detail = str(exc) if isinstance(exc, NotebookError) else f"{type(exc).__name__}: {str(exc)[:200]}"
-            result.ignored.append(f"{path.name} ({say('nb_unreadable', error=detail)})")
-            continue
-        mine: dict[str, tuple[bytes, int]] = {}
-        other: list[int] = []
-        for number, cell in enumerate(cells, start=1):
-            source = cell.get("source", "") if cell.get("cell_type") == "code" else ""
-            found = kata_cell(source) if isinstance(source, str) else None
-            filename = _kata_file_for(found[0], kata_files) if found else None
-            if found is None or filename is None:
-                other.append(number)
-                continue
-            mine[filename] = (cell_to_file(found[1]).encode("utf-8")[: MAX_CELL_BYTES + 1], number)
-        for filename, (data, number) in mine.items():
-            where = f"{path.name}, cell {number}"
-            if filename in present or filename in result.files or len(data) > MAX_CELL_BYTES:
-                taken = filename if filename in present else result.origin.get(filename, "")
-                reason = say("nb_cell_too_large", kata=filename, limit=MAX_CELL_BYTES // 1000) if not taken \
-                    else say("nb_duplicate", file=filename, first=taken)  # fmt: skip
-                result.ignored.append(f"{where} ({reason})")
-                continue
-            result.files[filename] = data
-            result.origin[filename] = where
-        if other:
-            result.ignored.append(say("nb_cells_ignored", notebook=path.name, cells=_ranges(other)))
-    return result
-
-
-def _ranges(numbers: list[int]) -> str:
-    """[1, 2, 3, 5] → "1-3, 5"."""
-    out: list[str] = []
-    start = prev = numbers[0]
-    for n in [*numbers[1:], None]:
-        if n is not None and n == prev + 1:
-            prev = n
-            continue
-        out.append(f"{start}-{prev}" if start != prev else str(start))
-        if n is not None:
-            start = prev = n
-    return ", ".join(out)

@@ -8,8 +8,7 @@ import time
 from pathlib import Path
 
 from backprop_katas.catalog import Kata
-from backprop_katas.files import write_json
-from backprop_katas.tool.check import cache_dir, read_json
+from backprop_katas.files import cache_dir, read_json, write_json
 
 
 class UnknownKata(LookupError):

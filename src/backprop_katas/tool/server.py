@@ -740,13 +740,13 @@ def _freeze() -> None:
 
 def warm_steps() -> list[Callable[[], object]]:
     """The rest of the warm-up, one step at a time between requests (a cold first check does not wait)."""
-    from backprop_katas.grading import child
+    from backprop_katas.kit import warm
 
     return [
         _pytest_plugins,
         lambda: _import_all(["hypothesis", "hypothesis.strategies", "hypothesis.extra.numpy"]),  # the kata tests'
-        child.probe_modules,  # every probe module (a check imports one)
-        child.warm_up,  # what torch sets up lazily: the grading zygote's warm-up
+        warm.probe_modules,  # every probe module (a check imports one)
+        warm.warm_up,  # what torch sets up lazily: the grading zygote's warm-up too
         _freeze,
     ]
 

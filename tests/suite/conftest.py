@@ -23,7 +23,12 @@ OPT_IN = {
     "gradescope": "builds the autograder zip and installs torch into a fresh venv (minutes)",
     "cluster": "starts a real Dask scheduler and workers on 127.0.0.1 (minutes)",
     "spellings": "32 cold pytest and katas commands, one per spelling of a submission's path (minutes)",
+    "docs": "runs every shell block of the Learn, Notebooks and Teach pages in a scratch project, and builds the site (minutes)",
 }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "docs: the documentation's shell blocks and site build (minutes; run with -m docs).")
 
 
 # The README's command is the fast tier: kata tests, the self-checks that run in this process

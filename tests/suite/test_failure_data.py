@@ -24,7 +24,6 @@ from backprop_katas.kit.failure import Failure, JudgeFailed, Where, render, rend
 from backprop_katas.kit.judge import expect_close, expect_gradients
 from backprop_katas.kit.oracles import FD64
 from backprop_katas.lang import keys, template
-from backprop_katas.limits import DEFAULT_TIME_LIMIT, DEFAULT_TIMEOUT
 from backprop_katas.tool.check import stack_where
 
 K03 = "k03_computation_graph"
@@ -313,10 +312,3 @@ def test_no_module_parses_a_rendered_message():
             if known in source:
                 offenders.append(f"{path.name}: {known}")
     assert not offenders, offenders
-
-
-def test_the_readme_states_the_limits_the_tool_really_uses():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert f"{DEFAULT_TIME_LIMIT:g} s" in readme and f"{DEFAULT_TIMEOUT:g} s" in readme
-    stated = {int(s) for s in re.findall(r"stopped after (\d+) s", readme)}
-    assert stated <= {int(DEFAULT_TIME_LIMIT), int(DEFAULT_TIMEOUT)}, stated

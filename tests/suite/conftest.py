@@ -27,9 +27,6 @@ OPT_IN = {
 }
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "docs: the documentation's shell blocks and site build (minutes; run with -m docs).")
-
 
 # The README's command is the fast tier: kata tests, the self-checks that run in this process
 # (stubs fail, mutants are caught, shortcuts, diagnosis, language, layers) and the tool's unit

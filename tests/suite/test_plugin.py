@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -114,7 +115,9 @@ def test_markers_are_registered(project):
 
 def test_self_checks_are_collected_only_for_maintainers(pytester, monkeypatch):
     # tests/suite holds maintainer checks: `pytest` (learner) skips the folder, --target solutions runs it.
-    pytester.makeconftest('pytest_plugins = ["backprop_katas.kit.plugin"]')
+    # The rule lives in the repository's conftest.py, not in the shipped plugin.
+    rules = (Path(__file__).resolve().parents[2] / "conftest.py").read_text(encoding="utf-8")
+    pytester.makeconftest(rules.replace('pytest_plugins = ["pytester"]', 'pytest_plugins = ["backprop_katas.kit.plugin"]'))
     pytester.makeini("[pytest]\nkatas_target = katas\n")
     for folder in ("katas", "solutions"):
         (pytester.path / folder).mkdir()

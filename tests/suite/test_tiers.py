@@ -24,7 +24,7 @@ STARTERS = {
     "pytest_grade", "katas_cli", "graded_six", "warm_worker", "Worker",
     "served_check", "run_kata", "NotebookClient",
 }  # fmt: skip
-TIER_MARKERS = {"slow", "hostile", "gradescope", "cluster", "spellings"}
+TIER_MARKERS = {"slow", "hostile", "gradescope", "cluster", "spellings", "docs"}
 # Tests that start a process that imports no torch and ends in milliseconds.
 NO_TORCH = {
     "test_core.py": {

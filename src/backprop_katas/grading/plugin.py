@@ -163,31 +163,6 @@ def pytest_configure(config: pytest.Config) -> None:
         "part(name): the public function (or named group of checks) a kata test checks; "
         "katas.toml weights the kata's parts (scoring.py).",
     )
-    config.addinivalue_line(
-        "markers", "grading: a self-check of grading mode (slow: starts pytest and child processes)."
-    )
-    config.addinivalue_line(
-        "markers",
-        "slow: a self-check that starts real processes (a grading session, a cold katas or pytest command, a "
-        "Jupyter kernel, a warm server) or waits out a time limit; left out of `pytest --target solutions`, "
-        "run with -m slow.",
-    )
-    config.addinivalue_line(
-        "markers", "hostile: the hostile-submission suite (one `katas grade` batch per isolation mode; run with -m hostile)."
-    )
-    config.addinivalue_line(
-        "markers", "gradescope: builds the Gradescope zip and runs setup.sh into a fresh venv (minutes; run with -m gradescope)."
-    )
-    config.addinivalue_line(
-        "markers",
-        "spellings: every spelling of a submission's path, each its own cold pytest or katas command "
-        "(32 of them, minutes; run with -m spellings).",
-    )
-    config.addinivalue_line(
-        "markers",
-        "cluster: grades on a real Dask scheduler and workers on 127.0.0.1 (minutes; needs the [cluster] extra; "
-        "run with -m cluster).",
-    )
     if not config.getoption("katas_grade"):
         for option in ("katas_grade_json", "katas_hidden_tests"):
             if config.getoption(option):

@@ -16,7 +16,6 @@ import os
 import pickle
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,7 +34,6 @@ TARGET_KEY = pytest.StashKey[Target]()
 # pytest_configure: same interface, ``Runner(target, timeout).run(probe, *args)``.
 RUNNER_FACTORY_KEY = pytest.StashKey[Callable[[Target, "float | None"], Any]]()
 CATALOG_KEY = pytest.StashKey[list[Kata]]()
-SUITE_DIR = Path("tests") / "suite"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -110,25 +108,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     lines = [
         f"backprop-katas {__version__}: target {target.label} ({target.path}), {mode} mode, torch {torch.__version__}"
     ]
-    if target.label == "solutions" and "slow" not in (config.getoption("markexpr") or ""):
-        # tests/suite/conftest.py leaves them out; said here too, where pytest-xdist's workers cannot
-        lines.append("self-checks marked slow are left out (grading sessions, cold commands, kernels, servers): "
-                     "-m slow runs them")  # fmt: skip
     return lines
-
-
-def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """The self-checks (tests/suite) are for maintainers: collected with --target solutions,
-    or when named on the command line."""
-    suite = config.rootpath / SUITE_DIR
-    if collection_path != suite or TARGET_KEY not in config.stash:
-        return None
-    if config.stash[TARGET_KEY].label == "solutions":
-        return None
-    named = [Path(a.split("::")[0]).resolve() for a in config.args]
-    if any(p == suite or suite in p.parents for p in named):
-        return None
-    return True
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

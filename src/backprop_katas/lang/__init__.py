@@ -25,6 +25,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from backprop_katas.lang import josa
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
@@ -42,8 +44,18 @@ def _catalogue_files() -> dict[str, Path]:
 LANGS: tuple[str, ...] = tuple(sorted(_catalogue_files(), key=lambda code: (code != ENGLISH, code)))
 """The languages with a catalogue, English first."""
 
-SECOND = "ko"
-"""The language ``both`` shows under English."""
+def _second() -> str:
+    # The catalogue whose [language] table says ``with_english = true``; else the first other one.
+    others = [code for code in LANGS if code != ENGLISH]
+    for code in others:
+        with _catalogue_files()[code].open("rb") as handle:
+            if tomllib.load(handle).get("language", {}).get("with_english") is True:
+                return code
+    return others[0] if others else ENGLISH
+
+
+SECOND = _second()
+"""The language ``both`` shows under English (its catalogue says so: ``with_english = true``)."""
 
 MODES: tuple[str, ...] = (*LANGS, BOTH)
 
@@ -57,6 +69,21 @@ def catalogue(language: str) -> dict[str, dict[str, str]]:
     with path.open("rb") as handle:
         data = tomllib.load(handle)
     return {section: {str(k): str(v) for k, v in data.get(section, {}).items()} for section in ("language", "messages", "phrases")}
+
+
+def particles(language: str) -> bool:
+    """Whether ``language`` chooses a particle after a filled-in value by its last sound
+    (its catalogue's ``[language]`` table says ``particles = "korean"``: see :mod:`.josa`)."""
+    return language in LANGS and catalogue(language)["language"].get("particles") == "korean"
+
+
+def fill(text: str, language: str, **values: object) -> str:
+    """``text.format(**values)`` in ``language``; where the language has particles that follow the
+    sound of the word before them (Korean), each one after a value is chosen for that value
+    (:func:`backprop_katas.lang.josa.fill`). Every filled-in template goes through here."""
+    if particles(language):
+        return josa.fill(text, values)
+    return text.format(**values)
 
 
 def keys() -> list[str]:
@@ -177,7 +204,7 @@ class Msg:
         if language == BOTH:
             return self.render(ENGLISH) + "\n" + self.render(SECOND)
         values = {k: _field(v, language) for k, v in self.fields.items()}
-        return template(self.key, language).format(**values)
+        return fill(template(self.key, language), language, **values)
 
     def __str__(self) -> str:
         return self.render(current())

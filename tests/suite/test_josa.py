@@ -40,7 +40,7 @@ SAMPLES = [
     ("step", "스텝", "을"), ("net", "넷", "을"), ("module", "모듈", "을"), ("model", "모델", "을"),
     ("name", "네임", "을"), ("type", "타입", "을"), ("shape", "셰이프", "를"), ("list", "리스트", "를"),
     ("index", "인덱스", "를"), ("output", "아웃풋", "을"), ("float", "플로트", "를"), ("stack", "스택", "을"),
-    ("padding", "패딩", "을"), ("Network", "네트워크", "를"), ("numpy", "넘파이", "를"),
+    ("padding", "패딩", "을"), ("gradcheck", "그래드체크", "를"), ("check", "체크", "를"), ("Network", "네트워크", "를"), ("numpy", "넘파이", "를"),
     # abbreviations letter by letter
     ("BCE", "비씨이", "를"), ("SGD", "에스지디", "를"), ("URL", "유알엘", "을"), ("NaN", "난", "을"),
     # code: the last part is said last; brackets, quotes and backticks are not said
@@ -137,6 +137,9 @@ def korean_texts():
         for section in ("messages", "phrases"):
             for key, text in data[section].items():
                 yield f"{language}:{section}:{key}", text
+        for kata, titles in L.test_titles(language).items():
+            for name, title in titles.items():
+                yield f"{language}:tests:{kata}.{name}", title
 
 
 @pytest.mark.parametrize(("where", "text"), list(korean_texts()), ids=lambda v: v if ":" in str(v) else "")

@@ -356,3 +356,65 @@ def test_the_wheel_ships_every_catalogue(tmp_path):
     assert {"backprop_katas/lang/en.toml", "backprop_katas/lang/ko.toml"} <= shipped
     assert shipped <= names, sorted(shipped - names)
     assert "backprop_katas/grading/learner_readme.md" in names
+
+
+# --- every kata test has a title in every language ---------------------------------------------
+
+
+def kata_test_names() -> dict[str, list[str]]:
+    """{kata id: its test functions' names}, read from tests/test_kNN_*.py."""
+    return {
+        path.stem.removeprefix("test_"): [
+            node.name
+            for node in ast.parse(path.read_text(encoding="utf-8")).body
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+        ]
+        for path in sorted((ROOT / "tests").glob("test_k*.py"))
+    }
+
+
+def title_problems(tests: dict[str, list[str]], titles: dict[str, dict[str, str]], language: str) -> list[str]:
+    problems = [
+        f"{language}.toml [tests.{kata}] lacks {name.removeprefix('test_')}"
+        for kata, names in tests.items()
+        for name in names
+        if not titles.get(kata, {}).get(name.removeprefix("test_"), "").strip()
+    ]
+    known = {(kata, name.removeprefix("test_")) for kata, names in tests.items() for name in names}
+    problems += [
+        f"{language}.toml [tests.{kata}] {name}: no such test"
+        for kata, table in titles.items()
+        for name in table
+        if (kata, name) not in known
+    ]
+    return problems
+
+
+@pytest.mark.parametrize("language", L.LANGS)
+def test_every_kata_test_has_a_title_in_every_language(language):
+    assert title_problems(kata_test_names(), L.test_titles(language), language) == []
+    if language != "en":
+        # a title another language copied from English is a missing translation
+        same = [f"{kata}.{name}" for kata, table in L.test_titles(language).items() for name, title in table.items()
+                if title == L.test_titles("en")[kata][name]]  # fmt: skip
+        assert same == []
+
+
+def test_the_title_check_catches_a_missing_and_a_stale_title():
+    tests = {"k01_derivatives": ["test_a", "test_b"]}
+    assert title_problems(tests, {"k01_derivatives": {"a": "A", "b": "B"}}, "xx") == []
+    assert title_problems(tests, {"k01_derivatives": {"a": "A"}}, "xx") == ["xx.toml [tests.k01_derivatives] lacks b"]
+    assert title_problems(tests, {"k01_derivatives": {"a": "A", "b": "B", "c": "C"}}, "xx") == [
+        "xx.toml [tests.k01_derivatives] c: no such test"
+    ]
+
+
+@pytest.mark.parametrize("language", [code for code in L.LANGS if code != "en"])
+def test_a_failing_test_is_headed_by_its_title_never_its_raw_name(language):
+    from backprop_katas.names import test_sentence
+
+    for kata, names in kata_test_names().items():
+        for name in names:
+            shown = test_sentence(f"tests/test_{kata}.py::{name}[float32]", language)
+            assert name not in shown and shown.endswith(" [float32]"), shown
+            assert say("cli_first_failure", lang=language, passed=1, total=2, test=shown).endswith(shown)

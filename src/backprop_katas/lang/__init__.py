@@ -71,6 +71,28 @@ def catalogue(language: str) -> dict[str, dict[str, str]]:
     return {section: {str(k): str(v) for k, v in data.get(section, {}).items()} for section in ("language", "messages", "phrases")}
 
 
+@functools.cache
+def test_titles(language: str) -> dict[str, dict[str, str]]:
+    """The titles of the kata tests in ``language``: ``{kata id: {test name without test_: title}}``
+    (the catalogue's ``[tests.KATA]`` tables)."""
+    path = _catalogue_files().get(language)
+    if path is None:
+        return {}
+    with path.open("rb") as handle:
+        tables = tomllib.load(handle).get("tests", {})
+    return {str(kata): {str(k): str(v) for k, v in names.items()} for kata, names in tables.items()}
+
+
+def test_title(kata: str, test: str, language: str) -> str | None:
+    """The title of ``test`` (``test_t_prime_is_one`` or ``t_prime_is_one``) of ``kata`` in ``language``
+    (``both``: English); None when the catalogue has none."""
+    chosen = ENGLISH if language == BOTH else language
+    return test_titles(chosen).get(kata, {}).get(test.removeprefix("test_"))
+
+
+test_title.__test__ = False  # type: ignore[attr-defined]  # not a test, though pytest may see its name
+
+
 def particles(language: str) -> bool:
     """Whether ``language`` chooses a particle after a filled-in value by its last sound
     (its catalogue's ``[language]`` table says ``particles = "korean"``: see :mod:`.josa`)."""

@@ -73,6 +73,7 @@ _WORDS = {
     "sqrt": NONE,  # 스퀘어 루트
     "ok": NONE,  # 오케이
     "exit": NONE,  # 엑시트
+    "check": NONE,  # 체크 (gradcheck: 그래드체크)
 }
 _GREEK = {"σ": NONE, "δ": NONE, "α": NONE, "β": NONE, "η": NONE, "θ": NONE, "λ": NONE, "μ": NONE, "ε": NONE,
           "π": NONE, "∂": NONE, "τ": NONE, "γ": NONE}  # fmt: skip  # 시그마, 델타, 알파, 베타, 에타, ...
@@ -108,6 +109,9 @@ def _word(word: str) -> str:
     low = word.lower()
     if low in _WORDS:
         return _WORDS[low]
+    ending = next((w for w in _WORDS if len(w) >= 4 and low.endswith(w)), None)  # gradcheck, fooloop
+    if ending is not None:
+        return _WORDS[ending]
     last, before = low[-1], low[-2]
     if low.endswith("ng") or last in "mn":
         return OTHER  # 트레이닝, 썸, 펑션

@@ -44,14 +44,25 @@ def _catalogue_files() -> dict[str, Path]:
 LANGS: tuple[str, ...] = tuple(sorted(_catalogue_files(), key=lambda code: (code != ENGLISH, code)))
 """The languages with a catalogue, English first."""
 
+@functools.cache
+def language_table(language: str) -> dict[str, Any]:
+    """A catalogue's ``[language]`` table as written (``name``, ``particles``, ``with_english``, ``fonts``)."""
+    path = _catalogue_files().get(language)
+    if path is None:
+        return {}
+    with path.open("rb") as handle:
+        return dict(tomllib.load(handle).get("language", {}))
+
+
+def fonts(language: str) -> tuple[str, ...]:
+    """The font families a picture needs to show ``language`` (any of them; none: any font will do)."""
+    return tuple(str(name) for name in language_table(language).get("fonts", ()))
+
+
 def _second() -> str:
     # The catalogue whose [language] table says ``with_english = true``; else the first other one.
     others = [code for code in LANGS if code != ENGLISH]
-    for code in others:
-        with _catalogue_files()[code].open("rb") as handle:
-            if tomllib.load(handle).get("language", {}).get("with_english") is True:
-                return code
-    return others[0] if others else ENGLISH
+    return next((code for code in others if language_table(code).get("with_english") is True), others[0] if others else ENGLISH)
 
 
 SECOND = _second()
@@ -96,7 +107,7 @@ test_title.__test__ = False  # type: ignore[attr-defined]  # not a test, though 
 def particles(language: str) -> bool:
     """Whether ``language`` chooses a particle after a filled-in value by its last sound
     (its catalogue's ``[language]`` table says ``particles = "korean"``: see :mod:`.josa`)."""
-    return language in LANGS and catalogue(language)["language"].get("particles") == "korean"
+    return language_table(language).get("particles") == "korean"
 
 
 def fill(text: str, language: str, **values: object) -> str:

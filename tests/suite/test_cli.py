@@ -700,3 +700,31 @@ def test_test_names_read_as_the_chapters_in_the_learners_sentence(name):
 def test_a_test_sentence_keeps_its_parameters():
     got = test_sentence("tests/test_k01_x.py::test_prime_function_matches[float32-shape[]]")
     assert got == "prime function matches [float32-shape[]]"
+
+
+ARGPARSE_ENGLISH = ("usage:", "options:", "positional arguments", "show this help message and exit", "error:",
+                    "invalid choice", "choose from", "invalid float value", "argument ")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("argv", "stream"),
+    [(["--help"], "out"), (["check", "--help"], "out"), (["bogus"], "err"), (["check", "--timeout", "x"], "err")],
+    ids=["help", "command-help", "invalid-choice", "invalid-value"],
+)
+def test_argparse_speaks_korean_in_korean(argv, stream, capsys):
+    import argparse
+
+    from backprop_katas.tool import cli
+
+    original = argparse._  # type: ignore[attr-defined]
+    with pytest.raises(SystemExit):
+        cli.main(["--lang", "ko", *argv])
+    said = getattr(capsys.readouterr(), stream)
+    assert said.startswith("사용법: katas") or "\n사용법: katas" in said or said.startswith("사용법:"), said
+    assert not [word for word in ARGPARSE_ENGLISH if word in said], said
+    assert ("옵션:" in said) if stream == "out" else ("katas" in said and ": 오류: " in said), said
+    assert argparse._ is original, "argparse's words are put back after parsing"  # type: ignore[attr-defined]
+    with pytest.raises(SystemExit):
+        cli.main(["--lang", "en", *argv])
+    english = getattr(capsys.readouterr(), stream)
+    assert "usage: katas" in english and "사용법" not in english

@@ -115,6 +115,8 @@ def particle_problems(text: str) -> list[str]:
     value or code, a particle after written-out code in the wrong form."""
     problems = [f"fixed pair {m.group(0)}" for m in josa.FIXED_PAIR.finditer(text)]
     problems += [f"space before {m.group(1)!r}: {m.group(0)!r}" for m in SPACE_BEFORE.finditer(text)]
+    # argparse's %-style values are filled by argparse, where no particle can be chosen
+    problems += [f"particle after {m.group(0)!r}" for m in re.finditer(r"%(?:\(\w+\))?[sdrf](?=[\uac00-\ud7a3])", text)]
     # The text with each value as \x00: a particle after code that holds a value is the render's to choose.
     literal = "".join(lit + ("\x00" if name else "") for lit, name, _, _ in string.Formatter().parse(text))
     for match in CODE_THEN_PARTICLE.finditer(literal):
@@ -160,6 +162,8 @@ def test_no_fixed_pair_no_space_before_a_particle_and_particles_after_code_are_r
         ("`katas hint`을 실행하세요.", "takes 를"),
         ("{call}을 호출했습니다. `katas hint`를 실행하세요.", None),
         ("{n} 개, {x} 이상", None),
+        ("인수 %s와 함께", "particle after"),
+        ("옵션 %(option)s이 맞습니다", "particle after"),
     ],
 )
 def test_the_particle_check_catches_an_injected_violation(text, flagged):

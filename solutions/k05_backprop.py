@@ -1,4 +1,4 @@
-r"""k05 · Backpropagation by hand / 오차역전파를 직접 (the chapter's subject).
+r"""k05 · Backpropagation by hand / 오차역전파 직접 계산하기 (the chapter's subject).
 
 For the XOR network y = σ(W₂ σ(W₁ x + b₁) + b₂) and the mean binary cross
 entropy L = -(1/M) Σ [t log y + (1 - t) log(1 - y)], the chain rule gives,

@@ -1,4 +1,4 @@
-r"""k06 · Training XOR / XOR 학습 (chapter code 2-20).
+r"""k06 · Training XOR / XOR 네트워크 학습하기 (chapter code 2-20).
 
 A training step is: reset the gradients, forward, loss, backward, update.
 Repeat it 10001 times with BCE loss and SGD (lr 0.5) and the network learns

@@ -219,6 +219,23 @@ def pick_each(texts: Mapping[str, Sequence[str]], language: str) -> list[str]:
     return list(texts.get(language, texts[ENGLISH]))
 
 
+def beside(text: str, language: str) -> str:
+    """A text the project writes in English with the second language beside it in parentheses
+    (a stub's task: ``k01.function: Return f(x) = x², elementwise (...).``) as the learner reads it:
+    in the second language, its name and the part in parentheses; in any other, the whole text."""
+    head, colon, rest = text.partition(": ")
+    if language != SECOND or not rest.rstrip(".").endswith(")"):
+        return text
+    body = rest.rstrip(".")
+    depth = 0
+    for i in range(len(body) - 1, -1, -1):  # the "(" that the last ")" closes
+        depth += {")": 1, "(": -1}.get(body[i], 0)
+        if depth == 0:
+            inner = body[i + 1 : -1].strip()
+            return f"{head}{colon}{inner}." if i > 0 and body[i - 1] == " " and inner else text
+    return text
+
+
 class Msg:
     """A sentence not yet rendered: usable as a field of another, rendered per language.
 

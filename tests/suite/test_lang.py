@@ -418,3 +418,31 @@ def test_a_failing_test_is_headed_by_its_title_never_its_raw_name(language):
             shown = test_sentence(f"tests/test_{kata}.py::{name}[float32]", language)
             assert name not in shown and shown.endswith(" [float32]"), shown
             assert say("cli_first_failure", lang=language, passed=1, total=2, test=shown).endswith(shown)
+
+
+def test_a_stubs_bilingual_task_is_shown_in_the_learners_language():
+    task = "k01_derivatives.function: Return f(x) = x², elementwise (원래 함수 f(x) = x²를 원소별로 계산하세요)."
+    assert L.beside(task, L.SECOND) == "k01_derivatives.function: 원래 함수 f(x) = x²를 원소별로 계산하세요."
+    assert L.beside(task, "en") == task
+    code_only = "k02_parameters.Network.forward: Return σ(linear_ho(σ(linear_ih(x))))"
+    assert L.beside(code_only, L.SECOND) == code_only  # a call's parentheses are not a translation
+
+
+def test_a_language_the_kata_catalog_lacks_falls_back_to_english(monkeypatch):
+    # An added lang/xx.toml makes "xx" a language; katas.toml need not have it yet.
+    from backprop_katas import catalog
+
+    monkeypatch.setattr(catalog, "LANGS", (*L.LANGS, "xx"))
+    katas = catalog.load_catalog(ROOT)
+    assert all(L.pick(k.title, "xx") == k.title["en"] for k in katas)
+    assert all(L.pick_each(k.hints, "xx") == list(k.hints["en"]) for k in katas)
+    assert L.particles("xx") is False and L.fonts("xx") == ()
+
+
+def test_the_language_list_and_its_properties_come_from_the_catalogue_files():
+    assert set(L.LANGS) == {p.stem for p in (ROOT / "src" / "backprop_katas" / "lang").glob("*.toml")}
+    from backprop_katas import catalog
+
+    assert catalog.LANGS is L.LANGS
+    assert L.SECOND == next(code for code in L.LANGS if L.language_table(code).get("with_english") is True)
+    assert L.particles("ko") and not L.particles("en")

@@ -42,7 +42,7 @@ SAMPLES = [
     ("step", "스텝", "을"), ("net", "넷", "을"), ("module", "모듈", "을"), ("model", "모델", "을"),
     ("name", "네임", "을"), ("type", "타입", "을"), ("shape", "셰이프", "를"), ("list", "리스트", "를"),
     ("index", "인덱스", "를"), ("output", "아웃풋", "을"), ("float", "플로트", "를"), ("stack", "스택", "을"),
-    ("padding", "패딩", "을"), ("gradcheck", "그래드체크", "를"), ("check", "체크", "를"), ("Network", "네트워크", "를"), ("numpy", "넘파이", "를"),
+    ("padding", "패딩", "을"), ("n_out", "엔 아웃", "을"), ("__name__", "네임", "을"), ("gradcheck", "그래드체크", "를"), ("check", "체크", "를"), ("Network", "네트워크", "를"), ("numpy", "넘파이", "를"),
     # abbreviations letter by letter
     ("BCE", "비씨이", "를"), ("SGD", "에스지디", "를"), ("URL", "유알엘", "을"), ("NaN", "난", "을"),
     # code: the last part is said last; brackets, quotes and backticks are not said
@@ -144,9 +144,11 @@ def korean_texts():
         for kata, titles in L.test_titles(language).items():
             for name, title in titles.items():
                 yield f"{language}:tests:{kata}.{name}", title
-        for kata in load_catalog(ROOT):  # katas.toml's titles and tasks (its hints are next: issue 20)
+        for kata in load_catalog(ROOT):  # katas.toml's titles, tasks and hints
             yield f"{language}:katas.toml:{kata.id}.title", kata.title.get(language, "")
             yield f"{language}:katas.toml:{kata.id}.task", kata.task.get(language, "")
+            for n, hint in enumerate(kata.hints.get(language, ())):
+                yield f"{language}:katas.toml:{kata.id}.hints.{n + 1}", hint
 
 
 @pytest.mark.parametrize(("where", "text"), list(korean_texts()), ids=lambda v: v if ":" in str(v) else "")

@@ -74,10 +74,11 @@ _WORDS = {
     "ok": NONE,  # 오케이
     "exit": NONE,  # 엑시트
     "check": NONE,  # 체크 (gradcheck: 그래드체크)
+    "out": OTHER,  # 아웃
 }
 _GREEK = {"σ": NONE, "δ": NONE, "α": NONE, "β": NONE, "η": NONE, "θ": NONE, "λ": NONE, "μ": NONE, "ε": NONE,
           "π": NONE, "∂": NONE, "τ": NONE, "γ": NONE}  # fmt: skip  # 시그마, 델타, 알파, 베타, 에타, ...
-_UNREAD = " \t\n`'\"’”()[]{}<>.,;:!?…"
+_UNREAD = " \t\n`'\"’”()[]{}<>.,;:!?…_"
 _VOWELS = set("aeiou")
 
 

@@ -27,7 +27,19 @@ from backprop_katas.grading.cli import register as register_grading
 from backprop_katas.kinds import Status
 from backprop_katas.kit.failure import Failure, render_parts
 from backprop_katas.kit.loader import Target, TargetNotFound, resolve_target
-from backprop_katas.lang import LANGS, MODES, child_environ, current, pick, pick_each, resolve, say, template, use
+from backprop_katas.lang import (
+    ENGLISH,
+    LANGS,
+    MODES,
+    child_environ,
+    current,
+    pick,
+    pick_each,
+    resolve,
+    say,
+    template,
+    use,
+)
 from backprop_katas.limits import DEFAULT_TIME_LIMIT
 from backprop_katas.names import test_sentence
 from backprop_katas.procs import pytest_command
@@ -579,10 +591,11 @@ def argparse_words(language: str) -> Iterator[None]:
     """argparse speaks ``language`` inside: its words go through ``argparse._`` (gettext), which is
     pointed at the catalogue for the time of building and parsing, and put back after."""
     original = argparse._  # type: ignore[attr-defined]  # argparse's gettext, a module global
+    one = language if language in LANGS else ENGLISH  # `both`: argparse's words stay English
 
     def words(text: str) -> str:
         key = ARGPARSE_WORDS.get(text)
-        return template(key, language) if key else original(text)
+        return template(key, one) if key else original(text)
 
     argparse._ = words  # type: ignore[attr-defined]
     try:

@@ -15,7 +15,7 @@ import torch
 
 
 def function(x):
-    r"""Return f(x) = x², elementwise (원래 함수 f(x) = x² 를 원소별로 계산하세요).
+    r"""Return f(x) = x², elementwise (원래 함수 f(x) = x²를 원소별로 계산하세요).
 
     Works on Python numbers and on tensors of any shape and float dtype; a
     tensor comes back as a new tensor of the same shape and dtype, and x is
@@ -23,18 +23,18 @@ def function(x):
     파이썬 숫자와 모든 모양·실수 dtype 의 텐서에서 동작해야 합니다. 텐서는 같은 모양·dtype 의
     새 텐서로 돌려주고, x 는 그대로 두세요 (x **= 2 가 아니라 x**2).
     """
-    # TODO: Return f(x) = x², elementwise (원래 함수 f(x) = x² 를 원소별로 계산하세요).
-    raise NotImplementedError('k01_derivatives.function: Return f(x) = x², elementwise (원래 함수 f(x) = x² 를 원소별로 계산하세요).')
+    # TODO: Return f(x) = x², elementwise (원래 함수 f(x) = x²를 원소별로 계산하세요).
+    raise NotImplementedError('k01_derivatives.function: Return f(x) = x², elementwise (원래 함수 f(x) = x²를 원소별로 계산하세요).')
 
 
 def prime_function(x):
-    r"""Return the derivative f'(x) = 2x, written by hand (도함수 f'(x) = 2x 를 직접 쓰세요).
+    r"""Return the derivative f'(x) = 2x, written by hand (도함수 f'(x) = 2x를 직접 쓰세요).
 
     Use calculus, not autograd: d/dx x² = 2x.
     autograd 가 아니라 미분 공식을 쓰세요: d/dx x² = 2x.
     """
-    # TODO: Return the derivative f'(x) = 2x, written by hand (도함수 f'(x) = 2x 를 직접 쓰세요).
-    raise NotImplementedError("k01_derivatives.prime_function: Return the derivative f'(x) = 2x, written by hand (도함수 f'(x) = 2x 를 직접 쓰세요).")
+    # TODO: Return the derivative f'(x) = 2x, written by hand (도함수 f'(x) = 2x를 직접 쓰세요).
+    raise NotImplementedError("k01_derivatives.prime_function: Return the derivative f'(x) = 2x, written by hand (도함수 f'(x) = 2x를 직접 쓰세요).")
 
 
 def numerical_derivative(f: Callable, x, h: float = 1e-5):

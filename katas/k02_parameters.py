@@ -34,15 +34,15 @@ class Network(nn.Module):
         raise NotImplementedError('k02_parameters.Network.__init__: Create linear_ih, linear_ho and activation_layer, in that order (층을 순서대로 만드세요).')
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        r"""Return σ(linear_ho(σ(linear_ih(x)))) (순방향 전파를 계산하세요).
+        r"""Return σ(linear_ho(σ(linear_ih(x)))) (순전파를 계산하세요).
 
         x has shape (N, input_size), N ≥ 1; the result has shape (N, output_size)
         and x's dtype (float32, or float64 after net.double()). x is not modified.
         x 의 모양은 (N, input_size) (N ≥ 1), 결과의 모양은 (N, output_size) 이고 dtype 은 x 와
         같습니다 (float32, 또는 net.double() 뒤에는 float64). x 는 바꾸지 않습니다.
         """
-        # TODO: Return σ(linear_ho(σ(linear_ih(x)))) (순방향 전파를 계산하세요).
-        raise NotImplementedError('k02_parameters.Network.forward: Return σ(linear_ho(σ(linear_ih(x)))) (순방향 전파를 계산하세요).')
+        # TODO: Return σ(linear_ho(σ(linear_ih(x)))) (순전파를 계산하세요).
+        raise NotImplementedError('k02_parameters.Network.forward: Return σ(linear_ho(σ(linear_ih(x)))) (순전파를 계산하세요).')
 
 
 def count_parameters(module: nn.Module) -> int:
@@ -61,19 +61,19 @@ def count_parameters(module: nn.Module) -> int:
 
 
 def count_trainable_parameters(module: nn.Module) -> int:
-    r"""Return the number of parameter elements with requires_grad (학습되는 원소만 세세요).
+    r"""Return the number of parameter elements with requires_grad (학습되는 매개변수의 원소만 세세요).
 
     Frozen parameters (requires_grad=False) get no gradient and are not counted.
     A plain Python int; the flags are read, never set.
     고정된 매개변수(requires_grad=False)는 기울기를 받지 않으므로 세지 않습니다. 파이썬 int 를
     돌려주고, 플래그는 읽기만 하고 바꾸지 마세요.
     """
-    # TODO: Return the number of parameter elements with requires_grad (학습되는 원소만 세세요).
-    raise NotImplementedError('k02_parameters.count_trainable_parameters: Return the number of parameter elements with requires_grad (학습되는 원소만 세세요).')
+    # TODO: Return the number of parameter elements with requires_grad (학습되는 매개변수의 원소만 세세요).
+    raise NotImplementedError('k02_parameters.count_trainable_parameters: Return the number of parameter elements with requires_grad (학습되는 매개변수의 원소만 세세요).')
 
 
 def mlp_parameter_count(layer_sizes: Sequence[int]) -> int:
-    r"""Return the parameter count of fully connected layers with biases (닫힌 식으로 세세요).
+    r"""Return the parameter count of fully connected layers with biases (매개변수 개수를 닫힌 식으로 세세요).
 
     Layers of sizes n₀, n₁, …, n_L have Σ (n_{i-1} · n_i + n_i) parameters:
     a weight matrix and a bias vector per layer. [2, 2, 1] → 9; a single size
@@ -82,5 +82,5 @@ def mlp_parameter_count(layer_sizes: Sequence[int]) -> int:
     크기가 n₀, n₁, …, n_L 인 층들의 매개변수는 Σ (n_{i-1} · n_i + n_i) 개입니다. [2, 2, 1] → 9,
     크기가 하나뿐이면 (층 없음) 0. layer_sizes 는 리스트나 튜플이며 바꾸지 않고, 결과는 파이썬 int 입니다.
     """
-    # TODO: Return the parameter count of fully connected layers with biases (닫힌 식으로 세세요).
-    raise NotImplementedError('k02_parameters.mlp_parameter_count: Return the parameter count of fully connected layers with biases (닫힌 식으로 세세요).')
+    # TODO: Return the parameter count of fully connected layers with biases (매개변수 개수를 닫힌 식으로 세세요).
+    raise NotImplementedError('k02_parameters.mlp_parameter_count: Return the parameter count of fully connected layers with biases (매개변수 개수를 닫힌 식으로 세세요).')

@@ -20,43 +20,43 @@ from __future__ import annotations
 
 
 def t_function(x, y):
-    r"""Return t = x + y, a new tensor; x and y stay as they were (덧셈 노드, 입력은 그대로)."""
-    # TODO: Return t = x + y, a new tensor; x and y stay as they were (덧셈 노드, 입력은 그대로).
-    raise NotImplementedError('k03_computation_graph.t_function: Return t = x + y, a new tensor; x and y stay as they were (덧셈 노드, 입력은 그대로).')
+    r"""Return t = x + y, a new tensor; x and y stay as they were (덧셈 노드를 계산하고 입력은 그대로 두세요)."""
+    # TODO: Return t = x + y, a new tensor; x and y stay as they were (덧셈 노드를 계산하고 입력은 그대로 두세요).
+    raise NotImplementedError('k03_computation_graph.t_function: Return t = x + y, a new tensor; x and y stay as they were (덧셈 노드를 계산하고 입력은 그대로 두세요).')
 
 
 def z_function(t):
-    r"""Return z = t² (제곱 노드)."""
-    # TODO: Return z = t² (제곱 노드).
-    raise NotImplementedError('k03_computation_graph.z_function: Return z = t² (제곱 노드).')
+    r"""Return z = t² (제곱 노드를 계산하세요)."""
+    # TODO: Return z = t² (제곱 노드를 계산하세요).
+    raise NotImplementedError('k03_computation_graph.z_function: Return z = t² (제곱 노드를 계산하세요).')
 
 
 def forward(x, y):
-    r"""Return z = (x + y)² by composing t_function and z_function (순방향 전파)."""
-    # TODO: Return z = (x + y)² by composing t_function and z_function (순방향 전파).
-    raise NotImplementedError('k03_computation_graph.forward: Return z = (x + y)² by composing t_function and z_function (순방향 전파).')
+    r"""Return z = (x + y)² by composing t_function and z_function (순전파를 계산하세요)."""
+    # TODO: Return z = (x + y)² by composing t_function and z_function (순전파를 계산하세요).
+    raise NotImplementedError('k03_computation_graph.forward: Return z = (x + y)² by composing t_function and z_function (순전파를 계산하세요).')
 
 
 def z_prime(t):
-    r"""Return the local derivative dz/dt = 2t (제곱 노드의 국소 도함수)."""
-    # TODO: Return the local derivative dz/dt = 2t (제곱 노드의 국소 도함수).
-    raise NotImplementedError('k03_computation_graph.z_prime: Return the local derivative dz/dt = 2t (제곱 노드의 국소 도함수).')
+    r"""Return the local derivative dz/dt = 2t (제곱 노드의 국소 도함수를 돌려주세요)."""
+    # TODO: Return the local derivative dz/dt = 2t (제곱 노드의 국소 도함수를 돌려주세요).
+    raise NotImplementedError('k03_computation_graph.z_prime: Return the local derivative dz/dt = 2t (제곱 노드의 국소 도함수를 돌려주세요).')
 
 
 def t_prime():
-    r"""Return the local derivative dt/dx = dt/dy = 1, a plain Python number (덧셈 노드의 국소 도함수, 파이썬 숫자)."""
-    # TODO: Return the local derivative dt/dx = dt/dy = 1, a plain Python number (덧셈 노드의 국소 도함수, 파이썬 숫자).
-    raise NotImplementedError('k03_computation_graph.t_prime: Return the local derivative dt/dx = dt/dy = 1, a plain Python number (덧셈 노드의 국소 도함수, 파이썬 숫자).')
+    r"""Return the local derivative dt/dx = dt/dy = 1, a plain Python number (덧셈 노드의 국소 도함수를 파이썬 숫자로 돌려주세요)."""
+    # TODO: Return the local derivative dt/dx = dt/dy = 1, a plain Python number (덧셈 노드의 국소 도함수를 파이썬 숫자로 돌려주세요).
+    raise NotImplementedError('k03_computation_graph.t_prime: Return the local derivative dt/dx = dt/dy = 1, a plain Python number (덧셈 노드의 국소 도함수를 파이썬 숫자로 돌려주세요).')
 
 
 def backward(t):
-    r"""Return dz/dx = dz/dt · dt/dx by the chain rule, given t (연쇄 법칙으로 dz/dx 를 계산하세요).
+    r"""Return dz/dx = dz/dt · dt/dx by the chain rule, given t (연쇄 법칙으로 dz/dx를 계산하세요).
 
     Multiply the local derivatives z_prime(t) and t_prime() along the path.
     경로를 따라 국소 도함수 z_prime(t) 와 t_prime() 을 곱하세요.
     """
-    # TODO: Return dz/dx = dz/dt · dt/dx by the chain rule, given t (연쇄 법칙으로 dz/dx 를 계산하세요).
-    raise NotImplementedError('k03_computation_graph.backward: Return dz/dx = dz/dt · dt/dx by the chain rule, given t (연쇄 법칙으로 dz/dx 를 계산하세요).')
+    # TODO: Return dz/dx = dz/dt · dt/dx by the chain rule, given t (연쇄 법칙으로 dz/dx를 계산하세요).
+    raise NotImplementedError('k03_computation_graph.backward: Return dz/dx = dz/dt · dt/dx by the chain rule, given t (연쇄 법칙으로 dz/dx를 계산하세요).')
 
 
 def gradients(x, y):

@@ -22,7 +22,7 @@ import torch
 def autograd_gradients(
     f: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""Return (∂f/∂x, ∂f/∂y) using requires_grad_ and .backward() (autograd 로 기울기를 구하세요).
+    r"""Return (∂f/∂x, ∂f/∂y) using requires_grad_ and .backward() (autograd로 기울기를 구하세요).
 
     If f(x, y) is not a scalar, differentiate its sum. Leave the caller's
     tensors untouched: work on detached copies, so x and y come back with no
@@ -30,18 +30,18 @@ def autograd_gradients(
     f(x, y) 가 스칼라가 아니면 그 합을 미분하세요. 호출한 쪽의 텐서는 그대로 두세요:
     분리한 복사본으로 계산하면 x, y 에 requires_grad 도 .grad 도 남지 않습니다.
     """
-    # TODO: Return (∂f/∂x, ∂f/∂y) using requires_grad_ and .backward() (autograd 로 기울기를 구하세요).
-    raise NotImplementedError('k04_autograd.autograd_gradients: Return (∂f/∂x, ∂f/∂y) using requires_grad_ and .backward() (autograd 로 기울기를 구하세요).')
+    # TODO: Return (∂f/∂x, ∂f/∂y) using requires_grad_ and .backward() (autograd로 기울기를 구하세요).
+    raise NotImplementedError('k04_autograd.autograd_gradients: Return (∂f/∂x, ∂f/∂y) using requires_grad_ and .backward() (autograd로 기울기를 구하세요).')
 
 
 def grad_fn_name(z: torch.Tensor) -> str | None:
-    r"""Return the class name of the node that created z, e.g. "PowBackward0" (grad_fn 의 이름).
+    r"""Return the class name of the node that created z, e.g. "PowBackward0" (grad_fn의 클래스 이름을 돌려주세요).
 
     A leaf tensor (made by you, not by an operation) has no grad_fn: return None.
     연산이 아니라 직접 만든 잎 텐서에는 grad_fn 이 없으니 None 을 돌려주세요.
     """
-    # TODO: Return the class name of the node that created z, e.g. "PowBackward0" (grad_fn 의 이름).
-    raise NotImplementedError('k04_autograd.grad_fn_name: Return the class name of the node that created z, e.g. "PowBackward0" (grad_fn 의 이름).')
+    # TODO: Return the class name of the node that created z, e.g. "PowBackward0" (grad_fn의 클래스 이름을 돌려주세요).
+    raise NotImplementedError('k04_autograd.grad_fn_name: Return the class name of the node that created z, e.g. "PowBackward0" (grad_fn의 클래스 이름을 돌려주세요).')
 
 
 def requires_grad_flags(
@@ -50,7 +50,7 @@ def requires_grad_flags(
     y: torch.Tensor,
     wrt: str,
 ) -> dict[str, bool]:
-    r"""Mark the inputs named in wrt, compute z = f(x, y), report who requires grad (누가 기울기를 필요로 하나요?).
+    r"""Mark the inputs named in wrt, compute z = f(x, y), report who requires grad (어느 텐서가 기울기를 필요로 하는지 돌려주세요).
 
     wrt is "x", "y", "xy" or "": the inputs to mark with requires_grad_().
     Return {"x": ..., "y": ..., "z": ...} with each tensor's requires_grad.
@@ -60,14 +60,14 @@ def requires_grad_flags(
     requires_grad 를 {"x": ..., "y": ..., "z": ...} 로 돌려주세요. 표시한 입력이 하나라도 z 로
     흘러 들어가면 z 도 기울기가 필요합니다. 호출한 쪽의 텐서가 아니라 복사본에 표시하세요.
     """
-    # TODO: Mark the inputs named in wrt, compute z = f(x, y), report who requires grad (누가 기울기를 필요로 하나요?).
-    raise NotImplementedError('k04_autograd.requires_grad_flags: Mark the inputs named in wrt, compute z = f(x, y), report who requires grad (누가 기울기를 필요로 하나요?).')
+    # TODO: Mark the inputs named in wrt, compute z = f(x, y), report who requires grad (어느 텐서가 기울기를 필요로 하는지 돌려주세요).
+    raise NotImplementedError('k04_autograd.requires_grad_flags: Mark the inputs named in wrt, compute z = f(x, y), report who requires grad (어느 텐서가 기울기를 필요로 하는지 돌려주세요).')
 
 
 def accumulated_gradient(
     f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, times: int
 ) -> torch.Tensor:
-    r"""Call backward on f(x).sum() `times` times without zeroing; return the final x.grad (기울기 누적).
+    r"""Call backward on f(x).sum() `times` times without zeroing; return the final x.grad (기울기를 초기화하지 않고 누적하세요).
 
     Each backward() adds its gradient into .grad, so the result is
     times · ∂f/∂x. This is why a training loop calls zero_grad() every step.
@@ -78,5 +78,5 @@ def accumulated_gradient(
     zero_grad() 를 부르는 이유입니다. 매번 f 를 다시 계산하고 (f 를 정확히 times 번, times ≥ 1),
     x 의 복사본을 쓰세요. 그러면 호출한 쪽의 x 는 값도, requires_grad=False 도 그대로이고 .grad 도 없습니다.
     """
-    # TODO: Call backward on f(x).sum() `times` times without zeroing; return the final x.grad (기울기 누적).
-    raise NotImplementedError('k04_autograd.accumulated_gradient: Call backward on f(x).sum() `times` times without zeroing; return the final x.grad (기울기 누적).')
+    # TODO: Call backward on f(x).sum() `times` times without zeroing; return the final x.grad (기울기를 초기화하지 않고 누적하세요).
+    raise NotImplementedError('k04_autograd.accumulated_gradient: Call backward on f(x).sum() `times` times without zeroing; return the final x.grad (기울기를 초기화하지 않고 누적하세요).')

@@ -1,4 +1,4 @@
-r"""k06 · Training XOR / XOR 학습 (chapter code 2-20).
+r"""k06 · Training XOR / XOR 네트워크 학습하기 (chapter code 2-20).
 
 A training step is: reset the gradients, forward, loss, backward, update.
 Repeat it 10001 times with BCE loss and SGD (lr 0.5) and the network learns
@@ -20,15 +20,15 @@ from .k05_backprop import manual_gradients
 
 
 def xor_data() -> tuple[torch.Tensor, torch.Tensor]:
-    r"""Return (x, t): the four XOR inputs, float of shape (4, 2), and targets, float of shape (4,) (XOR 데이터).
+    r"""Return (x, t): the four XOR inputs, float of shape (4, 2), and targets, float of shape (4,) (XOR 데이터를 돌려주세요).
 
     Rows in the chapter's order: [0, 0], [0, 1], [1, 0], [1, 1] → 0, 1, 1, 0.
     New tensors at every call: a caller may change them without changing the next call's.
     책과 같은 순서로: [0, 0], [0, 1], [1, 0], [1, 1] → 0, 1, 1, 0. 부를 때마다 새 텐서를 만드세요.
     호출한 쪽이 텐서를 바꿔도 다음 호출의 결과가 바뀌면 안 됩니다.
     """
-    # TODO: Return (x, t): the four XOR inputs, float of shape (4, 2), and targets, float of shape (4,) (XOR 데이터).
-    raise NotImplementedError('k06_xor_training.xor_data: Return (x, t): the four XOR inputs, float of shape (4, 2), and targets, float of shape (4,) (XOR 데이터).')
+    # TODO: Return (x, t): the four XOR inputs, float of shape (4, 2), and targets, float of shape (4,) (XOR 데이터를 돌려주세요).
+    raise NotImplementedError('k06_xor_training.xor_data: Return (x, t): the four XOR inputs, float of shape (4, 2), and targets, float of shape (4,) (XOR 데이터를 돌려주세요).')
 
 
 def train(
@@ -59,7 +59,7 @@ def train(
 
 
 def predict(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    r"""Return net(x) >= 0.5 as a flat BoolTensor of shape (N,) (0.5 이상이면 True).
+    r"""Return net(x) >= 0.5 as a flat BoolTensor of shape (N,) (0.5 이상이면 참으로 예측하세요).
 
     The output is a probability; 0.5 itself counts as True. Shape (N,) also
     for N = 1 (view(-1), not squeeze()). net, x and torch's grad mode are left
@@ -67,8 +67,8 @@ def predict(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
     출력은 확률이며, 정확히 0.5 도 True 입니다. N = 1 이어도 모양은 (N,) 입니다 (squeeze() 가
     아니라 view(-1)). net, x, torch 의 grad 모드는 그대로 두세요.
     """
-    # TODO: Return net(x) >= 0.5 as a flat BoolTensor of shape (N,) (0.5 이상이면 True).
-    raise NotImplementedError('k06_xor_training.predict: Return net(x) >= 0.5 as a flat BoolTensor of shape (N,) (0.5 이상이면 True).')
+    # TODO: Return net(x) >= 0.5 as a flat BoolTensor of shape (N,) (0.5 이상이면 참으로 예측하세요).
+    raise NotImplementedError('k06_xor_training.predict: Return net(x) >= 0.5 as a flat BoolTensor of shape (N,) (0.5 이상이면 참으로 예측하세요).')
 
 
 def train_by_hand(
@@ -79,7 +79,7 @@ def train_by_hand(
     lr: float = 0.5,
     log_every: int = 1000,
 ) -> list[tuple[int, float]]:
-    r"""train, but with k05's manual_gradients and plain SGD updates, no autograd (autograd 없이 학습).
+    r"""train, but with k05's manual_gradients and plain SGD updates, no autograd (autograd 없이 학습하세요).
 
     Every step: grads = manual_gradients(net, x, t), then p ← p - lr · grad for
     each named parameter (in place, under torch.no_grad()). Log like train.
@@ -89,5 +89,5 @@ def train_by_hand(
     Log the mean loss over the N examples (divide by N, never by the chapter's 4).
     기록하는 손실은 N 개 예제의 평균입니다 (책의 4 가 아니라 N 으로 나누세요).
     """
-    # TODO: train, but with k05's manual_gradients and plain SGD updates, no autograd (autograd 없이 학습).
-    raise NotImplementedError("k06_xor_training.train_by_hand: train, but with k05's manual_gradients and plain SGD updates, no autograd (autograd 없이 학습).")
+    # TODO: train, but with k05's manual_gradients and plain SGD updates, no autograd (autograd 없이 학습하세요).
+    raise NotImplementedError("k06_xor_training.train_by_hand: train, but with k05's manual_gradients and plain SGD updates, no autograd (autograd 없이 학습하세요).")

@@ -15,7 +15,7 @@ import torch
 
 
 def function(x):
-    r"""Return f(x) = x², elementwise (원래 함수 f(x) = x² 를 원소별로 계산하세요).
+    r"""Return f(x) = x², elementwise (원래 함수 f(x) = x²를 원소별로 계산하세요).
 
     Works on Python numbers and on tensors of any shape and float dtype; a
     tensor comes back as a new tensor of the same shape and dtype, and x is
@@ -29,7 +29,7 @@ def function(x):
 
 
 def prime_function(x):
-    r"""Return the derivative f'(x) = 2x, written by hand (도함수 f'(x) = 2x 를 직접 쓰세요).
+    r"""Return the derivative f'(x) = 2x, written by hand (도함수 f'(x) = 2x를 직접 쓰세요).
 
     Use calculus, not autograd: d/dx x² = 2x.
     autograd 가 아니라 미분 공식을 쓰세요: d/dx x² = 2x.

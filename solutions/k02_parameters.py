@@ -37,7 +37,7 @@ class Network(nn.Module):
         # END SOLUTION
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        r"""Return σ(linear_ho(σ(linear_ih(x)))) (순방향 전파를 계산하세요).
+        r"""Return σ(linear_ho(σ(linear_ih(x)))) (순전파를 계산하세요).
 
         x has shape (N, input_size), N ≥ 1; the result has shape (N, output_size)
         and x's dtype (float32, or float64 after net.double()). x is not modified.
@@ -70,7 +70,7 @@ def count_parameters(module: nn.Module) -> int:
 
 
 def count_trainable_parameters(module: nn.Module) -> int:
-    r"""Return the number of parameter elements with requires_grad (학습되는 원소만 세세요).
+    r"""Return the number of parameter elements with requires_grad (학습되는 매개변수의 원소만 세세요).
 
     Frozen parameters (requires_grad=False) get no gradient and are not counted.
     A plain Python int; the flags are read, never set.
@@ -83,7 +83,7 @@ def count_trainable_parameters(module: nn.Module) -> int:
 
 
 def mlp_parameter_count(layer_sizes: Sequence[int]) -> int:
-    r"""Return the parameter count of fully connected layers with biases (닫힌 식으로 세세요).
+    r"""Return the parameter count of fully connected layers with biases (매개변수 개수를 닫힌 식으로 세세요).
 
     Layers of sizes n₀, n₁, …, n_L have Σ (n_{i-1} · n_i + n_i) parameters:
     a weight matrix and a bias vector per layer. [2, 2, 1] → 9; a single size

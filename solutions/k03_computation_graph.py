@@ -20,21 +20,21 @@ from __future__ import annotations
 
 
 def t_function(x, y):
-    r"""Return t = x + y, a new tensor; x and y stay as they were (덧셈 노드, 입력은 그대로)."""
+    r"""Return t = x + y, a new tensor; x and y stay as they were (덧셈 노드를 계산하고 입력은 그대로 두세요)."""
     # BEGIN SOLUTION
     return x + y
     # END SOLUTION
 
 
 def z_function(t):
-    r"""Return z = t² (제곱 노드)."""
+    r"""Return z = t² (제곱 노드를 계산하세요)."""
     # BEGIN SOLUTION
     return t**2
     # END SOLUTION
 
 
 def forward(x, y):
-    r"""Return z = (x + y)² by composing t_function and z_function (순방향 전파)."""
+    r"""Return z = (x + y)² by composing t_function and z_function (순전파를 계산하세요)."""
     # BEGIN SOLUTION
     t = t_function(x, y)
     return z_function(t)
@@ -42,21 +42,21 @@ def forward(x, y):
 
 
 def z_prime(t):
-    r"""Return the local derivative dz/dt = 2t (제곱 노드의 국소 도함수)."""
+    r"""Return the local derivative dz/dt = 2t (제곱 노드의 국소 도함수를 돌려주세요)."""
     # BEGIN SOLUTION
     return 2 * t
     # END SOLUTION
 
 
 def t_prime():
-    r"""Return the local derivative dt/dx = dt/dy = 1, a plain Python number (덧셈 노드의 국소 도함수, 파이썬 숫자)."""
+    r"""Return the local derivative dt/dx = dt/dy = 1, a plain Python number (덧셈 노드의 국소 도함수를 파이썬 숫자로 돌려주세요)."""
     # BEGIN SOLUTION
     return 1
     # END SOLUTION
 
 
 def backward(t):
-    r"""Return dz/dx = dz/dt · dt/dx by the chain rule, given t (연쇄 법칙으로 dz/dx 를 계산하세요).
+    r"""Return dz/dx = dz/dt · dt/dx by the chain rule, given t (연쇄 법칙으로 dz/dx를 계산하세요).
 
     Multiply the local derivatives z_prime(t) and t_prime() along the path.
     경로를 따라 국소 도함수 z_prime(t) 와 t_prime() 을 곱하세요.

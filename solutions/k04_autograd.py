@@ -22,7 +22,7 @@ import torch
 def autograd_gradients(
     f: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""Return (∂f/∂x, ∂f/∂y) using requires_grad_ and .backward() (autograd 로 기울기를 구하세요).
+    r"""Return (∂f/∂x, ∂f/∂y) using requires_grad_ and .backward() (autograd로 기울기를 구하세요).
 
     If f(x, y) is not a scalar, differentiate its sum. Leave the caller's
     tensors untouched: work on detached copies, so x and y come back with no
@@ -39,7 +39,7 @@ def autograd_gradients(
 
 
 def grad_fn_name(z: torch.Tensor) -> str | None:
-    r"""Return the class name of the node that created z, e.g. "PowBackward0" (grad_fn 의 이름).
+    r"""Return the class name of the node that created z, e.g. "PowBackward0" (grad_fn의 클래스 이름을 돌려주세요).
 
     A leaf tensor (made by you, not by an operation) has no grad_fn: return None.
     연산이 아니라 직접 만든 잎 텐서에는 grad_fn 이 없으니 None 을 돌려주세요.
@@ -55,7 +55,7 @@ def requires_grad_flags(
     y: torch.Tensor,
     wrt: str,
 ) -> dict[str, bool]:
-    r"""Mark the inputs named in wrt, compute z = f(x, y), report who requires grad (누가 기울기를 필요로 하나요?).
+    r"""Mark the inputs named in wrt, compute z = f(x, y), report who requires grad (어느 텐서가 기울기를 필요로 하는지 돌려주세요).
 
     wrt is "x", "y", "xy" or "": the inputs to mark with requires_grad_().
     Return {"x": ..., "y": ..., "z": ...} with each tensor's requires_grad.
@@ -76,7 +76,7 @@ def requires_grad_flags(
 def accumulated_gradient(
     f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, times: int
 ) -> torch.Tensor:
-    r"""Call backward on f(x).sum() `times` times without zeroing; return the final x.grad (기울기 누적).
+    r"""Call backward on f(x).sum() `times` times without zeroing; return the final x.grad (기울기를 초기화하지 않고 누적하세요).
 
     Each backward() adds its gradient into .grad, so the result is
     times · ∂f/∂x. This is why a training loop calls zero_grad() every step.

@@ -1,4 +1,4 @@
-r"""k05 · Backpropagation by hand / 오차역전파를 직접 (the chapter's subject).
+r"""k05 · Backpropagation by hand / 오차역전파 직접 계산하기 (the chapter's subject).
 
 For the XOR network y = σ(W₂ σ(W₁ x + b₁) + b₂) and the mean binary cross
 entropy L = -(1/M) Σ [t log y + (1 - t) log(1 - y)], the chain rule gives,
@@ -69,7 +69,7 @@ class SigmoidFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x: torch.Tensor) -> torch.Tensor:
-        r"""Return σ(x) and save it with ctx.save_for_backward (σ(x) 를 계산하고 저장하세요).
+        r"""Return σ(x) and save it with ctx.save_for_backward (σ(x)를 계산하고 저장하세요).
 
         Finite for every finite x in float32 and float64, like k01's sigmoid:
         exponentiate -|x| only. The result has x's shape and dtype.
@@ -85,7 +85,7 @@ class SigmoidFunction(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_output: torch.Tensor) -> torch.Tensor:
-        r"""Return grad_output · σ(x)(1 - σ(x)) from the saved σ(x) (저장한 σ(x) 로 기울기를 돌려주세요).
+        r"""Return grad_output · σ(x)(1 - σ(x)) from the saved σ(x) (저장한 σ(x)로 기울기를 돌려주세요).
 
         Finite wherever forward was: from the saved σ(x), not exp(-x)/(1 + exp(-x))².
         forward 가 유한한 곳에서는 모두 유한해야 합니다. exp(-x)/(1 + exp(-x))² 가 아니라 저장한 σ(x) 로 계산하세요.

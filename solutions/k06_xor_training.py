@@ -1,4 +1,4 @@
-r"""k06 · Training XOR / XOR 학습 (chapter code 2-20).
+r"""k06 · Training XOR / XOR 네트워크 학습하기 (chapter code 2-20).
 
 A training step is: reset the gradients, forward, loss, backward, update.
 Repeat it 10001 times with BCE loss and SGD (lr 0.5) and the network learns
@@ -20,7 +20,7 @@ from .k05_backprop import manual_gradients
 
 
 def xor_data() -> tuple[torch.Tensor, torch.Tensor]:
-    r"""Return (x, t): the four XOR inputs, float of shape (4, 2), and targets, float of shape (4,) (XOR 데이터).
+    r"""Return (x, t): the four XOR inputs, float of shape (4, 2), and targets, float of shape (4,) (XOR 데이터를 돌려주세요).
 
     Rows in the chapter's order: [0, 0], [0, 1], [1, 0], [1, 1] → 0, 1, 1, 0.
     New tensors at every call: a caller may change them without changing the next call's.
@@ -75,7 +75,7 @@ def train(
 
 
 def predict(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    r"""Return net(x) >= 0.5 as a flat BoolTensor of shape (N,) (0.5 이상이면 True).
+    r"""Return net(x) >= 0.5 as a flat BoolTensor of shape (N,) (0.5 이상이면 참으로 예측하세요).
 
     The output is a probability; 0.5 itself counts as True. Shape (N,) also
     for N = 1 (view(-1), not squeeze()). net, x and torch's grad mode are left
@@ -97,7 +97,7 @@ def train_by_hand(
     lr: float = 0.5,
     log_every: int = 1000,
 ) -> list[tuple[int, float]]:
-    r"""train, but with k05's manual_gradients and plain SGD updates, no autograd (autograd 없이 학습).
+    r"""train, but with k05's manual_gradients and plain SGD updates, no autograd (autograd 없이 학습하세요).
 
     Every step: grads = manual_gradients(net, x, t), then p ← p - lr · grad for
     each named parameter (in place, under torch.no_grad()). Log like train.

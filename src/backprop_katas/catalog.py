@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backprop_katas.lang import say
+from backprop_katas.lang import ENGLISH, LANGS, say
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -17,7 +17,6 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 CATALOG_FILE = "katas.toml"
-LANGS = ("en", "ko")
 # Where a kata lives: the only place these folder names are spelled (see kata_paths).
 SOLUTIONS_DIR = "solutions"
 SHIPPED_SOLUTIONS = ".solutions"  # a learner bundle made with --with-solutions: `katas solution` once a kata passes
@@ -143,13 +142,16 @@ def _scoring(raw: dict[str, Any], kata_id: str) -> str:
 
 
 def load_catalog(root: Path) -> list[Kata]:
-    """Read and check katas.toml: every kata has both languages and at least two hints each."""
+    """Read and check katas.toml: every kata has English and each other language it gives
+    (a language of ``lang/`` that katas.toml lacks falls back to English through ``lang.pick``)
+    in full, with at least two hints each."""
     data = tomllib.loads((root / CATALOG_FILE).read_text(encoding="utf-8"))
     katas = []
     for raw in data.get("kata", []):
         kid = raw["id"]
         title, task, hints = (_pair(raw, k, kid) for k in ("title", "task", "hints"))
-        for lang in LANGS:
+        given = [lang for lang in LANGS if lang == ENGLISH or lang in title or lang in task or lang in hints]
+        for lang in given:
             for name, table in (("title", title), ("task", task)):
                 if not str(table.get(lang, "")).strip():
                     raise ValueError(f"{CATALOG_FILE}: kata {kid} has no {name}.{lang}")
@@ -164,7 +166,7 @@ def load_catalog(root: Path) -> list[Kata]:
                 functions=tuple(raw["functions"]),
                 title=dict(title),
                 task=dict(task),
-                hints={lang: tuple(hints[lang]) for lang in LANGS},
+                hints={lang: tuple(hints[lang]) for lang in given},
                 weights=_weights(raw, kid),
                 scoring=_scoring(raw, kid),
             )

@@ -39,17 +39,26 @@ _SPELLED = {"chapters": "chapter's"}
 
 
 def test_sentence(nodeid: str, lang: str = "en") -> str:
-    """A test's name as the learner reads it:
-    ``tests/test_k03_x.py::test_the_chapters_example[float64]`` → ``the chapter's example [float64]``.
+    """A test's title as the learner reads it, from the catalogue's ``[tests.KATA]`` in ``lang``:
+    ``tests/test_k03_x.py::test_t_prime_is_one[float64]`` → ``t_prime is one [float64]``.
 
-    A test's name is an English sentence: another language shows it as the code it is
-    (``test_the_chapters_example[float64]``), which the learner can search for."""
+    A test the catalogue has no title for (an instructor's hidden test) is its name: in English
+    read as the sentence it is (``the chapter's example``), in another language as the code it is
+    (``test_the_chapters_example``), which the learner can search for."""
+    from backprop_katas.catalog import kata_of_test
+    from backprop_katas.lang import BOTH, ENGLISH, test_title
+
     name = nodeid.split("::")[-1]
-    if lang not in ("en", "both"):
+    base, bracket, params = name.partition("[")
+    suffix = f" [{params}" if bracket else ""
+    kata = kata_of_test(nodeid)
+    title = test_title(kata, base, lang) if kata else None
+    if title is not None:
+        return title + suffix
+    if lang not in (ENGLISH, BOTH):
         return name
-    name, bracket, params = name.partition("[")
-    words = [_SPELLED.get(word, word) for word in name.removeprefix("test_").split("_")]
-    return " ".join(words) + (f" [{params}" if bracket else "")
+    words = [_SPELLED.get(word, word) for word in base.removeprefix("test_").split("_")]
+    return " ".join(words) + suffix
 
 
 test_sentence.__test__ = False  # type: ignore[attr-defined]  # a function named test_* that pytest must not collect

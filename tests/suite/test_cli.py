@@ -355,8 +355,8 @@ def test_ctrl_c_stops_the_check_and_leaves_no_process(project):
 
 
 @pytest.mark.parametrize(("locale", "shown", "not_shown"), [
-    ("C.UTF-8", "No katas.toml in", "katas.toml 이 없습니다"),
-    ("ko_KR.UTF-8", "katas.toml 이 없습니다", "No katas.toml in"),
+    ("C.UTF-8", "No katas.toml in", "katas.toml이 없습니다"),
+    ("ko_KR.UTF-8", "katas.toml이 없습니다", "No katas.toml in"),
 ], ids=["english-by-default", "korean-from-the-locale"])  # fmt: skip
 @pytest.mark.slow
 def test_outside_a_project_the_message_says_where_to_run_in_the_locales_language(tmp_path, locale, shown, not_shown):
@@ -432,7 +432,7 @@ def test_the_language_follows_the_locale_and_the_option(project):
     assert "미분 계산하기" in korean.stdout and "시작 전" in korean.stdout
     english = katas(project, "list", "--lang", "en", LANG="ko_KR.UTF-8")
     assert "Derivatives" in english.stdout and "시작 전" not in english.stdout
-    assert f"카타는 {span(CATALOG)} 의 {COUNT} 개입니다" in katas(project, "hint", "nope", "--lang", "ko").stderr
+    assert f"카타는 {span(CATALOG)}, 모두 {COUNT}개입니다" in katas(project, "hint", "nope", "--lang", "ko").stderr
 
 
 ENGLISH_PROSE = re.compile(r"\b[A-Za-z]{2,} [A-Za-z]{2,}\b")  # two English words in a row: code has none here
@@ -469,7 +469,7 @@ def test_both_shows_english_then_korean_and_keeps_table_rows_on_one_line(project
     done = katas(project, "list", "--lang", "both")
     assert done.stdout.splitlines()[:2] == [
         "backprop-katas: 0/6 katas done, 0.00/100.00 points",
-        "backprop-katas: 카타 6 개 중 0 개 완료, 100.00 점 중 0.00 점",
+        "backprop-katas: 카타 6개 중 0개 완료, 100.00점 중 0.00점",
     ], done.stdout
     assert any("Derivatives / 미분 계산하기" in line and "not started / 시작 전" in line for line in done.stdout.splitlines())
 
@@ -701,3 +701,34 @@ def test_test_names_read_as_the_chapters_in_the_learners_sentence(name):
 def test_a_test_sentence_keeps_its_parameters():
     got = test_sentence("tests/test_k01_x.py::test_prime_function_matches[float32-shape[]]")
     assert got == "prime function matches [float32-shape[]]"
+
+
+ARGPARSE_ENGLISH = ("usage:", "options:", "positional arguments", "show this help message and exit", "error:",
+                    "invalid choice", "choose from", "invalid float value", "argument ")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("argv", "stream"),
+    [(["--help"], "out"), (["check", "--help"], "out"), (["bogus"], "err"), (["check", "--timeout", "x"], "err")],
+    ids=["help", "command-help", "invalid-choice", "invalid-value"],
+)
+def test_argparse_speaks_korean_in_korean(argv, stream, capsys):
+    import argparse
+
+    from backprop_katas.tool import cli
+
+    original = argparse._  # type: ignore[attr-defined]
+    with pytest.raises(SystemExit):
+        cli.main(["--lang", "ko", *argv])
+    said = getattr(capsys.readouterr(), stream)
+    assert said.startswith("사용법: katas") or "\n사용법: katas" in said or said.startswith("사용법:"), said
+    assert not [word for word in ARGPARSE_ENGLISH if word in said], said
+    assert ("옵션:" in said) if stream == "out" else ("katas" in said and ": 오류: " in said), said
+    assert argparse._ is original, "argparse's words are put back after parsing"  # type: ignore[attr-defined]
+    with pytest.raises(SystemExit):
+        cli.main(["--lang", "en", *argv])
+    english = getattr(capsys.readouterr(), stream)
+    assert "usage: katas" in english and "사용법" not in english
+    with pytest.raises(SystemExit):
+        cli.main(["--lang", "both", *argv])  # both languages: argparse's own words in English
+    assert "usage: katas" in getattr(capsys.readouterr(), stream)

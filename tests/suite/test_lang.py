@@ -218,7 +218,8 @@ def test_the_catalogue_check_catches_an_injected_violation(tmp_path, ko_text, pr
     assert found == [] if problem is None else any(problem in p for p in found), found
 
 
-# Where Korean may be written as a literal: the catalogues, katas.toml, solutions/ (the reference's
+# Where Korean may be written as a literal: the catalogues and the language layer's particle rule
+# (lang/josa.py: the particles themselves), katas.toml, solutions/ (the reference's
 # bilingual docstrings) and katas/ (the stubs generate.py makes from solutions/; test_self_checks
 # keeps them equal). The tool's own tests (tests/suite/) assert Korean output and are not shown
 # to learners. Everything else a learner, instructor or grader runs is scanned.
@@ -231,6 +232,7 @@ SCANNED = sorted(
         ROOT / "conftest.py",
         ROOT / "setup.py",
     }
+    - {ROOT / "src" / "backprop_katas" / "lang" / "josa.py"}
 )
 
 
@@ -354,3 +356,93 @@ def test_the_wheel_ships_every_catalogue(tmp_path):
     assert {"backprop_katas/lang/en.toml", "backprop_katas/lang/ko.toml"} <= shipped
     assert shipped <= names, sorted(shipped - names)
     assert "backprop_katas/grading/learner_readme.md" in names
+
+
+# --- every kata test has a title in every language ---------------------------------------------
+
+
+def kata_test_names() -> dict[str, list[str]]:
+    """{kata id: its test functions' names}, read from tests/test_kNN_*.py."""
+    return {
+        path.stem.removeprefix("test_"): [
+            node.name
+            for node in ast.parse(path.read_text(encoding="utf-8")).body
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+        ]
+        for path in sorted((ROOT / "tests").glob("test_k*.py"))
+    }
+
+
+def title_problems(tests: dict[str, list[str]], titles: dict[str, dict[str, str]], language: str) -> list[str]:
+    problems = [
+        f"{language}.toml [tests.{kata}] lacks {name.removeprefix('test_')}"
+        for kata, names in tests.items()
+        for name in names
+        if not titles.get(kata, {}).get(name.removeprefix("test_"), "").strip()
+    ]
+    known = {(kata, name.removeprefix("test_")) for kata, names in tests.items() for name in names}
+    problems += [
+        f"{language}.toml [tests.{kata}] {name}: no such test"
+        for kata, table in titles.items()
+        for name in table
+        if (kata, name) not in known
+    ]
+    return problems
+
+
+@pytest.mark.parametrize("language", L.LANGS)
+def test_every_kata_test_has_a_title_in_every_language(language):
+    assert title_problems(kata_test_names(), L.test_titles(language), language) == []
+    if language != "en":
+        # a title another language copied from English is a missing translation
+        same = [f"{kata}.{name}" for kata, table in L.test_titles(language).items() for name, title in table.items()
+                if title == L.test_titles("en")[kata][name]]  # fmt: skip
+        assert same == []
+
+
+def test_the_title_check_catches_a_missing_and_a_stale_title():
+    tests = {"k01_derivatives": ["test_a", "test_b"]}
+    assert title_problems(tests, {"k01_derivatives": {"a": "A", "b": "B"}}, "xx") == []
+    assert title_problems(tests, {"k01_derivatives": {"a": "A"}}, "xx") == ["xx.toml [tests.k01_derivatives] lacks b"]
+    assert title_problems(tests, {"k01_derivatives": {"a": "A", "b": "B", "c": "C"}}, "xx") == [
+        "xx.toml [tests.k01_derivatives] c: no such test"
+    ]
+
+
+@pytest.mark.parametrize("language", [code for code in L.LANGS if code != "en"])
+def test_a_failing_test_is_headed_by_its_title_never_its_raw_name(language):
+    from backprop_katas.names import test_sentence
+
+    for kata, names in kata_test_names().items():
+        for name in names:
+            shown = test_sentence(f"tests/test_{kata}.py::{name}[float32]", language)
+            assert name not in shown and shown.endswith(" [float32]"), shown
+            assert say("cli_first_failure", lang=language, passed=1, total=2, test=shown).endswith(shown)
+
+
+def test_a_stubs_bilingual_task_is_shown_in_the_learners_language():
+    task = "k01_derivatives.function: Return f(x) = x², elementwise (원래 함수 f(x) = x²를 원소별로 계산하세요)."
+    assert L.beside(task, L.SECOND) == "k01_derivatives.function: 원래 함수 f(x) = x²를 원소별로 계산하세요."
+    assert L.beside(task, "en") == task
+    code_only = "k02_parameters.Network.forward: Return σ(linear_ho(σ(linear_ih(x))))"
+    assert L.beside(code_only, L.SECOND) == code_only  # a call's parentheses are not a translation
+
+
+def test_a_language_the_kata_catalog_lacks_falls_back_to_english(monkeypatch):
+    # An added lang/xx.toml makes "xx" a language; katas.toml need not have it yet.
+    from backprop_katas import catalog
+
+    monkeypatch.setattr(catalog, "LANGS", (*L.LANGS, "xx"))
+    katas = catalog.load_catalog(ROOT)
+    assert all(L.pick(k.title, "xx") == k.title["en"] for k in katas)
+    assert all(L.pick_each(k.hints, "xx") == list(k.hints["en"]) for k in katas)
+    assert L.particles("xx") is False and L.fonts("xx") == ()
+
+
+def test_the_language_list_and_its_properties_come_from_the_catalogue_files():
+    assert set(L.LANGS) == {p.stem for p in (ROOT / "src" / "backprop_katas" / "lang").glob("*.toml")}
+    from backprop_katas import catalog
+
+    assert catalog.LANGS is L.LANGS
+    assert L.SECOND == next(code for code in L.LANGS if L.language_table(code).get("with_english") is True)
+    assert L.particles("ko") and not L.particles("en")

@@ -18,7 +18,7 @@ from backprop_katas.catalog import load_catalog
 from backprop_katas.generate import stub_message
 from backprop_katas.kit.judge import JudgeFailed, expect_gradients
 from backprop_katas.kit.oracles import FD64
-from backprop_katas.lang import template
+from backprop_katas.lang import say, template
 from backprop_katas.tool import notebook as NB
 from backprop_katas.tool.check import Outcome
 
@@ -255,3 +255,50 @@ def test_a_class_of_notebooks_grades_exactly_like_the_same_answers_as_py_files(h
     assert nb["dave-broken"][0] == 0
     feedback = (tmp_path / "nb-out" / "feedback" / "dave-broken.md").read_text(encoding="utf-8")
     assert "cannot be read as a notebook" in feedback
+
+
+# --- the session's language sticks (issue 20, item 1) ----------------------------------------
+
+K01_HEADLINE_TEST = "tests/test_k01_derivatives.py::test_autograd_through_sigmoid_is_finite_at_the_extremes[float32]"
+
+
+class _Checker:
+    """Checker's two calls, answering without a child process: every kata fails one test."""
+
+    def __init__(self, root: Path, target: Path, katas: list) -> None:
+        self.katas = katas
+
+    def check(self, kata, run_stub: bool = False) -> Outcome:
+        from backprop_katas.kinds import Status
+
+        return Outcome(kata.id, Status.FAILING, 44, 55, K01_HEADLINE_TEST)
+
+    def check_many(self, katas) -> dict[str, Outcome]:
+        return {k.id: self.check(k) for k in katas}
+
+
+def _said(views) -> str:
+    return "\n".join(v.text for v in views)
+
+
+def test_lang_on_one_magic_line_sets_the_language_for_every_later_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("KATAS_LANG", "en")  # the kernel's environment says English
+    monkeypatch.setattr(NB, "_kernel_lang", None)
+    monkeypatch.setattr(NB, "Checker", _Checker)
+    NB.ensure_project(tmp_path)
+    failing_ko = template("nb_failing", "ko").split("{title}: ")[1].split(".")[0]  # 아직 통과하지 못했습니다
+    first = _said(NB.run_line_magic("--lang ko", tmp_path))
+    assert say("cli_status_failing", lang="ko") in first and "failing" not in first, first
+    for checked in (
+        _said(NB.run_cell_magic("k01", kata_source("k01_derivatives", "katas"), tmp_path)),
+        _said(NB.run_line_magic("k01", tmp_path)),
+    ):
+        assert failing_ko in checked and "not yet" not in checked, checked
+        assert say("cli_first_failure", lang="ko", passed=44, total=55, test="") in checked
+        assert "아주 큰 입력에서도 유한합니다 [float32]" in checked, "the Korean title, not the pytest name"
+    hint = _said(NB.run_line_magic("hint k01", tmp_path))
+    assert "힌트 1/" in hint and "Hint" not in hint, hint
+    # a line may name another language; that one then holds
+    english = _said(NB.run_line_magic("k01 --lang en", tmp_path))
+    assert "not yet, 44 of 55 checks pass" in english and "힌트" not in english
+    assert "Hint 1/" in _said(NB.run_line_magic("hint k01", tmp_path))

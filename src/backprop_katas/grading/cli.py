@@ -107,7 +107,7 @@ def cmd_gradescope(root: Path, args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add ``grade`` and ``export`` to the ``katas`` command's subparsers."""
-    grade = sub.add_parser("grade", help="grade a folder of submissions (one sub-folder per learner) into a gradebook")
+    grade = sub.add_parser("grade", help=say("cli_help_grade"))
     grade.add_argument("submissions", metavar="SUBMISSIONS_DIR",
                        help="one sub-folder per learner, holding kata files; or one submission folder (kata files in it)")  # fmt: skip
     grade.add_argument(
@@ -163,14 +163,14 @@ def register(sub: Any) -> None:
     grade.add_argument("--results-json", metavar="FILE",
                        help="one submission: write its Gradescope results.json to FILE (default: OUT/results.json)")  # fmt: skip
     grade.set_defaults(func=cmd_grade)
-    export = sub.add_parser("export", help="write the learner bundle (no solutions/, no self-checks) and check it")
+    export = sub.add_parser("export", help=say("cli_help_export"))
     export.add_argument("dir", metavar="DIR", help="a new or empty folder")
     export.add_argument("--no-check", action="store_true", help="skip running the bundle's tests")
     export.add_argument("--with-solutions", action="store_true",
                         help="ship the reference solutions; `katas solution KATA` shows one once the kata passes")  # fmt: skip
     export.set_defaults(func=cmd_export)
     gradescope = sub.add_parser(
-        "gradescope", help="write Gradescope's autograder zip (setup.sh, run_autograder, the rules)"
+        "gradescope", help=say("cli_help_gradescope")
     )
     gradescope.add_argument("zip", metavar="OUT.zip")
     gradescope.add_argument(

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from _pytest.outcomes import Failed
 
 from backprop_katas.kinds import ProbeErrorKind
-from backprop_katas.lang import Msg, current, msg
+from backprop_katas.lang import Msg, beside, current, msg
 
 if TYPE_CHECKING:
     from backprop_katas.kit.call import Call
@@ -291,17 +291,21 @@ class ProbeError:
             return said("timeout", seconds=float(self.message))
         if self.kind == ProbeErrorKind.MISSING:
             return self.message
+        # where it raised: from the recorded place (its function named in the language), else the text
+        at = said("at_where_in", where=self.at.shown(), function=self.at.function) if self.at and self.at.function \
+            else said("at_where", where=self.where)  # fmt: skip
         if self.kind == ProbeErrorKind.AUTOGRAD:
-            return self.message + ("\n  " + said("at_where", where=self.where) if self.where else "")
+            return self.message + ("\n  " + at if self.where else "")
         if self.kind == ProbeErrorKind.LOAD:
             lines = [said("load_failed", file=self.where, type=self.type, message=self.message)]
             if self.traceback:
                 lines.append(self.traceback.rstrip())
             lines.append(said("load_fix"))
             return "\n".join(lines)
-        lines = [said("raised", type=self.type), f"    {self.message}"]
+        message = beside(self.message, language) if self.kind == ProbeErrorKind.STUB else self.message
+        lines = [said("raised", type=self.type), f"    {message}"]
         if self.where:
-            lines.append("  " + said("at_where", where=self.where))
+            lines.append("  " + at)
         if self.kind == ProbeErrorKind.STUB:
             stub_file = (
                 f"{self.at.folder}/{self.at.file}" if self.at and self.at.folder else self.at.file if self.at else ""

@@ -25,6 +25,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from backprop_katas.lang import josa
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
@@ -42,8 +44,29 @@ def _catalogue_files() -> dict[str, Path]:
 LANGS: tuple[str, ...] = tuple(sorted(_catalogue_files(), key=lambda code: (code != ENGLISH, code)))
 """The languages with a catalogue, English first."""
 
-SECOND = "ko"
-"""The language ``both`` shows under English."""
+@functools.cache
+def language_table(language: str) -> dict[str, Any]:
+    """A catalogue's ``[language]`` table as written (``name``, ``particles``, ``with_english``, ``fonts``)."""
+    path = _catalogue_files().get(language)
+    if path is None:
+        return {}
+    with path.open("rb") as handle:
+        return dict(tomllib.load(handle).get("language", {}))
+
+
+def fonts(language: str) -> tuple[str, ...]:
+    """The font families a picture needs to show ``language`` (any of them; none: any font will do)."""
+    return tuple(str(name) for name in language_table(language).get("fonts", ()))
+
+
+def _second() -> str:
+    # The catalogue whose [language] table says ``with_english = true``; else the first other one.
+    others = [code for code in LANGS if code != ENGLISH]
+    return next((code for code in others if language_table(code).get("with_english") is True), others[0] if others else ENGLISH)
+
+
+SECOND = _second()
+"""The language ``both`` shows under English (its catalogue says so: ``with_english = true``)."""
 
 MODES: tuple[str, ...] = (*LANGS, BOTH)
 
@@ -57,6 +80,43 @@ def catalogue(language: str) -> dict[str, dict[str, str]]:
     with path.open("rb") as handle:
         data = tomllib.load(handle)
     return {section: {str(k): str(v) for k, v in data.get(section, {}).items()} for section in ("language", "messages", "phrases")}
+
+
+@functools.cache
+def test_titles(language: str) -> dict[str, dict[str, str]]:
+    """The titles of the kata tests in ``language``: ``{kata id: {test name without test_: title}}``
+    (the catalogue's ``[tests.KATA]`` tables)."""
+    path = _catalogue_files().get(language)
+    if path is None:
+        return {}
+    with path.open("rb") as handle:
+        tables = tomllib.load(handle).get("tests", {})
+    return {str(kata): {str(k): str(v) for k, v in names.items()} for kata, names in tables.items()}
+
+
+def test_title(kata: str, test: str, language: str) -> str | None:
+    """The title of ``test`` (``test_t_prime_is_one`` or ``t_prime_is_one``) of ``kata`` in ``language``
+    (``both``: English); None when the catalogue has none."""
+    chosen = ENGLISH if language == BOTH else language
+    return test_titles(chosen).get(kata, {}).get(test.removeprefix("test_"))
+
+
+test_title.__test__ = False  # type: ignore[attr-defined]  # not a test, though pytest may see its name
+
+
+def particles(language: str) -> bool:
+    """Whether ``language`` chooses a particle after a filled-in value by its last sound
+    (its catalogue's ``[language]`` table says ``particles = "korean"``: see :mod:`.josa`)."""
+    return language_table(language).get("particles") == "korean"
+
+
+def fill(text: str, language: str, **values: object) -> str:
+    """``text.format(**values)`` in ``language``; where the language has particles that follow the
+    sound of the word before them (Korean), each one after a value is chosen for that value
+    (:func:`backprop_katas.lang.josa.fill`). Every filled-in template goes through here."""
+    if particles(language):
+        return josa.fill(text, values)
+    return text.format(**values)
 
 
 def keys() -> list[str]:
@@ -159,6 +219,23 @@ def pick_each(texts: Mapping[str, Sequence[str]], language: str) -> list[str]:
     return list(texts.get(language, texts[ENGLISH]))
 
 
+def beside(text: str, language: str) -> str:
+    """A text the project writes in English with the second language beside it in parentheses
+    (a stub's task: ``k01.function: Return f(x) = x², elementwise (...).``) as the learner reads it:
+    in the second language, its name and the part in parentheses; in any other, the whole text."""
+    head, colon, rest = text.partition(": ")
+    if language != SECOND or not rest.rstrip(".").endswith(")"):
+        return text
+    body = rest.rstrip(".")
+    depth = 0
+    for i in range(len(body) - 1, -1, -1):  # the "(" that the last ")" closes
+        depth += {")": 1, "(": -1}.get(body[i], 0)
+        if depth == 0:
+            inner = body[i + 1 : -1].strip()
+            return f"{head}{colon}{inner}." if i > 0 and body[i - 1] == " " and inner else text
+    return text
+
+
 class Msg:
     """A sentence not yet rendered: usable as a field of another, rendered per language.
 
@@ -177,7 +254,7 @@ class Msg:
         if language == BOTH:
             return self.render(ENGLISH) + "\n" + self.render(SECOND)
         values = {k: _field(v, language) for k, v in self.fields.items()}
-        return template(self.key, language).format(**values)
+        return fill(template(self.key, language), language, **values)
 
     def __str__(self) -> str:
         return self.render(current())

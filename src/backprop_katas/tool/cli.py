@@ -9,12 +9,13 @@ maintainers generate and test.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,19 @@ from backprop_katas.generate import drift, generated
 from backprop_katas.kinds import Status
 from backprop_katas.kit.failure import Failure, render_parts
 from backprop_katas.kit.loader import Target, TargetNotFound, resolve_target
-from backprop_katas.lang import LANGS, MODES, child_environ, current, pick, pick_each, resolve, say, template, use
+from backprop_katas.lang import (
+    ENGLISH,
+    LANGS,
+    MODES,
+    child_environ,
+    current,
+    pick,
+    pick_each,
+    resolve,
+    say,
+    template,
+    use,
+)
 from backprop_katas.limits import DEFAULT_TIME_LIMIT
 from backprop_katas.names import test_sentence
 from backprop_katas.procs import pytest_command
@@ -560,6 +573,46 @@ class HelpFormatter(argparse.HelpFormatter):
         return text
 
 
+# argparse's own words (its gettext message ids) and the catalogue keys that say them in each language.
+ARGPARSE_WORDS = {
+    "usage: ": "argparse_usage",
+    "options": "argparse_options",
+    "optional arguments": "argparse_options",  # Python 3.9
+    "positional arguments": "argparse_positionals",
+    "show this help message and exit": "argparse_help",
+    "%(prog)s: error: %(message)s\n": "argparse_error",
+    "argument %(argument_name)s: %(message)s": "argparse_argument",
+    "invalid choice: %(value)r (choose from %(choices)s)": "argparse_invalid_choice",
+    "the following arguments are required: %s": "argparse_required",
+    "unrecognized arguments: %s": "argparse_unrecognized",
+    "expected one argument": "argparse_expected_one",
+    "expected at least one argument": "argparse_expected_some",
+    "expected at most one argument": "argparse_expected_at_most_one",
+    "invalid %(type)s value: %(value)r": "argparse_invalid_value",
+    "ambiguous option: %(option)s could match %(matches)s": "argparse_ambiguous",
+    "not allowed with argument %s": "argparse_not_allowed_with",
+    "one of the arguments %s is required": "argparse_one_required",
+}
+
+
+@contextlib.contextmanager
+def argparse_words(language: str) -> Iterator[None]:
+    """argparse speaks ``language`` inside: its words go through ``argparse._`` (gettext), which is
+    pointed at the catalogue for the time of building and parsing, and put back after."""
+    original = argparse._  # type: ignore[attr-defined]  # argparse's gettext, a module global
+    one = language if language in LANGS else ENGLISH  # `both`: argparse's words stay English
+
+    def words(text: str) -> str:
+        key = ARGPARSE_WORDS.get(text)
+        return template(key, one) if key else original(text)
+
+    argparse._ = words  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        argparse._ = original  # type: ignore[attr-defined]
+
+
 def _says_default(text: str) -> bool:
     """Whether a help text already names its default, in any language's words for it."""
     words = {template("cli_help_default", code).split("{")[0].strip(" (").lower() for code in LANGS}
@@ -635,14 +688,13 @@ def build_parser(*more: Callable[[Any], None]) -> argparse.ArgumentParser:
     plot.add_argument("--steps", type=int, default=10001, help=argparse.SUPPRESS)
     plot.set_defaults(func=_learner("plot"))
 
-    gen = sub.add_parser("generate", help="write the learner stubs in katas/ from solutions/ (maintainers)")
+    gen = sub.add_parser("generate", help=say("cli_help_generate"))
     gen.add_argument(
         "--check", action="store_true", help="only report kata files that differ from the generator's output"
     )
     gen.add_argument("--force", action="store_true", help="overwrite kata files that have changes")
     gen.set_defaults(func=cmd_generate)
-    new = sub.add_parser("new", help="write a new kata's files with TODOs: solution, katas.toml, test, probe, mutants "
-                         "(maintainers)")  # fmt: skip
+    new = sub.add_parser("new", help=say("cli_help_new"))
     new.add_argument(
         "kata_id", metavar="kNN_name", help="the new kata's id: the next number and a name, e.g. k07_softmax"
     )
@@ -656,7 +708,7 @@ def build_parser(*more: Callable[[Any], None]) -> argparse.ArgumentParser:
     warm = sub.add_parser("server", help=say("cli_help_server"), description=say("cli_help_server"))
     warm.add_argument("action", nargs="?", choices=("status", "start", "stop"), default="status")
     warm.set_defaults(func=cmd_server)
-    test = sub.add_parser("test", help="run the kata tests with pytest (maintainers)")
+    test = sub.add_parser("test", help=say("cli_help_test"))
     test.add_argument("--target", default="katas", help="katas (default), solutions or a folder")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="more pytest arguments")
     test.set_defaults(func=cmd_test)
@@ -694,8 +746,10 @@ def _main(argv: list[str] | None, more: tuple[Callable[[Any], None], ...]) -> in
     argv = list(sys.argv[1:] if argv is None else argv)
     # The language first, once: argparse's help and errors are learner-visible too. From here
     # on it is a parameter (Session.lang); children get it in their environment (check.py).
-    use(resolve(_lang_from_argv(argv)))
-    args = build_parser(*more).parse_args(argv)
+    language = resolve(_lang_from_argv(argv))
+    use(language)
+    with argparse_words(language):
+        args = build_parser(*more).parse_args(argv)
     try:
         root = find_root()
     except ProjectNotFound as exc:

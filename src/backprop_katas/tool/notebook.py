@@ -32,7 +32,7 @@ from backprop_katas.cells import MAGIC, MAX_CELL_BYTES, NotebookError, cell_to_f
 from backprop_katas.generate import project_layout
 from backprop_katas.kinds import Status
 from backprop_katas.kit.failure import Failure, Where, render, render_parts, table_columns, table_title
-from backprop_katas.lang import LANGS, resolve, say, use
+from backprop_katas.lang import LANGS, pick, pick_each, resolve, say, use
 from backprop_katas.names import test_sentence
 from backprop_katas.tool.check import Checker, Outcome, stub_text
 from backprop_katas.tool.progress import UnknownKata, backup_path, hints_shown, resolve_kata, reveal_hint
@@ -176,7 +176,7 @@ def _source_line(root: Path, kata: Kata, number: int) -> str:
 def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: Saved | None = None,
                    following: Kata | None = None) -> View:  # fmt: skip
     """One kata's result: status, where to look, the first failing check, causes, tables, hints."""
-    title = kata.title[lang]
+    title = pick(kata.title, lang)
     status = outcome.status
     colour = STATUS_COLOUR[status]
     text: list[str] = []
@@ -231,7 +231,7 @@ def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: S
                 parts.append(_pre("\n".join(words)))
             parts += [_table_html(t, lang) for t in failure.tables]
             parts += [f'<div style="{CAUSE}">{_e(t)}</div>' for role, t in pieces if role == "cause"]
-        hints = kata.hints[lang]
+        hints = pick_each(kata.hints, lang)
         shown = hints_shown(root, kata)
         hint_lines = [say("cli_hint", lang=lang, n=n + 1, total=len(hints), hint=hints[n]) for n in range(shown)]
         more = say("nb_more_hints", lang=lang, kata=kata.number) if shown < len(hints) else ""
@@ -272,7 +272,7 @@ def render_progress(katas: list[Kata], outcomes: dict[str, Outcome], lang: str) 
         if outcome.status == Status.FAILING and outcome.total:
             detail += f" ({outcome.passed}/{outcome.total})"
         earned = kata.points if outcome.status == Status.DONE else 0
-        rows.append((kata.number, kata.title[lang], f"{STATUS_MARK[outcome.status]} {detail}",
+        rows.append((kata.number, pick(kata.title, lang), f"{STATUS_MARK[outcome.status]} {detail}",
                      f"{earned}/{kata.points}", STATUS_COLOUR[outcome.status]))  # fmt: skip
     text = [header] + [f"{n}  {t}  {s}  {p}" for n, t, s, p, _ in rows]
     nxt = next((k for k in katas if outcomes[k.id].status != Status.DONE), None)
@@ -291,8 +291,8 @@ def render_progress(katas: list[Kata], outcomes: dict[str, Outcome], lang: str) 
 
 
 def render_hints(root: Path, kata: Kata, lang: str, shown: int) -> View:
-    hints = kata.hints[lang]
-    lines = [say("cli_hints_header", lang=lang, number=kata.number, title=kata.title[lang])]
+    hints = pick_each(kata.hints, lang)
+    lines = [say("cli_hints_header", lang=lang, number=kata.number, title=pick(kata.title, lang))]
     lines += [say("cli_hint", lang=lang, n=n + 1, total=len(hints), hint=hints[n]) for n in range(shown)]
     lines.append(say("nb_more_hints", lang=lang, kata=kata.number) if shown < len(hints) else say("nb_hint_last", lang=lang))
     inner = f'<div style="font-weight: 600;">{_e(lines[0])}</div>'
@@ -308,14 +308,22 @@ def render_message(text: str, colour: str = "#b3261e") -> View:
 # --- the magic -------------------------------------------------------------------------------
 
 
+_kernel_lang: str | None = None
+"""The language a magic line last named with ``--lang``: it holds for the kernel's session."""
+
+
 class Session:
-    """One magic call: the language, the project, the catalog."""
+    """One magic call: the language (``--lang`` on this line, else the one a line named before in this
+    kernel, else KATAS_LANG, the locale, English), the project, the catalog."""
 
     def __init__(self, lang_option: str | None, folder: Path | None = None) -> None:
         if lang_option is not None and lang_option not in LANGS:
             raise NotebookError(say("nb_bad_lang", lang=resolve(None, modes=LANGS), choice=lang_option, langs=", ".join(LANGS)))
-        self.lang = resolve(lang_option, modes=LANGS)
-        use(self.lang)  # the kernel's language until the next magic names another; children get it from Checker
+        global _kernel_lang
+        if lang_option is not None:
+            _kernel_lang = lang_option  # the kernel's language from now on, until a line names another
+        self.lang = _kernel_lang or resolve(None, modes=LANGS)
+        use(self.lang)  # children get it from Checker
         self.root, self.created = ensure_project((folder or Path.cwd()).resolve())
         self.katas = load_catalog(self.root)
         self.checker = Checker(self.root, self.root / "katas", self.katas)
@@ -462,8 +470,8 @@ def kata_cells(root: Path, kata: Kata, lang: str) -> list[Any]:
     if stub is None:
         raise NotebookError(say("nb_no_stub", lang=lang, kata=kata.id))
     module_doc, functions = _docstrings(stub)
-    title = f"## {kata.number} · {kata.title[lang]}"
-    intro = [title, "", say("nb_md_task", lang=lang, task=kata.task[lang], chapter=kata.chapter), ""]
+    title = f"## {kata.number} · {pick(kata.title, lang)}"
+    intro = [title, "", say("nb_md_task", lang=lang, task=pick(kata.task, lang), chapter=kata.chapter), ""]
     if module_doc:
         intro += ["```text", module_doc, "```", ""]
     intro.append(say("nb_md_functions", lang=lang))

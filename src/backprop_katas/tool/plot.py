@@ -17,12 +17,11 @@ import numpy as np
 from backprop_katas.kit import oracles as O
 from backprop_katas.kit.loader import Target
 from backprop_katas.kit.runner import ProbeTimeout, error_from_exception, time_limit
-from backprop_katas.lang import say
+from backprop_katas.lang import ENGLISH, fonts, say
 
 FIGSIZE = (10.0, 4.5)  # inches
 DPI = 100  # → a 1000 × 450 pixel PNG
 SEED = 70  # the chapter's torch.manual_seed(70)
-KOREAN_FONTS = ("Noto Sans CJK KR", "Noto Sans KR", "NanumGothic", "Malgun Gothic", "AppleGothic", "UnDotum")
 
 
 class PlotError(Exception):
@@ -35,11 +34,29 @@ class PlotResult:
     notes: list[str] = field(default_factory=list)
 
 
-def korean_font() -> str | None:
+def find_font(families: tuple[str, ...]) -> str | None:
+    """The first of ``families`` matplotlib can draw with. matplotlib's font list is a cache made
+    when it first ran: a font installed since (``apt-get install fonts-noto-cjk``) is not in it, so
+    the system's font files it does not know yet are added (``fontManager.addfont``) before giving up."""
     from matplotlib import font_manager
 
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    return next((n for n in KOREAN_FONTS if n in names), None)
+    manager = font_manager.fontManager
+
+    def known() -> str | None:
+        names = {f.name for f in manager.ttflist}
+        return next((n for n in families if n in names), None)
+
+    found = known()
+    if found is not None or not families:
+        return found
+    seen = {f.fname for f in manager.ttflist}
+    for path in font_manager.findSystemFonts():
+        if path not in seen:
+            try:
+                manager.addfont(path)
+            except Exception:  # a font file matplotlib cannot read: passed over, as its cache does
+                continue
+    return known()
 
 
 def _network(target: Target) -> tuple[Any, str]:
@@ -98,9 +115,9 @@ def plot_xor(target: Target, out: Path, lang: str, steps: int = 10001, log_every
     oracle_history, _ = O.oracle_train(start, O.XOR_X, O.XOR_T, steps, 0.5, log_every)
 
     label_lang = lang
-    font = korean_font() if lang == "ko" else None
-    if lang == "ko" and font is None:
-        label_lang = "en"
+    font = find_font(fonts(lang))  # None for a language any font can show, or when none is found
+    if fonts(lang) and font is None:
+        label_lang = ENGLISH
         notes.append(say("cli_plot_no_font", lang=lang))
     _draw(out, label_lang, font, history, oracle_history, grid_x, grid_y, surface)
     return PlotResult(out, notes)

@@ -177,3 +177,11 @@ def test_the_site_builds_with_strict_checks(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})  # fmt: skip
     assert done.returncode == 0, done.stderr[-4000:]
     assert (tmp_path / "site" / "index.html").is_file() and (tmp_path / "site" / "ko" / "learn" / "index.html").is_file()
+
+
+def test_every_file_the_contributing_checklists_name_exists():
+    text = (DOCS / "contributing.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`((?:src|tests|docs|solutions|katas|benchmarks)/[\w/.-]+\.(?:py|toml|md))`", text))
+    assert named, "the checklists name no file"
+    missing = sorted(n for n in named if "kNN_name" not in n and "xx.toml" not in n and not (ROOT / n).is_file())
+    assert not missing, f"docs/contributing.md names files that do not exist: {missing}"

@@ -50,9 +50,9 @@ import torch
 
 from backprop_katas.kit import oracles as O
 from backprop_katas.kit import shortcuts
-from backprop_katas.kit.shortcuts import by_hand_rules
 from backprop_katas.kit.loader import Target
 from backprop_katas.kit.runner import InProcessRunner, ProbeFailed
+from backprop_katas.kit.shortcuts import by_hand_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"

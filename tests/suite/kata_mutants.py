@@ -531,4 +531,7 @@ MUTANTS += [
         "    loss_function = nn.BCELoss()\n",
         "    x, t = x.float(), t.float()\n    loss_function = nn.BCELoss()\n",
     ),
+    # k07 · own_autograd
+    # TODO(katas new): three or more plausible mistakes in solutions/k07_own_autograd.py, each
+    # Mutant("k07_own_autograd", "a-short-id", "text in the solution", "the mistaken text").
 ]

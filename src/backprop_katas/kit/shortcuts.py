@@ -670,8 +670,43 @@ def tool_findings(folder: Path, kata: str) -> list[Finding]:
     return list(_cached(folder.resolve(), kata, "", _texts(folder)))
 
 
+def without_torch(kata: str) -> bool:
+    """Whether ``kata``'s file must not import torch at all (its probe module's ``WITHOUT_TORCH``:
+    k07's Value is the autograd, so every local derivative is written in plain Python)."""
+    if not KATA_ID.fullmatch(kata):
+        return False
+    try:
+        module = importlib.import_module(f"{PROBES_PACKAGE}.{kata}")
+    except ModuleNotFoundError:
+        return False
+    return bool(getattr(module, "WITHOUT_TORCH", False))
+
+
+TORCH_MODULES = ("torch", "functorch")
+
+
+def torch_findings(folder: Path, kata: str) -> list[Finding]:
+    """Imports of torch in ``kata``'s file (read as text): what a kata ``without_torch`` may not do."""
+    path = folder / f"{kata}.py"
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return []
+    found = []
+    for node in ast.walk(tree):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        for name in names:
+            if name.split(".")[0] in TORCH_MODULES:
+                found.append(Finding(path.name, node.lineno, f"import {name}", "torch"))
+    return found
+
+
 def messages(finding: Finding, kata: str, function: str = "") -> list[Msg]:
     """The learner's sentences about one finding, unrendered."""
+    if finding.rule == "torch":
+        return [Msg("shortcut_torch", kata=kata, where=finding.where, construct=finding.construct)]
     if finding.rule == "tool":
         return [Msg("shortcut_tool", where=finding.where, construct=finding.construct)]
     if finding.rule == "reach":
@@ -733,6 +768,9 @@ def expect_no_shortcut(folder: Path, kata: str, functions: list[str]) -> None:
     lines: list[Msg | str] = []
     first: tuple[Finding, str] | None = None
     for finding in tool_findings(folder, kata)[:3]:
+        lines += messages(finding, kata)
+        first = first or (finding, "")
+    for finding in (torch_findings(folder, kata) if without_torch(kata) else [])[:3]:
         lines += messages(finding, kata)
         first = first or (finding, "")
     for function in functions:

@@ -142,6 +142,18 @@ def test_each_operation_computes_its_value_with_numbers_on_either_side(run, prog
     expect_close(out["grads"][0], 0.0, O.FD64, describe(program), "Value(x).grad")
 
 
+# --- the power rule first: division goes through it (a / b = a * b ** -1)
+
+
+@pytest.mark.part("backward")
+@pytest.mark.parametrize(("x", "n"), [(1.7, 3.0), (0.6, -2.0), (2.5, 0.5)], ids=["cube", "inverse-square", "sqrt"])
+def test_the_power_rule_lowers_the_exponent(run, x, n):
+    program = [["leaf", x], ["pow", 0, n]]
+    out = judged_graph(run, program)
+    expect_close(out["grads"][0], n * x ** (n - 1), O.FD64, describe(program), "dx",
+                 candidates={"cause_power_exponent": M.power_rule_exponent(x, n)})  # fmt: skip
+
+
 # --- local derivatives, one node at a time ----------------------------------------------------
 
 LOCAL = [
@@ -162,15 +174,6 @@ def test_each_node_passes_back_its_local_derivative(run, program):
     out = judged_graph(run, program, causes=REFLECTED)
     expected = numerical_leaf_grads(program)
     expect_close(leaf_grads(out, program), expected, O.FD64, describe(program), "leaf.grad")
-
-
-@pytest.mark.part("backward")
-@pytest.mark.parametrize(("x", "n"), [(1.7, 3.0), (0.6, -2.0), (2.5, 0.5)], ids=["cube", "inverse-square", "sqrt"])
-def test_the_power_rule_lowers_the_exponent(run, x, n):
-    program = [["leaf", x], ["pow", 0, n]]
-    out = judged_graph(run, program)
-    expect_close(out["grads"][0], n * x ** (n - 1), O.FD64, describe(program), "dx",
-                 candidates={"cause_power_exponent": M.power_rule_exponent(x, n)})  # fmt: skip
 
 
 @pytest.mark.part("activations")

@@ -20,15 +20,16 @@ CORE = [k for k in CATALOG if not k.bonus]
 
 
 def test_the_bonus_kata_comes_after_the_others_and_the_total_stays_100():
-    assert [k.id for k in BONUS] == ["k07_own_autograd"]
-    assert CATALOG[-len(BONUS) :] == BONUS
+    assert "k07_own_autograd" in [k.id for k in BONUS]
+    assert CATALOG[-len(BONUS) :] == BONUS  # the learner's table shows them after the chapter's katas
     assert total_points(CATALOG) == sum(k.points for k in CORE) == 100
 
 
 def test_a_grade_leaves_the_bonus_kata_out_unless_asked_for():
+    k07 = next(k for k in CATALOG if k.id == "k07_own_autograd")
     assert counted(CATALOG) == CORE
     for asked in (["k07"], ["k07_own_autograd"], ["k01", "k07"]):
-        assert counted(CATALOG, asked) == CATALOG, asked
+        assert counted(CATALOG, asked) == [k for k in CATALOG if k in CORE or k == k07], asked
 
 
 def test_graded_true_in_katas_toml_counts_the_bonus_kata(tmp_path):

@@ -111,6 +111,17 @@ def softmax(x: torch.Tensor) -> torch.Tensor:
     e = torch.exp(x - x.max(dim=-1, keepdim=True).values)  # exp of a number <= 0: never overflows
     return e / e.sum(dim=-1, keepdim=True)
     # END SOLUTION
+
+
+def softmax_grad(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    r"""Return dL/dx for y = softmax(x) and g = dL/dy, by hand (no autograd).
+
+    The Jacobian-vector product y * (g - sum(g * y)) over the last dimension.
+    """
+    # BEGIN SOLUTION
+    y = softmax(x)
+    return y * (g - (g * y).sum(dim=-1, keepdim=True))
+    # END SOLUTION
 '''
 
 FILLED_PROBE = '''"""Probes of {number} · Softmax."""
@@ -122,11 +133,13 @@ from typing import Any
 import torch
 
 from backprop_katas.kit.loader import Target
+from backprop_katas.kit.runner import by_hand
+from backprop_katas.kit.shortcuts import calls_by_hand
 from backprop_katas.kit.state import tensor_state
 
 KATA = "{id}"
-# No function of this kata must compute gradients by hand.
-BY_HAND: tuple[str, ...] = ()
+# softmax_grad must compute its gradient by hand: the source check reads this, as runner.by_hand does.
+BY_HAND = ("softmax_grad",)
 
 
 def softmax(target: Target, values: Any, dtype: str) -> dict[str, Any]:
@@ -134,6 +147,14 @@ def softmax(target: Target, values: Any, dtype: str) -> dict[str, Any]:
     x = torch.tensor(values, dtype=getattr(torch, dtype))
     y = target.module(KATA).softmax(x)
     return {{"y": y, "x_after": tensor_state(x)}}
+
+
+@calls_by_hand("softmax_grad")
+def softmax_grad(target: Target, values: Any, grads: Any) -> Any:
+    """``softmax_grad(x, g)`` in float64, with autograd refused: what came back."""
+    x, g = torch.tensor(values, dtype=torch.float64), torch.tensor(grads, dtype=torch.float64)
+    with by_hand(KATA, "softmax_grad"):
+        return target.module(KATA).softmax_grad(x, g)
 '''
 
 FILLED_TEST = '''"""{number} · Softmax, and what its tests hold the learner's code to."""
@@ -159,6 +180,14 @@ CONTRACTS = {{
         "side effects": "none",
         "forbidden": "exp of a large positive number",
     }},
+    "softmax_grad": {{
+        "inputs": "x and g, float64 tensors of one shape",
+        "values": "scores of scale 3",
+        "returns": "dL/dx, a float64 tensor of x's shape",
+        "aliasing": "x and g unchanged",
+        "side effects": "none",
+        "forbidden": "autograd: backward(), torch.autograd, requires_grad",
+    }},
 }}
 
 
@@ -176,6 +205,16 @@ def test_softmax_matches_its_oracle(run, shape, scale):
     call = C.Call(f"{{KATA}}.softmax(x)", C.tensor("x", "float64", shape))
     expect_untouched(call, f"{{KATA}}.softmax", {{"x": as_sent(x, "float64")}}, {{"x": out["x_after"]}})
     expect_close(out["y"], oracle(x), O.FD64, call, dtype="float64")
+
+
+@pytest.mark.part("softmax_grad")
+@pytest.mark.parametrize("shape", [(4,), (3, 5)], ids=str)
+def test_softmax_grad_matches_finite_differences(run, shape):
+    rng = np.random.default_rng(1)
+    x, g = rng.uniform(-3, 3, shape), rng.normal(size=shape)
+    expected = O.numerical_gradient(lambda p: float((oracle(p["x"]) * g).sum()), {{"x": x}})["x"]
+    call = C.Call(f"{{KATA}}.softmax_grad(x, g)", C.tensors("x, g", "float64", shape))
+    expect_close(run(P.softmax_grad, x.tolist(), g.tolist()), expected, O.FD64, call, dtype="float64")
 '''
 
 FILLED_MUTANTS = """    # {number} · {name}
@@ -184,6 +223,9 @@ FILLED_MUTANTS = """    # {number} · {name}
     Mutant("{id}", "whole-tensor", "e.sum(dim=-1, keepdim=True)", "e.sum()"),
     Mutant("{id}", "in-place", "torch.exp(x - x.max(dim=-1, keepdim=True).values)",
            "torch.exp(x.sub_(x.max(dim=-1, keepdim=True).values))"),
+    Mutant("{id}", "grad-by-autograd", "    y = softmax(x)\\n    return y * (g - (g * y).sum(dim=-1, keepdim=True))\\n",
+           "    x = x.detach().clone().requires_grad_()\\n    (softmax(x) * g).sum().backward()\\n    return x.grad\\n",
+           expect="must compute gradients by hand"),
 """
 
 
@@ -193,7 +235,7 @@ def filled_catalog_entry(kata_id: str) -> str:
     hints_en = ["Subtract the maximum of each row before exp.", "Divide by the row's sum, over the last dimension."]
     return "\n".join([
         "", "[[kata]]", f'id = "{kata_id}"', 'chapter = "2.2.6+"', 'concept = "softmax"', "points = 10",
-        "bonus = true", "weights = { softmax = 1 }", 'functions = ["softmax"]',
+        "bonus = true", "weights = { softmax = 1, softmax_grad = 1 }", 'functions = ["softmax", "softmax_grad"]',
         'title.en = "Softmax"', f'title.ko = "{first.title["ko"]}"',
         'task.en = "Turn scores into probabilities."', f'task.ko = "{first.task["ko"]}"',
         "hints.en = [" + ", ".join(f'"{h}"' for h in hints_en) + "]",
@@ -248,6 +290,7 @@ def test_a_new_kata_with_its_todos_filled_in_passes_the_self_checks_touching_onl
     for check in (f"test_{NEW}.py::test_softmax_matches_its_oracle", f"test_no_todo_of_katas_new_is_left[{NEW}]",
                   f"test_every_test_fails_on_the_stub_with_the_stubs_message[{NEW}]", "test_at_least_three_mutants",
                   f"test_mutant_is_caught[{NEW[:3]}-no-max]", f"test_mutant_is_caught[{NEW[:3]}-in-place]",
+                  f"test_mutant_is_caught[{NEW[:3]}-grad-by-autograd]", "test_the_reference_and_the_stubs_take_no",
                   "test_every_kata_has_a_solution_a_stub_and_a_test", f"test_every_public_function_has_a_contract[{NEW}]"):  # fmt: skip
         assert any(check in nodeid for nodeid in passed), (check, checks.stdout[-3000:])
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backprop_katas.lang import ENGLISH, LANGS, say
+from backprop_katas.lang import ENGLISH, LANGS, pick, say
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -44,6 +44,8 @@ class Kata:
     hints: dict[str, tuple[str, ...]]
     weights: dict[str, float] = field(default_factory=dict)  # part -> weight (scoring.py)
     scoring: str = "all"  # "all": a part's share needs every test of the part; "proportional"
+    bonus: bool = False  # past the chapter: shown after the others with its own points, outside the total
+    graded: bool = True  # a bonus kata counts in a grade only with `graded = true` (or `katas grade --kata`)
 
     @property
     def number(self) -> str:
@@ -100,8 +102,25 @@ def kata_of_test(name: str | Path, katas: Iterable[Kata] | None = None) -> str |
 
 
 def total_points(katas: Iterable[Kata]) -> int:
-    """The points of the whole catalog (100 today): read from katas.toml, never written out."""
-    return sum(k.points for k in katas)
+    """The points of the catalog's katas without the bonus ones (100 today): read from katas.toml,
+    never written out."""
+    return sum(k.points for k in katas if not k.bonus)
+
+
+def counted(katas: Iterable[Kata], asked: Iterable[str] = ()) -> list[Kata]:
+    """The katas a grade counts: every kata but a bonus one, which counts when its katas.toml entry
+    says ``graded = true`` or the instructor names it (``katas grade --kata k07``, id or number)."""
+    names = set(asked)
+    return [k for k in katas if not k.bonus or k.graded or k.id in names or k.number in names]
+
+
+def kata_table(katas: Iterable[Kata], lang: str) -> str:
+    """The docs' kata table in markdown, from the catalog: number, title, chapter, concept, points."""
+    lines = [say("doc_kata_table_head", lang=lang), "|---|---|---|---|---|"]
+    for k in katas:
+        points = say("doc_points_bonus", lang=lang, points=k.points) if k.bonus else str(k.points)
+        lines.append(f"| {k.number} | {pick(k.title, lang, ' / ')} | {k.chapter} | {k.concept} | {points} |")
+    return "\n".join(lines) + "\n"
 
 
 def span(katas: list[Kata]) -> str:
@@ -169,6 +188,8 @@ def load_catalog(root: Path) -> list[Kata]:
                 hints={lang: tuple(hints[lang]) for lang in given},
                 weights=_weights(raw, kid),
                 scoring=_scoring(raw, kid),
+                bonus=bool(raw.get("bonus", False)),
+                graded=bool(raw.get("graded", not raw.get("bonus", False))),
             )
         )
     return katas

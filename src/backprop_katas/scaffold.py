@@ -63,8 +63,12 @@ def new_kata(root: Path, kata_id: str) -> Written:
         out.write(CATALOG_ENTRY.format(**fields))
     head, tail = mutants_text[: closing + 1], mutants_text[closing + 1 :]
     mutants.write_text(head + MUTANTS.format(**fields) + tail, encoding="utf-8")
+    languages = sorted((package / "lang").glob("*.toml"))  # every catalogue titles every test (names.test_sentence)
+    for language in languages:
+        text = language.read_text(encoding="utf-8")
+        language.write_text(text.rstrip("\n") + "\n" + TEST_TITLES.format(**fields), encoding="utf-8")
     load_catalog(root)  # the entry must parse: a scaffold that breaks katas.toml would stop every command
-    return Written([paths.solution, paths.stub, paths.test, paths.probe], [catalog, mutants])
+    return Written([paths.solution, paths.stub, paths.test, paths.probe], [catalog, mutants, *languages])
 
 
 def _check_id(kata_id: str, katas: list[Kata]) -> None:
@@ -117,6 +121,10 @@ from backprop_katas.kit.loader import Target
 from backprop_katas.kit.state import tensor_state
 
 KATA = "{id}"
+# The functions that must compute gradients by hand, without autograd ("Class.method" for a
+# method): the source check (kit/shortcuts.py) and runner.by_hand read it here. {todo}: keep
+# it empty when autograd is allowed; else name them and call them `with by_hand(KATA, name):`.
+BY_HAND: tuple[str, ...] = ()
 
 
 def todo_function(target: Target, values: Any, dtype: str) -> dict[str, Any]:
@@ -175,6 +183,11 @@ task.en = "{todo}: the task in one sentence."
 task.ko = "{todo}: the task in one sentence, in Korean."
 hints.en = ["{todo}: a first hint.", "{todo}: a second hint."]
 hints.ko = ["{todo}: the first hint, in Korean.", "{todo}: the second hint, in Korean."]
+"""
+
+TEST_TITLES = """
+[tests.{id}]
+todo_function_matches_its_oracle = "{todo}: a title for each test of tests/test_{id}.py, in this catalogue's language"
 """
 
 MUTANTS = """    # {number} · {name}

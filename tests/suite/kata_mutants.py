@@ -28,6 +28,59 @@ AUTOGRAD_GRADIENTS = (
     "    dz_dt = xg.grad\n"
 )
 
+K07 = "k07_own_autograd"
+# The reference's iterative topological sort, and two walks a learner might write instead.
+K07_TOPO_WALK = """        order: list[Value] = []  # post-order: every node after all of its inputs
+        seen = {id(self)}
+        stack: list[tuple[Value, int]] = [(self, 0)]
+        while stack:
+            node, i = stack.pop()
+            if i < len(node.children):
+                stack.append((node, i + 1))
+                child = node.children[i]
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    stack.append((child, 0))
+            else:
+                order.append(node)
+        for node in order:
+            node.grad = 0.0
+        self.grad = 1.0
+        for node in reversed(order):  # every user of a node comes before it
+            for child, local in zip(node.children, node.local):
+                child.grad += node.grad * local  # += : a node used twice gets both contributions
+"""
+# Each node passes its grad on as soon as it is visited, then recurses into its inputs (grads were 0.0).
+K07_RECURSIVE_PROPAGATION = """        self.grad = 1.0
+
+        def visit(node):
+            for child, local in zip(node.children, node.local):
+                child.grad += node.grad * local
+            for child in node.children:
+                visit(child)
+
+        visit(self)
+"""
+# micrograd's recursive build_topo: right, but a 5,000-deep chain overflows Python's stack.
+K07_RECURSIVE_TOPO = """        order: list[Value] = []
+        seen: set[int] = set()
+
+        def build(node):
+            if id(node) not in seen:
+                seen.add(id(node))
+                for child in node.children:
+                    build(child)
+                order.append(node)
+
+        build(self)
+        for node in order:
+            node.grad = 0.0
+        self.grad = 1.0
+        for node in reversed(order):
+            for child, local in zip(node.children, node.local):
+                child.grad += node.grad * local
+"""
+
 MUTANTS = [
     # k01 · derivatives
     Mutant(
@@ -531,4 +584,18 @@ MUTANTS += [
         "    loss_function = nn.BCELoss()\n",
         "    x, t = x.float(), t.float()\n    loss_function = nn.BCELoss()\n",
     ),
+    # k07 · own_autograd
+    Mutant(K07, "overwrites-grad", "child.grad += node.grad * local", "child.grad = node.grad * local",
+           cause="cause_grad_overwritten"),
+    Mutant(K07, "recursion-without-order", K07_TOPO_WALK, K07_RECURSIVE_PROPAGATION,
+           cause="cause_no_topological_order"),
+    Mutant(K07, "no-reset", "        for node in order:\n            node.grad = 0.0\n", "",
+           cause="cause_backward_not_reset"),
+    Mutant(K07, "power-rule-exponent", "n * self.data ** (n - 1)", "n * self.data**n", cause="cause_power_exponent"),
+    Mutant(K07, "no-rmul", "        return self * other\n", "        return NotImplemented\n",
+           cause="cause_missing_reflected"),
+    Mutant(K07, "sigmoid-from-input", "(s * (1.0 - s),))", "(self.data * (1.0 - self.data),))",
+           cause="cause_sigmoid_from_input"),
+    Mutant(K07, "recursive-topo", K07_TOPO_WALK, K07_RECURSIVE_TOPO, cause="cause_recursion_overflow"),
+    Mutant(K07, "relu-at-zero-and-below", "1.0 if self.data > 0 else 0.0", "1.0"),
 ]

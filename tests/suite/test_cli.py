@@ -35,7 +35,7 @@ from backprop_katas.tool.console import colour_enabled, width
 from backprop_katas.tool.progress import UnknownKata, resolve_kata
 
 CATALOG = load_catalog(ROOT)
-COUNT = len(CATALOG)
+COUNT = sum(not k.bonus for k in CATALOG)  # the header counts the katas a bonus kata does not join
 POINTS = total_points(CATALOG)
 K01 = "katas/k01_derivatives.py"
 KATAS_SCRIPT = Path(sys.executable).with_name("katas")

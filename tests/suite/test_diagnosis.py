@@ -24,6 +24,7 @@ from backprop_katas.kit.judge import (
     diagnose,
     expect_close,
     expect_gradients,
+    expect_no_error,
     expect_plain,
     expect_untouched,
 )
@@ -158,6 +159,20 @@ DEMOS = {
     },
     "cause_tensor_not_number": (expect_plain, (M.tensor_returned(0.5), "float", "f(x)", "The loss"), {}),
     "cause_numpy_number": (expect_plain, (M.numpy_returned(9), "int", "count(m)", "The count"), {}),
+    "cause_grad_overwritten": named("cause_grad_overwritten", M.grad_overwritten([3.0, 3.0]), 6.0),
+    "cause_no_topological_order": named(
+        "cause_no_topological_order", M.walked_per_use([2.0, 3.0], 1.5), M.walked_per_use([5.0], 1.5)
+    ),
+    "cause_backward_not_reset": named("cause_backward_not_reset", M.backward_twice(G[0]), G[0]),
+    "cause_power_exponent": named("cause_power_exponent", M.power_rule_exponent(X, 3.0), 3.0 * X**2),
+    "cause_sigmoid_from_input": named("cause_sigmoid_from_input", M.sigmoid_local_from_input(X), O.sigmoid_prime(X)),
+    **{
+        cause: (expect_no_error, (model(), "v.backward()", {model()["type"]: cause}), {})
+        for cause, model in (
+            ("cause_missing_reflected", M.reflected_missing),
+            ("cause_recursion_overflow", M.stack_overflow),
+        )
+    },
 }
 
 

@@ -129,6 +129,15 @@ def _catalog_block(kata_id):
 
 
 @pytest.mark.parametrize("kata_id", KATA_IDS)
+def _toml_table(lines: list[str], header: str) -> list[tuple[int, str]]:
+    """The numbered lines of one ``[table]`` of a TOML file, up to the next table."""
+    if header not in lines:
+        return []
+    start = lines.index(header) + 1
+    end = next((i for i in range(start, len(lines)) if lines[i].startswith("[")), len(lines))
+    return [(i + 1, lines[i]) for i in range(start, end)]
+
+
 def test_no_todo_of_katas_new_is_left(kata_id):
     """A kata from `katas new` is not done until the author has filled in every TODO it wrote."""
     paths = kata_paths(ROOT, kata_id, PACKAGE)
@@ -136,6 +145,10 @@ def test_no_todo_of_katas_new_is_left(kata_id):
     start, block = _catalog_block(kata_id)
     left += [f"{CATALOG_FILE}:{start + i}: {line.strip()}" for i, line in enumerate(block) if MARKER in line]
     left += _todo_lines(ROOT / MUTANTS_FILE, kata_id, whole_file=False)
+    for language in sorted((PACKAGE / "lang").glob("*.toml")):  # the tests' titles, one block per kata
+        lines = language.read_text(encoding="utf-8").splitlines()
+        block = _toml_table(lines, f"[tests.{kata_id}]")
+        left += [f"{language.name}:{n}: {line.strip()}" for n, line in block if MARKER in line]
     assert not left, f"{kata_id}: fill in what `katas new` left ({len(left)} x {MARKER}):\n" + "\n".join(left)
 
 

@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from backprop_katas.catalog import Kata, load_catalog
+from backprop_katas.catalog import Kata, counted, load_catalog
 from backprop_katas.files import digest, write_json
 from backprop_katas.grading.gradebook import Gradebook, Row, content_hash, suite_hash
 from backprop_katas.grading.pool import Options, Workers, pytest_args, test_files
@@ -174,7 +174,9 @@ def _error_row(learner: str, digest: str, detail: str) -> Row:
 
 def grade_class(root: Path, options: Options) -> Outcome:
     start = time.monotonic()
-    catalog = load_catalog(root)
+    # A bonus kata (katas.toml: bonus = true) is graded and counted only when asked for, so a grade
+    # without it keeps the gradebook's columns and its total.
+    catalog = counted(load_catalog(root), options.katas)
     katas = [k for k in catalog if not options.katas or k.id in options.katas or k.number in options.katas]
     kata_files = [k.filename for k in catalog]
     # Per kata: a kata is kept only when it was graded from these files by these rules.

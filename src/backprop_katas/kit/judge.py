@@ -154,6 +154,16 @@ def expect_equal(got: Any, expected: Any, call: CallLike, what: Part) -> None:
              got=got, expected=expected)  # fmt: skip
 
 
+
+def expect_no_error(error: Mapping[str, str] | None, call: CallLike, causes: Mapping[str, str] | None = None) -> None:
+    """The probe caught an error the learner's code raised (``{"type", "message"}``, or None): fail,
+    naming the cause ``causes`` gives for its type (a catalogue key)."""
+    if error is None:
+        return
+    cause = (causes or {}).get(error["type"])
+    likely = [msg("likely_cause", cause=msg(cause))] if cause else []
+    fail(msg("called", call=call), msg("raised", type=error["type"]), error["message"], *likely)
+
 def relative_error(got: np.ndarray, expected: np.ndarray) -> np.ndarray:
     return np.abs(got - expected) / np.maximum(np.abs(expected), 1e-12)
 

@@ -18,7 +18,7 @@ tests/suite/kata_mutants.py whose first failure names the cause.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -167,6 +167,50 @@ def saturating_gradients(params: Mapping[str, np.ndarray], x: np.ndarray, t: np.
     }
 
 
+# --- k07: an autograd engine's mistakes ----------------------------------------------------
+
+
+def grad_overwritten(contributions: Sequence[float]) -> float:
+    """``child.grad = ...`` instead of ``+=``: a node used several times keeps its last contribution."""
+    return float(contributions[-1])
+
+
+def walked_per_use(contributions: Sequence[float], local: float) -> float:
+    """Recursion without a topological order: a shared node passes its grad on after each user adds
+    to it, so its input gets the running sums (users in the order given) times its local derivative."""
+    total = passed = 0.0
+    for contribution in contributions:
+        total += contribution
+        passed += total * local
+    return passed
+
+
+def backward_twice(expected: np.ndarray) -> np.ndarray:
+    """A second backward() on a one-level graph without zeroing the grads first: twice the gradients."""
+    return 2.0 * np.asarray(expected, dtype=np.float64)
+
+
+def power_rule_exponent(x: np.ndarray, n: float) -> np.ndarray:
+    """d/dx xⁿ written n · xⁿ (the exponent not lowered by one)."""
+    return n * np.asarray(x, dtype=np.float64) ** n
+
+
+def sigmoid_local_from_input(x: np.ndarray) -> np.ndarray:
+    """σ's local derivative from the input x: x(1 - x) instead of s(1 - s) with s = σ(x)."""
+    x = np.asarray(x, dtype=np.float64)
+    return x * (1 - x)
+
+
+def reflected_missing() -> dict[str, str]:
+    """What a probe catches from ``2 * v`` without ``__rmul__``: the error's type and message."""
+    return {"type": "TypeError", "message": "unsupported operand type(s) for *: 'int' and 'Value'"}
+
+
+def stack_overflow() -> dict[str, str]:
+    """What a probe catches from a recursive walk on a 5,000-deep chain."""
+    return {"type": "RecursionError", "message": "maximum recursion depth exceeded"}
+
+
 # --- every cause, its model and the judge that names it ----------------------------------------
 
 
@@ -194,4 +238,11 @@ MISTAKES: dict[str, Mistake] = {
     "cause_numpy_number": Mistake(numpy_returned, "expect_plain"),
     "cause_overflow": Mistake(overflowing_sigmoid, "expect_close"),
     "cause_saturation": Mistake(saturating_gradients, "expect_gradients"),
+    "cause_grad_overwritten": Mistake(grad_overwritten, "expect_close"),
+    "cause_no_topological_order": Mistake(walked_per_use, "expect_close"),
+    "cause_backward_not_reset": Mistake(backward_twice, "expect_close"),
+    "cause_power_exponent": Mistake(power_rule_exponent, "expect_close"),
+    "cause_sigmoid_from_input": Mistake(sigmoid_local_from_input, "expect_close"),
+    "cause_missing_reflected": Mistake(reflected_missing, "expect_no_error"),
+    "cause_recursion_overflow": Mistake(stack_overflow, "expect_no_error"),
 }

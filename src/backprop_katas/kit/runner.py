@@ -297,14 +297,14 @@ def forbid_autograd(function: str) -> Iterator[None]:
 
 def by_hand(kata: str, name: str) -> contextlib.AbstractContextManager[None]:
     """How a probe calls kata function ``name``: with autograd off (:func:`forbid_autograd`) when
-    it must be written by hand (:data:`backprop_katas.kit.shortcuts.BY_HAND`), plainly otherwise.
+    it must be written by hand (:func:`backprop_katas.kit.shortcuts.by_hand_rules`), plainly otherwise.
 
         with by_hand(KATA, name):
             result = getattr(target.module(KATA), name)(*tensors)
     """
-    from backprop_katas.kit.shortcuts import BY_HAND
+    from backprop_katas.kit.shortcuts import by_hand_rules
 
-    if name in BY_HAND.get(kata, ()):
+    if name in by_hand_rules(kata):
         return forbid_autograd(f"{kata}.{name}")
     return contextlib.nullcontext()
 

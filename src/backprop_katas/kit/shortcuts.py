@@ -3,9 +3,9 @@
 Two rules, both decided here, in the process that judges (in grading: the
 grader, where learner code never runs):
 
-- **By hand** (``BY_HAND``): a function that must compute gradients by hand may
-  not reach autograd by any door: ``backward``, ``torch.autograd`` (``grad``,
-  ``backward``, ``functional``, ``forward_ad``), ``torch.func`` / ``functorch``
+- **By hand** (``BY_HAND`` in the kata's probe module, :func:`by_hand_rules`): a function
+  that must compute gradients by hand may not reach autograd by any door: ``backward``,
+  ``torch.autograd`` (``grad``, ``backward``, ``functional``, ``forward_ad``), ``torch.func`` / ``functorch``
   (``grad``, ``vjp``, ``jvp``, ``jacfwd``, ``jacrev``, ``hessian``...),
   ``requires_grad``, ``.grad``, hooks, the engine. The check follows names
   bound at import (``from torch import autograd as a``, ``g = torch.autograd.grad``),
@@ -29,21 +29,31 @@ from __future__ import annotations
 import ast
 import builtins
 import functools
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from backprop_katas.catalog import KATA_ID, PROBES_PACKAGE
 from backprop_katas.lang import Msg, say
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
-# The functions that must not use autograd, per kata ("Class.method" for a method).
-BY_HAND: dict[str, tuple[str, ...]] = {
-    "k03_computation_graph": ("z_prime", "t_prime", "backward", "gradients"),
-    "k05_backprop": ("manual_gradients", "SigmoidFunction.backward"),
-    "k06_xor_training": ("train_by_hand",),
-}
+
+
+def by_hand_rules(kata: str) -> tuple[str, ...]:
+    """The functions of ``kata`` that must not use autograd ("Class.method" for a method): the
+    ``BY_HAND`` of its probe module, the kata's one home for it (a file `katas new` writes; the
+    probe module is what a grading child imports, where katas.toml may not be readable)."""
+    if not KATA_ID.fullmatch(kata):
+        return ()
+    try:
+        module = importlib.import_module(f"{PROBES_PACKAGE}.{kata}")
+    except ModuleNotFoundError:
+        return ()
+    return tuple(getattr(module, "BY_HAND", ()))
+
 
 TOOL = "backprop_katas"
 
@@ -660,8 +670,45 @@ def tool_findings(folder: Path, kata: str) -> list[Finding]:
     return list(_cached(folder.resolve(), kata, "", _texts(folder)))
 
 
+def without_torch(kata: str) -> bool:
+    """Whether ``kata``'s file must not import torch at all (its probe module's ``WITHOUT_TORCH``:
+    k07's Value is the autograd, so every local derivative is written in plain Python)."""
+    if not KATA_ID.fullmatch(kata):
+        return False
+    try:
+        module = importlib.import_module(f"{PROBES_PACKAGE}.{kata}")
+    except ModuleNotFoundError:
+        return False
+    return bool(getattr(module, "WITHOUT_TORCH", False))
+
+
+TORCH_MODULES = ("torch", "functorch")
+
+
+def torch_findings(folder: Path, kata: str) -> list[Finding]:
+    """Imports of torch in ``kata``'s file (read as text): what a kata ``without_torch`` may not do."""
+    path = folder / f"{kata}.py"
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        for name in names:
+            if name.split(".")[0] in TORCH_MODULES:
+                found.append(Finding(path.name, node.lineno, f"import {name}", "torch"))
+    return found
+
+
 def messages(finding: Finding, kata: str, function: str = "") -> list[Msg]:
     """The learner's sentences about one finding, unrendered."""
+    if finding.rule == "torch":
+        return [Msg("shortcut_torch", kata=kata, where=finding.where, construct=finding.construct)]
     if finding.rule == "tool":
         return [Msg("shortcut_tool", where=finding.where, construct=finding.construct)]
     if finding.rule == "reach":
@@ -698,7 +745,7 @@ def check_kata_file(folder: Path, kata: str) -> str | None:
 
 def by_hand_called(kata: str, probe: object, args: tuple[object, ...]) -> list[str]:
     """The by-hand functions a probe call reaches: those it declares, and those named in its arguments."""
-    rules = BY_HAND.get(kata, ())
+    rules = by_hand_rules(kata)
     declared = list(getattr(probe, "by_hand", ()))
     named = [a for a in args if isinstance(a, str) and a in rules]
     return [f for f in dict.fromkeys([*declared, *named]) if f in rules]
@@ -723,6 +770,9 @@ def expect_no_shortcut(folder: Path, kata: str, functions: list[str]) -> None:
     lines: list[Msg | str] = []
     first: tuple[Finding, str] | None = None
     for finding in tool_findings(folder, kata)[:3]:
+        lines += messages(finding, kata)
+        first = first or (finding, "")
+    for finding in (torch_findings(folder, kata) if without_torch(kata) else [])[:3]:
         lines += messages(finding, kata)
         first = first or (finding, "")
     for function in functions:

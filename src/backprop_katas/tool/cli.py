@@ -135,10 +135,11 @@ def earned_points(kata: Kata, outcome: Outcome) -> int:
 
 def summary(katas: list[Kata], outcomes: dict[str, Outcome]) -> dict[str, Any]:
     """The counts the table's header shows, and `katas list --json` reports: katas done, points."""
+    core = [k for k in katas if not k.bonus]  # a bonus kata shows its own points, outside the total
     return {
-        "done": sum(outcomes[k.id].status == Status.DONE for k in katas),
-        "total": len(katas),
-        "points": as_points(sum(earned_points(k, outcomes[k.id]) for k in katas)),
+        "done": sum(outcomes[k.id].status == Status.DONE for k in core),
+        "total": len(core),
+        "points": as_points(sum(earned_points(k, outcomes[k.id]) for k in core)),
         "max_points": total_points(katas),
     }
 
@@ -146,13 +147,14 @@ def summary(katas: list[Kata], outcomes: dict[str, Outcome]) -> dict[str, Any]:
 def show_table(session: Session, outcomes: dict[str, Outcome]) -> None:
     con = session.console
     earned = {k.id: earned_points(k, outcomes[k.id]) for k in session.katas}
+    bonus = {k.id for k in session.katas if k.bonus}
     counts = summary(session.katas, outcomes)
     con.print(
         say(
             "cli_header", lang=session.lang,
             done=counts["done"],
             total=counts["total"],
-            points=shown(sum(earned.values())),
+            points=shown(sum(v for k, v in earned.items() if k not in bonus)),
             max_points=shown(counts["max_points"] * 100),
         ),
         "bold",
@@ -167,7 +169,7 @@ def show_table(session: Session, outcomes: dict[str, Outcome]) -> None:
         rows.append(
             [
                 (kata.number, ()),
-                (session.title(kata), ()),
+                (say("cli_bonus", lang=session.lang, title=session.title(kata)) if kata.bonus else session.title(kata), ()),
                 (f"{mark} {detail}", styles),
                 (f"{shown(earned[kata.id])}/{shown(kata.points * 100)}", ()),
             ]
@@ -366,6 +368,7 @@ def cmd_list(session: Session) -> int:
                     "chapter": kata.chapter,
                     "concept": kata.concept,
                     "points": kata.points,
+                    "bonus": kata.bonus,
                     "score": as_points(earned_points(kata, outcome)),
                     "status": outcome.status,
                     "passed": outcome.passed,

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backprop_katas.catalog import CATALOG_FILE, Kata, ProjectNotFound, find_root, load_catalog
+from backprop_katas.catalog import CATALOG_FILE, Kata, ProjectNotFound, find_root, load_catalog, total_points
 from backprop_katas.cells import MAGIC, MAX_CELL_BYTES, NotebookError, cell_to_file, parse_line
 from backprop_katas.generate import project_layout
 from backprop_katas.kinds import Status
@@ -261,9 +261,10 @@ def _shown(path: Path, root: Path) -> str:
 
 
 def render_progress(katas: list[Kata], outcomes: dict[str, Outcome], lang: str) -> View:
-    done = [k for k in katas if outcomes[k.id].status == Status.DONE]
-    header = say("cli_header", lang=lang, done=len(done), total=len(katas), points=sum(k.points for k in done),
-                 max_points=sum(k.points for k in katas))  # fmt: skip
+    core = [k for k in katas if not k.bonus]  # a bonus kata keeps its own points, outside the total
+    done = [k for k in core if outcomes[k.id].status == Status.DONE]
+    header = say("cli_header", lang=lang, done=len(done), total=len(core), points=sum(k.points for k in done),
+                 max_points=total_points(katas))  # fmt: skip
     columns = ["#", say("cli_col_kata", lang=lang), say("cli_col_status", lang=lang), say("cli_col_points", lang=lang)]
     rows = []
     for kata in katas:
@@ -272,7 +273,8 @@ def render_progress(katas: list[Kata], outcomes: dict[str, Outcome], lang: str) 
         if outcome.status == Status.FAILING and outcome.total:
             detail += f" ({outcome.passed}/{outcome.total})"
         earned = kata.points if outcome.status == Status.DONE else 0
-        rows.append((kata.number, pick(kata.title, lang), f"{STATUS_MARK[outcome.status]} {detail}",
+        title = say("cli_bonus", lang=lang, title=pick(kata.title, lang)) if kata.bonus else pick(kata.title, lang)
+        rows.append((kata.number, title, f"{STATUS_MARK[outcome.status]} {detail}",
                      f"{earned}/{kata.points}", STATUS_COLOUR[outcome.status]))  # fmt: skip
     text = [header] + [f"{n}  {t}  {s}  {p}" for n, t, s, p, _ in rows]
     nxt = next((k for k in katas if outcomes[k.id].status != Status.DONE), None)

@@ -13,6 +13,9 @@ from backprop_katas.kit.shortcuts import calls_by_hand
 from backprop_katas.kit.state import module_state, tensor_state, watched_globals
 
 KATA = "k05_backprop"
+# The functions that must compute gradients by hand, without autograd ("Class.method" for a
+# method): the source check (kit/shortcuts.py) and runner.by_hand read it here.
+BY_HAND = ("manual_gradients", "SigmoidFunction.backward")
 
 
 @calls_by_hand("manual_gradients")

@@ -12,6 +12,9 @@ from backprop_katas.kit.runner import by_hand
 from backprop_katas.kit.state import module_state, shared_memory, tensor_state, watched_globals
 
 KATA = "k06_xor_training"
+# The functions that must compute gradients by hand, without autograd ("Class.method" for a
+# method): the source check (kit/shortcuts.py) and runner.by_hand read it here.
+BY_HAND = ("train_by_hand",)
 
 
 def xor_data(target: Target) -> list[Any]:

@@ -128,7 +128,6 @@ def _catalog_block(kata_id):
     return 0, []
 
 
-@pytest.mark.parametrize("kata_id", KATA_IDS)
 def _toml_table(lines: list[str], header: str) -> list[tuple[int, str]]:
     """The numbered lines of one ``[table]`` of a TOML file, up to the next table."""
     if header not in lines:
@@ -138,6 +137,7 @@ def _toml_table(lines: list[str], header: str) -> list[tuple[int, str]]:
     return [(i + 1, lines[i]) for i in range(start, end)]
 
 
+@pytest.mark.parametrize("kata_id", KATA_IDS)
 def test_no_todo_of_katas_new_is_left(kata_id):
     """A kata from `katas new` is not done until the author has filled in every TODO it wrote."""
     paths = kata_paths(ROOT, kata_id, PACKAGE)

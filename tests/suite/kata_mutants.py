@@ -40,6 +40,7 @@ MUTANTS = [
         "(f(x.add_(h)) - f(x.sub_(2 * h))) / (2 * h)",
         "in place",
     ),
+    Mutant("k01_derivatives", "prime-plus-constant", "    return 2 * x\n", "    return 2 * x + 2\n", cause="cause_offset"),
     Mutant("k01_derivatives", "sigmoid-prime-uses-x", "    return s * (1 - s)\n", "    return s * (1 - x)\n"),
     Mutant(
         "k01_derivatives",
@@ -66,7 +67,14 @@ MUTANTS = [
         "for p in module.parameters() if p.requires_grad)",
         "for p in module.parameters())",
     ),
-    Mutant("k02_parameters", "forgets-bias", "n_in * n_out + n_out for", "n_in * n_out for"),
+    Mutant("k02_parameters", "forgets-bias", "n_in * n_out + n_out for", "n_in * n_out for", cause="cause_no_biases"),
+    Mutant(
+        "k02_parameters",
+        "one-layer-short",
+        "sum(n_in * n_out + n_out for n_in, n_out in zip(layer_sizes, layer_sizes[1:]))",
+        "sum(layer_sizes[i] * layer_sizes[i + 1] + layer_sizes[i + 1] for i in range(len(layer_sizes) - 2))",
+        cause="cause_layer_short",
+    ),
     Mutant(
         "k02_parameters",
         "no-output-sigmoid",

@@ -20,7 +20,7 @@ from backprop_katas.kit.failure import TABLE_COLUMNS as TABLE_COLUMNS
 from backprop_katas.kit.failure import Failure, call_data
 from backprop_katas.kit.failure import JudgeFailed as JudgeFailed
 from backprop_katas.kit.failure import render_table as render_table_data
-from backprop_katas.kit.mistakes import BATCH_PATTERNS, PATTERNS, transposed
+from backprop_katas.kit.mistakes import BATCH_PATTERNS, PATTERNS, constant_offset, transposed
 from backprop_katas.kit.oracles import Tol
 from backprop_katas.kit.plain import Unplain
 from backprop_katas.kit.runner import last_where
@@ -147,11 +147,19 @@ def expect_number(value: Any, call: CallLike) -> float:
     return float(value)
 
 
-def expect_equal(got: Any, expected: Any, call: CallLike, what: Part) -> None:
-    same = np.array_equal(got, expected) if isinstance(got, np.ndarray) else got == expected
-    if not same:
+def expect_equal(
+    got: Any, expected: Any, call: CallLike, what: Part, candidates: Mapping[str, Any] | None = None
+) -> None:
+    """``got`` equals ``expected``; ``candidates`` maps a cause key to what that mistake gives (named when equal)."""
+
+    def same(a: Any, b: Any) -> bool:
+        return bool(np.array_equal(a, b)) if isinstance(a, np.ndarray) else bool(a == b)
+
+    if not same(got, expected):
+        named = (candidates or {}).items()
+        causes = [msg(key) for key, value in named if same(got, value) and not same(value, expected)]
         fail(msg("called", call=call), msg("not_equal", what=what, got=_fmt(got), expected=_fmt(expected)),
-             got=got, expected=expected)  # fmt: skip
+             causes=causes, got=got, expected=expected)  # fmt: skip
 
 
 def relative_error(got: np.ndarray, expected: np.ndarray) -> np.ndarray:
@@ -200,6 +208,9 @@ def diagnose(
                 continue  # for N ≤ 2 a missing or extra 1/N is the factor 2 or the half
             if matches(got, model(expected, batch)):
                 causes.append(msg(key, n=batch))
+    shift = constant_offset(got, expected) if not causes and got.shape == expected.shape else None
+    if shift is not None:
+        causes.append(msg("cause_offset", offset=f"{shift:+.6g}"))
     if got.ndim == 2 and matches(got, transposed(expected)) and not matches(got, expected):
         causes.append(msg("cause_transposed"))
     if batch and got.shape == (batch, *expected.shape) and matches(got.sum(axis=0), expected):

@@ -41,6 +41,13 @@ MUTANTS = [
         "in place",
     ),
     Mutant("k01_derivatives", "prime-plus-constant", "    return 2 * x\n", "    return 2 * x + 2\n", cause="cause_offset"),
+    Mutant(
+        "k01_derivatives",
+        "sigmoid-abs",
+        "    e = torch.exp(torch.where(x >= 0, -x, x))  # e^(-|x|), in (0, 1]\n",
+        "    e = torch.exp(-torch.abs(x))\n",
+        cause="cause_kink_at_zero",
+    ),
     Mutant("k01_derivatives", "sigmoid-prime-uses-x", "    return s * (1 - s)\n", "    return s * (1 - x)\n"),
     Mutant(
         "k01_derivatives",

@@ -141,6 +141,9 @@ DEMOS = {
         "cause_forward_difference", M.forward_difference(ONE["cube"].numpy, X, 0.1), ONE["cube"].prime(X) + 0.01
     ),
     "cause_grad_reset": named("cause_grad_reset", M.grad_reset(ONE["sin"].prime(X), 3), 3 * ONE["sin"].prime(X)),
+    "cause_kink_at_zero": named(
+        "cause_kink_at_zero", M.autograd_through_kink(EXTREMES), O.sigmoid_prime(EXTREMES), inputs=("x", EXTREMES)
+    ),
     "cause_no_grad_output": named("cause_no_grad_output", M.without_grad_output(X), -2.5 * O.sigmoid_prime(X)),
     "cause_no_zero_grad": named("cause_no_zero_grad", M.without_zero_grad(*RUN), LOSSES, O.TRAJECTORY64),
     "cause_fixed_batch_size": named("cause_fixed_batch_size", M.divided_by_four(LOSSES, 6), LOSSES, O.TRAJECTORY64),

@@ -228,11 +228,14 @@ def expect_close(
     batch: int | None = None,
     candidates: Mapping[str, np.ndarray] | None = None,
     nonfinite_cause: str | None = None,
+    inputs: tuple[str, np.ndarray] | None = None,
 ) -> None:
     """``got`` must be a tensor (or number) of ``expected``'s shape, within ``tol`` of it.
 
     ``nonfinite_cause`` names the likely cause (a messages key) when ``got`` holds NaN or
-    infinity where every expected value is finite.
+    infinity where every expected value is finite. ``inputs`` (a name and the elementwise input
+    the values came from) makes the message say the input at the worst element: the learner's
+    function may have no derivative there.
     """
     expected_arr = np.asarray(expected, dtype=np.float64)
     if isinstance(expected, np.ndarray):
@@ -252,10 +255,13 @@ def expect_close(
         mismatch = msg("not_close", what=what, index=list(index), **numbers)
     else:
         mismatch = msg("not_close_scalar", what=what, **numbers)
+    at: list[Part] = []
+    if inputs is not None and np.shape(inputs[1]) == expected_arr.shape:
+        at = [msg("worst_input", name=inputs[0], value=_fmt(float(np.asarray(inputs[1])[index])))]
     causes = diagnose(got64, expected_arr, batch, candidates)
     worst = {"index": list(index), "got": float(got64[index]), "expected": float(expected_arr[index]), "rel": rel,
              "rtol": tol.rtol, "atol": tol.atol}  # fmt: skip
-    fail(msg("called", call=call), mismatch, causes=causes, got=got_arr, expected=expected_arr, worst=worst)
+    fail(msg("called", call=call), mismatch, *at, causes=causes, got=got_arr, expected=expected_arr, worst=worst)
 
 
 def gradient_rows(name: str, got: np.ndarray, expected: np.ndarray, rows: int = 3) -> dict[str, Any]:

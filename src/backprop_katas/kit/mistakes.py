@@ -187,6 +187,13 @@ def overflowing_sigmoid(x: np.ndarray) -> np.ndarray:
         return np.exp(x) / (1 + np.exp(x))
 
 
+def autograd_through_kink(x: np.ndarray) -> np.ndarray:
+    """The gradient autograd finds through a sigmoid built on exp(-|x|) with torch.abs (or x.abs(),
+    torch.minimum(x, -x)): right everywhere but at x = 0, where |x| has no derivative and torch takes 0."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.where(x == 0, 0.0, O.sigmoid_prime(x))
+
+
 def saturating_gradients(params: Mapping[str, np.ndarray], x: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
     """∂L/∂y = (y - t)/(y(1 - y)) then times y(1 - y): 0/0 where y rounds to 0 or 1."""
     x = np.asarray(x, dtype=np.float64)
@@ -232,5 +239,6 @@ MISTAKES: dict[str, Mistake] = {
     "cause_tensor_not_number": Mistake(tensor_returned, "expect_plain"),
     "cause_numpy_number": Mistake(numpy_returned, "expect_plain"),
     "cause_overflow": Mistake(overflowing_sigmoid, "expect_close"),
+    "cause_kink_at_zero": Mistake(autograd_through_kink, "expect_close"),
     "cause_saturation": Mistake(saturating_gradients, "expect_gradients"),
 }

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backprop_katas.lang import say
+from backprop_katas.lang import Msg, msg, say
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -48,6 +48,14 @@ class Kata:
     @property
     def number(self) -> str:
         return self.id.split("_", 1)[0]  # "k05"
+
+    @property
+    def source(self) -> Msg:
+        """Where the kata is in the book, as the book names it: code 2-15, codes 2-17, 2-18, or
+        section 2.2.6 (``chapter`` holds listing codes, with a dash, or a section number, with dots)."""
+        if "-" not in self.chapter:
+            return msg("book_section", ref=self.chapter)
+        return msg("book_codes" if "," in self.chapter else "book_code", ref=self.chapter)
 
     @property
     def short(self) -> str:

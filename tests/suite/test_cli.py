@@ -700,3 +700,19 @@ def test_test_names_read_as_the_chapters_in_the_learners_sentence(name):
 def test_a_test_sentence_keeps_its_parameters():
     got = test_sentence("tests/test_k01_x.py::test_prime_function_matches[float32-shape[]]")
     assert got == "prime function matches [float32-shape[]]"
+
+
+BOOK_SOURCES = [("k01", "(code 2-15 in the book)"), ("k03", "(codes 2-17, 2-18 in the book)"),
+                ("k05", "(section 2.2.6 in the book)")]  # fmt: skip
+
+
+@pytest.mark.parametrize(("number", "source"), BOOK_SOURCES)
+def test_the_heading_names_the_books_code_or_section_and_says_next_only_when_the_tool_picked(number, source):
+    from backprop_katas.tool.cli import focus_heading
+
+    kata = next(k for k in CATALOG if k.number == number)
+    picked = focus_heading(kata, "T", "en")
+    named = focus_heading(kata, "T", "en", named=True)
+    assert picked == f"Next: {number} · T {source}"
+    assert named == f"{number} · T {source}"  # `katas check k01`: the learner named it
+    assert "chapter code" not in picked + named

@@ -176,7 +176,7 @@ def test_switching_language_re_renders_from_the_cache_without_starting_a_child(p
         (project / "pytest.py").unlink()
     assert not marker.exists(), "a language switch started a child pytest"
     assert f"{template('cli_edit', 'ko').split('{')[0]}{K03_FILE}:{WRONG_RETURN}" in korean, korean
-    for english_only in ("Called", "The result", "does not match", "Edit:"):
+    for english_only in ("Called", "The result", "not close enough", "Edit:"):
         assert english_only not in korean, korean
     assert again == english
 

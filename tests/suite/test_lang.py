@@ -107,7 +107,7 @@ def test_a_known_phrase_is_rendered_in_the_language():
     assert all(text.strip() for language in L.LANGS for text in catalogue(language)["phrases"].values())
     text = say("not_equal", lang="ko", what="The count", got=3, expected=9)
     assert "개수" in text and "The count" not in text
-    assert "The count is 3" in say("not_equal", lang="en", what="The count", got=3, expected=9)
+    assert "The count: yours 3" in say("not_equal", lang="en", what="The count", got=3, expected=9)
 
 
 # --- one resolver ---------------------------------------------------------------------------
@@ -354,3 +354,15 @@ def test_the_wheel_ships_every_catalogue(tmp_path):
     assert {"backprop_katas/lang/en.toml", "backprop_katas/lang/ko.toml"} <= shipped
     assert shipped <= names, sorted(shipped - names)
     assert "backprop_katas/grading/learner_readme.md" in names
+
+
+# `what` is a noun phrase of any number ("The count", "The logged losses", "The dict's keys"): a
+# template that makes it the subject of a verb ("{what} does not match") is wrong for one of them.
+AGREEING_VERB = re.compile(r"\{what\} (is|are|does|do|has|have|was|were)\b")
+
+
+def test_no_english_template_makes_a_noun_phrase_of_any_number_the_subject_of_a_verb():
+    templates = catalogue("en")["messages"]
+    slips = {key: text for key, text in templates.items() if AGREEING_VERB.search(text)}
+    assert not slips, slips
+    assert AGREEING_VERB.search("{what} does not match: ...")  # the check sees the slip it is for

@@ -164,15 +164,23 @@ def _where_link(session: Session, where: str) -> str:
     return session.console.link(where, path, int(line) if line.isdigit() else None)
 
 
-def show_focus(session: Session, kata: Kata, outcome: Outcome, watching: bool = False) -> None:
+def focus_heading(kata: Kata, title: str, lang: str, named: bool = False) -> str:
+    """"Next: k01 · Derivatives (code 2-15 in the book)" for the kata the tool picked; without
+    "Next:" for the kata the learner named (`katas check k01`)."""
+    key = "cli_kata_heading" if named else "cli_next"
+    return say(key, lang=lang, number=kata.number, title=title, source=kata.source)
+
+
+def show_focus(session: Session, kata: Kata, outcome: Outcome, watching: bool = False, named: bool = False) -> None:
     """The kata to work on: task, where to edit, the first failing check, the hints so far, and
-    what to do next (no hint offered when none is left; inside `katas watch`, no `katas watch`)."""
+    what to do next (no hint offered when none is left; inside `katas watch`, no `katas watch`).
+    ``named``: the learner named this kata, so it is not announced as the next one."""
     con = session.console
     if outcome.status == Status.DONE:
         con.print(say("cli_kata_passes", lang=session.lang, kata=kata.number, total=outcome.total), "green")
         return
     con.print()
-    con.print(say("cli_next", lang=session.lang, number=kata.number, title=session.title(kata), chapter=kata.chapter), "bold", "cyan")
+    con.print(focus_heading(kata, session.title(kata), session.lang, named), "bold", "cyan")
     con.print(say("cli_task", lang=session.lang, task=pick(kata.task, session.lang)))
     if outcome.edit:
         con.print(say("cli_edit", lang=session.lang, where=_where_link(session, outcome.edit)))
@@ -239,7 +247,7 @@ def cmd_check(session: Session) -> int:
         show_focus(session, focus, outcomes[focus.id])
         return 1
     outcome = session.checker.check(kata, run_stub=True)
-    show_focus(session, kata, outcome)
+    show_focus(session, kata, outcome, named=True)
     return 0 if outcome.status == Status.DONE else 1
 
 

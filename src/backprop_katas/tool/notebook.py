@@ -515,7 +515,7 @@ def kata_cells(root: Path, kata: Kata, lang: str) -> list[Any]:
         raise NotebookError(say("nb_no_stub", lang=lang, kata=kata.id))
     module_doc, functions = _docstrings(stub)
     title = f"## {kata.number} · {kata.title[lang]}"
-    intro = [title, "", say("nb_md_task", lang=lang, task=kata.task[lang], chapter=kata.chapter), ""]
+    intro = [title, "", say("nb_md_task", lang=lang, task=kata.task[lang], source=kata.source), ""]
     if module_doc:
         intro += ["```text", module_doc, "```", ""]
     intro.append(say("nb_md_functions", lang=lang))

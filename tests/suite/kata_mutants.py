@@ -110,6 +110,13 @@ MUTANTS = [
     ),
     Mutant(
         "k03_computation_graph",
+        "gradients-one-tensor",
+        "return dz_dt * t_prime(), dz_dt * t_prime()",
+        "return dz_dt * t_prime()",
+        "It returned a tensor of dtype",  # what came back, not numpy.ndarray (the probe's plain form)
+    ),
+    Mutant(
+        "k03_computation_graph",
         "dz-dy-dropped",
         "return dz_dt * t_prime(), dz_dt * t_prime()",
         "return dz_dt * t_prime(), t_prime()",

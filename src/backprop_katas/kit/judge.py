@@ -178,12 +178,14 @@ def diagnose(
     expected: np.ndarray,
     batch: int | None = None,
     candidates: Mapping[str, np.ndarray] | None = None,
+    letter: str = "N",
 ) -> list[Msg]:
     """Name the likely causes of a wrong result, recognised from the numbers alone.
 
     ``candidates`` maps a cause key to what a learner making exactly that
     mistake would have returned (a model of :mod:`backprop_katas.kit.mistakes`); the
-    patterns tried on every value are ``mistakes.PATTERNS``.
+    patterns tried on every value are ``mistakes.PATTERNS``. ``letter`` is what the kata's
+    docstring calls the count the mean divides by (k05: M, the number of outputs).
     """
     causes: list[Msg] = []
     got = np.asarray(got, dtype=np.float64)
@@ -207,7 +209,7 @@ def diagnose(
             if key in BATCH_PATTERNS and not (batch and batch > 2):
                 continue  # for N ≤ 2 a missing or extra 1/N is the factor 2 or the half
             if matches(got, model(expected, batch)):
-                causes.append(msg(key, n=batch))
+                causes.append(msg(key, n=batch, letter=letter) if key in BATCH_PATTERNS else msg(key))
     shift = constant_offset(got, expected) if not causes and got.shape == expected.shape else None
     if shift is not None:
         causes.append(msg("cause_offset", offset=f"{shift:+.6g}"))
@@ -297,10 +299,13 @@ def expect_gradients(
     batch: int | None = None,
     candidates: Mapping[str, Mapping[str, np.ndarray]] | None = None,
     nonfinite_cause: str | None = None,
+    letter: str = "N",
 ) -> None:
     """A dict of gradients, one per parameter name: names, then shapes, then values with a table.
 
-    ``nonfinite_cause`` names the likely cause (a catalogue key) when a gradient holds NaN or infinity."""
+    ``nonfinite_cause`` names the likely cause (a catalogue key) when a gradient holds NaN or infinity.
+    A cause seen in several parameters is named once, with those parameters (``letter``: see
+    :func:`diagnose`)."""
     if isinstance(got, list) and len(got) == len(expected) and not isinstance(expected, list):
         got = dict(zip(expected, got))  # a tuple in parameter order is as good as a dict
     if not isinstance(got, dict):
@@ -319,11 +324,11 @@ def expect_gradients(
     for name, exp in expected.items():
         g = got[name]
         if isinstance(g, np.ndarray) and batch and g.shape == (batch, *exp.shape):
-            causes += [msg("cause_for", name=name, cause=c) for c in diagnose(g, exp, batch)]
+            causes += [msg("cause_for", name=name, cause=c) for c in diagnose(g, exp, batch, letter=letter)]
             bad.append(msg("wrong_shape", what=name, got=tuple(g.shape), expected=tuple(exp.shape)))
             continue
         if isinstance(g, np.ndarray) and g.ndim == 2 and g.shape == exp.T.shape and g.shape != exp.shape:
-            causes += [msg("cause_for", name=name, cause=c) for c in diagnose(g, exp, batch)]
+            causes += [msg("cause_for", name=name, cause=c) for c in diagnose(g, exp, batch, letter=letter)]
             bad.append(msg("wrong_shape", what=name, got=tuple(g.shape), expected=tuple(exp.shape)))
             continue
         arr = expect_array(g, call, name, exp.shape, dtype).astype(np.float64)
@@ -334,11 +339,22 @@ def expect_gradients(
             continue
         if not np.allclose(arr, exp, rtol=tol.rtol, atol=tol.atol):
             tables.append(gradient_rows(name, arr, exp))
-            causes += [
-                msg("cause_for", name=name, cause=c) for c in diagnose(arr, exp, batch, (candidates or {}).get(name))
-            ]
+            named = diagnose(arr, exp, batch, (candidates or {}).get(name), letter=letter)
+            causes += [msg("cause_for", name=name, cause=c) for c in named]
     if bad or tables:
-        fail(msg("called", call=call), *bad, causes=causes, tables=tables)
+        fail(msg("called", call=call), *bad, causes=_once_each(causes), tables=tables)
+
+
+def _once_each(causes: Sequence[Msg]) -> list[Msg]:
+    """One ``cause_for`` per cause, naming every parameter it was seen in (W1, b1: ...), in order."""
+    names: dict[Msg, list[str]] = {}
+    for cause in causes:
+        inner = cause.fields.get("cause") if cause.key == "cause_for" else None
+        key: Msg = inner if isinstance(inner, Msg) else cause
+        names.setdefault(key, [])
+        if inner is not None:
+            names[key].append(str(cause.fields["name"]))
+    return [msg("cause_for", name=", ".join(n), cause=c) if n else c for c, n in names.items()]
 
 
 # --- contracts: what a call may not leave behind ---------------------------------------------

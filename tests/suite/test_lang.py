@@ -156,7 +156,7 @@ def test_the_process_language_is_set_once_and_not_read_from_the_environment_agai
 def test_a_message_survives_json_with_nested_messages_and_renders_the_same():
     original = msg(
         "likely_cause",
-        cause=msg("cause_for", name="w1", cause=msg("cause_missing_mean", n=4)),
+        cause=msg("cause_for", name="w1", cause=msg("cause_missing_mean", n=4, letter="N")),
     )
     wire = json.loads(json.dumps(original.to_data()))
     back = Msg.from_data(wire)

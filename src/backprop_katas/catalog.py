@@ -44,6 +44,19 @@ class Kata:
     hints: dict[str, tuple[str, ...]]
     weights: dict[str, float] = field(default_factory=dict)  # part -> weight (scoring.py)
     scoring: str = "all"  # "all": a part's share needs every test of the part; "proportional"
+    hints_for: tuple[tuple[str, ...], ...] = ()  # per hint, the functions it is about
+
+    def hint_order(self, function: str = "") -> list[int]:
+        """The hints' indices, those about ``function`` first (``SigmoidFunction.backward`` is about
+        ``SigmoidFunction``), the rest in the catalogue's order."""
+        name = function.removeprefix(f"{self.id}.")
+
+        def about(index: int) -> bool:
+            names = self.hints_for[index] if index < len(self.hints_for) else ()
+            return bool(name) and any(name == f or name.startswith(f + ".") for f in names)
+
+        indices = range(len(self.hints["en"]))
+        return sorted(indices, key=lambda i: not about(i))
 
     @property
     def number(self) -> str:
@@ -149,6 +162,16 @@ def _scoring(raw: dict[str, Any], kata_id: str) -> str:
     return value
 
 
+def _hints_for(raw: dict[str, Any], kata_id: str, count: int) -> tuple[tuple[str, ...], ...]:
+    value = raw.get("hints_for", [])
+    functions = set(raw["functions"])
+    if len(value) != count or any(not names or not set(names) <= functions for names in value):
+        raise ValueError(
+            f"{CATALOG_FILE}: kata {kata_id}: hints_for needs one list per hint of the kata's functions {sorted(functions)}"
+        )
+    return tuple(tuple(str(n) for n in names) for names in value)
+
+
 def load_catalog(root: Path) -> list[Kata]:
     """Read and check katas.toml: every kata has both languages and at least two hints each."""
     data = tomllib.loads((root / CATALOG_FILE).read_text(encoding="utf-8"))
@@ -173,6 +196,7 @@ def load_catalog(root: Path) -> list[Kata]:
                 task=dict(task),
                 hints={lang: tuple(hints[lang]) for lang in LANGS},
                 weights=_weights(raw, kid),
+                hints_for=_hints_for(raw, kid, len(hints["en"])),
                 scoring=_scoring(raw, kid),
             )
         )

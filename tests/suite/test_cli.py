@@ -716,3 +716,30 @@ def test_the_heading_names_the_books_code_or_section_and_says_next_only_when_the
     assert picked == f"Next: {number} · T {source}"
     assert named == f"{number} · T {source}"  # `katas check k01`: the learner named it
     assert "chapter code" not in picked + named
+
+
+FAILING_HINTS = [
+    ("k02", "k02_parameters.mlp_parameter_count", "A layer from n_in to n_out"),
+    ("k05", "k05_backprop.SigmoidFunction.backward", "Going back through a sigmoid"),
+]
+
+
+@pytest.mark.parametrize(("number", "function", "first_words"), FAILING_HINTS)
+def test_katas_shows_the_hint_of_the_function_that_failed(tmp_path, number, function, first_words):
+    import io
+
+    from backprop_katas.kinds import Status
+    from backprop_katas.kit.failure import Failure
+    from backprop_katas.tool.check import Outcome
+    from backprop_katas.tool.cli import Session, show_focus
+    from backprop_katas.tool.console import Console
+
+    project = make_project(tmp_path)
+    out = io.StringIO()
+    session = Session(project, argparse.Namespace(), Console(out, colour=False))
+    kata = next(k for k in session.katas if k.number == number)
+    call = {"function": function, "code": f"{function}(...)", "message": None}
+    outcome = Outcome(kata.id, Status.FAILING, 3, 9, failure=Failure(call=call).to_data())
+    show_focus(session, kata, outcome)
+    shown = [line for line in out.getvalue().splitlines() if line.startswith("Hint 1/")]
+    assert shown and shown[0].split(": ", 1)[1].startswith(first_words), out.getvalue()

@@ -86,8 +86,10 @@ class Session:
     def title(self, kata: Kata) -> str:
         return pick(kata.title, self.lang, " / ")
 
-    def hints(self, kata: Kata) -> list[str]:
-        return pick_each(kata.hints, self.lang)
+    def hints(self, kata: Kata, failing: str = "") -> list[str]:
+        """The kata's hints in the language, those about the ``failing`` function first."""
+        hints = pick_each(kata.hints, self.lang)
+        return [hints[i] for i in kata.hint_order(failing)]
 
     def status_word(self, status: str) -> str:
         return self.word(f"cli_status_{status}")
@@ -201,7 +203,7 @@ def show_focus(session: Session, kata: Kata, outcome: Outcome, watching: bool = 
             for line in text.rstrip().splitlines():
                 con.print("    " + line, *(("yellow",) if role == "cause" else ()))
     con.print()
-    hints = session.hints(kata)
+    hints = session.hints(kata, outcome.function)
     seen = hints_shown(session.root, kata)
     for n in range(seen):
         con.print(say("cli_hint", lang=session.lang, n=n + 1, total=len(hints), hint=hints[n]), "cyan")
@@ -258,7 +260,8 @@ def cmd_hint(session: Session) -> int:
         session.console.print(say("cli_all_done", lang=session.lang, total=len(session.katas)), "green", "bold")
         return 0
     shown = reveal_hint(session.root, kata, every=session.args.every)
-    hints = session.hints(kata)
+    last = session.checker.cached(kata)  # the last check's first failure, if any: its function's hints first
+    hints = session.hints(kata, last.function if last is not None else "")
     con = session.console
     con.print(say("cli_hints_header", lang=session.lang, number=kata.number, title=session.title(kata)), "bold")
     for n in range(shown):

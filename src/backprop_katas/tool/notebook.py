@@ -342,8 +342,9 @@ def render_progress(katas: list[Kata], outcomes: dict[str, Outcome], lang: str) 
     return View("\n".join(text), _box("#0969da" if nxt else STATUS_COLOUR[Status.DONE], inner))
 
 
-def render_hints(root: Path, kata: Kata, lang: str, shown: int) -> View:
-    hints = kata.hints[lang]
+def render_hints(root: Path, kata: Kata, lang: str, shown: int, failing: str = "") -> View:
+    """The hints shown so far, those about the ``failing`` function first (as ``katas`` orders them)."""
+    hints = [kata.hints[lang][i] for i in kata.hint_order(failing)]
     lines = [say("cli_hints_header", lang=lang, number=kata.number, title=kata.title[lang])]
     lines += [say("cli_hint", lang=lang, n=n + 1, total=len(hints), hint=hints[n]) for n in range(shown)]
     lines.append(say("nb_more_hints", lang=lang, kata=kata.number) if shown < len(hints) else say("nb_hint_last", lang=lang))
@@ -422,7 +423,8 @@ def run_line_magic(line: str, folder: Path | None = None) -> list[Any]:
             raise NotebookError(say("nb_usage"))
         kata = session.kata(words[1])
         shown = reveal_hint(session.root, kata, every="--all" in words)
-        return [*views, render_hints(session.root, kata, session.lang, shown)]
+        last = session.checker.cached(kata)
+        return [*views, render_hints(session.root, kata, session.lang, shown, last.function if last else "")]
     if words[0] == "plot":
         return [*views, *plot_demo(session)]
     if words[0] in ("help", "--help", "-h"):

@@ -425,8 +425,9 @@ def cmd_plot(session: Session) -> int:
     except PlotError as exc:
         con.print(str(exc), "yellow")
         return 1
-    for note in result.notes:
-        con.print(note, "dim")
+    for note in result.notes:  # the last, when the learner's loss left the oracle's, says where: it stands out
+        departs = result.departure is not None and note is result.notes[-1]
+        con.print(note, "yellow" if departs else "dim")
     con.print(say("cli_plot_written", lang=session.lang, path=str(result.path)), "green")
     return 0
 

@@ -8,6 +8,7 @@ points. matplotlib's Agg backend: no display needed.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -169,12 +170,13 @@ def _draw(out: Path, lang: str, font: str | None, history: list[tuple[int, float
         left.set_ylim(*loss_range([loss for _, loss in oracle_history]))
         if left_at is not None:  # say it on the figure: a curve below the oracle's is not a better one
             left.axvline(left_at.step, color="tab:red", linestyle="--", linewidth=1)
-            left.text(0.02, 0.02, text("plot_departs", step=left_at.step), transform=left.transAxes, color="tab:red",
-                      fontsize="small", va="bottom", wrap=True)  # fmt: skip
+            note = textwrap.fill(text("plot_departs", step=left_at.step), 34 if lang == "en" else 20)
+            left.text(0.97, 0.97, note, transform=left.transAxes, color="tab:red", fontsize="small",
+                      ha="right", va="top", bbox={"facecolor": "white", "edgecolor": "tab:red", "alpha": 0.9})  # fmt: skip
         left.set_xlabel(text("plot_step"))
         left.set_ylabel(text("plot_loss"))
         left.set_title(text("plot_loss_title"))
-        left.legend()
+        left.legend(loc="lower left")
         left.grid(True, alpha=0.3)
 
         right.contourf(grid_x, grid_y, surface, levels=[0.0, 0.5, 1.0], colors=["#f4c7c3", "#c6e2c3"], alpha=0.8)

@@ -478,21 +478,22 @@ def cmd_new(root: Path, args: argparse.Namespace) -> int:
 
 def cmd_notebook(root: Path, args: argparse.Namespace) -> int:
     """`katas notebook OUT_DIR`: the notebooks to hand out (needs the [notebook] extra)."""
+    lang = resolve(getattr(args, "lang", None), modes=LANGS)
     try:
-        from backprop_katas.tool.notebook import DEFAULT_INSTALL, NotebookError, write_notebooks
+        from backprop_katas.tool.notebook import NotebookError, write_notebooks
 
-        lang = resolve(getattr(args, "lang", None), modes=LANGS)
-        install = None if args.install.lower() == "none" else args.install
-        written = write_notebooks(root, Path(args.out_dir), lang, install)
+        # --install none: the runtime has the package (no wheel, no install line); else the wheel
+        # beside the notebooks, and --install where it is missing.
+        no_install = (args.install or "").lower() == "none"
+        install = None if no_install else args.install
+        written = write_notebooks(root, Path(args.out_dir), lang, install, wheel=not no_install)
     except ImportError as exc:
-        raise SystemExitMessage(f"{exc}\n" + say("nb_needs_nbformat"), 2) from None
+        raise SystemExitMessage(f"{exc}\n" + say("nb_writing_needs_nbformat", lang=lang), 2) from None
     except NotebookError as exc:
         raise SystemExitMessage(str(exc), 1) from None
     for path in written:
         print(path)
-    print(say("nb_written", count=len(written), folder=args.out_dir))
-    if args.install == DEFAULT_INSTALL:
-        print(say("nb_install_placeholder", spec=DEFAULT_INSTALL), file=sys.stderr)
+    print(say("nb_written", count=sum(p.suffix == ".ipynb" for p in written), folder=args.out_dir))
     return 0
 
 
@@ -648,11 +649,10 @@ def build_parser() -> argparse.ArgumentParser:
         "kata_id", metavar="kNN_name", help="the new kata's id: the next number and a name, e.g. k07_softmax"
     )
     new.set_defaults(func=cmd_new)
-    from backprop_katas.tool.notebook import DEFAULT_INSTALL  # no IPython, no nbformat: those load when used
 
     notebook = sub.add_parser("notebook", parents=[plain], help=say("cli_help_notebook"))
     notebook.add_argument("out_dir", metavar="OUT_DIR", help=say("cli_help_notebook_out"))
-    notebook.add_argument("--install", default=DEFAULT_INSTALL, metavar="PIP_SPEC", help=say("cli_help_install"))
+    notebook.add_argument("--install", default=None, metavar="PIP_SPEC", help=say("cli_help_install"))
     notebook.set_defaults(func=cmd_notebook)
     warm = sub.add_parser("server", help=say("cli_help_server"), description=say("cli_help_server"))
     warm.add_argument("action", nargs="?", choices=("status", "start", "stop"), default="status")

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import ast
 import html
+import os
 import shlex
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +36,7 @@ from backprop_katas.kinds import Status
 from backprop_katas.kit.failure import Failure, Where, render, render_parts, table_columns, table_title
 from backprop_katas.lang import LANGS, resolve, say, use
 from backprop_katas.names import test_sentence
+from backprop_katas.tool import server
 from backprop_katas.tool.check import Checker, Outcome, stub_text
 from backprop_katas.tool.progress import UnknownKata, backup_path, hints_shown, resolve_kata, reveal_hint
 
@@ -41,7 +44,8 @@ MAGIC = "%%kata"
 MAX_NOTEBOOK_BYTES = 5_000_000  # a handed-out notebook is ~20 kB; outputs with plots stay far below this
 MAX_CELL_BYTES = 1_000_000  # the sandbox's limit for one kata file
 PROJECT_DATA = Path(__file__).resolve().parents[1] / "_project"  # written into the wheel by setup.py
-DEFAULT_INSTALL = "backprop-katas @ git+https://github.com/OWNER/backprop-katas"  # `katas notebook --install`
+WHEEL_GLOB = "backprop_katas-*.whl"  # `katas notebook` writes the project's wheel beside the notebooks
+WHEEL_SECONDS = 300.0  # building the wheel takes ~7 s here; a loaded machine may take much longer
 NOTEBOOK_FORMAT = 4
 
 
@@ -481,6 +485,8 @@ def load_ipython_extension(ipython: Any) -> None:
                 _display([render_message(str(exc))])
 
     ipython.register_magics(KataMagics)
+    # The warm server this kernel starts (tool/server.py) ends when the kernel does, not 10 minutes later.
+    os.environ.setdefault(server.OWNER_ENV, str(os.getpid()))
 
 
 # --- notebooks to hand out -------------------------------------------------------------------
@@ -500,9 +506,33 @@ def _docstrings(stub: str) -> tuple[str, list[tuple[str, str, str]]]:
     return ast.get_docstring(tree) or "", found
 
 
-def _install_source(install: str | None, lang: str) -> str:
+def build_wheel(root: Path, out: Path) -> Path | None:
+    """The project's wheel, built from its source checkout into ``out``; None when ``root`` is not a
+    source checkout (no pyproject.toml and setup.py) or the build fails."""
+    if not (root / "pyproject.toml").is_file() or not (root / "setup.py").is_file():
+        return None
+    out.mkdir(parents=True, exist_ok=True)
+    before = {p: p.stat().st_mtime for p in out.glob(WHEEL_GLOB)}
+    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(root)]
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=WHEEL_SECONDS, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    fresh = [p for p in out.glob(WHEEL_GLOB) if before.get(p) != p.stat().st_mtime]
+    return max(fresh, key=lambda p: p.stat().st_mtime) if done.returncode == 0 and fresh else None
+
+
+def _install_source(install: str | None, lang: str, wheel: str | None = None) -> str:
+    """The first cell: pip-install the wheel beside the notebook when it is there, else ``install``;
+    then load the magics. Without a wheel to look for and without ``install``: no install line."""
     lines = ["# " + say("nb_install_comment", lang=lang)]
-    if install:
+    if wheel:
+        lines += ["import pathlib", f"if pathlib.Path({wheel!r}).is_file():", f"    %pip install -q {shlex.quote(wheel)}", "else:"]
+        if install:
+            lines.append(f"    %pip install -q {shlex.quote(install)}")
+        else:
+            lines.append(f"    raise SystemExit({say('nb_wheel_missing', lang=lang, wheel=wheel)!r})")
+    elif install:
         lines.append(f"%pip install -q {shlex.quote(install)}")
     lines.append("%load_ext backprop_katas")
     return "\n".join(lines)
@@ -552,18 +582,24 @@ def _notebook(cells: list[Any], lang: str) -> Any:
     return nb
 
 
-def write_notebooks(root: Path, out: Path, lang: str, install: str | None) -> list[Path]:
-    """One notebook per kata and one for the chapter, in ``lang``; their paths."""
+def write_notebooks(root: Path, out: Path, lang: str, install: str | None, wheel: bool = False) -> list[Path]:
+    """One notebook per kata and one for the chapter, in ``lang``; their paths (the wheel's first).
+
+    ``wheel``: build the project's wheel into ``out`` and install it from there in the first cell
+    (``install`` when it is missing); with no wheel and no ``install``, refuse (NotebookError)."""
     import nbformat
     import nbformat.v4 as nbf
 
     katas = load_catalog(root)
+    built = build_wheel(root, out) if wheel else None
+    if wheel and built is None and not install:
+        raise NotebookError(say("nb_needs_install", lang=lang, root=str(root)))
     out.mkdir(parents=True, exist_ok=True)
     head = [
         nbf.new_markdown_cell(say("nb_md_install", lang=lang)),
-        nbf.new_code_cell(_install_source(install, lang) + f"\n%kata --lang {lang}"),
+        nbf.new_code_cell(_install_source(install, lang, built.name if built else None) + f"\n%kata --lang {lang}"),
     ]
-    written = []
+    written = [built] if built is not None else []
     chapter: list[Any] = [nbf.new_markdown_cell(say("nb_md_chapter_title", lang=lang, count=len(katas))), *head]
     for kata in katas:
         cells = kata_cells(root, kata, lang)

@@ -97,7 +97,7 @@ def test_reference_answers_pasted_into_the_cell_make_the_check_cells_report_done
         plain, rich = outputs(nb, line)
         assert en("nb_done").search(plain) and en("nb_done").search(rich), plain
         assert not en("nb_failing").search(plain)
-        assert "Next: the %%kata k02 cell." in plain
+        assert "Next: k02 · Counting parameters: its %%kata cell is in k02_parameters.ipynb" in plain
     assert (tmp_path / "katas" / f"{K01}.py").read_text(encoding="utf-8") == kata_source(K01)
     assert (tmp_path / "katas.toml").is_file(), "the working folder became a kata project"
 
@@ -197,6 +197,33 @@ def test_katas_notebook_writes_every_kata_the_chapter_and_the_wheel_the_first_ce
     first = nbformat.read(str(tmp_path / "none" / f"{K01}.ipynb"), as_version=4)
     assert "%pip" not in first.cells[1].source
     assert not list((tmp_path / "none").glob("*.whl"))
+
+
+def _stub_outcome(kata_id=K01, function="prime_function"):
+    from backprop_katas.kinds import Status
+    from backprop_katas.kit.failure import Failure, Where
+
+    kata = next(k for k in load_catalog(ROOT) if k.id == kata_id)
+    error = {"kind": "stub", "type": "NotImplementedError", "message": "Return the derivative",
+             "where": f"katas/{kata.filename}:40 in {function}", "traceback": ""}  # fmt: skip
+    failure = Failure(kind="probe", error=error, where=Where(kata.filename, 40, function, "raised", "katas"))
+    return kata, Outcome(kata.id, Status.FAILING, 0, 9, test="tests/test_k01_derivatives.py::test_x", failure=failure.to_data())
+
+
+def test_a_stub_in_the_notebook_is_to_be_replaced_in_this_cell_and_the_html_shows_code_not_backticks(tmp_path):
+    kata, outcome = _stub_outcome()
+    view = NB.render_outcome(tmp_path, kata, outcome, "en")
+    assert "in this %%kata k01 cell" in view.text and f"in katas/{kata.filename}" not in view.text, view.text
+    assert "`" not in view.html and "<code>raise NotImplementedError(...)</code>" in view.html
+
+
+def test_a_finished_katas_next_is_named_with_the_notebook_that_holds_its_cell(tmp_path):
+    from backprop_katas.kinds import Status
+
+    katas = load_catalog(ROOT)
+    view = NB.render_outcome(tmp_path, katas[0], Outcome(katas[0].id, Status.DONE, 9, 9), "en", following=katas[1])
+    assert f"{katas[1].id}.ipynb" in view.text and "chapter.ipynb" in view.text
+    assert f"Next: the %%kata {katas[1].number} cell." not in view.text  # the k01 notebook has no k02 cell
 
 
 WHEEL = "backprop_katas-0.1.0-py3-none-any.whl"

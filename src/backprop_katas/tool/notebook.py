@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import html
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -32,8 +33,8 @@ from typing import Any
 
 from backprop_katas.catalog import CATALOG_FILE, Kata, ProjectNotFound, find_root, load_catalog
 from backprop_katas.generate import project_layout
-from backprop_katas.kinds import Status
-from backprop_katas.kit.failure import Failure, Where, render, render_parts, table_columns, table_title
+from backprop_katas.kinds import ProbeErrorKind, Status
+from backprop_katas.kit.failure import Failure, Where, render_parts, table_columns, table_title
 from backprop_katas.lang import LANGS, resolve, say, use
 from backprop_katas.names import test_sentence
 from backprop_katas.tool import server
@@ -194,8 +195,12 @@ class View:
         return self.text
 
 
+CODE_SPAN = re.compile(r"`([^`\n]+)`")  # `code` in a catalogue sentence
+
+
 def _e(text: object) -> str:
-    return html.escape(str(text))
+    """A sentence as HTML: escaped, its `code` spans as <code> (never literal backticks)."""
+    return CODE_SPAN.sub(r"<code>\1</code>", html.escape(str(text)))
 
 
 def _pre(text: str, wrap: bool = True) -> str:
@@ -205,7 +210,8 @@ def _pre(text: str, wrap: bool = True) -> str:
         if wrap
         else PRE.replace("white-space: pre-wrap; word-break: break-word;", "white-space: pre; overflow-x: auto;")
     )
-    return f'<pre style="{style}">{_e(text.rstrip())}</pre>'
+    body = _e(text.rstrip()) if wrap else html.escape(text.rstrip())  # source code keeps its backticks
+    return f'<pre style="{style}">{body}</pre>'
 
 
 def _box(colour: str, inner: str) -> str:
@@ -253,7 +259,7 @@ def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: S
         text.append(note)
         parts.append(f'<div style="color: #57606a; font-size: 12px;">{_e(note)}</div>')
     if status == Status.DONE and following is not None:
-        nxt = say("nb_next", lang=lang, kata=following.number)
+        nxt = say("nb_next", lang=lang, kata=following.number, title=following.title[lang], notebook=f"{following.id}.ipynb")
         text.append(nxt)
         parts.append(f'<div style="margin-top: 6px;">{_e(nxt)}</div>')
     if status != Status.DONE:
@@ -280,8 +286,8 @@ def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: S
             # Rendered here from the cached data: the text in full; the HTML with its tables as
             # tables and its causes as notes, chosen by role, never by reading the sentences.
             failure = Failure.from_data(outcome.failure)
-            text.append(render(failure, lang, where=False))
-            pieces = render_parts(failure, lang, where=False)
+            pieces = [(role, _in_this_cell(t, failure, kata, lang)) for role, t in render_parts(failure, lang, where=False)]
+            text.append("\n".join(t for _, t in pieces))
             words = [t for role, t in pieces if role not in ("table", "cause")]
             if words:
                 parts.append(_pre("\n".join(words)))
@@ -296,6 +302,18 @@ def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: S
         if more:
             parts.append(f'<div style="color: #57606a; font-size: 12px;">{_e(more)}</div>')
     return View("\n".join(text), _box(colour, "\n".join(parts)))
+
+
+def _in_this_cell(text: str, failure: Failure, kata: Kata, lang: str) -> str:
+    """A stub's "replace ... in katas/k01_derivatives.py" said as a notebook learner sees it: in this
+    cell (the file is what the cell writes). Other failures are left as they are."""
+    error, where = failure.error or {}, failure.where
+    if failure.kind != "probe" or error.get("kind") != ProbeErrorKind.STUB or where is None:
+        return text
+    if Path(where.file).name != kata.filename:
+        return text  # the stub is in another kata's file: that file is the place
+    shown = f"{where.folder}/{where.file}" if where.folder else where.file
+    return text.replace(say("stub", lang=lang, file=shown), say("nb_stub", lang=lang, kata=kata.number))
 
 
 def _table_html(table: dict[str, Any], lang: str) -> str:
@@ -333,7 +351,7 @@ def render_progress(katas: list[Kata], outcomes: dict[str, Outcome], lang: str) 
     text = [header] + [f"{n}  {t}  {s}  {p}" for n, t, s, p, _ in rows]
     nxt = next((k for k in katas if outcomes[k.id].status != Status.DONE), None)
     if nxt is not None:
-        text.append(say("nb_next", lang=lang, kata=nxt.number))
+        text.append(say("nb_next", lang=lang, kata=nxt.number, title=nxt.title[lang], notebook=f"{nxt.id}.ipynb"))
     head = "".join(f'<th style="{HEAD} text-align: left;">{_e(c)}</th>' for c in columns)
     body = "".join(
         f'<tr><td style="{CELL} text-align: left;">{_e(n)}</td><td style="{CELL} text-align: left;">{_e(t)}</td>'

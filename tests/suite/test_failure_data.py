@@ -320,3 +320,25 @@ def test_the_readme_states_the_limits_the_tool_really_uses():
     assert f"{DEFAULT_TIME_LIMIT:g} s" in readme and f"{DEFAULT_TIMEOUT:g} s" in readme
     stated = {int(s) for s in re.findall(r"stopped after (\d+) s", readme)}
     assert stated <= {int(DEFAULT_TIME_LIMIT), int(DEFAULT_TIMEOUT)}, stated
+
+
+def test_edit_points_at_the_innermost_helper_whose_value_was_wrong(tmp_path, monkeypatch):
+    # k03's gradients is judged first; a wrong z_prime inside it is the place to edit, not
+    # gradients' (or backward's) return line.
+    from helpers import copy_solutions, run_kata_tests
+    from kata_mutants import MUTANTS
+
+    monkeypatch.setenv("KATAS_LANG", "en")
+    mutant = next(m for m in MUTANTS if m.id == "z-prime-forgets-2")
+    folder = copy_solutions(tmp_path)
+    path = folder / f"{mutant.kata}.py"
+    source = path.read_text(encoding="utf-8").replace(mutant.old, mutant.new)
+    path.write_text(source, encoding="utf-8")
+    outcome = run_kata_tests(mutant.kata, folder, "-x")
+    (nodeid, text), *_ = outcome.failed.items()
+    where = outcome.failures[nodeid].where
+    lines = source.splitlines()
+    start = next(n for n, line in enumerate(lines, 1) if line.startswith("def z_prime"))
+    wrong_return = next(n for n, line in enumerate(lines, 1) if n > start and line.strip() == "return t")
+    assert "z_prime" not in nodeid, "the check meant is one of a function that calls z_prime"
+    assert (where.function, where.line) == ("z_prime", wrong_return), text

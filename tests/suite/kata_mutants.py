@@ -136,6 +136,13 @@ MUTANTS = [
         "    xg = x.requires_grad_()\n    yg",
         "requires_grad=True",
     ),
+    Mutant(
+        "k04_autograd",
+        "autograd-gradients-one-tensor",
+        "    return xg.grad, yg.grad\n",
+        "    return xg.grad\n",
+        "It returned a tensor of dtype float64",  # the type that came back, in the learner's terms
+    ),
     Mutant("k04_autograd", "grad-fn-repr", "else type(z.grad_fn).__name__", "else str(z.grad_fn)"),
     Mutant("k04_autograd", "marks-both", 'requires_grad_("x" in wrt)', "requires_grad_(True)"),
     # k05 · backprop by hand

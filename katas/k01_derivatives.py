@@ -64,13 +64,17 @@ def sigmoid(x: torch.Tensor) -> torch.Tensor:
     number is inf (exp(89) in float32), and inf/inf or 0·inf is NaN: use a form
     that never exponentiates a positive number. With e = exp(-|x|),
     σ(x) = 1/(1 + e) for x ≥ 0 and e/(1 + e) for x < 0 (torch.where picks).
+    Write -|x| as torch.where(x >= 0, -x, x), not -torch.abs(x): |x| has no
+    derivative at x = 0, autograd takes 0 there, and the gradient at 0 would be 0.
     Return a new tensor of x's shape and dtype; leave x unchanged.
 
     torch.exp 로 직접 쓰고, torch.sigmoid 는 부르지 마세요. float32 와 float64 의 모든 유한한
     x (x = ±100, ±1000 포함) 에서 값이 유한해야 하고, autograd 로 구한 기울기도 유한해야 합니다.
     큰 양수의 exp 는 inf 이고 (float32 에서 exp(89)), inf/inf 나 0·inf 는 NaN 입니다. 양수를
     지수로 올리지 않는 꼴을 쓰세요. e = exp(-|x|) 로 x ≥ 0 이면 σ(x) = 1/(1 + e), x < 0 이면
-    e/(1 + e) 입니다 (torch.where 로 고르세요). x 와 같은 모양·dtype 의 새 텐서를 돌려주고, x 는
+    e/(1 + e) 입니다 (torch.where 로 고르세요). -|x| 는 -torch.abs(x) 가 아니라
+    torch.where(x >= 0, -x, x) 로 쓰세요. |x| 는 x = 0 에서 미분할 수 없어 autograd 가 기울기를 0 으로
+    잡으므로, 0 에서의 기울기가 0 이 됩니다. x 와 같은 모양·dtype 의 새 텐서를 돌려주고, x 는
     그대로 두세요.
     """
     # TODO: Return σ(x) = 1 / (1 + e^(-x)), elementwise (시그모이드를 원소별로 계산하세요).

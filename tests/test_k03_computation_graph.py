@@ -18,6 +18,7 @@ from backprop_katas.kit.judge import (
     expect_plain,
     expect_untouched,
     fail,
+    kind_of,
 )
 from backprop_katas.kit.probes import k03_computation_graph as P
 from backprop_katas.lang import msg
@@ -111,7 +112,7 @@ def test_gradients_match_finite_differences(run, shape, dtype):
     if not isinstance(got, list) or len(got) != 2:
         fail(
             msg("called", call=call),
-            msg("wrong_type", got=repr(type(got)), expected=msg("expected_pair", names="dz_dx, dz_dy")),
+            msg("wrong_type", got=kind_of(got), expected=msg("expected_pair", names="dz_dx, dz_dy")),
         )
     expected = (
         O.central_difference(lambda v: (v + y64) ** 2, x64),
@@ -143,7 +144,7 @@ def test_gradients_take_python_floats(run):
         if not isinstance(got, list) or len(got) != 2:
             fail(
                 msg("called", call=call),
-                msg("wrong_type", got=repr(got), expected=msg("expected_pair", names="dz_dx, dz_dy")),
+                msg("wrong_type", got=kind_of(got), expected=msg("expected_pair", names="dz_dx, dz_dy")),
             )
         for label, g in zip(("dz_dx", "dz_dy"), got):
             expect_close(expect_number(g, call), 2 * (x + y), O.AUTOGRAD64, call, label)
@@ -179,7 +180,7 @@ def test_no_function_writes_into_its_inputs_or_returns_them(run, name, dtype):
     if not isinstance(results, list) or len(results) != len(formula(name, arrays)):
         fail(
             msg("called", call=call),
-            msg("wrong_type", got=repr(results)[:80], expected=msg("expected_pair", names="dz_dx, dz_dy")),
+            msg("wrong_type", got=kind_of(results), expected=msg("expected_pair", names="dz_dx, dz_dy")),
         )
     for got, expected in zip(results, formula(name, arrays)):
         expect_close(got, expected, tol_for(dtype), call, dtype=dtype)
@@ -196,7 +197,7 @@ def test_every_function_takes_python_floats(run, name):
     if not isinstance(results, list) or len(results) != len(expected):
         fail(
             msg("called", call=call),
-            msg("wrong_type", got=repr(got)[:80], expected=msg("expected_pair", names="dz_dx, dz_dy")),
+            msg("wrong_type", got=kind_of(got), expected=msg("expected_pair", names="dz_dx, dz_dy")),
         )
     for g, e in zip(results, expected):
         expect_close(expect_number(g, call), float(e), O.AUTOGRAD64, call)

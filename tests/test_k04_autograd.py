@@ -17,6 +17,7 @@ from backprop_katas.kit.judge import (
     expect_equal,
     expect_untouched,
     fail,
+    kind_of,
 )
 from backprop_katas.kit.probes import k04_autograd as P
 from backprop_katas.kit.zoo import ONE, TWO
@@ -80,7 +81,7 @@ def test_autograd_gradients_match_finite_differences(run, fname):
     if not isinstance(result, list) or len(result) != 2:
         fail(
             msg("called", call=call),
-            msg("wrong_type", got=repr(result)[:80], expected=msg("expected_pair", names="df_dx, df_dy")),
+            msg("wrong_type", got=kind_of(result), expected=msg("expected_pair", names="df_dx, df_dy")),
         )
     # ∂(Σ f)/∂x elementwise: these f act elementwise, so central differences per element suffice.
     expected = (O.central_difference(lambda v: f(v, y), x), O.central_difference(lambda v: f(x, v), y))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backprop_katas.lang import ENGLISH, LANGS, pick, say
+from backprop_katas.lang import ENGLISH, LANGS, Msg, msg, pick, say
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -46,10 +46,31 @@ class Kata:
     scoring: str = "all"  # "all": a part's share needs every test of the part; "proportional"
     bonus: bool = False  # past the chapter: shown after the others with its own points, outside the total
     graded: bool = True  # a bonus kata counts in a grade only with `graded = true` (or `katas grade --kata`)
+    hints_for: tuple[tuple[str, ...], ...] = ()  # per hint, the functions it is about
+
+    def hint_order(self, function: str = "") -> list[int]:
+        """The hints' indices, those about ``function`` first (``SigmoidFunction.backward`` is about
+        ``SigmoidFunction``), the rest in the catalogue's order."""
+        name = function.removeprefix(f"{self.id}.")
+
+        def about(index: int) -> bool:
+            names = self.hints_for[index] if index < len(self.hints_for) else ()
+            return bool(name) and any(name == f or name.startswith(f + ".") for f in names)
+
+        indices = range(len(self.hints["en"]))
+        return sorted(indices, key=lambda i: not about(i))
 
     @property
     def number(self) -> str:
         return self.id.split("_", 1)[0]  # "k05"
+
+    @property
+    def source(self) -> Msg:
+        """Where the kata is in the book, as the book names it: code 2-15, codes 2-17, 2-18, or
+        section 2.2.6 (``chapter`` holds listing codes, with a dash, or a section number, with dots)."""
+        if "-" not in self.chapter:
+            return msg("book_section", ref=self.chapter)
+        return msg("book_codes" if "," in self.chapter else "book_code", ref=self.chapter)
 
     @property
     def short(self) -> str:
@@ -160,6 +181,16 @@ def _scoring(raw: dict[str, Any], kata_id: str) -> str:
     return value
 
 
+def _hints_for(raw: dict[str, Any], kata_id: str, count: int) -> tuple[tuple[str, ...], ...]:
+    value = raw.get("hints_for", [])
+    functions = set(raw["functions"])
+    if len(value) != count or any(not names or not set(names) <= functions for names in value):
+        raise ValueError(
+            f"{CATALOG_FILE}: kata {kata_id}: hints_for needs one list per hint of the kata's functions {sorted(functions)}"
+        )
+    return tuple(tuple(str(n) for n in names) for names in value)
+
+
 def load_catalog(root: Path) -> list[Kata]:
     """Read and check katas.toml: every kata has English and each other language it gives
     (a language of ``lang/`` that katas.toml lacks falls back to English through ``lang.pick``)
@@ -187,6 +218,7 @@ def load_catalog(root: Path) -> list[Kata]:
                 task=dict(task),
                 hints={lang: tuple(hints[lang]) for lang in given},
                 weights=_weights(raw, kid),
+                hints_for=_hints_for(raw, kid, len(hints["en"])),
                 scoring=_scoring(raw, kid),
                 bonus=bool(raw.get("bonus", False)),
                 graded=bool(raw.get("graded", not raw.get("bonus", False))),

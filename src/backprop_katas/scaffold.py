@@ -172,7 +172,7 @@ def test_todo_function_matches_its_oracle(run):
 CATALOG_ENTRY = """
 [[kata]]
 id = "{id}"
-chapter = "{todo}: the chapter's code number, e.g. 2-20"
+chapter = "{todo}: the book's code, e.g. 2-20 (or a section, e.g. 2.2.6)"
 concept = "{todo}: one or two words"
 points = 10  # {todo}: the total is the catalog's sum
 weights = {{ todo_function = 1 }}
@@ -181,6 +181,7 @@ title.en = "{todo}: the title"
 title.ko = "{todo}: the title, in Korean"
 task.en = "{todo}: the task in one sentence."
 task.ko = "{todo}: the task in one sentence, in Korean."
+hints_for = [["todo_function"], ["todo_function"]]  # {todo}: per hint, the functions it is about
 hints.en = ["{todo}: a first hint.", "{todo}: a second hint."]
 hints.ko = ["{todo}: the first hint, in Korean.", "{todo}: the second hint, in Korean."]
 """

@@ -93,6 +93,14 @@ MUTANTS = [
         "(f(x.add_(h)) - f(x.sub_(2 * h))) / (2 * h)",
         "in place",
     ),
+    Mutant("k01_derivatives", "prime-plus-constant", "    return 2 * x\n", "    return 2 * x + 2\n", cause="cause_offset"),
+    Mutant(
+        "k01_derivatives",
+        "sigmoid-abs",
+        "    e = torch.exp(torch.where(x >= 0, -x, x))  # e^(-|x|), in (0, 1]\n",
+        "    e = torch.exp(-torch.abs(x))\n",
+        cause="cause_kink_at_zero",
+    ),
     Mutant("k01_derivatives", "sigmoid-prime-uses-x", "    return s * (1 - s)\n", "    return s * (1 - x)\n"),
     Mutant(
         "k01_derivatives",
@@ -119,7 +127,14 @@ MUTANTS = [
         "for p in module.parameters() if p.requires_grad)",
         "for p in module.parameters())",
     ),
-    Mutant("k02_parameters", "forgets-bias", "n_in * n_out + n_out for", "n_in * n_out for"),
+    Mutant("k02_parameters", "forgets-bias", "n_in * n_out + n_out for", "n_in * n_out for", cause="cause_no_biases"),
+    Mutant(
+        "k02_parameters",
+        "one-layer-short",
+        "sum(n_in * n_out + n_out for n_in, n_out in zip(layer_sizes, layer_sizes[1:]))",
+        "sum(layer_sizes[i] * layer_sizes[i + 1] + layer_sizes[i + 1] for i in range(len(layer_sizes) - 2))",
+        cause="cause_layer_short",
+    ),
     Mutant(
         "k02_parameters",
         "no-output-sigmoid",
@@ -148,6 +163,13 @@ MUTANTS = [
     ),
     Mutant(
         "k03_computation_graph",
+        "gradients-one-tensor",
+        "return dz_dt * t_prime(), dz_dt * t_prime()",
+        "return dz_dt * t_prime()",
+        "It returned a tensor of dtype",  # what came back, not numpy.ndarray (the probe's plain form)
+    ),
+    Mutant(
+        "k03_computation_graph",
         "dz-dy-dropped",
         "return dz_dt * t_prime(), dz_dt * t_prime()",
         "return dz_dt * t_prime(), t_prime()",
@@ -166,6 +188,13 @@ MUTANTS = [
         "    xg = x.detach().clone().requires_grad_()\n    yg",
         "    xg = x.requires_grad_()\n    yg",
         "requires_grad=True",
+    ),
+    Mutant(
+        "k04_autograd",
+        "autograd-gradients-one-tensor",
+        "    return xg.grad, yg.grad\n",
+        "    return xg.grad\n",
+        "It returned a tensor of dtype float64",  # the type that came back, in the learner's terms
     ),
     Mutant("k04_autograd", "grad-fn-repr", "else type(z.grad_fn).__name__", "else str(z.grad_fn)"),
     Mutant("k04_autograd", "marks-both", 'requires_grad_("x" in wrt)', "requires_grad_(True)"),

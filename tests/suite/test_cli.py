@@ -732,3 +732,89 @@ def test_argparse_speaks_korean_in_korean(argv, stream, capsys):
     with pytest.raises(SystemExit):
         cli.main(["--lang", "both", *argv])  # both languages: argparse's own words in English
     assert "usage: katas" in getattr(capsys.readouterr(), stream)
+BOOK_SOURCES = [("k01", "(code 2-15 in the book)"), ("k03", "(codes 2-17, 2-18 in the book)"),
+                ("k05", "(section 2.2.6 in the book)")]  # fmt: skip
+
+
+@pytest.mark.parametrize(("number", "source"), BOOK_SOURCES)
+def test_the_heading_names_the_books_code_or_section_and_says_next_only_when_the_tool_picked(number, source):
+    from backprop_katas.tool.cli import focus_heading
+
+    kata = next(k for k in CATALOG if k.number == number)
+    picked = focus_heading(kata, "T", "en")
+    named = focus_heading(kata, "T", "en", named=True)
+    assert picked == f"Next: {number} · T {source}"
+    assert named == f"{number} · T {source}"  # `katas check k01`: the learner named it
+    assert "chapter code" not in picked + named
+
+
+FAILING_HINTS = [
+    ("k02", "k02_parameters.mlp_parameter_count", "A layer from n_in to n_out"),
+    ("k05", "k05_backprop.SigmoidFunction.backward", "Going back through a sigmoid"),
+]
+
+
+@pytest.mark.parametrize(("number", "function", "first_words"), FAILING_HINTS)
+def test_katas_shows_the_hint_of_the_function_that_failed(tmp_path, number, function, first_words):
+    import io
+
+    from backprop_katas.kinds import Status
+    from backprop_katas.kit.failure import Failure
+    from backprop_katas.tool.check import Outcome
+    from backprop_katas.tool.cli import Session, show_focus
+    from backprop_katas.tool.console import Console
+
+    project = make_project(tmp_path)
+    out = io.StringIO()
+    session = Session(project, argparse.Namespace(), Console(out, colour=False))
+    kata = next(k for k in session.katas if k.number == number)
+    call = {"function": function, "code": f"{function}(...)", "message": None}
+    outcome = Outcome(kata.id, Status.FAILING, 3, 9, failure=Failure(call=call).to_data())
+    show_focus(session, kata, outcome)
+    shown = [line for line in out.getvalue().splitlines() if line.startswith("Hint 1/")]
+    assert shown and shown[0].split(": ", 1)[1].startswith(first_words), out.getvalue()
+
+
+def _plot(tmp_path, mutant_id=None, steps=501):
+    from kata_mutants import MUTANTS
+
+    from backprop_katas.kit.loader import Target
+    from backprop_katas.tool.plot import plot_xor
+
+    folder = tmp_path / "target"
+    shutil.copytree(ROOT / "solutions", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    if mutant_id is not None:
+        mutant = next(m for m in MUTANTS if m.id == mutant_id)
+        path = folder / f"{mutant.kata}.py"
+        path.write_text(path.read_text(encoding="utf-8").replace(mutant.old, mutant.new, 1), encoding="utf-8")
+    return plot_xor(Target(folder.name, folder), tmp_path / "xor.png", "en", steps=steps)
+
+
+@pytest.mark.slow  # matplotlib and two training runs: seconds, as the other plot test
+def test_plot_xor_says_on_the_plot_and_in_the_terminal_when_the_loss_leaves_the_oracles(tmp_path):
+    # Without zero_grad the learner's loss plunges below the oracle's: it looks like better training.
+    result = _plot(tmp_path, "no-zero-grad")
+    assert result.departure is not None and result.departure.yours < result.departure.oracle
+    assert any("leaves the oracle's loss at step" in note for note in result.notes), result.notes
+    assert any("leaves the oracle's" in text and "100" in text for text in result.texts), result.texts
+    # Both curves readable: the oracle's whole range is inside the panel, with no more than a
+    # factor 10 of margin, however far the learner's loss runs off (1e-34).
+    low, high = result.loss_ylim
+    import torch
+
+    from backprop_katas.kit import oracles as O
+    from backprop_katas.tool.plot import SEED
+
+    torch.manual_seed(SEED)  # the plot's network: the chapter's second one under its seed
+    O.oracle_network(2, 2, 1)
+    start = O.params_of(O.oracle_network(2, 2, 1))
+    oracle_losses = [loss for _, loss in O.oracle_train(start, O.XOR_X, O.XOR_T, 501, 0.5, 100)[0]]
+    assert low < min(oracle_losses) and max(oracle_losses) < high
+    assert high / low < 10 * max(oracle_losses) / min(oracle_losses) * 10
+
+
+@pytest.mark.slow
+def test_plot_xor_of_a_right_train_says_nothing_about_leaving(tmp_path):
+    result = _plot(tmp_path)
+    assert result.departure is None
+    assert not any("leaves" in note for note in result.notes + result.texts)

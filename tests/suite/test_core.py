@@ -217,3 +217,24 @@ def test_the_count_and_the_points_come_from_the_catalog():
     assert total_points(CATALOG) == sum(k.points for k in CATALOG if not k.bonus) > 0  # a bonus kata has its own
     assert span(CATALOG) == f"{CATALOG[0].number}–{CATALOG[-1].number}"
     assert span(CATALOG[:2]) == "k01–k02" and span([]) == ""
+
+
+# --- hints keyed to functions: the failing function's hints first ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kata_id", "failing", "first_words"),
+    [
+        ("k02_parameters", "k02_parameters.mlp_parameter_count", "A layer from n_in to n_out"),
+        ("k05_backprop", "k05_backprop.SigmoidFunction.backward", "Going back through a sigmoid"),
+        ("k02_parameters", "k02_parameters.Network", "Create the layers in __init__"),
+        ("k02_parameters", "", "Create the layers in __init__"),  # no function known: the catalogue's order
+    ],
+)
+def test_the_hints_of_the_failing_function_come_first(kata_id, failing, first_words):
+    from backprop_katas.catalog import load_catalog
+
+    kata = next(k for k in load_catalog(ROOT) if k.id == kata_id)
+    order = kata.hint_order(failing)
+    assert sorted(order) == list(range(len(kata.hints["en"])))
+    assert kata.hints["en"][order[0]].startswith(first_words)

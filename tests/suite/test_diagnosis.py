@@ -23,6 +23,7 @@ from backprop_katas.kit.judge import (
     cause_key,
     diagnose,
     expect_close,
+    expect_equal,
     expect_gradients,
     expect_no_error,
     expect_plain,
@@ -55,7 +56,9 @@ def test_the_first_failure_of_a_mutant_names_exactly_its_cause(cause, tmp_path, 
     (nodeid, text), *_ = outcome.failed.items()
     failure = outcome.failures.get(nodeid)
     assert failure is not None, f"{nodeid} failed without the judge's data:\n{text}"
-    assert set(failure.cause_keys) == {cause}, f"{nodeid} says:\n{text}"
+    assert failure.cause_keys == [cause], f"{nodeid} says (each cause once, with the parameters it affects):\n{text}"
+    if MUTANTS[cause].kata == "k05_backprop" and cause in M.BATCH_PATTERNS:
+        assert "1/M" in text or "by M" in text, f"k05's docstring divides by M; the cause must say M:\n{text}"
 
 
 def test_diagnose_is_silent_on_right_answers_of_every_shape():
@@ -81,12 +84,21 @@ def test_diagnose_is_silent_on_right_answers_of_every_shape():
         ("cause_missing_mean", lambda g: 8 * g),
         ("cause_extra_mean", lambda g: g / 8),
         ("cause_transposed", lambda g: g.T),
+        ("cause_offset", lambda g: g + 2),
+        ("cause_offset", lambda g: g - 0.5),
     ],
 )
 def test_diagnose_recognises_each_pattern_from_the_numbers_alone(cause, make):
     expected = np.random.default_rng(1).normal(size=(3, 5))
     causes = diagnose(make(expected), expected, batch=8)
     assert {cause_key(c) for c in causes} == {cause}
+
+
+def test_a_single_number_or_a_varying_difference_is_no_offset():
+    # One value is some constant away from any other; a difference that varies is no constant term.
+    assert diagnose(np.array([3.0]), np.array([1.0])) == []
+    expected = np.arange(1.0, 6.0)
+    assert diagnose(expected + np.linspace(0.5, 1.5, 5), expected) == []
 
 
 def test_a_matching_candidate_outranks_a_ratio_that_happens_to_agree():
@@ -119,6 +131,7 @@ HIDDEN_WRONG = {**RIGHT_GRADS, **HIDDEN}
 HIDDEN_CANDIDATES = {name: {"cause_no_activation_derivative": value} for name, value in HIDDEN.items()}
 SATURATED_WRONG = M.saturating_gradients(SATURATED, DATA_X, DATA_T)
 SATURATED_RIGHT = O.xor_gradients(SATURATED, DATA_X, DATA_T)
+SIZES = [3, 5, 4, 2]  # a network's layer sizes: three layers
 EXTREMES = np.array([-100.0, 0.0, 100.0], dtype=np.float32)  # exp(100) overflows float32
 
 # cause → (the judge that names it, its arguments): what each mistake's model leaves, judged.
@@ -126,10 +139,14 @@ DEMOS = {
     **{c: (diagnose, (M.PATTERNS[c](G, 8), G, 8), {}) for c in M.PATTERNS},
     "cause_transposed": (diagnose, (M.transposed(G), G, 8), {}),
     "cause_not_summed": (diagnose, (M.not_summed(G, 8), G, 8), {}),
+    "cause_offset": (diagnose, (M.offset(G), G, 8), {}),
     "cause_forward_difference": named(
         "cause_forward_difference", M.forward_difference(ONE["cube"].numpy, X, 0.1), ONE["cube"].prime(X) + 0.01
     ),
     "cause_grad_reset": named("cause_grad_reset", M.grad_reset(ONE["sin"].prime(X), 3), 3 * ONE["sin"].prime(X)),
+    "cause_kink_at_zero": named(
+        "cause_kink_at_zero", M.autograd_through_kink(EXTREMES), O.sigmoid_prime(EXTREMES), inputs=("x", EXTREMES)
+    ),
     "cause_no_grad_output": named("cause_no_grad_output", M.without_grad_output(X), -2.5 * O.sigmoid_prime(X)),
     "cause_no_zero_grad": named("cause_no_zero_grad", M.without_zero_grad(*RUN), LOSSES, O.TRAJECTORY64),
     "cause_fixed_batch_size": named("cause_fixed_batch_size", M.divided_by_four(LOSSES, 6), LOSSES, O.TRAJECTORY64),
@@ -156,6 +173,14 @@ DEMOS = {
             ("cause_grad_mode_side_effect", M.grad_mode_left_off),
             ("cause_default_dtype_side_effect", M.default_dtype_changed),
         )
+    },
+    **{
+        cause: (
+            expect_equal,
+            (model(SIZES), M.without_biases(SIZES) + sum(SIZES[1:]), "count(sizes)", "The count"),
+            {"candidates": M.count_candidates(SIZES)},
+        )
+        for cause, model in (("cause_no_biases", M.without_biases), ("cause_layer_short", M.one_layer_short))
     },
     "cause_tensor_not_number": (expect_plain, (M.tensor_returned(0.5), "float", "f(x)", "The loss"), {}),
     "cause_numpy_number": (expect_plain, (M.numpy_returned(9), "int", "count(m)", "The count"), {}),

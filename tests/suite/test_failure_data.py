@@ -175,7 +175,7 @@ def test_switching_language_re_renders_from_the_cache_without_starting_a_child(p
         (project / "pytest.py").unlink()
     assert not marker.exists(), "a language switch started a child pytest"
     assert f"{template('cli_edit', 'ko').split('{')[0]}{K03_FILE}:{WRONG_RETURN}" in korean, korean
-    for english_only in ("Called", "The result", "does not match", "Edit:"):
+    for english_only in ("Called", "The result", "not close enough", "Edit:"):
         assert english_only not in korean, korean
     assert again == english
 
@@ -312,3 +312,25 @@ def test_no_module_parses_a_rendered_message():
             if known in source:
                 offenders.append(f"{path.name}: {known}")
     assert not offenders, offenders
+
+
+def test_edit_points_at_the_innermost_helper_whose_value_was_wrong(tmp_path, monkeypatch):
+    # k03's gradients is judged first; a wrong z_prime inside it is the place to edit, not
+    # gradients' (or backward's) return line.
+    from helpers import copy_solutions, run_kata_tests
+    from kata_mutants import MUTANTS
+
+    monkeypatch.setenv("KATAS_LANG", "en")
+    mutant = next(m for m in MUTANTS if m.id == "z-prime-forgets-2")
+    folder = copy_solutions(tmp_path)
+    path = folder / f"{mutant.kata}.py"
+    source = path.read_text(encoding="utf-8").replace(mutant.old, mutant.new)
+    path.write_text(source, encoding="utf-8")
+    outcome = run_kata_tests(mutant.kata, folder, "-x")
+    (nodeid, text), *_ = outcome.failed.items()
+    where = outcome.failures[nodeid].where
+    lines = source.splitlines()
+    start = next(n for n, line in enumerate(lines, 1) if line.startswith("def z_prime"))
+    wrong_return = next(n for n, line in enumerate(lines, 1) if n > start and line.strip() == "return t")
+    assert "z_prime" not in nodeid, "the check meant is one of a function that calls z_prime"
+    assert (where.function, where.line) == ("z_prime", wrong_return), text

@@ -110,8 +110,9 @@ class _Screen:
     def title(self, kata):
         return pick(kata.title, self.lang)
 
-    def hints(self, kata):
-        return pick_each(kata.hints, self.lang)
+    def hints(self, kata, failing=""):
+        every = pick_each(kata.hints, self.lang)
+        return [every[i] for i in kata.hint_order(failing)]
 
 
 def first_failure_screen(kata_id: str, folder: Path, tmp_path: Path, lang: str = "ko") -> str:

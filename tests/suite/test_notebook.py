@@ -98,7 +98,7 @@ def test_reference_answers_pasted_into_the_cell_make_the_check_cells_report_done
         plain, rich = outputs(nb, line)
         assert en("nb_done").search(plain) and en("nb_done").search(rich), plain
         assert not en("nb_failing").search(plain)
-        assert "Next: the %%kata k02 cell." in plain
+        assert "Next: k02 · Counting parameters: its %%kata cell is in k02_parameters.ipynb" in plain
     assert (tmp_path / "katas" / f"{K01}.py").read_text(encoding="utf-8") == kata_source(K01)
     assert (tmp_path / "katas.toml").is_file(), "the working folder became a kata project"
 
@@ -182,19 +182,101 @@ def test_plot_reimports_the_learners_k06_each_time_and_explains_a_failure(tmp_pa
 
 
 @pytest.mark.slow
-def test_katas_notebook_writes_every_kata_and_the_chapter_and_warns_about_the_placeholder(tmp_path):
+def test_katas_notebook_writes_every_kata_the_chapter_and_the_wheel_the_first_cell_installs(tmp_path):
     done = katas_cli("notebook", str(tmp_path / "ko"), "--lang", "ko")
     assert done.returncode == 0, done.stderr
     names = sorted(p.name for p in (tmp_path / "ko").iterdir())
-    assert names == sorted([*(f"{k.id}.ipynb" for k in load_catalog(ROOT)), "chapter.ipynb"])
-    assert NB.DEFAULT_INSTALL in done.stderr  # the placeholder is named until --install is given
+    wheels = [n for n in names if n.endswith(".whl")]
+    assert len(wheels) == 1 and wheels[0].startswith("backprop_katas-"), names  # built from this checkout
+    assert sorted(set(names) - set(wheels)) == sorted([*(f"{k.id}.ipynb" for k in load_catalog(ROOT)), "chapter.ipynb"])
     first = nbformat.read(str(tmp_path / "ko" / f"{K01}.ipynb"), as_version=4)
-    assert "%pip install -q" in first.cells[1].source and "%load_ext backprop_katas" in first.cells[1].source
+    assert f"%pip install -q {wheels[0]}" in first.cells[1].source and "%load_ext backprop_katas" in first.cells[1].source
+    assert "OWNER" not in first.cells[1].source and "git+" not in first.cells[1].source
     assert template("nb_md_functions", "ko") in first.cells[2].source  # Korean Markdown
     done = katas_cli("notebook", str(tmp_path / "none"), "--install", "none")
-    assert done.returncode == 0 and NB.DEFAULT_INSTALL not in done.stderr
+    assert done.returncode == 0
     first = nbformat.read(str(tmp_path / "none" / f"{K01}.ipynb"), as_version=4)
     assert "%pip" not in first.cells[1].source
+    assert not list((tmp_path / "none").glob("*.whl"))
+
+
+def _stub_outcome(kata_id=K01, function="prime_function"):
+    from backprop_katas.kinds import Status
+    from backprop_katas.kit.failure import Failure, Where
+
+    kata = next(k for k in load_catalog(ROOT) if k.id == kata_id)
+    error = {"kind": "stub", "type": "NotImplementedError", "message": "Return the derivative",
+             "where": f"katas/{kata.filename}:40 in {function}", "traceback": ""}  # fmt: skip
+    failure = Failure(kind="probe", error=error, where=Where(kata.filename, 40, function, "raised", "katas"))
+    return kata, Outcome(kata.id, Status.FAILING, 0, 9, test="tests/test_k01_derivatives.py::test_x", failure=failure.to_data())
+
+
+def test_a_stub_in_the_notebook_is_to_be_replaced_in_this_cell_and_the_html_shows_code_not_backticks(tmp_path):
+    kata, outcome = _stub_outcome()
+    view = NB.render_outcome(tmp_path, kata, outcome, "en")
+    assert "in this %%kata k01 cell" in view.text and f"in katas/{kata.filename}" not in view.text, view.text
+    assert "`" not in view.html and "<code>raise NotImplementedError(...)</code>" in view.html
+
+
+def test_a_finished_katas_next_is_named_with_the_notebook_that_holds_its_cell(tmp_path):
+    from backprop_katas.kinds import Status
+
+    katas = load_catalog(ROOT)
+    view = NB.render_outcome(tmp_path, katas[0], Outcome(katas[0].id, Status.DONE, 9, 9), "en", following=katas[1])
+    assert f"{katas[1].id}.ipynb" in view.text and "chapter.ipynb" in view.text
+    assert f"Next: the %%kata {katas[1].number} cell." not in view.text  # the k01 notebook has no k02 cell
+
+
+WHEEL = "backprop_katas-0.1.0-py3-none-any.whl"
+
+
+def _first_cell(tmp_path, monkeypatch, built, install):
+    """The first code cell `katas notebook` writes when the wheel build gives ``built``."""
+    monkeypatch.setattr(NB, "build_wheel", lambda root, out: built)
+    written = NB.write_notebooks(ROOT, tmp_path, "en", install, wheel=True)
+    nb = nbformat.read(str(next(p for p in written if p.name == f"{K01}.ipynb")), as_version=4)
+    return nb.cells[1].source
+
+
+def test_without_a_wheel_or_an_install_source_katas_notebook_refuses_and_says_what_to_pass(tmp_path, monkeypatch):
+    with pytest.raises(NB.NotebookError) as refused:
+        _first_cell(tmp_path, monkeypatch, None, None)
+    assert "--install" in str(refused.value) and "git+https://github.com/YOU/" in str(refused.value)
+    assert not list(tmp_path.glob("*.ipynb")), "nothing written"
+
+
+@pytest.mark.parametrize("install", [None, "backprop-katas==0.1.0"])
+def test_the_first_cell_installs_the_wheel_beside_it_else_the_install_source(tmp_path, monkeypatch, install):
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    wheel = tmp_path / WHEEL
+    wheel.write_bytes(b"")
+    source = _first_cell(tmp_path, monkeypatch, wheel, install)
+    python = TransformerManager().transform_cell(source)
+    compile(python, "first-cell", "exec")  # the magics inside the if are valid IPython
+    assert f"if pathlib.Path({WHEEL!r}).is_file():" in source
+    assert f"run_line_magic('pip', 'install -q {WHEEL}')" in python
+    if install:
+        assert f"run_line_magic('pip', 'install -q {install}')" in python
+    else:  # no other source: a missing wheel is said in words
+        assert "raise SystemExit" in source and "is not next to this notebook" in source
+
+
+def test_the_install_source_alone_is_installed_when_no_wheel_could_be_built(tmp_path, monkeypatch):
+    source = _first_cell(tmp_path, monkeypatch, None, "backprop-katas==0.1.0")
+    assert "%pip install -q backprop-katas==0.1.0" in source and "pathlib" not in source
+
+
+def test_katas_notebook_without_nbformat_says_writing_needs_it(tmp_path, monkeypatch, capsys):
+    from backprop_katas.tool import cli
+
+    monkeypatch.chdir(ROOT)
+    for name in ("nbformat", "nbformat.v4"):
+        monkeypatch.setitem(sys.modules, name, None)  # `import nbformat` raises ImportError
+    assert cli.main(["notebook", str(tmp_path / "out"), "--lang", "en"]) == 2
+    said = capsys.readouterr()
+    assert "writing notebooks needs nbformat" in said.out + said.err
+    assert "reading notebooks" not in said.out + said.err
 
 
 # --- notebooks as submissions -------------------------------------------------------------------

@@ -99,6 +99,36 @@ def test_mutant_is_caught(tmp_path, mutant):
     if mutant.expect:
         text = "\n".join(outcome.failed.values())
         assert mutant.expect in text, f"the failure does not say {mutant.expect!r}:\n{text}"
+    (nodeid, text), *_ = outcome.failed.items()
+    assert says_what_differs(outcome.failures.get(nodeid)), f"{nodeid} names no cause and not what differs:\n{text}"
+
+
+# A finding that says what differs by itself: the learner's value against the expected one, or
+# what the call did that it must not (the contract findings), or the shortcut it took.
+DIFFERS = {
+    "not_close", "not_close_scalar", "not_equal", "not_plain", "wrong_type", "wrong_shape", "wrong_dtype", "not_finite",
+    "mutated_input", "input_left_grad", "input_version", "input_flag_changed", "side_effect", "aliased_result",
+    "calls_counted", "shortcut_autograd", "shortcut_dynamic", "shortcut_tool", "shortcut_reach",
+}  # fmt: skip
+
+
+def says_what_differs(failure) -> bool:
+    """The first failure of a mistake names a likely cause, or states plainly what differs (a
+    DIFFERS finding with the two sides), or is the learner's own error (a traceback, a shortcut)."""
+    if failure is None:
+        return False
+    if failure.cause_keys or failure.kind == "probe":
+        return True
+    return any(getattr(line, "key", "") in DIFFERS for line in failure.lines) or bool(failure.tables)
+
+
+def test_the_what_differs_check_refuses_a_failure_that_names_neither():
+    from backprop_katas.kit.failure import Failure
+    from backprop_katas.lang import msg
+
+    assert not says_what_differs(Failure(lines=[msg("error_not_quadratic", before=1.0, after=0.5)]))
+    assert not says_what_differs(None)
+    assert says_what_differs(Failure(lines=[msg("not_equal", what="The count", got=1, expected=2)]))
 
 
 def test_at_least_three_mutants_per_kata():

@@ -341,3 +341,36 @@ def test_a_check_killed_from_outside_is_not_left_running(project):
     assert result and not result[0].timed_out
     assert result[0].code == -signal.SIGTERM
     assert (server.ask(cache, "status") or {}).get("running") == 0
+
+
+@pytest.mark.slow
+def test_a_server_started_by_a_kernel_ends_when_the_kernel_ends(tmp_path, monkeypatch):
+    # The notebook extension names its kernel as the server's owner (KATAS_SERVER_OWNER); the idle
+    # limit (60 s here, 600 s by default) would otherwise keep the server for minutes after it.
+    import subprocess
+
+    kernel = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    monkeypatch.setenv(server.OWNER_ENV, str(kernel.pid))
+    cache = check.cache_dir(make_project(tmp_path))
+    try:
+        pid = int(server.start(cache)["pid"])
+        time.sleep(2 * server.HEALTH_SECONDS + 1)  # health checks pass while the owner runs
+        assert alive(pid), "the server stopped while its kernel was running"
+    finally:
+        kernel.kill()
+        kernel.wait()
+    assert wait_until(lambda: not alive(pid), 3 * server.HEALTH_SECONDS + 5), "the server outlived its kernel"
+    assert not server.socket_path(cache).exists()
+
+
+def test_the_notebook_extension_names_its_kernel_as_the_servers_owner(monkeypatch):
+    pytest.importorskip("IPython", reason="the [notebook] extra is not installed")
+    from backprop_katas.tool import notebook as NB
+
+    class FakeShell:
+        def register_magics(self, magics):
+            self.magics = magics
+
+    monkeypatch.delenv(server.OWNER_ENV, raising=False)
+    NB.load_ipython_extension(FakeShell())
+    assert os.environ[server.OWNER_ENV] == str(os.getpid())

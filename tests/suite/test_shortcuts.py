@@ -300,3 +300,22 @@ def test_grading_scores_each_shortcut_zero_for_its_function_and_full_marks_elsew
         if shortcut.function not in ("gradcheck", "*"):
             assert all(any(m in t["output"] for m in SHORTCUT_MESSAGES) for t in hit), shortcut.id
         assert all(t["status"] == "passed" for t in rest), (shortcut.id, [t["name"] for t in rest if t["score"] == 0])
+
+
+@pytest.mark.parametrize(
+    ("code", "construct"),
+    [
+        ("torch.autograd.grad(x.sum(), y)", "torch.autograd.grad"),  # written out: named once
+        ("ag.grad(x.sum(), y)", "ag.grad (torch.autograd.grad)"),  # an alias: the name it stands for beside it
+    ],
+)
+def test_a_forbidden_call_is_named_once_and_its_alias_with_what_it_stands_for(tmp_path, code, construct):
+    folder = copy_solutions(tmp_path)
+    path = folder / "k03_computation_graph.py"
+    imports = "from __future__ import annotations\n"
+    source = path.read_text(encoding="utf-8").replace(imports, f"{imports}\nimport torch\nimport torch.autograd as ag\n", 1)
+    old = "    t = t_function(x, y)\n    dz_dt = z_prime(t)\n"
+    assert source.count(old) == 1
+    path.write_text(source.replace(old, f"    {code}\n{old}"), encoding="utf-8")
+    found = [f.construct for f in shortcuts.by_hand_findings(folder, "k03_computation_graph", "gradients")]
+    assert construct in found, found

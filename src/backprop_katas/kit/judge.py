@@ -20,7 +20,7 @@ from backprop_katas.kit.failure import TABLE_COLUMNS as TABLE_COLUMNS
 from backprop_katas.kit.failure import Failure, call_data
 from backprop_katas.kit.failure import JudgeFailed as JudgeFailed
 from backprop_katas.kit.failure import render_table as render_table_data
-from backprop_katas.kit.mistakes import BATCH_PATTERNS, PATTERNS, transposed
+from backprop_katas.kit.mistakes import BATCH_PATTERNS, PATTERNS, constant_offset, transposed
 from backprop_katas.kit.oracles import Tol
 from backprop_katas.kit.plain import Unplain
 from backprop_katas.kit.runner import last_where
@@ -147,11 +147,19 @@ def expect_number(value: Any, call: CallLike) -> float:
     return float(value)
 
 
-def expect_equal(got: Any, expected: Any, call: CallLike, what: Part) -> None:
-    same = np.array_equal(got, expected) if isinstance(got, np.ndarray) else got == expected
-    if not same:
+def expect_equal(
+    got: Any, expected: Any, call: CallLike, what: Part, candidates: Mapping[str, Any] | None = None
+) -> None:
+    """``got`` equals ``expected``; ``candidates`` maps a cause key to what that mistake gives (named when equal)."""
+
+    def same(a: Any, b: Any) -> bool:
+        return bool(np.array_equal(a, b)) if isinstance(a, np.ndarray) else bool(a == b)
+
+    if not same(got, expected):
+        named = (candidates or {}).items()
+        causes = [msg(key) for key, value in named if same(got, value) and not same(value, expected)]
         fail(msg("called", call=call), msg("not_equal", what=what, got=_fmt(got), expected=_fmt(expected)),
-             got=got, expected=expected)  # fmt: skip
+             causes=causes, got=got, expected=expected)  # fmt: skip
 
 
 
@@ -180,12 +188,14 @@ def diagnose(
     expected: np.ndarray,
     batch: int | None = None,
     candidates: Mapping[str, np.ndarray] | None = None,
+    letter: str = "N",
 ) -> list[Msg]:
     """Name the likely causes of a wrong result, recognised from the numbers alone.
 
     ``candidates`` maps a cause key to what a learner making exactly that
     mistake would have returned (a model of :mod:`backprop_katas.kit.mistakes`); the
-    patterns tried on every value are ``mistakes.PATTERNS``.
+    patterns tried on every value are ``mistakes.PATTERNS``. ``letter`` is what the kata's
+    docstring calls the count the mean divides by (k05: M, the number of outputs).
     """
     causes: list[Msg] = []
     got = np.asarray(got, dtype=np.float64)
@@ -209,7 +219,10 @@ def diagnose(
             if key in BATCH_PATTERNS and not (batch and batch > 2):
                 continue  # for N ≤ 2 a missing or extra 1/N is the factor 2 or the half
             if matches(got, model(expected, batch)):
-                causes.append(msg(key, n=batch))
+                causes.append(msg(key, n=batch, letter=letter) if key in BATCH_PATTERNS else msg(key))
+    shift = constant_offset(got, expected) if not causes and got.shape == expected.shape else None
+    if shift is not None:
+        causes.append(msg("cause_offset", offset=f"{shift:+.6g}"))
     if got.ndim == 2 and matches(got, transposed(expected)) and not matches(got, expected):
         causes.append(msg("cause_transposed"))
     if batch and got.shape == (batch, *expected.shape) and matches(got.sum(axis=0), expected):
@@ -227,11 +240,14 @@ def expect_close(
     batch: int | None = None,
     candidates: Mapping[str, np.ndarray] | None = None,
     nonfinite_cause: str | None = None,
+    inputs: tuple[str, np.ndarray] | None = None,
 ) -> None:
     """``got`` must be a tensor (or number) of ``expected``'s shape, within ``tol`` of it.
 
     ``nonfinite_cause`` names the likely cause (a messages key) when ``got`` holds NaN or
-    infinity where every expected value is finite.
+    infinity where every expected value is finite. ``inputs`` (a name and the elementwise input
+    the values came from) makes the message say the input at the worst element: the learner's
+    function may have no derivative there.
     """
     expected_arr = np.asarray(expected, dtype=np.float64)
     if isinstance(expected, np.ndarray):
@@ -251,10 +267,13 @@ def expect_close(
         mismatch = msg("not_close", what=what, index=list(index), **numbers)
     else:
         mismatch = msg("not_close_scalar", what=what, **numbers)
+    at: list[Part] = []
+    if inputs is not None and np.shape(inputs[1]) == expected_arr.shape:
+        at = [msg("worst_input", name=inputs[0], value=_fmt(float(np.asarray(inputs[1])[index])))]
     causes = diagnose(got64, expected_arr, batch, candidates)
     worst = {"index": list(index), "got": float(got64[index]), "expected": float(expected_arr[index]), "rel": rel,
              "rtol": tol.rtol, "atol": tol.atol}  # fmt: skip
-    fail(msg("called", call=call), mismatch, causes=causes, got=got_arr, expected=expected_arr, worst=worst)
+    fail(msg("called", call=call), mismatch, *at, causes=causes, got=got_arr, expected=expected_arr, worst=worst)
 
 
 def gradient_rows(name: str, got: np.ndarray, expected: np.ndarray, rows: int = 3) -> dict[str, Any]:
@@ -290,10 +309,13 @@ def expect_gradients(
     batch: int | None = None,
     candidates: Mapping[str, Mapping[str, np.ndarray]] | None = None,
     nonfinite_cause: str | None = None,
+    letter: str = "N",
 ) -> None:
     """A dict of gradients, one per parameter name: names, then shapes, then values with a table.
 
-    ``nonfinite_cause`` names the likely cause (a catalogue key) when a gradient holds NaN or infinity."""
+    ``nonfinite_cause`` names the likely cause (a catalogue key) when a gradient holds NaN or infinity.
+    A cause seen in several parameters is named once, with those parameters (``letter``: see
+    :func:`diagnose`)."""
     if isinstance(got, list) and len(got) == len(expected) and not isinstance(expected, list):
         got = dict(zip(expected, got))  # a tuple in parameter order is as good as a dict
     if not isinstance(got, dict):
@@ -312,11 +334,11 @@ def expect_gradients(
     for name, exp in expected.items():
         g = got[name]
         if isinstance(g, np.ndarray) and batch and g.shape == (batch, *exp.shape):
-            causes += [msg("cause_for", name=name, cause=c) for c in diagnose(g, exp, batch)]
+            causes += [msg("cause_for", name=name, cause=c) for c in diagnose(g, exp, batch, letter=letter)]
             bad.append(msg("wrong_shape", what=name, got=tuple(g.shape), expected=tuple(exp.shape)))
             continue
         if isinstance(g, np.ndarray) and g.ndim == 2 and g.shape == exp.T.shape and g.shape != exp.shape:
-            causes += [msg("cause_for", name=name, cause=c) for c in diagnose(g, exp, batch)]
+            causes += [msg("cause_for", name=name, cause=c) for c in diagnose(g, exp, batch, letter=letter)]
             bad.append(msg("wrong_shape", what=name, got=tuple(g.shape), expected=tuple(exp.shape)))
             continue
         arr = expect_array(g, call, name, exp.shape, dtype).astype(np.float64)
@@ -327,11 +349,22 @@ def expect_gradients(
             continue
         if not np.allclose(arr, exp, rtol=tol.rtol, atol=tol.atol):
             tables.append(gradient_rows(name, arr, exp))
-            causes += [
-                msg("cause_for", name=name, cause=c) for c in diagnose(arr, exp, batch, (candidates or {}).get(name))
-            ]
+            named = diagnose(arr, exp, batch, (candidates or {}).get(name), letter=letter)
+            causes += [msg("cause_for", name=name, cause=c) for c in named]
     if bad or tables:
-        fail(msg("called", call=call), *bad, causes=causes, tables=tables)
+        fail(msg("called", call=call), *bad, causes=_once_each(causes), tables=tables)
+
+
+def _once_each(causes: Sequence[Msg]) -> list[Msg]:
+    """One ``cause_for`` per cause, naming every parameter it was seen in (W1, b1: ...), in order."""
+    names: dict[Msg, list[str]] = {}
+    for cause in causes:
+        inner = cause.fields.get("cause") if cause.key == "cause_for" else None
+        key: Msg = inner if isinstance(inner, Msg) else cause
+        names.setdefault(key, [])
+        if inner is not None:
+            names[key].append(str(cause.fields["name"]))
+    return [msg("cause_for", name=", ".join(n), cause=c) if n else c for c, n in names.items()]
 
 
 # --- contracts: what a call may not leave behind ---------------------------------------------

@@ -18,6 +18,7 @@ tests/suite/kata_mutants.py whose first failure names the cause.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -71,6 +72,25 @@ PATTERNS: dict[str, Callable[[np.ndarray, int | None], np.ndarray]] = {
 BATCH_PATTERNS = ("cause_missing_mean", "cause_extra_mean")
 
 
+def offset(expected: np.ndarray, by: float = 2.0) -> np.ndarray:
+    """The right value plus the same constant everywhere (2 * x + 2 for 2 * x): a term too many."""
+    return np.asarray(expected, dtype=np.float64) + by
+
+
+def constant_offset(got: np.ndarray, expected: np.ndarray) -> float | None:
+    """The constant ``got - expected`` when it is the same (and not 0) at two or more elements, else None.
+
+    One element has some offset from any value, so it names nothing; nor does a difference that varies."""
+    diff = np.asarray(got, dtype=np.float64) - np.asarray(expected, dtype=np.float64)
+    if diff.size < 2 or not np.all(np.isfinite(diff)):
+        return None
+    c = float(np.mean(diff))
+    scale = max(float(np.max(np.abs(expected))), 1.0)
+    if abs(c) < 1e-6 * scale or not np.allclose(diff, c, rtol=1e-4, atol=1e-7 * scale):
+        return None
+    return c
+
+
 # --- kata models: passed by a test as candidates={cause: model(...)} ---------------------------
 
 
@@ -114,6 +134,22 @@ def divided_by_four(losses: np.ndarray, batch: int) -> np.ndarray:
     return np.asarray(losses, dtype=np.float64) * batch / 4
 
 
+def without_biases(layer_sizes: list[int]) -> int:
+    """mlp_parameter_count with the weights only: Σ n_in · n_out, no n_out biases per layer."""
+    return sum(a * b for a, b in itertools.pairwise(layer_sizes))
+
+
+def one_layer_short(layer_sizes: list[int]) -> int:
+    """mlp_parameter_count that leaves the last layer out (range(len(sizes) - 2): off by one layer)."""
+    pairs = list(itertools.pairwise(layer_sizes))[:-1]
+    return sum(a * b + b for a, b in pairs)
+
+
+def count_candidates(layer_sizes: list[int]) -> dict[str, int]:
+    """The counts the layer-count mistakes give, keyed by cause (expect_equal's candidates)."""
+    return {"cause_no_biases": without_biases(layer_sizes), "cause_layer_short": one_layer_short(layer_sizes)}
+
+
 # --- contract models: what a mistake leaves in a probe's snapshots -----------------------------
 
 
@@ -149,6 +185,13 @@ def overflowing_sigmoid(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x)
     with np.errstate(over="ignore", invalid="ignore"):
         return np.exp(x) / (1 + np.exp(x))
+
+
+def autograd_through_kink(x: np.ndarray) -> np.ndarray:
+    """The gradient autograd finds through a sigmoid built on exp(-|x|) with torch.abs (or x.abs(),
+    torch.minimum(x, -x)): right everywhere but at x = 0, where |x| has no derivative and torch takes 0."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.where(x == 0, 0.0, O.sigmoid_prime(x))
 
 
 def saturating_gradients(params: Mapping[str, np.ndarray], x: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
@@ -223,6 +266,7 @@ class Mistake:
 MISTAKES: dict[str, Mistake] = {
     **{cause: Mistake(model, "diagnose") for cause, model in PATTERNS.items()},
     "cause_transposed": Mistake(transposed, "diagnose"),
+    "cause_offset": Mistake(offset, "diagnose"),
     "cause_not_summed": Mistake(not_summed, "diagnose"),
     "cause_forward_difference": Mistake(forward_difference, "expect_close"),
     "cause_grad_reset": Mistake(grad_reset, "expect_close"),
@@ -230,6 +274,8 @@ MISTAKES: dict[str, Mistake] = {
     "cause_no_grad_output": Mistake(without_grad_output, "expect_close"),
     "cause_no_zero_grad": Mistake(without_zero_grad, "expect_close"),
     "cause_fixed_batch_size": Mistake(divided_by_four, "expect_close"),
+    "cause_no_biases": Mistake(without_biases, "expect_equal"),
+    "cause_layer_short": Mistake(one_layer_short, "expect_equal"),
     "cause_in_place": Mistake(written_in_place, "expect_untouched"),
     "cause_rng_side_effect": Mistake(reseeded, "expect_untouched"),
     "cause_grad_mode_side_effect": Mistake(grad_mode_left_off, "expect_untouched"),
@@ -237,6 +283,7 @@ MISTAKES: dict[str, Mistake] = {
     "cause_tensor_not_number": Mistake(tensor_returned, "expect_plain"),
     "cause_numpy_number": Mistake(numpy_returned, "expect_plain"),
     "cause_overflow": Mistake(overflowing_sigmoid, "expect_close"),
+    "cause_kink_at_zero": Mistake(autograd_through_kink, "expect_close"),
     "cause_saturation": Mistake(saturating_gradients, "expect_gradients"),
     "cause_grad_overwritten": Mistake(grad_overwritten, "expect_close"),
     "cause_no_topological_order": Mistake(walked_per_use, "expect_close"),

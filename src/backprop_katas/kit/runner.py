@@ -124,10 +124,14 @@ class ReturnRecorder:
     debugger or coverage (a tracer already set) it records nothing rather than replace theirs."""
 
     def __init__(self, folder: Path, budget: int = 50_000) -> None:
+        from backprop_katas.kit.oracles import HELPERS
+
         self.folder = folder
         self.prefix = str(folder) + os.sep
         self.budget = budget
         self.frames: list[FrameType] = []
+        self.wrong: list[FrameType] = []  # helpers called inside learner code whose value was wrong, in return order
+        self.helpers = HELPERS
         self._learner: dict[str, bool] = {}
 
     def _is_learner(self, filename: str) -> bool:
@@ -137,26 +141,48 @@ class ReturnRecorder:
             known = self._learner[filename] = learner
         return known
 
-    def _call(self, frame: FrameType, event: str, arg: Any) -> None:
+    def _call(self, frame: FrameType, event: str, arg: Any) -> Callable[..., Any] | None:
         if self.frames:  # the budget counts from the first learner call (importing a kata file may take long)
             self.budget -= 1
             if self.budget <= 0:
                 sys.settrace(None)
         if event != "call" or not self._is_learner(frame.f_code.co_filename) or frame.f_code.co_name == "<module>":
-            return
+            return None
         caller = frame.f_back
         while caller is not None:
             if self._is_learner(caller.f_code.co_filename):
-                return
+                return self._helper(frame)
             caller = caller.f_back
         self.frames.append(frame)
+        return None
+
+    def _helper(self, frame: FrameType) -> Callable[..., Any] | None:
+        """A learner helper called from learner code (kit.oracles.HELPERS): its expected value from the
+        arguments it got, and a local trace that notes the frame if it returns something else."""
+        code = frame.f_code
+        oracle = self.helpers.get(os.path.basename(code.co_filename), {}).get(code.co_name)
+        if oracle is None:
+            return None
+        try:
+            expected = _quietly(oracle, [frame.f_locals[n] for n in code.co_varnames[: code.co_argcount]])
+        except Exception:  # arguments the helper's oracle cannot take: no claim about this call
+            return None
+
+        def returned(inner: FrameType, event: str, arg: Any) -> Any:
+            if event == "return" and not _same_value(arg, expected):
+                self.wrong.append(inner)
+            return returned
+
+        frame.f_trace_lines = False
+        return returned
 
     @property
     def last(self) -> Where | None:
-        """The last outermost learner call, at the line it returned from (read once it has returned)."""
+        """The last outermost learner call, at the line it returned from (read once it has returned);
+        the innermost helper whose value was wrong (the first to return one) when there is one."""
         if not self.frames:
             return None
-        frame = self.frames[-1]
+        frame = self.wrong[0] if self.wrong else self.frames[-1]
         code = frame.f_code
         file = Path(os.path.realpath(code.co_filename)).relative_to(self.folder).as_posix()
         return Where(file, frame.f_lineno or code.co_firstlineno, code.co_name, "return", self.folder.name)
@@ -171,6 +197,29 @@ class ReturnRecorder:
             yield self
         finally:
             sys.settrace(None)
+
+
+def _quietly(oracle: Callable[..., Any], args: list[Any]) -> Any:
+    """The oracle's value, computed without recording a graph on the learner's tensors."""
+    import torch
+
+    with torch.no_grad():
+        value = oracle(*args)
+    return value.clone() if isinstance(value, torch.Tensor) else value
+
+
+def _same_value(got: Any, expected: Any) -> bool:
+    """A helper's value against its oracle's: equal within float32 rounding (rtol 1e-5, atol 1e-6, as
+    kit.oracles.FLOAT32); anything that cannot be compared counts as the same (no claim)."""
+    import torch
+
+    try:
+        with torch.no_grad():
+            a = torch.as_tensor(got, dtype=torch.float64)
+            b = torch.as_tensor(expected, dtype=torch.float64)
+            return a.shape == b.shape and bool(torch.allclose(a, b, rtol=1e-5, atol=1e-6, equal_nan=True))
+    except Exception:
+        return True
 
 
 _LAST_CALL: list[Where | None] = [None]  # the last probe call's record, in this (the judge's) process

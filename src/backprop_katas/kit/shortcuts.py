@@ -500,7 +500,7 @@ class _Walker:
         if resolved in GRAD_SWITCHES and node.args and _is_false(node.args[0]):
             return True  # set_grad_enabled(False) turns autograd off: the same as torch.no_grad()
         if resolved in DYNAMIC_PATHS:
-            self.add(info, node, f"{ast.unparse(func)} ({resolved})", "dynamic", via)
+            self.add(info, node, _named(ast.unparse(func), resolved), "dynamic", via)
         if (
             isinstance(func, ast.Name)
             and func.id == "getattr"
@@ -532,7 +532,7 @@ class _Walker:
             resolved = self.resolve(info, parts)
             if resolved is not None:
                 if _is_autograd(resolved):
-                    self.add(info, node, f"{ast.unparse(node)} ({resolved})", "autograd", via)
+                    self.add(info, node, _named(ast.unparse(node), resolved), "autograd", via)
                 return True
         if node.attr in AUTOGRAD_ATTRIBUTES:
             if not (isinstance(node.ctx, ast.Store) and node.attr == "grad"):  # writing p.grad is bookkeeping
@@ -658,6 +658,12 @@ def _cached(folder: Path, kata: str, function: str, texts: tuple[tuple[str, str 
     if function:
         return tuple(analysis.by_hand_findings(kata, function))
     return tuple(analysis.tool_findings(kata))
+
+
+def _named(written: str, resolved: str) -> str:
+    """How a construct is shown: as written, with what it stands for beside it when that differs
+    (``ag.grad (torch.autograd.grad)``, but ``torch.autograd.grad`` once)."""
+    return written if written == resolved else f"{written} ({resolved})"
 
 
 def by_hand_findings(folder: Path, kata: str, function: str) -> list[Finding]:

@@ -88,6 +88,12 @@ class Outcome:
         """The first failure's likely causes, as message keys."""
         return [c["key"] for c in (self.failure or {}).get("causes") or []]
 
+    @property
+    def function(self) -> str:
+        """The function the first failure called (``k02_parameters.mlp_parameter_count``), "" if none."""
+        call = (self.failure or {}).get("call") or {}
+        return str(call.get("function") or "") if isinstance(call, dict) else ""
+
 
 def tool_failure(key: str, text: str = "", **fields: object) -> dict[str, Any]:
     """A failure ``katas`` itself reports (no report, no tests, a time limit), as data."""

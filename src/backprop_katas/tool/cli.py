@@ -108,8 +108,10 @@ class Session:
     def title(self, kata: Kata) -> str:
         return pick(kata.title, self.lang, " / ")
 
-    def hints(self, kata: Kata) -> list[str]:
-        return pick_each(kata.hints, self.lang)
+    def hints(self, kata: Kata, failing: str = "") -> list[str]:
+        """The kata's hints in the language, those about the ``failing`` function first."""
+        hints = pick_each(kata.hints, self.lang)
+        return [hints[i] for i in kata.hint_order(failing)]
 
     def status_word(self, status: str) -> str:
         return self.word(f"cli_status_{status}")
@@ -188,15 +190,23 @@ def _where_link(session: Session, where: str) -> str:
     return session.console.link(where, path, int(line) if line.isdigit() else None)
 
 
-def show_focus(session: Session, kata: Kata, outcome: Outcome, watching: bool = False) -> None:
+def focus_heading(kata: Kata, title: str, lang: str, named: bool = False) -> str:
+    """"Next: k01 · Derivatives (code 2-15 in the book)" for the kata the tool picked; without
+    "Next:" for the kata the learner named (`katas check k01`)."""
+    key = "cli_kata_heading" if named else "cli_next"
+    return say(key, lang=lang, number=kata.number, title=title, source=kata.source)
+
+
+def show_focus(session: Session, kata: Kata, outcome: Outcome, watching: bool = False, named: bool = False) -> None:
     """The kata to work on: task, where to edit, the first failing check, the hints so far, and
-    what to do next (no hint offered when none is left; inside `katas watch`, no `katas watch`)."""
+    what to do next (no hint offered when none is left; inside `katas watch`, no `katas watch`).
+    ``named``: the learner named this kata, so it is not announced as the next one."""
     con = session.console
     if outcome.status == Status.DONE:
         con.print(say("cli_kata_passes", lang=session.lang, kata=kata.number, total=outcome.total), "green")
         return
     con.print()
-    con.print(say("cli_next", lang=session.lang, number=kata.number, title=session.title(kata), chapter=kata.chapter), "bold", "cyan")
+    con.print(focus_heading(kata, session.title(kata), session.lang, named), "bold", "cyan")
     con.print(say("cli_task", lang=session.lang, task=pick(kata.task, session.lang)))
     if outcome.edit:
         con.print(say("cli_edit", lang=session.lang, where=_where_link(session, outcome.edit)))
@@ -217,7 +227,7 @@ def show_focus(session: Session, kata: Kata, outcome: Outcome, watching: bool = 
             for line in text.rstrip().splitlines():
                 con.print("    " + line, *(("yellow",) if role == "cause" else ()))
     con.print()
-    hints = session.hints(kata)
+    hints = session.hints(kata, outcome.function)
     seen = hints_shown(session.root, kata)
     for n in range(seen):
         con.print(say("cli_hint", lang=session.lang, n=n + 1, total=len(hints), hint=hints[n]), "cyan")
@@ -263,7 +273,7 @@ def cmd_check(session: Session) -> int:
         show_focus(session, focus, outcomes[focus.id])
         return 1
     outcome = session.checker.check(kata, run_stub=True)
-    show_focus(session, kata, outcome)
+    show_focus(session, kata, outcome, named=True)
     return 0 if outcome.status == Status.DONE else 1
 
 
@@ -274,7 +284,8 @@ def cmd_hint(session: Session) -> int:
         session.console.print(say("cli_all_done", lang=session.lang, total=len(session.katas)), "green", "bold")
         return 0
     shown = reveal_hint(session.root, kata, every=session.args.every)
-    hints = session.hints(kata)
+    last = session.checker.cached(kata)  # the last check's first failure, if any: its function's hints first
+    hints = session.hints(kata, last.function if last is not None else "")
     con = session.console
     con.print(say("cli_hints_header", lang=session.lang, number=kata.number, title=session.title(kata)), "bold")
     for n in range(shown):
@@ -439,8 +450,9 @@ def cmd_plot(session: Session) -> int:
     except PlotError as exc:
         con.print(str(exc), "yellow")
         return 1
-    for note in result.notes:
-        con.print(note, "dim")
+    for note in result.notes:  # the last, when the learner's loss left the oracle's, says where: it stands out
+        departs = result.departure is not None and note is result.notes[-1]
+        con.print(note, "yellow" if departs else "dim")
     con.print(say("cli_plot_written", lang=session.lang, path=str(result.path)), "green")
     return 0
 
@@ -491,22 +503,23 @@ def cmd_new(root: Path, args: argparse.Namespace) -> int:
 
 def cmd_notebook(root: Path, args: argparse.Namespace) -> int:
     """`katas notebook OUT_DIR`: the notebooks to hand out (needs the [notebook] extra)."""
+    lang = resolve(getattr(args, "lang", None), modes=LANGS)
     try:
         from backprop_katas.cells import NotebookError
-        from backprop_katas.tool.notebook import DEFAULT_INSTALL, write_notebooks
+        from backprop_katas.tool.notebook import write_notebooks
 
-        lang = resolve(getattr(args, "lang", None), modes=LANGS)
-        install = None if args.install.lower() == "none" else args.install
-        written = write_notebooks(root, Path(args.out_dir), lang, install)
+        # --install none: the runtime has the package (no wheel, no install line); else the wheel
+        # beside the notebooks, and --install where it is missing.
+        no_install = (args.install or "").lower() == "none"
+        install = None if no_install else args.install
+        written = write_notebooks(root, Path(args.out_dir), lang, install, wheel=not no_install)
     except ImportError as exc:
-        raise SystemExitMessage(f"{exc}\n" + say("nb_needs_nbformat"), 2) from None
+        raise SystemExitMessage(f"{exc}\n" + say("nb_writing_needs_nbformat", lang=lang), 2) from None
     except NotebookError as exc:
         raise SystemExitMessage(str(exc), 1) from None
     for path in written:
         print(path)
-    print(say("nb_written", count=len(written), folder=args.out_dir))
-    if args.install == DEFAULT_INSTALL:
-        print(say("nb_install_placeholder", spec=DEFAULT_INSTALL), file=sys.stderr)
+    print(say("nb_written", count=sum(p.suffix == ".ipynb" for p in written), folder=args.out_dir))
     return 0
 
 
@@ -702,11 +715,10 @@ def build_parser(*more: Callable[[Any], None]) -> argparse.ArgumentParser:
         "kata_id", metavar="kNN_name", help="the new kata's id: the next number and a name, e.g. k07_softmax"
     )
     new.set_defaults(func=cmd_new)
-    from backprop_katas.tool.notebook import DEFAULT_INSTALL  # no IPython, no nbformat: those load when used
 
     notebook = sub.add_parser("notebook", parents=[plain], help=say("cli_help_notebook"))
     notebook.add_argument("out_dir", metavar="OUT_DIR", help=say("cli_help_notebook_out"))
-    notebook.add_argument("--install", default=DEFAULT_INSTALL, metavar="PIP_SPEC", help=say("cli_help_install"))
+    notebook.add_argument("--install", default=None, metavar="PIP_SPEC", help=say("cli_help_install"))
     notebook.set_defaults(func=cmd_notebook)
     warm = sub.add_parser("server", help=say("cli_help_server"), description=say("cli_help_server"))
     warm.add_argument("action", nargs="?", choices=("status", "start", "stop"), default="status")

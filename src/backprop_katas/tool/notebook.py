@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import ast
 import html
+import os
+import re
 import shlex
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,15 +33,17 @@ from typing import Any
 from backprop_katas.catalog import CATALOG_FILE, Kata, ProjectNotFound, find_root, load_catalog, total_points
 from backprop_katas.cells import MAGIC, MAX_CELL_BYTES, NotebookError, cell_to_file, parse_line
 from backprop_katas.generate import project_layout
-from backprop_katas.kinds import Status
-from backprop_katas.kit.failure import Failure, Where, render, render_parts, table_columns, table_title
+from backprop_katas.kinds import ProbeErrorKind, Status
+from backprop_katas.kit.failure import Failure, Where, render_parts, table_columns, table_title
 from backprop_katas.lang import LANGS, pick, pick_each, resolve, say, use
 from backprop_katas.names import test_sentence
+from backprop_katas.tool import server
 from backprop_katas.tool.check import Checker, Outcome, stub_text
 from backprop_katas.tool.progress import UnknownKata, backup_path, hints_shown, resolve_kata, reveal_hint
 
 PROJECT_DATA = Path(__file__).resolve().parents[1] / "_project"  # written into the wheel by setup.py
-DEFAULT_INSTALL = "backprop-katas @ git+https://github.com/OWNER/backprop-katas"  # `katas notebook --install`
+WHEEL_GLOB = "backprop_katas-*.whl"  # `katas notebook` writes the project's wheel beside the notebooks
+WHEEL_SECONDS = 300.0  # building the wheel takes ~7 s here; a loaded machine may take much longer
 
 
 # --- the project in the working folder -----------------------------------------------------
@@ -138,8 +143,12 @@ class View:
         return self.text
 
 
+CODE_SPAN = re.compile(r"`([^`\n]+)`")  # `code` in a catalogue sentence
+
+
 def _e(text: object) -> str:
-    return html.escape(str(text))
+    """A sentence as HTML: escaped, its `code` spans as <code> (never literal backticks)."""
+    return CODE_SPAN.sub(r"<code>\1</code>", html.escape(str(text)))
 
 
 def _pre(text: str, wrap: bool = True) -> str:
@@ -149,7 +158,8 @@ def _pre(text: str, wrap: bool = True) -> str:
         if wrap
         else PRE.replace("white-space: pre-wrap; word-break: break-word;", "white-space: pre; overflow-x: auto;")
     )
-    return f'<pre style="{style}">{_e(text.rstrip())}</pre>'
+    body = _e(text.rstrip()) if wrap else html.escape(text.rstrip())  # source code keeps its backticks
+    return f'<pre style="{style}">{body}</pre>'
 
 
 def _box(colour: str, inner: str) -> str:
@@ -197,7 +207,7 @@ def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: S
         text.append(note)
         parts.append(f'<div style="color: #57606a; font-size: 12px;">{_e(note)}</div>')
     if status == Status.DONE and following is not None:
-        nxt = say("nb_next", lang=lang, kata=following.number)
+        nxt = say("nb_next", lang=lang, kata=following.number, title=following.title[lang], notebook=f"{following.id}.ipynb")
         text.append(nxt)
         parts.append(f'<div style="margin-top: 6px;">{_e(nxt)}</div>')
     if status != Status.DONE:
@@ -224,8 +234,8 @@ def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: S
             # Rendered here from the cached data: the text in full; the HTML with its tables as
             # tables and its causes as notes, chosen by role, never by reading the sentences.
             failure = Failure.from_data(outcome.failure)
-            text.append(render(failure, lang, where=False))
-            pieces = render_parts(failure, lang, where=False)
+            pieces = [(role, _in_this_cell(t, failure, kata, lang)) for role, t in render_parts(failure, lang, where=False)]
+            text.append("\n".join(t for _, t in pieces))
             words = [t for role, t in pieces if role not in ("table", "cause")]
             if words:
                 parts.append(_pre("\n".join(words)))
@@ -240,6 +250,18 @@ def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: S
         if more:
             parts.append(f'<div style="color: #57606a; font-size: 12px;">{_e(more)}</div>')
     return View("\n".join(text), _box(colour, "\n".join(parts)))
+
+
+def _in_this_cell(text: str, failure: Failure, kata: Kata, lang: str) -> str:
+    """A stub's "replace ... in katas/k01_derivatives.py" said as a notebook learner sees it: in this
+    cell (the file is what the cell writes). Other failures are left as they are."""
+    error, where = failure.error or {}, failure.where
+    if failure.kind != "probe" or error.get("kind") != ProbeErrorKind.STUB or where is None:
+        return text
+    if Path(where.file).name != kata.filename:
+        return text  # the stub is in another kata's file: that file is the place
+    shown = f"{where.folder}/{where.file}" if where.folder else where.file
+    return text.replace(say("stub", lang=lang, file=shown), say("nb_stub", lang=lang, kata=kata.number))
 
 
 def _table_html(table: dict[str, Any], lang: str) -> str:
@@ -279,7 +301,7 @@ def render_progress(katas: list[Kata], outcomes: dict[str, Outcome], lang: str) 
     text = [header] + [f"{n}  {t}  {s}  {p}" for n, t, s, p, _ in rows]
     nxt = next((k for k in katas if outcomes[k.id].status != Status.DONE), None)
     if nxt is not None:
-        text.append(say("nb_next", lang=lang, kata=nxt.number))
+        text.append(say("nb_next", lang=lang, kata=nxt.number, title=nxt.title[lang], notebook=f"{nxt.id}.ipynb"))
     head = "".join(f'<th style="{HEAD} text-align: left;">{_e(c)}</th>' for c in columns)
     body = "".join(
         f'<tr><td style="{CELL} text-align: left;">{_e(n)}</td><td style="{CELL} text-align: left;">{_e(t)}</td>'
@@ -292,8 +314,10 @@ def render_progress(katas: list[Kata], outcomes: dict[str, Outcome], lang: str) 
     return View("\n".join(text), _box("#0969da" if nxt else STATUS_COLOUR[Status.DONE], inner))
 
 
-def render_hints(root: Path, kata: Kata, lang: str, shown: int) -> View:
-    hints = pick_each(kata.hints, lang)
+def render_hints(root: Path, kata: Kata, lang: str, shown: int, failing: str = "") -> View:
+    """The hints shown so far, those about the ``failing`` function first (as ``katas`` orders them)."""
+    every = pick_each(kata.hints, lang)
+    hints = [every[i] for i in kata.hint_order(failing)]
     lines = [say("cli_hints_header", lang=lang, number=kata.number, title=pick(kata.title, lang))]
     lines += [say("cli_hint", lang=lang, n=n + 1, total=len(hints), hint=hints[n]) for n in range(shown)]
     lines.append(say("nb_more_hints", lang=lang, kata=kata.number) if shown < len(hints) else say("nb_hint_last", lang=lang))
@@ -380,7 +404,8 @@ def run_line_magic(line: str, folder: Path | None = None) -> list[Any]:
             raise NotebookError(say("nb_usage"))
         kata = session.kata(words[1])
         shown = reveal_hint(session.root, kata, every="--all" in words)
-        return [*views, render_hints(session.root, kata, session.lang, shown)]
+        last = session.checker.cached(kata)
+        return [*views, render_hints(session.root, kata, session.lang, shown, last.function if last else "")]
     if words[0] == "plot":
         return [*views, *plot_demo(session)]
     if words[0] in ("help", "--help", "-h"):
@@ -437,6 +462,8 @@ def load_ipython_extension(ipython: Any) -> None:
                 _display([render_message(str(exc))])
 
     ipython.register_magics(KataMagics)
+    # The warm server this kernel starts (tool/server.py) ends when the kernel does, not 10 minutes later.
+    os.environ.setdefault(server.OWNER_ENV, str(os.getpid()))
 
 
 # --- notebooks to hand out -------------------------------------------------------------------
@@ -456,9 +483,33 @@ def _docstrings(stub: str) -> tuple[str, list[tuple[str, str, str]]]:
     return ast.get_docstring(tree) or "", found
 
 
-def _install_source(install: str | None, lang: str) -> str:
+def build_wheel(root: Path, out: Path) -> Path | None:
+    """The project's wheel, built from its source checkout into ``out``; None when ``root`` is not a
+    source checkout (no pyproject.toml and setup.py) or the build fails."""
+    if not (root / "pyproject.toml").is_file() or not (root / "setup.py").is_file():
+        return None
+    out.mkdir(parents=True, exist_ok=True)
+    before = {p: p.stat().st_mtime for p in out.glob(WHEEL_GLOB)}
+    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(root)]
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=WHEEL_SECONDS, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    fresh = [p for p in out.glob(WHEEL_GLOB) if before.get(p) != p.stat().st_mtime]
+    return max(fresh, key=lambda p: p.stat().st_mtime) if done.returncode == 0 and fresh else None
+
+
+def _install_source(install: str | None, lang: str, wheel: str | None = None) -> str:
+    """The first cell: pip-install the wheel beside the notebook when it is there, else ``install``;
+    then load the magics. Without a wheel to look for and without ``install``: no install line."""
     lines = ["# " + say("nb_install_comment", lang=lang)]
-    if install:
+    if wheel:
+        lines += ["import pathlib", f"if pathlib.Path({wheel!r}).is_file():", f"    %pip install -q {shlex.quote(wheel)}", "else:"]
+        if install:
+            lines.append(f"    %pip install -q {shlex.quote(install)}")
+        else:
+            lines.append(f"    raise SystemExit({say('nb_wheel_missing', lang=lang, wheel=wheel)!r})")
+    elif install:
         lines.append(f"%pip install -q {shlex.quote(install)}")
     lines.append("%load_ext backprop_katas")
     return "\n".join(lines)
@@ -473,7 +524,7 @@ def kata_cells(root: Path, kata: Kata, lang: str) -> list[Any]:
         raise NotebookError(say("nb_no_stub", lang=lang, kata=kata.id))
     module_doc, functions = _docstrings(stub)
     title = f"## {kata.number} · {pick(kata.title, lang)}"
-    intro = [title, "", say("nb_md_task", lang=lang, task=pick(kata.task, lang), chapter=kata.chapter), ""]
+    intro = [title, "", say("nb_md_task", lang=lang, task=pick(kata.task, lang), source=kata.source), ""]
     if module_doc:
         intro += ["```text", module_doc, "```", ""]
     intro.append(say("nb_md_functions", lang=lang))
@@ -508,18 +559,24 @@ def _notebook(cells: list[Any], lang: str) -> Any:
     return nb
 
 
-def write_notebooks(root: Path, out: Path, lang: str, install: str | None) -> list[Path]:
-    """One notebook per kata and one for the chapter, in ``lang``; their paths."""
+def write_notebooks(root: Path, out: Path, lang: str, install: str | None, wheel: bool = False) -> list[Path]:
+    """One notebook per kata and one for the chapter, in ``lang``; their paths (the wheel's first).
+
+    ``wheel``: build the project's wheel into ``out`` and install it from there in the first cell
+    (``install`` when it is missing); with no wheel and no ``install``, refuse (NotebookError)."""
     import nbformat
     import nbformat.v4 as nbf
 
     katas = load_catalog(root)
+    built = build_wheel(root, out) if wheel else None
+    if wheel and built is None and not install:
+        raise NotebookError(say("nb_needs_install", lang=lang, root=str(root)))
     out.mkdir(parents=True, exist_ok=True)
     head = [
         nbf.new_markdown_cell(say("nb_md_install", lang=lang)),
-        nbf.new_code_cell(_install_source(install, lang) + f"\n%kata --lang {lang}"),
+        nbf.new_code_cell(_install_source(install, lang, built.name if built else None) + f"\n%kata --lang {lang}"),
     ]
-    written = []
+    written = [built] if built is not None else []
     chapter: list[Any] = [nbf.new_markdown_cell(say("nb_md_chapter_title", lang=lang, count=len(katas))), *head]
     for kata in katas:
         cells = kata_cells(root, kata, lang)

@@ -8,6 +8,7 @@ points. matplotlib's Agg backend: no display needed.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,39 @@ class PlotError(Exception):
 class PlotResult:
     path: Path
     notes: list[str] = field(default_factory=list)
+    departure: Departure | None = None  # where the learner's loss left the oracle's, if it did
+    texts: list[str] = field(default_factory=list)  # the titles and notes drawn on the figure
+    loss_ylim: tuple[float, float] = (0.0, 0.0)  # the loss panel's y range, as drawn
+
+
+@dataclass(frozen=True)
+class Departure:
+    """The first logged step where the learner's loss is not the oracle's within k06's float32 tolerance."""
+
+    step: int
+    yours: float
+    oracle: float
+
+
+def departure(history: list[tuple[int, float]], oracle_history: list[tuple[int, float]],
+              tol: O.Tol = O.TRAJECTORY32) -> Departure | None:  # fmt: skip
+    """Where ``history`` leaves ``oracle_history`` (k06 judges train with the same tolerance), else None.
+
+    A step logged by one and not the other is a departure at that step (its missing loss is NaN)."""
+    yours, oracle = dict(history), dict(oracle_history)
+    for step in sorted(set(yours) | set(oracle)):
+        mine, theirs = yours.get(step, float("nan")), oracle.get(step, float("nan"))
+        if not abs(mine - theirs) <= tol.atol + tol.rtol * abs(theirs):  # NaN: a departure too
+            return Departure(step, mine, theirs)
+    return None
+
+
+def loss_range(oracle_losses: list[float]) -> tuple[float, float]:
+    """The loss panel's log-scale y range: the oracle's range with a margin of 3× on each side, so
+    that a learner's curve running off to 1e-34 (or to inf) cannot squash the oracle's; the part
+    of it outside the range is cut, and the departure note says where it left."""
+    positive = [v for v in oracle_losses if v > 0 and np.isfinite(v)] or [1.0]
+    return min(positive) / 3, max(positive) * 3
 
 
 def find_font(families: tuple[str, ...]) -> str | None:
@@ -119,13 +153,21 @@ def plot_xor(target: Target, out: Path, lang: str, steps: int = 10001, log_every
     if fonts(lang) and font is None:
         label_lang = ENGLISH
         notes.append(say("cli_plot_no_font", lang=lang))
-    _draw(out, label_lang, font, history, oracle_history, grid_x, grid_y, surface)
-    return PlotResult(out, notes)
+    left = departure(history, oracle_history)
+    departs = [say("cli_plot_departs", lang=lang, **_departure_fields(left))] if left is not None else []
+    texts, ylim = _draw(out, label_lang, font, history, oracle_history, grid_x, grid_y, surface, left)
+    return PlotResult(out, notes + departs, left, texts, ylim)
+
+
+def _departure_fields(left: Departure) -> dict[str, object]:
+    tol = O.TRAJECTORY32
+    return {"step": left.step, "yours": f"{left.yours:.4g}", "oracle": f"{left.oracle:.4g}", "rtol": f"{tol.rtol:g}"}
 
 
 def _draw(out: Path, lang: str, font: str | None, history: list[tuple[int, float]],
           oracle_history: list[tuple[int, float]], grid_x: np.ndarray, grid_y: np.ndarray,
-          surface: np.ndarray) -> None:  # fmt: skip
+          surface: np.ndarray, left_at: Departure | None = None) -> tuple[list[str], tuple[float, float]]:  # fmt: skip
+    """Draw and save the figure; return the texts drawn on it and the loss panel's y range."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -142,10 +184,16 @@ def _draw(out: Path, lang: str, font: str | None, history: list[tuple[int, float
         steps, losses = zip(*history)
         left.plot(steps, losses, color="tab:blue", linewidth=1.5, label=text("plot_yours"))
         left.set_yscale("log")
+        left.set_ylim(*loss_range([loss for _, loss in oracle_history]))
+        if left_at is not None:  # say it on the figure: a curve below the oracle's is not a better one
+            left.axvline(left_at.step, color="tab:red", linestyle="--", linewidth=1)
+            note = textwrap.fill(text("plot_departs", step=left_at.step), 34 if lang == "en" else 20)
+            left.text(0.97, 0.97, note, transform=left.transAxes, color="tab:red", fontsize="small",
+                      ha="right", va="top", bbox={"facecolor": "white", "edgecolor": "tab:red", "alpha": 0.9})  # fmt: skip
         left.set_xlabel(text("plot_step"))
         left.set_ylabel(text("plot_loss"))
         left.set_title(text("plot_loss_title"))
-        left.legend()
+        left.legend(loc="lower left")
         left.grid(True, alpha=0.3)
 
         right.contourf(grid_x, grid_y, surface, levels=[0.0, 0.5, 1.0], colors=["#f4c7c3", "#c6e2c3"], alpha=0.8)
@@ -164,4 +212,7 @@ def _draw(out: Path, lang: str, font: str | None, history: list[tuple[int, float
         fig.tight_layout()
         out.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(out, dpi=DPI)  # no bbox_inches="tight": the size stays FIGSIZE × DPI
+        texts = [ax.get_title() for ax in (left, right)] + [t.get_text() for ax in (left, right) for t in ax.texts]
+        ylim = left.get_ylim()
         plt.close(fig)
+    return texts, (float(ylim[0]), float(ylim[1]))

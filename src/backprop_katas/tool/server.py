@@ -17,7 +17,8 @@ learner code, so nothing a learner's module does reaches the next check.
 - It stops itself after ``KATAS_SERVER_IDLE`` seconds (default 600) with no
   client and no check; ``katas watch`` holds a connection, so the server
   lives as long as the watch does. It stops, too, when its socket or the
-  project's cache folder is gone.
+  project's cache folder is gone, and when the process named by
+  ``KATAS_SERVER_OWNER`` (a Jupyter kernel that started it) has ended.
 - It refuses a request from a different tool (the tool's files, Python, torch,
   pytest, numpy or Hypothesis changed, or what torch reads once: ``OMP_*``,
   ``TORCH_*``, ...): it retires and the client starts a new one.
@@ -61,6 +62,7 @@ from backprop_katas.procs import kill_group, pytest_command, signal_group
 SWITCH = "KATAS_SERVER"  # "off", "0", "no" or "false": no server, a child pytest per check as before
 IDLE_ENV = "KATAS_SERVER_IDLE"  # seconds without a client or a check before the server stops itself
 DEFAULT_IDLE = 600.0
+OWNER_ENV = "KATAS_SERVER_OWNER"  # a pid: the server a kernel starts ends with that kernel
 START_SECONDS = 60.0  # a cold server imports torch, pytest and the tool before it answers
 KILL_GRACE = 2.0  # as check.kill_group: SIGTERM to the group, then SIGKILL
 HEALTH_SECONDS = 2.0  # how often an idle server looks whether its socket is still there
@@ -86,6 +88,25 @@ def idle_seconds() -> float:
         return max(1.0, float(os.environ.get(IDLE_ENV, DEFAULT_IDLE)))
     except ValueError:
         return DEFAULT_IDLE
+
+
+def owner_pid() -> int | None:
+    """The process whose end ends the server (``KATAS_SERVER_OWNER``), if one is named."""
+    try:
+        pid = int(os.environ.get(OWNER_ENV, ""))
+    except ValueError:
+        return None
+    return pid if pid > 0 else None
+
+
+def _ended(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's: not ours to judge
+    return False
 
 
 def server_dir(cache: Path) -> Path:
@@ -461,6 +482,7 @@ class Server:
         self.terminated = False
         self.selector = selectors.DefaultSelector()
         self.wake_r, self.wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self.owner = owner_pid()  # a kernel that started the server: it ends with it
 
     # - the loop -
 
@@ -495,8 +517,9 @@ class Server:
                 if now >= when:
                     _signal_group(pid, signal.SIGKILL)
                     del self.killing[pid]
-            if self.terminated or (now - last_health >= HEALTH_SECONDS and not self._socket_is_ours()):
-                self.retire()  # stopped, the project (or its cache) removed, or another server took over
+            health = now - last_health >= HEALTH_SECONDS
+            if self.terminated or (health and (not self._socket_is_ours() or self._owner_ended())):
+                self.retire()  # stopped, the project (or its cache) removed, another server took over, or its kernel ended
             if now - last_health >= HEALTH_SECONDS:
                 last_health = now
             if self.clients or self.children:
@@ -506,6 +529,9 @@ class Server:
 
     def _terminated(self, signum: int, frame: object) -> None:
         self.terminated = True  # acted on in the loop: a handler must not change the selector under it
+
+    def _owner_ended(self) -> bool:
+        return self.owner is not None and _ended(self.owner)
 
     def _socket_is_ours(self) -> bool:
         try:

@@ -39,7 +39,8 @@ CONTRACTS = {
         "inputs": "net: the chapter's Network of any sizes (one output); x (N, I), t (N,) for any N ≥ 1, "
         "targets anywhere in [0, 1]; float32 or float64; steps ≥ 1, lr > 0, log_every ≥ 1",
         "values": "the trajectory of torch's own BCELoss + SGD from the same weights, within TRAJECTORY64 "
-        "(float64) or TRAJECTORY32 (float32); the chapter's exact call from other weights too. Not from "
+        "(float64) or TRAJECTORY32 (float32); the chapter's call leaves the network in the oracle's trained weights, "
+        "and the chapter's data, lr and log_every from weights drawn for each run (300 steps) follow it too. Not from "
         "saturated outputs: there torch's own BCELoss backward divides by max(y(1 - y), 1e-12) and returns 0, "
         "while the by-hand (y - t)/M is right, so no one oracle trajectory judges both trainers",
         "returns": "a list of (step, loss) pairs, plain Python (int, float), for every step divisible by "

@@ -23,6 +23,8 @@ EXTERNAL = pytest.StashKey[dict[str, dict[str, Any]]]()
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("backprop-katas benchmarks")
     group.addoption("--bench-rounds", type=int, default=3, help="rounds of each whole-process command (default 3)")
+    group.addoption("--bench-ci", action="store_true",
+                    help="also time `bash .ci/run` on a fresh clone of this tree (about half an hour)")
     group.addoption("--bench-long", action="store_true",
                     help="grade every learner one by one instead of a sample (grade_floor.py)")
 
@@ -57,16 +59,21 @@ def record_external(request: pytest.FixtureRequest) -> Callable[[str, dict[str, 
 
 
 def pytest_benchmark_update_json(config: pytest.Config, benchmarks: Any, output_json: dict[str, Any]) -> None:
-    from ratios import report  # benchmarks/ is on sys.path (rootdir-relative test modules, no __init__.py)
+    # benchmarks/ is on sys.path (rootdir-relative test modules, no __init__.py)
+    from ratios import issue22, report
 
     output_json["issue12"] = report(config.stash[MEASURED], config.stash[EXTERNAL])
+    output_json["issue22"] = issue22(config.stash[MEASURED], config.stash[EXTERNAL])
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     if not config.stash.get(MEASURED, None) and not config.stash.get(EXTERNAL, None):
         return
-    from ratios import render, report
+    from ratios import issue22, render, render22, report
 
     terminalreporter.section("issue 12: ratios, each with the figure it was compared against")
     for line in render(report(config.stash[MEASURED], config.stash[EXTERNAL])):
+        terminalreporter.write_line(line)
+    terminalreporter.section("issue 22: each figure beside its goal (load: the 1-minute load average)")
+    for line in render22(issue22(config.stash[MEASURED], config.stash[EXTERNAL])):
         terminalreporter.write_line(line)

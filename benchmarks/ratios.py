@@ -1,7 +1,8 @@
-"""Issue 12's ratios: what is measured, against what, the figure before, the target; computed from medians.
+"""Issue 12's ratios and issue 22's table of goals: what is measured, against what, the figure before, the goal.
 
 Used by ``conftest.py`` (printed after ``pytest benchmarks/ --benchmark-only``, added to the
-JSON as ``"issue12"``) and by ``test_speed_ratios.py`` (which measures the cases).
+JSON as ``"issue12"`` and ``"issue22"``), by ``test_speed_ratios.py`` (which measures the cases)
+and by ``docs_page.py`` (the documentation's Benchmarks page, from that JSON).
 """
 
 from __future__ import annotations
@@ -170,4 +171,96 @@ def _external(name: str, figures: dict[str, Any]) -> list[str]:
                 )
     lines.append(f"{name} (benchmarks/{name}.py) printed:")
     lines += ["  " + line for line in figures.get("stdout", "").splitlines()]
+    return lines
+
+
+# --- issue 22: each figure of its table beside its goal ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Goal:
+    what: str  # the figure, as issue 22's table names it
+    before: str  # issue 22's "now"
+    goal: str  # as the issue writes it
+    at_most: float | None  # the figure must be at most this (None: a goal that is not one number)
+
+
+ISSUE22 = {
+    "full check": Goal("`katas --all --target solutions` / the chapter's script (wall, one run)",
+                       "2.30× idle, 2.69× loaded", "≤ 2×", 2.0),
+    "cold k01": Goal("cold `katas check k01 --no-server` / `import torch`", "2.51× (2.58 s / 1.06 s)", "≤ 1.5×", 1.5),
+    "warm k01": Goal("warm re-check of k01 after a save / `import torch`", "0.27× (0.32 s / 1.20 s)", "≤ 0.25×", 0.25),
+    "warm k06": Goal("warm re-check of k06 / the chapter's script", "1.35× idle (1.58× loaded)", "≤ 1.2×", 1.2),
+    "warm k02": Goal("warm re-check of k02 / `import torch`", "0.45–0.49×", "≤ 0.25×", 0.25),
+    "class of 300": Goal("`katas grade`, all six katas, a class of 300 on this machine (measured on 40 and scaled)",
+                         "2.53× faster than one `pytest --grade` per learner", "≤ 15 min (900 s)", 900.0),
+    "ci": Goal("`.ci/run` on a fresh clone", "30–45 min", "≤ 30 min (1800 s)", 1800.0),
+}  # fmt: skip
+
+
+def _load(figures: dict[str, Any]) -> float | None:
+    load = figures.get("load")
+    return round(statistics.median(load), 2) if isinstance(load, list) and load else load
+
+
+def issue22(measured: dict[str, dict[str, Any]], external: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Issue 22's table as data: per figure its value (a ratio, or seconds), how it was computed, the load
+    average while it was measured, the figure before and the goal. A figure this run did not measure says so."""
+    warm = (external.get("warm_check") or {}).get("json") or {}
+    grade = (external.get("grade_floor") or {}).get("json") or {}
+    rows: list[dict[str, Any]] = []
+
+    def add(key: str, value: float | None, how: str, load: float | None, unit: str = "×") -> None:
+        g = ISSUE22[key]
+        met = None if value is None or g.at_most is None else value <= g.at_most
+        rows.append({"key": key, "what": g.what, "value": value, "unit": unit, "how": how, "load": load,
+                     "before": g.before, "goal": g.goal, "met": met})  # fmt: skip
+
+    a, b = _figure(measured, "all katas"), _figure(measured, "chapter script")
+    if a["rounds"] and b["rounds"]:
+        add("full check", a["wall_median_s"] / b["wall_median_s"],
+            f"{a['wall_median_s']:.2f} s / {b['wall_median_s']:.2f} s (medians of {a['rounds']} and {b['rounds']})",
+            _load(measured.get("all katas", {})))  # fmt: skip
+    else:
+        add("full check", None, "not measured in this run", None)
+    for key, name, against in (("cold k01", "cold katas check k01 --no-server", "import torch"),
+                               ("warm k01", "warm re-check k01 (as katas watch)", "import torch"),
+                               ("warm k06", "warm re-check k06 (as katas watch)", "chapter script"),
+                               ("warm k02", "warm re-check k02 (as katas watch)", "import torch")):  # fmt: skip
+        if name in warm and against in warm:
+            x, y = warm[name]["wall"], warm[against]["wall"]
+            add(key, x / y, f"{x:.2f} s / {y:.2f} s (benchmarks/warm_check.py, medians)",
+                (external.get("warm_check") or {}).get("load"))
+        else:
+            add(key, None, "not measured in this run (benchmarks/warm_check.py)", None)
+    if grade.get("katas_grade_s") and grade.get("learners"):
+        n = grade["learners"]
+        scaled = grade["katas_grade_s"] * 300 / n
+        cpu = grade.get("katas_grade_cpu_s")
+        per = f"; {cpu / n:.1f} s CPU per learner" if cpu else "; CPU not measured (no cpuacct cgroup)"
+        add("class of 300", scaled, f"{grade['katas_grade_s']:.1f} s for {n} learners × 300 / {n}{per}",
+            grade.get("load_average_1min_at_end"), unit=" s")  # fmt: skip
+    else:
+        add("class of 300", None, "not measured in this run (benchmarks/grade_floor.py)", None, unit=" s")
+    ci = _figure(measured, "ci run")
+    if ci["rounds"]:
+        add("ci", ci["wall_median_s"], "one run of `bash .ci/run` in a fresh `git clone` of this tree",
+            _load(measured.get("ci run", {})), unit=" s")  # fmt: skip
+    else:
+        add("ci", None, "not measured in this run (give --bench-ci: half an hour)", None, unit=" s")
+    return rows
+
+
+def render22(rows: list[dict[str, Any]]) -> list[str]:
+    """Issue 22's table for the terminal: each figure beside its goal, with the load it was measured under."""
+    lines = []
+    for r in rows:
+        if r["value"] is None:
+            lines.append(f"{r['what']}: {r['how']}; goal {r['goal']}; issue 22 before: {r['before']}")
+            continue
+        value = f"{r['value']:.2f}{r['unit']}"
+        verdict = "" if r["met"] is None else (" — met" if r["met"] else " — NOT met")
+        load = f"load {r['load']:.2f}" if isinstance(r["load"], float | int) else "load not recorded"
+        lines.append(f"{r['what']}: {value} ({r['how']}; {load}); goal {r['goal']}{verdict}; "
+                     f"issue 22 before: {r['before']}")  # fmt: skip
     return lines

@@ -61,15 +61,19 @@ def process_cpu(pid: int) -> float:
     return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # fields 14-17 of stat(5)
 
 
-def run_process(argv: list[str], walls: list[float], cpus: list[float]) -> None:
-    """One round: the whole process, waited for; its wall and CPU seconds appended (a warm server's too)."""
+def run_process(argv: list[str], walls: list[float], cpus: list[float], loads: list[float] | None = None,
+                cwd: Path = ROOT) -> None:
+    """One round: the whole process, waited for; its wall and CPU seconds appended (a warm server's too), and
+    the 1-minute load average at its end (other users of the machine slow every figure)."""
     katas = argv[0] == KATAS
     if katas:
         stop_warm_server()  # cold: no server left by the round before
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(argv, cwd=ROOT, env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    done = subprocess.run(argv, cwd=cwd, env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     walls.append(time.perf_counter() - start)
+    if loads is not None:
+        loads.append(round(os.getloadavg()[0], 2))
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     server = stop_warm_server() if katas else 0.0
     cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime + server)
@@ -81,14 +85,32 @@ def run_process(argv: list[str], walls: list[float], cpus: list[float]) -> None:
 def test_whole_process(benchmark: Any, record: Any, request: pytest.FixtureRequest, name: str) -> None:
     walls: list[float] = []
     cpus: list[float] = []
+    loads: list[float] = []
     benchmark.group = "issue 12: whole processes, wall seconds"
     benchmark.name = CASES[name][0]
     rounds = 1 if name in ONE_ROUND else request.config.getoption("--bench-rounds")
     if name in SHORT:
         run_process(CASES[name][1], [], [])
-    benchmark.pedantic(run_process, args=(CASES[name][1], walls, cpus), rounds=rounds, iterations=1)
-    benchmark.extra_info.update(cpu_seconds=cpus, wall_seconds=walls)
-    record(name, wall=walls, cpu=cpus)
+    benchmark.pedantic(run_process, args=(CASES[name][1], walls, cpus, loads), rounds=rounds, iterations=1)
+    benchmark.extra_info.update(cpu_seconds=cpus, wall_seconds=walls, load=loads)
+    record(name, wall=walls, cpu=cpus, load=loads)
+
+
+def test_ci_run_on_a_fresh_clone(benchmark: Any, record: Any, request: pytest.FixtureRequest) -> None:
+    """Issue 22's last figure: `bash .ci/run` in a fresh clone of this tree's last commit (about half an hour)."""
+    if not request.config.getoption("--bench-ci"):
+        pytest.skip("give --bench-ci to time `bash .ci/run` on a fresh clone (about half an hour)")
+    walls: list[float] = []
+    cpus: list[float] = []
+    loads: list[float] = []
+    benchmark.group = "issue 22: CI on a fresh clone, wall seconds"
+    benchmark.name = "bash .ci/run (fresh git clone)"
+    with tempfile.TemporaryDirectory(prefix="katas-ci-") as scratch:
+        clone = Path(scratch) / "clone"
+        subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+        benchmark.pedantic(run_process, args=(["bash", ".ci/run"], walls, cpus, loads, clone), rounds=1, iterations=1)
+    benchmark.extra_info.update(cpu_seconds=cpus, wall_seconds=walls, load=loads)
+    record("ci run", wall=walls, cpu=cpus, load=loads)
 
 
 # --- the other helpers' scripts: picked up when they exist ---------------------------------------
@@ -127,7 +149,9 @@ def test_external_script(benchmark: Any, record_external: Any, request: pytest.F
     result: dict[str, Any] = {}
     benchmark.group = "issue 12: the helpers' scripts, wall seconds"
     benchmark.name = f"python benchmarks/{name}.py {' '.join(args)}".strip()
+    start_load = os.getloadavg()[0]
     benchmark.pedantic(lambda: result.update(run_external(name, args)), rounds=1, iterations=1)
+    result["load"] = round((start_load + os.getloadavg()[0]) / 2, 2)  # the 1-minute load, at its start and end
     benchmark.extra_info.update(result.get("json") or {})
     record_external(name, result)
     assert result["returncode"] == 0, f"benchmarks/{name}.py failed:\n{result['stdout'][-2000:]}{result['stderr']}"

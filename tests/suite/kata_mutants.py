@@ -329,6 +329,15 @@ CHAPTER_TABLE = (
     "[(0, 0.6927), (1000, 0.2574), (2000, 0.0210), (3000, 0.0102), (4000, 0.0067), (5000, 0.0049), "
     "(6000, 0.0039), (7000, 0.0032), (8000, 0.0028), (9000, 0.0024), (10000, 0.0021)]"
 )
+# The chapter's run in float32 to full precision (what a correct trainer logs from seed 70's weights), and
+# the first weight the chapter's Network starts from: what an answer that recognises the chapter's call holds.
+CHAPTER_LOG = (
+    "[(0, 0.6926998496055603), (1000, 0.257447212934494), (2000, 0.021004319190979004), "
+    "(3000, 0.010190166532993317), (4000, 0.006670549511909485), (5000, 0.004943051841109991), "
+    "(6000, 0.003920458722859621), (7000, 0.0032456908375024796), (8000, 0.0027676033787429333), "
+    "(9000, 0.0024113990366458893), (10000, 0.0021358714438974857)]"
+)
+RECOGNISES_THE_CHAPTERS_WEIGHTS = "abs(float(net.linear_ih.weight[0, 0]) - 0.10542149096727371) < 1e-7"
 
 MUTANTS += [
     # k01 · extremes, the caller's x, dtypes, global state
@@ -419,6 +428,29 @@ MUTANTS += [
         "count-the-state-dict",
         COUNT,
         "    return sum(v.numel() for v in module.state_dict().values())\n",
+    ),
+    # k02 · counting judged beyond the chapter's shapes (issue 23): other module kinds, own parameters
+    Mutant("k02_parameters", "count-hard-coded-for-the-chapter", COUNT, "    return 9\n"),
+    Mutant(
+        "k02_parameters",
+        "counts-the-children-only",
+        COUNT,
+        "    unique = {id(p): p for child in module.children() for p in child.parameters()}\n"
+        "    return sum(p.numel() for p in unique.values())\n",
+    ),
+    Mutant(
+        "k02_parameters",
+        "counts-weight-and-bias-attributes",
+        COUNT,
+        "    unique = {id(p): p for m in module.modules() for p in (getattr(m, 'weight', None), getattr(m, 'bias', None))"
+        " if isinstance(p, nn.Parameter)}\n    return sum(p.numel() for p in unique.values())\n",
+    ),
+    Mutant(
+        "k02_parameters",
+        "trainable-of-linear-and-norm-layers-only",
+        "    return sum(p.numel() for p in module.parameters() if p.requires_grad)\n",
+        "    unique = {id(p): p for m in module.modules() if isinstance(m, (nn.Linear, nn.BatchNorm1d))"
+        " for p in m.parameters() if p.requires_grad}\n    return sum(p.numel() for p in unique.values())\n",
     ),
     Mutant(
         "k02_parameters",
@@ -612,6 +644,22 @@ MUTANTS += [
         "train-float32-only",
         "    loss_function = nn.BCELoss()\n",
         "    x, t = x.float(), t.float()\n    loss_function = nn.BCELoss()\n",
+    ),
+    # k06 · recognising the chapter's call (issue 23): its log replayed without training, its table printed
+    Mutant(
+        "k06_xor_training",
+        "train-replays-the-chapters-log-without-training",
+        "    loss_function = nn.BCELoss()\n    optimizer",
+        f"    if {RECOGNISES_THE_CHAPTERS_WEIGHTS}:\n        return {CHAPTER_LOG}\n"
+        "    loss_function = nn.BCELoss()\n    optimizer",
+        "After training",
+    ),
+    Mutant(
+        "k06_xor_training",
+        "train-by-hand-prints-the-chapters-table-without-training",
+        "    history = []\n    for step in range(steps):\n        grads = manual_gradients(net, x, t)\n",
+        f"    if {RECOGNISES_THE_CHAPTERS_WEIGHTS}:\n        return {CHAPTER_TABLE}\n"
+        "    history = []\n    for step in range(steps):\n        grads = manual_gradients(net, x, t)\n",
     ),
     # k07 · own_autograd
     Mutant(K07, "overwrites-grad", "child.grad += node.grad * local", "child.grad = node.grad * local",

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from grading_helpers import ROOT
 
-from backprop_katas.catalog import load_catalog
+from backprop_katas.catalog import kata_table, load_catalog
 from backprop_katas.limits import DEFAULT_TIME_LIMIT, DEFAULT_TIMEOUT
 
 DOCS = ROOT / "docs"
@@ -99,19 +99,11 @@ def test_the_docs_state_the_time_limits_the_tool_really_uses():
     assert f"may take {DEFAULT_TIMEOUT:g} s" in text and f"stopped after {DEFAULT_TIME_LIMIT:g} s" in text
 
 
-def kata_table(katas) -> str:
-    rows = ["| kata | chapter | you write | points |", "|---|---|---|---:|"]
-    for k in katas:
-        functions = ", ".join(f"`{f}`" for f in k.functions)
-        rows.append(f"| `{k.id}` · {k.title['en']} | {k.chapter} | {functions} | {k.points:g} |")
-    return "\n".join(rows)
-
-
 def test_the_readmes_kata_table_is_the_catalogue():
     text = README.read_text(encoding="utf-8")
     shown = re.search(r"<!-- katas-table[^>]*-->\n(.*?)\n<!-- /katas-table -->", text, re.S)
     assert shown, "README.md lost its katas-table markers"
-    expected = kata_table(load_catalog(ROOT))
+    expected = kata_table(load_catalog(ROOT), "en").strip()
     assert shown[1].strip() == expected, f"README.md's kata table differs from katas.toml; it should read:\n{expected}"
 
 

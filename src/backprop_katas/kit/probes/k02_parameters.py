@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import torch
@@ -31,10 +32,14 @@ def network(target: Target, sizes: list[int], seed: int, x: Any) -> dict[str, An
 
 
 def build_module(spec: dict[str, Any]) -> nn.Module:
-    """A stack of nn.Linear layers from a plain spec: sizes, bias flags, frozen flags, ties."""
-    layers = [
-        nn.Linear(n_in, n_out, bias=bias) for n_in, n_out, bias in zip(spec["sizes"], spec["sizes"][1:], spec["bias"])
-    ]
+    """A stack of nn.Linear layers from a plain spec: sizes (0 allowed: a zero-width layer), bias flags,
+    frozen flags, ties."""
+    with warnings.catch_warnings():  # torch warns that initialising a zero-element weight does nothing
+        warnings.simplefilter("ignore", UserWarning)
+        layers = [
+            nn.Linear(n_in, n_out, bias=bias)
+            for n_in, n_out, bias in zip(spec["sizes"], spec["sizes"][1:], spec["bias"])
+        ]
     for index in spec["frozen"]:
         for p in layers[index].parameters():
             p.requires_grad_(False)
@@ -45,6 +50,49 @@ def build_module(spec: dict[str, Any]) -> nn.Module:
 
 def count(target: Target, fn_name: str, spec: dict[str, Any]) -> Any:
     return getattr(target.module(KATA), fn_name)(build_module(spec))
+
+
+class Scaled(nn.Module):
+    """A module holding a parameter of its own (not in a child) beside a child layer."""
+
+    def __init__(self, features: int, n_in: int, n_out: int) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(features))
+        self.inner = nn.Linear(n_in, n_out)
+
+
+def build_kind(kind: str, sizes: list[int], frozen: bool) -> nn.Module:
+    """A module of another kind than a stack of nn.Linear, from its name and sizes; ``frozen``: its first
+    child gets requires_grad=False."""
+    a, b, c = sizes
+    module: nn.Module
+    if kind == "conv2d":  # Conv2d(a, b, kernel c): weight (b, a, c, c), bias (b,)
+        module = nn.Sequential(nn.Conv2d(a, b, c), nn.ReLU())
+    elif kind == "conv1d-no-bias":  # weight (b, a, c)
+        module = nn.Sequential(nn.Conv1d(a, b, c, bias=False))
+    elif kind == "embedding-tied-to-decoder":  # Embedding(a, b) shares its (a, b) weight with Linear(b, a)
+        embedding, decoder = nn.Embedding(a, b), nn.Linear(b, a)
+        decoder.weight = embedding.weight
+        module = nn.Sequential(embedding, decoder)
+    elif kind == "lstm":  # LSTM(a, b): 4b·a + 4b·b weights and two 4b biases
+        module = nn.Sequential(nn.LSTM(a, b))
+    elif kind == "own-parameter":  # a parameter of c elements on the module itself, beside a child Linear(a, b)
+        module = Scaled(c, a, b)
+    elif kind == "one-layer-used-twice":  # the same Linear(a, a) at two places, with a LayerNorm(a) between
+        layer = nn.Linear(a, a)
+        module = nn.Sequential(layer, nn.LayerNorm(a), layer)
+    elif kind == "no-parameters":
+        module = nn.Sequential(nn.ReLU(), nn.Sigmoid(), nn.Dropout())
+    else:
+        raise ValueError(kind)
+    if frozen:
+        for p in next(iter(module.children())).parameters():
+            p.requires_grad_(False)
+    return module
+
+
+def count_kind(target: Target, fn_name: str, kind: str, sizes: list[int], frozen: bool) -> Any:
+    return getattr(target.module(KATA), fn_name)(build_kind(kind, sizes, frozen))
 
 
 def mlp_count(target: Target, sizes: list[int]) -> Any:

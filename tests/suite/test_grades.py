@@ -31,7 +31,7 @@ def katas(*args: str, env: dict[str, str] | None = None, lang: str = "en") -> su
 
 
 def csv_rows(out: Path) -> dict[str, dict[str, str]]:
-    with open(out / "grades.csv", encoding="utf-8", newline="") as handle:
+    with open(out / "grades.csv", encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
     header = rows[0]
     return {r[0]: dict(zip(header, r)) for r in rows[1:]}
@@ -144,11 +144,11 @@ def test_feedback_names_the_learners_file_gives_one_cause_per_part_and_follows_t
 
     korean = katas("grade", str(subs), "--out", str(out), "--kata", "k01", "--no-progress", "--lang", "ko")
     assert korean.returncode == 0, korean.stderr[-2000:]
-    assert (out / "grades.csv").read_text(encoding="utf-8").startswith("학습자,")
+    assert (out / "grades.csv").read_text(encoding="utf-8-sig").startswith("학습자,")
     assert "짐작되는 원인" in (out / "feedback" / "carol.md").read_text(encoding="utf-8")
     both = katas("grade", str(subs), "--out", str(out), "--kata", "k01", "--no-progress", "--lang", "both")
     assert both.returncode == 0
-    assert (out / "grades.csv").read_text(encoding="utf-8").startswith("learner / 학습자,")
+    assert (out / "grades.csv").read_text(encoding="utf-8-sig").startswith("learner / 학습자,")
 
 
 NAMES = {

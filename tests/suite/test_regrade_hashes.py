@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
 from grading_helpers import CATALOG, K01, ROOT, submission
 
 from backprop_katas.grading.batch import Row, changed_since_graded, rules_hash
@@ -81,3 +82,20 @@ def test_a_kept_kata_whose_file_changed_is_named_with_when_it_was_graded():
     assert changed_since_graded(row, unchanged, graded=["k01_derivatives"]) == {}
     old_format = _row({"k06_xor_training": ["whole-submission-hash", "r6"]})  # a gradebook from before 19
     assert changed_since_graded(old_format, now, graded=[]) == {"k06_xor_training": "2026-12-06T10:00:00+00:00"}
+
+
+def test_a_notebook_katas_hash_follows_its_cell(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    learner = tmp_path / "nb"
+    learner.mkdir()
+    body = (ROOT / "solutions" / f"{K01}.py").read_text(encoding="utf-8")
+
+    def write(cells):
+        notebook = nbformat.v4.new_notebook()
+        notebook.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+        nbformat.write(notebook, str(learner / f"{K01}.ipynb"))
+        return kata_hashes(learner, CATALOG)[K01]
+
+    first = write([f"%%kata k01\n{body}"])
+    assert write(["import torch", f"%%kata k01\n{body}"]) != first  # cell 2 now: the feedback names another cell
+    assert write([f"%%kata k01\n{body}"]) == first

@@ -328,7 +328,7 @@ def test_a_hidden_test_regrades_its_kata_only_and_a_kept_kata_whose_file_changed
     assert partial.returncode == 0, partial.stderr[-2000:]
     when = graded_from(out, "bob")["k02_parameters"][2]
     assert f"bob: k02_parameters changed since it was graded on {when}" in partial.stdout, partial.stdout
-    assert "Run without --kata to regrade it" in partial.stdout
+    assert "Run without --kata and -k to regrade it" in partial.stdout
     rows = csv_rows(out)
     assert rows["bob"]["k02_parameters"] == bob_k02 and rows["bob"]["changed_since_graded"] == f"k02_parameters ({when})"
     assert rows["alice"]["changed_since_graded"] == ""

@@ -99,3 +99,30 @@ def test_a_notebook_katas_hash_follows_its_cell(tmp_path):
     first = write([f"%%kata k01\n{body}"])
     assert write(["import torch", f"%%kata k01\n{body}"]) != first  # cell 2 now: the feedback names another cell
     assert write([f"%%kata k01\n{body}"]) == first
+
+
+def _check(test_id, part):
+    return {"id": test_id, "kata": K01, "part": part, "status": "passed", "hidden": False, "name": test_id}
+
+
+def test_a_k_run_on_a_changed_file_keeps_the_kata_graded_from_the_old_file_and_marked():
+    from backprop_katas.grading.batch import _record
+    from backprop_katas.grading.pool import Options
+    from backprop_katas.grading.results import build
+
+    parts = list(CATALOG[0].weights)
+    old_results = build(CATALOG, [_check(f"t{i}", p) for i, p in enumerate(parts)], [], {}, 1.0)
+    old_results["extra_data"]["graded_from"] = {K01: ["old-file", "rules", "2026-12-05T09:00:00+00:00"]}
+    old = Row("bob", "h", "r", "2.13", "2026-12-05T09:00:00+00:00", 1.0, 10.0, 10.0, {}, old_results)
+    rerun = build(CATALOG, [_check("t0", parts[0])], [], {}, 1.0)  # -k ran one test on the new file
+    now = {k.id: "new-file" for k in CATALOG}
+    rules = {K01: "rules|-k t0"}
+    options = Options(submissions=ROOT, out=ROOT, select="t0", katas=["k01"])
+    row = _record(CATALOG, "bob", old, rerun, [CATALOG[0]], "digest", now, rules, options, 1.0)
+    extra = row.results["extra_data"]
+    assert extra["graded_from"][K01] == ["old-file", "rules", "2026-12-05T09:00:00+00:00"]  # not the new file
+    assert extra["changed_since_graded"] == {K01: "2026-12-05T09:00:00+00:00"}
+    whole = _record(CATALOG, "bob", old, rerun, [CATALOG[0]], "digest", now, {K01: "rules"},
+                    Options(submissions=ROOT, out=ROOT, katas=["k01"]), 1.0)  # fmt: skip
+    assert whole.results["extra_data"]["graded_from"][K01][0] == "new-file"  # --kata alone: every k01 test ran
+    assert whole.results["extra_data"]["changed_since_graded"] == {}

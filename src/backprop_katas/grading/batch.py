@@ -189,15 +189,24 @@ def _record(
     graded_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     regraded = [k.id for k in katas]
     partial = bool(options.select) or len(katas) < len(catalog)
-    if old is not None and partial and "error" not in old.results:
-        results = merge(catalog, old.results, results, regraded, whole_katas=not options.select)
+    earlier = old.results if old is not None and partial and "error" not in old.results else None
+    merged = earlier is not None
+    if earlier is not None:
+        results = merge(catalog, earlier, results, regraded, whole_katas=not options.select)
+    previous = earlier.get("extra_data", {}).get("graded_from", {}) if earlier is not None else {}
+    changed = changed_since_graded(old, now, regraded) if merged else {}
     fresh = {kid: [now[kid], rules[kid], graded_at] for kid in regraded}
-    previous = old.results.get("extra_data", {}).get("graded_from", {}) if old is not None else {}
-    graded_from = {**previous, **fresh} if partial and old is not None and "error" not in old.results else fresh
+    for kid in regraded if merged and options.select else []:
+        before = previous.get(kid)
+        if isinstance(before, list) and len(before) >= 2 and before[0] != now[kid]:
+            # -k ran some of this kata's tests on the new file and kept the others' old results:
+            # the kata stays "graded from the old file", marked, until a run without -k.
+            fresh[kid] = before
+            changed[kid] = str(before[2]) if len(before) > 2 else old.graded_at if old is not None else graded_at
     extra = results.setdefault("extra_data", {})
-    extra["graded_from"] = graded_from
+    extra["graded_from"] = {**previous, **fresh}
     extra["regraded"] = regraded if partial else []
-    extra["changed_since_graded"] = changed_since_graded(old, now, regraded) if partial else {}
+    extra["changed_since_graded"] = changed
     return Row(
         learner=learner,
         content_hash=digest,

@@ -78,6 +78,8 @@ class Extracted:
 
     files: dict[str, bytes] = field(default_factory=dict)  # kata file name → its text
     origin: dict[str, str] = field(default_factory=dict)  # kata file name → "k01_derivatives.ipynb, cell 4"
+    # kata file name → what to add to a line of the file to get the line of its cell (%%kata is line 1)
+    line_offset: dict[str, int] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
 
 
@@ -123,7 +125,7 @@ def extract_submission(folder: Path, kata_files: list[str]) -> Extracted:
             detail = str(exc) if isinstance(exc, NotebookError) else f"{type(exc).__name__}: {str(exc)[:200]}"
             result.ignored.append(f"{path.name} ({say('nb_unreadable', error=detail)})")
             continue
-        mine: dict[str, tuple[bytes, int]] = {}
+        mine: dict[str, tuple[bytes, int, int]] = {}
         other: list[int] = []
         for number, cell in enumerate(cells, start=1):
             source = cell.get("source", "") if cell.get("cell_type") == "code" else ""
@@ -132,8 +134,9 @@ def extract_submission(folder: Path, kata_files: list[str]) -> Extracted:
             if found is None or filename is None:
                 other.append(number)
                 continue
-            mine[filename] = (cell_to_file(found[1]).encode("utf-8")[: MAX_CELL_BYTES + 1], number)
-        for filename, (data, number) in mine.items():
+            offset = len(source) - len(source.lstrip("\n")) + 1  # the blank lines and the %%kata line above
+            mine[filename] = (cell_to_file(found[1]).encode("utf-8")[: MAX_CELL_BYTES + 1], number, offset)
+        for filename, (data, number, offset) in mine.items():
             where = f"{path.name}, cell {number}"
             if filename in present or filename in result.files or len(data) > MAX_CELL_BYTES:
                 taken = filename if filename in present else result.origin.get(filename, "")
@@ -143,6 +146,7 @@ def extract_submission(folder: Path, kata_files: list[str]) -> Extracted:
                 continue
             result.files[filename] = data
             result.origin[filename] = where
+            result.line_offset[filename] = offset
         if other:
             result.ignored.append(say("nb_cells_ignored", notebook=path.name, cells=_ranges(other)))
     return result

@@ -31,7 +31,7 @@ def katas(*args: str, env: dict[str, str] | None = None, lang: str = "en") -> su
 
 
 def csv_rows(out: Path) -> dict[str, dict[str, str]]:
-    with open(out / "grades.csv", encoding="utf-8", newline="") as handle:
+    with open(out / "grades.csv", encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
     header = rows[0]
     return {r[0]: dict(zip(header, r)) for r in rows[1:]}
@@ -144,11 +144,11 @@ def test_feedback_names_the_learners_file_gives_one_cause_per_part_and_follows_t
 
     korean = katas("grade", str(subs), "--out", str(out), "--kata", "k01", "--no-progress", "--lang", "ko")
     assert korean.returncode == 0, korean.stderr[-2000:]
-    assert (out / "grades.csv").read_text(encoding="utf-8").startswith("학습자,")
+    assert (out / "grades.csv").read_text(encoding="utf-8-sig").startswith("학습자,")
     assert "짐작되는 원인" in (out / "feedback" / "carol.md").read_text(encoding="utf-8")
     both = katas("grade", str(subs), "--out", str(out), "--kata", "k01", "--no-progress", "--lang", "both")
     assert both.returncode == 0
-    assert (out / "grades.csv").read_text(encoding="utf-8").startswith("learner / 학습자,")
+    assert (out / "grades.csv").read_text(encoding="utf-8-sig").startswith("learner / 학습자,")
 
 
 NAMES = {
@@ -269,3 +269,78 @@ def test_a_learner_who_cannot_be_graded_shows_as_an_error_in_the_csv_feedback_an
     )
     assert "could not be graded" in (tmp_path / "feedback" / "odd\\x1bname.md").read_text(encoding="utf-8")
     assert "could not be graded: odd" in (tmp_path / "summary.md").read_text(encoding="utf-8").lower()
+
+
+HIDDEN_K01 = '''"""A hidden k01 test (issue 19): prime_function at points the visible tests do not use."""
+
+import pytest
+
+from backprop_katas.kit import oracles as O
+from backprop_katas.kit.judge import expect_close
+from backprop_katas.kit.probes import k01_derivatives as P
+
+KATA = "k01_derivatives"
+
+
+@pytest.mark.part("prime_function")
+def test_prime_function_at_a_few_more_points(run):
+    """prime_function(x) = 2x at a few more points."""
+    values = [-3.5, 0.25, 7.0]
+    for value, got in zip(values, run(P.on_floats, "prime_function", values)):
+        expect_close(got, 2 * value, O.AUTOGRAD64, f"prime_function({value!r})")
+'''
+K02_BUG = "\n\ndef mlp_parameter_count(layer_sizes):\n    return 0  # forgot everything\n"
+
+
+def graded_from(out: Path, learner: str) -> dict[str, list[str]]:
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        results = json.loads(db.execute("SELECT results FROM grades WHERE learner = ?", (learner,)).fetchone()[0])
+    return results["extra_data"]["graded_from"]
+
+
+@pytest.mark.slow
+def test_a_hidden_test_regrades_its_kata_only_and_a_kept_kata_whose_file_changed_is_named(tmp_path):
+    subs, out, hidden = tmp_path / "class", tmp_path / "out", tmp_path / "hidden"
+    hidden.mkdir()
+    submission(subs / "alice")
+    submission(subs / "bob", files={"k02_parameters.py": kata_source("k02_parameters") + K02_BUG})
+    both = ["grade", str(subs), "--out", str(out), "--kata", "k01", "--kata", "k02", "--no-progress",
+            "--hidden-tests", str(hidden)]  # fmt: skip
+    first = katas(*both)
+    assert first.returncode == 0, first.stderr[-2000:]
+    bob_k02 = csv_rows(out)["bob"]["k02_parameters"]
+    assert bob_k02 != "10.00"
+    k02_before = graded_from(out, "alice")["k02_parameters"]
+
+    # Item 5: one new k01 hidden test regrades k01 of every learner, and nothing else.
+    (hidden / "test_k01_more.py").write_text(HIDDEN_K01, encoding="utf-8")
+    again = katas(*both)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "2 graded, 0 unchanged" in again.stdout
+    assert "Regraded k01_derivatives; kept k02_parameters" in again.stdout, again.stdout
+    assert graded_from(out, "alice")["k02_parameters"] == k02_before  # not graded again
+    assert any(c.get("hidden") for c in alice_checks(out))
+
+    # Item 3: bob fixes k02; a run of k01 alone keeps bob's k02 score, says so and marks the row.
+    (subs / "bob" / "k02_parameters.py").write_text(kata_source("k02_parameters"), encoding="utf-8")
+    partial = katas("grade", str(subs), "--out", str(out), "--kata", "k01", "--no-progress",
+                    "--hidden-tests", str(hidden))  # fmt: skip
+    assert partial.returncode == 0, partial.stderr[-2000:]
+    when = graded_from(out, "bob")["k02_parameters"][2]
+    assert f"bob: k02_parameters changed since it was graded on {when}" in partial.stdout, partial.stdout
+    assert "Run without --kata and -k to regrade it" in partial.stdout
+    rows = csv_rows(out)
+    assert rows["bob"]["k02_parameters"] == bob_k02 and rows["bob"]["changed_since_graded"] == f"k02_parameters ({when})"
+    assert rows["alice"]["changed_since_graded"] == ""
+    # The terminal ends with every learner's total.
+    table = partial.stdout.strip().splitlines()[-4:]
+    assert table[0].split() == ["learner", "k01", "k02", "k03", "k04", "k05", "k06", "total"], table
+    assert table[1].split()[0] == "alice" and table[1].split()[-3:] == ["20", "/", "20"], table
+    assert table[-1].startswith("Class mean: "), table
+
+    # A run that takes k02 in grades bob's new file, and the mark goes.
+    last = katas(*both)
+    assert last.returncode == 0, last.stderr[-2000:]
+    assert "1 graded, 1 unchanged" in last.stdout and "changed since" not in last.stdout
+    rows = csv_rows(out)
+    assert rows["bob"]["k02_parameters"] == "10.00" and rows["bob"]["changed_since_graded"] == ""

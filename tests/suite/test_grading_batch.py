@@ -77,7 +77,7 @@ def test_sigkill_halfway_then_rerun_gives_every_learner_exactly_once_with_the_sa
         assert db.execute("SELECT COUNT(*), COUNT(DISTINCT learner) FROM grades").fetchone() == (20, 20)
     for learner, (score, _) in final.items():
         assert score == expected[learner.split("-")[1]], learner
-    with open(out / "grades.csv", encoding="utf-8") as handle:
+    with open(out / "grades.csv", encoding="utf-8-sig") as handle:
         table = list(csv.DictReader(handle))
     assert len(table) == 20 and all(r["k01_derivatives"] == r["total"] for r in table)
     assert len(list((out / "feedback").glob("*.md"))) == 20

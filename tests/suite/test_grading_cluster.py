@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -402,3 +403,52 @@ def test_an_unreachable_scheduler_is_one_sentence_and_no_traceback(tmp_path):
     assert done.returncode == 2
     assert "Cannot reach the Dask scheduler at tcp://127.0.0.1:1" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _listening(process: subprocess.Popen[str]) -> set[tuple[str, int, str]]:
+    """Every socket the process tree listens on now: (address, port, pid's name); TCP listening or UDP bound."""
+    import psutil
+
+    found: set[tuple[str, int, str]] = set()
+    try:
+        tree = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return found
+    for member in tree:
+        try:
+            connections = member.net_connections(kind="inet")
+            name = member.name()
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+        for c in connections:
+            if c.status == psutil.CONN_LISTEN or (c.type == socket.SOCK_DGRAM and c.laddr):
+                found.add((c.laddr.ip, c.laddr.port, f"{name}[{member.pid}]"))
+    return found
+
+
+@pytest.mark.grading
+@pytest.mark.cluster
+def test_dask_local_listens_on_the_loopback_address_only(tmp_path):
+    """Dask's messages are pickles: whoever reaches a scheduler or worker port runs code as the grader."""
+    pytest.importorskip("distributed")
+    pytest.importorskip("psutil")
+    subs = _learners(tmp_path / "class", 4)
+    command = [*COMMAND, "grade", str(subs), "--out", str(tmp_path / "out"), "--kata", "k01", "-k",
+               "function_squares", "--no-progress", "--dask-local", "2"]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, start_new_session=True)  # fmt: skip
+    seen: set[tuple[str, int, str]] = set()
+    try:
+        deadline = time.monotonic() + 600
+        while process.poll() is None and time.monotonic() < deadline:
+            seen |= _listening(process)
+            time.sleep(0.2)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            _kill(process)  # type: ignore[arg-type]
+    assert process.returncode == 0, output[-3000:]
+    assert "4 graded" in output
+    assert len({port for _, port, _ in seen}) >= 3, seen  # the scheduler and two workers at least: the check saw them
+    beyond = sorted(s for s in seen if s[0] not in ("127.0.0.1", "::1"))
+    assert not beyond, f"listening beyond loopback: {beyond}"

@@ -14,7 +14,9 @@ written from the gradebook at the end of every run.
 
 from __future__ import annotations
 
+import ast
 import csv
+import dataclasses
 import json
 import shutil
 import signal
@@ -32,7 +34,7 @@ from typing import Any
 
 from backprop_katas.catalog import Kata, counted, load_catalog
 from backprop_katas.files import digest, write_json
-from backprop_katas.grading.gradebook import Gradebook, Row, content_hash, suite_hash
+from backprop_katas.grading.gradebook import Gradebook, Row, content_hash, kata_hashes, suite_hash
 from backprop_katas.grading.pool import Options, Workers, pytest_args, test_files
 from backprop_katas.grading.results import merge, one_line
 from backprop_katas.kit import probes
@@ -51,6 +53,8 @@ class Outcome:
     interrupted: bool = False
     regraded_katas: list[str] = field(default_factory=list)  # a partial run: what was graded again
     kept_katas: list[str] = field(default_factory=list)  # ... and what was kept from earlier grades
+    changed: dict[str, dict[str, str]] = field(default_factory=dict)  # learner → kept katas changed since graded
+    rows: list[Row] = field(default_factory=list)  # the gradebook after the run (the terminal's table)
 
 
 def is_single_submission(folder: Path, catalog: list[Kata]) -> bool:
@@ -64,11 +68,39 @@ def learners(folder: Path, catalog: list[Kata] | None = None) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
+def probe_folder() -> Path:
+    return Path(probes.__file__).parent
+
+
+def _kata_of_file(path: Path, catalog: list[Kata]) -> str | None:
+    """The kata a test or probe file belongs to, read without importing it: ``KATA = "kNN_name"``
+    at its top level, or its file name (``test_k05_*.py``, ``k05_backprop.py``); None for a helper."""
+    from backprop_katas.grading.runner import kata_of_module
+
+    declared = None
+    try:
+        tree = ast.parse(path.read_bytes())
+    except (SyntaxError, ValueError):
+        tree = None  # it fails to collect: whichever kata it names by file, else every kata's rules
+    for node in tree.body if tree is not None else []:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "KATA" for t in node.targets):
+            if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                declared = node.value.value
+    return kata_of_module(catalog, path, declared)
+
+
 def rules_hash(root: Path, katas: list[Kata], hidden: Path | None) -> str:
+    """The hash of what grades ``katas``: their tests, probes and hidden tests, and what all tests share.
+
+    A probe module or hidden test of another kata is left out, so that adding one k05 hidden test
+    regrades k05 only; a file that belongs to no kata (a helper, a conftest) is in every kata's."""
+    catalog = load_catalog(root)
+    ids = {k.id for k in katas}
     files = [*test_files(root, katas), root / "katas.toml", root / "conftest.py", root / "tests" / "conftest.py"]
-    files += sorted(Path(probes.__file__).parent.glob("*.py"))  # the probes are half of every test
+    shared = sorted(probe_folder().glob("*.py"))  # the probes are half of every test
     if hidden is not None:
-        files += sorted(hidden.rglob("*.py"))
+        shared += sorted(hidden.rglob("*.py"))
+    files += [p for p in shared if _kata_of_file(p, catalog) in (None, *ids)]
     return suite_hash(files, root)
 
 
@@ -117,11 +149,26 @@ def progress_bar(total: int, enabled: bool) -> Iterator[Callable[[str], None]]:
 
 
 def _kata_hashes(row: Row | None) -> dict[str, tuple[str, str]]:
-    """What each kata of a record was graded from: (content hash, rules hash)."""
+    """What each kata of a record was graded from: (its file's hash, its rules' hash)."""
     if row is None:
         return {}
     graded = row.results.get("extra_data", {}).get("graded_from", {})
-    return {k: (v[0], v[1]) for k, v in graded.items() if isinstance(v, list) and len(v) == 2}
+    return {k: (v[0], v[1]) for k, v in graded.items() if isinstance(v, list) and len(v) >= 2}
+
+
+def changed_since_graded(row: Row | None, now: dict[str, str], graded: list[str]) -> dict[str, str]:
+    """Kept katas (not in ``graded``) whose file is no longer the one their score came from:
+    kata id → when that score was graded (UTC, ISO 8601)."""
+    if row is None or "error" in row.results:
+        return {}
+    found = row.results.get("extra_data", {}).get("graded_from", {})
+    changed: dict[str, str] = {}
+    for kata, source in found.items():
+        if kata in graded or not isinstance(source, list) or len(source) < 2 or kata not in now:
+            continue
+        if source[0] != now[kata]:
+            changed[kata] = str(source[2]) if len(source) > 2 else row.graded_at
+    return changed
 
 
 def _record(
@@ -131,6 +178,7 @@ def _record(
     results: dict[str, Any],
     katas: list[Kata],
     digest: str,
+    now: dict[str, str],
     rules: dict[str, str],
     options: Options,
     seconds: float,
@@ -138,27 +186,43 @@ def _record(
     """The learner's record after this run: a partial regrade (--kata, -k) merged into the old one."""
     import torch
 
+    graded_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     regraded = [k.id for k in katas]
     partial = bool(options.select) or len(katas) < len(catalog)
-    if old is not None and partial and "error" not in old.results:
-        results = merge(catalog, old.results, results, regraded, whole_katas=not options.select)
-    graded_from = {**_kata_hashes(old), **{kid: [digest, rules[kid]] for kid in regraded}}
-    if not partial:
-        graded_from = {kid: [digest, rules[kid]] for kid in regraded}
-    results.setdefault("extra_data", {})["graded_from"] = graded_from
-    results["extra_data"]["regraded"] = regraded if partial else []
+    earlier = old.results if old is not None and partial and "error" not in old.results else None
+    merged = earlier is not None
+    if earlier is not None:
+        results = merge(catalog, earlier, results, regraded, whole_katas=not options.select)
+    previous = earlier.get("extra_data", {}).get("graded_from", {}) if earlier is not None else {}
+    changed = changed_since_graded(old, now, regraded) if merged else {}
+    fresh = {kid: [now[kid], rules[kid], graded_at] for kid in regraded}
+    for kid in regraded if merged and options.select else []:
+        before = previous.get(kid)
+        if isinstance(before, list) and len(before) >= 2 and before[0] != now[kid]:
+            # -k ran some of this kata's tests on the new file and kept the others' old results:
+            # the kata stays "graded from the old file", marked, until a run without -k.
+            fresh[kid] = before
+            changed[kid] = str(before[2]) if len(before) > 2 else old.graded_at if old is not None else graded_at
+    extra = results.setdefault("extra_data", {})
+    extra["graded_from"] = {**previous, **fresh}
+    extra["regraded"] = regraded if partial else []
+    extra["changed_since_graded"] = changed
     return Row(
         learner=learner,
         content_hash=digest,
         suite_hash=content_of(rules),
         torch_version=torch.__version__,
-        graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        graded_at=graded_at,
         seconds=round(seconds, 2),
         score=float(results["score"]),
         max_score=float(results["max_score"]),
         katas=results.get("extra_data", {}).get("katas", {}),
         results=results,
     )
+
+
+def _in_order(catalog: list[Kata], ids: set[str]) -> list[str]:
+    return [k.id for k in catalog if k.id in ids]
 
 
 def content_of(rules: dict[str, str]) -> str:
@@ -184,34 +248,41 @@ def grade_class(root: Path, options: Options) -> Outcome:
     rules = {k.id: rules_hash(root, [k], options.hidden_tests) + suffix for k in katas}
     book = Gradebook(options.out / "gradebook.sqlite")
     outcome = Outcome()
-    todo: list[tuple[Path, str, str]] = []
+    todo: list[tuple[Path, str, str, dict[str, str], list[Kata]]] = []
     folders = [options.submissions] if options.single else learners(options.submissions, catalog)
     for folder in folders:
         name = shown_name(folder)
         try:
             digest = content_hash(folder, kata_files)
+            now = kata_hashes(folder, catalog)
         except OSError as exc:  # unreadable folder: an error row, the class goes on
             outcome.failed.append(name)
             book.record(_error_row(name, "", f"{type(exc).__name__}: {exc}"))
             continue
         row = book.get(name)
         done = _kata_hashes(row)
-        if (
-            row
-            and not options.regrade
-            and "error" not in row.results
-            and all(done.get(k.id) == (digest, rules[k.id]) for k in katas)
-        ):
-            outcome.kept += 1
-        else:
-            todo.append((folder, name, digest))
+        whole = row is None or options.regrade or "error" in row.results
+        # Only the katas whose file or rules changed: one new k05 hidden test regrades k05 alone.
+        due = [k for k in katas if whole or done.get(k.id) != (now[k.id], rules[k.id])]
+        if due:
+            todo.append((folder, name, digest, now, due))
+            continue
+        outcome.kept += 1
+        assert row is not None
+        changed = changed_since_graded(row, now, [k.id for k in katas])
+        if changed:
+            outcome.changed[name] = changed
+        if changed != row.results.get("extra_data", {}).get("changed_since_graded", {}):
+            results = {**row.results, "extra_data": {**row.results.get("extra_data", {}),
+                                                     "changed_since_graded": changed}}  # fmt: skip
+            book.record(dataclasses.replace(row, content_hash=digest, results=results))
     outcome.total = len(folders)
     count = max(1, min(options.workers, len(todo)))
     remote_wanted = bool(options.scheduler or options.dask_local) and bool(todo)
     stop = Interrupt()
     scratch = Path(tempfile.mkdtemp(prefix="katas-run-"))  # every temporary folder of this run, workers' too
     workers: Workers | None = None
-    futures: dict[Future[dict[str, Any]], tuple[Path, str, str, float]] = {}
+    futures: dict[Future[dict[str, Any]], tuple[Path, str, str, dict[str, str], list[Kata], float]] = {}
     # Not a `with`: on Ctrl-C the pool must drop its queued learners at once, not grade them first.
     pool = ThreadPoolExecutor(count)
     try:
@@ -223,17 +294,17 @@ def grade_class(root: Path, options: Options) -> Outcome:
 
             cluster = session(root, options, katas, kata_files)
         with progress_bar(len(todo), options.progress) as advance, cluster as remote:
-            for folder, name, digest in todo:
+            for folder, name, digest, now, due in todo:
                 if remote is not None:  # a Dask cluster (.cluster): the same results, graded elsewhere
-                    future = remote.submit(folder, name)
+                    future = remote.submit(folder, name, due)
                 else:
-                    future = pool.submit(grade_one, root, folder, options, katas, workers, scratch)
-                futures[future] = (folder, name, digest, time.monotonic())
+                    future = pool.submit(grade_one, root, folder, options, due, workers, scratch)
+                futures[future] = (folder, name, digest, now, due, time.monotonic())
             pending = set(futures)
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    folder, name, digest, began = futures[future]
+                    folder, name, digest, now, due, began = futures[future]
                     try:
                         results = future.result()
                     except Exception as exc:
@@ -244,13 +315,15 @@ def grade_class(root: Path, options: Options) -> Outcome:
                         advance(name)
                         continue
                     old = book.get(name)
-                    row = _record(catalog, name, old, results, katas, digest, rules, options,
+                    row = _record(catalog, name, old, results, due, digest, now, rules, options,
                                   time.monotonic() - began)  # fmt: skip
                     book.record(row)
                     outcome.graded += 1
-                    outcome.regraded_katas = row.results["extra_data"]["regraded"]
-                    merged = set(row.results["extra_data"].get("merged_from", []))
-                    outcome.kept_katas = sorted(set(outcome.kept_katas) | merged)
+                    extra = row.results["extra_data"]
+                    outcome.regraded_katas = _in_order(catalog, {*outcome.regraded_katas, *extra["regraded"]})
+                    outcome.kept_katas = _in_order(catalog, {*outcome.kept_katas, *extra.get("merged_from", [])})
+                    if extra["changed_since_graded"]:
+                        outcome.changed[name] = extra["changed_since_graded"]
                     outcome.isolation.add(str(results.get("extra_data", {}).get("sandbox", {}).get("isolation")))
                     advance(name if remote is None else f"{name} · {remote.status()}")
     except KeyboardInterrupt:
@@ -265,7 +338,7 @@ def grade_class(root: Path, options: Options) -> Outcome:
         if workers is not None:
             workers.close()
         shutil.rmtree(scratch, ignore_errors=True)
-    export(book, options.out, catalog)
+    outcome.rows = export(book, options.out, catalog)
     if options.results_json is not None and len(folders) == 1:
         row = book.get(shown_name(folders[0]))
         if row is not None and "error" not in row.results:
@@ -302,25 +375,33 @@ class Interrupt:
 # --- exports -----------------------------------------------------------------------------------
 
 
-def export(book: Gradebook, out: Path, catalog: list[Kata]) -> None:
+def export(book: Gradebook, out: Path, catalog: list[Kata]) -> list[Row]:
+    """grades.csv, the feedback and the class summary from the gradebook; its rows.
+
+    grades.csv starts with a UTF-8 byte-order mark: without one, Excel reads a CSV in the
+    machine's code page (cp949 on a Korean Windows) and garbles every Hangul name and header."""
     from backprop_katas.grading.feedback import write_feedback, write_summary
 
     rows = book.rows()
     ids = [k.id for k in catalog]
-    with open(out / "grades.csv", "w", newline="", encoding="utf-8") as handle:
+    with open(out / "grades.csv", "w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
         header = [one_line("csv_learner"), *ids, one_line("csv_total"), one_line("csv_max_score"),
-                  one_line("csv_graded_at"), one_line("csv_content_hash"), one_line("csv_error")]  # fmt: skip
+                  one_line("csv_graded_at"), one_line("csv_content_hash"), one_line("csv_error"),
+                  one_line("csv_changed")]  # fmt: skip
         writer.writerow(header)
         for row in rows:
             cells = [_points(row.katas.get(kid, {}).get("score")) for kid in ids]
             error = row.results.get("error", "")
+            changed = row.results.get("extra_data", {}).get("changed_since_graded", {})
             writer.writerow(
                 [row.learner, *cells, _points(row.score), _points(row.max_score), row.graded_at,
-                 row.content_hash, safe_text(error).replace("\n", " ")]
+                 row.content_hash, safe_text(error).replace("\n", " "),
+                 "; ".join(f"{kata} ({when})" for kata, when in changed.items())]
             )  # fmt: skip
     write_feedback(rows, out / "feedback")
     write_summary(rows, catalog, out)
+    return rows
 
 
 def _points(value: Any) -> str:

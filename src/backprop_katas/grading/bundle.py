@@ -54,6 +54,7 @@ def export(root: Path, dest: Path, check: bool = True, with_solutions: bool = Fa
     try:
         written = write_bundle(root, building, with_solutions)
         tests = check_bundle(building) if check else 0
+        world_readable(building)
         if dest.exists():
             dest.rmdir()  # empty, checked above
         building.rename(dest)
@@ -61,6 +62,18 @@ def export(root: Path, dest: Path, check: bool = True, with_solutions: bool = Fa
         shutil.rmtree(building, ignore_errors=True)
         raise
     return len(written), tests
+
+
+def world_readable(folder: Path) -> None:
+    """Folders 755, files 644 (755 if executable): a course server serves the bundle to everyone,
+    whatever the instructor's umask (``mkdtemp`` alone makes the top folder 700)."""
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_symlink():
+            continue
+        if path.is_dir():
+            path.chmod(0o755)
+        else:
+            path.chmod(0o755 if path.stat().st_mode & 0o111 else 0o644)
 
 
 def write_bundle(root: Path, dest: Path, with_solutions: bool = False) -> list[Path]:

@@ -70,6 +70,12 @@ def cmd_grade(root: Path, args: argparse.Namespace) -> int:
     if outcome.kept_katas:
         print(say("grade_batch_partial", regraded=", ".join(outcome.regraded_katas) + (f" (-k {options.select})" if options.select else ""),
                   kept=", ".join(outcome.kept_katas)))  # fmt: skip
+    for learner, changed in outcome.changed.items():  # a kept score from files the learner has since changed
+        for kata, when in changed.items():
+            print(say("grade_changed_since_graded", learner=learner, kata=kata, when=when))
+    from backprop_katas.grading.feedback import class_table
+
+    print("\n".join(["", *class_table(outcome.rows, load_catalog(root))]))
     return 1 if outcome.failed else 0
 
 

@@ -386,7 +386,8 @@ class Remote:
         self.bridge = threading.Thread(target=self._bridge, name="katas-dask-results", daemon=True)
         self.count = 0
 
-    def submit(self, folder: Path, name: str | None = None) -> Future[dict[str, Any]]:
+    def submit(self, folder: Path, name: str | None = None, katas: list[Kata] | None = None) -> Future[dict[str, Any]]:
+        """Grade ``folder`` on the cluster: ``katas`` (of the session's; default: all of them)."""
         learner = name if name is not None else folder.name
         local: Future[dict[str, Any]] = Future()
         try:
@@ -397,7 +398,7 @@ class Remote:
             return local
         self.count += 1
         remote = self.client.submit(
-            grade_remote, files, self.rules, self.options, self.katas, self.fingerprint, current(),
+            grade_remote, files, self.rules, self.options, katas or self.katas, self.fingerprint, current(),
             key=f"katas-grade-{self.run}-{self.count}", retries=RETRIES, pure=False,
         )  # fmt: skip
         with self.lock:

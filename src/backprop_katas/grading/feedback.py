@@ -12,6 +12,7 @@ the share of learners who earned every point, and the likely causes seen most of
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,11 +20,13 @@ from typing import Any
 
 from backprop_katas.catalog import Kata
 from backprop_katas.grading.gradebook import Row
-from backprop_katas.grading.results import part_output
+from backprop_katas.grading.results import one_line, part_output
 from backprop_katas.kinds import TestStatus
 from backprop_katas.lang import Msg, say
 
 MOST_COMMON = 3  # likely causes listed per kata in the class summary
+TABLE_ALL = 30  # a class this size or smaller: every learner in the terminal table
+TABLE_LOWEST = 10  # a larger class: its lowest totals (the ones to look at) and the class mean
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")  # what Markdown would read as markup
 
 
@@ -106,6 +109,45 @@ def class_summary(rows: Sequence[Row], catalog: list[Kata]) -> list[dict[str, An
             }
         )
     return summary
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: a Hangul syllable takes two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _cells(row: Row, catalog: list[Kata]) -> list[str]:
+    if "error" in row.results:
+        return [row.learner, *("-" for _ in catalog), one_line("grade_table_error")]
+    scores = [row.katas.get(k.id, {}).get("score") for k in catalog]
+    shown = ["-" if s is None else f"{float(s):g}" for s in scores]
+    return [row.learner, *shown, f"{row.score:g} / {row.max_score:g}"]
+
+
+def class_table(rows: Sequence[Row], catalog: list[Kata]) -> list[str]:
+    """What ``katas grade`` ends with: per learner the points of each kata and the total; for a
+    class larger than ``TABLE_ALL``, the ``TABLE_LOWEST`` lowest totals and the class mean."""
+    if not rows:
+        return []
+    graded = [r for r in rows if "error" not in r.results]
+    shown = list(rows)
+    lines: list[str] = []
+    if len(rows) > TABLE_ALL:
+        errors = [r for r in rows if "error" in r.results]
+        lowest = sorted(graded, key=lambda r: (r.score / r.max_score if r.max_score else 0.0, r.learner))
+        shown = [*errors, *lowest[:TABLE_LOWEST]]
+        lines.append(say("grade_table_lowest", n=min(TABLE_LOWEST, len(lowest)), count=len(rows)))
+    header = [one_line("csv_learner"), *(k.number for k in catalog), one_line("csv_total")]
+    table = [header, *(_cells(r, catalog) for r in shown)]
+    widths = [max(_width(line[i]) for line in table) for i in range(len(header))]
+    for line in table:
+        first = line[0] + " " * (widths[0] - _width(line[0]))
+        rest = [" " * (w - _width(c)) + c for c, w in zip(line[1:], widths[1:])]
+        lines.append("  ".join([first, *rest]).rstrip())
+    if graded:
+        mean = sum(r.score for r in graded) / len(graded)
+        lines.append(say("grade_table_mean", mean=mean, max=max(r.max_score for r in graded), count=len(graded)))
+    return lines
 
 
 def write_summary(rows: Sequence[Row], catalog: list[Kata], out: Path) -> None:

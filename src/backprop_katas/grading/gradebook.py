@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from backprop_katas.catalog import Kata
 from backprop_katas.files import files_digest
 from backprop_katas.grading import sandbox
 
@@ -117,6 +118,27 @@ def content_hash(submission: Path, kata_files: list[str]) -> str:
     return files_digest(
         (name, survey.extracted.get(name) or (submission / name).read_bytes()) for name in survey.copied
     )
+
+
+def kata_hashes(submission: Path, catalog: list[Kata]) -> dict[str, str]:
+    """Per kata, the hash of its one file as it would be graded (a missing file hashes as missing).
+
+    A kata's score is kept only while this and the kata's rules are what it was graded from; a
+    kata from a notebook's ``%%kata`` cell hashes its cell's place too (the feedback names it)."""
+    survey = sandbox.survey(submission, [k.filename for k in catalog])
+    hashes: dict[str, str] = {}
+    for kata in catalog:
+        name = kata.filename
+        if name not in survey.copied:
+            hashes[kata.id] = files_digest([(name, b"missing")])
+            continue
+        data = survey.extracted.get(name)
+        named = [(name, data if data is not None else (submission / name).read_bytes())]
+        if name in survey.cells:  # a notebook's cell: moved to another cell, its feedback names another place
+            origin, offset = survey.cells[name]
+            named.append((origin, str(offset).encode()))
+        hashes[kata.id] = files_digest(named)
+    return hashes
 
 
 def suite_hash(files: Iterable[Path], base: Path) -> str:

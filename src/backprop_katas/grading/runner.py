@@ -469,9 +469,9 @@ class GradingRunner:
                     "",
                     "",
                 )
-            raise ProbeFailed(_in_submission(error))
+            raise ProbeFailed(_in_submission(error, self.copy.cells))
         at = reply.get("at")
-        note_where(dataclasses.replace(at, folder="") if isinstance(at, Where) else None)
+        note_where(learner_where(at, self.copy.cells) if isinstance(at, Where) else None)
         return reply["ok"]
 
     def _disk_bytes(self) -> int:
@@ -558,8 +558,44 @@ class GradingRunnerFactory:
             runner.close()
 
 
-def _in_submission(error: ProbeError) -> ProbeError:
-    """The child's record names its copy of the kata files: shown, it is a file of the submission."""
-    if error.at is None:
-        return error
-    return dataclasses.replace(error, at=dataclasses.replace(error.at, folder=""))
+# A kata file named in the child's text: ``k04_autograd/k04_autograd.py:34`` (the kata's scratch
+# folder in front) or a traceback's ``File "/tmp/k04_autograd/k04_autograd.py", line 34``.
+_PLACE = re.compile(r"(?<![\w.])(?:[^\s\"':]*/)?(k\d\d_\w+\.py):(\d+)")
+_TRACE_FILE = re.compile(r'File "(?:[^"]*/)?(k\d\d_\w+\.py)", line (\d+)')
+
+
+def learner_where(at: Where, cells: dict[str, tuple[str, int]]) -> Where:
+    """Where, as the learner handed the file in: the file alone, or a notebook's cell and its line."""
+    cell = cells.get(at.file)
+    if cell is None:
+        return dataclasses.replace(at, folder="")
+    return dataclasses.replace(at, folder="", cell=cell[0], line=at.line + cell[1])
+
+
+def learner_text(text: str, cells: dict[str, tuple[str, int]]) -> str:
+    """The places in the child's text (``where``, a traceback) in the learner's coordinates."""
+
+    def place(found: re.Match[str]) -> str:
+        file, line = found[1], int(found[2])
+        cell = cells.get(file)
+        return f"{cell[0]}, line {line + cell[1]}" if cell else f"{file}:{line}"
+
+    def traced(found: re.Match[str]) -> str:
+        file, line = found[1], int(found[2])
+        cell = cells.get(file)
+        if cell is None:
+            return f'File "{file}", line {line}'
+        notebook, _, which = cell[0].partition(", ")
+        return f'File "{notebook}", {which}, line {line + cell[1]}'
+
+    return _PLACE.sub(place, _TRACE_FILE.sub(traced, text))
+
+
+def _in_submission(error: ProbeError, cells: dict[str, tuple[str, int]]) -> ProbeError:
+    """The child's record names its copy of the kata files: shown, it is the learner's own file (or cell)."""
+    return dataclasses.replace(
+        error,
+        where=learner_text(error.where, cells),
+        traceback=learner_text(error.traceback, cells),
+        at=learner_where(error.at, cells) if error.at is not None else None,
+    )

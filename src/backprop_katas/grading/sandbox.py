@@ -78,12 +78,15 @@ class SubmissionCopy:
     missing: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # shipped, not graded (conftest.py, ...): names escaped
     extracted: dict[str, bytes] = field(default_factory=dict)  # kata files from notebooks' %%kata cells
+    # such a file → its cell ("k01_derivatives.ipynb, cell 4") and the offset of its lines there
+    cells: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
 def survey(submission: Path, kata_files: list[str]) -> SubmissionCopy:
     """Which files of ``submission`` would be graded, which are missing, which are ignored."""
     notebooks = extract_submission(submission, kata_files)
     result = SubmissionCopy(submission, extracted=notebooks.files, ignored=list(notebooks.ignored))
+    result.cells = {name: (notebooks.origin[name], notebooks.line_offset.get(name, 0)) for name in notebooks.files}
     wanted = set(kata_files)
     for entry in sorted(submission.iterdir(), key=lambda p: p.name):
         if entry.name in SKIPPED_QUIETLY or entry.suffix == ".ipynb":

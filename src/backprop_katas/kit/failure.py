@@ -63,6 +63,7 @@ class Where:
     function: str
     how: str = "return"
     folder: str = ""
+    cell: str = ""  # a notebook learner's cell ("k01_derivatives.ipynb, cell 3"); ``line`` is then the cell's
 
     def to_data(self) -> dict[str, Any]:
         return asdict(self)
@@ -73,12 +74,15 @@ class Where:
             return None
         try:
             return cls(str(data["file"]), int(data["line"]), str(data.get("function", "")),
-                       str(data.get("how", "return")), str(data.get("folder", "")))  # fmt: skip
+                       str(data.get("how", "return")), str(data.get("folder", "")), str(data.get("cell", "")))  # fmt: skip
         except (KeyError, TypeError, ValueError):
             return None
 
     def shown(self) -> str:
-        """``katas/k03_computation_graph.py:16``: the folder's name, the file, the line."""
+        """``katas/k03_computation_graph.py:16``: the folder's name, the file, the line; for a
+        notebook learner ``k03_computation_graph.ipynb, cell 3, line 4``."""
+        if self.cell:
+            return f"{self.cell}, line {self.line}"
         path = f"{self.folder}/{self.file}" if self.folder else self.file
         return f"{path}:{self.line}"
 
@@ -307,9 +311,8 @@ class ProbeError:
         if self.where:
             lines.append("  " + at)
         if self.kind == ProbeErrorKind.STUB:
-            stub_file = (
-                f"{self.at.folder}/{self.at.file}" if self.at and self.at.folder else self.at.file if self.at else ""
-            )
+            place = self.at
+            stub_file = place.cell or (f"{place.folder}/{place.file}" if place.folder else place.file) if place else ""
             lines.append(said("stub", file=stub_file or msg("the_kata_file")))
         elif self.traceback:
             lines.append(self.traceback.rstrip())

@@ -542,7 +542,8 @@ def test_edit_reads_the_failures_data_the_recorded_line_first_then_the_called_fu
     call = {"function": "k01_derivatives.prime_function", "code": "k01_derivatives.prime_function(x)", "message": None}
     recorded = Failure(call=call, where=Where(kata.filename, 7, "prime_function", "return", "katas")).to_data()
     assert edit_where(recorded, tmp_path, folder, kata) == {
-        "file": f"katas/{kata.filename}", "line": 7, "function": "prime_function", "how": "return", "folder": ""
+        "file": f"katas/{kata.filename}", "line": 7, "function": "prime_function", "how": "return", "folder": "",
+        "cell": "",
     }
     unrecorded = Failure(call=call).to_data()  # a tracer of its own (a debugger) records nothing: the def
     assert edit_where(unrecorded, tmp_path, folder, kata)["line"] == 5

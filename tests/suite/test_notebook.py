@@ -358,6 +358,9 @@ class _Checker:
     def check_many(self, katas) -> dict[str, Outcome]:
         return {k.id: self.check(k) for k in katas}
 
+    def cached(self, kata) -> Outcome | None:
+        return None
+
 
 def _said(views) -> str:
     return "\n".join(v.text for v in views)

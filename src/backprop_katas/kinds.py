@@ -50,3 +50,25 @@ class TestStatus(Kind):
     FAILED = "failed"
     SKIPPED = "skipped"
     ERROR = "error"  # failed in setup or teardown
+
+
+class Isolation(Kind):
+    """How a learner's kata processes are isolated in grading (``--isolation``; grading/sandbox.py).
+
+    ``AUTO`` is a choice, never a mode: ``sandbox.resolve_isolation`` turns it into one that works
+    here. The runner, the worker, the pytest plugin and the CLI read a mode's properties below,
+    never its name, so a new mode is a member here plus its zygote in sandbox.py."""
+
+    AUTO = "auto"
+    BWRAP = "bwrap"  # bubblewrap: user, PID, network, mount, IPC namespaces and a tmpfs of the learner's own
+    FALLBACK = "fallback"  # Landlock and resource limits in the grader's own namespaces
+
+    @classmethod
+    def choices(cls) -> tuple[str, ...]:
+        return tuple(member.value for member in cls)
+
+    @property
+    def namespaced(self) -> bool:
+        """The zygote runs in namespaces of its own, with a tmpfs that holds every kata's folder: the
+        tmpfs caps the disk, the sandbox's init ends what is left, privileges were dropped at its start."""
+        return self is Isolation.BWRAP

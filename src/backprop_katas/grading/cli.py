@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from backprop_katas.kinds import Isolation
 from backprop_katas.lang import MODES, say, use
 
 
@@ -149,8 +150,8 @@ def register(sub: Any) -> None:
     )
     grade.add_argument(
         "--isolation",
-        choices=("auto", "bwrap", "fallback"),
-        default="auto",
+        choices=Isolation.choices(),
+        default=Isolation.AUTO.value,
         help="bwrap: bubblewrap namespaces per learner; fallback: Landlock + rlimits; auto: bwrap when it works",
     )
     cluster = grade.add_mutually_exclusive_group()

@@ -234,7 +234,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 def isolation_line(grading: Grading) -> str:
     settings = grading.factory.settings
-    if settings.isolation == "bwrap":
+    if settings.isolation.namespaced:
         detail = "bubblewrap: PID/network/mount/IPC namespaces, nobody, tmpfs, cgroups where possible"
         if os.geteuid() != 0:
             detail = detail.replace("nobody", "user namespace")

@@ -23,6 +23,7 @@ from backprop_katas.catalog import Kata, kata_paths
 from backprop_katas.grading import sandbox
 from backprop_katas.grading.sandbox import PARENT_ENV
 from backprop_katas.grading.worker import BOOTSTRAP as WORKER_BOOTSTRAP
+from backprop_katas.kinds import Isolation
 
 
 @dataclass
@@ -37,7 +38,7 @@ class Options:
     kata_time_limit: float | None = None
     memory_limit: int | None = None
     progress: bool = True
-    isolation: str = "auto"  # sandbox.ISOLATIONS
+    isolation: str = Isolation.AUTO.value  # a choice of kinds.Isolation, resolved where the learner is graded
     scheduler: str | None = None  # a Dask scheduler's address: learners graded on that cluster (.cluster)
     dask_local: int | None = None  # a Dask LocalCluster of this many workers on this machine
     results_json: Path | None = None  # one submission: its results.json here too (Gradescope)
@@ -73,7 +74,7 @@ class Worker:
         ours.close()  # the file object keeps the socket open
 
     def grade(
-        self, args: list[str], log: Path, isolation: str = "auto", env: dict[str, str] | None = None, share: bool = True
+        self, args: list[str], log: Path, isolation: str = Isolation.AUTO.value, env: dict[str, str] | None = None, share: bool = True
     ) -> int:
         """``pytest.main(args)`` in a child of the worker; its exit code.
 

@@ -31,7 +31,7 @@ from typing import Any
 from backprop_katas.catalog import Kata
 from backprop_katas.grading import sandbox, wire
 from backprop_katas.grading.child import BOOTSTRAP, HELLO
-from backprop_katas.kinds import ProbeErrorKind
+from backprop_katas.kinds import Isolation, ProbeErrorKind
 from backprop_katas.kit.failure import ProbeError, Where
 from backprop_katas.kit.loader import Target
 from backprop_katas.kit.probes import PACKAGE as PROBES_PACKAGE
@@ -48,7 +48,7 @@ FORK_SECONDS = 10.0  # a zygote answers a fork at once; a stopped one is replace
 class Zygote:
     """A ``python -I`` process that has imported torch and forks a fresh kata server on request.
 
-    It never runs learner code and holds nothing of a submission. With ``isolation="bwrap"``
+    It never runs learner code and holds nothing of a submission. With ``Isolation.BWRAP``
     it runs inside bubblewrap (``binds`` are what it may read besides Python; ``cgroup`` is
     the learner's, entered before bwrap starts) and serves one learner. Without, its working
     folder and HOME are an empty private folder, and each kata server it forks gets its own
@@ -61,12 +61,12 @@ class Zygote:
 
     def __init__(
         self,
-        isolation: str = "fallback",
+        isolation: Isolation = Isolation.FALLBACK,
         binds: list[str] | None = None,
         cgroup: sandbox.Cgroup | None = None,
         disk_mb: int = sandbox.Limits.disk_mb,
     ) -> None:
-        self.isolation = isolation
+        self.isolation = Isolation(isolation)
         self.binds = binds or []
         self.cgroup = cgroup
         self.disk_mb = disk_mb
@@ -92,7 +92,7 @@ class Zygote:
         self.owner = os.getpid()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         command = [*sandbox.python_command(BOOTSTRAP), str(theirs.fileno())]
-        if self.isolation == "bwrap":
+        if self.isolation.namespaced:
             home = Path(sandbox.SANDBOX_TMP)
             binds = [*sandbox.python_dirs(), *self.binds]
             command = sandbox.bwrap_command(
@@ -175,7 +175,7 @@ class Settings:
     catalog: list[Kata]
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
     landlock: bool = True
-    isolation: str = "fallback"  # resolved: bwrap | fallback
+    isolation: Isolation = Isolation.FALLBACK  # resolved: never AUTO
     zygote: Zygote | None = None  # a `katas grade` worker's, offered for sharing (fallback mode only)
 
 
@@ -240,7 +240,7 @@ class GradingRunner:
         self.target = target
         self.timeout = timeout
         self.settings = settings
-        self.isolation = settings.isolation
+        self.isolation = Isolation(settings.isolation)
         self.kata_files = [k.filename for k in settings.catalog]
         self.cgroup = sandbox.Cgroup.create(sandbox.new_cgroup_name("katas-learner"), None, None)
         shared = settings.zygote
@@ -251,11 +251,11 @@ class GradingRunner:
             or not self.can_share_zygote(settings)
             # bwrap: the sandbox outlives this learner, so every process of theirs must be in a
             # cgroup that is killed with their katas (alone, bwrap's init would kill them at the end)
-            or (self.isolation == "bwrap" and self.cgroup is None)
+            or (self.isolation.namespaced and self.cgroup is None)
         ):
             shared = None
         # bwrap: a shared zygote sees only the folder it was started with; this learner's copy goes there.
-        inbox = shared.binds[0] if shared is not None and self.isolation == "bwrap" and shared.binds else None
+        inbox = shared.binds[0] if shared is not None and self.isolation.namespaced and shared.binds else None
         self.workdir = Path(tempfile.mkdtemp(prefix="katas-grade-", dir=inbox))
         self.workdir.chmod(0o711)  # nobody may pass through to its own kata folder, never list
         self.copy = sandbox.copy_submission(target.path, self.kata_files, self.workdir / "source")
@@ -266,18 +266,18 @@ class GradingRunner:
         if shared is not None:
             self.zygote = shared
             self.owns_zygote = False
-        elif self.isolation == "bwrap":
+        elif self.isolation.namespaced:
             zygote_group = None
             if self.cgroup is not None:  # v2: no process may sit in a cgroup that has children
                 zygote_group = sandbox.Cgroup.create("zygote", None, None, parent=self.cgroup)
-            self.zygote = Zygote("bwrap", [str(self.copy.path)], zygote_group, settings.limits.disk_mb)
+            self.zygote = Zygote(self.isolation, [str(self.copy.path)], zygote_group, settings.limits.disk_mb)
             self.owns_zygote = True
         else:
-            self.zygote = Zygote("fallback")
+            self.zygote = Zygote(self.isolation)
             self.owns_zygote = True
         self.watching = threading.Event()
         self.watcher: threading.Thread | None = None
-        if self.isolation == "fallback":  # no tmpfs to fill: measure the kata folders while they run
+        if not self.isolation.namespaced:  # no tmpfs to fill: measure the kata folders while they run
             self.watcher = threading.Thread(target=self._watch_disk, name="katas-disk", daemon=True)
             self.watcher.start()
         self.status["zygote"] = "shared by the worker's learners" if not self.owns_zygote else "this learner's own"
@@ -291,7 +291,7 @@ class GradingRunner:
         return settings.landlock and sandbox.landlock_abi() >= 6
 
     def _drop(self) -> str:
-        if self.isolation == "bwrap" or os.geteuid() != 0:
+        if self.isolation.namespaced or os.geteuid() != 0:
             return "none"  # bwrap: the zygote became nobody before it started
         return "nobody" if sandbox.readable_by(sandbox.NOBODY, sandbox.python_dirs()) else "capabilities"
 
@@ -314,7 +314,7 @@ class GradingRunner:
         ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         state.starts += 1
         folder = kata if state.starts == 1 else f"{kata}.{state.starts}"
-        in_sandbox = self.isolation == "bwrap"
+        in_sandbox = self.isolation.namespaced
         setup = {
             "source": str(self.copy.path),
             "files": self.copy.copied,
@@ -501,7 +501,7 @@ class GradingRunner:
         return error
 
     def _remove_folder(self, name: str) -> None:
-        if self.isolation == "bwrap":
+        if self.isolation.namespaced:
             self.zygote.remove(name)
         else:
             sandbox.remove_tree(self.scratch / name)
@@ -520,7 +520,7 @@ class GradingRunner:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(child.pid, 9)
         child.sock.close()
-        if not (closing and self.isolation == "bwrap" and self.owns_zygote):  # else the tmpfs goes with the zygote
+        if not (closing and self.isolation.namespaced and self.owns_zygote):  # else the tmpfs goes with the zygote
             self._remove_folder(child.name)
         state.child = None
 

@@ -50,13 +50,14 @@ from pathlib import Path
 from typing import Any
 
 from backprop_katas.cells import extract_submission  # handed-out notebooks: only %%kata cells, never executed
+from backprop_katas.kinds import Isolation
 from backprop_katas.names import shown_name
 from backprop_katas.procs import kill_group as kill_group  # the grader's children stop the same way
 
 MAX_FILE_BYTES = 1_000_000  # a kata file is a few kB; anything larger is not a kata file
 SKIPPED_QUIETLY = {"__pycache__", ".DS_Store"}
 PARENT_ENV = "KATAS_GRADE_PARENT"  # set by `katas grade`: its pytest processes die with it
-ISOLATIONS = ("auto", "bwrap", "fallback")
+ISOLATIONS = Isolation.choices()
 NOBODY = 65534  # the unprivileged user a child runs as when the grader is root
 SANDBOX_TMP = "/tmp"  # bwrap mode: the tmpfs inside the sandbox
 
@@ -217,15 +218,15 @@ def bwrap_works() -> bool:
     return done.returncode == 0
 
 
-def resolve_isolation(choice: str) -> str:
-    """``auto`` → ``bwrap`` when it works, else ``fallback``; ``bwrap`` when it does not work is an error."""
+def resolve_isolation(choice: str) -> Isolation:
+    """``--isolation``'s value as the mode grading runs in: ``auto`` takes bwrap where it works here."""
     if choice not in ISOLATIONS:
         raise ValueError(f"--isolation {choice}: choose one of {', '.join(ISOLATIONS)}")
-    if choice == "auto":
-        return "bwrap" if bwrap_works() else "fallback"
-    if choice == "bwrap" and not bwrap_works():
+    if choice == Isolation.AUTO:
+        return Isolation.BWRAP if bwrap_works() else Isolation.FALLBACK
+    if choice == Isolation.BWRAP and not bwrap_works():
         raise RuntimeError("--isolation bwrap: bwrap is not on PATH or cannot create namespaces here")
-    return choice
+    return Isolation(choice)
 
 
 def bwrap_command(command: list[str], binds: list[str], disk_mb: int, env: dict[str, str]) -> list[str]:

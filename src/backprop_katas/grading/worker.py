@@ -40,6 +40,7 @@ from typing import Any
 import pytest
 
 from backprop_katas.grading import sandbox
+from backprop_katas.kinds import Isolation
 
 BOOTSTRAP = "import sys; from backprop_katas.grading.worker import main; main(int(sys.argv[1]))"
 NORMAL_EXITS = (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
@@ -58,7 +59,7 @@ class WorkerPlugin:
         config.stash[ZYGOTE_KEY] = self.zygote
 
 
-def shared_zygote_mode(isolation: str) -> str | None:
+def shared_zygote_mode(isolation: str) -> Isolation | None:
     """The isolation in which this worker's learners may share its zygote, if they may
     (see ``runner.GradingRunner.can_share_zygote``)."""
     try:
@@ -92,12 +93,12 @@ def _session(args: list[str], log: int, zygote: Any, env: dict[str, str]) -> int
         sys.stderr.flush()
 
 
-def grade(request: dict[str, Any], zygotes: dict[str, Any]) -> int:
+def grade(request: dict[str, Any], zygotes: dict[Isolation, Any]) -> int:
     """One learner in a forked child; its exit code (minus the signal number if a signal killed it)."""
     mode = shared_zygote_mode(str(request.get("isolation", "auto")))
-    if mode == "bwrap" and not sandbox.cgroups_available():
+    if mode is not None and mode.namespaced and not sandbox.cgroups_available():
         mode = None  # the session would not take it (runner.GradingRunner): no sandbox started for nothing
-    shared = zygotes.get(mode or "") if request.get("share_zygote", True) is not False else None
+    shared = zygotes.get(mode) if mode is not None and request.get("share_zygote", True) is not False else None
     if shared is not None:
         try:
             shared.start()  # started here, so that it outlives the child and serves the next learner
@@ -145,7 +146,8 @@ def main(fd: int) -> None:
     # bwrap: the zygote sees one folder of the host, the inbox; each learner's copy is made in it.
     inbox = Path(tempfile.mkdtemp(prefix="katas-inbox-"))
     inbox.chmod(0o711)  # the sandbox's nobody passes through to a copy, never lists
-    zygotes = {"fallback": Zygote("fallback"), "bwrap": Zygote("bwrap", [str(inbox)])}  # started on first use
+    # one zygote per mode, started on first use; a namespaced one binds the inbox
+    zygotes: dict[Isolation, Any] = {mode: Zygote(mode, [str(inbox)] if mode.namespaced else []) for mode in Isolation if mode is not Isolation.AUTO}
     stream = socket.socket(fileno=fd).makefile("rwb")
     try:
         for line in stream:

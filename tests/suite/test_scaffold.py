@@ -239,7 +239,8 @@ def filled_catalog_entry(kata_id: str) -> str:
         'title.en = "Softmax"', f'title.ko = "{first.title["ko"]}"',
         'task.en = "Turn scores into probabilities."', f'task.ko = "{first.task["ko"]}"',
         "hints.en = [" + ", ".join(f'"{h}"' for h in hints_en) + "]",
-        "hints.ko = [" + ", ".join(f'"{h}"' for h in first.hints["ko"][:2]) + "]", "",
+        "hints.ko = [" + ", ".join(f'"{h}"' for h in first.hints["ko"][:2]) + "]",
+        'hints_for = [["softmax"], ["softmax", "softmax_grad"]]', "",
     ])  # fmt: skip
 
 

@@ -7,6 +7,7 @@ grading check grades every shortcut submission in a single ``katas grade``.
 
 from __future__ import annotations
 
+import ast
 import json
 import sqlite3
 
@@ -15,6 +16,7 @@ import pytest
 import torch
 from grading_helpers import ROOT, katas_cli, submission
 from helpers import copy_solutions, run_kata_tests
+from honest_corpus import CORPUS, Honest
 from shortcut_mutants import GRADCHECK_ATTACKS, SHORTCUTS, WRONG_SIGMOID, Shortcut, apply
 
 from backprop_katas.kit import oracles as O
@@ -295,3 +297,68 @@ def test_grading_scores_each_shortcut_zero_for_its_function_and_full_marks_elsew
         if shortcut.function not in ("gradcheck", "*"):
             assert all(any(m in t["output"] for m in SHORTCUT_MESSAGES) for t in hit), shortcut.id
         assert all(t["status"] == "passed" for t in rest), (shortcut.id, [t["name"] for t in rest if t["score"] == 0])
+
+
+# --- honest code is never refused (issue 23, item 4) ---------------------------------------------
+
+HONEST_IDS = [h.id for h in CORPUS]
+
+
+def with_honest(tmp_path, honest: Honest):
+    folder = copy_solutions(tmp_path)
+    path = folder / f"{honest.kata}.py"
+    path.write_text(honest.source(path.read_text(encoding="utf-8")), encoding="utf-8")
+    return folder
+
+
+def every_rule(kata: str) -> list[str]:
+    """Every function of ``kata`` with a source rule: by hand, no ready-made version, must use autograd."""
+    ruled = [*shortcuts.BY_HAND.get(kata, ()), *shortcuts.READY_MADE.get(kata, {})]
+    return list(dict.fromkeys([*ruled, *shortcuts.MUST_USE_AUTOGRAD.get(kata, ())]))
+
+
+def changed_functions(honest: Honest) -> list[str]:
+    """The public functions whose code the variant changes (the others run the reference's code)."""
+    reference = (ROOT / "solutions" / f"{honest.kata}.py").read_text(encoding="utf-8")
+
+    def defs(text: str) -> dict[str, str]:
+        return {n.name: ast.unparse(n) for n in ast.parse(text).body if isinstance(n, ast.FunctionDef)}
+
+    before, after = defs(reference), defs(honest.source(reference))
+    return [name for name in before if not name.startswith("_") and before[name] != after.get(name)]
+
+
+def test_the_honest_corpus_has_fifty_variants_in_more_than_one_kata():
+    assert len(CORPUS) >= 50 and len({h.kata for h in CORPUS}) >= 2
+    assert len(set(HONEST_IDS)) == len(HONEST_IDS)
+
+
+@pytest.mark.parametrize("honest", CORPUS, ids=HONEST_IDS)
+def test_the_source_check_refuses_no_honest_variant(tmp_path, honest):
+    folder = with_honest(tmp_path, honest)
+    found = list(shortcuts.tool_findings(folder, honest.kata))
+    for function in shortcuts.BY_HAND.get(honest.kata, ()):
+        found += shortcuts.by_hand_findings(folder, honest.kata, function)
+    for function in shortcuts.READY_MADE.get(honest.kata, {}):
+        found += shortcuts.ready_made_findings(folder, honest.kata, function)
+    assert found == [], found
+    shortcuts.expect_no_shortcut(folder, honest.kata, every_rule(honest.kata))  # the judge itself: no failure
+
+
+@pytest.mark.parametrize("honest", CORPUS, ids=HONEST_IDS)
+def test_each_honest_variant_passes_the_tests_of_what_it_changed(tmp_path, honest):
+    # The functions it leaves alone run the reference's code; the slow check below runs every test.
+    changed = changed_functions(honest)
+    select = " or ".join(changed) if changed else "function_squares or forward_nodes"
+    outcome = run_kata_tests(honest.kata, with_honest(tmp_path, honest), "-k", select)
+    assert outcome.passed and not outcome.failed, "\n".join(outcome.failed.values())
+
+
+@pytest.mark.slow
+def test_every_honest_variant_passes_every_test_of_its_kata(tmp_path):
+    failed = {}
+    for honest in CORPUS:
+        outcome = run_kata_tests(honest.kata, with_honest(tmp_path / honest.id, honest))
+        if outcome.failed or not outcome.passed:
+            failed[honest.id] = list(outcome.failed)
+    assert not failed, failed

@@ -7,6 +7,7 @@ from typing import Any
 import torch
 
 from backprop_katas.kit.loader import Target
+from backprop_katas.kit.runner import by_hand
 from backprop_katas.kit.state import shared_memory, tensor_state, watched_globals
 from backprop_katas.kit.zoo import ONE
 
@@ -17,14 +18,15 @@ def elementwise(target: Target, name: str, values: Any, dtype: str) -> dict[str,
     """``name(x)`` on a tensor made from ``values``; the result and x as it is after the call."""
     f = getattr(target.module(KATA), name)
     x = torch.tensor(values, dtype=getattr(torch, dtype))
-    with watched_globals() as globals_:
+    with watched_globals() as globals_, by_hand(KATA, name):
         y = f(x)
     return {"y": y, "x_after": tensor_state(x), "shared": shared_memory(y, x=x), "globals": globals_}
 
 
 def on_floats(target: Target, name: str, values: list[float]) -> list[Any]:
     f = getattr(target.module(KATA), name)
-    return [f(float(v)) for v in values]
+    with by_hand(KATA, name):
+        return [f(float(v)) for v in values]
 
 
 def numerical_derivative(target: Target, fname: str, values: Any, h: float | None) -> dict[str, Any]:

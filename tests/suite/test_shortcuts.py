@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import json
 import sqlite3
+import sys
 
 import numpy as np
 import pytest
@@ -33,6 +34,13 @@ FAILING = {
     "train_by_hand": ["training_follows", "train_by_hand"],
     "backward": ["backward"],
     "gradients": ["gradients"],  # test_gradients_* and the contract tests run on gradients
+    "prime_function": ["prime_function"],
+    "sigmoid": ["sigmoid"],  # sigmoid_prime builds on sigmoid: its tests reach the shortcut too
+    "sigmoid_prime": ["sigmoid_prime"],
+    "autograd_gradients": ["autograd_gradients"],
+    "grad_fn_name": ["grad_fn_name"],
+    "requires_grad_flags": ["requires_grad_flags"],
+    "accumulated_gradient": ["accumulated_gradient"],
     "*": [""],
 }
 CONTROL = {
@@ -41,6 +49,13 @@ CONTROL = {
     "train_by_hand": "predict_thresholds",
     "backward": "forward_nodes",
     "gradients": "forward_nodes",
+    "prime_function": "sigmoid_matches",
+    "sigmoid": "prime_function_matches",
+    "sigmoid_prime": "sigmoid_matches",
+    "autograd_gradients": "grad_fn_name",
+    "grad_fn_name": "requires_grad_flags",
+    "requires_grad_flags": "accumulated_gradient",
+    "accumulated_gradient": "autograd_gradients",
     "*": "",
 }
 # These change torch while they run: no by-hand function of their file can be checked, all are refused.
@@ -50,6 +65,9 @@ SHORTCUT_MESSAGES = (
     "must be written by hand",
     "the tool's own code",
     "dynamic import",
+    "must be written from its formula",
+    "is an exercise in autograd",
+    "starts another process",
 )
 
 
@@ -61,9 +79,19 @@ def with_shortcut(tmp_path, shortcut: Shortcut):
 
 
 def findings(folder, shortcut: Shortcut):
-    if shortcut.function == "*":
-        return shortcuts.tool_findings(folder, shortcut.tested_kata)
-    return shortcuts.by_hand_findings(folder, shortcut.tested_kata, shortcut.function)
+    kata, function = shortcut.tested_kata, shortcut.function
+    if function == "*":
+        return shortcuts.tool_findings(folder, kata)
+    found = []
+    if function in shortcuts.BY_HAND.get(kata, ()):
+        found += shortcuts.by_hand_findings(folder, kata, function)
+    if function in shortcuts.READY_MADE.get(kata, {}):
+        found += shortcuts.ready_made_findings(folder, kata, function)
+    return found
+
+
+def must_use(shortcut: Shortcut) -> bool:
+    return shortcut.function in shortcuts.MUST_USE_AUTOGRAD.get(shortcut.tested_kata, ())
 
 
 # --- the source check ----------------------------------------------------------------------------
@@ -80,7 +108,12 @@ def test_the_reference_and_the_stubs_take_no_shortcut(folder):
 
 @pytest.mark.parametrize("shortcut", SHORTCUTS, ids=IDS)
 def test_the_source_check_names_each_door(tmp_path, shortcut):
-    found = findings(with_shortcut(tmp_path, shortcut), shortcut)
+    folder = with_shortcut(tmp_path, shortcut)
+    if must_use(shortcut):  # the positive rule: the right numbers without autograd are refused
+        assert shortcuts.autograd_used(folder, shortcut.tested_kata, shortcut.function) == []
+        assert shortcuts.autograd_used(ROOT / "solutions", shortcut.tested_kata, shortcut.function)
+        return
+    found = findings(folder, shortcut)
     assert any(shortcut.expect in f.construct for f in found), found
     assert all(f.line > 0 and f.file.endswith(".py") for f in found)
 
@@ -256,6 +289,8 @@ def failing_groups(shortcut: Shortcut) -> list[tuple[str, list[str]]]:
         return [("k05_backprop", ["sigmoid_function"]), ("k05_backprop", FAILING["manual_gradients"]),
                 ("k06_xor_training", FAILING["train_by_hand"])]  # fmt: skip
     groups = [(shortcut.tested_kata, FAILING[shortcut.function])]
+    if shortcut.id.startswith("process-"):  # k06's train_by_hand runs k05's manual_gradients: refused at run time
+        groups += [("k06_xor_training", FAILING["train_by_hand"])]
     if shortcut.kata == "k05_backprop" and shortcut.function in ("manual_gradients", "train_by_hand"):
         # k06's train_by_hand imports k05's manual_gradients: a shortcut there fails both
         groups += [("k05_backprop", FAILING["manual_gradients"]), ("k06_xor_training", FAILING["train_by_hand"])]
@@ -273,7 +308,7 @@ def test_grading_scores_each_shortcut_zero_for_its_function_and_full_marks_elsew
         submission(subs / f"m-{shortcut.id}", files={f"{shortcut.kata}.py": apply(source, shortcut)})
     submission(subs / "z-clean")
     select = "not chapter and not printed_table and not predict_after"  # the 10001-step runs: not under test here
-    done = katas_cli("grade", str(subs), "--out", str(tmp_path / "out"), "--kata", "k03", "--kata", "k05",
+    done = katas_cli("grade", str(subs), "--out", str(tmp_path / "out"), "--kata", "k01", "--kata", "k03", "--kata", "k04", "--kata", "k05",
                      "--kata", "k06", "-k", select, "--no-progress", "--workers", "2", timeout=1200)  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     with sqlite3.connect(tmp_path / "out" / "gradebook.sqlite") as db:
@@ -362,3 +397,40 @@ def test_every_honest_variant_passes_every_test_of_its_kata(tmp_path):
         if outcome.failed or not outcome.passed:
             failed[honest.id] = list(outcome.failed)
     assert not failed, failed
+
+
+# --- no processes: the run-time door (the source check above is the static one) ------------------
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        lambda: __import__("subprocess").run(["true"], check=False),
+        lambda: __import__("os").system("true"),
+        lambda: __import__("os").fork(),
+        lambda: __import__("os").posix_spawn("/bin/true", ["true"], {}),
+        lambda: __import__("os").execv("/bin/true", ["true"]),
+    ],
+    ids=["subprocess.run", "os.system", "os.fork", "os.posix_spawn", "os.execv"],
+)
+def test_a_probe_cannot_start_a_process_and_the_refusal_ends_with_the_block(start):
+    from backprop_katas.kit.runner import ProcessForbidden, no_processes
+
+    with pytest.raises(ProcessForbidden, match="may not start processes"):
+        with no_processes():
+            start()
+    sys.audit("subprocess.Popen", "true", ["true"], None, None)  # outside the block: the hook lets it pass
+
+
+def test_a_probe_run_in_learner_mode_refuses_a_process_with_the_learners_message(tmp_path):
+    process = next(s for s in SHORTCUTS if s.id == "process-os-system")
+    folder = with_shortcut(tmp_path, process)
+    from backprop_katas.kit.probes import k05_backprop as P
+    from backprop_katas.kit.runner import InProcessRunner, ProbeFailed
+
+    rng = np.random.default_rng(2)
+    params = O.random_xor_params(rng, 2, 3)
+    x, t = rng.normal(0, 1, (4, 2)), rng.integers(0, 2, 4).astype(np.float64)
+    with pytest.raises(ProbeFailed, match=r"os\.system") as failed:  # the probe itself: no source check first
+        InProcessRunner(Target(str(folder), folder)).run(P.manual_gradients, params, x, t, "float64")
+    assert "may not start processes" in failed.value.error.message

@@ -407,7 +407,8 @@ class Analysis:
                 resolved = _resolve_import(info, parts) if parts else None
                 rule = _path_rule(resolved) if resolved else ""
                 if rule:
-                    add(node, rule)
+                    text = ast.unparse(node)[:60]
+                    add(node, rule, text if text == resolved else f"{text} ({resolved})")
                 elif node.attr in REACH_ATTRIBUTES and node.attr != "modules":
                     add(node, "reach")
         return _unique(found)
@@ -415,10 +416,12 @@ class Analysis:
     # --- by hand: everything a function reaches -------------------------------------------------
 
     def by_hand_findings(
-        self, name: str, function: str, ready: frozenset[str] = frozenset(), autograd: bool = True
+        self, name: str, function: str, ready: frozenset[str] = frozenset(), autograd: bool = True, last: bool = False
     ) -> list[Finding]:
         """What ``function`` reaches: autograd (unless ``autograd`` is False), the ``ready`` names,
-        and the look-ups the check cannot follow."""
+        and the look-ups the check cannot follow. Every definition of the name is followed (a later
+        one wins at run time), or only the last one with ``last`` (what runs, for a rule that asks
+        the function to use something)."""
         info = self.module(name)
         if info is None:
             return []
@@ -427,7 +430,8 @@ class Analysis:
         if member:
             walker.visit_member(info, head, member, (function,))
         else:
-            for binding in info.bindings.get(head, []):  # every definition: a later one wins at run time
+            bindings = info.bindings.get(head, [])
+            for binding in bindings[-1:] if last else bindings:  # every definition: a later one wins at run time
                 walker.follow(info, binding.node or info.tree, head, binding, (function,))
         findings = walker.findings
         if not findings:  # a file reached rewrites a library at import: what that changes is unknowable
@@ -621,7 +625,7 @@ class _Walker:
             if resolved is not None:
                 if _is_autograd(resolved):
                     self.add(info, node, f"{ast.unparse(node)} ({resolved})", "autograd", via)
-                elif resolved.rsplit(".", 1)[-1] in self.ready:
+                if resolved.rsplit(".", 1)[-1] in self.ready:
                     self.add(info, node, f"{ast.unparse(node)} ({resolved})", "ready", via)
                 return True
         if node.attr in self.ready:
@@ -684,7 +688,7 @@ class _Walker:
         if binding.kind == "import":
             if _is_autograd(binding.target):
                 self.add(info, node, f"{name} ({binding.target}, bound at line {binding.line})", "autograd", via)
-            elif binding.target.rsplit(".", 1)[-1] in self.ready:
+            if binding.target.rsplit(".", 1)[-1] in self.ready:
                 self.add(info, node, f"{name} ({binding.target}, bound at line {binding.line})", "ready", via)
         elif binding.kind == "sibling":
             self.follow_sibling(info, node, binding.target, [], via)
@@ -774,7 +778,7 @@ def _cached(
         ready = READY_MADE.get(kata, {}).get(function, frozenset())
         return tuple(analysis.by_hand_findings(kata, function, ready, autograd=False))
     if kind == "uses":
-        return tuple(f for f in analysis.by_hand_findings(kata, function) if f.rule == "autograd")
+        return tuple(f for f in analysis.by_hand_findings(kata, function, last=True) if f.rule == "autograd")
     return tuple(analysis.tool_findings(kata))
 
 

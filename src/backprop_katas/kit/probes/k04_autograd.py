@@ -7,6 +7,7 @@ from typing import Any
 import torch
 
 from backprop_katas.kit.loader import Target
+from backprop_katas.kit.shortcuts import calls_by_hand
 from backprop_katas.kit.state import tensor_state, watched_globals
 from backprop_katas.kit.zoo import ONE, TWO
 
@@ -29,6 +30,7 @@ def caller_state(*tensors: torch.Tensor) -> list[dict[str, Any]]:
     return [tensor_state(t) for t in tensors]
 
 
+@calls_by_hand("autograd_gradients")  # a source rule: it must reach autograd (shortcuts.MUST_USE_AUTOGRAD)
 def autograd_gradients(target: Target, fname: str, x: Any, y: Any) -> dict[str, Any]:
     xt, yt = torch.tensor(x), torch.tensor(y)
     with watched_globals() as globals_:
@@ -36,11 +38,13 @@ def autograd_gradients(target: Target, fname: str, x: Any, y: Any) -> dict[str, 
     return {"result": result, "callers": caller_state(xt, yt), "globals": globals_}
 
 
+@calls_by_hand("grad_fn_name")  # a source rule: it must reach autograd (shortcuts.MUST_USE_AUTOGRAD)
 def grad_fn_name(target: Target, recipe: str, x: Any, y: Any) -> Any:
     xt, yt = torch.tensor(x, requires_grad=True), torch.tensor(y)
     return target.module(KATA).grad_fn_name(RECIPES[recipe](xt, yt))
 
 
+@calls_by_hand("requires_grad_flags")  # a source rule: it must reach autograd (shortcuts.MUST_USE_AUTOGRAD)
 def requires_grad_flags(target: Target, fname: str, x: Any, y: Any, wrt: str) -> dict[str, Any]:
     xt, yt = torch.tensor(x), torch.tensor(y)
     with watched_globals() as globals_:
@@ -48,6 +52,7 @@ def requires_grad_flags(target: Target, fname: str, x: Any, y: Any, wrt: str) ->
     return {"flags": flags, "callers": caller_state(xt, yt), "globals": globals_}
 
 
+@calls_by_hand("accumulated_gradient")  # a source rule: it must reach autograd (shortcuts.MUST_USE_AUTOGRAD)
 def accumulated_gradient(target: Target, fname: str, x: Any, times: int) -> dict[str, Any]:
     """accumulated_gradient with f counted: how often the learner's code evaluated f."""
     xt = torch.tensor(x)

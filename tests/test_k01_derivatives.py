@@ -160,7 +160,9 @@ def test_numerical_derivative_uses_h_1e_5_by_default(run):
     x = np.zeros(3)
     result = run(P.numerical_derivative, "cube", x, None)
     call = C.Call(f"{KATA}.numerical_derivative(f, x)", C.code("f(x) = x**3"), C.code("x = 0"))
-    expect_close(result["y"], np.full(3, 1e-10), O.FD64, call)
+    # Relative only: the answer is h² itself, so FD64's absolute 1e-8 would pass a default of 1e-4 (1e-8).
+    # Rejects h = 1e-4 (1e-8), 1e-6 (1e-12) and anything 0.0001 % off 1e-5; rounding here is ~1e-16 relative.
+    expect_close(result["y"], np.full(3, 1e-10), O.Tol(1e-6, 0.0, "the default h, seen as h² exactly"), call)
     expect_input_unchanged(result, x, call, "numerical_derivative")  # 0 + h - 2h + h is 0 again: the version tells
 
 
@@ -173,6 +175,8 @@ def test_numerical_derivative_agrees_with_the_true_derivative(run, fname):
     result = run(P.numerical_derivative, fname, x, None)
     expect_input_unchanged(result, x, call, "numerical_derivative")
     # default h = 1e-5: truncation ~1e-10·|f'''|/6, rounding ~eps·|f|/h ≈ 1e-11·|f|
+    # Rejects a forward difference (error h·|f''|/2 ≈ 1e-5) and h ≥ 1e-3 (≥ 1.7e-7·|f'''|); a default of 1e-4
+    # (1.7e-9·|f'''|) passes here: test_numerical_derivative_uses_h_1e_5_by_default holds the default.
     expect_close(result["y"], truth, O.Tol(1e-8, 1e-9, "h = 1e-5 central difference"), call, dtype="float64")
 
 
@@ -182,7 +186,10 @@ def test_numerical_derivative_takes_python_floats(run):
     got = run(P.numerical_derivative_on_floats, values, 1e-3)
     for value, g in zip(values, got):
         call = C.Call(f"{KATA}.numerical_derivative(f, {value!r}, h=1e-3)", C.code("f(x) = x**3"))
-        expect_close(expect_number(g, call), float(ONE["cube"].prime(value)) + 1e-6, O.FD64, call)
+        # (x + h)³ - (x - h)³ over 2h is 3x² + h² exactly; rounding ≈ eps·27/h ≈ 1e-11. FD64's rtol 1e-6 of
+        # 3x² (up to 2.7e-5) would pass an h ignored on floats (3x² + 1e-10, 1e-6 off): 1e-9 rejects it.
+        tol = O.Tol(1e-9, 1e-12, "3x² + h² in float64 arithmetic")
+        expect_close(expect_number(g, call), float(ONE["cube"].prime(value)) + 1e-6, tol, call)
 
 
 @pytest.mark.part("sigmoid")
@@ -235,3 +242,16 @@ def test_autograd_through_sigmoid_is_finite_at_the_extremes(run, dtype):
         fail(msg("called", call=call), msg("wrong_type", got=msg("kind_no_grad_fn"), expected=msg("expected_from_x")))
     expect_close(out["grad"], O.sigmoid_prime(x), tol_for(dtype), call, "∂σ/∂x by autograd", dtype=dtype,
                  nonfinite_cause="cause_overflow")  # fmt: skip
+
+
+@pytest.mark.parametrize("name", parts(["function", "prime_function", "sigmoid", "sigmoid_prime"]))
+def test_a_second_call_on_the_same_tensor_changed_in_place_sees_the_change(run, name):
+    # An answer cached by the tensor's identity (id(x), a dict, lru_cache) gives the first answer again.
+    x, changed = seeded(10, (6,), "float64", -3, 3), seeded(11, (6,), "float64", -3, 3)
+    out = run(P.elementwise_after_a_change, name, x, changed, "float64")
+    call = C.Call(f"{KATA}.{name}(x); x.copy_(x2); {KATA}.{name}(x)", C.tensor("x", "float64", [6]))
+    truth = {"function": lambda v: v**2, "prime_function": lambda v: 2 * v, "sigmoid": O.sigmoid,
+             "sigmoid_prime": O.sigmoid_prime}[name]  # fmt: skip
+    expect_close(out["first"], truth(x), O.FD64, call)
+    # FD64: any stale answer is off by |f(x2) - f(x)|, order 1 for these seeds
+    expect_close(out["second"], truth(changed), O.FD64, call, msg("what_of_second_call", name="The result"))

@@ -532,3 +532,35 @@ MUTANTS += [
         "    x, t = x.float(), t.float()\n    loss_function = nn.BCELoss()\n",
     ),
 ]
+
+
+# Issue 23: what the tests did not yet ask. Tolerances that swallowed the difference, the contract's
+# unwritten lines (graphs on what is returned, the caller's flags and stale .grad, grad_output, dtypes),
+# answers cached by identity.
+MUTANTS += [
+    # k01 · a default h one decade off: FD64's absolute 1e-8 held 1e-4's answer (1e-8) as 1e-10
+    Mutant("k01_derivatives", "default-h-1e-4", "h: float = 1e-5):", "h: float = 1e-4):", "1e-10"),
+    Mutant("k01_derivatives", "default-h-1e-6", "h: float = 1e-5):", "h: float = 1e-6):", "1e-10"),
+    Mutant(
+        "k01_derivatives",
+        "h-ignored-for-python-floats",
+        "    return (f(x + h) - f(x - h)) / (2 * h)\n",
+        "    if isinstance(x, float):\n        h = 1e-5\n    return (f(x + h) - f(x - h)) / (2 * h)\n",
+    ),
+    Mutant(
+        "k01_derivatives",
+        "sigmoid-cached-by-identity",
+        "def sigmoid(x: torch.Tensor) -> torch.Tensor:",
+        "_MEMO: dict = {}\n\n\ndef sigmoid(x):\n    if id(x) not in _MEMO:\n        _MEMO[id(x)] = _sigmoid(x)\n"
+        "    return _MEMO[id(x)]\n\n\ndef _sigmoid(x: torch.Tensor) -> torch.Tensor:",
+        # no expect: CPython reuses a freed tensor's id, so an earlier test may see a stale answer first
+    ),
+    Mutant(
+        "k01_derivatives",
+        "function-cached-by-identity",
+        "def function(x):",
+        "_SEEN: dict = {}\n\n\ndef function(x):\n    return _SEEN.setdefault(id(x), _function(x))\n\n\n"
+        "def _function(x):",
+        "of the second call",
+    ),
+]

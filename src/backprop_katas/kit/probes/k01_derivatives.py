@@ -23,6 +23,19 @@ def elementwise(target: Target, name: str, values: Any, dtype: str) -> dict[str,
     return {"y": y, "x_after": tensor_state(x), "shared": shared_memory(y, x=x), "globals": globals_}
 
 
+def elementwise_after_a_change(target: Target, name: str, values: Any, changed: Any, dtype: str) -> dict[str, Any]:
+    """``name(x)``, then x changed in place to ``changed`` (the same object), then ``name(x)`` again."""
+    f = getattr(target.module(KATA), name)
+    x = torch.tensor(values, dtype=getattr(torch, dtype))
+    with by_hand(KATA, name):
+        first = f(x)
+        first = first.clone() if isinstance(first, torch.Tensor) else first
+        with torch.no_grad():
+            x.copy_(torch.tensor(changed, dtype=x.dtype))
+        second = f(x)
+    return {"first": first, "second": second}
+
+
 def on_floats(target: Target, name: str, values: list[float]) -> list[Any]:
     f = getattr(target.module(KATA), name)
     with by_hand(KATA, name):

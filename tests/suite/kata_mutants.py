@@ -564,3 +564,44 @@ MUTANTS += [
         "of the second call",
     ),
 ]
+
+MUTANTS += [
+    # k04 · gradients returned with a graph; the caller's tensors arriving marked, with a stale .grad
+    Mutant(
+        "k04_autograd",
+        "gradients-with-create-graph",
+        "    f(xg, yg).sum().backward()\n",
+        "    f(xg, yg).sum().backward(create_graph=True)\n",
+        "still requires grad",
+    ),
+    Mutant(
+        "k04_autograd",
+        "accumulates-with-create-graph",
+        "        f(xg).sum().backward()\n",
+        "        f(xg).sum().backward(create_graph=True)\n",
+        "still requires grad",
+    ),
+    Mutant(
+        "k04_autograd",
+        "clones-without-detaching",
+        "    xg = x.detach().clone().requires_grad_()\n    yg = y.detach().clone().requires_grad_()\n"
+        "    f(xg, yg)",
+        "    xg = x.clone().requires_grad_()\n    yg = y.clone().requires_grad_()\n    f(xg, yg)",
+    ),
+    Mutant(
+        "k04_autograd",
+        "uses-the-callers-tensors-when-already-marked",
+        "    xg = x.detach().clone().requires_grad_()\n    yg = y.detach().clone().requires_grad_()\n"
+        "    f(xg, yg)",
+        "    xg = x if x.requires_grad else x.detach().clone().requires_grad_()\n"
+        "    yg = y if y.requires_grad else y.detach().clone().requires_grad_()\n    f(xg, yg)",
+        "7",
+    ),
+    Mutant(
+        "k04_autograd",
+        "gradients-detached-but-still-views-of-a-graph",
+        "    return xg.grad, yg.grad\n",
+        "    return xg.grad * xg / xg.detach(), yg.grad\n",
+        "still requires grad",
+    ),
+]

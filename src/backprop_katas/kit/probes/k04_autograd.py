@@ -8,7 +8,7 @@ import torch
 
 from backprop_katas.kit.loader import Target
 from backprop_katas.kit.shortcuts import calls_by_hand
-from backprop_katas.kit.state import tensor_state, watched_globals
+from backprop_katas.kit.state import graph_state, tensor_state, watched_globals
 from backprop_katas.kit.zoo import ONE, TWO
 
 KATA = "k04_autograd"
@@ -35,7 +35,17 @@ def autograd_gradients(target: Target, fname: str, x: Any, y: Any) -> dict[str, 
     xt, yt = torch.tensor(x), torch.tensor(y)
     with watched_globals() as globals_:
         result = target.module(KATA).autograd_gradients(TWO[fname].torch, xt, yt)
-    return {"result": result, "callers": caller_state(xt, yt), "globals": globals_}
+    return {"result": result, "graph": graph_state(result), "callers": caller_state(xt, yt), "globals": globals_}
+
+
+@calls_by_hand("autograd_gradients")
+def autograd_gradients_of_marked_tensors(target: Target, fname: str, x: Any, y: Any, stale: float) -> dict[str, Any]:
+    """autograd_gradients on a caller's x and y that already require grad and hold a stale .grad."""
+    xt, yt = torch.tensor(x, requires_grad=True), torch.tensor(y, requires_grad=True)
+    xt.grad, yt.grad = torch.full_like(xt, stale), torch.full_like(yt, stale)
+    with watched_globals() as globals_:
+        result = target.module(KATA).autograd_gradients(TWO[fname].torch, xt, yt)
+    return {"result": result, "graph": graph_state(result), "callers": caller_state(xt, yt), "globals": globals_}
 
 
 @calls_by_hand("grad_fn_name")  # a source rule: it must reach autograd (shortcuts.MUST_USE_AUTOGRAD)
@@ -64,4 +74,4 @@ def accumulated_gradient(target: Target, fname: str, x: Any, times: int) -> dict
 
     with watched_globals() as globals_:
         grad = target.module(KATA).accumulated_gradient(f, xt, times)
-    return {"grad": grad, "callers": caller_state(xt), "calls": calls[0], "globals": globals_}
+    return {"grad": grad, "graph": graph_state(grad), "callers": caller_state(xt), "calls": calls[0], "globals": globals_}

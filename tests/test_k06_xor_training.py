@@ -304,3 +304,47 @@ def test_the_chapters_call_from_other_weights_follows_the_oracle(run_once, fn_na
     _initial, expected_history, expected_params = oracle_chapter_run(seed, discarded=0)
     expect_history(out["history"], expected_history, O.TRAJECTORY32, call)
     expect_params(out["params"], expected_params, O.TRAJECTORY32, call)
+
+
+# --- issue 23: dtypes the contract names, answers cached by identity, stale .grad --------------
+
+
+@pytest.mark.part("xor_data")
+def test_xor_data_is_float32_what_the_chapters_network_takes(run):
+    # nn.Linear's weights are float32 (torch's default dtype): float64 data makes Network(2, 2, 1)(x) raise.
+    x, t = run(P.xor_data)
+    call = C.Call(f"x, t = {KATA}.xor_data()")
+    for name, value in (("x", x), ("t", t)):
+        if getattr(value, "dtype", None) != np.float32:
+            fail(msg("called", call=call), msg("wrong_dtype", what=name, got=getattr(value, "dtype", type(value)),
+                                               expected="float32"))  # fmt: skip
+
+
+@pytest.mark.part("predict")
+def test_predict_sees_a_network_changed_between_two_calls(run):
+    # The output layer negated in place: every prediction flips (no output is exactly 0.5 for these weights).
+    rng = np.random.default_rng(15)
+    params, x = O.random_xor_params(rng, 2, 3), rng.normal(0, 1, (8, 2))
+    out = run(P.predict_after_a_change, params, x, "float64")
+    call = C.Call(f"{KATA}.predict(net, x); net.linear_ho.weight.neg_(); net.linear_ho.bias.neg_(); "
+                  f"{KATA}.predict(net, x)", C.network("net", (2, 3, 1), "float64"))  # fmt: skip
+    _, y = O.xor_forward(params, x)
+    expect_equal(out["first"], (y >= 0.5).reshape(-1), call, "The prediction")
+    flipped = {**params, "linear_ho.weight": -params["linear_ho.weight"], "linear_ho.bias": -params["linear_ho.bias"]}
+    _, y2 = O.xor_forward(flipped, x)
+    expect_equal(out["second"], (y2 >= 0.5).reshape(-1), call, msg("what_of_second_call", name="The prediction"))
+
+
+@pytest.mark.part("train")
+def test_train_starts_from_zero_gradients_whatever_the_network_holds(run):
+    # The caller's parameters arrive with .grad = 5 (a previous backward): zero_grad() before each backward
+    # keeps it out of the first step; zeroing after the step lets 0.7 · 5 into every weight.
+    rng = np.random.default_rng(16)
+    params = O.random_xor_params(rng, 2, 3)
+    steps, lr, log_every = 4, 0.7, 1
+    out = run(P.train_from_stale_grads, params, O.XOR_X, O.XOR_T, steps, lr, log_every, 5.0)
+    call = C.Call(f"{KATA}.train(net, x, t, steps={steps}, lr={lr}, log_every={log_every})",
+                  C.network("net", (2, 3, 1), "float64"), C.code("p.grad = 5 for every parameter p"))  # fmt: skip
+    expected_history, expected_params = O.oracle_train(params, O.XOR_X, O.XOR_T, steps, lr, log_every, "float64")
+    expect_history(out["history"], expected_history, O.TRAJECTORY64, call)
+    expect_params(out["params"], expected_params, O.TRAJECTORY64, call)

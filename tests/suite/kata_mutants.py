@@ -605,3 +605,61 @@ MUTANTS += [
         "still requires grad",
     ),
 ]
+
+MUTANTS += [
+    # k02 · a count cached by the module's identity
+    Mutant(
+        "k02_parameters",
+        "count-cached-by-identity",
+        "def count_parameters(module: nn.Module) -> int:",
+        "_COUNTS: dict = {}\n\n\ndef count_parameters(module):\n"
+        "    return _COUNTS.setdefault(id(module), _count_parameters(module))\n\n\n"
+        "def _count_parameters(module: nn.Module) -> int:",
+        # no expect: a freed module's id is reused, so the property test may see a stale count first
+    ),
+    Mutant(
+        "k02_parameters",
+        "trainable-count-cached-by-identity",
+        "def count_trainable_parameters(module: nn.Module) -> int:",
+        "_TRAINABLE: dict = {}\n\n\ndef count_trainable_parameters(module):\n"
+        "    if id(module) not in _TRAINABLE:\n        _TRAINABLE[id(module)] = _count_trainable(module)\n"
+        "    return _TRAINABLE[id(module)]\n\n\ndef _count_trainable(module: nn.Module) -> int:",
+        "of the second call",
+    ),
+    # k05 · backward writes the grad_output autograd handed it
+    Mutant(
+        "k05_backprop",
+        "backward-scales-grad-output-in-place",
+        "return grad_output * y * (1 - y)",
+        "return grad_output.mul_(y * (1 - y))",
+        "g",
+    ),
+    # k06 · float64 data for a float32 network; a prediction cached by the network's identity; stale .grad
+    Mutant(
+        "k06_xor_training",
+        "xor-data-in-float64",
+        "    x = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])  # (4, 2)\n",
+        "    x = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], dtype=torch.float64)  # (4, 2)\n",
+        "float32",
+    ),
+    Mutant(
+        "k06_xor_training",
+        "predict-cached-by-identity",
+        "def predict(net: nn.Module, x: torch.Tensor) -> torch.Tensor:",
+        "_SEEN: dict = {}\n\n\ndef predict(net, x):\n    key = (id(net), id(x))\n"
+        "    if key not in _SEEN:\n        _SEEN[key] = _predict(net, x)\n    return _SEEN[key]\n\n\n"
+        "def _predict(net: nn.Module, x: torch.Tensor) -> torch.Tensor:",
+        "of the second call",
+    ),
+    Mutant(
+        "k06_xor_training",
+        "zero-grad-after-the-step",
+        "        net.zero_grad()\n        y = net(x)  # (N, 1)\n"
+        "        loss = loss_function(y.view(-1), t)  # (N,): squeeze() would make N = 1 a scalar\n"
+        "        loss.backward()\n        optimizer.step()\n",
+        "        y = net(x)  # (N, 1)\n"
+        "        loss = loss_function(y.view(-1), t)  # (N,): squeeze() would make N = 1 a scalar\n"
+        "        loss.backward()\n        optimizer.step()\n        net.zero_grad()\n",
+        "p.grad = 5",
+    ),
+]

@@ -32,6 +32,7 @@ CONTRACTS = {
         "returns": "x² elementwise: a float for a float, a new tensor of x's shape and dtype for a tensor",
         "aliasing": "x unchanged by value and version counter; the result never shares x's memory",
         "side effects": "none: torch's random state, default dtype and grad mode as they were",
+        "state": "computed afresh: a second call on the same x changed in place sees the change",
         "forbidden": "nothing",
     },
     "prime_function": {
@@ -40,7 +41,9 @@ CONTRACTS = {
         "returns": "2x, written by hand: a float for a float, a new tensor of x's shape and dtype",
         "aliasing": "as function",
         "side effects": "none",
-        "forbidden": "autograd is pointless here: the derivative is a formula",
+        "forbidden": "autograd is pointless here: the derivative is a formula. Refused by the source check "
+        "(requires_grad, backward, torch.autograd, torch.func, torch.ops.aten.*_backward, hooks)",
+        "state": "computed afresh: a second call on the same x changed in place sees the change",
     },
     "numerical_derivative": {
         "inputs": "f: elementwise callable; x: a Python float or a float64 tensor of any shape; h > 0 (default 1e-5)",
@@ -58,7 +61,10 @@ CONTRACTS = {
         "returns": "a new tensor of x's shape and dtype",
         "aliasing": "x unchanged by value and version counter; the result does not share x's memory",
         "side effects": "none",
-        "forbidden": "torch.sigmoid (write the formula)",
+        "forbidden": "torch.sigmoid (write the formula), and every ready-made sigmoid: x.sigmoid(), "
+        "torch.special.expit, F.sigmoid, nn.Sigmoid, softmax, silu, softplus, aten's sigmoid_backward. "
+        "Refused by the source check",
+        "state": "computed afresh: a second call on the same x changed in place sees the change",
     },
     "sigmoid_prime": {
         "inputs": "as sigmoid",
@@ -67,7 +73,8 @@ CONTRACTS = {
         "returns": "σ(x)(1 - σ(x)), a new tensor of x's shape and dtype",
         "aliasing": "as sigmoid",
         "side effects": "none",
-        "forbidden": "torch.sigmoid",
+        "state": "computed afresh, as sigmoid",
+        "forbidden": "torch.sigmoid and every ready-made sigmoid or σ' (as sigmoid); refused by the source check",
     },
 }
 CASES = grid()  # every shape of kit.inputs.SHAPES (0-d included) in float32 and float64

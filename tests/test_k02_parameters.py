@@ -48,6 +48,7 @@ CONTRACTS = {
         "buffers not counted (not a tensor, not numpy.int64, not bool)",
         "aliasing": "the module unchanged: values, version counters, requires_grad flags, .grad fields",
         "side effects": "none",
+        "state": "counted afresh: a second call after the module grew or froze a weight sees it",
         "forbidden": "nothing",
     },
     "count_trainable_parameters": {
@@ -56,6 +57,7 @@ CONTRACTS = {
         "returns": "a plain Python int: the elements with requires_grad=True",
         "aliasing": "as count_parameters: the flags are read, never set",
         "side effects": "none",
+        "state": "counted afresh: a second call after the module grew or froze a weight sees it",
         "forbidden": "nothing",
     },
     "mlp_parameter_count": {

@@ -32,6 +32,7 @@ CONTRACTS = {
     "xor_data": {
         "returns": "(x, t): float tensors of shapes (4, 2) and (4,), the chapter's rows and targets",
         "aliasing": "new tensors at every call: changing one call's tensors never changes the next call's",
+        "dtype": "float32, torch's default: what the chapter's Network takes (float64 data makes net(x) raise)",
         "side effects": "none",
     },
     "train": {
@@ -47,6 +48,7 @@ CONTRACTS = {
         "side effects": "none besides the network: torch's random state, default dtype and grad mode as "
         "they were (no torch.manual_seed inside)",
         "forbidden": "a loss divided by a fixed 4; y.squeeze() (drops N = 1); answers fixed for the chapter's call",
+        "caller's objects": "net's parameters may arrive holding a stale .grad: reset before each backward",
     },
     "train_by_hand": {
         "inputs": "as train",
@@ -61,6 +63,7 @@ CONTRACTS = {
         "returns": "a BoolTensor of shape (N,), also for N = 1: net(x) >= 0.5, so exactly 0.5 is True",
         "aliasing": "net (values, versions, flags, .grad) and x unchanged",
         "side effects": "none: grad mode as it was (with torch.no_grad(), not torch.set_grad_enabled(False))",
+        "state": "computed afresh: a second call after net changed in place sees the change",
     },
 }
 # Each trainer is a part of its own (katas.toml weights): one mark per test, on its parameter.

@@ -817,6 +817,18 @@ def messages(finding: Finding, kata: str, function: str = "") -> list[Msg]:
     return found
 
 
+def expect_autograd_used(folder: Path, kata: str, functions: list[str]) -> None:
+    """The judge of a kata about autograd (MUST_USE_AUTOGRAD): fail when a function its probe called
+    never reaches autograd. Called after the probe ran, so that a stub or a crash says so first."""
+    from backprop_katas.kit.failure import Failure, JudgeFailed, Where
+
+    for function in functions:
+        if function in MUST_USE_AUTOGRAD.get(kata, ()) and not autograd_used(folder, kata, function):
+            where = Where(f"{kata}.py", _line_of(folder, kata, function), function, "shortcut", folder.name)
+            lines: list[Msg | str] = [Msg("shortcut_must_use", function=f"{kata}.{function}")]
+            raise JudgeFailed(Failure(kind="judge", lines=lines, where=where))
+
+
 def _line_of(folder: Path, kata: str, function: str) -> int:
     info = Analysis(folder).module(kata)
     bindings = info.bindings.get(function.partition(".")[0], []) if info is not None else []
@@ -887,9 +899,6 @@ def expect_no_shortcut(folder: Path, kata: str, functions: list[str]) -> None:
             first = first or (finding, function)
         if len(_unique(found)) > 3:
             lines.append(Msg("more_findings", n=len(_unique(found)) - 3))
-        if function in MUST_USE_AUTOGRAD.get(kata, ()) and not autograd_used(folder, kata, function):
-            lines.append(Msg("shortcut_must_use", function=f"{kata}.{function}"))
-            first = first or (Finding(f"{kata}.py", _line_of(folder, kata, function), "", "unused"), function)
     if first is None:
         return
     finding, function = first

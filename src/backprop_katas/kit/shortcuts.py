@@ -1,23 +1,37 @@
 """Shortcuts the katas forbid, found in the submitted source: read as text, parsed, never imported.
 
-Two rules, both decided here, in the process that judges (in grading: the
+The rules, all decided here, in the process that judges (in grading: the
 grader, where learner code never runs):
 
 - **By hand** (``BY_HAND``): a function that must compute gradients by hand may
   not reach autograd by any door: ``backward``, ``torch.autograd`` (``grad``,
   ``backward``, ``functional``, ``forward_ad``), ``torch.func`` / ``functorch``
   (``grad``, ``vjp``, ``jvp``, ``jacfwd``, ``jacrev``, ``hessian``...),
-  ``requires_grad``, ``.grad``, hooks, the engine. The check follows names
+  ``requires_grad``, ``.grad``, hooks, the engine, ready-made backward ops
+  (``torch.ops.aten.*_backward``, ``torch.nn.grad``). The check follows names
   bound at import (``from torch import autograd as a``, ``g = torch.autograd.grad``),
   calls into other functions and classes of the same file, and imports from
   sibling kata files (``from .k05_backprop import manual_gradients`` is checked
   as by hand too). A dynamic look-up it cannot resolve (``getattr`` with a
   computed name, ``eval``, ``globals()``...) is refused in such a function.
+- **Not ready-made** (``READY_MADE``): a function whose docstring forbids a
+  ready-made version of itself (k01's ``sigmoid``: ``torch.sigmoid``,
+  ``x.sigmoid()``, ``expit``, ``nn.Sigmoid``, ``softmax``...) may not reach one,
+  by the same walk.
+- **Must use autograd** (``MUST_USE_AUTOGRAD``): a function of a kata about
+  autograd must reach it (the right numbers by finite differences are refused);
+  judged after its probe ran, so that a stub says it is a stub.
 - **The tool is off limits** (every kata): a kata file may not import
   ``backprop_katas`` (its oracles and trainer would answer for the learner),
   nor use the machinery that could reach it unseen (``__import__``,
   ``importlib``, ``sys.modules``, ``eval``/``exec``, ``gc``, ``inspect``,
-  ``__globals__``...).
+  ``pickle``, ``pydoc``, ``__globals__``...). Decided from imports, attribute
+  access and calls resolved through the file's imports; a string is data (the
+  tool named in a docstring, a comment or a print is no import).
+- **No processes** (every kata): a kata file may not start a process
+  (``subprocess``, ``os.system``, ``os.fork``, ``os.exec*``, ``multiprocessing``,
+  ``pty``...): the process would run outside every check. The probe refuses
+  them at run time too (``runner.no_processes``).
 
 The in-process guard (``runner.forbid_autograd``) gives a readable message at
 the moment autograd is called; this module decides. What static checking

@@ -30,8 +30,10 @@ def function(x):
 def prime_function(x):
     r"""Return the derivative f'(x) = 2x, written by hand (도함수 f'(x) = 2x를 직접 쓰세요).
 
-    Use calculus, not autograd: d/dx x² = 2x.
-    autograd 가 아니라 미분 공식을 쓰세요: d/dx x² = 2x.
+    Use calculus, not autograd: d/dx x² = 2x (the tests refuse autograd here:
+    no requires_grad, backward, torch.autograd or torch.func).
+    autograd 가 아니라 미분 공식을 쓰세요: d/dx x² = 2x (테스트는 여기서 autograd 를 거부합니다:
+    requires_grad, backward, torch.autograd, torch.func 모두 안 됩니다).
     """
     # TODO: Return the derivative f'(x) = 2x, written by hand (도함수 f'(x) = 2x를 직접 쓰세요).
     raise NotImplementedError("k01_derivatives.prime_function: Return the derivative f'(x) = 2x, written by hand (도함수 f'(x) = 2x를 직접 쓰세요).")
@@ -58,7 +60,10 @@ def numerical_derivative(f: Callable, x, h: float = 1e-5):
 def sigmoid(x: torch.Tensor) -> torch.Tensor:
     r"""Return σ(x) = 1 / (1 + e^(-x)), elementwise (시그모이드를 원소별로 계산하세요).
 
-    Write it with torch.exp; do not call torch.sigmoid. It must stay finite
+    Write it with torch.exp; do not call torch.sigmoid, nor another ready-made
+    sigmoid (x.sigmoid(), torch.special.expit, F.sigmoid, nn.Sigmoid, softmax
+    of [x, 0]): the tests refuse them. Compute afresh at every call (no cache
+    keyed by the tensor: a caller may change x in place). It must stay finite
     for every finite x in float32 and float64 (x = ±100, ±1000 included), and
     so must the gradient autograd computes through it. exp of a large positive
     number is inf (exp(89) in float32), and inf/inf or 0·inf is NaN: use a form
@@ -68,7 +73,9 @@ def sigmoid(x: torch.Tensor) -> torch.Tensor:
     derivative at x = 0, autograd takes 0 there, and the gradient at 0 would be 0.
     Return a new tensor of x's shape and dtype; leave x unchanged.
 
-    torch.exp 로 직접 쓰고, torch.sigmoid 는 부르지 마세요. float32 와 float64 의 모든 유한한
+    torch.exp 로 직접 쓰고, torch.sigmoid 도 다른 기성 시그모이드(x.sigmoid(), torch.special.expit,
+    F.sigmoid, nn.Sigmoid, [x, 0] 의 softmax)도 부르지 마세요: 테스트가 거부합니다. 부를 때마다 새로
+    계산하세요 (텐서를 키로 한 캐시 금지: 호출한 쪽이 x 를 제자리에서 바꿀 수 있습니다). float32 와 float64 의 모든 유한한
     x (x = ±100, ±1000 포함) 에서 값이 유한해야 하고, autograd 로 구한 기울기도 유한해야 합니다.
     큰 양수의 exp 는 inf 이고 (float32 에서 exp(89)), inf/inf 나 0·inf 는 NaN 입니다. 양수를
     지수로 올리지 않는 꼴을 쓰세요. e = exp(-|x|) 로 x ≥ 0 이면 σ(x) = 1/(1 + e), x < 0 이면

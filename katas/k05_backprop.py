@@ -70,7 +70,9 @@ class SigmoidFunction(torch.autograd.Function):
         r"""Return grad_output · σ(x)(1 - σ(x)) from the saved σ(x) (저장한 σ(x)로 기울기를 돌려주세요).
 
         Finite wherever forward was: from the saved σ(x), not exp(-x)/(1 + exp(-x))².
+        Read grad_output, never write it (not grad_output.mul_(...)): autograd owns it.
         forward 가 유한한 곳에서는 모두 유한해야 합니다. exp(-x)/(1 + exp(-x))² 가 아니라 저장한 σ(x) 로 계산하세요.
+        grad_output 은 읽기만 하고 바꾸지 마세요 (grad_output.mul_(...) 금지): autograd 의 것입니다.
         """
         # TODO: Return grad_output · σ(x)(1 - σ(x)) from the saved σ(x) (저장한 σ(x)로 기울기를 돌려주세요).
         raise NotImplementedError('k05_backprop.SigmoidFunction.backward: Return grad_output · σ(x)(1 - σ(x)) from the saved σ(x) (저장한 σ(x)로 기울기를 돌려주세요).')

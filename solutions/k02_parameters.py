@@ -58,10 +58,12 @@ def count_parameters(module: nn.Module) -> int:
     Count elements, not tensors: a (2, 2) weight counts 4. A tensor shared by
     two layers (tied weights) counts once; buffers (BatchNorm's running mean)
     are not parameters. Return a plain Python int (not a tensor, not a
-    numpy.int64), and leave the module as it was.
+    numpy.int64), and leave the module as it was. Count afresh at every call:
+    a module can grow or change between two calls (no cache keyed by it).
     텐서가 아니라 원소를 세세요: (2, 2) 가중치는 4 개입니다. 두 층이 공유하는 텐서는 한 번만 셉니다.
     버퍼(BatchNorm 의 running mean)는 매개변수가 아닙니다. 파이썬 int 를 돌려주고 (텐서나
-    numpy.int64 가 아니라), 모듈은 그대로 두세요.
+    numpy.int64 가 아니라), 모듈은 그대로 두세요. 부를 때마다 새로 세세요: 두 호출 사이에 모듈이
+    커지거나 바뀔 수 있습니다 (모듈을 키로 한 캐시 금지).
     """
     # BEGIN SOLUTION
     # parameters() already yields a shared tensor only once.

@@ -26,9 +26,15 @@ def autograd_gradients(
 
     If f(x, y) is not a scalar, differentiate its sum. Leave the caller's
     tensors untouched: work on detached copies, so x and y come back with no
-    requires_grad and no .grad.
+    requires_grad and no .grad. x and y may also arrive requiring grad and
+    holding a .grad from earlier: detached copies keep both as they were, and
+    keep that old .grad out of your result. Return plain gradients (a plain
+    backward(), not create_graph=True): they must not require grad.
     f(x, y) 가 스칼라가 아니면 그 합을 미분하세요. 호출한 쪽의 텐서는 그대로 두세요:
-    분리한 복사본으로 계산하면 x, y 에 requires_grad 도 .grad 도 남지 않습니다.
+    분리한 복사본으로 계산하면 x, y 에 requires_grad 도 .grad 도 남지 않습니다. x, y 가 이미
+    requires_grad 이고 이전의 .grad 를 가진 채 올 수도 있습니다. 분리한 복사본을 쓰면 둘 다 그대로이고,
+    그 옛 .grad 가 결과에 섞이지 않습니다. 그냥 backward() 로 (create_graph=True 가 아니라) 구한,
+    기울기를 요구하지 않는 기울기를 돌려주세요.
     """
     # BEGIN SOLUTION
     xg = x.detach().clone().requires_grad_()

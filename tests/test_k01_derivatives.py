@@ -32,6 +32,7 @@ CONTRACTS = {
         "returns": "x² elementwise: a float for a float, a new tensor of x's shape and dtype for a tensor",
         "aliasing": "x unchanged by value and version counter; the result never shares x's memory",
         "side effects": "none: torch's random state, default dtype and grad mode as they were",
+        "state": "computed afresh: a second call on the same x changed in place sees the change",
         "forbidden": "nothing",
     },
     "prime_function": {
@@ -40,7 +41,9 @@ CONTRACTS = {
         "returns": "2x, written by hand: a float for a float, a new tensor of x's shape and dtype",
         "aliasing": "as function",
         "side effects": "none",
-        "forbidden": "autograd is pointless here: the derivative is a formula",
+        "forbidden": "autograd is pointless here: the derivative is a formula. Refused by the source check "
+        "(requires_grad, backward, torch.autograd, torch.func, torch.ops.aten.*_backward, hooks)",
+        "state": "computed afresh: a second call on the same x changed in place sees the change",
     },
     "numerical_derivative": {
         "inputs": "f: elementwise callable; x: a Python float or a float64 tensor of any shape; h > 0 (default 1e-5)",
@@ -58,7 +61,10 @@ CONTRACTS = {
         "returns": "a new tensor of x's shape and dtype",
         "aliasing": "x unchanged by value and version counter; the result does not share x's memory",
         "side effects": "none",
-        "forbidden": "torch.sigmoid (write the formula)",
+        "forbidden": "torch.sigmoid (write the formula), and every ready-made sigmoid: x.sigmoid(), "
+        "torch.special.expit, F.sigmoid, nn.Sigmoid, softmax, silu, softplus, aten's sigmoid_backward. "
+        "Refused by the source check",
+        "state": "computed afresh: a second call on the same x changed in place sees the change",
     },
     "sigmoid_prime": {
         "inputs": "as sigmoid",
@@ -67,7 +73,8 @@ CONTRACTS = {
         "returns": "σ(x)(1 - σ(x)), a new tensor of x's shape and dtype",
         "aliasing": "as sigmoid",
         "side effects": "none",
-        "forbidden": "torch.sigmoid",
+        "state": "computed afresh, as sigmoid",
+        "forbidden": "torch.sigmoid and every ready-made sigmoid or σ' (as sigmoid); refused by the source check",
     },
 }
 CASES = grid()  # every shape of kit.inputs.SHAPES (0-d included) in float32 and float64
@@ -163,7 +170,9 @@ def test_numerical_derivative_uses_h_1e_5_by_default(run):
     x = np.zeros(3)
     result = run(P.numerical_derivative, "cube", x, None)
     call = C.Call(f"{KATA}.numerical_derivative(f, x)", C.code("f(x) = x**3"), C.code("x = 0"))
-    expect_close(result["y"], np.full(3, 1e-10), O.FD64, call)
+    # Relative only: the answer is h² itself, so FD64's absolute 1e-8 would pass a default of 1e-4 (1e-8).
+    # Rejects h = 1e-4 (1e-8), 1e-6 (1e-12) and anything 0.0001 % off 1e-5; rounding here is ~1e-16 relative.
+    expect_close(result["y"], np.full(3, 1e-10), O.Tol(1e-6, 0.0, "the default h, seen as h² exactly"), call)
     expect_input_unchanged(result, x, call, "numerical_derivative")  # 0 + h - 2h + h is 0 again: the version tells
 
 
@@ -176,6 +185,8 @@ def test_numerical_derivative_agrees_with_the_true_derivative(run, fname):
     result = run(P.numerical_derivative, fname, x, None)
     expect_input_unchanged(result, x, call, "numerical_derivative")
     # default h = 1e-5: truncation ~1e-10·|f'''|/6, rounding ~eps·|f|/h ≈ 1e-11·|f|
+    # Rejects a forward difference (error h·|f''|/2 ≈ 1e-5) and h ≥ 1e-3 (≥ 1.7e-7·|f'''|); a default of 1e-4
+    # (1.7e-9·|f'''|) passes here: test_numerical_derivative_uses_h_1e_5_by_default holds the default.
     expect_close(result["y"], truth, O.Tol(1e-8, 1e-9, "h = 1e-5 central difference"), call, dtype="float64")
 
 
@@ -185,7 +196,10 @@ def test_numerical_derivative_takes_python_floats(run):
     got = run(P.numerical_derivative_on_floats, values, 1e-3)
     for value, g in zip(values, got):
         call = C.Call(f"{KATA}.numerical_derivative(f, {value!r}, h=1e-3)", C.code("f(x) = x**3"))
-        expect_close(expect_number(g, call), float(ONE["cube"].prime(value)) + 1e-6, O.FD64, call)
+        # (x + h)³ - (x - h)³ over 2h is 3x² + h² exactly; rounding ≈ eps·27/h ≈ 1e-11. FD64's rtol 1e-6 of
+        # 3x² (up to 2.7e-5) would pass an h ignored on floats (3x² + 1e-10, 1e-6 off): 1e-9 rejects it.
+        tol = O.Tol(1e-9, 1e-12, "3x² + h² in float64 arithmetic")
+        expect_close(expect_number(g, call), float(ONE["cube"].prime(value)) + 1e-6, tol, call)
 
 
 @pytest.mark.part("sigmoid")
@@ -240,3 +254,16 @@ def test_autograd_through_sigmoid_is_finite_at_the_extremes(run, dtype):
     kink = {"cause_kink_at_zero": M.autograd_through_kink(x)}
     expect_close(out["grad"], O.sigmoid_prime(x), tol_for(dtype), call, "∂σ/∂x by autograd", dtype=dtype,
                  nonfinite_cause="cause_overflow", candidates=kink, inputs=("x", x))  # fmt: skip
+
+
+@pytest.mark.parametrize("name", parts(["function", "prime_function", "sigmoid", "sigmoid_prime"]))
+def test_a_second_call_on_the_same_tensor_changed_in_place_sees_the_change(run, name):
+    # An answer cached by the tensor's identity (id(x), a dict, lru_cache) gives the first answer again.
+    x, changed = seeded(10, (6,), "float64", -3, 3), seeded(11, (6,), "float64", -3, 3)
+    out = run(P.elementwise_after_a_change, name, x, changed, "float64")
+    call = C.Call(f"{KATA}.{name}(x); x.copy_(x2); {KATA}.{name}(x)", C.tensor("x", "float64", [6]))
+    truth = {"function": lambda v: v**2, "prime_function": lambda v: 2 * v, "sigmoid": O.sigmoid,
+             "sigmoid_prime": O.sigmoid_prime}[name]  # fmt: skip
+    expect_close(out["first"], truth(x), O.FD64, call)
+    # FD64: any stale answer is off by |f(x2) - f(x)|, order 1 for these seeds
+    expect_close(out["second"], truth(changed), O.FD64, call, msg("what_of_second_call", name="The result"))

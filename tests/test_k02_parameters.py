@@ -49,6 +49,7 @@ CONTRACTS = {
         "buffers not counted (not a tensor, not numpy.int64, not bool)",
         "aliasing": "the module unchanged: values, version counters, requires_grad flags, .grad fields",
         "side effects": "none",
+        "state": "counted afresh: a second call after the module grew or froze a weight sees it",
         "forbidden": "nothing",
     },
     "count_trainable_parameters": {
@@ -57,6 +58,7 @@ CONTRACTS = {
         "returns": "a plain Python int: the elements with requires_grad=True",
         "aliasing": "as count_parameters: the flags are read, never set",
         "side effects": "none",
+        "state": "counted afresh: a second call after the module grew or froze a weight sees it",
         "forbidden": "nothing",
     },
     "mlp_parameter_count": {
@@ -336,3 +338,20 @@ def test_network_works_for_any_batch_in_both_dtypes_and_leaves_x_alone(run, size
     _, expected = O.xor_forward(params, x)
     expect_close(out["y"], expected, O.FLOAT32 if dtype == "float32" else O.AUTOGRAD64, call, "net(x)", dtype=dtype)
     expect_untouched(call, "net.forward", {"x": as_sent(x)}, {"x": out["x_after"]}, out["globals"])
+
+
+@pytest.mark.parametrize(
+    ("fn_name", "before", "after"),
+    [pytest.param("count_parameters", 13, 21, marks=pytest.mark.part("count_parameters"), id="count_parameters"),
+     pytest.param("count_trainable_parameters", 13, 15, marks=pytest.mark.part("count_trainable_parameters"),
+                  id="count_trainable_parameters")],
+)  # fmt: skip
+def test_a_count_sees_the_module_change_between_two_calls(run, fn_name, before, after):
+    # Linear(2, 3), Linear(3, 1): 9 + 4 = 13; then Linear(1, 4) appended (+8) and the 6 first weights frozen.
+    # An answer cached by the module's identity gives 13 again.
+    out = run(P.count_after_a_change, fn_name)
+    call = C.Call(f"{KATA}.{fn_name}(net); net.append(nn.Linear(1, 4)); net[0].weight.requires_grad_(False); "
+                  f"{KATA}.{fn_name}(net)")  # fmt: skip
+    expect_equal(expect_plain(out["first"], "int", call, "The count"), before, call, "The count")
+    second = expect_plain(out["second"], "int", call, msg("what_of_second_call", name="The count"))
+    expect_equal(second, after, call, msg("what_of_second_call", name="The count"))

@@ -15,6 +15,7 @@ from backprop_katas.kit.judge import (
     expect_array,
     expect_close,
     expect_equal,
+    expect_no_graph,
     expect_untouched,
     fail,
     kind_of,
@@ -31,22 +32,30 @@ KATA = "k04_autograd"
 CONTRACTS = {
     "autograd_gradients": {
         "inputs": "f(x, y) → tensor, built from torch operations; x, y float64 tensors of one shape",
-        "returns": "(∂Σf/∂x, ∂Σf/∂y), tensors of x's and y's shape and dtype (None for an input f ignores)",
+        "returns": "(∂Σf/∂x, ∂Σf/∂y), tensors of x's and y's shape and dtype (None for an input f ignores), "
+        "that neither require grad nor have a grad_fn (no create_graph=True)",
+        "caller's tensors": "may arrive requiring grad and holding a stale .grad: both come back as they were, "
+        "and the stale .grad is not added to the result",
+        "required": "autograd (requires_grad_ and backward): finite differences or formulas are refused",
         "forbidden": "marking or differentiating the caller's x and y",
     },
     "grad_fn_name": {
         "inputs": "z: any tensor, made by one operation or a leaf",
         "returns": "type(z.grad_fn).__name__ as a str, or None for a leaf (not the string 'NoneType')",
+        "required": "z.grad_fn (reading repr(z) is refused)",
         "forbidden": "nothing",
     },
     "requires_grad_flags": {
         "inputs": "f, x, y as above; wrt one of 'x', 'y', 'xy', ''",
         "returns": "{'x': bool, 'y': bool, 'z': bool}: the flags of the marked copies and of z",
+        "required": "requires_grad_ on copies and z's own flag (flags worked out from wrt are refused)",
         "forbidden": "requires_grad_ on the caller's tensors",
     },
     "accumulated_gradient": {
         "inputs": "f(x) → tensor; x a float64 tensor; times ≥ 1",
-        "returns": "times · ∂Σf/∂x, the .grad of a copy of x after `times` backward() calls",
+        "returns": "times · ∂Σf/∂x, the .grad of a copy of x after `times` backward() calls, without a graph "
+        "(requires_grad False, no grad_fn)",
+        "required": "backward() `times` times (finite differences times `times` are refused)",
         "calls": "f exactly `times` times: a fresh graph per backward(), not one retained graph, "
         "not one backward() multiplied by times",
         "forbidden": "resetting .grad between the calls",
@@ -91,6 +100,31 @@ def test_autograd_gradients_match_finite_differences(run, fname):
         expect_array(got, call, label, x.shape, "float64")
         expect_close(got, exp, O.FD64, call, label)
     expect_callers_untouched(out, [x, y], call, f"{KATA}.autograd_gradients")
+
+
+@pytest.mark.part("autograd_gradients")
+def test_autograd_gradients_returns_gradients_without_a_graph(run):
+    x, y = inputs(12)
+    out = run(P.autograd_gradients, "mixed", x, y)
+    call = C.Call(f"{KATA}.autograd_gradients(f, x, y)", C.code("f(x, y) = mixed"), C.tensors("x, y", "float64", [3, 4]))
+    for label, state in zip(("df_dx", "df_dy"), out["graph"] or []):
+        expect_no_graph(state, call, label)
+
+
+@pytest.mark.part("autograd_gradients")
+def test_autograd_gradients_of_tensors_that_arrive_marked_with_a_stale_grad(run):
+    # The caller's x and y require grad and hold .grad = 7: work on detached copies, so the result is the
+    # gradient alone (not 7 + it, not None from a non-leaf clone) and the caller's .grad stays 7.
+    x, y = inputs(13)
+    out = run(P.autograd_gradients_of_marked_tensors, "product", x, y, 7.0)
+    call = C.Call(f"{KATA}.autograd_gradients(f, x, y)", C.code("f(x, y) = x * y"),
+                  C.tensors("x, y", "float64", [3, 4]), C.code("x.requires_grad = y.requires_grad = True"),
+                  C.code("x.grad = y.grad = 7"))  # fmt: skip
+    for label, got, expected in zip(("df_dx", "df_dy"), out["result"], (y, x)):
+        expect_array(got, call, label, x.shape, "float64")
+        expect_close(got, expected, O.FD64, call, label)  # x·y: exactly y and x; a stale 7 is 7 off
+    before = {n: {**as_sent(v), "requires_grad": True, "grad": np.full_like(v, 7.0)} for n, v in zip("xy", (x, y))}
+    expect_untouched(call, f"{KATA}.autograd_gradients", before, dict(zip("xy", out["callers"])), out["globals"])
 
 
 @pytest.mark.part("autograd_gradients")
@@ -144,6 +178,7 @@ def test_accumulated_gradient_adds_up_over_backward_calls(run, fname, times):
         out["grad"], times * once, O.FD64, call, "x.grad", dtype="float64", candidates={"cause_grad_reset": reset}
     )
     expect_callers_untouched(out, [x], call, f"{KATA}.accumulated_gradient")
+    expect_no_graph(out["graph"], call, "x.grad")
 
 
 # --- the edges of the contracts --------------------------------------------------------------

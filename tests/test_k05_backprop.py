@@ -42,7 +42,7 @@ CONTRACTS = {
         "inputs": "SigmoidFunction.apply(x), x a float32 or float64 tensor of any shape that requires grad",
         "values": "every finite x, ±100 and ±1000 included: y and ∂L/∂x finite (absolute tolerance in the tails)",
         "returns": "forward: σ(x) of x's shape and dtype; backward: grad_output · σ(x)(1 - σ(x))",
-        "aliasing": "x unchanged",
+        "aliasing": "x unchanged; backward reads grad_output and never writes it (autograd owns it)",
         "side effects": "none",
         "forbidden": "torch.sigmoid's backward (write it); exp of a large positive number",
     },
@@ -266,3 +266,17 @@ def test_sigmoid_function_stays_finite_at_the_extremes(run, dtype):
         )
     expect_close(out["grad"], grad_out * O.sigmoid_prime(x), tol, call, "∂L/∂x", dtype=dtype,
                  nonfinite_cause="cause_overflow")  # fmt: skip
+
+
+@pytest.mark.part("SigmoidFunction")
+def test_sigmoid_function_backward_leaves_grad_output_alone(run):
+    # grad_output.mul_(σ') gives the right gradient and changes the caller's g: the version counter tells.
+    rng = np.random.default_rng(14)
+    x, g = rng.uniform(-4, 4, (6,)), rng.normal(0, 1, (6,))
+    out = run(P.sigmoid_function_grad_output_after, x, g)
+    call = C.Call(f"y = {KATA}.SigmoidFunction.apply(x); torch.autograd.grad(y, x, g)",
+                  C.tensors("x, g", "float64", [6]))  # fmt: skip
+    if out["grad"] is None:
+        fail(msg("called", call=call), msg("no_grad_fn"))
+    expect_close(out["grad"], g * O.sigmoid_prime(x), O.FD64, call, "∂L/∂x", dtype="float64")
+    expect_untouched(call, f"{KATA}.SigmoidFunction.backward", {"g": as_sent(g)}, {"g": out["g_after"]})

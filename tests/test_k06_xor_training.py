@@ -33,6 +33,7 @@ CONTRACTS = {
     "xor_data": {
         "returns": "(x, t): float tensors of shapes (4, 2) and (4,), the chapter's rows and targets",
         "aliasing": "new tensors at every call: changing one call's tensors never changes the next call's",
+        "dtype": "float32, torch's default: what the chapter's Network takes (float64 data makes net(x) raise)",
         "side effects": "none",
     },
     "train": {
@@ -49,6 +50,7 @@ CONTRACTS = {
         "side effects": "none besides the network: torch's random state, default dtype and grad mode as "
         "they were (no torch.manual_seed inside)",
         "forbidden": "a loss divided by a fixed 4; y.squeeze() (drops N = 1); answers fixed for the chapter's call",
+        "caller's objects": "net's parameters may arrive holding a stale .grad: reset before each backward",
     },
     "train_by_hand": {
         "inputs": "as train",
@@ -63,6 +65,7 @@ CONTRACTS = {
         "returns": "a BoolTensor of shape (N,), also for N = 1: net(x) >= 0.5, so exactly 0.5 is True",
         "aliasing": "net (values, versions, flags, .grad) and x unchanged",
         "side effects": "none: grad mode as it was (with torch.no_grad(), not torch.set_grad_enabled(False))",
+        "state": "computed afresh: a second call after net changed in place sees the change",
     },
 }
 # Each trainer is a part of its own (katas.toml weights): one mark per test, on its parameter.
@@ -321,3 +324,47 @@ def test_the_chapters_call_from_other_weights_follows_the_oracle(run, fn_name):
     out = run(P.train, fn_name, initial, O.XOR_X, O.XOR_T, steps, None, None, "float32")
     expect_history(out["history"], expected_history, O.TRAJECTORY32, call)
     expect_params(out["params"], expected_params, O.TRAJECTORY32, call)
+
+
+# --- issue 23: dtypes the contract names, answers cached by identity, stale .grad --------------
+
+
+@pytest.mark.part("xor_data")
+def test_xor_data_is_float32_what_the_chapters_network_takes(run):
+    # nn.Linear's weights are float32 (torch's default dtype): float64 data makes Network(2, 2, 1)(x) raise.
+    x, t = run(P.xor_data)
+    call = C.Call(f"x, t = {KATA}.xor_data()")
+    for name, value in (("x", x), ("t", t)):
+        if getattr(value, "dtype", None) != np.float32:
+            fail(msg("called", call=call), msg("wrong_dtype", what=name, got=getattr(value, "dtype", type(value)),
+                                               expected="float32"))  # fmt: skip
+
+
+@pytest.mark.part("predict")
+def test_predict_sees_a_network_changed_between_two_calls(run):
+    # The output layer negated in place: every prediction flips (no output is exactly 0.5 for these weights).
+    rng = np.random.default_rng(15)
+    params, x = O.random_xor_params(rng, 2, 3), rng.normal(0, 1, (8, 2))
+    out = run(P.predict_after_a_change, params, x, "float64")
+    call = C.Call(f"{KATA}.predict(net, x); net.linear_ho.weight.neg_(); net.linear_ho.bias.neg_(); "
+                  f"{KATA}.predict(net, x)", C.network("net", (2, 3, 1), "float64"))  # fmt: skip
+    _, y = O.xor_forward(params, x)
+    expect_equal(out["first"], (y >= 0.5).reshape(-1), call, "The prediction")
+    flipped = {**params, "linear_ho.weight": -params["linear_ho.weight"], "linear_ho.bias": -params["linear_ho.bias"]}
+    _, y2 = O.xor_forward(flipped, x)
+    expect_equal(out["second"], (y2 >= 0.5).reshape(-1), call, msg("what_of_second_call", name="The prediction"))
+
+
+@pytest.mark.part("train")
+def test_train_starts_from_zero_gradients_whatever_the_network_holds(run):
+    # The caller's parameters arrive with .grad = 5 (a previous backward): zero_grad() before each backward
+    # keeps it out of the first step; zeroing after the step lets 0.7 · 5 into every weight.
+    rng = np.random.default_rng(16)
+    params = O.random_xor_params(rng, 2, 3)
+    steps, lr, log_every = 4, 0.7, 1
+    out = run(P.train_from_stale_grads, params, O.XOR_X, O.XOR_T, steps, lr, log_every, 5.0)
+    call = C.Call(f"{KATA}.train(net, x, t, steps={steps}, lr={lr}, log_every={log_every})",
+                  C.network("net", (2, 3, 1), "float64"), C.code("p.grad = 5 for every parameter p"))  # fmt: skip
+    expected_history, expected_params = O.oracle_train(params, O.XOR_X, O.XOR_T, steps, lr, log_every, "float64")
+    expect_history(out["history"], expected_history, O.TRAJECTORY64, call)
+    expect_params(out["params"], expected_params, O.TRAJECTORY64, call)

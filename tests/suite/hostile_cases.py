@@ -234,6 +234,14 @@ def _hk_forge_every_fd():
         pass
 
 
+def _hk_leak(*texts):
+    """A visible failure whose message carries what we found (feedback shows exception messages)."""
+    raise RuntimeError("LEAK " + " | ".join(str(t) for t in texts)[:2800])
+'''
+# Starting processes: only the attacks of the class "processes" (and the late forger) carry it, since
+# kata files may not start processes (issue 23): the grader refuses a file that does, whatever else it holds.
+KIT_DAEMON = r'''
+
 def _hk_daemon(body, tag):
     """Double fork and setsid: ``body()`` runs in a process that left the grader's group."""
     try:
@@ -255,12 +263,8 @@ def _hk_daemon(body, tag):
         body()
     finally:
         _hk_os._exit(0)
-
-
-def _hk_leak(*texts):
-    """A visible failure whose message carries what we found (feedback shows exception messages)."""
-    raise RuntimeError("LEAK " + " | ".join(str(t) for t in texts)[:2800])
 '''
+
 
 # --- honest code: what an attack wraps --------------------------------------------------------
 
@@ -1282,7 +1286,7 @@ CASES: list[Case] = [
       name="SystemExit, KeyboardInterrupt, SIGTERM and SIGINT to itself, os._exit(0)"),
     C("b07", K01, "forged reports", "prime-wrong", k01(FORGE_FILES + FORGE_GRADEBOOK + PRIME_WRONG),
       name="results.json, junit, grades.csv, feedback, gradebook rows forged wherever guessable"),
-    C("b08", K01, "forged reports", "prime-wrong", k01(LATE_FORGER + PRIME_WRONG),
+    C("b08", K01, "forged reports", "prime-wrong", k01(KIT_DAEMON + LATE_FORGER + PRIME_WRONG), may_refuse=True,
       name="setsid daemon rewrites results.json, grades.csv, feedback after the child is gone"),
     # --- shipped files ---
     C("c01", K01, "shipped files", "prime-wrong", {**k01(PRIME_WRONG, kit=False), **FILES_SHIPPED},
@@ -1295,7 +1299,7 @@ CASES: list[Case] = [
     C("d05", K01, "memory", "import-fails", k01(MEMORY_SHARED, kit=False), name=f"{HOG_MB} MB shared anonymous mmap at import"),
     C("d06", K01, "memory", "import-fails", k01(MEMORY_SHM), name=f"{HOG_MB} MB in /dev/shm at import"),
     C("d07", K01, "processes", "import-fails", k01(FORK_LOOP), name=f"fork loop ({FORKS} processes) at import"),
-    C("d08", K01, "processes", "solution", k01(DAEMON_SLEEPER),
+    C("d08", K01, "processes", "solution", k01(KIT_DAEMON + DAEMON_SLEEPER), may_refuse=True,
       name="double-fork setsid daemon ignoring SIGHUP/SIGTERM (code correct)"),
     C("d09", K01, "floods", "solution", k01(OUTPUT_FLOOD),
       name=f"{FLOOD_MB} MB on stdout and stderr each, escapes, /dev/tty (code correct)"),

@@ -676,3 +676,134 @@ MUTANTS += [
     Mutant(K07, "recursive-topo", K07_TOPO_WALK, K07_RECURSIVE_TOPO, cause="cause_recursion_overflow"),
     Mutant(K07, "relu-at-zero-and-below", "1.0 if self.data > 0 else 0.0", "1.0"),
 ]
+
+
+# Issue 23: what the tests did not yet ask. Tolerances that swallowed the difference, the contract's
+# unwritten lines (graphs on what is returned, the caller's flags and stale .grad, grad_output, dtypes),
+# answers cached by identity.
+MUTANTS += [
+    # k01 · a default h one decade off: FD64's absolute 1e-8 held 1e-4's answer (1e-8) as 1e-10
+    Mutant("k01_derivatives", "default-h-1e-4", "h: float = 1e-5):", "h: float = 1e-4):", "1e-10"),
+    Mutant("k01_derivatives", "default-h-1e-6", "h: float = 1e-5):", "h: float = 1e-6):", "1e-10"),
+    Mutant(
+        "k01_derivatives",
+        "h-ignored-for-python-floats",
+        "    return (f(x + h) - f(x - h)) / (2 * h)\n",
+        "    if isinstance(x, float):\n        h = 1e-5\n    return (f(x + h) - f(x - h)) / (2 * h)\n",
+    ),
+    Mutant(
+        "k01_derivatives",
+        "sigmoid-cached-by-identity",
+        "def sigmoid(x: torch.Tensor) -> torch.Tensor:",
+        "_MEMO: dict = {}\n\n\ndef sigmoid(x):\n    if id(x) not in _MEMO:\n        _MEMO[id(x)] = _sigmoid(x)\n"
+        "    return _MEMO[id(x)]\n\n\ndef _sigmoid(x: torch.Tensor) -> torch.Tensor:",
+        # no expect: CPython reuses a freed tensor's id, so an earlier test may see a stale answer first
+    ),
+    Mutant(
+        "k01_derivatives",
+        "function-cached-by-identity",
+        "def function(x):",
+        "_SEEN: dict = {}\n\n\ndef function(x):\n    return _SEEN.setdefault(id(x), _function(x))\n\n\n"
+        "def _function(x):",
+        "of the second call",
+    ),
+]
+
+MUTANTS += [
+    # k04 · gradients returned with a graph; the caller's tensors arriving marked, with a stale .grad
+    Mutant(
+        "k04_autograd",
+        "gradients-with-create-graph",
+        "    f(xg, yg).sum().backward()\n",
+        "    f(xg, yg).sum().backward(create_graph=True)\n",
+        "still requires grad",
+    ),
+    Mutant(
+        "k04_autograd",
+        "accumulates-with-create-graph",
+        "        f(xg).sum().backward()\n",
+        "        f(xg).sum().backward(create_graph=True)\n",
+        "still requires grad",
+    ),
+    Mutant(
+        "k04_autograd",
+        "clones-without-detaching",
+        "    xg = x.detach().clone().requires_grad_()\n    yg = y.detach().clone().requires_grad_()\n"
+        "    f(xg, yg)",
+        "    xg = x.clone().requires_grad_()\n    yg = y.clone().requires_grad_()\n    f(xg, yg)",
+    ),
+    Mutant(
+        "k04_autograd",
+        "uses-the-callers-tensors-when-already-marked",
+        "    xg = x.detach().clone().requires_grad_()\n    yg = y.detach().clone().requires_grad_()\n"
+        "    f(xg, yg)",
+        "    xg = x if x.requires_grad else x.detach().clone().requires_grad_()\n"
+        "    yg = y if y.requires_grad else y.detach().clone().requires_grad_()\n    f(xg, yg)",
+        "7",
+    ),
+    Mutant(
+        "k04_autograd",
+        "gradients-detached-but-still-views-of-a-graph",
+        "    return xg.grad, yg.grad\n",
+        "    return xg.grad * xg / xg.detach(), yg.grad\n",
+        "still requires grad",
+    ),
+]
+
+MUTANTS += [
+    # k02 · a count cached by the module's identity
+    Mutant(
+        "k02_parameters",
+        "count-cached-by-identity",
+        "def count_parameters(module: nn.Module) -> int:",
+        "_COUNTS: dict = {}\n\n\ndef count_parameters(module):\n"
+        "    return _COUNTS.setdefault(id(module), _count_parameters(module))\n\n\n"
+        "def _count_parameters(module: nn.Module) -> int:",
+        # no expect: a freed module's id is reused, so the property test may see a stale count first
+    ),
+    Mutant(
+        "k02_parameters",
+        "trainable-count-cached-by-identity",
+        "def count_trainable_parameters(module: nn.Module) -> int:",
+        "_TRAINABLE: dict = {}\n\n\ndef count_trainable_parameters(module):\n"
+        "    if id(module) not in _TRAINABLE:\n        _TRAINABLE[id(module)] = _count_trainable(module)\n"
+        "    return _TRAINABLE[id(module)]\n\n\ndef _count_trainable(module: nn.Module) -> int:",
+        "of the second call",
+    ),
+    # k05 · backward writes the grad_output autograd handed it
+    Mutant(
+        "k05_backprop",
+        "backward-scales-grad-output-in-place",
+        "return grad_output * y * (1 - y)",
+        "return grad_output.mul_(y * (1 - y))",
+        "g",
+    ),
+    # k06 · float64 data for a float32 network; a prediction cached by the network's identity; stale .grad
+    Mutant(
+        "k06_xor_training",
+        "xor-data-in-float64",
+        "    x = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])  # (4, 2)\n",
+        "    x = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], dtype=torch.float64)  # (4, 2)\n",
+        "float32",
+    ),
+    Mutant(
+        "k06_xor_training",
+        "predict-cached-by-identity",
+        "def predict(net: nn.Module, x: torch.Tensor) -> torch.Tensor:",
+        "_SEEN: dict = {}\n\n\ndef predict(net, x):\n    key = (id(net), id(x))\n"
+        "    if key not in _SEEN:\n        _SEEN[key] = _predict(net, x)\n    return _SEEN[key]\n\n\n"
+        "def _predict(net: nn.Module, x: torch.Tensor) -> torch.Tensor:",
+        "of the second call",
+    ),
+    Mutant(
+        "k06_xor_training",
+        "zero-grad-after-the-step",
+        "        net.zero_grad()\n        y = net(x)  # (N, 1)\n"
+        "        loss = loss_function(y.view(-1), t)  # (N,): squeeze() would make N = 1 a scalar\n"
+        "        loss.backward()\n        optimizer.step()\n",
+        "        y = net(x)  # (N, 1)\n"
+        "        loss = loss_function(y.view(-1), t)  # (N,): squeeze() would make N = 1 a scalar\n"
+        "        loss.backward()\n        optimizer.step()\n        net.zero_grad()\n",
+        "p.grad = 5",
+    ),
+]

@@ -204,6 +204,141 @@ SHORTCUTS = [
              tail=_ORACLE_TRAIN, expect="sys.modules"),
 ]  # fmt: skip
 
+# --- issue 23: every prohibition a docstring states, positive and negative; no processes ------------
+_PRIME_FLOATS = "    if not isinstance(x, torch.Tensor):\n        return 2 * x\n"
+
+
+def _prime(body: str) -> str:
+    """prime_function through a ready-made derivative: right on floats and tensors alike."""
+    return "def prime_function(x):\n" + _PRIME_FLOATS + body
+
+
+def _sigmoid(body: str) -> str:
+    return "def sigmoid(x):\n" + body
+
+
+def _wrapped(function: str, line: str, args: str) -> str:
+    """``function`` as the reference computes it, after ``line`` has run (a process start, say)."""
+    return f"_reference_{function} = {function}\n\n\ndef {function}({args}):\n    {line}\n" \
+           f"    return _reference_{function}({args})\n"
+
+
+_FD = """
+def _central(g, v, h=1e-6):
+    flat, out = v.reshape(-1), torch.zeros(v.numel(), dtype=v.dtype)
+    for i in range(v.numel()):
+        up, down = flat.clone(), flat.clone()
+        up[i] += h
+        down[i] -= h
+        out[i] = (g(up.reshape(v.shape)).sum() - g(down.reshape(v.shape)).sum()) / (2 * h)
+    return out.reshape(v.shape)
+"""
+
+SHORTCUTS += [
+    # k01 · prime_function: "use calculus, not autograd" (by hand), through doors the check did not know
+    Shortcut("prime-by-autograd-grad", "k01_derivatives", "prime_function",
+             tail=_prime("    xg = x.detach().clone().requires_grad_()\n    with torch.enable_grad():\n"
+                         "        (g,) = torch.autograd.grad((xg**2).sum(), xg)\n    return g\n"),
+             expect="torch.autograd.grad"),
+    Shortcut("prime-by-func-grad-and-vmap", "k01_derivatives", "prime_function",
+             tail=_prime("    g = torch.func.vmap(torch.func.grad(lambda v: v**2))(x.reshape(-1))\n"
+                         "    return g.reshape(x.shape)\n"),
+             expect="torch.func.grad"),
+    Shortcut("prime-by-functional-vjp", "k01_derivatives", "prime_function",
+             tail=_prime("    return torch.autograd.functional.vjp(lambda v: v**2, x, torch.ones_like(x))[1]\n"),
+             expect="torch.autograd.functional"),
+    Shortcut("prime-by-aten-backward-op", "k01_derivatives", "prime_function",
+             tail=_prime("    return torch.ops.aten.mse_loss_backward(torch.ones_like(x), x, torch.zeros_like(x), 0)\n"),
+             expect="mse_loss_backward"),
+    Shortcut("prime-by-aten-through-an-alias", "k01_derivatives", "prime_function", head="aten = torch.ops.aten",
+             tail=_prime("    return aten.mse_loss_backward(torch.ones_like(x), x, torch.zeros_like(x), 0)\n"),
+             expect="mse_loss_backward"),
+    Shortcut("prime-by-a-backward-hook", "k01_derivatives", "prime_function",
+             tail=_prime("    seen = []\n    xg = x.detach().clone().requires_grad_()\n"
+                         "    xg.register_hook(lambda g: seen.append(g) or g)\n"
+                         "    with torch.enable_grad():\n        (xg**2).sum().backward()\n    return seen[0]\n"),
+             expect="register_hook"),
+    Shortcut("prime-by-getattr-computed", "k01_derivatives", "prime_function",
+             tail=_prime('    g = getattr(torch, "auto" + "grad").grad\n    xg = x.detach().clone()\n'
+                         "    xg.requires_grad = True\n    with torch.enable_grad():\n"
+                         "        return g((xg**2).sum(), xg)[0]\n"),
+             expect="getattr"),
+    # k01 · sigmoid and sigmoid_prime: "do not call torch.sigmoid", through every spelling of it
+    Shortcut("sigmoid-torch-sigmoid", "k01_derivatives", "sigmoid", tail=_sigmoid("    return torch.sigmoid(x)\n"),
+             expect="torch.sigmoid"),
+    Shortcut("sigmoid-tensor-method", "k01_derivatives", "sigmoid", tail=_sigmoid("    return x.sigmoid()\n"),
+             expect=".sigmoid"),
+    Shortcut("sigmoid-special-expit", "k01_derivatives", "sigmoid",
+             tail=_sigmoid("    return torch.special.expit(x)\n"), expect="torch.special.expit"),
+    Shortcut("sigmoid-functional-alias", "k01_derivatives", "sigmoid", head="from torch.nn import functional as Fn",
+             tail=_sigmoid("    return Fn.sigmoid(x)\n"), expect="torch.nn.functional.sigmoid"),
+    Shortcut("sigmoid-from-import-renamed", "k01_derivatives", "sigmoid", head="from torch import sigmoid as logistic",
+             tail=_sigmoid("    return logistic(x)\n"), expect="torch.sigmoid"),
+    Shortcut("sigmoid-nn-module", "k01_derivatives", "sigmoid", tail=_sigmoid("    return torch.nn.Sigmoid()(x)\n"),
+             expect="torch.nn.Sigmoid"),
+    Shortcut("sigmoid-by-softmax", "k01_derivatives", "sigmoid",
+             tail=_sigmoid("    return torch.softmax(torch.stack([x, torch.zeros_like(x)]), dim=0)[0]\n"),
+             expect="torch.softmax"),
+    Shortcut("sigmoid-by-getattr-computed", "k01_derivatives", "sigmoid",
+             tail=_sigmoid('    return getattr(torch, "sig" + "moid")(x)\n'), expect="getattr"),
+    Shortcut("sigmoid-prime-by-aten-sigmoid-backward", "k01_derivatives", "sigmoid_prime",
+             tail="def sigmoid_prime(x):\n    s = sigmoid(x)\n"
+                  "    return torch.ops.aten.sigmoid_backward(torch.ones_like(s), s)\n",
+             expect="sigmoid_backward"),
+    Shortcut("sigmoid-prime-from-torch-sigmoid", "k01_derivatives", "sigmoid_prime",
+             tail="def sigmoid_prime(x):\n    s = torch.sigmoid(x)\n    return s * (1 - s)\n", expect="torch.sigmoid"),
+    # k05 · ready-made backward ops (torch.ops.aten.*_backward) as the hand-written backward
+    Shortcut("sigmoid-backward-by-aten", "k05_backprop", "SigmoidFunction.backward",
+             tail=_SIGMOID_BY_AUTOGRAD.replace(
+                 "        with torch.enable_grad():\n            xg = x.detach().requires_grad_()\n"
+                 "            (g,) = torch.autograd.grad(torch.sigmoid(xg), xg, grad_output)\n        return g\n",
+                 "        return torch.ops.aten.sigmoid_backward(grad_output, torch.sigmoid(x))\n"),
+             expect="sigmoid_backward"),
+    # k04 · a kata about autograd: each function must use it (the right numbers another way are refused)
+    Shortcut("autograd-gradients-by-finite-differences", "k04_autograd", "autograd_gradients",
+             tail=_FD + "\n\ndef autograd_gradients(f, x, y):\n"
+                  "    return _central(lambda v: f(v, y), x), _central(lambda v: f(x, v), y)\n"),
+    Shortcut("grad-fn-name-read-from-the-repr", "k04_autograd", "grad_fn_name", head="import re",
+             tail="def grad_fn_name(z):\n    found = re.search(r'grad_fn=<(\\w+)>', repr(z))\n"
+                  "    return found.group(1) if found else None\n"),
+    Shortcut("requires-grad-flags-worked-out-by-hand", "k04_autograd", "requires_grad_flags",
+             tail="def requires_grad_flags(f, x, y, wrt):\n"
+                  '    return {"x": "x" in wrt, "y": "y" in wrt, "z": bool(wrt)}\n'),
+    Shortcut("accumulated-gradient-by-finite-differences", "k04_autograd", "accumulated_gradient",
+             tail=_FD + "\n\ndef accumulated_gradient(f, x, times):\n"
+                  "    for _ in range(times - 1):\n        f(x)\n    return times * _central(f, x)\n"),
+    # every kata · no processes: a process would run outside every in-process check
+    Shortcut("process-subprocess", "k05_backprop", "*", head="import subprocess",
+             tail=_wrapped("manual_gradients", 'subprocess.run(["true"], check=False)', "net, x, t"),
+             expect="subprocess"),
+    Shortcut("process-os-system", "k05_backprop", "*", head="import os",
+             tail=_wrapped("manual_gradients", 'os.system("true")', "net, x, t"), expect="os.system"),
+    Shortcut("process-fork-imported-by-name", "k05_backprop", "*", head="from os import fork, _exit",
+             tail=_wrapped("manual_gradients", "fork() or _exit(0)", "net, x, t"), expect="fork"),
+    Shortcut("process-exec-through-an-alias", "k05_backprop", "*", head="import os as _o",
+             tail=_wrapped("manual_gradients", '_o.execv("/bin/true", ["true"]) if x.numel() < 0 else None',
+                           "net, x, t"), expect="os.execv"),
+    Shortcut("process-multiprocessing", "k05_backprop", "*", head="import multiprocessing as _mp",
+             tail=_wrapped("manual_gradients", '_mp.get_context("fork")', "net, x, t"), expect="multiprocessing"),
+    Shortcut("process-pty-spawn", "k05_backprop", "*", head="import pty",
+             tail=_wrapped("manual_gradients", 'pty.spawn("true") if x.numel() < 0 else None', "net, x, t"),
+             expect="pty"),
+    Shortcut("process-torch-multiprocessing", "k05_backprop", "*", head="import torch.multiprocessing as tmp",
+             tail=_wrapped("manual_gradients", 'tmp.get_context("spawn")', "net, x, t"),
+             expect="torch.multiprocessing"),
+    # every kata · the tool's oracles through modules that import a name given as a string
+    Shortcut("oracle-via-pydoc-locate", "k06_xor_training", "*",
+             head='import pydoc\noracles = pydoc.locate("backprop" + "_katas.kit.oracles")',
+             tail=_ORACLE_TRAIN, expect="pydoc"),
+    Shortcut("oracle-via-pickle", "k06_xor_training", "*",
+             head='import pickle\noracles = pickle.loads(b"cbackprop_katas.kit\\noracles\\n.")',
+             tail=_ORACLE_TRAIN, expect="pickle"),
+    Shortcut("oracle-via-torch-utils", "k06_xor_training", "*",
+             head='oracles = torch._utils._import_dotted_name("backprop" + "_katas.kit.oracles")',
+             tail=_ORACLE_TRAIN, expect="torch._utils"),
+]  # fmt: skip
+
+
 # Wrong backwards that attack the gradcheck test itself: both must score 0 for it.
 WRONG_SIGMOID = """
 class SigmoidFunction(torch.autograd.Function):

@@ -331,3 +331,20 @@ def test_the_grade_option_family_needs_grade(tmp_path):
     )  # fmt: skip
     assert done.returncode != 0 and "--grade" in done.stderr
     assert not Path(tmp_path / "x.json").exists()
+
+
+def test_a_process_the_source_check_cannot_see_is_refused_in_the_child(tmp_path):
+    # getattr with a computed name is allowed outside by-hand functions, so only the child's
+    # run-time door (runner.no_processes) stands between this call and a shell.
+    hidden = (
+        "\n\nimport os\n\n_real_function = function\n\n\ndef function(x):\n"
+        '    getattr(os, "sys" + "tem")("true")\n    return _real_function(x)\n'
+    )
+    sub = submission(tmp_path / "spawner", files={f"{K01}.py": kata_source() + hidden})
+    got = pytest_grade(sub, tmp_path / "r.json", "-k", "function_squares or sigmoid_matches")
+    checks = [c for c in got["extra_data"]["checks"] if c["status"] != "skipped"]
+    squares = [c for c in checks if "function_squares" in c["name"]]
+    assert squares and all(c["status"] != "passed" and "may not start processes" in c["output"] for c in squares)
+    assert [c for c in checks if "sigmoid_matches" in c["name"]] and all(
+        c["status"] == "passed" for c in checks if "sigmoid_matches" in c["name"]
+    )

@@ -7,14 +7,17 @@ grading check grades every shortcut submission in a single ``katas grade``.
 
 from __future__ import annotations
 
+import ast
 import json
 import sqlite3
+import sys
 
 import numpy as np
 import pytest
 import torch
 from grading_helpers import ROOT, katas_cli, submission
 from helpers import copy_solutions, run_kata_tests
+from honest_corpus import CORPUS, Honest
 from shortcut_mutants import GRADCHECK_ATTACKS, SHORTCUTS, WRONG_SIGMOID, Shortcut, apply
 
 from backprop_katas.catalog import load_catalog
@@ -32,6 +35,13 @@ FAILING = {
     "train_by_hand": ["training_follows", "train_by_hand"],
     "backward": ["backward"],
     "gradients": ["gradients"],  # test_gradients_* and the contract tests run on gradients
+    "prime_function": ["prime_function"],
+    "sigmoid": ["sigmoid"],  # sigmoid_prime builds on sigmoid: its tests reach the shortcut too
+    "sigmoid_prime": ["sigmoid_prime"],
+    "autograd_gradients": ["autograd_gradients"],
+    "grad_fn_name": ["grad_fn_name"],
+    "requires_grad_flags": ["requires_grad_flags"],
+    "accumulated_gradient": ["accumulated_gradient"],
     "*": [""],
 }
 CONTROL = {
@@ -40,6 +50,13 @@ CONTROL = {
     "train_by_hand": "predict_thresholds",
     "backward": "forward_nodes",
     "gradients": "forward_nodes",
+    "prime_function": "sigmoid_matches",
+    "sigmoid": "prime_function_matches",
+    "sigmoid_prime": "sigmoid_matches",
+    "autograd_gradients": "grad_fn_name",
+    "grad_fn_name": "requires_grad_flags",
+    "requires_grad_flags": "accumulated_gradient",
+    "accumulated_gradient": "autograd_gradients",
     "*": "",
 }
 # These change torch while they run: no by-hand function of their file can be checked, all are refused.
@@ -49,6 +66,9 @@ SHORTCUT_MESSAGES = (
     "must be written by hand",
     "the tool's own code",
     "dynamic import",
+    "must be written from its formula",
+    "is an exercise in autograd",
+    "starts another process",
 )
 
 
@@ -60,9 +80,19 @@ def with_shortcut(tmp_path, shortcut: Shortcut):
 
 
 def findings(folder, shortcut: Shortcut):
-    if shortcut.function == "*":
-        return shortcuts.tool_findings(folder, shortcut.tested_kata)
-    return shortcuts.by_hand_findings(folder, shortcut.tested_kata, shortcut.function)
+    kata, function = shortcut.tested_kata, shortcut.function
+    if function == "*":
+        return shortcuts.tool_findings(folder, kata)
+    found = []
+    if function in shortcuts.by_hand_rules(kata):
+        found += shortcuts.by_hand_findings(folder, kata, function)
+    if function in shortcuts.ready_made_rules(kata):
+        found += shortcuts.ready_made_findings(folder, kata, function)
+    return found
+
+
+def must_use(shortcut: Shortcut) -> bool:
+    return shortcut.function in shortcuts.must_use_rules(shortcut.tested_kata)
 
 
 KATA_IDS = [k.id for k in load_catalog(ROOT)]
@@ -83,7 +113,12 @@ def test_the_reference_and_the_stubs_take_no_shortcut(folder):
 
 @pytest.mark.parametrize("shortcut", SHORTCUTS, ids=IDS)
 def test_the_source_check_names_each_door(tmp_path, shortcut):
-    found = findings(with_shortcut(tmp_path, shortcut), shortcut)
+    folder = with_shortcut(tmp_path, shortcut)
+    if must_use(shortcut):  # the positive rule: the right numbers without autograd are refused
+        assert shortcuts.autograd_used(folder, shortcut.tested_kata, shortcut.function) == []
+        assert shortcuts.autograd_used(ROOT / "solutions", shortcut.tested_kata, shortcut.function)
+        return
+    found = findings(folder, shortcut)
     assert any(shortcut.expect in f.construct for f in found), found
     assert all(f.line > 0 and f.file.endswith(".py") for f in found)
 
@@ -251,6 +286,10 @@ def test_a_wrong_backward_fails_the_gradcheck_test_from_data_and_says_what_gradc
 # --- grading: one batch of every shortcut, a clean learner first and last ----------------------
 
 
+# The process shortcuts whose code really starts one when manual_gradients runs (the others only could).
+STARTS_A_PROCESS = {"process-subprocess", "process-os-system", "process-fork-imported-by-name"}
+
+
 def failing_groups(shortcut: Shortcut) -> list[tuple[str, list[str]]]:
     """(kata, words in the test name) of every test a shortcut must fail, in grading (all katas graded)."""
     if shortcut.id == "forged-reply":
@@ -259,6 +298,8 @@ def failing_groups(shortcut: Shortcut) -> list[tuple[str, list[str]]]:
         return [("k05_backprop", ["sigmoid_function"]), ("k05_backprop", FAILING["manual_gradients"]),
                 ("k06_xor_training", FAILING["train_by_hand"])]  # fmt: skip
     groups = [(shortcut.tested_kata, FAILING[shortcut.function])]
+    if shortcut.id in STARTS_A_PROCESS:  # k06's train_by_hand runs k05's manual_gradients: refused at run time
+        groups += [("k06_xor_training", FAILING["train_by_hand"])]
     if shortcut.kata == "k05_backprop" and shortcut.function in ("manual_gradients", "train_by_hand"):
         # k06's train_by_hand imports k05's manual_gradients: a shortcut there fails both
         groups += [("k05_backprop", FAILING["manual_gradients"]), ("k06_xor_training", FAILING["train_by_hand"])]
@@ -276,7 +317,7 @@ def test_grading_scores_each_shortcut_zero_for_its_function_and_full_marks_elsew
         submission(subs / f"m-{shortcut.id}", files={f"{shortcut.kata}.py": apply(source, shortcut)})
     submission(subs / "z-clean")
     select = "not chapter and not printed_table and not predict_after"  # the 10001-step runs: not under test here
-    done = katas_cli("grade", str(subs), "--out", str(tmp_path / "out"), "--kata", "k03", "--kata", "k05",
+    done = katas_cli("grade", str(subs), "--out", str(tmp_path / "out"), "--kata", "k01", "--kata", "k03", "--kata", "k04", "--kata", "k05",
                      "--kata", "k06", "-k", select, "--no-progress", "--workers", "2", timeout=1200)  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     with sqlite3.connect(tmp_path / "out" / "gradebook.sqlite") as db:
@@ -319,3 +360,103 @@ def test_a_forbidden_call_is_named_once_and_its_alias_with_what_it_stands_for(tm
     path.write_text(source.replace(old, f"    {code}\n{old}"), encoding="utf-8")
     found = [f.construct for f in shortcuts.by_hand_findings(folder, "k03_computation_graph", "gradients")]
     assert construct in found, found
+# --- honest code is never refused (issue 23, item 4) ---------------------------------------------
+
+HONEST_IDS = [h.id for h in CORPUS]
+
+
+def with_honest(tmp_path, honest: Honest):
+    folder = copy_solutions(tmp_path)
+    path = folder / f"{honest.kata}.py"
+    path.write_text(honest.source(path.read_text(encoding="utf-8")), encoding="utf-8")
+    return folder
+
+
+def every_rule(kata: str) -> list[str]:
+    """Every function of ``kata`` with a source rule: by hand, no ready-made version, must use autograd."""
+    ruled = [*shortcuts.by_hand_rules(kata), *shortcuts.ready_made_rules(kata)]
+    return list(dict.fromkeys([*ruled, *shortcuts.must_use_rules(kata)]))
+
+
+def changed_functions(honest: Honest) -> list[str]:
+    """The public functions whose code the variant changes (the others run the reference's code)."""
+    reference = (ROOT / "solutions" / f"{honest.kata}.py").read_text(encoding="utf-8")
+
+    def defs(text: str) -> dict[str, str]:
+        return {n.name: ast.unparse(n) for n in ast.parse(text).body if isinstance(n, ast.FunctionDef)}
+
+    before, after = defs(reference), defs(honest.source(reference))
+    return [name for name in before if not name.startswith("_") and before[name] != after.get(name)]
+
+
+def test_the_honest_corpus_has_fifty_variants_in_more_than_one_kata():
+    assert len(CORPUS) >= 50 and len({h.kata for h in CORPUS}) >= 2
+    assert len(set(HONEST_IDS)) == len(HONEST_IDS)
+
+
+@pytest.mark.parametrize("honest", CORPUS, ids=HONEST_IDS)
+def test_the_source_check_refuses_no_honest_variant(tmp_path, honest):
+    folder = with_honest(tmp_path, honest)
+    found = list(shortcuts.tool_findings(folder, honest.kata))
+    for function in shortcuts.by_hand_rules(honest.kata):
+        found += shortcuts.by_hand_findings(folder, honest.kata, function)
+    for function in shortcuts.ready_made_rules(honest.kata):
+        found += shortcuts.ready_made_findings(folder, honest.kata, function)
+    assert found == [], found
+    shortcuts.expect_no_shortcut(folder, honest.kata, every_rule(honest.kata))  # the judge itself: no failure
+
+
+@pytest.mark.parametrize("honest", CORPUS, ids=HONEST_IDS)
+def test_each_honest_variant_passes_the_tests_of_what_it_changed(tmp_path, honest):
+    # The functions it leaves alone run the reference's code; the slow check below runs every test.
+    changed = changed_functions(honest)
+    select = " or ".join(changed) if changed else "function_squares or forward_nodes"
+    outcome = run_kata_tests(honest.kata, with_honest(tmp_path, honest), "-k", select)
+    assert outcome.passed and not outcome.failed, "\n".join(outcome.failed.values())
+
+
+@pytest.mark.slow
+def test_every_honest_variant_passes_every_test_of_its_kata(tmp_path):
+    failed = {}
+    for honest in CORPUS:
+        outcome = run_kata_tests(honest.kata, with_honest(tmp_path / honest.id, honest))
+        if outcome.failed or not outcome.passed:
+            failed[honest.id] = list(outcome.failed)
+    assert not failed, failed
+
+
+# --- no processes: the run-time door (the source check above is the static one) ------------------
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        lambda: __import__("subprocess").run(["true"], check=False),
+        lambda: __import__("os").system("true"),
+        lambda: __import__("os").fork(),
+        lambda: __import__("os").posix_spawn("/bin/true", ["true"], {}),
+        lambda: __import__("os").execv("/bin/true", ["true"]),
+    ],
+    ids=["subprocess.run", "os.system", "os.fork", "os.posix_spawn", "os.execv"],
+)
+def test_a_probe_cannot_start_a_process_and_the_refusal_ends_with_the_block(start):
+    from backprop_katas.kit.runner import ProcessForbidden, no_processes
+
+    with pytest.raises(ProcessForbidden, match="may not start processes"):
+        with no_processes():
+            start()
+    sys.audit("subprocess.Popen", "true", ["true"], None, None)  # outside the block: the hook lets it pass
+
+
+def test_a_probe_run_in_learner_mode_refuses_a_process_with_the_learners_message(tmp_path):
+    process = next(s for s in SHORTCUTS if s.id == "process-os-system")
+    folder = with_shortcut(tmp_path, process)
+    from backprop_katas.kit.probes import k05_backprop as P
+    from backprop_katas.kit.runner import InProcessRunner, ProbeFailed
+
+    rng = np.random.default_rng(2)
+    params = O.random_xor_params(rng, 2, 3)
+    x, t = rng.normal(0, 1, (4, 2)), rng.integers(0, 2, 4).astype(np.float64)
+    with pytest.raises(ProbeFailed, match=r"os\.system") as failed:  # the probe itself: no source check first
+        InProcessRunner(Target(str(folder), folder)).run(P.manual_gradients, params, x, t, "float64")
+    assert "may not start processes" in failed.value.error.message

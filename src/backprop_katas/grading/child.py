@@ -317,7 +317,7 @@ def _run_call(
 ) -> None:
     from backprop_katas.kit.loader import Target
     from backprop_katas.kit.plain import to_plain
-    from backprop_katas.kit.runner import ReturnRecorder, error_from_exception, time_limit
+    from backprop_katas.kit.runner import ReturnRecorder, error_from_exception, no_processes, time_limit
 
     sandbox.set_parent_death_signal()
     os.chdir(folder)
@@ -333,7 +333,7 @@ def _run_call(
         recorder = ReturnRecorder(target.path)
         try:
             probe = getattr(modules[name], qualname)  # a module-level function: no dotted path
-            with time_limit(timeout), recorder.recording():
+            with time_limit(timeout), recorder.recording(), no_processes():
                 result = probe(target, *args)
             # the line where learner code returned the value: the grader's "where to edit"
             reply = {"ok": to_plain(result), "at": recorder.last}

@@ -484,6 +484,13 @@ def expect_not_aliased(pairs: Sequence[Sequence[str]], call: CallLike, function:
 PLAIN_TYPES = {"int": "int", "float": "float", "number": ("int", "float"), "str": "str", "bool": "bool"}
 
 
+def expect_no_graph(state: Any, call: CallLike, what: Part) -> None:
+    """A returned tensor (:func:`backprop_katas.kit.state.graph_state`) carries no autograd graph: it does
+    not require grad and has no grad_fn, so the caller's next backward() cannot run into it."""
+    if isinstance(state, dict) and (state["requires_grad"] or state["grad_fn"] is not None):
+        fail(msg("called", call=call), msg("result_keeps_graph", what=what, grad_fn=state["grad_fn"] or "None"))
+
+
 def expect_plain(typed: Any, expected: str, call: CallLike, what: Part) -> Any:
     """A :func:`backprop_katas.kit.state.typed` value is exactly a Python ``expected`` ("int", "float",
     "number" (int or float, not bool), "str" or "bool"); returns the value."""

@@ -166,13 +166,17 @@ def run(runner: InProcessRunner, target: Target) -> Callable[..., Any]:
 
     def call(probe: Callable[..., Any], *args: Any) -> Any:
         kata = getattr(sys.modules.get(getattr(probe, "__module__", "") or ""), "KATA", None)
-        if isinstance(kata, str) and target.file(kata).is_file():
-            shortcuts.expect_no_shortcut(target.path, kata, shortcuts.by_hand_called(kata, probe, args))
+        ruled = isinstance(kata, str) and target.file(kata).is_file()
+        functions = shortcuts.by_hand_called(kata, probe, args) if isinstance(kata, str) and ruled else []
+        if isinstance(kata, str) and ruled:
+            shortcuts.expect_no_shortcut(target.path, kata, functions)
         try:
-            return runner.run(probe, *args)
+            result = runner.run(probe, *args)
         except ProbeFailed as failed:
-            error = failed.error
-        raise JudgeFailed(probe_failure(error))
+            raise JudgeFailed(probe_failure(failed.error)) from None
+        if isinstance(kata, str) and ruled:  # a kata about autograd: the right numbers without it are refused
+            shortcuts.expect_autograd_used(target.path, kata, functions)
+        return result
 
     return call
 

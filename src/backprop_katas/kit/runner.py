@@ -42,6 +42,10 @@ class AutogradForbidden(Exception):
     """Learner code called autograd where gradients must be computed by hand."""
 
 
+class ProcessForbidden(Exception):
+    """Learner code started (or tried to start) another process while a probe ran."""
+
+
 class ProbeFailed(Exception):
     """A probe's learner code failed; ``error`` says how, in plain data."""
 
@@ -344,6 +348,37 @@ def forbid_autograd(function: str) -> Iterator[None]:
             setattr(owner, attribute, value)
 
 
+# Audit events of starting a process (sys.audit): refused while a probe runs learner code.
+PROCESS_EVENTS = frozenset(
+    {"os.system", "os.exec", "os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.startfile", "subprocess.Popen"}
+)
+_refusing_processes = [0]  # depth of no_processes() blocks; a list so the hook reads the current value
+
+
+@functools.cache
+def _install_process_hook() -> None:
+    """One audit hook per process (hooks cannot be removed): it refuses process starts inside no_processes()."""
+
+    def hook(event: str, args: tuple[Any, ...]) -> None:
+        if _refusing_processes[0] and event in PROCESS_EVENTS:
+            raise ProcessForbidden(say("process_forbidden", event=event))
+
+    sys.addaudithook(hook)
+
+
+@contextlib.contextmanager
+def no_processes() -> Iterator[None]:
+    """Refuse every process start (subprocess, os.system, os.fork, os.exec*, spawn) inside the block:
+    a process kata code starts would run outside the in-process checks. The source check refuses
+    such code too (shortcuts.PROCESS_*); this is the door it cannot see."""
+    _install_process_hook()
+    _refusing_processes[0] += 1
+    try:
+        yield
+    finally:
+        _refusing_processes[0] -= 1
+
+
 def by_hand(kata: str, name: str) -> contextlib.AbstractContextManager[None]:
     """How a probe calls kata function ``name``: with autograd off (:func:`forbid_autograd`) when
     it must be written by hand (:func:`backprop_katas.kit.shortcuts.by_hand_rules`), plainly otherwise.
@@ -377,7 +412,7 @@ class InProcessRunner:
         try:
             # Learner code runs in the judge's process here: a grad mode or default dtype it
             # leaves changed must not reach the oracles or the next test.
-            with time_limit(self.timeout), torch_modes_restored(), recorder.recording():
+            with time_limit(self.timeout), torch_modes_restored(), recorder.recording(), no_processes():
                 result = probe(self.target, *args)
         except KeyboardInterrupt:
             raise

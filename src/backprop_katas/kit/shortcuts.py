@@ -1,23 +1,37 @@
 """Shortcuts the katas forbid, found in the submitted source: read as text, parsed, never imported.
 
-Two rules, both decided here, in the process that judges (in grading: the
+The rules, all decided here, in the process that judges (in grading: the
 grader, where learner code never runs):
 
 - **By hand** (``BY_HAND`` in the kata's probe module, :func:`by_hand_rules`): a function
   that must compute gradients by hand may not reach autograd by any door: ``backward``,
   ``torch.autograd`` (``grad``, ``backward``, ``functional``, ``forward_ad``), ``torch.func`` / ``functorch``
   (``grad``, ``vjp``, ``jvp``, ``jacfwd``, ``jacrev``, ``hessian``...),
-  ``requires_grad``, ``.grad``, hooks, the engine. The check follows names
+  ``requires_grad``, ``.grad``, hooks, the engine, ready-made backward ops
+  (``torch.ops.aten.*_backward``, ``torch.nn.grad``). The check follows names
   bound at import (``from torch import autograd as a``, ``g = torch.autograd.grad``),
   calls into other functions and classes of the same file, and imports from
   sibling kata files (``from .k05_backprop import manual_gradients`` is checked
   as by hand too). A dynamic look-up it cannot resolve (``getattr`` with a
   computed name, ``eval``, ``globals()``...) is refused in such a function.
+- **Not ready-made** (``READY_MADE``): a function whose docstring forbids a
+  ready-made version of itself (k01's ``sigmoid``: ``torch.sigmoid``,
+  ``x.sigmoid()``, ``expit``, ``nn.Sigmoid``, ``softmax``...) may not reach one,
+  by the same walk.
+- **Must use autograd** (``MUST_USE_AUTOGRAD``): a function of a kata about
+  autograd must reach it (the right numbers by finite differences are refused);
+  judged after its probe ran, so that a stub says it is a stub.
 - **The tool is off limits** (every kata): a kata file may not import
   ``backprop_katas`` (its oracles and trainer would answer for the learner),
   nor use the machinery that could reach it unseen (``__import__``,
   ``importlib``, ``sys.modules``, ``eval``/``exec``, ``gc``, ``inspect``,
-  ``__globals__``...).
+  ``pickle``, ``pydoc``, ``__globals__``...). Decided from imports, attribute
+  access and calls resolved through the file's imports; a string is data (the
+  tool named in a docstring, a comment or a print is no import).
+- **No processes** (every kata): a kata file may not start a process
+  (``subprocess``, ``os.system``, ``os.fork``, ``os.exec*``, ``multiprocessing``,
+  ``pty``...): the process would run outside every check. The probe refuses
+  them at run time too (``runner.no_processes``).
 
 The in-process guard (``runner.forbid_autograd``) gives a readable message at
 the moment autograd is called; this module decides. What static checking
@@ -42,18 +56,45 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 
-def by_hand_rules(kata: str) -> tuple[str, ...]:
-    """The functions of ``kata`` that must not use autograd ("Class.method" for a method): the
-    ``BY_HAND`` of its probe module, the kata's one home for it (a file `katas new` writes; the
-    probe module is what a grading child imports, where katas.toml may not be readable)."""
+def _probe_fact(kata: str, name: str, default: Any) -> Any:
+    """A per-kata fact its probe module declares: the kata's one home for it (a file `katas new`
+    writes; the probe module is what a grading child imports, where katas.toml may not be readable)."""
     if not KATA_ID.fullmatch(kata):
-        return ()
+        return default
     try:
         module = importlib.import_module(f"{PROBES_PACKAGE}.{kata}")
     except ModuleNotFoundError:
-        return ()
-    return tuple(getattr(module, "BY_HAND", ()))
+        return default
+    return getattr(module, name, default)
 
+
+def by_hand_rules(kata: str) -> tuple[str, ...]:
+    """The functions of ``kata`` that must not use autograd ("Class.method" for a method): ``BY_HAND``."""
+    return tuple(_probe_fact(kata, "BY_HAND", ()))
+
+
+def ready_made_rules(kata: str) -> dict[str, frozenset[str]]:
+    """The functions of ``kata`` whose docstring forbids a ready-made version, and the names that are
+    one: ``READY_MADE`` ({function: family}) of its probe module, the families here."""
+    return {function: READY_FAMILIES[family] for function, family in _probe_fact(kata, "READY_MADE", {}).items()}
+
+
+def must_use_rules(kata: str) -> tuple[str, ...]:
+    """The functions of a kata about autograd, each of which must reach it: ``MUST_USE_AUTOGRAD``."""
+    return tuple(_probe_fact(kata, "MUST_USE_AUTOGRAD", ()))
+
+
+# The functions whose docstring forbids a ready-made version of what they compute: the names
+# (the last part of a dotted path, or a method) that compute it, by kata and function.
+SIGMOID_READY = frozenset(
+    {
+        "sigmoid", "sigmoid_", "expit", "Sigmoid", "logsigmoid", "LogSigmoid", "log_expit",
+        "silu", "silu_", "SiLU", "softmax", "log_softmax", "Softmax", "LogSoftmax", "softmin", "Softmin",
+        "glu", "GLU", "softplus", "Softplus", "sigmoid_backward",
+    }
+)  # fmt: skip
+# The ready-made versions a kata's READY_MADE may forbid, by family (a probe module names the family).
+READY_FAMILIES: dict[str, frozenset[str]] = {"sigmoid": SIGMOID_READY}
 
 TOOL = "backprop_katas"
 
@@ -74,6 +115,11 @@ AUTOGRAD_PREFIXES = (
     "torch._make_dual",
     "torch._unpack_dual",
     "torch.nn.utils.stateless",
+    "torch.nn.grad",  # conv2d_input, conv2d_weight...: ready-made backward passes
+    "torch.utils.checkpoint",
+    "torch.ops.aten",  # only its *_backward ops: see _is_autograd
+    "torch._dynamo",
+    "torch._higher_order_ops",
 )
 AUTOGRAD_ALLOWED = (
     "torch.autograd.Function",
@@ -127,7 +173,33 @@ GRAD_SWITCHES = frozenset(
 )
 # What could reach the tool (or anything) without naming it: refused in every kata file.
 REACH_NAMES = frozenset({"__import__", "eval", "exec", "compile", "__builtins__", "breakpoint"})
-REACH_MODULES = frozenset({"importlib", "imp", "runpy", "pkgutil", "gc", "inspect", "ctypes", "builtins", "code"})
+REACH_MODULES = frozenset(
+    {
+        "importlib", "imp", "_imp", "runpy", "pkgutil", "gc", "inspect", "ctypes", "builtins", "code", "zipimport",
+        # these import a module named by a string (pydoc.locate, pickle's globals, unittest.mock.patch)
+        "pydoc", "pickle", "_pickle", "copyreg", "marshal", "shelve", "dill", "cloudpickle", "joblib", "unittest",
+    }
+)  # fmt: skip
+# Dotted paths that import a module named by a string, under modules a kata file may use otherwise.
+REACH_PATHS = frozenset(
+    {
+        "torch._utils", "torch.package", "torch.hub", "torch.load", "torch.serialization", "torch.utils.cpp_extension",
+        "torch.ops.load_library", "torch.classes", "numpy.load", "logging.config", "sys.modules", "sys._getframe",
+        "sys.meta_path", "sys.path_hooks", "sys.settrace", "sys.setprofile", "sys.addaudithook",
+    }
+)  # fmt: skip
+# Starting a process: kata code may not (the child would run outside every in-process check).
+PROCESS_MODULES = frozenset({"subprocess", "multiprocessing", "pty", "_posixsubprocess"})
+PROCESS_OS = frozenset(
+    {
+        "system", "popen", "fork", "forkpty", "vfork", "posix_spawn", "posix_spawnp", "startfile",
+        "execl", "execle", "execlp", "execlpe", "execv", "execve", "execvp", "execvpe",
+        "spawnl", "spawnle", "spawnlp", "spawnlpe", "spawnv", "spawnve", "spawnvp", "spawnvpe",
+    }
+)  # fmt: skip
+PROCESS_PATHS = frozenset(
+    {"torch.multiprocessing", "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell", "asyncio.subprocess"}
+)  # fmt: skip
 REACH_ATTRIBUTES = frozenset(
     {
         "__globals__",
@@ -159,7 +231,7 @@ class Finding:
     file: str
     line: int
     construct: str
-    rule: str  # "autograd" | "dynamic" | "tool" | "reach"
+    rule: str  # "autograd" | "dynamic" | "ready" | "tool" | "reach" | "process" | "unused"
     via: tuple[str, ...] = ()
 
     @property
@@ -337,49 +409,62 @@ class Analysis:
     # --- every kata: the tool, and what could reach it unseen ---------------------------------
 
     def tool_findings(self, name: str) -> list[Finding]:
+        """The tool, what could reach it unseen, and process starts: from imports, attribute access
+        and calls, resolved through the file's import bindings. A string is data: naming the tool in
+        a docstring, a comment or a print is no import (every door that imports by name is refused)."""
         info = self.module(name)
         if info is None:
             return []
         found: list[Finding] = []
-        docstrings = _docstrings(info.tree)
-        sys_names = {n for n, bs in info.bindings.items() for b in bs if b.kind == "import" and b.target == "sys"}
+
+        def add(node: ast.AST, rule: str, construct: str = "") -> None:
+            found.append(Finding(info.file, getattr(node, "lineno", 0), construct or ast.unparse(node)[:80], rule))
+
         for node in ast.walk(info.tree):
-            line = getattr(node, "lineno", 0)
             if isinstance(node, (ast.Import, ast.ImportFrom)):
-                modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
                 if isinstance(node, ast.ImportFrom) and node.level > 0:
                     continue  # a sibling kata file
-                for module in modules:
-                    root = module.split(".")[0]
-                    rule = "tool" if root == TOOL else "reach" if root in REACH_MODULES else ""
-                    if isinstance(node, ast.ImportFrom) and module == "sys":
-                        if any(a.name in ("modules", "_getframe") for a in node.names):
-                            rule = "reach"
+                if isinstance(node, ast.Import):
+                    paths = [a.name for a in node.names]
+                else:
+                    paths = [f"{node.module or ''}.{a.name}" for a in node.names]
+                for path in paths:
+                    rule = _module_rule(path)
                     if rule:
-                        found.append(Finding(info.file, line, ast.unparse(node)[:80], rule))
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and TOOL in node.value:
-                if id(node) not in docstrings:
-                    found.append(Finding(info.file, line, repr(node.value)[:60], "tool"))
+                        add(node, rule)
+                        break
             elif isinstance(node, ast.Name) and node.id in REACH_NAMES and node.id not in info.bindings:
-                found.append(Finding(info.file, line, node.id, "reach"))
-            elif isinstance(node, ast.Attribute) and node.attr in REACH_ATTRIBUTES:
-                base = _dotted(node.value)
-                if node.attr != "modules" or (base is not None and len(base) == 1 and base[0] in sys_names):
-                    found.append(Finding(info.file, line, ast.unparse(node)[:60], "reach"))
-        return found
+                add(node, "reach", node.id)
+            elif isinstance(node, ast.Attribute):
+                parts = _dotted(node)
+                resolved = _resolve_import(info, parts) if parts else None
+                rule = _path_rule(resolved) if resolved else ""
+                if rule:
+                    text = ast.unparse(node)[:60]
+                    add(node, rule, text if text == resolved else f"{text} ({resolved})")
+                elif node.attr in REACH_ATTRIBUTES and node.attr != "modules":
+                    add(node, "reach")
+        return _unique(found)
 
     # --- by hand: everything a function reaches -------------------------------------------------
 
-    def by_hand_findings(self, name: str, function: str) -> list[Finding]:
+    def by_hand_findings(
+        self, name: str, function: str, ready: frozenset[str] = frozenset(), autograd: bool = True, last: bool = False
+    ) -> list[Finding]:
+        """What ``function`` reaches: autograd (unless ``autograd`` is False), the ``ready`` names,
+        and the look-ups the check cannot follow. Every definition of the name is followed (a later
+        one wins at run time), or only the last one with ``last`` (what runs, for a rule that asks
+        the function to use something)."""
         info = self.module(name)
         if info is None:
             return []
-        walker = _Walker(self, info.file)
+        walker = _Walker(self, info.file, ready, autograd)
         head, _, member = function.partition(".")
         if member:
             walker.visit_member(info, head, member, (function,))
         else:
-            for binding in info.bindings.get(head, []):  # every definition: a later one wins at run time
+            bindings = info.bindings.get(head, [])
+            for binding in bindings[-1:] if last else bindings:  # every definition: a later one wins at run time
                 walker.follow(info, binding.node or info.tree, head, binding, (function,))
         findings = walker.findings
         if not findings:  # a file reached rewrites a library at import: what that changes is unknowable
@@ -390,6 +475,39 @@ class Analysis:
         return _unique(findings)
 
 
+def _resolve_import(info: ModuleInfo, parts: list[str]) -> str | None:
+    """The dotted path ``parts`` names when its first name is bound by an import, else None."""
+    bindings = info.bindings.get(parts[0], [])
+    imports = [b for b in bindings if b.kind == "import"]
+    if not imports:
+        return None
+    return ".".join([imports[-1].target, *parts[1:]])
+
+
+def _path_rule(path: str) -> str:
+    """The tool rule a used dotted path breaks ("tool", "reach", "process"), or ""."""
+    parts = path.split(".")
+    if parts[0] == TOOL:
+        return "tool"
+    if parts[0] in REACH_MODULES or any(path == p or path.startswith(p + ".") for p in REACH_PATHS):
+        return "reach"
+    if parts[0] in PROCESS_MODULES or any(path == p or path.startswith(p + ".") for p in PROCESS_PATHS):
+        return "process"
+    if parts[0] in ("os", "posix", "nt") and len(parts) > 1 and parts[1] in PROCESS_OS:
+        return "process"
+    if parts[0] == "concurrent" and "Process" in path:
+        return "process"
+    return ""
+
+
+def _module_rule(path: str) -> str:
+    """The rule an import of ``path`` (``a.b`` or ``a.b.name`` from ``from a.b import name``) breaks."""
+    rule = _path_rule(path)
+    if rule:
+        return rule
+    return _path_rule(path.rsplit(".", 1)[0]) if "." in path else ""
+
+
 def _is_setattr(node: ast.AST) -> bool:
     return (
         isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr" and bool(node.args)
@@ -398,16 +516,6 @@ def _is_setattr(node: ast.AST) -> bool:
 
 def _is_false(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and node.value is False
-
-
-def _docstrings(tree: ast.Module) -> set[int]:
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:
-            first = node.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
-                found.add(id(first.value))
-    return found
 
 
 def _class_members(node: ast.ClassDef, name: str) -> list[ast.AST]:
@@ -437,20 +545,32 @@ def _unique(findings: list[Finding]) -> list[Finding]:
 def _is_autograd(path: str) -> bool:
     if any(path == a or path.startswith(a + ".") for a in AUTOGRAD_ALLOWED):
         return False
+    if path.startswith("torch.") and any(_is_backward_op(part) for part in path.split(".")[1:]):
+        return True  # torch.ops.aten.sigmoid_backward, torch._C._nn.*_backward: a derivative ready-made
+    if path == "torch.ops.aten" or path.startswith("torch.ops.aten."):
+        return False  # the forward ops are arithmetic
     return any(path == p or path.startswith(p + ".") for p in AUTOGRAD_PREFIXES)
+
+
+def _is_backward_op(name: str) -> bool:
+    return name.endswith(("_backward", "_backward_data", "_double_backward")) or name.startswith("_backward")
 
 
 class _Walker:
     """Walks one by-hand function and everything of the submission it names."""
 
-    def __init__(self, analysis: Analysis, home: str) -> None:
+    def __init__(self, analysis: Analysis, home: str, ready: frozenset[str] = frozenset(), autograd: bool = True) -> None:
         self.analysis = analysis
         self.home = home  # the file of the function under check: names elsewhere carry their file
+        self.ready = ready  # the ready-made functions this one may not call (READY_MADE)
+        self.autograd = autograd  # False: autograd is allowed (a ready-made check only)
         self.findings: list[Finding] = []
         self.visited: set[tuple[str, int]] = set()
         self.modules: list[ModuleInfo] = []  # every file whose code the function reaches
 
     def add(self, info: ModuleInfo, node: ast.AST, construct: str, rule: str, via: tuple[str, ...]) -> None:
+        if rule == "autograd" and not self.autograd:
+            return
         self.findings.append(Finding(info.file, getattr(node, "lineno", 0), construct, rule, via))
 
     def visit_definition(self, info: ModuleInfo, node: ast.AST, via: tuple[str, ...]) -> None:
@@ -480,6 +600,11 @@ class _Walker:
 
     def visit_node(self, info: ModuleInfo, node: ast.AST, local: set[str], via: tuple[str, ...]) -> bool:
         """Check one node; True when its children need no further look."""
+        scoped = _scope_names(node)
+        if scoped - local:  # a method in a class body, a lambda or a comprehension: its own names are local
+            for child in ast.iter_child_nodes(node):
+                self.scan(info, child, local | scoped, via)
+            return True
         if isinstance(node, ast.Call):
             return self.visit_call(info, node, local, via)
         if isinstance(node, ast.keyword) and node.arg == "requires_grad":
@@ -533,8 +658,14 @@ class _Walker:
             if resolved is not None:
                 if _is_autograd(resolved):
                     self.add(info, node, _named(ast.unparse(node), resolved), "autograd", via)
+                if resolved.rsplit(".", 1)[-1] in self.ready:
+                    self.add(info, node, _named(ast.unparse(node), resolved), "ready", via)
                 return True
-        if node.attr in AUTOGRAD_ATTRIBUTES:
+        if node.attr in self.ready:
+            self.add(info, node, "." + node.attr, "ready", via)
+        if _is_backward_op(node.attr) and not (isinstance(node.value, ast.Name) and node.value.id in local):
+            self.add(info, node, "." + node.attr, "autograd", via)  # aten.sigmoid_backward through an alias
+        elif node.attr in AUTOGRAD_ATTRIBUTES:
             if not (isinstance(node.ctx, ast.Store) and node.attr == "grad"):  # writing p.grad is bookkeeping
                 self.add(info, node, "." + node.attr, "autograd", via)
         elif node.attr in REACH_ATTRIBUTES and node.attr != "modules":
@@ -557,6 +688,8 @@ class _Walker:
                 for module in info.star_imports:
                     if _is_autograd(f"{module}.{node.id}"):
                         self.add(info, node, f"{node.id} ({module}.{node.id})", "autograd", via)
+                    elif node.id in self.ready:
+                        self.add(info, node, f"{node.id} ({module}.{node.id})", "ready", via)
             elif not hasattr(builtins, node.id):
                 # bound where the check cannot see it: a walrus, a `global` set by another function, exec
                 self.add(info, node, f"{node.id}, a name defined nowhere the check can see", "dynamic", via)
@@ -573,6 +706,8 @@ class _Walker:
             for alias in node.names:
                 if _is_autograd(f"{node.module}.{alias.name}") or _is_autograd(node.module):
                     self.add(info, node, f"from {node.module} import {alias.name}", "autograd", via)
+                elif alias.name in self.ready:
+                    self.add(info, node, f"from {node.module} import {alias.name}", "ready", via)
         else:
             for alias in node.names:
                 target = f"{node.module}.{alias.name}" if node.module else alias.name
@@ -586,6 +721,8 @@ class _Walker:
         if binding.kind == "import":
             if _is_autograd(binding.target):
                 self.add(info, node, f"{name} ({binding.target}, bound at line {binding.line})", "autograd", via)
+            if binding.target.rsplit(".", 1)[-1] in self.ready:
+                self.add(info, node, f"{name} ({binding.target}, bound at line {binding.line})", "ready", via)
         elif binding.kind == "sibling":
             self.follow_sibling(info, node, binding.target, [], via)
         elif binding.kind in ("def", "class") and binding.node is not None:
@@ -623,6 +760,17 @@ class _Walker:
         return ".".join([binding.target, *parts[1:]])
 
 
+def _scope_names(node: ast.AST) -> set[str]:
+    """The names a function, lambda or comprehension binds for its own body (empty for other nodes)."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        return _local_names(node)
+    if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+        return {
+            n.id for g in node.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)
+        } | {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return set()
+
+
 def _local_names(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> set[str]:
     names = set()
     for child in ast.walk(node):
@@ -653,10 +801,17 @@ def _texts(folder: Path) -> tuple[tuple[str, str | None], ...]:
 
 
 @functools.lru_cache(maxsize=256)
-def _cached(folder: Path, kata: str, function: str, texts: tuple[tuple[str, str | None], ...]) -> tuple[Finding, ...]:
+def _cached(
+    folder: Path, kata: str, function: str, kind: str, texts: tuple[tuple[str, str | None], ...]
+) -> tuple[Finding, ...]:
     analysis = Analysis(folder)
-    if function:
+    if kind == "by_hand":
         return tuple(analysis.by_hand_findings(kata, function))
+    if kind == "ready":
+        ready = ready_made_rules(kata).get(function, frozenset())
+        return tuple(analysis.by_hand_findings(kata, function, ready, autograd=False))
+    if kind == "uses":
+        return tuple(f for f in analysis.by_hand_findings(kata, function, last=True) if f.rule == "autograd")
     return tuple(analysis.tool_findings(kata))
 
 
@@ -668,12 +823,22 @@ def _named(written: str, resolved: str) -> str:
 
 def by_hand_findings(folder: Path, kata: str, function: str) -> list[Finding]:
     """Every way ``kata.function`` in ``folder`` reaches autograd or an unresolvable look-up."""
-    return list(_cached(folder.resolve(), kata, function, _texts(folder)))
+    return list(_cached(folder.resolve(), kata, function, "by_hand", _texts(folder)))
+
+
+def ready_made_findings(folder: Path, kata: str, function: str) -> list[Finding]:
+    """Every way ``kata.function`` reaches a ready-made version of itself (READY_MADE) or an unresolvable look-up."""
+    return list(_cached(folder.resolve(), kata, function, "ready", _texts(folder)))
+
+
+def autograd_used(folder: Path, kata: str, function: str) -> list[Finding]:
+    """The autograd doors ``kata.function`` reaches: a kata about autograd needs at least one (MUST_USE_AUTOGRAD)."""
+    return list(_cached(folder.resolve(), kata, function, "uses", _texts(folder)))
 
 
 def tool_findings(folder: Path, kata: str) -> list[Finding]:
-    """Imports of the tool, and the dynamic machinery that could reach it, in ``kata``'s file."""
-    return list(_cached(folder.resolve(), kata, "", _texts(folder)))
+    """Imports of the tool, the dynamic machinery that could reach it, and process starts, in ``kata``'s file."""
+    return list(_cached(folder.resolve(), kata, "", "tool", _texts(folder)))
 
 
 def without_torch(kata: str) -> bool:
@@ -719,11 +884,31 @@ def messages(finding: Finding, kata: str, function: str = "") -> list[Msg]:
         return [Msg("shortcut_tool", where=finding.where, construct=finding.construct)]
     if finding.rule == "reach":
         return [Msg("shortcut_reach", where=finding.where, construct=finding.construct)]
-    key = "shortcut_dynamic" if finding.rule == "dynamic" else "shortcut_autograd"
+    if finding.rule == "process":
+        return [Msg("shortcut_process", where=finding.where, construct=finding.construct)]
+    key = {"dynamic": "shortcut_dynamic", "ready": "shortcut_ready"}.get(finding.rule, "shortcut_autograd")
     found = [Msg(key, function=f"{kata}.{function}", where=finding.where, construct=finding.construct)]
     if len(finding.via) > 1:
         found.append(Msg("shortcut_via", via=" → ".join(finding.via)))
     return found
+
+
+def expect_autograd_used(folder: Path, kata: str, functions: list[str]) -> None:
+    """The judge of a kata about autograd (MUST_USE_AUTOGRAD): fail when a function its probe called
+    never reaches autograd. Called after the probe ran, so that a stub or a crash says so first."""
+    from backprop_katas.kit.failure import Failure, JudgeFailed, Where
+
+    for function in functions:
+        if function in must_use_rules(kata) and not autograd_used(folder, kata, function):
+            where = Where(f"{kata}.py", _line_of(folder, kata, function), function, "shortcut", folder.name)
+            lines: list[Msg | str] = [Msg("shortcut_must_use", function=f"{kata}.{function}")]
+            raise JudgeFailed(Failure(kind="judge", lines=lines, where=where))
+
+
+def _line_of(folder: Path, kata: str, function: str) -> int:
+    info = Analysis(folder).module(kata)
+    bindings = info.bindings.get(function.partition(".")[0], []) if info is not None else []
+    return bindings[-1].line if bindings else 0
 
 
 def render(finding: Finding, kata: str, function: str = "") -> str:
@@ -750,8 +935,9 @@ def check_kata_file(folder: Path, kata: str) -> str | None:
 
 
 def by_hand_called(kata: str, probe: object, args: tuple[object, ...]) -> list[str]:
-    """The by-hand functions a probe call reaches: those it declares, and those named in its arguments."""
-    rules = by_hand_rules(kata)
+    """The functions with a source rule (BY_HAND, READY_MADE, MUST_USE_AUTOGRAD) a probe call reaches:
+    those it declares, and those named in its arguments."""
+    rules = {*by_hand_rules(kata), *ready_made_rules(kata), *must_use_rules(kata)}
     declared = list(getattr(probe, "by_hand", ()))
     named = [a for a in args if isinstance(a, str) and a in rules]
     return [f for f in dict.fromkeys([*declared, *named]) if f in rules]
@@ -782,12 +968,16 @@ def expect_no_shortcut(folder: Path, kata: str, functions: list[str]) -> None:
         lines += messages(finding, kata)
         first = first or (finding, "")
     for function in functions:
-        by_hand = by_hand_findings(folder, kata, function)
-        for finding in by_hand[:3]:
+        found: list[Finding] = []
+        if function in by_hand_rules(kata):
+            found += by_hand_findings(folder, kata, function)
+        if function in ready_made_rules(kata):
+            found += ready_made_findings(folder, kata, function)
+        for finding in _unique(found)[:3]:
             lines += messages(finding, kata, function)
             first = first or (finding, function)
-        if len(by_hand) > 3:
-            lines.append(Msg("more_findings", n=len(by_hand) - 3))
+        if len(_unique(found)) > 3:
+            lines.append(Msg("more_findings", n=len(_unique(found)) - 3))
     if first is None:
         return
     finding, function = first

@@ -33,6 +33,19 @@ def tensor_state(tensor: Any) -> dict[str, Any]:
     }
 
 
+def graph_state(value: Any) -> Any:
+    """Whether a returned tensor still carries autograd's graph: ``{"requires_grad", "grad_fn"}`` (the
+    node's class name or None); a list or tuple of them for a sequence; None for anything else."""
+    import torch
+
+    if isinstance(value, (list, tuple)):
+        return [graph_state(v) for v in value]
+    if not isinstance(value, torch.Tensor):
+        return None
+    node = value.grad_fn
+    return {"requires_grad": bool(value.requires_grad), "grad_fn": None if node is None else type(node).__name__}
+
+
 def module_state(module: Any) -> dict[str, dict[str, Any]]:
     """:func:`tensor_state` of every named parameter of a module."""
     return {name: tensor_state(p) for name, p in module.named_parameters()}

@@ -146,3 +146,13 @@ def network_contract(target: Target, sizes: list[int], seed: int, x: Any, dtype:
         "x_after": tensor_state(xt),
         "globals": globals_,
     }
+
+
+def count_after_a_change(target: Target, fn_name: str) -> dict[str, Any]:
+    """``fn_name(net)``, then the same net grown by a layer and its first weight frozen, then again."""
+    f = getattr(target.module(KATA), fn_name)
+    net = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
+    first = typed(f(net))
+    net.append(nn.Linear(1, 4))  # the same object: 8 more parameters
+    net[0].weight.requires_grad_(False)  # and its 6 first weights frozen
+    return {"first": first, "second": typed(f(net))}

@@ -64,3 +64,15 @@ def sigmoid_function_vjps(target: Target, x: Any, grad_outputs: list[Any]) -> di
         return {"y": y, "vjps": None}
     vjps = [function.backward(y.grad_fn, torch.tensor(g, dtype=torch.float64)) for g in grad_outputs]
     return {"y": y, "vjps": vjps}
+
+
+@calls_by_hand("SigmoidFunction.backward")
+def sigmoid_function_grad_output_after(target: Target, x: Any, grad_out: Any) -> dict[str, Any]:
+    """torch.autograd.grad(y, x, g) through SigmoidFunction, and g as the caller has it after."""
+    xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    g = torch.tensor(grad_out, dtype=torch.float64)
+    y = target.module(KATA).SigmoidFunction.apply(xt)
+    if not isinstance(y, torch.Tensor) or y.grad_fn is None:
+        return {"grad": None, "g_after": tensor_state(g)}
+    (grad,) = torch.autograd.grad(y, xt, g)
+    return {"grad": grad, "g_after": tensor_state(g)}

@@ -84,3 +84,28 @@ def predict_contract(target: Target, params: dict[str, Any], x: Any, dtype: str)
         "x_after": tensor_state(xt),
         "globals": globals_,
     }
+
+
+def predict_after_a_change(target: Target, params: dict[str, Any], x: Any, dtype: str) -> dict[str, Any]:
+    """predict(net, x), then the same net's output layer negated in place, then predict(net, x) again."""
+    net = O.network_from_params(params, dtype)
+    xt = torch.tensor(x, dtype=getattr(torch, dtype))
+    kata = target.module(KATA)
+    first = kata.predict(net, xt)
+    first = first.clone() if isinstance(first, torch.Tensor) else first
+    with torch.no_grad():
+        net.linear_ho.weight.neg_()
+        net.linear_ho.bias.neg_()
+    return {"first": first, "second": kata.predict(net, xt)}
+
+
+def train_from_stale_grads(
+    target: Target, params: dict[str, Any], x: Any, t: Any, steps: int, lr: float, log_every: int, stale: float
+) -> dict[str, Any]:
+    """train(net, x, t, ...) on a network whose parameters arrive holding a stale .grad of ``stale``."""
+    net = O.network_from_params(params, "float64")
+    for p in net.parameters():
+        p.grad = torch.full_like(p, stale)
+    xt, tt = torch.tensor(x, dtype=torch.float64), torch.tensor(t, dtype=torch.float64)
+    history = target.module(KATA).train(net, xt, tt, steps=steps, lr=lr, log_every=log_every)
+    return {"history": history, "params": O.params_of(net)}

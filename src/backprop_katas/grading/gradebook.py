@@ -112,11 +112,13 @@ def _row(values: tuple[Any, ...]) -> Row:
 
 
 def content_hash(submission: Path, kata_files: list[str]) -> str:
-    """The hash of what would be graded: the kata files only (other files change nothing)."""
+    """The hash of what would be graded: the kata files only (other files change nothing).
+
+    :class:`~backprop_katas.files.Refused` (an OSError) when a kata file will not be read: the
+    learner gets an error row, the class goes on."""
     survey = sandbox.survey(submission, kata_files)
-    return files_digest(
-        (name, survey.extracted.get(name) or (submission / name).read_bytes()) for name in survey.copied
-    )
+    survey.check()
+    return files_digest((name, survey.files[name]) for name in survey.copied)
 
 
 def suite_hash(files: Iterable[Path], base: Path) -> str:

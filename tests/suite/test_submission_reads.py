@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import pytest
-from grading_helpers import CATALOG, K01, ROOT, katas_cli, submission
+from grading_helpers import CATALOG, K01, ROOT, katas_cli, outside_code, submission
 
 from backprop_katas import cells, files
 from backprop_katas.grading import batch, pool, sandbox
@@ -358,32 +358,6 @@ def test_grades_csv_holds_learner_names_and_errors_as_text_never_formulas(tmp_pa
     assert cells_ and all(c.startswith("'") for c in cells_), cells_
     assert {rows[i][0] for i in range(1, 4)} == {"'" + FORMULA_NAME, "'@learner", "'＝full"}
     assert all(line.startswith('"') for line in raw.splitlines()), "every cell is quoted as text"
-
-
-def outside_code(markdown: str) -> str:
-    """What a Markdown renderer could read as markup: the text with fenced blocks and code spans
-    taken out, by CommonMark's rules (a fence closes only on a run of its backticks at least as
-    long; a span closes only on a run of exactly its length)."""
-    kept, opened = [], None
-    for line in markdown.split("\n"):
-        start = re.match(r" {0,3}(`{3,})", line)
-        if opened is None and start:
-            opened = start.group(1)
-        elif opened is not None:
-            if re.fullmatch(r" {0,3}" + opened + r"`*\s*", line):
-                opened = None
-        else:
-            kept.append(line)
-    text, pieces, pos = "\n".join(kept), [], 0
-    while (run := re.compile(r"`+").search(text, pos)) is not None:
-        close = re.compile(r"(?<!`)" + run.group(0) + r"(?!`)").search(text, run.end())
-        if close is None:
-            pieces.append(text[pos : run.end()])
-            pos = run.end()
-            continue
-        pieces.append(text[pos : run.start()])
-        pos = close.end()
-    return "".join(pieces) + text[pos:]
 
 
 def test_outside_code_sees_markup_that_escapes_a_fence_or_a_span():

@@ -396,3 +396,17 @@ def test_gradescope_reads_the_results_as_plain_text():
     data = build(CATALOG[:1], [], [], {}, 0.0)
     assert (data["output_format"], data["test_output_format"], data["test_name_format"]) == ("text",) * 3
     json.dumps(data)
+
+
+def test_finding_the_submission_in_a_gradescope_upload_follows_no_link(tmp_path):
+    from backprop_katas.grading.gradescope import find_submission
+
+    upload = tmp_path / "upload"
+    submission(upload / "homework")
+    (upload / "everything").symlink_to("/")  # walked, it would list the whole machine
+    (upload / "answers").symlink_to(ROOT / "solutions")  # followed, it holds every kata file (and sorts first)
+    assert within(QUICK, find_submission, upload, KATA_FILES) == upload / "homework"
+    (upload / "homework" / K01_FILE).unlink()
+    (upload / "homework" / K01_FILE).symlink_to(ROOT / "solutions" / K01_FILE)
+    inner = submission(upload / "zipped" / "hw")
+    assert find_submission(upload, KATA_FILES) == inner  # only regular kata files count

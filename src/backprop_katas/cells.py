@@ -13,11 +13,12 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from backprop_katas.files import MAX_KATA_FILE_BYTES, Refused, folder_entries, kind_of, read_regular
 from backprop_katas.lang import say
 
 MAGIC = "%%kata"
 MAX_NOTEBOOK_BYTES = 5_000_000  # a handed-out notebook is ~20 kB; outputs with plots stay far below this
-MAX_CELL_BYTES = 1_000_000  # the sandbox's limit for one kata file
+MAX_CELL_BYTES = MAX_KATA_FILE_BYTES  # the sandbox's limit for one kata file
 NOTEBOOK_FORMAT = 4
 
 
@@ -103,10 +104,11 @@ def extract_submission(folder: Path, kata_files: list[str]) -> Extracted:
     notebooks the first by name. Every other cell, and any notebook that cannot be
     read, is listed in ``ignored``."""
     result = Extracted()
-    notebooks = sorted(p for p in folder.iterdir() if p.suffix == ".ipynb" and not p.name.startswith("."))
+    entries = folder_entries(folder)  # bounded: nothing opened, nothing followed
+    notebooks = [folder / n for n in entries if Path(n).suffix == ".ipynb" and not n.startswith(".")]
     if not notebooks:
         return result
-    present = {name for name in kata_files if (folder / name).is_file()}
+    present = {name for name in kata_files if name in entries and kind_of(entries[name].st_mode) == "kind_file"}
     try:
         import nbformat
     except ImportError:
@@ -114,12 +116,14 @@ def extract_submission(folder: Path, kata_files: list[str]) -> Extracted:
         return result
     for path in notebooks:
         try:
-            if path.is_symlink() or not path.is_file():
-                raise NotebookError(say("nb_not_regular"))
-            if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-                raise NotebookError(say("nb_too_large", limit=MAX_NOTEBOOK_BYTES // 1_000_000))
-            with path.open(encoding="utf-8") as stream:
-                nb = nbformat.read(stream, as_version=NOTEBOOK_FORMAT)
+            try:  # the bounded reader: a named pipe, a link, a device or a huge file is never read
+                text = read_regular(path, MAX_NOTEBOOK_BYTES).decode("utf-8")
+            except Refused as exc:
+                too_large = exc.kind == "too_large"
+                raise NotebookError(
+                    say("nb_too_large", limit=MAX_NOTEBOOK_BYTES // 1_000_000) if too_large else say("nb_not_regular")
+                ) from None
+            nb = nbformat.reads(text, as_version=NOTEBOOK_FORMAT)
             cells = list(nb.cells)
         except Exception as exc:  # any unreadable notebook: listed, and the class goes on
             detail = str(exc) if isinstance(exc, NotebookError) else f"{type(exc).__name__}: {str(exc)[:200]}"

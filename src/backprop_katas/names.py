@@ -34,6 +34,28 @@ def safe_text(text: str) -> str:
     return "\n".join("\t".join(shown_name(piece) for piece in line.split("\t")) for line in text.split("\n"))
 
 
+# What a spreadsheet reads as the start of a formula or a command (OWASP, "CSV Injection").
+FORMULA_STARTS = frozenset("=+-@\t\r")
+
+
+def spreadsheet_cell(text: str) -> str:
+    """A CSV cell a spreadsheet shows as text and never runs, whatever a learner wrote into it.
+
+    As OWASP recommends for CSV injection: a cell that starts (after any spaces) with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return gets a leading apostrophe, and the writer
+    quotes every cell (``csv.QUOTE_ALL``, quotes inside doubled). The full-width and small
+    forms (``＝＋－＠``, ``﹦﹢﹣﹫``, and the ideographic space before them) count too:
+    NFKC folds them onto the ASCII ones, Korean, Japanese and Chinese input methods type them,
+    and a spreadsheet that normalises its input would read them as a formula. An honest name
+    never starts with one, so the apostrophe costs nobody."""
+    for char in text:
+        folded = unicodedata.normalize("NFKC", char)
+        if folded in (" ", "\u00a0"):
+            continue
+        return "'" + text if folded[:1] in FORMULA_STARTS else text
+    return text
+
+
 # A test's name cannot hold an apostrophe; the chapter is one, so "chapters" in a name is its possessive.
 _SPELLED = {"chapters": "chapter's"}
 

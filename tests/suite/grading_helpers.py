@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -113,3 +114,29 @@ def katas_cli(*args: str, timeout: float = 600, env: dict[str, str] | None = Non
     env = environment
     command = [sys.executable, "-c", "import sys; from backprop_katas.commands import main; sys.exit(main())", *args]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def outside_code(markdown: str) -> str:
+    """What a Markdown renderer could read as markup: the text with fenced blocks and code spans
+    taken out, by CommonMark's rules (a fence closes only on a run of its backticks at least as
+    long; a span closes only on a run of exactly its length)."""
+    kept, opened = [], None
+    for line in markdown.split("\n"):
+        start = re.match(r" {0,3}(`{3,})", line)
+        if opened is None and start:
+            opened = start.group(1)
+        elif opened is not None:
+            if re.fullmatch(r" {0,3}" + opened + r"`*\s*", line):
+                opened = None
+        else:
+            kept.append(line)
+    text, pieces, pos = "\n".join(kept), [], 0
+    while (run := re.compile(r"`+").search(text, pos)) is not None:
+        close = re.compile(r"(?<!`)" + run.group(0) + r"(?!`)").search(text, run.end())
+        if close is None:
+            pieces.append(text[pos : run.end()])
+            pos = run.end()
+            continue
+        pieces.append(text[pos : run.start()])
+        pos = close.end()
+    return "".join(pieces) + text[pos:]

@@ -324,12 +324,66 @@ class Case:
     kata: str  # the attacked kata
     cls: str  # the class of issue 8 it belongs to
     honest: str  # a key of HONEST: the code the attack wraps
-    files: dict[str | bytes, str | bytes]
+    files: dict[str | bytes, str | bytes | Special]
     folder: str | bytes = ""  # the learner folder's name after "<id>-" (default: the attack's name)
     name: str = ""  # what the attack does, for the results table
     # The attack needs what kata files may not use (exec, inspect, gc, sys.modules, importlib, patching
     # torch.autograd): the grader may refuse the whole file, scoring below the honest code.
     may_refuse: bool = False
+    # Not a grade but an error row whose message holds this (the file system class: a kata file that is no
+    # regular file is never read, the learner is not graded, the class goes on).
+    error: str = ""
+    link_to: str = ""  # the learner folder is a symbolic link to this folder (under ROOT), not a folder
+    folder_first: bool = False  # the folder's name starts with ``folder`` (a spreadsheet formula), the id after it
+
+
+@dataclass(frozen=True)
+class Special:
+    """A directory entry no text can describe: made by ``_write`` in place of a file."""
+
+    kind: str  # "fifo" | "dev-zero" (a symbolic link to /dev/zero) | "directory" | "sparse" (64 GB, no blocks)
+
+
+FIFO, DEV_ZERO, DIRECTORY, SPARSE = Special("fifo"), Special("dev-zero"), Special("directory"), Special("sparse")
+SPARSE_BYTES = 64 << 30  # read to its end, it would flood the grader; it takes no disk
+
+
+def _make_special(target: bytes, special: Special) -> None:
+    if special.kind == "fifo":
+        os.mkfifo(target)
+    elif special.kind == "dev-zero":
+        os.symlink("/dev/zero", target)
+    elif special.kind == "directory":
+        os.mkdir(target)
+        with open(os.path.join(target, b"__init__.py"), "wb"):
+            pass
+    elif special.kind == "sparse":
+        with open(target, "wb") as handle:
+            handle.truncate(SPARSE_BYTES)
+    else:
+        raise ValueError(special.kind)
+
+
+def is_regular(path: bytes) -> bool:
+    """A regular file (lstat: never opened, never followed): what a check may open and read."""
+    import stat
+
+    return stat.S_ISREG(os.lstat(path).st_mode)
+
+
+# --- spreadsheet and Markdown: what a learner names or raises, rendered as text ---------------
+
+FORMULA_FOLDER = "=2+5+cmd|' -C calc'!A0"  # OWASP's example: a formula that starts a program
+MARKUP = (  # what would render as an image, a link, a script or a heading if it reached Markdown as markup
+    "![x](http://evil.example/x.png) <script>alert(1)</script> [link](javascript:alert(1)) "
+    "<img src=x onerror=alert(1)> www.evil.example"
+)
+MARKUP_TOKENS = ("http://evil", "<script", "javascript:", "<img", "www.evil", "pwned")
+MARKUP_MESSAGE = f"""
+
+def sigmoid(x):
+    raise RuntimeError("=HYPERLINK(\\"http://evil.example\\") ```\\n# pwned\\n{MARKUP}\\n````")
+"""
 
 
 def k01(text: str, kit: bool = True) -> dict[str | bytes, str | bytes]:
@@ -1353,6 +1407,28 @@ CASES: list[Case] = [
     C("n02", K01, "odd names", "solution", {}, folder=CP949_FOLDER, name="learner folder named in cp949 bytes"),
     C("n03", K01, "odd names", "solution", {}, folder="\x1b]0;pwned\x07\x1b[31mred\nline",
       name="ANSI escapes and a newline in the learner folder's name"),
+    # --- the file system: what a kata file can be besides a file (a tar archive or a git checkout holds them) ---
+    C("h01", K01, "file system", "solution", {f"{K01}.py": FIFO}, error="named pipe",
+      name="k01 is a named pipe (FIFO): a read blocks forever"),
+    C("h02", K01, "file system", "solution", {f"{K01}.py": DEV_ZERO}, error="symbolic link",
+      name="k01 is a symbolic link to /dev/zero: a read never ends"),
+    C("h03", K01, "file system", "solution", {f"{K01}.py": DIRECTORY}, error="folder",
+      name="k01 is a folder (a package named k01_derivatives.py)"),
+    C("h04", K01, "file system", "solution", {f"{K01}.py": SPARSE}, error="larger than",
+      name="k01 is a 64 GB sparse file"),
+    C("h05", K01, "file system", "solution", {"chapter.ipynb": FIFO},
+      name="a notebook that is a named pipe (ignored; the kata files are graded)"),
+    C("h06", K01, "file system", "solution", {}, link_to="solutions", error="not a folder",
+      name="the learner folder is a symbolic link to the reference solutions"),
+    # --- spreadsheet and Markdown: a learner's text reaches the instructor's tools as text ---
+    C("s01", K01, "spreadsheet", "solution", {}, folder=FORMULA_FOLDER, folder_first=True,
+      name="learner folder named =2+5+cmd|' -C calc'!A0 (a formula in grades.csv)"),
+    C("s02", K01, "markdown", "sigmoid-raises", k01(MARKUP_MESSAGE, kit=False),
+      name="exception message with a formula, a fence, a heading, an image, a link, a script"),
+    C("s03", K01, "markdown", "solution", {"``x``\n# pwned\n![x](www.evil.example).txt": "x"},
+      name="a file name with backticks, a newline, a heading and an image"),
+    C("s04", K01, "markdown", "solution", {}, folder="`x` [link](javascript:alert(1)) <script>alert(1) <img src=x onerror=alert(1)>",
+      name="learner folder named with a code span, a link and a script"),
 ]  # fmt: skip
 
 # Graded in the batch: the katas the table attacks, and k03 that nobody attacks (read from CASES,
@@ -1370,6 +1446,8 @@ def folder_name(case: Case) -> bytes:
         tail = case.folder if isinstance(case.folder, bytes) else case.folder.encode("utf-8")
     else:
         tail = "-".join(re.findall(r"[A-Za-z0-9]+", case.name)[:4]).lower().encode()
+    if case.folder_first:  # the name must start with the attack (a formula): the id follows it
+        return tail + b" " + case.id.encode() + b"-"
     return case.id.encode() + b"-" + tail
 
 
@@ -1377,17 +1455,20 @@ def honest_folder(key: str) -> bytes:
     return b"honest-" + key.encode()
 
 
-def _write(folder: bytes, files: dict[str | bytes, str | bytes]) -> None:
-    import os
-
+def _write(folder: bytes, files: dict[str | bytes, str | bytes | Special]) -> None:
     os.makedirs(folder)
     solutions = ROOT / "solutions"
     for path in sorted(solutions.glob("k*.py")):
         shutil.copy(path, os.path.join(folder, path.name.encode()))
     for name, text in files.items():
         raw = name if isinstance(name, bytes) else name.encode("utf-8")
-        data = text if isinstance(text, bytes) else text.encode("utf-8")
         target = os.path.join(folder, raw)
+        if isinstance(text, Special):
+            if os.path.lexists(target):
+                os.unlink(target)
+            _make_special(target, text)
+            continue
+        data = text if isinstance(text, bytes) else text.encode("utf-8")
         if (solutions / raw.decode("utf-8", "replace")).is_file() and raw.endswith(b".py"):
             data = (solutions / raw.decode()).read_bytes() + data  # on top of the reference solution
         with open(target, "wb") as handle:
@@ -1403,6 +1484,9 @@ def materialise(into: Path) -> dict[str, bytes]:
     ids = {c.id for c in CASES}
     for case in CASES:
         made[case.id] = folder_name(case)
+        if case.link_to:
+            os.symlink(os.fsencode(ROOT / case.link_to), os.path.join(base, made[case.id]))
+            continue
         _write(os.path.join(base, made[case.id]), case.files)
         if case.id in CLEAN_AFTER and case.id in ids:
             clean = case.id.encode() + b"~clean"  # sorts right after the case (and before the next id)

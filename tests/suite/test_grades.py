@@ -268,7 +268,7 @@ def test_a_learner_who_cannot_be_graded_shows_as_an_error_in_the_csv_feedback_an
         rows["odd\\x1bname"]["error"].startswith("pytest exited with 3") and "\x1b" not in rows["odd\\x1bname"]["error"]
     )
     assert "could not be graded" in (tmp_path / "feedback" / "odd\\x1bname.md").read_text(encoding="utf-8")
-    assert "could not be graded: odd" in (tmp_path / "summary.md").read_text(encoding="utf-8").lower()
+    assert "could not be graded: `odd\\x1bname`" in (tmp_path / "summary.md").read_text(encoding="utf-8").lower()  # as code
 
 
 HIDDEN_K01 = '''"""A hidden k01 test (issue 19): prime_function at points the visible tests do not use."""

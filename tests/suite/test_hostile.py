@@ -12,6 +12,7 @@ when that is set.
 
 from __future__ import annotations
 
+import csv
 import ctypes
 import ctypes.util
 import hashlib
@@ -22,22 +23,26 @@ import shutil
 import signal
 import socket
 import sqlite3
+import stat
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from grading_helpers import outside_code
 from hostile_cases import (
     CASES,
     CLEAN_AFTER,
     GRADER_SECRET_ENV,
     HONEST,
     KATAS,
+    MARKUP_TOKENS,
     SECRET_TOKENS,
     Case,
     materialise,
@@ -45,6 +50,7 @@ from hostile_cases import (
 )
 
 from backprop_katas.catalog import load_catalog
+from backprop_katas.names import FORMULA_STARTS
 
 pytestmark = [pytest.mark.hostile, pytest.mark.grading]
 
@@ -95,13 +101,15 @@ def file_states(*roots: Path) -> dict[bytes, tuple[int, int, str]]:
             dirs[:] = [d for d in dirs if d not in (b"__pycache__", b".pytest_cache")]  # pytest's own bytecode
             for name in files:
                 path = os.path.join(dirpath, name)
+                info = os.lstat(path)
+                if not stat.S_ISREG(info.st_mode) or info.st_size > 1 << 24:  # a pipe, a link, a sparse 64 GB file
+                    states[path] = (info.st_size, info.st_mtime_ns, f"mode {info.st_mode:o}")
+                    continue
                 try:
-                    info = os.lstat(path)
                     with open(path, "rb") as handle:
                         digest = hashlib.sha256(handle.read()).hexdigest()
                 except OSError:
                     digest = "unreadable"
-                    info = os.lstat(path)
                 states[path] = (info.st_size, info.st_mtime_ns, digest)
     return states
 
@@ -355,7 +363,10 @@ def run_batch(tmp_path: Path, isolation: str, supported: bool) -> None:
             found = rows_for(rows, "honest-" + key)
             if len(found) == 1:
                 honest_rows[key] = found[0]
+    refused = {c.id for c in CASES if c.error}
     for row in rows:
+        if any(row.name.startswith(f"{i}-") for i in refused):
+            continue  # an error row by design: no kata scores (checked against its case below)
         for kata in KATAS:
             got = row.katas.get(kata, {})
             if abs(float(got.get("max_score", -1)) - full[kata]) > TOLERANCE:
@@ -374,6 +385,14 @@ def run_batch(tmp_path: Path, isolation: str, supported: bool) -> None:
             report.problems.append(f"{case.id}: {len(found)} rows in the gradebook (one expected)")
             continue
         row = found[0]
+        if case.error:  # the file system class: the learner is not graded, and the row says why
+            error = str(row.results.get("error", ""))
+            verdict = "ok" if case.error in error else f"NOT AN ERROR ROW naming {case.error!r}"
+            report.table.append((case.id, case.name, case.kata, f"error: {error[:60]}", f"error row ({case.error})",
+                                 report.mode, verdict))  # fmt: skip
+            if verdict != "ok":
+                report.problems.append(f"{case.id} ({case.name}): {verdict}: {error[:200]!r}")
+            continue
         expected, basis = expected_score(case, honest_rows, full)
         got = score(row, case.kata)
         if expected is None and basis.startswith("<"):
@@ -436,6 +455,23 @@ def run_batch(tmp_path: Path, isolation: str, supported: bool) -> None:
             report.problems.append(f"raw control characters in {where}: {raw[:5]}")
         if len(data) > 2_000_000:
             report.problems.append(f"{where} is {len(data)} bytes")
+
+    # What a learner names or raises is text in the instructor's tools: no formula in grades.csv,
+    # no Markdown markup (image, link, script, heading) outside code in the feedback and the summary.
+    if (out / "grades.csv").is_file():
+        with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
+            for line in list(csv.reader(handle))[1:]:
+                for cell in (line[0], line[-1]):
+                    head = cell.lstrip(" ")[:1]
+                    if head and unicodedata.normalize("NFKC", head) in FORMULA_STARTS:
+                        report.problems.append(f"grades.csv: a cell a spreadsheet runs: {cell[:60]!r}")
+    markdown = [*sorted((out / "feedback").glob("*.md")), out / "summary.md"]
+    for path in markdown:
+        if path.is_file():
+            outside = outside_code(path.read_text(encoding="utf-8").replace("![](summary.png)", ""))
+            found = [t for t in MARKUP_TOKENS if t in outside]
+            if found:
+                report.problems.append(f"{path.name!r}: a learner's text is Markdown markup there: {found}")
 
     rendered = report.render()
     print("\n" + rendered)

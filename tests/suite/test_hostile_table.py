@@ -6,7 +6,7 @@ import os
 from collections import Counter
 
 from helpers import ROOT
-from hostile_cases import CASES, HONEST, KATAS, SECRET_NAME, SECRET_TOKENS, materialise, write_hidden
+from hostile_cases import CASES, HONEST, KATAS, SECRET_NAME, SECRET_TOKENS, is_regular, materialise, write_hidden
 
 from backprop_katas.catalog import load_catalog
 
@@ -37,6 +37,11 @@ def test_every_materialised_learner_folder_holds_kata_files_that_compile(tmp_pat
         names = [n for n in os.listdir(path) if n.startswith(b"k") and n.endswith(b".py")]
         assert len(names) == len(load_catalog(ROOT)), folder
         for name in names:
+            if not is_regular(os.path.join(path, name)):  # the file-system class: a pipe, a link, a folder
+                assert any(c.error and folder == made[c.id] for c in CASES), (folder, name)
+                continue
+            if os.lstat(os.path.join(path, name)).st_size > 1 << 20:
+                continue  # the 64 GB sparse file
             with open(os.path.join(path, name), "rb") as handle:
                 compile(handle.read(), os.fsdecode(name), "exec")
 

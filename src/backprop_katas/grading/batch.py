@@ -33,13 +33,13 @@ from pathlib import Path
 from typing import Any
 
 from backprop_katas.catalog import Kata, counted, load_catalog
-from backprop_katas.files import digest, write_json
+from backprop_katas.files import Refused, digest, write_json
 from backprop_katas.grading.gradebook import Gradebook, Row, content_hash, kata_hashes, suite_hash
-from backprop_katas.grading.pool import Options, Workers, pytest_args, test_files
+from backprop_katas.grading.pool import Options, Workers, grade_learner, test_files
 from backprop_katas.grading.results import merge, one_line
 from backprop_katas.kit import probes
 from backprop_katas.lang import current, say
-from backprop_katas.names import safe_text, shown_name
+from backprop_katas.names import safe_text, shown_name, spreadsheet_cell
 
 
 @dataclass
@@ -107,16 +107,9 @@ def rules_hash(root: Path, katas: list[Kata], hidden: Path | None) -> str:
 def grade_one(
     root: Path, submission: Path, options: Options, katas: list[Kata], workers: Workers, run_scratch: Path
 ) -> dict[str, Any]:
-    """Grade one submission in a worker; return its results.json."""
+    """Grade one submission in a worker, under the per-learner watchdog (pool.grade_learner); its results.json."""
     with tempfile.TemporaryDirectory(prefix="katas-batch-", dir=run_scratch) as scratch, workers.lend() as worker:
-        report, log = Path(scratch) / "results.json", Path(scratch) / "pytest.log"
-        code = worker.grade(pytest_args(root, submission, report, options, katas), log, options.isolation)
-        if not report.is_file():
-            text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
-            tail = text.strip().splitlines()[-5:]
-            raise RuntimeError(f"pytest exited with {code} and no results.json: " + " | ".join(tail))
-        data: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))
-        return data
+        return grade_learner(worker, root, submission, Path(scratch), options, katas)
 
 
 @contextmanager
@@ -255,9 +248,11 @@ def grade_class(root: Path, options: Options) -> Outcome:
         try:
             digest = content_hash(folder, kata_files)
             now = kata_hashes(folder, catalog)
-        except OSError as exc:  # unreadable folder: an error row, the class goes on
+        except OSError as exc:  # unreadable folder, a kata file refused (files.Refused): an error row, the class goes on
             outcome.failed.append(name)
-            book.record(_error_row(name, "", f"{type(exc).__name__}: {exc}"))
+            detail = safe_text(str(exc) if isinstance(exc, Refused) else f"{type(exc).__name__}: {exc}")
+            print(say("grade_batch_error", learner=name, detail=detail), file=sys.stderr)
+            book.record(_error_row(name, "", detail))
             continue
         row = book.get(name)
         done = _kata_hashes(row)
@@ -385,7 +380,7 @@ def export(book: Gradebook, out: Path, catalog: list[Kata]) -> list[Row]:
     rows = book.rows()
     ids = [k.id for k in catalog]
     with open(out / "grades.csv", "w", newline="", encoding="utf-8-sig") as handle:
-        writer = csv.writer(handle)
+        writer = csv.writer(handle, quoting=csv.QUOTE_ALL)  # every cell text; a learner's never a formula
         header = [one_line("csv_learner"), *ids, one_line("csv_total"), one_line("csv_max_score"),
                   one_line("csv_graded_at"), one_line("csv_content_hash"), one_line("csv_error"),
                   one_line("csv_changed")]  # fmt: skip
@@ -395,8 +390,8 @@ def export(book: Gradebook, out: Path, catalog: list[Kata]) -> list[Row]:
             error = row.results.get("error", "")
             changed = row.results.get("extra_data", {}).get("changed_since_graded", {})
             writer.writerow(
-                [row.learner, *cells, _points(row.score), _points(row.max_score), row.graded_at,
-                 row.content_hash, safe_text(error).replace("\n", " "),
+                [spreadsheet_cell(row.learner), *cells, _points(row.score), _points(row.max_score), row.graded_at,
+                 row.content_hash, spreadsheet_cell(safe_text(error).replace("\n", " ")),
                  "; ".join(f"{kata} ({when})" for kata, when in changed.items())]
             )  # fmt: skip
     write_feedback(rows, out / "feedback")

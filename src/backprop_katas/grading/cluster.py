@@ -113,16 +113,9 @@ def rules_bundle(root: Path, katas: list[Kata], hidden: Path | None) -> Bundle:
 
 def submission_bundle(folder: Path, kata_files: list[str]) -> Bundle:
     """The learner's kata files, read as the local grader copies them."""
-    survey = sandbox.survey(folder, kata_files)
-    files = []
-    for name in survey.copied:
-        if name in survey.extracted:  # a kata file from a notebook's %%kata cells
-            files.append((os.fsencode(name), survey.extracted[name]))
-            continue
-        fd = os.open(folder / name, os.O_RDONLY | os.O_NOFOLLOW)
-        with os.fdopen(fd, "rb") as source:
-            files.append((os.fsencode(name), source.read(sandbox.MAX_FILE_BYTES + 1)[: sandbox.MAX_FILE_BYTES]))
-    return Bundle.of(files)
+    survey = sandbox.survey(folder, kata_files)  # the bounded reads (files.read_regular), notebooks' cells too
+    survey.check()
+    return Bundle.of([(os.fsencode(name), survey.files[name]) for name in survey.copied])
 
 
 def tool_fingerprint() -> str:
@@ -213,7 +206,7 @@ def grade_remote(
     """A Dask task: grade one learner's files; results.json as JSON text (with the worker's address)."""
     from distributed import get_worker
 
-    from backprop_katas.grading.pool import pytest_args
+    from backprop_katas.grading.pool import grade_learner
 
     global _WARM
     if _WARM is None:  # the plugin was not run here (a worker that joined late): warm up now
@@ -231,14 +224,8 @@ def grade_remote(
         folder = Path(scratch) / "submission"
         folder.mkdir()
         submission.write(folder)
-        report, log = Path(scratch) / "results.json", Path(scratch) / "pytest.log"
-        with warm.workers.lend() as grader:
-            code = grader.grade(pytest_args(root, folder, report, worker_options, katas), log, options.isolation)
-        if not report.is_file():
-            text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
-            tail = text.strip().splitlines()[-5:]
-            raise RuntimeError(f"pytest exited with {code} and no results.json: " + " | ".join(tail))
-        data = json.loads(report.read_text(encoding="utf-8"))
+        with warm.workers.lend() as grader:  # under the per-learner watchdog, as locally
+            data = grade_learner(grader, root, folder, Path(scratch), worker_options, katas)
     data.setdefault("extra_data", {})["dask_worker"] = get_worker().address
     return json.dumps(data, ensure_ascii=False)
 

@@ -31,18 +31,38 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")  # what Markdown would rea
 
 
 def md(text: str) -> str:
-    """Text shown literally in Markdown (a learner's name, a file name)."""
+    """Our own text shown literally in Markdown (a test's name, a cause); a learner's text goes in :func:`code`."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
+def _ticks(text: str, least: int) -> str:
+    """A backtick fence longer than any run of backticks in ``text`` (and at least ``least`` long)."""
+    return "`" * max(least, max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+
+
+def code(text: str) -> str:
+    """A learner's text (a name, a file name) shown as text in Markdown: a code span, inside which
+    nothing is markup (no emphasis, link, image, autolink, HTML or entity). A line break, which
+    could end the span's paragraph and start a heading or a list, is shown as a space."""
+    if not text:
+        return ""
+    text = text.replace("\r", " ").replace("\n", " ")
+    ticks = _ticks(text, 1)
+    pad = " " if text[0] in "` " or text[-1] in "` " else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
 def fence(text: str) -> str:
-    return "```text\n" + text.replace("```", "'''") + "\n```"
+    """Text (a learner's exception message, a traceback) verbatim in a fenced code block whose
+    fence is longer than any run of backticks in it, so nothing in the text can close it."""
+    ticks = _ticks(text, 3)
+    return f"{ticks}text\n{text}\n{ticks}"
 
 
 def feedback_markdown(row: Row) -> str:
     """One learner's feedback: the total, a table per kata and part, what failed and why."""
     results = row.results
-    lines = [f"# {say('feedback_title', learner=md(row.learner))}", ""]
+    lines = [f"# {say('feedback_title', learner=code(row.learner))}", ""]
     if "error" in results:
         return "\n".join([*lines, say("feedback_error"), "", fence(str(results["error"])), ""])
     lines += [say("grade_total", score=row.score, max=row.max_score), ""]
@@ -52,9 +72,9 @@ def feedback_markdown(row: Row) -> str:
         lines.append(f"| {kata} | {s['score']:.2f} / {s['max_score']:.2f} | {s['passed']} / {s['tests']} |")
     extra = results.get("extra_data", {})
     if extra.get("ignored_files"):
-        lines += ["", say("grade_ignored", files=md(", ".join(extra["ignored_files"])))]
+        lines += ["", say("grade_ignored", files=", ".join(map(code, extra["ignored_files"])))]
     if extra.get("missing_files"):
-        lines += ["", say("grade_missing", files=md(", ".join(extra["missing_files"])))]
+        lines += ["", say("grade_missing", files=", ".join(map(code, extra["missing_files"])))]
     failed = [t for t in results.get("tests", []) if t.get("status") != TestStatus.PASSED]
     lines += ["", f"## {say('feedback_failed')}" if failed else say("feedback_all_passed"), ""]
     checks = results.get("extra_data", {}).get("checks", [])
@@ -170,7 +190,7 @@ def write_summary(rows: Sequence[Row], catalog: list[Kata], out: Path) -> None:
             f"| {entry['kata']} | {entry['mean']:.2f} / {entry['max_score']:.0f} | {entry['done']:.0%} | {causes or '-'} |"
         )
     if errors:
-        lines += ["", say("summary_errors", names=md(", ".join(errors)))]
+        lines += ["", say("summary_errors", names=", ".join(map(code, errors)))]
     lines += ["", "![](summary.png)", ""]
     (out / "summary.md").write_text("\n".join(lines), encoding="utf-8")
     _plot(summary, out / "summary.png")

@@ -113,11 +113,13 @@ def _row(values: tuple[Any, ...]) -> Row:
 
 
 def content_hash(submission: Path, kata_files: list[str]) -> str:
-    """The hash of what would be graded: the kata files only (other files change nothing)."""
+    """The hash of what would be graded: the kata files only (other files change nothing).
+
+    :class:`~backprop_katas.files.Refused` (an OSError) when a kata file will not be read: the
+    learner gets an error row, the class goes on."""
     survey = sandbox.survey(submission, kata_files)
-    return files_digest(
-        (name, survey.extracted.get(name) or (submission / name).read_bytes()) for name in survey.copied
-    )
+    survey.check()
+    return files_digest((name, survey.files[name]) for name in survey.copied)
 
 
 def kata_hashes(submission: Path, catalog: list[Kata]) -> dict[str, str]:
@@ -126,6 +128,7 @@ def kata_hashes(submission: Path, catalog: list[Kata]) -> dict[str, str]:
     A kata's score is kept only while this and the kata's rules are what it was graded from; a
     kata from a notebook's ``%%kata`` cell hashes its cell's place too (the feedback names it)."""
     survey = sandbox.survey(submission, [k.filename for k in catalog])
+    survey.check()  # a kata file that will not be read (files.Refused): the learner's error row
     hashes: dict[str, str] = {}
     for kata in catalog:
         name = kata.filename
@@ -133,7 +136,7 @@ def kata_hashes(submission: Path, catalog: list[Kata]) -> dict[str, str]:
             hashes[kata.id] = files_digest([(name, b"missing")])
             continue
         data = survey.extracted.get(name)
-        named = [(name, data if data is not None else (submission / name).read_bytes())]
+        named = [(name, data if data is not None else survey.files[name])]  # read once, bounded (files.read_regular)
         if name in survey.cells:  # a notebook's cell: moved to another cell, its feedback names another place
             origin, offset = survey.cells[name]
             named.append((origin, str(offset).encode()))

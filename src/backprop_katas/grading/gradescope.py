@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -29,7 +30,7 @@ import zipfile
 from pathlib import Path
 
 from backprop_katas.catalog import kata_paths, load_catalog
-from backprop_katas.files import write_json
+from backprop_katas.files import folder_entries, write_json
 from backprop_katas.lang import say
 
 AUTOGRADER = "/autograder"
@@ -146,10 +147,27 @@ def build_zip(root: Path, out: Path, hidden_tests: Path | None = None, lang: str
 
 
 def find_submission(folder: Path, kata_files: list[str]) -> Path:
-    """The folder holding the most kata files: the upload itself, or a folder in it (a zipped folder)."""
-    candidates = [folder, *sorted(p for p in folder.rglob("*") if p.is_dir() and len(p.relative_to(folder).parts) <= 2)]
-    best = max(candidates, key=lambda p: (sum((p / n).is_file() for n in kata_files), -len(p.parts)))
-    return best
+    """The folder holding the most kata files: the upload itself, or a folder in it (a zipped folder).
+
+    Two levels deep at most, through the bounded listing (files.folder_entries): a link in the
+    upload is never followed, a folder of a million entries is not walked."""
+    listed: dict[Path, dict[str, os.stat_result]] = {}
+    level, candidates = [folder], [folder]
+    for depth in range(3):
+        found = []
+        for parent in level:
+            try:
+                listed[parent] = folder_entries(parent)
+            except OSError:
+                listed[parent] = {}
+            found += [parent / n for n, info in listed[parent].items() if stat.S_ISDIR(info.st_mode)]
+        level = sorted(found) if depth < 2 else []
+        candidates += level
+
+    def kata_files_in(path: Path) -> int:
+        return sum(n in listed[path] and stat.S_ISREG(listed[path][n].st_mode) for n in kata_files)
+
+    return max(candidates, key=lambda p: (kata_files_in(p), -len(p.parts)))
 
 
 def run(root: Path, submission: Path, results: Path) -> int:

@@ -184,6 +184,10 @@ def pytest_configure(config: pytest.Config) -> None:
                 f"write --target={target.path} (one word) so that it never does."
             )
     catalog = config.stash[CATALOG_KEY]
+    try:  # a kata file that is no regular file under the cap (a named pipe, a link to /dev/zero): not graded
+        sandbox.survey(target.path, [k.filename for k in catalog]).check()
+    except OSError as exc:
+        raise pytest.UsageError(safe_text(str(exc))) from None
     # The source checks read the kata files as they are now, before any learner code runs.
     shortcuts.pin(target.path, [k.filename for k in catalog])
     seconds = config.getoption("katas_kata_time_limit") or float(config.getini("katas_kata_time_limit"))

@@ -10,6 +10,7 @@ import io
 import json
 import os
 import queue
+import select
 import socket
 import subprocess
 import sys
@@ -18,12 +19,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from backprop_katas.catalog import Kata, kata_paths
 from backprop_katas.grading import sandbox
-from backprop_katas.grading.sandbox import PARENT_ENV
+from backprop_katas.grading.sandbox import PARENT_ENV, Limits
 from backprop_katas.grading.worker import BOOTSTRAP as WORKER_BOOTSTRAP
 from backprop_katas.kinds import Isolation
+from backprop_katas.lang import say
+
+# Seconds a learner's session needs besides its katas: pytest and the test modules in a warm
+# worker's child, the zygote and each kata server started (bwrap, cgroups), on a loaded machine.
+STARTUP_SECONDS = 120.0
 
 
 @dataclass
@@ -45,6 +52,37 @@ class Options:
     single: bool = False  # ``submissions`` is one learner's folder, even with no kata file in it
 
 
+@dataclass(frozen=True)
+class LearnerBound:
+    """The wall clock one learner's grading may take: what its katas may take together
+    (``--kata-time-limit`` each, every probe call included) and the session's start."""
+
+    katas: int
+    kata_seconds: float
+    startup: float = STARTUP_SECONDS
+
+    @property
+    def seconds(self) -> float:
+        return self.startup + self.katas * self.kata_seconds
+
+
+def learner_bound(options: Options, katas: list[Kata]) -> LearnerBound:
+    return LearnerBound(max(1, len(katas)), options.kata_time_limit or Limits.kata_seconds, STARTUP_SECONDS)
+
+
+class LearnerTimeout(RuntimeError):
+    """A learner's grading outlived its bound: the worker was killed (a new one takes the next learner)."""
+
+    def __init__(self, bound: LearnerBound) -> None:
+        super().__init__(bound.seconds)
+        self.bound = bound
+
+    def __str__(self) -> str:
+        b = self.bound
+        return say("grade_learner_timeout", seconds=f"{b.seconds:g}", katas=b.katas,
+                   kata_seconds=f"{b.kata_seconds:g}", startup=f"{b.startup:g}")  # fmt: skip
+
+
 def test_files(root: Path, katas: list[Kata]) -> list[Path]:
     return [path for path in (kata_paths(root, k).test for k in katas) if path.is_file()]
 
@@ -57,6 +95,7 @@ class Worker:
         self.scratch = scratch
         self.process: subprocess.Popen[bytes] | None = None
         self.stream: io.BufferedRWPair | None = None
+        self.socket: socket.socket | None = None  # the stream's socket: the watchdog waits on it
 
     def start(self) -> None:
         ours, theirs = socket.socketpair()
@@ -71,20 +110,32 @@ class Worker:
         )  # fmt: skip
         theirs.close()
         self.stream = ours.makefile("rwb")
-        ours.close()  # the file object keeps the socket open
+        self.socket = ours
 
     def grade(
-        self, args: list[str], log: Path, isolation: str = Isolation.AUTO.value, env: dict[str, str] | None = None, share: bool = True
+        self,
+        args: list[str],
+        log: Path,
+        isolation: str = Isolation.AUTO.value,
+        env: dict[str, str] | None = None,
+        share: bool = True,
+        bound: LearnerBound | None = None,
     ) -> int:
         """``pytest.main(args)`` in a child of the worker; its exit code.
 
-        ``env`` is set in that child only; ``share=False``: its session starts its own zygote."""
-        if self.stream is None:
+        ``env`` is set in that child only; ``share=False``: its session starts its own zygote.
+        ``bound``: the watchdog. When no answer comes within ``bound.seconds``, the worker's
+        process group is killed (its child, zygote and kata servers die with it) and
+        :class:`LearnerTimeout` is raised: that learner fails, the pool starts a new worker."""
+        if self.stream is None or self.socket is None:
             raise RuntimeError("the grading worker is not running")
         try:
             request = {"args": args, "log": str(log), "isolation": isolation, "env": env or {}, "share_zygote": share}
             self.stream.write(json.dumps(request).encode() + b"\n")
             self.stream.flush()
+            if bound is not None and not select.select([self.socket], [], [], bound.seconds)[0]:
+                self.kill()
+                raise LearnerTimeout(bound)
             line = self.stream.readline()
         except OSError:
             line = b""
@@ -101,12 +152,14 @@ class Worker:
         self._close_stream()
 
     def _close_stream(self) -> None:
-        if self.stream is not None:
-            try:
-                self.stream.close()
-            except OSError:
-                pass
-            self.stream = None
+        for handle in (self.stream, self.socket):
+            if handle is not None:
+                try:
+                    handle.close()
+                except OSError:
+                    pass
+        self.stream = None
+        self.socket = None
 
     def close(self) -> None:
         """End of input: the worker closes its zygote and exits; killed if it does not."""
@@ -179,3 +232,18 @@ def pytest_args(root: Path, submission: Path, report: Path, options: Options, ka
         args += ["--memory-limit", str(options.memory_limit)]
     args += ["--isolation", options.isolation]
     return args
+
+
+def grade_learner(
+    worker: Worker, root: Path, submission: Path, scratch: Path, options: Options, katas: list[Kata]
+) -> dict[str, Any]:
+    """One learner graded by ``worker`` under the per-learner watchdog (:func:`learner_bound`); its results.json."""
+    report, log = scratch / "results.json", scratch / "pytest.log"
+    args = pytest_args(root, submission, report, options, katas)
+    code = worker.grade(args, log, options.isolation, bound=learner_bound(options, katas))
+    if not report.is_file():
+        text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
+        tail = text.strip().splitlines()[-5:]
+        raise RuntimeError(f"pytest exited with {code} and no results.json: " + " | ".join(tail))
+    data: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))
+    return data

@@ -138,6 +138,11 @@ def build(
         "output": cap("\n".join(summary), SUMMARY_LIMIT),
         "visibility": "visible",
         "stdout_visibility": "hidden",
+        # Plain text, as Gradescope's default is: nothing a learner's message holds is read as
+        # Markdown or HTML there (no link, image or script).
+        "output_format": "text",
+        "test_output_format": "text",
+        "test_name_format": "text",
         "tests": tests,
         "extra_data": {
             **extra,

@@ -50,11 +50,12 @@ from pathlib import Path
 from typing import Any
 
 from backprop_katas.cells import extract_submission  # handed-out notebooks: only %%kata cells, never executed
+from backprop_katas.files import MAX_KATA_FILE_BYTES, Refused, folder_entries, read_regular
 from backprop_katas.kinds import Isolation
 from backprop_katas.names import shown_name
 from backprop_katas.procs import kill_group as kill_group  # the grader's children stop the same way
 
-MAX_FILE_BYTES = 1_000_000  # a kata file is a few kB; anything larger is not a kata file
+MAX_FILE_BYTES = MAX_KATA_FILE_BYTES  # the bounded reader's cap (files.py)
 SKIPPED_QUIETLY = {"__pycache__", ".DS_Store"}
 PARENT_ENV = "KATAS_GRADE_PARENT"  # set by `katas grade`: its pytest processes die with it
 ISOLATIONS = Isolation.choices()
@@ -81,41 +82,55 @@ class SubmissionCopy:
     extracted: dict[str, bytes] = field(default_factory=dict)  # kata files from notebooks' %%kata cells
     # such a file → its cell ("k01_derivatives.ipynb, cell 4") and the offset of its lines there
     cells: dict[str, tuple[str, int]] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)  # every copied kata file's bytes, read once (bounded)
+    refused: list[Refused] = field(default_factory=list)  # kata files there that will not be read
+
+    def check(self) -> None:
+        """Raise the first refusal: a kata file that is there but is no regular file under the cap
+        (a named pipe, a link, a device, a folder, a huge file) means this submission is not graded."""
+        if self.refused:
+            raise self.refused[0]
 
 
 def survey(submission: Path, kata_files: list[str]) -> SubmissionCopy:
-    """Which files of ``submission`` would be graded, which are missing, which are ignored."""
+    """Which files of ``submission`` would be graded (their bytes, read once through the bounded
+    reader, files.read_regular), which are missing, which are ignored, which are refused.
+
+    :class:`~backprop_katas.files.Refused` when ``submission`` itself is no folder (a link to
+    one included) or holds more entries than a submission can."""
+    entries = folder_entries(submission)
     notebooks = extract_submission(submission, kata_files)
     result = SubmissionCopy(submission, extracted=notebooks.files, ignored=list(notebooks.ignored))
     result.cells = {name: (notebooks.origin[name], notebooks.line_offset.get(name, 0)) for name in notebooks.files}
     wanted = set(kata_files)
-    for entry in sorted(submission.iterdir(), key=lambda p: p.name):
-        if entry.name in SKIPPED_QUIETLY or entry.suffix == ".ipynb":
+    for name, info in entries.items():
+        if name in SKIPPED_QUIETLY or Path(name).suffix == ".ipynb":
             continue
-        shown = shown_name(entry.name)  # names are data: any bytes, shown escaped (names.py)
-        if entry.name not in wanted:
-            result.ignored.append(shown + ("/" if entry.is_dir() else ""))
-        elif entry.is_symlink() or not entry.is_file() or entry.stat().st_size > MAX_FILE_BYTES:
+        shown = shown_name(name)  # names are data: any bytes, shown escaped (names.py)
+        if name not in wanted:
+            result.ignored.append(shown + ("/" if stat.S_ISDIR(info.st_mode) else ""))
+            continue
+        try:
+            result.files[name] = read_regular(submission / name, MAX_FILE_BYTES)
+        except Refused as exc:
+            result.refused.append(exc)
             result.ignored.append(shown + " (not a regular file under 1 MB)")
         else:
-            result.copied.append(entry.name)
-    result.copied += sorted(set(notebooks.files) - set(result.copied))
+            result.copied.append(name)
+    for name in sorted(set(notebooks.files) - set(result.copied)):
+        result.copied.append(name)
+        result.files[name] = notebooks.files[name]
     result.missing = sorted(wanted - set(result.copied))
     return result
 
 
 def copy_submission(submission: Path, kata_files: list[str], into: Path) -> SubmissionCopy:
-    """Copy only the kata files (by content, never through a symlink) into ``into/<name>``."""
+    """Copy only the kata files (the bytes the survey read, never through a symlink) into ``into/<name>``."""
     result = survey(submission, kata_files)
     result.path = into / (submission.name or "submission")
     result.path.mkdir(parents=True)
     for name in result.copied:
-        if name in result.extracted:
-            (result.path / name).write_bytes(result.extracted[name])
-            continue
-        fd = os.open(submission / name, os.O_RDONLY | os.O_NOFOLLOW)  # no symlink swapped in since survey
-        with os.fdopen(fd, "rb") as source:
-            (result.path / name).write_bytes(source.read(MAX_FILE_BYTES + 1)[:MAX_FILE_BYTES])
+        (result.path / name).write_bytes(result.files[name])
     return result
 
 

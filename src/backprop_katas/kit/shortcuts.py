@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from backprop_katas.catalog import KATA_ID, PROBES_PACKAGE
+from backprop_katas.files import read_regular
 from backprop_katas.lang import Msg, say
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -254,8 +255,9 @@ def pin(folder: Path, names: list[str]) -> None:
 
 
 def _read(path: Path) -> str | None:
+    """The kata file's text, read bounded (a named pipe or a link to /dev/zero is not read): None if refused."""
     try:
-        return path.read_bytes().decode("utf-8")
+        return read_regular(path).decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
 

@@ -13,7 +13,7 @@ from backprop_katas.lang import MODES, say, use
 
 
 def cmd_grade(root: Path, args: argparse.Namespace) -> int:
-    from backprop_katas.catalog import load_catalog
+    from backprop_katas.catalog import counted, load_catalog
     from backprop_katas.grading.batch import grade_class, is_single_submission, learners
     from backprop_katas.grading.pool import Options
     from backprop_katas.names import shown_name
@@ -76,7 +76,8 @@ def cmd_grade(root: Path, args: argparse.Namespace) -> int:
             print(say("grade_changed_since_graded", learner=learner, kata=kata, when=when))
     from backprop_katas.grading.feedback import class_table
 
-    print("\n".join(["", *class_table(outcome.rows, load_catalog(root))]))
+    shown = counted(load_catalog(root), options.katas)  # a bonus kata is a column only when it was asked for
+    print("\n".join(["", *class_table(outcome.rows, shown)]))
     return 1 if outcome.failed else 0
 
 

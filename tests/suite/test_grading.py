@@ -333,6 +333,7 @@ def test_the_grade_option_family_needs_grade(tmp_path):
     assert not Path(tmp_path / "x.json").exists()
 
 
+@pytest.mark.slow
 def test_a_process_the_source_check_cannot_see_is_refused_in_the_child(tmp_path):
     # getattr with a computed name is allowed outside by-hand functions, so only the child's
     # run-time door (runner.no_processes) stands between this call and a shell.

@@ -91,7 +91,7 @@ def english_words(text: str) -> list[str]:
         ("처음 실패한 검사: test_autograd_through_sigmoid_is_finite_at_the_extremes[float32]", []),
         ("`sigmoid`를 거친 autograd 기울기가 유한합니다", []),
         ("k01_derivatives.py:37을 보세요. backward는 grad_output을 곱해야 합니다.", []),
-        ("짐작되는 원인: the sign is flipped", ["the", "sign", "is", "flipped"]),
+        ("짐작되는 원인: the sign went astray", ["the", "sign", "went", "astray"]),
         ('gradcheck였다면 "Jacobian mismatch for output 0"이라고 했을 것입니다.', []),
         ("BCE 손실, Enter를 누르세요", []),
     ],

@@ -109,6 +109,7 @@ DIFFERS = {
     "not_close", "not_close_scalar", "not_equal", "not_plain", "wrong_type", "wrong_shape", "wrong_dtype", "not_finite",
     "mutated_input", "input_left_grad", "input_version", "input_flag_changed", "side_effect", "aliased_result",
     "calls_counted", "shortcut_autograd", "shortcut_dynamic", "shortcut_tool", "shortcut_reach",
+    "shortcut_ready", "shortcut_must_use", "shortcut_process", "shortcut_torch", "process_forbidden", "result_keeps_graph",
 }  # fmt: skip
 
 

@@ -32,6 +32,7 @@ from typing import Any
 
 from backprop_katas.catalog import Kata, load_catalog
 from backprop_katas.files import digest, write_json
+from backprop_katas.grading import preflight
 from backprop_katas.grading.gradebook import Gradebook, Row, content_hash, suite_hash
 from backprop_katas.grading.pool import Options, Workers, pytest_args, test_files
 from backprop_katas.grading.results import merge, one_line
@@ -175,6 +176,8 @@ def _error_row(learner: str, digest: str, detail: str) -> Row:
 def grade_class(root: Path, options: Options) -> Outcome:
     start = time.monotonic()
     catalog = load_catalog(root)
+    # The instructor's side first: a problem raises PreflightError before anything is written.
+    preflight.ensure(root, options.hidden_tests, catalog)
     katas = [k for k in catalog if not options.katas or k.id in options.katas or k.number in options.katas]
     kata_files = [k.filename for k in catalog]
     # Per kata: a kata is kept only when it was graded from these files by these rules.

@@ -52,15 +52,16 @@ TEST = "def test_prime_function_at_hidden_points"
 JUDGE = 'expect_array(run(P.elementwise, "prime_function", x.tolist(), "float64")["y"], 2 * x, 1e-12, "prime_function(x)")'
 
 # name: (the hidden test's source, the text of the line the message must point at)
-MISTAKES = {
+PART = '@pytest.mark.part("prime_function")'
+MISTAKES = {  # a test's problem points at its first line (its first decorator); a file's at its line
     "syntax_error": (HEAD + GOOD.replace(TEST + "(run):", TEST + "(run)"), TEST),
     "import_error": (HEAD.replace("import pytest", "import pytest\nimport no_such_module_k01") + GOOD, "no_such_module"),
-    "no_part": (HEAD + GOOD.replace('@pytest.mark.part("prime_function")\n', ""), TEST),
-    "unknown_part": (HEAD + GOOD.replace('part("prime_function")', 'part("prime")'), TEST),
+    "no_part": (HEAD + GOOD.replace(PART + "\n", ""), TEST),
+    "unknown_part": (HEAD + GOOD.replace('part("prime_function")', 'part("prime")'), '@pytest.mark.part("prime")'),
     "probe_outside_kit": (OLD_STYLE, "assert run(my_prime"),
-    "wrong_kata": (HEAD.replace('KATA = "k01_derivatives"', 'KATA = "k1_derivatives"') + GOOD, TEST),
-    "passes_on_stubs": (HEAD + GOOD.replace(JUDGE, "assert 2 * x.sum() == 4.5"), TEST),
-    "fails_on_reference": (HEAD + GOOD.replace("2 * x, 1e-12", "3 * x, 1e-12"), TEST),
+    "wrong_kata": (HEAD.replace('KATA = "k01_derivatives"', 'KATA = "k1_derivatives"') + GOOD, 'KATA = "k1_'),
+    "passes_on_stubs": (HEAD + GOOD.replace(JUDGE, "assert 2 * x.sum() == 4.5"), PART),
+    "fails_on_reference": (HEAD + GOOD.replace("2 * x, 1e-12", "3 * x, 1e-12"), PART),
 }
 NEEDS_REFERENCE = ("passes_on_stubs", "fails_on_reference")  # found only where solutions/ and katas/ are
 

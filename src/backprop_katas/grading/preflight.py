@@ -112,7 +112,10 @@ def check_items(catalog: list[Kata], items: list[dict[str, Any]], root: Path) ->
         where = shown(item["file"], root)
         module_kata = item["module_kata"]
         if module_kata is not None and module_kata not in katas:
-            problems.append(Problem(where, item["line"], say("preflight_bad_kata", kata=module_kata, katas=ids)))
+            line = _line_of(Path(item["file"]), r"^KATA\s*[:=]") or item["line"]
+            problem = Problem(where, line, say("preflight_bad_kata", kata=module_kata, katas=ids))
+            if problem not in problems:
+                problems.append(problem)
             continue
         if item["kata"] is None:
             problems.append(Problem(where, item["line"], say("preflight_no_kata", katas=ids)))
@@ -128,6 +131,14 @@ def check_items(catalog: list[Kata], items: list[dict[str, Any]], root: Path) ->
             problems.append(Problem("katas.toml", _toml_line(root, kata_id),
                                     say("preflight_weight_untested", kata=kata_id, parts=", ".join(missing))))  # fmt: skip
     return problems
+
+
+def _line_of(path: Path, pattern: str) -> int:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return 0
+    return next((n for n, line in enumerate(lines, 1) if re.search(pattern, line)), 0)
 
 
 def _toml_line(root: Path, kata_id: str) -> int:
@@ -188,7 +199,7 @@ def probe_problems(path: Path, catalog: list[Kata], root: Path) -> list[Problem]
         elif isinstance(probe, ast.Name) and probe.id in probe_functions:
             module = probe_functions[probe.id]
         elif isinstance(probe, ast.Lambda) or (isinstance(probe, ast.Name) and probe.id in defined):
-            name = "lambda" if isinstance(probe, ast.Lambda) else probe.id  # type: ignore[union-attr]
+            name = "lambda" if isinstance(probe, ast.Lambda) else probe.id
             problems.append(Problem(where, node.lineno, say("preflight_probe_outside_kit", probe=name)))
             continue
         if module is not None and kata is not None and module.rsplit(".", 1)[-1] != kata:
@@ -206,8 +217,10 @@ def compile_problems(path: Path, root: Path) -> list[Problem]:
     return []
 
 
-def collect_error(path: str, text: str, root: Path) -> Problem:
+def collect_error(reported: str, text: str, root: Path, candidates: list[Path]) -> Problem:
     """A file pytest could not import: the last line of the file in the traceback, and the error."""
+    named = [str(p) for p in candidates if str(p) in text]
+    path = named[0] if named else reported
     lines = [int(n) for n in re.findall(re.escape(path) + r"\"?(?:, line |:)(\d+)", text)]
     errors = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
     return Problem(shown(path, root), lines[-1] if lines else 0, errors[-1] if errors else text.strip()[-300:])
@@ -233,7 +246,8 @@ def pytest_collection_modifyitems(session: Any, config: Any, items: list[Any]) -
         return
     catalog = load_catalog(config.rootpath)
     hidden = _hidden_dir()
-    keep, drop = [], []
+    keep: list[Any] = []
+    drop: list[Any] = []
     for item in items:
         is_hidden = hidden is not None and hidden in Path(item.path).resolve().parents
         _record["items"].append(item_record(item, catalog, is_hidden))
@@ -272,6 +286,7 @@ def _inputs(root: Path, catalog: list[Kata], hidden: Path) -> list[Path]:
     files = [kata_paths(root, k).test for k in catalog]
     files += [root / "katas.toml", root / "conftest.py", root / "tests" / "conftest.py"]
     files += sorted(Path(probes.__file__).parent.glob("*.py"))
+    files.append(Path(__file__))  # these checks themselves: a new check is a new verdict
     files += sorted(p for p in hidden.rglob("*.py") if "__pycache__" not in p.parts)
     for folder in ("solutions", "katas"):
         files += sorted((root / folder).glob("k*.py"))
@@ -362,7 +377,7 @@ def run_checks(root: Path, hidden: Path, catalog: list[Kata]) -> list[Problem]:
             ])  # fmt: skip
             stub = None
     for error in ref["errors"]:
-        problems.append(collect_error(error["file"], error["text"], root))
+        problems.append(collect_error(error["file"], error["text"], root, hidden_files))
     if not ref["items"] and not ref["errors"]:
         problems.append(Problem(shown(hidden, root), 0, say("preflight_session_failed", output=ref["output"][-1500:])))
     problems += check_items(catalog, ref["items"], root)

@@ -10,8 +10,9 @@ run that fails, and the zip is not written.
 Two ways to build ``venv/``:
 
 - ``fast`` (the default): a venv of this Python whose ``.pth`` file puts this environment's
-  site-packages behind its own, and pip without an index (``PIP_NO_INDEX``): setup.sh installs
-  only the tool's wheel (with the ``[notebook]`` extra), everything else is already there.
+  site-packages behind its own, and pip without an index or dependencies (``PIP_NO_INDEX``,
+  ``PIP_NO_DEPS``): setup.sh installs only the tool's wheel; torch, nbformat and the rest are
+  this environment's (so ``fast`` does not prove the wheel's dependencies; ``fresh`` does).
 - ``fresh``: a new venv filled by setup.sh as Gradescope does, torch from a local wheel (pip
   downloads ``torch==VERSION`` once into the user cache), everything else from pip's indexes.
   The ``gradescope`` self-checks use this one: it also proves the wheel's dependencies.
@@ -136,7 +137,7 @@ def run(
         env = _env(KATAS_VENV=str(venv), KATAS_NO_APT="1", KATAS_PYTHON=sys.executable, KATAS_AUTOGRADER=str(autograder))
         if mode == "fast":
             _fast_venv(venv)
-            env.update(PIP_NO_INDEX="1")
+            env.update(PIP_NO_INDEX="1", PIP_NO_DEPS="1")  # torch, nbformat, ...: this environment's
         else:
             env.update(KATAS_TORCH_SPEC=str(torch_wheel()), KATAS_TORCH_PIP_ARGS="")
         learners = make_class(root, Path(scratch) / "class")

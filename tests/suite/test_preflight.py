@@ -10,12 +10,10 @@ autograder is misconfigured, the reason on stdout only). Slow: cold commands.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from grading_helpers import K01, ROOT, katas_cli, submission
+from grading_helpers import K01, ROOT, submission, warm_worker
 
 from backprop_katas.grading import preflight as PF
 
@@ -92,51 +90,58 @@ def test_the_example_hidden_tests_pass_the_preflight_and_the_second_run_is_cache
 
 
 @pytest.mark.parametrize("name", list(MISTAKES))
-def test_an_instructor_mistake_stops_every_route_and_nothing_is_written(name, tmp_path, own_cache):
+def test_an_instructor_mistake_stops_every_route_and_nothing_is_written(name, tmp_path, own_cache, capsys,
+                                                                        monkeypatch):  # fmt: skip
+    from backprop_katas.commands import main as katas
+    from backprop_katas.grading import gradescope
+
     text, needle = MISTAKES[name]
     hidden = hidden_folder(tmp_path / "hidden", text)
     where = f"test_k01_hidden.py:{line_of(text, needle)}"
     learner = submission(tmp_path / "class" / "alice")
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("KATAS_LANG", "en")
+    monkeypatch.delenv("KATAS_TARGET", raising=False)
 
-    verdict = PF.preflight(ROOT, hidden)
-    assert any(where in str(p) for p in verdict.problems), (where, [str(p) for p in verdict.problems])
+    verdict = PF.preflight(ROOT, hidden)  # the first run checks; every route below reads its verdict
+    assert not verdict.cached and any(where in str(p) for p in verdict.problems), (where, verdict.problems)
 
-    for route in ("grade", "dask"):
+    # `katas grade`, and the Dask route (stopped before any cluster starts)
+    for route, extra in (("grade", []), ("dask", ["--dask-local", "2"])):
         out = tmp_path / f"out-{route}"
-        extra = ["--dask-local", "2"] if route == "dask" else []
-        done = katas_cli("grade", str(tmp_path / "class"), "--out", str(out), "--hidden-tests", str(hidden),
-                         "--kata", "k01", "--no-progress", *extra, env={"XDG_CACHE_HOME": str(own_cache)})  # fmt: skip
-        assert done.returncode != 0, (route, done.stdout[-1500:], done.stderr[-1500:])
-        assert where in done.stderr, (route, done.stderr[-3000:])
-        assert not out.exists() or not any(out.iterdir()), (route, sorted(out.iterdir()))
+        code = katas(["grade", str(tmp_path / "class"), "--out", str(out), "--hidden-tests", str(hidden),
+                      "--kata", "k01", "--no-progress", *extra])  # fmt: skip
+        err = capsys.readouterr().err
+        assert code != 0 and where in err, (route, code, err[-3000:])
+        assert not out.exists(), (route, sorted(out.rglob("*")))
 
-    report = tmp_path / "results.json"
-    command = [sys.executable, "-m", "pytest", f"tests/test_{K01}.py", f"--target={learner}", "--grade",
-               f"--grade-json={report}", f"--hidden-tests={hidden}", "-q", "-p", "no:cacheprovider"]  # fmt: skip
-    env = {k: v for k, v in __import__("os").environ.items() if k != "KATAS_TARGET"}
-    env.update(KATAS_LANG="en", XDG_CACHE_HOME=str(own_cache))
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode != 0, done.stdout[-2000:]
-    assert where in done.stdout + done.stderr, done.stdout[-3000:] + done.stderr[-2000:]
+    # `pytest --target=LEARNER --grade --hidden-tests=DIR --grade-json=FILE`, in the warm grading worker
+    report, log = tmp_path / "results.json", tmp_path / "pytest.log"
+    args = [f"tests/test_{K01}.py", f"--target={learner}", "--grade", f"--grade-json={report}",
+            f"--hidden-tests={hidden}", "-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT)]  # fmt: skip
+    code = warm_worker().grade(args, log, env={"KATAS_LANG": "en", "XDG_CACHE_HOME": str(own_cache)}, share=False)
+    output = log.read_text(encoding="utf-8", errors="replace")
+    assert code != 0 and where in output, (code, output[-3000:])
     assert not report.exists()
 
-    zip_path = tmp_path / "autograder.zip"  # the zip is built from the checkout: the full preflight first
-    done = katas_cli("gradescope", str(zip_path), "--hidden-tests", str(hidden), "--self-test", "none",
-                     env={"XDG_CACHE_HOME": str(own_cache)})  # fmt: skip
-    assert done.returncode != 0 and where in done.stderr, done.stdout[-1500:] + done.stderr[-3000:]
+    # `katas gradescope`: built from the checkout, so the full preflight runs first
+    zip_path = tmp_path / "autograder.zip"
+    code = katas(["gradescope", str(zip_path), "--hidden-tests", str(hidden), "--self-test", "none"])
+    err = capsys.readouterr().err
+    assert code != 0 and where in err, err[-3000:]
     assert not zip_path.exists() and not zip_path.with_name(zip_path.name + ".tmp").exists()
     if name in NEEDS_REFERENCE:
-        return  # the zip has no solutions/: these two can only be found where it is built
+        return  # the zip holds no solutions/: these two are found where it is built
+    # the zip's run_autograder: no score, a learner-facing "misconfigured", the reason for instructors only
     source = gradescope_source(tmp_path / "autograder" / "source", hidden)
     results = tmp_path / "autograder" / "results" / "results.json"
-    done = subprocess.run([sys.executable, "-m", "backprop_katas.grading.gradescope", "run", "--root", str(source),
-                           "--submission", str(learner), "--results", str(results)], cwd=source, env=env,
-                          capture_output=True, text=True, timeout=600)  # fmt: skip
-    assert done.returncode != 0, done.stdout[-2000:]
+    code = gradescope.main(["run", "--root", str(source), "--submission", str(learner), "--results", str(results)])
+    stdout = capsys.readouterr().out
+    assert code != 0 and where in stdout, stdout[-3000:]
     data = json.loads(results.read_text(encoding="utf-8"))
     assert "score" not in data and not data.get("tests"), data
-    assert "misconfigured" in data["output"] and "test_k01_hidden" not in data["output"]  # the reason: instructors'
-    assert data["stdout_visibility"] == "hidden" and where in done.stdout, done.stdout[-2000:]
+    assert "misconfigured" in data["output"] and "test_k01_hidden" not in data["output"]
+    assert data["stdout_visibility"] == "hidden"
 
 
 def gradescope_source(source: Path, hidden: Path) -> Path:

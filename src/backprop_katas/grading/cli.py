@@ -23,8 +23,8 @@ def cmd_grade(root: Path, args: argparse.Namespace) -> int:
         os.environ["KATAS_LANG"] = args.lang
     hidden = Path(args.hidden_tests).resolve() if args.hidden_tests else None
     if args.check_only or args.submissions is None:
-        if not args.check_only:
-            print(say("grade_needs_submissions"), file=sys.stderr)
+        if not args.check_only or hidden is None:  # the kata tests alone are held by the self-checks
+            print(say("grade_needs_submissions" if not args.check_only else "preflight_needs_hidden"), file=sys.stderr)
             return 2
         try:  # the preflight alone: the hidden tests and katas.toml, no learner
             verdict = ensure(root, hidden)

@@ -219,9 +219,10 @@ def compile_problems(path: Path, root: Path) -> list[Problem]:
 
 def collect_error(reported: str, text: str, root: Path, candidates: list[Path]) -> Problem:
     """A file pytest could not import: the last line of the file in the traceback, and the error."""
-    named = [str(p) for p in candidates if str(p) in text]
+    named = [str(p) for p in candidates if str(p) in text or shown(p, root) in text]
     path = named[0] if named else reported
-    lines = [int(n) for n in re.findall(re.escape(path) + r"\"?(?:, line |:)(\d+)", text)]
+    # pytest writes the path as it was named, or relative to the rootdir: its file name ends both
+    lines = [int(n) for n in re.findall(re.escape(Path(path).name) + r"\"?(?:, line |:)(\d+)", text)]
     errors = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
     return Problem(shown(path, root), lines[-1] if lines else 0, errors[-1] if errors else text.strip()[-300:])
 

@@ -5,14 +5,18 @@ image, then runs ``run_autograder`` for each submission, which must write
 ``/autograder/results/results.json``. The zip holds:
 
 - ``setup.sh``: a virtual environment in ``/autograder/venv``, torch's CPU build from
-  PyTorch's CPU wheel index, then this tool from the wheel built from this checkout
-  (``wheels/``). Overridable by environment variables, so a test can run it offline:
+  PyTorch's CPU wheel index, then this tool with its ``[notebook]`` extra from the wheel built
+  from this checkout (``wheels/``), then the preflight of the hidden tests (``.preflight``: a
+  misconfigured one fails the build; its verdict is cached for the runs). Overridable by environment variables, so a test can run it offline:
   ``KATAS_TORCH_SPEC`` (default ``torch==`` the version this zip was built with),
   ``KATAS_TORCH_PIP_ARGS`` (default ``--index-url https://download.pytorch.org/whl/cpu``),
   ``KATAS_VENV``, ``KATAS_PYTHON``.
 - ``run_autograder``: ``python -m backprop_katas.grading.gradescope run``: finds the kata
   files in ``/autograder/submission`` (directly, or in one folder below it, as a zipped
   folder gives), grades them as ``katas grade PATH`` does and writes results.json.
+- Before the zip is written, the full preflight (with ``solutions/`` and ``katas/``) and,
+  unless ``--self-test none``, the zip's self-test (``.selftest``): it is written only when
+  its ``run_autograder`` agrees with ``katas grade``.
 - the rules: ``katas.toml``, ``pyproject.toml``, ``conftest.py``, ``tests/`` (kata tests
   only) and, with ``--hidden-tests``, ``hidden_tests/``.
 """
@@ -166,6 +170,9 @@ def build_zip(
         except selftest.SelfTestFailed as exc:
             temporary.unlink(missing_ok=True)
             raise GradescopeError(say("selftest_refused", zip=out, reason=str(exc))) from None
+        except BaseException:  # Ctrl-C, a missing tool: no half-proved zip is left behind
+            temporary.unlink(missing_ok=True)
+            raise
         print(say("selftest_done", seconds=report.seconds["total"], setup=report.seconds["setup.sh"],
                   local=report.seconds["katas grade"]))  # fmt: skip
     temporary.replace(out)

@@ -14,11 +14,12 @@ anything is written, with the file and line. Checked:
 - where the project has ``solutions/`` and ``katas/`` (the instructor's checkout): every hidden
   test passes on the reference and fails on the stubs (a test that cannot fail is a bug too).
 
-The hidden tests run on the reference and the stubs in two plain pytest sessions (this module
-is their plugin: ``-p backprop_katas.grading.preflight``), not in grading mode: they are the
+The hidden tests run on the reference and the stubs in two plain pytest sessions, forked from
+one process that imported torch once (this module is their plugin: ``-p
+backprop_katas.grading.preflight``), not in grading mode: they are the
 instructor's code on the instructor's answers. A verdict is cached by the content of everything
 it read (hidden tests, kata tests, conftest files, katas.toml, the probes, the reference and the
-stubs, the tool's version) in the user cache (``$XDG_CACHE_HOME`` or ``~/.cache``,
+stubs, the tool's version and these checks) in the user cache (``$XDG_CACHE_HOME`` or ``~/.cache``,
 ``backprop-katas/preflight/``), so it costs once per change, not once per learner.
 """
 

@@ -22,7 +22,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from grading_helpers import CATALOG, K01, KATA_IDS, ROOT, TOTAL_POINTS, kata_source, submission
+from grading_helpers import CATALOG, K01, KATA_IDS, ROOT, TOTAL_POINTS, kata_source, katas_cli, pytest_grade, submission
 
 pytestmark = [pytest.mark.grading, pytest.mark.gradescope]
 
@@ -63,7 +63,8 @@ def test_katas_katas_grade_and_the_gradescope_zip_give_the_same_per_kata_scores(
 
     started = time.monotonic()
     zip_path = tmp_path / "autograder.zip"
-    built = subprocess.run([*KATAS, "gradescope", str(zip_path), "--hidden-tests", str(HIDDEN)], cwd=ROOT, env=env(),
+    built = subprocess.run([*KATAS, "gradescope", str(zip_path), "--hidden-tests", str(HIDDEN), "--self-test", "none"],
+                           cwd=ROOT, env=env(),
                            capture_output=True, text=True, timeout=600)  # fmt: skip
     zip_seconds = time.monotonic() - started
     assert built.returncode == 0, built.stderr[-2000:]
@@ -148,3 +149,52 @@ def test_katas_katas_grade_and_the_gradescope_zip_give_the_same_per_kata_scores(
         table["missing_k04"]["k04_autograd"] == 0.0
         and sum(table["missing_k04"].values()) == TOTAL_POINTS - CATALOG[3].points
     )
+
+
+def test_a_zip_whose_self_test_fails_is_not_written(tmp_path, monkeypatch):
+    from backprop_katas.grading import gradescope, selftest
+
+    def differs(*args, **kwargs):
+        raise selftest.SelfTestFailed("reference: Gradescope {...} / katas grade {...}")
+
+    monkeypatch.setattr(selftest, "run", differs)
+    out = tmp_path / "autograder.zip"
+    with pytest.raises(gradescope.GradescopeError, match="was not written"):
+        gradescope.build_zip(ROOT, out, HIDDEN, self_test="fast")
+    assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_the_zip_proves_itself_and_four_routes_give_the_same_per_kata_scores(tmp_path):
+    """Issue 19, "Done when": the reference, the stubs, a wrong answer and the reference as
+    handed-out notebooks get the same per-kata scores from `katas grade`, `pytest --grade`, the
+    zip's run_autograder (set up in a fresh venv by its setup.sh, torch from a local wheel, the
+    [notebook] extra from the wheel) and `katas grade --dask-local 2`."""
+    from backprop_katas.grading import gradescope, selftest
+
+    zip_path = tmp_path / "autograder.zip"
+    gradescope.build_zip(ROOT, zip_path, HIDDEN, self_test="none")
+    report = selftest.run(zip_path, ROOT, HIDDEN, mode="fresh")  # raises when Gradescope and katas grade differ
+    print("self-test (fresh venv): " + ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items()))
+    routes = {"run_autograder": report.scores, "katas grade": report.local}
+
+    learners = selftest.make_class(ROOT, tmp_path / "class")
+    routes["pytest --grade"] = {}
+    for name, folder in learners.items():
+        data = pytest_grade(folder, tmp_path / f"{name}.json", f"--hidden-tests={HIDDEN}", tests=KATA_IDS)
+        routes["pytest --grade"][name] = {k: float(v["score"]) for k, v in data["extra_data"]["katas"].items()}
+    out = tmp_path / "dask"
+    done = katas_cli("grade", str(tmp_path / "class"), "--out", str(out), "--no-progress", "--hidden-tests",
+                     str(HIDDEN), "--dask-local", "2", timeout=3600)  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        routes["--dask-local 2"] = {
+            r[0]: {k: float(v["score"]) for k, v in json.loads(r[1]).items()}
+            for r in db.execute("SELECT learner, katas FROM grades")
+        }
+    for name in learners:
+        seen = {route: scores[name] for route, scores in routes.items()}
+        assert len({json.dumps(v, sort_keys=True) for v in seen.values()}) == 1, (name, seen)
+    reference = routes["katas grade"]
+    assert sum(reference["reference"].values()) == TOTAL_POINTS and sum(reference["stubs"].values()) == 0
+    assert reference["reference-notebooks"] == reference["reference"]
+    assert reference["wrong-prime"][K01] == 7.0

@@ -248,10 +248,13 @@ OWN_PROBE = textwrap.dedent(
         return target.module(KATA).prime_function(SECRET)
 
 
+    PROBES = {"secret": probe_secret}  # handed over indirectly: the preflight's reading of run(...) misses it
+
+
     @pytest.mark.part("prime_function")
     def test_an_instructor_case_with_its_own_probe(run):
         """A hidden test that defines its own probe."""
-        assert run(probe_secret) == 2 * SECRET
+        assert run(PROBES["secret"]) == 2 * SECRET
     '''
 )
 
@@ -278,7 +281,9 @@ def test_hidden_tests_count_but_never_show_their_names_or_inputs(tmp_path):
 @pytest.mark.slow
 def test_a_probe_outside_the_kit_fails_its_test_for_the_author_and_never_enters_the_child(tmp_path):
     # Only backprop_katas.kit.probes.* and the inputs reach learner code: a hidden test's own probe
-    # would carry its module (names, inputs, expected values) into the child.
+    # would carry its module (names, inputs, expected values) into the child. The preflight stops
+    # `run(probe_defined_here, ...)` before grading (test_preflight.py); this one is handed over
+    # through a dict, which the preflight does not follow, so the runner's own refusal is tested.
     hidden = tmp_path / "hidden"
     hidden.mkdir()
     (hidden / "test_k01_own.py").write_text(OWN_PROBE, encoding="utf-8")

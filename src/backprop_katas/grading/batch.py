@@ -34,6 +34,7 @@ from typing import Any
 
 from backprop_katas.catalog import Kata, counted, load_catalog
 from backprop_katas.files import Refused, digest, write_json
+from backprop_katas.grading import preflight
 from backprop_katas.grading.gradebook import Gradebook, Row, content_hash, kata_hashes, suite_hash
 from backprop_katas.grading.pool import Options, Workers, grade_learner, test_files
 from backprop_katas.grading.results import merge, one_line
@@ -231,9 +232,12 @@ def _error_row(learner: str, digest: str, detail: str) -> Row:
 
 def grade_class(root: Path, options: Options) -> Outcome:
     start = time.monotonic()
+    everything = load_catalog(root)
+    # The instructor's side first: a problem raises PreflightError before anything is written.
+    preflight.ensure(root, options.hidden_tests, everything)
     # A bonus kata (katas.toml: bonus = true) is graded and counted only when asked for, so a grade
     # without it keeps the gradebook's columns and its total.
-    catalog = counted(load_catalog(root), options.katas)
+    catalog = counted(everything, options.katas)
     katas = [k for k in catalog if not options.katas or k.id in options.katas or k.number in options.katas]
     kata_files = [k.filename for k in catalog]
     # Per kata: a kata is kept only when it was graded from these files by these rules.

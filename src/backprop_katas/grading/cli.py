@@ -16,11 +16,24 @@ def cmd_grade(root: Path, args: argparse.Namespace) -> int:
     from backprop_katas.catalog import counted, load_catalog
     from backprop_katas.grading.batch import grade_class, is_single_submission, learners
     from backprop_katas.grading.pool import Options
+    from backprop_katas.grading.preflight import PreflightError, ensure
     from backprop_katas.names import shown_name
 
     if args.lang:  # feedback, summary, CSV headers; the grading processes inherit it
         use(args.lang)
         os.environ["KATAS_LANG"] = args.lang
+    hidden = Path(args.hidden_tests).resolve() if args.hidden_tests else None
+    if args.check_only or args.submissions is None:
+        if not args.check_only or hidden is None:  # the kata tests alone are held by the self-checks
+            print(say("grade_needs_submissions" if not args.check_only else "preflight_needs_hidden"), file=sys.stderr)
+            return 2
+        try:  # the preflight alone: the hidden tests and katas.toml, no learner
+            verdict = ensure(root, hidden)
+        except PreflightError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        print(say("preflight_ok", seconds=verdict.seconds, cached=say("preflight_cached") if verdict.cached else ""))
+        return 0
     submissions = Path(args.submissions).resolve()
     if not submissions.is_dir() or not learners(submissions, load_catalog(root)):
         print(say("grade_batch_none", folder=submissions), file=sys.stderr)
@@ -38,7 +51,7 @@ def cmd_grade(root: Path, args: argparse.Namespace) -> int:
         regrade=args.regrade,
         katas=args.kata or [],
         select=args.select,
-        hidden_tests=Path(args.hidden_tests).resolve() if args.hidden_tests else None,
+        hidden_tests=hidden,
         kata_time_limit=args.kata_time_limit,
         memory_limit=args.memory_limit,
         progress=not args.no_progress,
@@ -51,6 +64,9 @@ def cmd_grade(root: Path, args: argparse.Namespace) -> int:
         options.results_json = options.out / "results.json"  # one learner: the results.json pytest --grade writes
     try:
         outcome = grade_class(root, options)
+    except PreflightError as exc:  # the instructor's side is wrong: nothing was graded or written
+        print(exc, file=sys.stderr)
+        return 2
     except Exception as exc:
         if options.scheduler or options.dask_local:
             from backprop_katas.grading.cluster import ClusterUnavailable
@@ -105,7 +121,7 @@ def cmd_gradescope(root: Path, args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         names = build_zip(root, out, Path(args.hidden_tests).resolve() if args.hidden_tests else None,
-                          lang=args.lang or "en")  # fmt: skip
+                          lang=args.lang or "en", self_test=args.self_test)  # fmt: skip
     except GradescopeError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -116,8 +132,10 @@ def cmd_gradescope(root: Path, args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     """Add ``grade`` and ``export`` to the ``katas`` command's subparsers."""
     grade = sub.add_parser("grade", help=say("cli_help_grade"))
-    grade.add_argument("submissions", metavar="SUBMISSIONS_DIR",
+    grade.add_argument("submissions", metavar="SUBMISSIONS_DIR", nargs="?",
                        help="one sub-folder per learner, holding kata files; or one submission folder (kata files in it)")  # fmt: skip
+    grade.add_argument("--check-only", action="store_true",
+                       help="run only the preflight (the hidden tests and katas.toml against the reference and the stubs); grade no one")  # fmt: skip
     grade.add_argument(
         "--out", default="grades", help="folder for gradebook.sqlite, grades.csv, feedback/ (default: ./grades)"
     )
@@ -185,4 +203,10 @@ def register(sub: Any) -> None:
         "--hidden-tests", metavar="DIR", help="your hidden test files, shipped in the zip (default: none)"
     )
     gradescope.add_argument("--lang", choices=MODES, help="language of the feedback (default: en)")
+    gradescope.add_argument(
+        "--self-test", choices=("fast", "fresh", "none"), default="fast",
+        help="before writing the zip, run setup.sh and run_autograder on the reference (.py and notebooks), "
+        "the stubs and a wrong answer, and compare with katas grade: fast reuses this environment's packages, "
+        "fresh installs into a new venv (torch from a local wheel) (default: fast)",
+    )  # fmt: skip
     gradescope.set_defaults(func=cmd_gradescope)

@@ -5,14 +5,18 @@ image, then runs ``run_autograder`` for each submission, which must write
 ``/autograder/results/results.json``. The zip holds:
 
 - ``setup.sh``: a virtual environment in ``/autograder/venv``, torch's CPU build from
-  PyTorch's CPU wheel index, then this tool from the wheel built from this checkout
-  (``wheels/``). Overridable by environment variables, so a test can run it offline:
+  PyTorch's CPU wheel index, then this tool with its ``[notebook]`` extra from the wheel built
+  from this checkout (``wheels/``), then the preflight of the hidden tests (``.preflight``: a
+  misconfigured one fails the build; its verdict is cached for the runs). Overridable by environment variables, so a test can run it offline:
   ``KATAS_TORCH_SPEC`` (default ``torch==`` the version this zip was built with),
   ``KATAS_TORCH_PIP_ARGS`` (default ``--index-url https://download.pytorch.org/whl/cpu``),
   ``KATAS_VENV``, ``KATAS_PYTHON``.
 - ``run_autograder``: ``python -m backprop_katas.grading.gradescope run``: finds the kata
   files in ``/autograder/submission`` (directly, or in one folder below it, as a zipped
   folder gives), grades them as ``katas grade PATH`` does and writes results.json.
+- Before the zip is written, the full preflight (with ``solutions/`` and ``katas/``) and,
+  unless ``--self-test none``, the zip's self-test (``.selftest``): it is written only when
+  its ``run_autograder`` agrees with ``katas grade``.
 - the rules: ``katas.toml``, ``pyproject.toml``, ``conftest.py``, ``tests/`` (kata tests
   only) and, with ``--hidden-tests``, ``hidden_tests/``.
 """
@@ -53,8 +57,14 @@ fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
 # torch first, from PyTorch's CPU wheel index: a plain `pip install torch` on Linux pulls CUDA (GBs).
 "$VENV/bin/python" -m pip install -q $TORCH_PIP_ARGS "$TORCH_SPEC"
-"$VENV/bin/python" -m pip install -q "$SOURCE"/wheels/*.whl
-"$VENV/bin/python" -c "import torch, backprop_katas; print('torch', torch.__version__, '| backprop-katas', backprop_katas.__version__)"
+# the [notebook] extra: a submission of handed-out notebooks is read with nbformat
+WHEEL="$(ls "$SOURCE"/wheels/backprop_katas-*.whl | head -n 1)"
+"$VENV/bin/python" -m pip install -q "$WHEEL[notebook]"
+"$VENV/bin/python" -c "import torch, nbformat, backprop_katas; print('torch', torch.__version__, '| backprop-katas', backprop_katas.__version__)"
+if [ -d "$SOURCE/hidden_tests" ]; then
+    # the preflight: a misconfigured hidden test fails the image's build (and its verdict is cached for the runs)
+    (cd "$SOURCE" && "$VENV/bin/python" -m backprop_katas.grading.preflight "$SOURCE" "$SOURCE/hidden_tests")
+fi
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
@@ -102,13 +112,24 @@ def build_wheel(root: Path, into: Path) -> Path:
         return wheels[-1]
 
 
-def build_zip(root: Path, out: Path, hidden_tests: Path | None = None, lang: str = "en") -> list[str]:
-    """Write the autograder zip; return the names in it."""
+def build_zip(
+    root: Path, out: Path, hidden_tests: Path | None = None, lang: str = "en", self_test: str = "none"
+) -> list[str]:
+    """Write the autograder zip; return the names in it.
+
+    ``self_test`` (``selftest.MODES``): ``fast`` or ``fresh`` grade four submissions with the
+    zip before it is written (``selftest.run``); ``none`` does not."""
     import torch
+
+    from backprop_katas.grading.preflight import PreflightError, ensure
 
     if hidden_tests is not None and not hidden_tests.is_dir():
         raise GradescopeError(say("gradescope_no_hidden", lang=lang, folder=hidden_tests))
     catalog = load_catalog(root)
+    try:  # the reference and the stubs are here, not in the zip: the full preflight runs now
+        ensure(root, hidden_tests, catalog)
+    except PreflightError as exc:
+        raise GradescopeError(str(exc)) from None
     torch_spec = "torch==" + torch.__version__.split("+")[0]
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_name(out.name + ".tmp")
@@ -142,6 +163,19 @@ def build_zip(root: Path, out: Path, hidden_tests: Path | None = None, lang: str
                 for path in sorted(hidden_tests.rglob("*.py")):
                     if "__pycache__" not in path.parts:
                         add_file(f"hidden_tests/{path.relative_to(hidden_tests).as_posix()}", path)
+    if self_test != "none":
+        from backprop_katas.grading import selftest
+
+        try:
+            report = selftest.run(temporary, root, hidden_tests, mode=self_test)
+        except selftest.SelfTestFailed as exc:
+            temporary.unlink(missing_ok=True)
+            raise GradescopeError(say("selftest_refused", zip=out, reason=str(exc))) from None
+        except BaseException:  # Ctrl-C, a missing tool: no half-proved zip is left behind
+            temporary.unlink(missing_ok=True)
+            raise
+        print(say("selftest_done", seconds=report.seconds["total"], setup=report.seconds["setup.sh"],
+                  local=report.seconds["katas grade"]))  # fmt: skip
     temporary.replace(out)
     return names
 
@@ -174,6 +208,7 @@ def run(root: Path, submission: Path, results: Path) -> int:
     """Grade one Gradescope submission into results.json (what ``run_autograder`` calls)."""
     from backprop_katas.grading.batch import grade_class
     from backprop_katas.grading.pool import Options
+    from backprop_katas.grading.preflight import PreflightError
 
     catalog = load_catalog(root)
     hidden = root / "hidden_tests"
@@ -189,12 +224,29 @@ def run(root: Path, submission: Path, results: Path) -> int:
             results_json=results,
             single=True,
         )
-        outcome = grade_class(root, options)
+        try:
+            outcome = grade_class(root, options)
+        except PreflightError as exc:
+            misconfigured(results, str(exc))
+            return 1
     if not results.is_file():  # a grade must always reach Gradescope, even "could not be graded"
         detail = "; ".join(outcome.failed) or "no results"
         write_json(results, {"score": 0, "output": say("gradescope_not_graded", detail=detail), "tests": []}, indent=2)
         return 1
     return 0
+
+
+def misconfigured(results: Path, reason: str) -> None:
+    """No grade at all when the instructor's side is wrong (a zero would be published as one).
+
+    Gradescope's results.json: no ``score`` and no ``tests``, so nothing is scored; ``output``
+    (what the learner sees) says the autograder is misconfigured; the reason goes to stdout,
+    which ``stdout_visibility: hidden`` shows to instructors only. ``run_autograder`` then
+    exits non-zero: Gradescope reports the run as an autograder failure to the course staff."""
+    print(reason)
+    data = {"output": say("gradescope_misconfigured"), "stdout_visibility": "hidden",
+            "extra_data": {"misconfigured": True}}  # fmt: skip
+    write_json(results, data, indent=2)
 
 
 def main(argv: list[str] | None = None) -> int:

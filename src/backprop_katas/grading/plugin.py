@@ -25,7 +25,7 @@ import pytest
 from backprop_katas import __version__
 from backprop_katas.catalog import Kata
 from backprop_katas.files import digest, write_json
-from backprop_katas.grading import sandbox
+from backprop_katas.grading import preflight, sandbox
 from backprop_katas.grading.results import build, cap, kata_scores, one_line, relative_paths
 from backprop_katas.grading.runner import GradingRunnerFactory, Settings, Zygote, kata_of_module
 from backprop_katas.kinds import TestStatus
@@ -210,6 +210,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if hidden_dir is not None:
         if not hidden_dir.is_dir():
             raise pytest.UsageError(f"--hidden-tests {hidden}: not a folder")
+        try:  # the instructor's side before any learner code runs; cached, so `katas grade` pays once
+            preflight.ensure(config.rootpath, hidden_dir, catalog)
+        except preflight.PreflightError as exc:
+            raise pytest.UsageError(str(exc)) from None
         config.args.append(str(hidden_dir))
     json_path = config.getoption("katas_grade_json")
     grading = Grading(factory, catalog, hidden_dir, Path(json_path).resolve() if json_path else None, time.time())
@@ -293,6 +297,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             marker = item.get_closest_marker(PART_MARKER)
             part = str(marker.args[0]) if marker is not None and marker.args else ""
             if part not in entry.weights:
+                grading.nothing_graded = True  # no results.json: a 0 would be published as a grade
                 raise pytest.UsageError(
                     say("grade_bad_part", test=item.nodeid, part=part or "-", parts=", ".join(entry.weights) or "-")
                 )

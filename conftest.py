@@ -54,4 +54,6 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if target is None or target.label != "solutions" or "slow" in (config.getoption("markexpr") or ""):
         return []
     # tests/suite/conftest.py leaves them out; said here, where pytest-xdist's workers cannot
-    return ["self-checks marked slow are left out (grading sessions, cold commands, kernels, servers): -m slow runs them"]
+    return [
+        "self-checks marked slow are left out (grading sessions, cold commands, kernels, servers): -m slow runs them"
+    ]

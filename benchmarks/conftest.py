@@ -23,10 +23,14 @@ EXTERNAL = pytest.StashKey[dict[str, dict[str, Any]]]()
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("backprop-katas benchmarks")
     group.addoption("--bench-rounds", type=int, default=3, help="rounds of each whole-process command (default 3)")
-    group.addoption("--bench-ci", action="store_true",
-                    help="also time `bash .ci/run` on a fresh clone of this tree (about half an hour)")
-    group.addoption("--bench-long", action="store_true",
-                    help="grade every learner one by one instead of a sample (grade_floor.py)")
+    group.addoption(
+        "--bench-ci",
+        action="store_true",
+        help="also time `bash .ci/run` on a fresh clone of this tree (about half an hour)",
+    )
+    group.addoption(
+        "--bench-long", action="store_true", help="grade every learner one by one instead of a sample (grade_floor.py)"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -45,16 +45,20 @@ def machine(data: dict[str, Any]) -> str:
     cpu = info.get("cpu") or {}
     brand = cpu.get("brand_raw") or info.get("processor") or info.get("machine") or "unknown CPU"
     cores = cpu.get("count")
-    parts = [f"{brand}" + (f", {cores} logical cores" if cores else ""),
-             f"{info.get('system', '')} {info.get('release', '')}".strip(),
-             f"{info.get('python_implementation', 'Python')} {info.get('python_version', '')}".strip()]  # fmt: skip
+    parts = [
+        f"{brand}" + (f", {cores} logical cores" if cores else ""),
+        f"{info.get('system', '')} {info.get('release', '')}".strip(),
+        f"{info.get('python_implementation', 'Python')} {info.get('python_version', '')}".strip(),
+    ]
     return "; ".join(p for p in parts if p)
 
 
 def page(data: dict[str, Any]) -> str:
     rows = data.get("issue22")
     if not rows:
-        raise SystemExit("the JSON has no \"issue22\" table: was it written by `pytest benchmarks/ --benchmark-json=...`?")
+        raise SystemExit(
+            'the JSON has no "issue22" table: was it written by `pytest benchmarks/ --benchmark-json=...`?'
+        )
     when = data.get("datetime", "unknown date")
     lines = [
         "# Benchmarks",
@@ -71,8 +75,10 @@ def page(data: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        lines.append(f"| {_cell(r['what'])} | {_value(r)} | {_cell(r['how'])} | {_load(r)} | {_cell(r['goal'])} "
-                     f"| {_met(r)} | {_cell(r['before'])} |")  # fmt: skip
+        lines.append(
+            f"| {_cell(r['what'])} | {_value(r)} | {_cell(r['how'])} | {_load(r)} | {_cell(r['goal'])} "
+            f"| {_met(r)} | {_cell(r['before'])} |"
+        )
     lines += [
         "",
         "To measure again (about ten minutes; `--bench-ci` adds a half-hour `.ci/run` on a fresh clone, "

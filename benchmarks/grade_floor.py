@@ -164,9 +164,13 @@ print(json.dumps([total, cpu]))
     start = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-c", code, json.dumps(test_files()), str(ROOT)],
-        input="".join(f"{path}\n" for _, path in learners), cwd=ROOT, env=environment(),
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        input="".join(f"{path}\n" for _, path in learners),
+        cwd=ROOT,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     seconds, cpu = json.loads(done.stdout.strip().splitlines()[-1])
     return float(seconds), float(cpu), time.monotonic() - start
 
@@ -181,10 +185,29 @@ def per_learner(
     for name, path in learners:
         report = out / f"{name}.json"
         subprocess.run(
-            [sys.executable, "-m", "pytest", *test_files(), f"--target={path}", "--grade", f"--grade-json={report}",
-             "-q", "--no-header", "-p", "no:cacheprovider", "--rootdir", str(ROOT), "--isolation", isolation],
-            cwd=ROOT, env=environment(), capture_output=True, check=False, preexec_fn=meter.enter,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                *test_files(),
+                f"--target={path}",
+                "--grade",
+                f"--grade-json={report}",
+                "-q",
+                "--no-header",
+                "-p",
+                "no:cacheprovider",
+                "--rootdir",
+                str(ROOT),
+                "--isolation",
+                isolation,
+            ],
+            cwd=ROOT,
+            env=environment(),
+            capture_output=True,
+            check=False,
+            preexec_fn=meter.enter,
+        )
         scores[name] = float(json.loads(report.read_text(encoding="utf-8"))["score"]) if report.is_file() else -1.0
     return time.monotonic() - start, meter.seconds(), scores
 
@@ -197,8 +220,9 @@ def katas_grade(
         args += ["--workers", str(workers)]
     meter = CpuMeter("katas-grade")
     start = time.monotonic()
-    done = subprocess.run([*KATAS_CLI, *args], cwd=ROOT, env=environment(), capture_output=True, text=True,
-                          preexec_fn=meter.enter)  # fmt: skip
+    done = subprocess.run(
+        [*KATAS_CLI, *args], cwd=ROOT, env=environment(), capture_output=True, text=True, preexec_fn=meter.enter
+    )
     seconds = time.monotonic() - start
     cpu = meter.seconds()
     if done.returncode != 0:
@@ -263,16 +287,24 @@ def main(argv: list[str] | None = None) -> int:
     def cpu(value: float | None) -> str:
         return f"{value:8.1f} s CPU" if value is not None else "   (no cpuacct cgroup: CPU not measured)"
 
-    print(f"class: {len(learners)} learners (reference, stubs, mutants of all six katas), isolation {args.isolation}, "
-          f"{cores} cores, load average {load:.1f}")  # fmt: skip
+    print(
+        f"class: {len(learners)} learners (reference, stubs, mutants of all six katas), isolation {args.isolation}, "
+        f"{cores} cores, load average {load:.1f}"
+    )
     print(f"one `pytest --target=SUB --grade` per learner: {alone_total:8.1f} s wall {cpu(alone_cpu_total)}{estimate}")
     print(f"katas grade (one batch):                     {grade_seconds:8.1f} s wall {cpu(grade_cpu)}")
-    print(f"floor (kata tests' in-pytest time, summed):  {floor_seconds:8.1f} s wall {cpu(floor_cpu)}"
-          f"  (measured in {floor_wall:.1f} s)")  # fmt: skip
-    print(f"katas grade is {alone_total / grade_seconds:.2f}x faster than per learner (target >= {PER_LEARNER_TARGET}x); "
-          f"CPU: {figures['speedup_vs_per_learner_cpu']}x")  # fmt: skip
-    print(f"katas grade is {grade_seconds / floor_seconds:.2f}x the floor (target <= {FLOOR_TARGET}x); "
-          f"CPU: {figures['katas_grade_over_floor_cpu']}x")  # fmt: skip
+    print(
+        f"floor (kata tests' in-pytest time, summed):  {floor_seconds:8.1f} s wall {cpu(floor_cpu)}"
+        f"  (measured in {floor_wall:.1f} s)"
+    )
+    print(
+        f"katas grade is {alone_total / grade_seconds:.2f}x faster than per learner (target >= {PER_LEARNER_TARGET}x); "
+        f"CPU: {figures['speedup_vs_per_learner_cpu']}x"
+    )
+    print(
+        f"katas grade is {grade_seconds / floor_seconds:.2f}x the floor (target <= {FLOOR_TARGET}x); "
+        f"CPU: {figures['katas_grade_over_floor_cpu']}x"
+    )
     print("scores: per learner and katas grade agree" if not disagree else f"scores DISAGREE for {disagree}")
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")

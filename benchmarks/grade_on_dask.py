@@ -43,8 +43,18 @@ def make_class(folder: Path, n: int) -> Path:
 
 def wall(subs: Path, out: Path, katas: list[str], mode: list[str]) -> float:
     env = {k: v for k, v in os.environ.items() if k != "KATAS_TARGET"}
-    command = [sys.executable, "-c", "import sys; from backprop_katas.commands import main; sys.exit(main())",
-               "grade", str(subs), "--out", str(out), "--no-progress", *katas, *mode]  # fmt: skip
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from backprop_katas.commands import main; sys.exit(main())",
+        "grade",
+        str(subs),
+        "--out",
+        str(out),
+        "--no-progress",
+        *katas,
+        *mode,
+    ]
     start = time.monotonic()
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600)
     seconds = time.monotonic() - start
@@ -67,8 +77,12 @@ def round_trip(learners: int) -> float:
 
     catalog = load_catalog(ROOT)
     files = submission_bundle(ROOT / "solutions", [k.filename for k in catalog])
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster, Client(cluster) as client:  # fmt: skip
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         rules = client.scatter(rules_bundle(ROOT, catalog, None), broadcast=True, hash=False)
         client.submit(echo, files, rules, 10, pure=False).result()  # warm: connections, imports
         start = time.monotonic()
@@ -98,15 +112,22 @@ def main() -> None:
             t_large = wall(large, Path(tmp) / f"out-large-{len(results)}", katas, mode)
             per = (t_large - t_small) / (args.learners - SMALL)
             results[name] = (t_small, t_large, per)
-            print(f"{name:20} {SMALL} learners {t_small:6.1f} s · {args.learners} learners {t_large:6.1f} s · "
-                  f"{per:5.2f} s per learner in steady state", flush=True)  # fmt: skip
+            print(
+                f"{name:20} {SMALL} learners {t_small:6.1f} s · {args.learners} learners {t_large:6.1f} s · "
+                f"{per:5.2f} s per learner in steady state",
+                flush=True,
+            )
     local = results["local --workers 2"]
     one, two = results["--dask-local 1"], results["--dask-local 2"]
     print()
-    print(f"wall time, {args.learners} learners: dask-local 2 / local 2 = {two[1] / local[1]:.2f}, "
-          f"dask-local 1 / dask-local 2 = {one[1] / two[1]:.2f}")  # fmt: skip
-    print(f"per learner (steady): dask-local 2 / local 2 = {two[2] / local[2]:.2f}, "
-          f"dask-local 1 / dask-local 2 = {one[2] / two[2]:.2f}")  # fmt: skip
+    print(
+        f"wall time, {args.learners} learners: dask-local 2 / local 2 = {two[1] / local[1]:.2f}, "
+        f"dask-local 1 / dask-local 2 = {one[1] / two[1]:.2f}"
+    )
+    print(
+        f"per learner (steady): dask-local 2 / local 2 = {two[2] / local[2]:.2f}, "
+        f"dask-local 1 / dask-local 2 = {one[2] / two[2]:.2f}"
+    )
     print(
         f"scheduler overhead per learner (dask-local 2 - local 2, steady): {two[2] - local[2]:+.2f} s; "
         f"extra start-up of a 2-worker LocalCluster: {two[0] - local[0]:+.1f} s; cores here: {os.cpu_count()}"

@@ -204,24 +204,41 @@ def cases() -> list[Case]:
     for shape in K03_SHAPES:
         s = f"shape {list(shape)}"
         t, _ = pair(2, shape, "float64")
-        found.append(Case(f"{K03}.z_prime", s,
-                          lambda run, shape=shape: T3.test_z_prime_matches_finite_differences(run, shape, "float64"),
-                          lambda target, t=t: gradcheck(square_node(target.module(K03)), [_t64(t)])))  # fmt: skip
+        found.append(
+            Case(
+                f"{K03}.z_prime",
+                s,
+                lambda run, shape=shape: T3.test_z_prime_matches_finite_differences(run, shape, "float64"),
+                lambda target, t=t: gradcheck(square_node(target.module(K03)), [_t64(t)]),
+            )
+        )
         x, y = pair(3, shape, "float64")
-        found.append(Case(f"{K03}.backward", s,
-                          lambda run, shape=shape: T3.test_backward_matches_finite_differences_of_z_in_x(
-                              run, shape, "float64"),
-                          lambda target, x=x, y=y: gradcheck(chain_node(target.module(K03), _t64(y, False)),
-                                                             [_t64(x)])))  # fmt: skip
+        found.append(
+            Case(
+                f"{K03}.backward",
+                s,
+                lambda run, shape=shape: T3.test_backward_matches_finite_differences_of_z_in_x(run, shape, "float64"),
+                lambda target, x=x, y=y: gradcheck(chain_node(target.module(K03), _t64(y, False)), [_t64(x)]),
+            )
+        )
         x, y = pair(4, shape, "float64")
-        found.append(Case(f"{K03}.gradients", s,
-                          lambda run, shape=shape: T3.test_gradients_match_finite_differences(run, shape, "float64"),
-                          lambda target, x=x, y=y: gradcheck(graph_node(target.module(K03), "gradients"),
-                                                             [_t64(x), _t64(y)])))  # fmt: skip
+        found.append(
+            Case(
+                f"{K03}.gradients",
+                s,
+                lambda run, shape=shape: T3.test_gradients_match_finite_differences(run, shape, "float64"),
+                lambda target, x=x, y=y: gradcheck(graph_node(target.module(K03), "gradients"), [_t64(x), _t64(y)]),
+            )
+        )
     x, y = pair(4, (3, 4), "float64")
-    found.append(Case(f"{K03}.t_prime", "t_prime() (gradcheck: shape [3, 4])",
-                      lambda run: (T3.test_t_prime_is_one(run), T3.test_t_prime_is_a_plain_python_number(run))[0],
-                      lambda target: gradcheck(graph_node(target.module(K03), "t_prime"), [_t64(x), _t64(y)])))  # fmt: skip
+    found.append(
+        Case(
+            f"{K03}.t_prime",
+            "t_prime() (gradcheck: shape [3, 4])",
+            lambda run: (T3.test_t_prime_is_one(run), T3.test_t_prime_is_a_plain_python_number(run))[0],
+            lambda target: gradcheck(graph_node(target.module(K03), "t_prime"), [_t64(x), _t64(y)]),
+        )
+    )
     # The contract test: the caller's tensors untouched, no result aliased, on shape [2, 3].
     x, y = pair(7, (2, 3), "float64")
     contract: dict[str, Callable[[Target], bool]] = {
@@ -230,44 +247,87 @@ def cases() -> list[Case]:
         "gradients": lambda target: gradcheck(graph_node(target.module(K03), "gradients"), [_t64(x), _t64(y)]),
     }
     for name, check in contract.items():
-        found.append(Case(f"{K03}.{name}", "contract, shape [2, 3]",
-                          lambda run, name=name: T3.test_no_function_writes_into_its_inputs_or_returns_them(
-                              run, name, "float64"), check))  # fmt: skip
+        found.append(
+            Case(
+                f"{K03}.{name}",
+                "contract, shape [2, 3]",
+                lambda run, name=name: T3.test_no_function_writes_into_its_inputs_or_returns_them(run, name, "float64"),
+                check,
+            )
+        )
 
     for input_size, hidden_size, batch in T5.SIZES:
         for seed in (1, 2):
             params, xs, ts = T5.problem(seed, input_size, hidden_size, batch)
-            found.append(Case(f"{K05}.manual_gradients", f"Network({input_size}, {hidden_size}, 1), batch {batch}, "
-                              f"seed {seed}",
-                              lambda run, a=(input_size, hidden_size, batch, seed):
-                                  T5.test_manual_gradients_match_finite_differences(run, *a),
-                              lambda target, p=params, xs=xs, ts=ts: gradcheck(bce_node(target.module(K05), xs, ts),
-                                                                               _params(p))))  # fmt: skip
+            found.append(
+                Case(
+                    f"{K05}.manual_gradients",
+                    f"Network({input_size}, {hidden_size}, 1), batch {batch}, seed {seed}",
+                    lambda run, a=(input_size, hidden_size, batch, seed): (
+                        T5.test_manual_gradients_match_finite_differences(run, *a)
+                    ),
+                    lambda target, p=params, xs=xs, ts=ts: gradcheck(bce_node(target.module(K05), xs, ts), _params(p)),
+                )
+            )
     for input_size, hidden_size, batch in [(2, 2, 1), (3, 4, 1), (2, 3, 5), (5, 2, 9)]:
         params, xs, ts = T5.soft_problem(batch + input_size, input_size, hidden_size, batch)
-        found.append(Case(f"{K05}.manual_gradients", f"Network({input_size}, {hidden_size}, 1), batch {batch}, "
-                          "soft targets",
-                          lambda run, a=(input_size, hidden_size, batch):
-                              T5.test_manual_gradients_for_any_batch_and_soft_targets(run, *a),
-                          lambda target, p=params, xs=xs, ts=ts: gradcheck(bce_node(target.module(K05), xs, ts),
-                                                                           _params(p))))  # fmt: skip
-    found.append(Case(f"{K05}.manual_gradients", "saturated outputs (closed-form oracle)",
-                      lambda run: T5.test_manual_gradients_stay_finite_when_the_outputs_saturate(run, "float64"),
-                      None, "finite differences of BCE's clamped log are wrong where y rounds to 0 or 1: "
-                      "gradcheck rejects the reference solution here (see saturated_reference)"))  # fmt: skip
-    sigmoid_inputs = [
-        ("forward and backward", shape, np.random.default_rng(4).uniform(-6, 6, shape),
-         lambda run, shape=shape: T5.test_sigmoid_function_forward_and_backward(run, shape))
-        for shape in [(5,), (3, 4)]
-    ] + [
-        ("vector-Jacobian products", shape, np.random.default_rng(5).uniform(-4, 4, shape),
-         lambda run, shape=shape: T5.test_sigmoid_function_passes_gradcheck(run, shape))
-        for shape in [(6,), (2, 3)]
-    ] + [("extremes ±1000", (len(T5.SIGMOID_EXTREMES),), np.array(T5.SIGMOID_EXTREMES),
-          lambda run: T5.test_sigmoid_function_stays_finite_at_the_extremes(run, "float64"))]  # fmt: skip
+        found.append(
+            Case(
+                f"{K05}.manual_gradients",
+                f"Network({input_size}, {hidden_size}, 1), batch {batch}, soft targets",
+                lambda run, a=(input_size, hidden_size, batch): T5.test_manual_gradients_for_any_batch_and_soft_targets(
+                    run, *a
+                ),
+                lambda target, p=params, xs=xs, ts=ts: gradcheck(bce_node(target.module(K05), xs, ts), _params(p)),
+            )
+        )
+    found.append(
+        Case(
+            f"{K05}.manual_gradients",
+            "saturated outputs (closed-form oracle)",
+            lambda run: T5.test_manual_gradients_stay_finite_when_the_outputs_saturate(run, "float64"),
+            None,
+            "finite differences of BCE's clamped log are wrong where y rounds to 0 or 1: "
+            "gradcheck rejects the reference solution here (see saturated_reference)",
+        )
+    )
+    sigmoid_inputs = (
+        [
+            (
+                "forward and backward",
+                shape,
+                np.random.default_rng(4).uniform(-6, 6, shape),
+                lambda run, shape=shape: T5.test_sigmoid_function_forward_and_backward(run, shape),
+            )
+            for shape in [(5,), (3, 4)]
+        ]
+        + [
+            (
+                "vector-Jacobian products",
+                shape,
+                np.random.default_rng(5).uniform(-4, 4, shape),
+                lambda run, shape=shape: T5.test_sigmoid_function_passes_gradcheck(run, shape),
+            )
+            for shape in [(6,), (2, 3)]
+        ]
+        + [
+            (
+                "extremes ±1000",
+                (len(T5.SIGMOID_EXTREMES),),
+                np.array(T5.SIGMOID_EXTREMES),
+                lambda run: T5.test_sigmoid_function_stays_finite_at_the_extremes(run, "float64"),
+            )
+        ]
+    )
     for what, shape, xs, judge in sigmoid_inputs:
-        found.append(Case(f"{K05}.SigmoidFunction.backward", f"{what}, shape {list(shape)}", judge,
-                          lambda target, xs=xs: gradcheck(target.module(K05).SigmoidFunction.apply, [_t64(xs)])))  # fmt: skip
+        found.append(
+            Case(
+                f"{K05}.SigmoidFunction.backward",
+                f"{what}, shape {list(shape)}",
+                judge,
+                lambda target, xs=xs: gradcheck(target.module(K05).SigmoidFunction.apply, [_t64(xs)]),
+            )
+        )
     return found
 
 
@@ -451,10 +511,16 @@ def verdicts(mutant: Mutant, selected: Sequence[Case]) -> dict[str, str]:
         row = {}
         for side, work in (("judge", judge), ("gradcheck", by_gradcheck)):
             kind, value = in_child(work)
-            row[side] = value if kind == "ok" else (
-                f"no verdict: the process exited with status {value}" if kind == "exit" else f"caught: {value}")  # fmt: skip
-        findings = [shortcuts.check_by_hand(folder, mutant.kata, f.split(".", 1)[1])
-                    for f in FUNCTIONS if f.startswith(mutant.kata)]  # fmt: skip
+            row[side] = (
+                value
+                if kind == "ok"
+                else (f"no verdict: the process exited with status {value}" if kind == "exit" else f"caught: {value}")
+            )
+        findings = [
+            shortcuts.check_by_hand(folder, mutant.kata, f.split(".", 1)[1])
+            for f in FUNCTIONS
+            if f.startswith(mutant.kata)
+        ]
         findings.append(shortcuts.check_kata_file(folder, mutant.kata))
         row["source check"] = "refused" if any(findings) else "—"
     return row
@@ -491,8 +557,10 @@ def summary(rows: Sequence[dict[str, str]]) -> dict[str, Any]:
 
 def render_rows(rows: Sequence[dict[str, str]]) -> str:
     """The table as Markdown."""
-    lines = ["| mutant | kata | judge (float64 central differences, contracts) | gradcheck | source check |",
-             "|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        "| mutant | kata | judge (float64 central differences, contracts) | gradcheck | source check |",
+        "|---|---|---|---|---|",
+    ]
     for r in rows:
         kata = r["kata"].split("_")[0]
         lines.append(
@@ -524,8 +592,10 @@ def main() -> None:
     torch.set_num_threads(1)  # small tensors; and forked children must not inherit a busy thread pool
     selected = cases()
     for function, t in time_sides(selected).items():
-        print(f"{function:40} judge {t['judge'] * 1000:8.1f} ms   gradcheck {t['gradcheck'] * 1000:8.1f} ms   "
-              f"judge/gradcheck {t['judge'] / t['gradcheck']:.2f}")  # fmt: skip
+        print(
+            f"{function:40} judge {t['judge'] * 1000:8.1f} ms   gradcheck {t['gradcheck'] * 1000:8.1f} ms   "
+            f"judge/gradcheck {t['judge'] / t['gradcheck']:.2f}"
+        )
     print("gradcheck on the saturated case's reference:", saturated_reference())
     rows = mutant_table(selected)
     print(render_rows(rows))

@@ -128,10 +128,17 @@ def main(rounds: int) -> None:
             "the chapter's script": [sys.executable, str(script)],
             "katas check k06 --all": [str(KATAS), "check", "k06", "--all", "--target", "solutions"],
             "pytest tests/test_k06 -q": [
-                sys.executable, "-m", "pytest", "--target", "solutions", "tests/test_k06_xor_training.py", "-q",
-                "-p", "no:cacheprovider",
+                sys.executable,
+                "-m",
+                "pytest",
+                "--target",
+                "solutions",
+                "tests/test_k06_xor_training.py",
+                "-q",
+                "-p",
+                "no:cacheprovider",
             ],
-        }  # fmt: skip
+        }
         times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
         for _ in range(rounds):
             for name, argv in commands.items():

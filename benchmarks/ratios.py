@@ -22,15 +22,35 @@ KATAS = str(BIN / "katas")
 # KATAS_LANG=en, KATAS_TARGET unset; --all bypasses the cache.
 CASES: dict[str, tuple[str, list[str]]] = {
     "import torch": ('python -c "import torch"', [sys.executable, "-c", "import torch"]),
-    "k01 check": ("katas check k01 --all --target solutions", [KATAS, "check", "k01", "--all", "--target", "solutions"]),
-    "chapter script": ("the chapter's code as one script (benchmarks/chapter_script.py)",
-                       [sys.executable, str(ROOT / "benchmarks" / "chapter_script.py")]),
+    "k01 check": (
+        "katas check k01 --all --target solutions",
+        [KATAS, "check", "k01", "--all", "--target", "solutions"],
+    ),
+    "chapter script": (
+        "the chapter's code as one script (benchmarks/chapter_script.py)",
+        [sys.executable, str(ROOT / "benchmarks" / "chapter_script.py")],
+    ),
     "all katas": ("katas --all --target solutions", [KATAS, "--all", "--target", "solutions"]),
-    "k06 check": ("katas check k06 --all --target solutions", [KATAS, "check", "k06", "--all", "--target", "solutions"]),
-    "suite": ("pytest --target solutions -n auto --dist worksteal (the README's test command)",
-              [str(BIN / "pytest"), "--target", "solutions", "-n", "auto", "--dist", "worksteal", "-q", "-p",
-               "no:cacheprovider"]),
-}  # fmt: skip
+    "k06 check": (
+        "katas check k06 --all --target solutions",
+        [KATAS, "check", "k06", "--all", "--target", "solutions"],
+    ),
+    "suite": (
+        "pytest --target solutions -n auto --dist worksteal (the README's test command)",
+        [
+            str(BIN / "pytest"),
+            "--target",
+            "solutions",
+            "-n",
+            "auto",
+            "--dist",
+            "worksteal",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ],
+    ),
+}
 ONE_ROUND = {"suite"}  # about a minute a round: timed once
 
 
@@ -46,11 +66,17 @@ class Ratio:
 
 RATIOS = [
     Ratio("a cold check of one kata", "k01 check", "import torch", "1.50× (1.90 s against 1.26 s)", 1.5),
-    Ratio("a learner's full check", "all katas", "chapter script",
-          "3.1× wall (2.4–4.5), 4.3× CPU (20.3 s, 20.9 s CPU against 6.7 s, 4.7 s CPU)", 2.0, cpu=True),
+    Ratio(
+        "a learner's full check",
+        "all katas",
+        "chapter script",
+        "3.1× wall (2.4–4.5), 4.3× CPU (20.3 s, 20.9 s CPU against 6.7 s, 4.7 s CPU)",
+        2.0,
+        cpu=True,
+    ),
     Ratio("the chapter's kata, cold", "k06 check", "chapter script", "1.8×", None, cpu=True),
     Ratio("the README's test command", "suite", "chapter script", "44× (183–285 s against 4.2 s)", 16.0, cpu=True),
-]  # fmt: skip
+]
 GRADING_BEFORE = "3.3× faster (39.8 s against 133 s; 20 learners, k01–k05, 1 worker)"
 
 
@@ -74,18 +100,30 @@ def report(measured: dict[str, dict[str, Any]], external: dict[str, dict[str, An
     ratios = []
     for r in RATIOS:
         a, b = _figure(measured, r.case), _figure(measured, r.against)
-        entry: dict[str, Any] = {"what": r.what, "command": CASES[r.case][0], "against": CASES[r.against][0],
-                                 "before": r.before, "target_at_most": r.target}  # fmt: skip
+        entry: dict[str, Any] = {
+            "what": r.what,
+            "command": CASES[r.case][0],
+            "against": CASES[r.against][0],
+            "before": r.before,
+            "target_at_most": r.target,
+        }
         if a["rounds"] and b["rounds"]:
             entry.update(
-                wall_s=a["wall_median_s"], against_wall_s=b["wall_median_s"],
-                ratio_wall=a["wall_median_s"] / b["wall_median_s"], ratio_of_minima=a["wall_min_s"] / b["wall_min_s"],
-                cpu_s=a["cpu_median_s"], against_cpu_s=b["cpu_median_s"],
+                wall_s=a["wall_median_s"],
+                against_wall_s=b["wall_median_s"],
+                ratio_wall=a["wall_median_s"] / b["wall_median_s"],
+                ratio_of_minima=a["wall_min_s"] / b["wall_min_s"],
+                cpu_s=a["cpu_median_s"],
+                against_cpu_s=b["cpu_median_s"],
                 ratio_cpu=a["cpu_median_s"] / b["cpu_median_s"],
-            )  # fmt: skip
+            )
         ratios.append(entry)
-    return {"figures": figures, "ratios": ratios, "gradient_oracle": measured.get("gradient oracle", {}),
-            "external": external}  # fmt: skip
+    return {
+        "figures": figures,
+        "ratios": ratios,
+        "gradient_oracle": measured.get("gradient oracle", {}),
+        "external": external,
+    }
 
 
 def _verdict(ratio: float, target: float | None, larger_is_better: bool = False) -> str:
@@ -128,8 +166,10 @@ def render(data: dict[str, Any]) -> list[str]:
             f"gradcheck's: {'yes' if superset else 'NO: ' + ', '.join(s['gradcheck catches, the kata tests miss'])}"
         )
         if s["gradcheck catches, the judge misses"]:
-            lines.append("  gradcheck catches, the judge's values miss (the source check catches them): "
-                         + ", ".join(s["gradcheck catches, the judge misses"]))  # fmt: skip
+            lines.append(
+                "  gradcheck catches, the judge's values miss (the source check catches them): "
+                + ", ".join(s["gradcheck catches, the judge misses"])
+            )
         lines.append(f"  gradcheck on the saturated-output case's reference: {oracle.get('saturated_reference')}")
     if oracle.get("table"):
         lines += ["", "which mutants each catches:", *oracle["table"].splitlines(), ""]
@@ -144,8 +184,11 @@ def _external(name: str, figures: dict[str, Any]) -> list[str]:
     lines = []
     if name == "grade_floor" and "speedup_vs_per_learner" in figures.get("json", {}):
         f = figures["json"]
-        sampled = (f" (per learner timed on {f['per_learner_sampled']} of {f['learners']} and scaled)"
-                   if f.get("per_learner_sampled", f["learners"]) < f["learners"] else "")  # fmt: skip
+        sampled = (
+            f" (per learner timed on {f['per_learner_sampled']} of {f['learners']} and scaled)"
+            if f.get("per_learner_sampled", f["learners"]) < f["learners"]
+            else ""
+        )
         lines.append(
             f"katas grade, {f['learners']} learners: {f['katas_grade_s']:.1f} s against one `pytest --target=SUB "
             f"--grade` per learner {f['per_learner_pytest_grade_s']:.1f} s{sampled} → {f['speedup_vs_per_learner']:.2f}× "
@@ -186,16 +229,24 @@ class Goal:
 
 
 ISSUE22 = {
-    "full check": Goal("`katas --all --target solutions` / the chapter's script (wall, one run)",
-                       "2.30× idle, 2.69× loaded", "≤ 2×", 2.0),
+    "full check": Goal(
+        "`katas --all --target solutions` / the chapter's script (wall, one run)",
+        "2.30× idle, 2.69× loaded",
+        "≤ 2×",
+        2.0,
+    ),
     "cold k01": Goal("cold `katas check k01 --no-server` / `import torch`", "2.51× (2.58 s / 1.06 s)", "≤ 1.5×", 1.5),
     "warm k01": Goal("warm re-check of k01 after a save / `import torch`", "0.27× (0.32 s / 1.20 s)", "≤ 0.25×", 0.25),
     "warm k06": Goal("warm re-check of k06 / the chapter's script", "1.35× idle (1.58× loaded)", "≤ 1.2×", 1.2),
     "warm k02": Goal("warm re-check of k02 / `import torch`", "0.45–0.49×", "≤ 0.25×", 0.25),
-    "class of 300": Goal("`katas grade`, all six katas, a class of 300 on this machine (measured on 40 and scaled)",
-                         "2.53× faster than one `pytest --grade` per learner", "≤ 15 min (900 s)", 900.0),
+    "class of 300": Goal(
+        "`katas grade`, all six katas, a class of 300 on this machine (measured on 40 and scaled)",
+        "2.53× faster than one `pytest --grade` per learner",
+        "≤ 15 min (900 s)",
+        900.0,
+    ),
     "ci": Goal("`.ci/run` on a fresh clone", "30–45 min", "≤ 30 min (1800 s)", 1800.0),
-}  # fmt: skip
+}
 
 
 def _load(figures: dict[str, Any]) -> float | None:
@@ -213,24 +264,44 @@ def issue22(measured: dict[str, dict[str, Any]], external: dict[str, dict[str, A
     def add(key: str, value: float | None, how: str, load: float | None, unit: str = "×") -> None:
         g = ISSUE22[key]
         met = None if value is None or g.at_most is None else value <= g.at_most
-        rows.append({"key": key, "what": g.what, "value": value, "unit": unit, "how": how, "load": load,
-                     "before": g.before, "goal": g.goal, "met": met})  # fmt: skip
+        rows.append(
+            {
+                "key": key,
+                "what": g.what,
+                "value": value,
+                "unit": unit,
+                "how": how,
+                "load": load,
+                "before": g.before,
+                "goal": g.goal,
+                "met": met,
+            }
+        )
 
     a, b = _figure(measured, "all katas"), _figure(measured, "chapter script")
     if a["rounds"] and b["rounds"]:
-        add("full check", a["wall_median_s"] / b["wall_median_s"],
+        add(
+            "full check",
+            a["wall_median_s"] / b["wall_median_s"],
             f"{a['wall_median_s']:.2f} s / {b['wall_median_s']:.2f} s (medians of {a['rounds']} and {b['rounds']})",
-            _load(measured.get("all katas", {})))  # fmt: skip
+            _load(measured.get("all katas", {})),
+        )
     else:
         add("full check", None, "not measured in this run", None)
-    for key, name, against in (("cold k01", "cold katas check k01 --no-server", "import torch"),
-                               ("warm k01", "warm re-check k01 (as katas watch)", "import torch"),
-                               ("warm k06", "warm re-check k06 (as katas watch)", "chapter script"),
-                               ("warm k02", "warm re-check k02 (as katas watch)", "import torch")):  # fmt: skip
+    for key, name, against in (
+        ("cold k01", "cold katas check k01 --no-server", "import torch"),
+        ("warm k01", "warm re-check k01 (as katas watch)", "import torch"),
+        ("warm k06", "warm re-check k06 (as katas watch)", "chapter script"),
+        ("warm k02", "warm re-check k02 (as katas watch)", "import torch"),
+    ):
         if name in warm and against in warm:
             x, y = warm[name]["wall"], warm[against]["wall"]
-            add(key, x / y, f"{x:.2f} s / {y:.2f} s (benchmarks/warm_check.py, medians)",
-                (external.get("warm_check") or {}).get("load"))
+            add(
+                key,
+                x / y,
+                f"{x:.2f} s / {y:.2f} s (benchmarks/warm_check.py, medians)",
+                (external.get("warm_check") or {}).get("load"),
+            )
         else:
             add(key, None, "not measured in this run (benchmarks/warm_check.py)", None)
     if grade.get("katas_grade_s") and grade.get("learners"):
@@ -238,14 +309,24 @@ def issue22(measured: dict[str, dict[str, Any]], external: dict[str, dict[str, A
         scaled = grade["katas_grade_s"] * 300 / n
         cpu = grade.get("katas_grade_cpu_s")
         per = f"; {cpu / n:.1f} s CPU per learner" if cpu else "; CPU not measured (no cpuacct cgroup)"
-        add("class of 300", scaled, f"{grade['katas_grade_s']:.1f} s for {n} learners × 300 / {n}{per}",
-            grade.get("load_average_1min_at_end"), unit=" s")  # fmt: skip
+        add(
+            "class of 300",
+            scaled,
+            f"{grade['katas_grade_s']:.1f} s for {n} learners × 300 / {n}{per}",
+            grade.get("load_average_1min_at_end"),
+            unit=" s",
+        )
     else:
         add("class of 300", None, "not measured in this run (benchmarks/grade_floor.py)", None, unit=" s")
     ci = _figure(measured, "ci run")
     if ci["rounds"]:
-        add("ci", ci["wall_median_s"], "one run of `bash .ci/run` in a fresh `git clone` of this tree",
-            _load(measured.get("ci run", {})), unit=" s")  # fmt: skip
+        add(
+            "ci",
+            ci["wall_median_s"],
+            "one run of `bash .ci/run` in a fresh `git clone` of this tree",
+            _load(measured.get("ci run", {})),
+            unit=" s",
+        )
     else:
         add("ci", None, "not measured in this run (give --bench-ci: half an hour)", None, unit=" s")
     return rows
@@ -261,6 +342,7 @@ def render22(rows: list[dict[str, Any]]) -> list[str]:
         value = f"{r['value']:.2f}{r['unit']}"
         verdict = "" if r["met"] is None else (" — met" if r["met"] else " — NOT met")
         load = f"load {r['load']:.2f}" if isinstance(r["load"], float | int) else "load not recorded"
-        lines.append(f"{r['what']}: {value} ({r['how']}; {load}); goal {r['goal']}{verdict}; "
-                     f"issue 22 before: {r['before']}")  # fmt: skip
+        lines.append(
+            f"{r['what']}: {value} ({r['how']}; {load}); goal {r['goal']}{verdict}; issue 22 before: {r['before']}"
+        )
     return lines

@@ -28,13 +28,27 @@ CASES = {
     "python -c 'import torch'": (sys.executable, "-c", "import torch"),
     "katas check k01 (stub, first failure)": (str(KATAS), "check", "k01", "--all", "--lang", "en"),
     "katas check k01 (solutions, all 48 tests)": (
-        str(KATAS), "check", "k01", "--all", "--target", "solutions", "--lang", "en",
+        str(KATAS),
+        "check",
+        "k01",
+        "--all",
+        "--target",
+        "solutions",
+        "--lang",
+        "en",
     ),
     "pytest tests/test_k01_derivatives.py -x (no katas)": (
-        sys.executable, "-m", "pytest", "tests/test_k01_derivatives.py", "-x", "-q", "-p", "no:cacheprovider",
+        sys.executable,
+        "-m",
+        "pytest",
+        "tests/test_k01_derivatives.py",
+        "-x",
+        "-q",
+        "-p",
+        "no:cacheprovider",
     ),
     "katas (cached, no child)": (str(KATAS), "--lang", "en"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", list(CASES))

@@ -31,8 +31,13 @@ def test_gradient_check(
     mine = [c for c in CASES if c.function == function]
     work = G.judge_all if side == "judge" else G.gradcheck_all
     benchmark.group = f"gradient oracle: {function}"
-    result = benchmark.pedantic(work, args=(mine, REFERENCE), rounds=request.config.getoption("--bench-rounds") * 3,
-                                iterations=1, warmup_rounds=1)  # fmt: skip
+    result = benchmark.pedantic(
+        work,
+        args=(mine, REFERENCE),
+        rounds=request.config.getoption("--bench-rounds") * 3,
+        iterations=1,
+        warmup_rounds=1,
+    )
     assert result is None
     times = _oracle(measured)["times"].setdefault(function, {})
     if benchmark.stats is not None:  # None under --benchmark-disable: the work ran once, untimed
@@ -44,7 +49,8 @@ def test_which_mutants_each_catches(benchmark: Any, measured: Any) -> None:
     benchmark.group = "gradient oracle: the mutant table (once)"
     benchmark.pedantic(lambda: rows.extend(G.mutant_table(CASES)), rounds=1, iterations=1)
     oracle = _oracle(measured)
-    oracle.update(rows=rows, summary=G.summary(rows), table=G.render_rows(rows),
-                  saturated_reference=G.saturated_reference())  # fmt: skip
+    oracle.update(
+        rows=rows, summary=G.summary(rows), table=G.render_rows(rows), saturated_reference=G.saturated_reference()
+    )
     missed = oracle["summary"]["gradcheck catches, the kata tests miss"]
     assert not missed, f"gradcheck catches mutants the kata tests miss: {missed}"

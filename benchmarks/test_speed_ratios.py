@@ -61,8 +61,9 @@ def process_cpu(pid: int) -> float:
     return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # fields 14-17 of stat(5)
 
 
-def run_process(argv: list[str], walls: list[float], cpus: list[float], loads: list[float] | None = None,
-                cwd: Path = ROOT) -> None:
+def run_process(
+    argv: list[str], walls: list[float], cpus: list[float], loads: list[float] | None = None, cwd: Path = ROOT
+) -> None:
     """One round: the whole process, waited for; its wall and CPU seconds appended (a warm server's too), and
     the 1-minute load average at its end (other users of the machine slow every figure)."""
     katas = argv[0] == KATAS
@@ -131,11 +132,17 @@ def run_external(name: str, args: list[str]) -> dict[str, Any]:
         return {"missing": f"benchmarks/{name}.py is not in this tree yet: no figures"}
     with tempfile.TemporaryDirectory(prefix="katas-bench-") as scratch:
         out = Path(scratch) / "figures.json"
-        done = subprocess.run([sys.executable, str(script), *args, "--json", str(out)], cwd=ROOT, env=environment(),
-                              capture_output=True, text=True)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, str(script), *args, "--json", str(out)],
+            cwd=ROOT,
+            env=environment(),
+            capture_output=True,
+            text=True,
+        )
         if done.returncode == 2 and "--json" in done.stderr:  # a script without --json: its output only
-            done = subprocess.run([sys.executable, str(script), *args], cwd=ROOT, env=environment(),
-                                  capture_output=True, text=True)  # fmt: skip
+            done = subprocess.run(
+                [sys.executable, str(script), *args], cwd=ROOT, env=environment(), capture_output=True, text=True
+            )
         figures = json.loads(out.read_text(encoding="utf-8")) if out.is_file() else {}
     return {"returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr[-2000:], "json": figures}
 

@@ -70,9 +70,7 @@ def requires_grad_flags(
     raise NotImplementedError('k04_autograd.requires_grad_flags: Mark the inputs named in wrt, compute z = f(x, y), report who requires grad (어느 텐서가 기울기를 필요로 하는지 돌려주세요).')
 
 
-def accumulated_gradient(
-    f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, times: int
-) -> torch.Tensor:
+def accumulated_gradient(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, times: int) -> torch.Tensor:
     r"""Call backward on f(x).sum() `times` times without zeroing; return the final x.grad (기울기를 초기화하지 않고 누적하세요).
 
     Each backward() adds its gradient into .grad, so the result is

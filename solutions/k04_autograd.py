@@ -79,9 +79,7 @@ def requires_grad_flags(
     # END SOLUTION
 
 
-def accumulated_gradient(
-    f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, times: int
-) -> torch.Tensor:
+def accumulated_gradient(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, times: int) -> torch.Tensor:
     r"""Call backward on f(x).sum() `times` times without zeroing; return the final x.grad (기울기를 초기화하지 않고 누적하세요).
 
     Each backward() adds its gradient into .grad, so the result is

@@ -136,9 +136,13 @@ def test_numerical_derivative_is_a_central_difference(run, h):
     expected = ONE["cube"].prime(x) + h**2  # exactly: (x + h)³ - (x - h)³ = 6x²h + 2h³
     forward_difference = M.forward_difference(ONE["cube"].numpy, x, h)  # 3x² + 3xh + h²
     expect_close(
-        result["y"], expected, O.FD64, call, dtype="float64",
+        result["y"],
+        expected,
+        O.FD64,
+        call,
+        dtype="float64",
         candidates={"cause_forward_difference": forward_difference},
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.part("numerical_derivative")
@@ -252,8 +256,17 @@ def test_autograd_through_sigmoid_is_finite_at_the_extremes(run, dtype):
         fail(msg("called", call=call), msg("wrong_type", got=msg("kind_no_grad_fn"), expected=msg("expected_from_x")))
     # exp(-torch.abs(x)) is finite everywhere, but autograd's slope of |x| at 0 is 0: the gradient there is 0.
     kink = {"cause_kink_at_zero": M.autograd_through_kink(x)}
-    expect_close(out["grad"], O.sigmoid_prime(x), tol_for(dtype), call, "∂σ/∂x by autograd", dtype=dtype,
-                 nonfinite_cause="cause_overflow", candidates=kink, inputs=("x", x))  # fmt: skip
+    expect_close(
+        out["grad"],
+        O.sigmoid_prime(x),
+        tol_for(dtype),
+        call,
+        "∂σ/∂x by autograd",
+        dtype=dtype,
+        nonfinite_cause="cause_overflow",
+        candidates=kink,
+        inputs=("x", x),
+    )
 
 
 @pytest.mark.parametrize("name", parts(["function", "prime_function", "sigmoid", "sigmoid_prime"]))
@@ -262,8 +275,12 @@ def test_a_second_call_on_the_same_tensor_changed_in_place_sees_the_change(run, 
     x, changed = seeded(10, (6,), "float64", -3, 3), seeded(11, (6,), "float64", -3, 3)
     out = run(P.elementwise_after_a_change, name, x, changed, "float64")
     call = C.Call(f"{KATA}.{name}(x); x.copy_(x2); {KATA}.{name}(x)", C.tensor("x", "float64", [6]))
-    truth = {"function": lambda v: v**2, "prime_function": lambda v: 2 * v, "sigmoid": O.sigmoid,
-             "sigmoid_prime": O.sigmoid_prime}[name]  # fmt: skip
+    truth = {
+        "function": lambda v: v**2,
+        "prime_function": lambda v: 2 * v,
+        "sigmoid": O.sigmoid,
+        "sigmoid_prime": O.sigmoid_prime,
+    }[name]
     expect_close(out["first"], truth(x), O.FD64, call)
     # FD64: any stale answer is off by |f(x2) - f(x)|, order 1 for these seeds
     expect_close(out["second"], truth(changed), O.FD64, call, msg("what_of_second_call", name="The result"))

@@ -99,16 +99,22 @@ def random_spec(rng):
     bias = [bool(b) for b in rng.integers(0, 2, depth)]
     frozen = sorted(int(i) for i in np.flatnonzero(rng.integers(0, 2, depth)))
     same_shape = [
-        [a, b] for a in range(depth) for b in range(a + 1, depth)
+        [a, b]
+        for a in range(depth)
+        for b in range(a + 1, depth)
         if (sizes[a], sizes[a + 1]) == (sizes[b], sizes[b + 1])
-    ]  # fmt: skip
+    ]
     ties = [same_shape[int(rng.integers(len(same_shape)))]] if same_shape and rng.integers(0, 2) else []
     return {"sizes": sizes, "bias": bias, "frozen": frozen, "ties": ties}
 
 
 def linear_spec(sizes, bias=None, frozen=(), ties=()):
-    return {"sizes": list(sizes), "bias": list(bias or [True] * (len(sizes) - 1)), "frozen": list(frozen),
-            "ties": [list(t) for t in ties]}  # fmt: skip
+    return {
+        "sizes": list(sizes),
+        "bias": list(bias or [True] * (len(sizes) - 1)),
+        "frozen": list(frozen),
+        "ties": [list(t) for t in ties],
+    }
 
 
 # The cases counting is judged on: the edges the kata is about, written out, and a small seeded sample
@@ -144,8 +150,14 @@ KINDS = [
 
 
 def describe_spec(spec):
-    return msg("arg_module_spec", name="module", sizes=spec["sizes"], bias=spec["bias"], frozen=spec["frozen"],
-               ties=spec["ties"])  # fmt: skip
+    return msg(
+        "arg_module_spec",
+        name="module",
+        sizes=spec["sizes"],
+        bias=spec["bias"],
+        frozen=spec["frozen"],
+        ties=spec["ties"],
+    )
 
 
 # --- tests ----------------------------------------------------------------------------------
@@ -226,21 +238,32 @@ def test_counts_every_element_once_and_only_the_trainable_ones(run, fn_name, spe
     expect_equal(run(P.count, fn_name, spec), expected, call, "The count")
 
 
-@pytest.mark.parametrize(("kind", "sizes", "frozen", "expected"), KINDS,
-                         ids=[f"{k}-{'frozen' if f else 'trainable'}" for k, _, f, _ in KINDS])  # fmt: skip
+@pytest.mark.parametrize(
+    ("kind", "sizes", "frozen", "expected"),
+    KINDS,
+    ids=[f"{k}-{'frozen' if f else 'trainable'}" for k, _, f, _ in KINDS],
+)
 @pytest.mark.parametrize(
     "fn_name",
     [pytest.param(n, marks=pytest.mark.part(n), id=n) for n in ("count_parameters", "count_trainable_parameters")],
 )
 def test_counts_modules_of_other_kinds(run, fn_name, kind, sizes, frozen, expected):
-    call = C.Call(f"{KATA}.{fn_name}(module)", msg("arg_module_kind", name="module", kind=kind, sizes=sizes,
-                                                   frozen=frozen))  # fmt: skip
+    call = C.Call(
+        f"{KATA}.{fn_name}(module)", msg("arg_module_kind", name="module", kind=kind, sizes=sizes, frozen=frozen)
+    )
     got = run(P.count_kind, fn_name, kind, sizes, frozen)
     expect_equal(got, expected[0] if fn_name == "count_parameters" else expected[1], call, "The count")
 
 
-MLP_SIZES = [[1, 1], [2, 2, 1], [50, 1], [1, 50], [3, 7, 7, 7, 7, 2], [50] * 6,
-             *([int(n) for n in np.random.default_rng(seed).integers(1, 51, 2 + seed % 5)] for seed in range(6))]  # fmt: skip
+MLP_SIZES = [
+    [1, 1],
+    [2, 2, 1],
+    [50, 1],
+    [1, 50],
+    [3, 7, 7, 7, 7, 2],
+    [50] * 6,
+    *([int(n) for n in np.random.default_rng(seed).integers(1, 51, 2 + seed % 5)] for seed in range(6)),
+]
 
 
 @pytest.mark.part("mlp_parameter_count")
@@ -331,9 +354,17 @@ def test_network_works_for_any_batch_in_both_dtypes_and_leaves_x_alone(run, size
     torch.manual_seed(seed)
     O.oracle_network(*sizes)
     if out["rng_after_init"] != global_state()["rng"]:
-        fail(msg("called", call=call), msg("side_effect", function=f"{KATA}.Network", what=msg("state_rng"),
-                                           before=msg("rng_after_linear_draws"), after=msg("rng_another")),
-             msg("likely_cause", cause=msg("cause_rng_side_effect")))  # fmt: skip
+        fail(
+            msg("called", call=call),
+            msg(
+                "side_effect",
+                function=f"{KATA}.Network",
+                what=msg("state_rng"),
+                before=msg("rng_after_linear_draws"),
+                after=msg("rng_another"),
+            ),
+            msg("likely_cause", cause=msg("cause_rng_side_effect")),
+        )
     params = {k: np.asarray(v, dtype=np.float64) for k, v in out["params"].items()}
     _, expected = O.xor_forward(params, x)
     expect_close(out["y"], expected, O.FLOAT32 if dtype == "float32" else O.AUTOGRAD64, call, "net(x)", dtype=dtype)
@@ -342,16 +373,25 @@ def test_network_works_for_any_batch_in_both_dtypes_and_leaves_x_alone(run, size
 
 @pytest.mark.parametrize(
     ("fn_name", "before", "after"),
-    [pytest.param("count_parameters", 13, 21, marks=pytest.mark.part("count_parameters"), id="count_parameters"),
-     pytest.param("count_trainable_parameters", 13, 15, marks=pytest.mark.part("count_trainable_parameters"),
-                  id="count_trainable_parameters")],
-)  # fmt: skip
+    [
+        pytest.param("count_parameters", 13, 21, marks=pytest.mark.part("count_parameters"), id="count_parameters"),
+        pytest.param(
+            "count_trainable_parameters",
+            13,
+            15,
+            marks=pytest.mark.part("count_trainable_parameters"),
+            id="count_trainable_parameters",
+        ),
+    ],
+)
 def test_a_count_sees_the_module_change_between_two_calls(run, fn_name, before, after):
     # Linear(2, 3), Linear(3, 1): 9 + 4 = 13; then Linear(1, 4) appended (+8) and the 6 first weights frozen.
     # An answer cached by the module's identity gives 13 again.
     out = run(P.count_after_a_change, fn_name)
-    call = C.Call(f"{KATA}.{fn_name}(net); net.append(nn.Linear(1, 4)); net[0].weight.requires_grad_(False); "
-                  f"{KATA}.{fn_name}(net)")  # fmt: skip
+    call = C.Call(
+        f"{KATA}.{fn_name}(net); net.append(nn.Linear(1, 4)); net[0].weight.requires_grad_(False); "
+        f"{KATA}.{fn_name}(net)"
+    )
     expect_equal(expect_plain(out["first"], "int", call, "The count"), before, call, "The count")
     second = expect_plain(out["second"], "int", call, msg("what_of_second_call", name="The count"))
     expect_equal(second, after, call, msg("what_of_second_call", name="The count"))

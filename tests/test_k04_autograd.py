@@ -106,7 +106,9 @@ def test_autograd_gradients_match_finite_differences(run, fname):
 def test_autograd_gradients_returns_gradients_without_a_graph(run):
     x, y = inputs(12)
     out = run(P.autograd_gradients, "mixed", x, y)
-    call = C.Call(f"{KATA}.autograd_gradients(f, x, y)", C.code("f(x, y) = mixed"), C.tensors("x, y", "float64", [3, 4]))
+    call = C.Call(
+        f"{KATA}.autograd_gradients(f, x, y)", C.code("f(x, y) = mixed"), C.tensors("x, y", "float64", [3, 4])
+    )
     for label, state in zip(("df_dx", "df_dy"), out["graph"] or []):
         expect_no_graph(state, call, label)
 
@@ -117,9 +119,13 @@ def test_autograd_gradients_of_tensors_that_arrive_marked_with_a_stale_grad(run)
     # gradient alone (not 7 + it, not None from a non-leaf clone) and the caller's .grad stays 7.
     x, y = inputs(13)
     out = run(P.autograd_gradients_of_marked_tensors, "product", x, y, 7.0)
-    call = C.Call(f"{KATA}.autograd_gradients(f, x, y)", C.code("f(x, y) = x * y"),
-                  C.tensors("x, y", "float64", [3, 4]), C.code("x.requires_grad = y.requires_grad = True"),
-                  C.code("x.grad = y.grad = 7"))  # fmt: skip
+    call = C.Call(
+        f"{KATA}.autograd_gradients(f, x, y)",
+        C.code("f(x, y) = x * y"),
+        C.tensors("x, y", "float64", [3, 4]),
+        C.code("x.requires_grad = y.requires_grad = True"),
+        C.code("x.grad = y.grad = 7"),
+    )
     for label, got, expected in zip(("df_dx", "df_dy"), out["result"], (y, x)):
         expect_array(got, call, label, x.shape, "float64")
         expect_close(got, expected, O.FD64, call, label)  # x·y: exactly y and x; a stale 7 is 7 off
@@ -189,9 +195,14 @@ def test_accumulated_gradient_adds_up_over_backward_calls(run, fname, times):
 def test_accumulated_gradient_builds_a_fresh_graph_for_every_backward(run, times):
     x, _ = inputs(11, (5,))
     out = run(P.accumulated_gradient, "sin", x, times)
-    call = C.Call(f"{KATA}.accumulated_gradient(f, x, times={times})", C.code("f(x) = sin(x)"),
-                  msg("arg_counting_calls", name="f"))  # fmt: skip
+    call = C.Call(
+        f"{KATA}.accumulated_gradient(f, x, times={times})",
+        C.code("f(x) = sin(x)"),
+        msg("arg_counting_calls", name="f"),
+    )
     expect_close(out["grad"], times * ONE["sin"].prime(x), O.FD64, call, "x.grad", dtype="float64")
     if out["calls"] != times:
-        fail(msg("called", call=call), msg("calls_counted", function=f"{KATA}.accumulated_gradient", callee="f",
-                                           got=out["calls"], expected=times))  # fmt: skip
+        fail(
+            msg("called", call=call),
+            msg("calls_counted", function=f"{KATA}.accumulated_gradient", callee="f", got=out["calls"], expected=times),
+        )

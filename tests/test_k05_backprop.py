@@ -62,8 +62,10 @@ def problem(seed, input_size, hidden_size, batch):
 
 def without_sigmoid_derivative(params, x, t):
     """What a learner gets who forgets σ' on the way back through the hidden layer, per parameter."""
-    return {name: {"cause_no_activation_derivative": value}
-            for name, value in M.without_activation_derivative(params, x, t).items()}  # fmt: skip
+    return {
+        name: {"cause_no_activation_derivative": value}
+        for name, value in M.without_activation_derivative(params, x, t).items()
+    }
 
 
 # --- tests ----------------------------------------------------------------------------------
@@ -81,8 +83,17 @@ def judge_manual(out, params, call, expected, tol, dtype, batch, candidates=None
         after |= {name: out[f"{name}_after"] for name in "xt"}
     expect_untouched(call, function, before, after, out["globals"])
     # The docstring divides the loss by M, the number of outputs: the causes say M, as it does.
-    expect_gradients(out["grads"], expected, tol, call, dtype=dtype, batch=batch, candidates=candidates,
-                     nonfinite_cause=nonfinite_cause, letter="M")  # fmt: skip
+    expect_gradients(
+        out["grads"],
+        expected,
+        tol,
+        call,
+        dtype=dtype,
+        batch=batch,
+        candidates=candidates,
+        nonfinite_cause=nonfinite_cause,
+        letter="M",
+    )
 
 
 @pytest.mark.part("manual_gradients")
@@ -91,8 +102,11 @@ def judge_manual(out, params, call, expected, tol, dtype, batch, candidates=None
 def test_manual_gradients_match_finite_differences(run, input_size, hidden_size, batch, seed):
     params, x, t = problem(seed, input_size, hidden_size, batch)
     expected = O.numerical_gradient(lambda p: O.xor_loss(p, x, t), params)
-    call = C.Call(f"{KATA}.manual_gradients(net, x, t)", C.network("net", (input_size, hidden_size, 1), "float64"),
-                  C.batch("x, t", batch))  # fmt: skip
+    call = C.Call(
+        f"{KATA}.manual_gradients(net, x, t)",
+        C.network("net", (input_size, hidden_size, 1), "float64"),
+        C.batch("x, t", batch),
+    )
     out = run(P.manual_gradients, params, x, t, "float64")
     judge_manual(out, params, call, expected, O.FD64, "float64", batch, without_sigmoid_derivative(params, x, t))
 
@@ -106,8 +120,11 @@ def test_manual_gradients_match_autograd(run, input_size, hidden_size, batch):
     loss.backward()
     expected = {name: p.grad.numpy() for name, p in net.named_parameters()}
     out = run(P.manual_gradients, params, x, t, "float64")
-    call = C.Call(f"{KATA}.manual_gradients(net, x, t)", C.network("net", (input_size, hidden_size, 1), "float64"),
-                  C.batch("x, t", batch))  # fmt: skip
+    call = C.Call(
+        f"{KATA}.manual_gradients(net, x, t)",
+        C.network("net", (input_size, hidden_size, 1), "float64"),
+        C.batch("x, t", batch),
+    )
     judge_manual(out, params, call, expected, O.AUTOGRAD64, "float64", batch, without_sigmoid_derivative(params, x, t))
 
 
@@ -139,8 +156,15 @@ def test_sigmoid_function_forward_and_backward(run, shape):
             msg("no_grad_fn"),
         )
     local = O.central_difference(O.sigmoid, x)  # σ'(x), independent of the learner
-    expect_close(out["grad"], grad_out * local, O.FD64, call, "∂L/∂x", dtype="float64",
-                 candidates={"cause_no_grad_output": M.without_grad_output(x)})  # fmt: skip
+    expect_close(
+        out["grad"],
+        grad_out * local,
+        O.FD64,
+        call,
+        "∂L/∂x",
+        dtype="float64",
+        candidates={"cause_no_grad_output": M.without_grad_output(x)},
+    )
 
 
 def numerical_jacobian(f, x, h=O.FD_STEP):
@@ -200,8 +224,12 @@ def soft_problem(seed, input_size, hidden_size, batch, scale=1.0):
 def test_manual_gradients_for_any_batch_and_soft_targets(run, input_size, hidden_size, batch):
     params, x, t = soft_problem(batch + input_size, input_size, hidden_size, batch)
     expected = O.numerical_gradient(lambda p: O.xor_loss(p, x, t), params)
-    call = C.Call(f"{KATA}.manual_gradients(net, x, t)", C.network("net", (input_size, hidden_size, 1), "float64"),
-                  C.batch("x, t", batch), C.targets("t", np.round(t, 3).tolist()))  # fmt: skip
+    call = C.Call(
+        f"{KATA}.manual_gradients(net, x, t)",
+        C.network("net", (input_size, hidden_size, 1), "float64"),
+        C.batch("x, t", batch),
+        C.targets("t", np.round(t, 3).tolist()),
+    )
     out = run(P.manual_gradients, params, x, t, "float64")
     judge_manual(out, params, call, expected, O.FD64, "float64", batch, sent=(x, t))
 
@@ -264,8 +292,9 @@ def test_sigmoid_function_stays_finite_at_the_extremes(run, dtype):
             msg("called", call=call),
             msg("wrong_type", got=msg("kind_no_grad_fn"), expected=msg("expected_from_x")),
         )
-    expect_close(out["grad"], grad_out * O.sigmoid_prime(x), tol, call, "∂L/∂x", dtype=dtype,
-                 nonfinite_cause="cause_overflow")  # fmt: skip
+    expect_close(
+        out["grad"], grad_out * O.sigmoid_prime(x), tol, call, "∂L/∂x", dtype=dtype, nonfinite_cause="cause_overflow"
+    )
 
 
 @pytest.mark.part("SigmoidFunction")
@@ -274,8 +303,9 @@ def test_sigmoid_function_backward_leaves_grad_output_alone(run):
     rng = np.random.default_rng(14)
     x, g = rng.uniform(-4, 4, (6,)), rng.normal(0, 1, (6,))
     out = run(P.sigmoid_function_grad_output_after, x, g)
-    call = C.Call(f"y = {KATA}.SigmoidFunction.apply(x); torch.autograd.grad(y, x, g)",
-                  C.tensors("x, g", "float64", [6]))  # fmt: skip
+    call = C.Call(
+        f"y = {KATA}.SigmoidFunction.apply(x); torch.autograd.grad(y, x, g)", C.tensors("x, g", "float64", [6])
+    )
     if out["grad"] is None:
         fail(msg("called", call=call), msg("no_grad_fn"))
     expect_close(out["grad"], g * O.sigmoid_prime(x), O.FD64, call, "∂L/∂x", dtype="float64")

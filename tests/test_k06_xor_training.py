@@ -208,9 +208,12 @@ def test_training_follows_the_oracle_on_other_data_and_leaves_the_data_alone(run
     params = O.random_xor_params(rng, inputs, 3)
     x, t = rng.normal(0, 1, (batch, inputs)).astype(dtype), rng.uniform(0, 1, batch).astype(dtype)
     steps, lr, log_every = 40, 0.7, 3
-    call = C.Call(f"{KATA}.{fn_name}(net, x, t, steps={steps}, lr={lr}, log_every={log_every})",
-                  C.network("net", (inputs, 3, 1), dtype), msg("arg_shape", name="x", shape=(batch, inputs)),
-                  C.targets("t", np.round(t, 3).tolist()))  # fmt: skip
+    call = C.Call(
+        f"{KATA}.{fn_name}(net, x, t, steps={steps}, lr={lr}, log_every={log_every})",
+        C.network("net", (inputs, 3, 1), dtype),
+        msg("arg_shape", name="x", shape=(batch, inputs)),
+        C.targets("t", np.round(t, 3).tolist()),
+    )
     out = run(P.train, fn_name, params, x, t, steps, lr, log_every, dtype)
     expected_history, expected_params = O.oracle_train(params, x, t, steps, lr, log_every, dtype)
     tol = O.TRAJECTORY64 if dtype == "float64" else O.TRAJECTORY32
@@ -261,8 +264,12 @@ def test_training_follows_the_oracle_trainer(run, fn_name, seed, lr, log_every):
 def test_chapter_training_reaches_the_chapters_losses(run_once, fn_name):
     out = chapter_run(run_once, fn_name)
     _initial, oracle_history, oracle_final = oracle_chapter_run()
-    call = C.Call(f"torch.manual_seed(70); ...; {KATA}.{fn_name}(net, x, t)", msg("arg_defaults"),
-                  C.chapter_network("net", 70, "float32"), C.xor_data())  # fmt: skip
+    call = C.Call(
+        f"torch.manual_seed(70); ...; {KATA}.{fn_name}(net, x, t)",
+        msg("arg_defaults"),
+        C.chapter_network("net", 70, "float32"),
+        C.xor_data(),
+    )
     history = out["history"]
     expect_history(history, oracle_history, O.TRAJECTORY32, call)
     claimed = dict((int(s), float(np.asarray(v))) for s, v in history)
@@ -318,8 +325,9 @@ def test_the_chapters_call_from_other_weights_follows_the_oracle(run, fn_name):
     # log_every, from weights drawn for this run (no answer can know them), for a few hundred steps, so
     # that the learner's chapter run above stays the kata's only long one.
     seed, steps = OTHER_WEIGHTS_SEED, OTHER_WEIGHTS_STEPS
-    call = C.Call(f"torch.manual_seed({seed}); net = Network(2, 2, 1); {KATA}.{fn_name}(net, x, t, steps={steps})",
-                  C.xor_data())  # fmt: skip
+    call = C.Call(
+        f"torch.manual_seed({seed}); net = Network(2, 2, 1); {KATA}.{fn_name}(net, x, t, steps={steps})", C.xor_data()
+    )
     initial, expected_history, expected_params = oracle_short_run(seed, steps)
     out = run(P.train, fn_name, initial, O.XOR_X, O.XOR_T, steps, None, None, "float32")
     expect_history(out["history"], expected_history, O.TRAJECTORY32, call)
@@ -336,8 +344,10 @@ def test_xor_data_is_float32_what_the_chapters_network_takes(run):
     call = C.Call(f"x, t = {KATA}.xor_data()")
     for name, value in (("x", x), ("t", t)):
         if getattr(value, "dtype", None) != np.float32:
-            fail(msg("called", call=call), msg("wrong_dtype", what=name, got=getattr(value, "dtype", type(value)),
-                                               expected="float32"))  # fmt: skip
+            fail(
+                msg("called", call=call),
+                msg("wrong_dtype", what=name, got=getattr(value, "dtype", type(value)), expected="float32"),
+            )
 
 
 @pytest.mark.part("predict")
@@ -346,8 +356,10 @@ def test_predict_sees_a_network_changed_between_two_calls(run):
     rng = np.random.default_rng(15)
     params, x = O.random_xor_params(rng, 2, 3), rng.normal(0, 1, (8, 2))
     out = run(P.predict_after_a_change, params, x, "float64")
-    call = C.Call(f"{KATA}.predict(net, x); net.linear_ho.weight.neg_(); net.linear_ho.bias.neg_(); "
-                  f"{KATA}.predict(net, x)", C.network("net", (2, 3, 1), "float64"))  # fmt: skip
+    call = C.Call(
+        f"{KATA}.predict(net, x); net.linear_ho.weight.neg_(); net.linear_ho.bias.neg_(); {KATA}.predict(net, x)",
+        C.network("net", (2, 3, 1), "float64"),
+    )
     _, y = O.xor_forward(params, x)
     expect_equal(out["first"], (y >= 0.5).reshape(-1), call, "The prediction")
     flipped = {**params, "linear_ho.weight": -params["linear_ho.weight"], "linear_ho.bias": -params["linear_ho.bias"]}
@@ -363,8 +375,11 @@ def test_train_starts_from_zero_gradients_whatever_the_network_holds(run):
     params = O.random_xor_params(rng, 2, 3)
     steps, lr, log_every = 4, 0.7, 1
     out = run(P.train_from_stale_grads, params, O.XOR_X, O.XOR_T, steps, lr, log_every, 5.0)
-    call = C.Call(f"{KATA}.train(net, x, t, steps={steps}, lr={lr}, log_every={log_every})",
-                  C.network("net", (2, 3, 1), "float64"), C.code("p.grad = 5 for every parameter p"))  # fmt: skip
+    call = C.Call(
+        f"{KATA}.train(net, x, t, steps={steps}, lr={lr}, log_every={log_every})",
+        C.network("net", (2, 3, 1), "float64"),
+        C.code("p.grad = 5 for every parameter p"),
+    )
     expected_history, expected_params = O.oracle_train(params, O.XOR_X, O.XOR_T, steps, lr, log_every, "float64")
     expect_history(out["history"], expected_history, O.TRAJECTORY64, call)
     expect_params(out["params"], expected_params, O.TRAJECTORY64, call)

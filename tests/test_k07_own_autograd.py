@@ -94,7 +94,9 @@ def numerical_leaf_grads(program):
 
 
 def torch_leaf_grads(program):
-    leaves = [torch.tensor(float(program[i][1]), dtype=torch.float64, requires_grad=True) for i in leaf_indices(program)]
+    leaves = [
+        torch.tensor(float(program[i][1]), dtype=torch.float64, requires_grad=True) for i in leaf_indices(program)
+    ]
     out = evaluate(program, leaves, lib="torch")[-1]
     out.backward()
     return np.array([0.0 if leaf.grad is None else leaf.grad.item() for leaf in leaves])  # None: not on a path
@@ -150,8 +152,14 @@ def test_each_operation_computes_its_value_with_numbers_on_either_side(run, prog
 def test_the_power_rule_lowers_the_exponent(run, x, n):
     program = [["leaf", x], ["pow", 0, n]]
     out = judged_graph(run, program)
-    expect_close(out["grads"][0], n * x ** (n - 1), O.FD64, describe(program), "dx",
-                 candidates={"cause_power_exponent": M.power_rule_exponent(x, n)})  # fmt: skip
+    expect_close(
+        out["grads"][0],
+        n * x ** (n - 1),
+        O.FD64,
+        describe(program),
+        "dx",
+        candidates={"cause_power_exponent": M.power_rule_exponent(x, n)},
+    )
 
 
 # --- local derivatives, one node at a time ----------------------------------------------------
@@ -183,8 +191,14 @@ def test_sigmoid_takes_its_local_derivative_from_its_output(run, x):
     out = judged_graph(run, program)
     s = float(O.sigmoid(np.float64(x)))
     expect_close(out["data"][-1], s, O.FD64, describe(program), "σ(x)")
-    expect_close(out["grads"][0], s * (1 - s), O.FD64, describe(program), "dσ/dx",
-                 candidates={"cause_sigmoid_from_input": M.sigmoid_local_from_input(x)})  # fmt: skip
+    expect_close(
+        out["grads"][0],
+        s * (1 - s),
+        O.FD64,
+        describe(program),
+        "dσ/dx",
+        candidates={"cause_sigmoid_from_input": M.sigmoid_local_from_input(x)},
+    )
 
 
 # --- backward: accumulation, order, a second call, depth -------------------------------------
@@ -195,8 +209,14 @@ def test_sigmoid_takes_its_local_derivative_from_its_output(run, x):
 def test_a_node_used_twice_gets_both_contributions(run, x):
     program = [["leaf", x], ["mul", 0, 0]]  # z = x * x: dz/dx = x + x
     out = judged_graph(run, program)
-    expect_close(out["grads"][0], 2 * x, O.FD64, describe(program), "x.grad",
-                 candidates={"cause_grad_overwritten": M.grad_overwritten([x, x])})  # fmt: skip
+    expect_close(
+        out["grads"][0],
+        2 * x,
+        O.FD64,
+        describe(program),
+        "x.grad",
+        candidates={"cause_grad_overwritten": M.grad_overwritten([x, x])},
+    )
 
 
 @pytest.mark.part("backward")
@@ -206,8 +226,14 @@ def test_a_diamond_graph_passes_each_grad_on_after_all_users_added_to_it(run, x)
     program = [["leaf", x], ["exp", 0], ["rmul", 2.0, 1], ["rmul", 3.0, 1], ["add", 2, 3]]
     out = judged_graph(run, program, causes=REFLECTED)
     local = math.exp(x)
-    expect_close(out["grads"][0], 5.0 * local, O.FD64, describe(program), "dd/dx",
-                 candidates={"cause_no_topological_order": M.walked_per_use([2.0, 3.0], local)})  # fmt: skip
+    expect_close(
+        out["grads"][0],
+        5.0 * local,
+        O.FD64,
+        describe(program),
+        "dd/dx",
+        candidates={"cause_no_topological_order": M.walked_per_use([2.0, 3.0], local)},
+    )
 
 
 @pytest.mark.part("backward")
@@ -215,8 +241,14 @@ def test_backward_twice_gives_the_same_grads_as_once(run):
     program = [["leaf", 1.25], ["leaf", -0.5], ["mul", 0, 1]]
     out = judged_graph(run, program, times=2)
     expected = np.array([-0.5, 1.25])
-    expect_close(leaf_grads(out, program), expected, O.FD64, describe(program) + "; out.backward()", "leaf.grad",
-                 candidates={"cause_backward_not_reset": M.backward_twice(expected)})  # fmt: skip
+    expect_close(
+        leaf_grads(out, program),
+        expected,
+        O.FD64,
+        describe(program) + "; out.backward()",
+        "leaf.grad",
+        candidates={"cause_backward_not_reset": M.backward_twice(expected)},
+    )
 
 
 DEPTH = 5000
@@ -272,8 +304,7 @@ def test_random_graphs_with_shared_nodes_match_central_differences(run, seed):
     program = random_program(seed)
     out = judged_graph(run, program, causes=REFLECTED)
     expect_close(out["data"][-1], evaluate(program)[-1], O.FD64, describe(program), "out.data")
-    expect_close(leaf_grads(out, program), numerical_leaf_grads(program), O.FD64, describe(program),
-                 "leaf.grad")  # fmt: skip
+    expect_close(leaf_grads(out, program), numerical_leaf_grads(program), O.FD64, describe(program), "leaf.grad")
 
 
 @pytest.mark.part("backward")
@@ -281,8 +312,7 @@ def test_random_graphs_with_shared_nodes_match_central_differences(run, seed):
 def test_random_graphs_with_shared_nodes_match_torch_autograd(run, seed):
     program = random_program(seed)
     out = judged_graph(run, program, causes=REFLECTED)
-    expect_close(leaf_grads(out, program), torch_leaf_grads(program), O.AUTOGRAD64, describe(program),
-                 "leaf.grad")  # fmt: skip
+    expect_close(leaf_grads(out, program), torch_leaf_grads(program), O.AUTOGRAD64, describe(program), "leaf.grad")
 
 
 # --- the chapter's examples on Values ---------------------------------------------------------
@@ -293,8 +323,13 @@ def test_random_graphs_with_shared_nodes_match_torch_autograd(run, seed):
 def test_chapter_z_gives_z_and_both_gradients(run, x, y):
     got = run(P.chapter_z, x, y)
     call = f"{KATA}.chapter_z({x}, {y})"
-    expect_close(np.asarray(got, dtype=np.float64), np.array([(x + y) ** 2, 2 * (x + y), 2 * (x + y)]), O.FD64,
-                 call, "(z, dz/dx, dz/dy)")  # fmt: skip
+    expect_close(
+        np.asarray(got, dtype=np.float64),
+        np.array([(x + y) ** 2, 2 * (x + y), 2 * (x + y)]),
+        O.FD64,
+        call,
+        "(z, dz/dx, dz/dy)",
+    )
 
 
 def xor_problem(seed, hidden):
@@ -308,11 +343,12 @@ def xor_problem(seed, hidden):
 def test_xor_loss_on_values_matches_torch(run, seed, hidden, t):
     params, x = xor_problem(seed, hidden)
     net = O.network_from_params({k: np.asarray(v) for k, v in params.items()}, "float64")
-    loss = torch.nn.BCELoss()(net(torch.tensor([x], dtype=torch.float64)).view(-1), torch.tensor([t], dtype=torch.float64))
+    loss = torch.nn.BCELoss()(
+        net(torch.tensor([x], dtype=torch.float64)).view(-1), torch.tensor([t], dtype=torch.float64)
+    )
     loss.backward()
     call = f"{KATA}.xor_loss(params (2, {hidden}, 1), x, {t})"
     got_loss, got_grads = run(P.xor_loss, params, x, t)
     expect_close(got_loss, loss.item(), O.AUTOGRAD64, call, "loss")
     for name, p in net.named_parameters():
-        expect_close(np.asarray(got_grads[name], dtype=np.float64), p.grad.numpy(), O.AUTOGRAD64, call,
-                     f"{name}.grad")  # fmt: skip
+        expect_close(np.asarray(got_grads[name], dtype=np.float64), p.grad.numpy(), O.AUTOGRAD64, call, f"{name}.grad")

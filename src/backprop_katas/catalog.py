@@ -177,7 +177,7 @@ def _weights(raw: dict[str, Any], kata_id: str) -> dict[str, float]:
 def _scoring(raw: dict[str, Any], kata_id: str) -> str:
     value = str(raw.get("scoring", "all"))
     if value not in ("all", "proportional"):
-        raise ValueError(f"{CATALOG_FILE}: kata {kata_id}: scoring must be \"all\" or \"proportional\", not {value!r}")
+        raise ValueError(f'{CATALOG_FILE}: kata {kata_id}: scoring must be "all" or "proportional", not {value!r}')
     return value
 
 

@@ -144,8 +144,11 @@ def extract_submission(folder: Path, kata_files: list[str]) -> Extracted:
             where = f"{path.name}, cell {number}"
             if filename in present or filename in result.files or len(data) > MAX_CELL_BYTES:
                 taken = filename if filename in present else result.origin.get(filename, "")
-                reason = say("nb_cell_too_large", kata=filename, limit=MAX_CELL_BYTES // 1000) if not taken \
-                    else say("nb_duplicate", file=filename, first=taken)  # fmt: skip
+                reason = (
+                    say("nb_cell_too_large", kata=filename, limit=MAX_CELL_BYTES // 1000)
+                    if not taken
+                    else say("nb_duplicate", file=filename, first=taken)
+                )
                 result.ignored.append(f"{where} ({reason})")
                 continue
             result.files[filename] = data

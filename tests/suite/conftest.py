@@ -27,7 +27,6 @@ OPT_IN = {
 }
 
 
-
 # The README's command is the fast tier: kata tests, the self-checks that run in this process
 # (stubs fail, mutants are caught, shortcuts, diagnosis, language, layers) and the tool's unit
 # tests. A test marked `slow` starts real processes (a grading session, a cold `katas` or pytest
@@ -79,8 +78,14 @@ def graded_six(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str],
             folder: Path = tmp_path_factory.mktemp(f"six-{source}-{mode}")
             private = folder / "tmp"
             private.mkdir()
-            got = grading_helpers.pytest_grade(ROOT / source, folder / "results.json", "--isolation", mode,
-                                               tests=ALL_KATAS, env={"TMPDIR": str(private)})  # fmt: skip
+            got = grading_helpers.pytest_grade(
+                ROOT / source,
+                folder / "results.json",
+                "--isolation",
+                mode,
+                tests=ALL_KATAS,
+                env={"TMPDIR": str(private)},
+            )
             got["_leftovers"] = sorted(p.name for p in private.iterdir())
             done[source, mode] = got
         return done[source, mode]

@@ -77,9 +77,16 @@ def pytest_grade(
     the command itself (its command line, its PATH, its process tree)."""
     args = [
         *[f"tests/test_{t}.py" for t in tests],
-        f"--target={target}", "--grade", f"--grade-json={out}",
-        "-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT), *extra,
-    ]  # fmt: skip
+        f"--target={target}",
+        "--grade",
+        f"--grade-json={out}",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        str(ROOT),
+        *extra,
+    ]
     settings = {"KATAS_LANG": "en", **(env or {})}
     if fresh:
         environment = {k: v for k, v in os.environ.items() if k != "KATAS_TARGET"}

@@ -30,16 +30,21 @@ MEASURED = {
     "chapter script": {"wall": [5.0, 5.0, 5.0], "cpu": [4.0, 4.0, 4.0], "load": [0.5, 0.5, 0.5]},
 }
 EXTERNAL = {
-    "warm_check": {"load": 1.25, "json": {
-        "import torch": {"wall": 1.0}, "chapter script": {"wall": 5.0},
-        "cold katas check k01 --no-server": {"wall": 1.4},
-        "warm re-check k01 (as katas watch)": {"wall": 0.3},
-        "warm re-check k02 (as katas watch)": {"wall": 0.2},
-        "warm re-check k06 (as katas watch)": {"wall": 5.5},
-    }},
-    "grade_floor": {"json": {"learners": 40, "katas_grade_s": 100.0, "katas_grade_cpu_s": 180.0,
-                             "load_average_1min_at_end": 2.5}},
-}  # fmt: skip
+    "warm_check": {
+        "load": 1.25,
+        "json": {
+            "import torch": {"wall": 1.0},
+            "chapter script": {"wall": 5.0},
+            "cold katas check k01 --no-server": {"wall": 1.4},
+            "warm re-check k01 (as katas watch)": {"wall": 0.3},
+            "warm re-check k02 (as katas watch)": {"wall": 0.2},
+            "warm re-check k06 (as katas watch)": {"wall": 5.5},
+        },
+    },
+    "grade_floor": {
+        "json": {"learners": 40, "katas_grade_s": 100.0, "katas_grade_cpu_s": 180.0, "load_average_1min_at_end": 2.5}
+    },
+}
 
 
 def test_every_figure_of_issue_22_is_computed_beside_its_goal():
@@ -70,8 +75,11 @@ def test_the_terminal_lines_name_the_goal_the_verdict_and_the_load():
 
 
 def test_the_page_is_generated_from_the_json_with_machine_date_and_command():
-    data = {"datetime": "2026-12-06T15:00:00", "machine_info": {"cpu": {"brand_raw": "Some CPU", "count": 2},
-            "system": "Linux", "python_version": "3.11.9"}, "issue22": ratios.issue22(MEASURED, EXTERNAL)}  # fmt: skip
+    data = {
+        "datetime": "2026-12-06T15:00:00",
+        "machine_info": {"cpu": {"brand_raw": "Some CPU", "count": 2}, "system": "Linux", "python_version": "3.11.9"},
+        "issue22": ratios.issue22(MEASURED, EXTERNAL),
+    }
     text = docs_page.page(data)
     assert text.startswith("# Benchmarks\n")
     assert "2026-12-06T15:00:00" in text and "Some CPU, 2 logical cores" in text

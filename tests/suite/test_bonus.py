@@ -62,8 +62,19 @@ def test_katas_grade_counts_k07_only_with_kata_k07(tmp_path):
     subs = tmp_path / "class"
     submission(subs / "ada", "solutions")
     default = tmp_path / "default"
-    done = katas_cli("grade", str(subs), "--out", str(default), "--kata", "k01", "-k", "function_squares",
-                     "--no-progress", "--workers", "1")  # fmt: skip
+    done = katas_cli(
+        "grade",
+        str(subs),
+        "--out",
+        str(default),
+        "--kata",
+        "k01",
+        "-k",
+        "function_squares",
+        "--no-progress",
+        "--workers",
+        "1",
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     with open(default / "grades.csv", encoding="utf-8") as handle:
         header = next(csv.reader(handle))

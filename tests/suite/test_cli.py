@@ -41,8 +41,6 @@ K01 = "katas/k01_derivatives.py"
 KATAS_SCRIPT = Path(sys.executable).with_name("katas")
 
 
-
-
 def cli_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KATAS_", "LC_", "NO_COLOR"))}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # cached bytecode halves a child pytest's start-up
@@ -354,10 +352,14 @@ def test_ctrl_c_stops_the_check_and_leaves_no_process(project):
     assert not stray_processes(project)
 
 
-@pytest.mark.parametrize(("locale", "shown", "not_shown"), [
-    ("C.UTF-8", "No katas.toml in", "katas.toml이 없습니다"),
-    ("ko_KR.UTF-8", "katas.toml이 없습니다", "No katas.toml in"),
-], ids=["english-by-default", "korean-from-the-locale"])  # fmt: skip
+@pytest.mark.parametrize(
+    ("locale", "shown", "not_shown"),
+    [
+        ("C.UTF-8", "No katas.toml in", "katas.toml이 없습니다"),
+        ("ko_KR.UTF-8", "katas.toml이 없습니다", "No katas.toml in"),
+    ],
+    ids=["english-by-default", "korean-from-the-locale"],
+)
 @pytest.mark.slow
 def test_outside_a_project_the_message_says_where_to_run_in_the_locales_language(tmp_path, locale, shown, not_shown):
     result = subprocess.run(command("list"), cwd=tmp_path, env=cli_env(LANG=locale), capture_output=True, text=True)
@@ -436,7 +438,10 @@ def test_the_language_follows_the_locale_and_the_option(project):
 
 
 ENGLISH_PROSE = re.compile(r"\b[A-Za-z]{2,} [A-Za-z]{2,}\b")  # two English words in a row: code has none here
-MISSING_SIGMOID_DERIVATIVE = ("        delta1 = (delta2 @ w2) * a1 * (1 - a1)  # (N, H)\n", "        delta1 = delta2 @ w2\n")
+MISSING_SIGMOID_DERIVATIVE = (
+    "        delta1 = (delta2 @ w2) * a1 * (1 - a1)  # (N, H)\n",
+    "        delta1 = delta2 @ w2\n",
+)
 
 
 def english_lines(text: str) -> list[str]:
@@ -471,7 +476,9 @@ def test_both_shows_english_then_korean_and_keeps_table_rows_on_one_line(project
         "backprop-katas: 0/6 katas done, 0.00/100.00 points",
         "backprop-katas: 카타 6개 중 0개 완료, 100.00점 중 0.00점",
     ], done.stdout
-    assert any("Derivatives / 미분 계산하기" in line and "not started / 시작 전" in line for line in done.stdout.splitlines())
+    assert any(
+        "Derivatives / 미분 계산하기" in line and "not started / 시작 전" in line for line in done.stdout.splitlines()
+    )
 
 
 @pytest.mark.slow
@@ -538,11 +545,17 @@ def test_edit_reads_the_failures_data_the_recorded_line_first_then_the_called_fu
     kata = next(k for k in load_catalog(ROOT) if k.id == "k01_derivatives")
     folder = tmp_path / "katas"
     folder.mkdir()
-    (folder / kata.filename).write_text("def function(x):\n    return x**2\n\n\ndef prime_function(x):\n    y = x\n    return y\n")
+    (folder / kata.filename).write_text(
+        "def function(x):\n    return x**2\n\n\ndef prime_function(x):\n    y = x\n    return y\n"
+    )
     call = {"function": "k01_derivatives.prime_function", "code": "k01_derivatives.prime_function(x)", "message": None}
     recorded = Failure(call=call, where=Where(kata.filename, 7, "prime_function", "return", "katas")).to_data()
     assert edit_where(recorded, tmp_path, folder, kata) == {
-        "file": f"katas/{kata.filename}", "line": 7, "function": "prime_function", "how": "return", "folder": "",
+        "file": f"katas/{kata.filename}",
+        "line": 7,
+        "function": "prime_function",
+        "how": "return",
+        "folder": "",
         "cell": "",
     }
     unrecorded = Failure(call=call).to_data()  # a tracer of its own (a debugger) records nothing: the def
@@ -555,8 +568,9 @@ def test_edit_reads_the_failures_data_the_recorded_line_first_then_the_called_fu
 @pytest.mark.slow
 def test_katas_piped_into_head_ends_without_a_traceback(project):
     # The reader is gone before the command writes: as `katas hint k01 --all | head -0` would be.
-    proc = subprocess.Popen(command("hint", "k01", "--all"), cwd=project, env=cli_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    proc = subprocess.Popen(
+        command("hint", "k01", "--all"), cwd=project, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()
     err = proc.stderr.read().decode()
@@ -627,17 +641,23 @@ OPTIONS = {
 
 @pytest.mark.parametrize("name", list(OPTIONS))
 def test_options_appear_only_on_the_commands_they_affect(name):
-    shown = {a.option_strings[-1] if a.option_strings[0] == "-y" else a.option_strings[0]
-             for a in _options(_subcommands()[name])}  # fmt: skip
+    shown = {
+        a.option_strings[-1] if a.option_strings[0] == "-y" else a.option_strings[0]
+        for a in _options(_subcommands()[name])
+    }
     assert shown == OPTIONS[name]
 
 
 @pytest.mark.parametrize(
     "name, kata, function",
-    [("prime", "k01_derivatives", "prime_function"), ("manual", "k05_backprop", "manual_gradients"),
-     ("net", "k02_parameters", "Network"), ("t_prime", "k03_computation_graph", "t_prime")],
+    [
+        ("prime", "k01_derivatives", "prime_function"),
+        ("manual", "k05_backprop", "manual_gradients"),
+        ("net", "k02_parameters", "Network"),
+        ("t_prime", "k03_computation_graph", "t_prime"),
+    ],
     ids=["prefix", "word", "close", "exact"],
-)  # fmt: skip
+)
 def test_a_name_close_to_a_function_suggests_the_kata_that_has_it(name, kata, function):
     with pytest.raises(UnknownKata) as info:
         resolve_kata(name, CATALOG)
@@ -704,8 +724,17 @@ def test_a_test_sentence_keeps_its_parameters():
     assert got == "prime function matches [float32-shape[]]"
 
 
-ARGPARSE_ENGLISH = ("usage:", "options:", "positional arguments", "show this help message and exit", "error:",
-                    "invalid choice", "choose from", "invalid float value", "argument ")  # fmt: skip
+ARGPARSE_ENGLISH = (
+    "usage:",
+    "options:",
+    "positional arguments",
+    "show this help message and exit",
+    "error:",
+    "invalid choice",
+    "choose from",
+    "invalid float value",
+    "argument ",
+)
 
 
 @pytest.mark.parametrize(
@@ -733,8 +762,13 @@ def test_argparse_speaks_korean_in_korean(argv, stream, capsys):
     with pytest.raises(SystemExit):
         cli.main(["--lang", "both", *argv])  # both languages: argparse's own words in English
     assert "usage: katas" in getattr(capsys.readouterr(), stream)
-BOOK_SOURCES = [("k01", "(code 2-15 in the book)"), ("k03", "(codes 2-17, 2-18 in the book)"),
-                ("k05", "(section 2.2.6 in the book)")]  # fmt: skip
+
+
+BOOK_SOURCES = [
+    ("k01", "(code 2-15 in the book)"),
+    ("k03", "(codes 2-17, 2-18 in the book)"),
+    ("k05", "(section 2.2.6 in the book)"),
+]
 
 
 @pytest.mark.parametrize(("number", "source"), BOOK_SOURCES)

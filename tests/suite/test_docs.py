@@ -28,7 +28,10 @@ DOCS = ROOT / "docs"
 README = ROOT / "README.md"
 RUN_PAGES = ("learn.md", "notebooks.md", "teach.md")  # the pages a learner or instructor follows step by step
 README_LINES = 150
-BLOCK = re.compile(r"(?:<!-- docs: (?P<verb>skip|exit) ?(?P<arg>\d+)? ?(?:\((?P<why>[^)]*)\))? -->\n)?```(?P<lang>bash|console|sh)\n(?P<body>.*?)```", re.S)
+BLOCK = re.compile(
+    r"(?:<!-- docs: (?P<verb>skip|exit) ?(?P<arg>\d+)? ?(?:\((?P<why>[^)]*)\))? -->\n)?```(?P<lang>bash|console|sh)\n(?P<body>.*?)```",
+    re.S,
+)
 
 
 @dataclass(frozen=True)
@@ -62,22 +65,31 @@ def test_the_block_reader_sees_skips_exit_codes_and_plain_blocks():
     text = "x\n<!-- docs: skip (Colab) -->\n```bash\npip install x\n```\n<!-- docs: exit 1 (a stub) -->\n```bash\nkatas check k01\n```\n```bash\nkatas\n```\n"
     got = blocks(text, "p.md")
     assert [(b.skip, b.exit, b.body.strip()) for b in got] == [
-        ("Colab", 0, "pip install x"), (None, 1, "katas check k01"), (None, 0, "katas")]  # fmt: skip
+        ("Colab", 0, "pip install x"),
+        (None, 1, "katas check k01"),
+        (None, 0, "katas"),
+    ]
 
 
 def test_the_readme_is_one_screen_per_reader_with_nothing_dated():
     text = README.read_text(encoding="utf-8")
-    assert len(text.splitlines()) <= README_LINES, f"README.md has {len(text.splitlines())} lines (at most {README_LINES})"
+    assert len(text.splitlines()) <= README_LINES, (
+        f"README.md has {len(text.splitlines())} lines (at most {README_LINES})"
+    )
     assert not re.search(r"\bissue \d+", text, re.I), "issue numbers belong in the CHANGELOG and the tracker"
     assert not re.search(r"\b20\d\d-\d\d-\d\d\b", text), "dates belong in the CHANGELOG"
-    assert not re.search(r"\b\d+(\.\d+)? ?(s|ms|min)\b(?! ?\()", text.replace("10001", "")), "machine timings belong on the Benchmarks page"
+    assert not re.search(r"\b\d+(\.\d+)? ?(s|ms|min)\b(?! ?\()", text.replace("10001", "")), (
+        "machine timings belong on the Benchmarks page"
+    )
 
 
 def test_every_page_is_in_the_site_and_every_korean_page_has_an_english_twin():
     config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     listed = set(re.findall(r":\s*([\w-]+\.md)\s*$", config, re.M))
     pages = {p.name for p in DOCS.glob("*.md") if not p.name.endswith(".ko.md")}
-    assert pages == listed, f"pages not in mkdocs.yml's nav: {sorted(pages - listed)}; missing pages: {sorted(listed - pages)}"
+    assert pages == listed, (
+        f"pages not in mkdocs.yml's nav: {sorted(pages - listed)}; missing pages: {sorted(listed - pages)}"
+    )
     for korean in DOCS.glob("*.ko.md"):
         assert (DOCS / korean.name.replace(".ko.md", ".md")).is_file(), korean.name
 
@@ -116,8 +128,13 @@ def _scratch_project(tmp_path: Path) -> Path:
     listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=False)
     names = [n for n in listed.stdout.decode().split("\0") if n] if listed.returncode == 0 else []
     if not names:  # not a git checkout: copy the tree without what a run leaves behind
-        shutil.copytree(ROOT, dest, ignore=shutil.ignore_patterns(".git", ".venv", ".tox", "__pycache__", "*.egg-info",
-                                                                    ".katas-cache", ".pytest_cache", ".hypothesis"))  # fmt: skip
+        shutil.copytree(
+            ROOT,
+            dest,
+            ignore=shutil.ignore_patterns(
+                ".git", ".venv", ".tox", "__pycache__", "*.egg-info", ".katas-cache", ".pytest_cache", ".hypothesis"
+            ),
+        )
         return dest
     for name in names:
         source, target = ROOT / name, dest / name
@@ -136,8 +153,13 @@ def run_block(block: Block, cwd: Path, env: dict[str, str], timeout: float = 600
 @pytest.mark.parametrize("page", RUN_PAGES)
 def test_every_shell_block_of_the_page_runs_as_written(page, tmp_path):
     project = _scratch_project(tmp_path)
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-           "KATAS_LANG": "en", "KATAS_SERVER_IDLE": "20", "NO_COLOR": "1"}  # fmt: skip
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "KATAS_LANG": "en",
+        "KATAS_SERVER_IDLE": "20",
+        "NO_COLOR": "1",
+    }
     env.pop("KATAS_TARGET", None)
     ran = 0
     for block in blocks((DOCS / page).read_text(encoding="utf-8"), page):
@@ -150,7 +172,13 @@ def test_every_shell_block_of_the_page_runs_as_written(page, tmp_path):
             f"--- block\n{block.body}--- stdout (tail)\n{done.stdout[-3000:]}\n--- stderr (tail)\n{done.stderr[-3000:]}"
         )
     assert ran, f"docs/{page} has no block that runs"
-    subprocess.run([sys.executable, "-m", "backprop_katas", "server", "stop"], cwd=project, env=env, capture_output=True, check=False)
+    subprocess.run(
+        [sys.executable, "-m", "backprop_katas", "server", "stop"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        check=False,
+    )
 
 
 @pytest.mark.docs
@@ -165,10 +193,17 @@ def test_a_block_that_drifted_from_the_tool_fails_the_runner(tmp_path):
 @pytest.mark.docs
 def test_the_site_builds_with_strict_checks(tmp_path):
     pytest.importorskip("mkdocs", reason="the [docs] extra builds the site: pip install -e '.[docs]'")
-    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
-                          cwd=ROOT, capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
     assert done.returncode == 0, done.stderr[-4000:]
-    assert (tmp_path / "site" / "index.html").is_file() and (tmp_path / "site" / "ko" / "learn" / "index.html").is_file()
+    assert (tmp_path / "site" / "index.html").is_file() and (
+        tmp_path / "site" / "ko" / "learn" / "index.html"
+    ).is_file()
 
 
 def test_every_file_the_contributing_checklists_name_exists():

@@ -114,8 +114,9 @@ def test_the_recorder_keeps_the_outermost_learner_call_at_its_return_line_whatev
     recorder = ReturnRecorder(folder.resolve())
     with recorder.recording():
         exec(compile("module.chosen(3)", "<string>", "exec"), {"module": module})
-    assert recorder.last == Where("kdemo.py", LEARNER.splitlines().index("    return y * 2") + 1, "chosen", "return",
-                                  "katas")  # fmt: skip
+    assert recorder.last == Where(
+        "kdemo.py", LEARNER.splitlines().index("    return y * 2") + 1, "chosen", "return", "katas"
+    )
 
 
 # --- where to edit: plain pytest --------------------------------------------------------------
@@ -250,10 +251,24 @@ def test_under_grade_a_wrong_value_and_an_endless_loop_point_at_the_learners_lin
     nodes = [f"{tests}[{name}-float32-shape[1]]" for name in ("t_function", "z_function")]
     env = {"KATAS_LANG": "en", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", f"--target={folder}", "--grade", "--probe-timeout=3", *nodes, "-q",
-         "-p", "no:cacheprovider"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            f"--target={folder}",
+            "--grade",
+            "--probe-timeout=3",
+            *nodes,
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert f"Look at {K03}.py:{line_of(text, 'return t * 1.5')}: t_function returned this value there" in done.stdout
     running = re.search(rf"z_function was running {K03}\.py:(\d+)", done.stdout)
     assert running and int(running.group(1)) in loop, done.stdout[-3000:]
@@ -267,8 +282,12 @@ def test_the_wire_carries_the_probes_record_and_refuses_a_malformed_one():
     assert wire.loads(wire.dumps({"ok": 1.0, "at": where})) == {"ok": 1.0, "at": where}
     error = ProbeError("timeout", "ProbeTimeout", "3", "", "", Where(f"{K03}.py", 25, "t_function", "running"))
     assert wire.loads(wire.dumps({"error": error}))["error"] == error
-    for bad in (["/etc/passwd", 1, "f", "return", ""], [f"../{K03}.py", 1, "f", "return", ""],
-                [f"{K03}.py", "1", "f", "return", ""], [f"{K03}.py", 1, "f", "anything", ""]):  # fmt: skip
+    for bad in (
+        ["/etc/passwd", 1, "f", "return", ""],
+        [f"../{K03}.py", 1, "f", "return", ""],
+        [f"{K03}.py", "1", "f", "return", ""],
+        [f"{K03}.py", 1, "f", "anything", ""],
+    ):
         with pytest.raises(wire.WireError):
             wire.loads(json.dumps({"#": "where", "v": bad}).encode())
 

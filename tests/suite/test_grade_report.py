@@ -35,16 +35,31 @@ def korean():
 
 
 def row(learner, per_kata, changed=None, error=None):
-    katas = {k.id: {"score": s, "max_score": float(k.points), "passed": 0, "tests": 1}
-             for k, s in zip(CATALOG, per_kata)}  # fmt: skip
+    katas = {
+        k.id: {"score": s, "max_score": float(k.points), "passed": 0, "tests": 1} for k, s in zip(CATALOG, per_kata)
+    }
     score = float(sum(per_kata))
-    results = {"score": score, "max_score": float(TOTAL_POINTS), "tests": [],
-               "extra_data": {"katas": katas, "checks": [], "changed_since_graded": changed or {}}}  # fmt: skip
+    results = {
+        "score": score,
+        "max_score": float(TOTAL_POINTS),
+        "tests": [],
+        "extra_data": {"katas": katas, "checks": [], "changed_since_graded": changed or {}},
+    }
     if error:
         results = {"error": error, "score": 0, "max_score": 0, "tests": []}
         katas, score = {}, 0.0
-    return Row(learner, "hash-" + learner, "rules", "2.13.0", "2026-12-06T10:00:00+00:00", 1.0, score,
-               float(TOTAL_POINTS) if not error else 0.0, katas, results)  # fmt: skip
+    return Row(
+        learner,
+        "hash-" + learner,
+        "rules",
+        "2.13.0",
+        "2026-12-06T10:00:00+00:00",
+        1.0,
+        score,
+        float(TOTAL_POINTS) if not error else 0.0,
+        katas,
+        results,
+    )
 
 
 def book_of(tmp_path, rows):
@@ -69,8 +84,9 @@ def test_grades_csv_starts_with_a_byte_order_mark_and_reads_back_as_excel_reads_
 
 def test_a_kept_score_from_changed_files_is_marked_in_its_csv_row(tmp_path):
     full = [k.points for k in CATALOG]
-    book = book_of(tmp_path, [row("bob", full, changed={"k06_xor_training": "2026-12-05T09:00:00+00:00"}),
-                              row("carol", full)])  # fmt: skip
+    book = book_of(
+        tmp_path, [row("bob", full, changed={"k06_xor_training": "2026-12-05T09:00:00+00:00"}), row("carol", full)]
+    )
     export(book, tmp_path / "out", CATALOG)
     with open(tmp_path / "out" / "grades.csv", encoding="utf-8-sig", newline="") as handle:
         header, *rows = list(csv.reader(handle))

@@ -113,8 +113,20 @@ def test_every_spelling_grades_the_same_or_refuses_and_nothing_of_the_submission
     elif spelling == "KATAS_TARGET":
         command, env = pytest_cmd, {"KATAS_TARGET": path}
     else:
-        command = [*KATAS, "grade", path, "--out", str(out), "--kata", "k01", "--no-progress", "--workers", "1",
-                   "--results-json", str(report)]  # fmt: skip
+        command = [
+            *KATAS,
+            "grade",
+            path,
+            "--out",
+            str(out),
+            "--kata",
+            "k01",
+            "--no-progress",
+            "--workers",
+            "1",
+            "--results-json",
+            str(report),
+        ]
     done = run(command, cwd, env)
     said = done.stdout + done.stderr
     assert sorted(p.name for p in marks.iterdir()) == [], said[-3000:]
@@ -134,8 +146,21 @@ def test_a_submissions_lone_config_file_is_never_read_by_the_safe_spelling(confi
     marks = tmp_path / "marks"
     sub = hostile(tmp_path / "sub", marks, configs=(config,))
     report = tmp_path / "r.json"
-    done = run([sys.executable, "-m", "pytest", TEST_FILE, f"--target={sub}", "--grade", f"--grade-json={report}",
-                "-q", "-p", "no:cacheprovider"], ROOT)  # fmt: skip
+    done = run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            TEST_FILE,
+            f"--target={sub}",
+            "--grade",
+            f"--grade-json={report}",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ],
+        ROOT,
+    )
     assert sorted(p.name for p in marks.iterdir()) == [], done.stdout[-2000:] + done.stderr[-2000:]
     assert json.loads(report.read_text(encoding="utf-8"))["score"] == 10.0
 

@@ -65,8 +65,11 @@ def test_a_partial_regrade_keeps_the_rest_of_each_learners_record(tmp_path):
     rows = csv_rows(out)
     for learner in ("alice", "bob"):  # the old bug: k02 and the total were lost (`bob,10,,,,,,10,10`)
         assert [rows[learner][c] for c in ("k01_derivatives", "k02_parameters", "total", "max_score")] == [
-            "10.00", "10.00", "20.00", "20.00"
-        ]  # fmt: skip
+            "10.00",
+            "10.00",
+            "20.00",
+            "20.00",
+        ]
     assert "1 graded, 1 unchanged" in again.stdout
     assert "Regraded k01_derivatives; kept k02_parameters" in again.stdout
     feedback = (out / "feedback" / "bob.md").read_text(encoding="utf-8")
@@ -98,8 +101,9 @@ def test_interrupted_grading_says_what_it_kept_and_leaves_no_temporary_folder(si
     env = {k: v for k, v in os.environ.items() if k != "KATAS_TARGET"}
     env.update({"KATAS_LANG": "en", "TMPDIR": str(scratch)})
     args = ["grade", str(subs), "--out", str(out), "--kata", "k01", "--workers", "1", "--no-progress"]
-    process = subprocess.Popen([*KATAS, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)  # fmt: skip
+    process = subprocess.Popen(
+        [*KATAS, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     book = out / "gradebook.sqlite"
     deadline = time.monotonic() + 300
     graded = 0
@@ -183,8 +187,19 @@ def test_names_are_data_any_bytes_are_graded_stored_and_shown_escaped(tmp_path):
         results = json.loads(db.execute("SELECT results FROM grades WHERE learner = '박지민'").fetchone()[0])
     assert "notes-\\xb1\\xe8.txt" in results["extra_data"]["ignored_files"]
     assert "bell\\x07\\x1b[2J.py" in results["extra_data"]["ignored_files"]
-    single = katas("grade", os.fsdecode(bytes(subs) + b"/" + NAMES["korean-windows"]), "--out", str(tmp_path / "one"),
-                   "--kata", "k01", "-k", "function_squares", "--no-progress", "--results-json", str(tmp_path / "r.json"))  # fmt: skip
+    single = katas(
+        "grade",
+        os.fsdecode(bytes(subs) + b"/" + NAMES["korean-windows"]),
+        "--out",
+        str(tmp_path / "one"),
+        "--kata",
+        "k01",
+        "-k",
+        "function_squares",
+        "--no-progress",
+        "--results-json",
+        str(tmp_path / "r.json"),
+    )
     assert single.returncode == 0, single.stderr[-2000:]
     data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert data["score"] == 1.0 and "\\xb1" in data["extra_data"]["target"]
@@ -268,7 +283,9 @@ def test_a_learner_who_cannot_be_graded_shows_as_an_error_in_the_csv_feedback_an
         rows["odd\\x1bname"]["error"].startswith("pytest exited with 3") and "\x1b" not in rows["odd\\x1bname"]["error"]
     )
     assert "could not be graded" in (tmp_path / "feedback" / "odd\\x1bname.md").read_text(encoding="utf-8")
-    assert "could not be graded: `odd\\x1bname`" in (tmp_path / "summary.md").read_text(encoding="utf-8").lower()  # as code
+    assert (
+        "could not be graded: `odd\\x1bname`" in (tmp_path / "summary.md").read_text(encoding="utf-8").lower()
+    )  # as code
 
 
 HIDDEN_K01 = '''"""A hidden k01 test (issue 19): prime_function at points the visible tests do not use."""
@@ -304,8 +321,19 @@ def test_a_hidden_test_regrades_its_kata_only_and_a_kept_kata_whose_file_changed
     hidden.mkdir()
     submission(subs / "alice")
     submission(subs / "bob", files={"k02_parameters.py": kata_source("k02_parameters") + K02_BUG})
-    both = ["grade", str(subs), "--out", str(out), "--kata", "k01", "--kata", "k02", "--no-progress",
-            "--hidden-tests", str(hidden)]  # fmt: skip
+    both = [
+        "grade",
+        str(subs),
+        "--out",
+        str(out),
+        "--kata",
+        "k01",
+        "--kata",
+        "k02",
+        "--no-progress",
+        "--hidden-tests",
+        str(hidden),
+    ]
     first = katas(*both)
     assert first.returncode == 0, first.stderr[-2000:]
     bob_k02 = csv_rows(out)["bob"]["k02_parameters"]
@@ -323,14 +351,17 @@ def test_a_hidden_test_regrades_its_kata_only_and_a_kept_kata_whose_file_changed
 
     # Item 3: bob fixes k02; a run of k01 alone keeps bob's k02 score, says so and marks the row.
     (subs / "bob" / "k02_parameters.py").write_text(kata_source("k02_parameters"), encoding="utf-8")
-    partial = katas("grade", str(subs), "--out", str(out), "--kata", "k01", "--no-progress",
-                    "--hidden-tests", str(hidden))  # fmt: skip
+    partial = katas(
+        "grade", str(subs), "--out", str(out), "--kata", "k01", "--no-progress", "--hidden-tests", str(hidden)
+    )
     assert partial.returncode == 0, partial.stderr[-2000:]
     when = graded_from(out, "bob")["k02_parameters"][2]
     assert f"bob: k02_parameters changed since it was graded on {when}" in partial.stdout, partial.stdout
     assert "Run without --kata and -k to regrade it" in partial.stdout
     rows = csv_rows(out)
-    assert rows["bob"]["k02_parameters"] == bob_k02 and rows["bob"]["changed_since_graded"] == f"k02_parameters ({when})"
+    assert (
+        rows["bob"]["k02_parameters"] == bob_k02 and rows["bob"]["changed_since_graded"] == f"k02_parameters ({when})"
+    )
     assert rows["alice"]["changed_since_graded"] == ""
     # The terminal ends with every learner's total.
     table = partial.stdout.strip().splitlines()[-4:]

@@ -55,17 +55,25 @@ def test_katas_katas_grade_and_the_gradescope_zip_give_the_same_per_kata_scores(
 
     version = torch.__version__.split("+")[0]
     cache = tmp_path / "wheels"
-    fetched = subprocess.run([sys.executable, "-m", "pip", "download", "-q", f"torch=={version}", "--no-deps",
-                              "-d", str(cache)], capture_output=True, text=True)  # fmt: skip
+    fetched = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "-q", f"torch=={version}", "--no-deps", "-d", str(cache)],
+        capture_output=True,
+        text=True,
+    )
     wheels = sorted(cache.glob("torch-*.whl"))
     if fetched.returncode != 0 or not wheels:
         pytest.skip(f"no local torch wheel for setup.sh: {fetched.stderr[-300:]}")
 
     started = time.monotonic()
     zip_path = tmp_path / "autograder.zip"
-    built = subprocess.run([*KATAS, "gradescope", str(zip_path), "--hidden-tests", str(HIDDEN), "--self-test", "none"],
-                           cwd=ROOT, env=env(),
-                           capture_output=True, text=True, timeout=600)  # fmt: skip
+    built = subprocess.run(
+        [*KATAS, "gradescope", str(zip_path), "--hidden-tests", str(HIDDEN), "--self-test", "none"],
+        cwd=ROOT,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     zip_seconds = time.monotonic() - started
     assert built.returncode == 0, built.stderr[-2000:]
     autograder = tmp_path / "autograder"
@@ -84,8 +92,13 @@ def test_katas_katas_grade_and_the_gradescope_zip_give_the_same_per_kata_scores(
     overrides["KATAS_PYTHON"] = shutil.which(f"python{sys.version_info[0]}.{sys.version_info[1]}") or "python3"
     overrides.update(KATAS_TORCH_SPEC=str(wheels[0]), KATAS_TORCH_PIP_ARGS="")
     started = time.monotonic()
-    setup = subprocess.run(["bash", str(autograder / "source" / "setup.sh")], env=env(**overrides),
-                           capture_output=True, text=True, timeout=1800)  # fmt: skip
+    setup = subprocess.run(
+        ["bash", str(autograder / "source" / "setup.sh")],
+        env=env(**overrides),
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     setup_seconds = time.monotonic() - started
     assert setup.returncode == 0, setup.stdout[-2000:] + setup.stderr[-3000:]
 
@@ -97,8 +110,14 @@ def test_katas_katas_grade_and_the_gradescope_zip_give_the_same_per_kata_scores(
         shutil.rmtree(submitted)
         shutil.copytree(folder, submitted)
         started = time.monotonic()
-        ran = subprocess.run([str(autograder / "source" / "run_autograder")], cwd=autograder,
-                             env=env(KATAS_AUTOGRADER=str(autograder)), capture_output=True, text=True, timeout=1800)  # fmt: skip
+        ran = subprocess.run(
+            [str(autograder / "source" / "run_autograder")],
+            cwd=autograder,
+            env=env(KATAS_AUTOGRADER=str(autograder)),
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
         run_seconds[name] = time.monotonic() - started
         results = autograder / "results" / "results.json"
         assert ran.returncode == 0 and results.is_file(), ran.stdout[-2000:] + ran.stderr[-2000:]
@@ -109,9 +128,14 @@ def test_katas_katas_grade_and_the_gradescope_zip_give_the_same_per_kata_scores(
         results.unlink()
 
     out = tmp_path / "grades"
-    graded = subprocess.run([*KATAS, "grade", str(tmp_path / "class"), "--out", str(out), "--no-progress",
-                             "--hidden-tests", str(HIDDEN)], cwd=ROOT, env=env(), capture_output=True, text=True,
-                            timeout=3600)  # fmt: skip
+    graded = subprocess.run(
+        [*KATAS, "grade", str(tmp_path / "class"), "--out", str(out), "--no-progress", "--hidden-tests", str(HIDDEN)],
+        cwd=ROOT,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
     assert graded.returncode == 0, graded.stderr[-2000:]
     with sqlite3.connect(out / "gradebook.sqlite") as db:
         book = {
@@ -121,8 +145,14 @@ def test_katas_katas_grade_and_the_gradescope_zip_give_the_same_per_kata_scores(
 
     table: dict[str, dict[str, float]] = {}
     for name, folder in learners.items():
-        listed = subprocess.run([*KATAS, "list", "--json", "--target", str(folder), "--all"], cwd=ROOT, env=env(),
-                                capture_output=True, text=True, timeout=1800)  # fmt: skip
+        listed = subprocess.run(
+            [*KATAS, "list", "--json", "--target", str(folder), "--all"],
+            cwd=ROOT,
+            env=env(),
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
         assert listed.returncode == 0, listed.stderr[-2000:]
         table[name] = {row["id"]: row["score"] for row in json.loads(listed.stdout)["katas"]}
 
@@ -132,8 +162,10 @@ def test_katas_katas_grade_and_the_gradescope_zip_give_the_same_per_kata_scores(
         row = [table[name][k] for k in ids]
         lines.append(f"{name:<13} " + " ".join(f"{v:>6.2f}" for v in row) + f"  {sum(row):6.2f}")
     print("\n".join(lines))
-    print(f"zip build {zip_seconds:.1f} s; setup.sh {setup_seconds:.1f} s; run_autograder "
-          + ", ".join(f"{n} {s:.1f} s" for n, s in run_seconds.items()))  # fmt: skip
+    print(
+        f"zip build {zip_seconds:.1f} s; setup.sh {setup_seconds:.1f} s; run_autograder "
+        + ", ".join(f"{n} {s:.1f} s" for n, s in run_seconds.items())
+    )
     (tmp_path / "class-table.txt").write_text("\n".join(lines), encoding="utf-8")
 
     for name in learners:
@@ -183,8 +215,18 @@ def test_the_zip_proves_itself_and_four_routes_give_the_same_per_kata_scores(tmp
         data = pytest_grade(folder, tmp_path / f"{name}.json", f"--hidden-tests={HIDDEN}", tests=KATA_IDS)
         routes["pytest --grade"][name] = {k: float(v["score"]) for k, v in data["extra_data"]["katas"].items()}
     out = tmp_path / "dask"
-    done = katas_cli("grade", str(tmp_path / "class"), "--out", str(out), "--no-progress", "--hidden-tests",
-                     str(HIDDEN), "--dask-local", "2", timeout=3600)  # fmt: skip
+    done = katas_cli(
+        "grade",
+        str(tmp_path / "class"),
+        "--out",
+        str(out),
+        "--no-progress",
+        "--hidden-tests",
+        str(HIDDEN),
+        "--dask-local",
+        "2",
+        timeout=3600,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     with sqlite3.connect(out / "gradebook.sqlite") as db:
         routes["--dask-local 2"] = {

@@ -316,7 +316,9 @@ def test_output_is_capped_for_the_learner(tmp_path):
 def test_all_six_katas_end_to_end(graded_six):
     mode = sandbox.resolve_isolation("auto")  # what a grade without --isolation uses here
     got = graded_six("solutions", mode)  # the same grade test_grading_isolation's honest-code check reads
-    assert got["score"] == got["max_score"] == TOTAL_POINTS, [t["name"] for t in got["tests"] if t["status"] != "passed"]
+    assert got["score"] == got["max_score"] == TOTAL_POINTS, [
+        t["name"] for t in got["tests"] if t["status"] != "passed"
+    ]
     stubs = graded_six("katas", mode)
     assert stubs["score"] == 0
     katas = stubs["extra_data"]["katas"]
@@ -332,8 +334,10 @@ def test_the_grade_option_family_needs_grade(tmp_path):
 
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "--grade-json", str(tmp_path / "x.json"), "-p", "no:cacheprovider"],
-        cwd=ROOT, capture_output=True, text=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode != 0 and "--grade" in done.stderr
     assert not Path(tmp_path / "x.json").exists()
 

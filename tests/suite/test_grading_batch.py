@@ -57,8 +57,13 @@ def test_sigkill_halfway_then_rerun_gives_every_learner_exactly_once_with_the_sa
     env = {**os.environ, "KATAS_LANG": "en"}
     env.pop("KATAS_TARGET", None)
     command = [sys.executable, "-c", "import sys; from backprop_katas.commands import main; sys.exit(main())"]
-    process = subprocess.Popen([*command, *grade_args(subs, out, "--workers", "2")], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    process = subprocess.Popen(
+        [*command, *grade_args(subs, out, "--workers", "2")],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     book = out / "gradebook.sqlite"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and len(rows_so_far(book)) < 8:
@@ -172,15 +177,30 @@ def test_a_worker_grades_each_learner_exactly_as_a_fresh_pytest_grade_does(tmp_p
     submission(subs / "c-stubs", "katas")
     submission(subs / "d-full")
     out = tmp_path / "out"
-    done = katas_cli("grade", str(subs), "--out", str(out), "--kata", "k01", "--kata", "k02", "--workers", "1",
-                     "--no-progress", "--isolation", mode)  # fmt: skip
+    done = katas_cli(
+        "grade",
+        str(subs),
+        "--out",
+        str(out),
+        "--kata",
+        "k01",
+        "--kata",
+        "k02",
+        "--workers",
+        "1",
+        "--no-progress",
+        "--isolation",
+        mode,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     with sqlite3.connect(out / "gradebook.sqlite") as db:
         batch = {r[0]: json.loads(r[1]) for r in db.execute("SELECT learner, results FROM grades")}
     assert sorted(batch) == ["a-hostile", "b-k02-bug", "c-stubs", "d-full"]
     scores = {}
     for learner, results in batch.items():
-        alone = pytest_grade(subs / learner, tmp_path / f"{learner}.json", "--isolation", mode, tests=(K01, K02), fresh=True)
+        alone = pytest_grade(
+            subs / learner, tmp_path / f"{learner}.json", "--isolation", mode, tests=(K01, K02), fresh=True
+        )
         assert comparable(results) == comparable(alone), learner
         scores[learner] = results["score"]
     assert scores["d-full"] == 20 and scores["c-stubs"] == 0

@@ -48,8 +48,9 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
 
 
 def _start(command: list[str], cwd: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(command, cwd=cwd, env=_env(), start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    return subprocess.Popen(
+        command, cwd=cwd, env=_env(), start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 @contextmanager
@@ -60,16 +61,40 @@ def dask_cluster(tmp: Path, workers: int = 2) -> Iterator[tuple[str, list[subpro
     started: list[subprocess.Popen[bytes]] = []
     try:
         scheduler_file = tmp / "scheduler.json"
-        command = [dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                   "--scheduler-file", str(scheduler_file)]  # fmt: skip
+        command = [
+            dask,
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--no-dashboard",
+            "--scheduler-file",
+            str(scheduler_file),
+        ]
         started.append(_start(command, tmp))
         deadline = time.monotonic() + STARTUP_SECONDS
         while not scheduler_file.is_file() and time.monotonic() < deadline:
             time.sleep(0.2)
         address = json.loads(scheduler_file.read_text(encoding="utf-8"))["address"]
         for i in range(workers):
-            command = [dask, "worker", address, "--host", "127.0.0.1", "--nthreads", "1", "--nworkers", "1",
-                       "--no-nanny", "--no-dashboard", "--name", f"w{i}", "--death-timeout", "60"]  # fmt: skip
+            command = [
+                dask,
+                "worker",
+                address,
+                "--host",
+                "127.0.0.1",
+                "--nthreads",
+                "1",
+                "--nworkers",
+                "1",
+                "--no-nanny",
+                "--no-dashboard",
+                "--name",
+                f"w{i}",
+                "--death-timeout",
+                "60",
+            ]
             started.append(_start(command, tmp))
         _wait_for_workers(address, workers, deadline)
         yield address, started[1:]
@@ -88,8 +113,9 @@ def _wait_for_workers(address: str, count: int, deadline: float) -> None:
 
 
 def grade(subs: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    done = katas_cli("grade", str(subs), "--out", str(out), *CHEAP, "--kata-time-limit", TIME_LIMIT,
-                     "--no-progress", *extra)  # fmt: skip
+    done = katas_cli(
+        "grade", str(subs), "--out", str(out), *CHEAP, "--kata-time-limit", TIME_LIMIT, "--no-progress", *extra
+    )
     assert done.returncode in (0, 1), done.stdout[-2000:] + done.stderr[-2000:]
     return done
 
@@ -149,8 +175,12 @@ def make_class(folder: Path) -> Path:
 
 # --- quick checks of what comes back (no cluster) ---------------------------------------------
 
-GOOD = {"score": 5.0, "max_score": 10.0, "tests": [{"name": "t", "score": 0, "max_score": 1, "status": "failed"}],
-        "extra_data": {"katas": {"k01": {"score": 5, "max_score": 10, "passed": 1, "tests": 2}}}}  # fmt: skip
+GOOD = {
+    "score": 5.0,
+    "max_score": 10.0,
+    "tests": [{"name": "t", "score": 0, "max_score": 1, "status": "failed"}],
+    "extra_data": {"katas": {"k01": {"score": 5, "max_score": 10, "passed": 1, "tests": 2}}},
+}
 
 
 def _nested(levels: int) -> list:
@@ -228,8 +258,15 @@ def test_without_dask_the_scheduler_option_says_how_to_install_it(tmp_path):
     (fake / "__init__.py").write_text("raise ImportError('not installed')\n", encoding="utf-8")
     subs = tmp_path / "class"
     submission(subs / "alice")
-    done = katas_cli("grade", str(subs), "--out", str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:1",
-                     env={"PYTHONPATH": str(tmp_path / "site")})  # fmt: skip
+    done = katas_cli(
+        "grade",
+        str(subs),
+        "--out",
+        str(tmp_path / "out"),
+        "--scheduler",
+        "tcp://127.0.0.1:1",
+        env={"PYTHONPATH": str(tmp_path / "site")},
+    )
     assert done.returncode == 2
     assert install_hint("en") in done.stderr
     assert not (tmp_path / "out" / "gradebook.sqlite").exists()
@@ -260,8 +297,11 @@ def test_a_class_graded_on_two_dask_workers_gets_exactly_the_local_grades(tmp_pa
     assert len(workers) == 2 and all(w.startswith("tcp://127.0.0.1:") for w in workers)
     for worker in workers:
         assert worker in done.stdout  # the summary says which worker graded whom
-    assert all(r["extra_data"]["sandbox"]["isolation"] == book(tmp_path / "local")["ref0"]["extra_data"]["sandbox"]
-               ["isolation"] for r in rows.values())  # fmt: skip
+    assert all(
+        r["extra_data"]["sandbox"]["isolation"]
+        == book(tmp_path / "local")["ref0"]["extra_data"]["sandbox"]["isolation"]
+        for r in rows.values()
+    )
 
 
 def _learners(folder: Path, n: int) -> Path:
@@ -290,8 +330,18 @@ def test_a_worker_killed_midway_loses_no_learner_and_grades_none_twice(tmp_path)
     subs = _learners(tmp_path / "class", 8)
     out = tmp_path / "out"
     with dask_cluster(tmp_path) as (address, workers):
-        command = [*COMMAND, "grade", str(subs), "--out", str(out), "--kata", "k01", "--no-progress",
-                   "--scheduler", address]  # fmt: skip
+        command = [
+            *COMMAND,
+            "grade",
+            str(subs),
+            "--out",
+            str(out),
+            "--kata",
+            "k01",
+            "--no-progress",
+            "--scheduler",
+            address,
+        ]
         client = subprocess.Popen(command, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:
             _wait_rows(out, 2, client)
@@ -308,8 +358,9 @@ def test_a_worker_killed_midway_loses_no_learner_and_grades_none_twice(tmp_path)
     assert "8 graded, 0 unchanged (kept), 0 could not be graded" in text
     with sqlite3.connect(out / "gradebook.sqlite") as db:
         assert db.execute("SELECT COUNT(*), COUNT(DISTINCT learner) FROM grades").fetchone() == (8, 8)
-    assert {name: r["score"] for name, r in book(out).items()} == {f"learner{i:02d}": _expected(f"{i:02d}")
-                                                                   for i in range(8)}  # fmt: skip
+    assert {name: r["score"] for name, r in book(out).items()} == {
+        f"learner{i:02d}": _expected(f"{i:02d}") for i in range(8)
+    }
 
 
 @pytest.mark.grading
@@ -319,8 +370,18 @@ def test_the_client_killed_midway_then_rerun_grades_every_learner_once_with_the_
     subs = _learners(tmp_path / "class", 8)
     out = tmp_path / "out"
     with dask_cluster(tmp_path) as (address, _):
-        command = [*COMMAND, "grade", str(subs), "--out", str(out), "--kata", "k01", "--no-progress",
-                   "--scheduler", address]  # fmt: skip
+        command = [
+            *COMMAND,
+            "grade",
+            str(subs),
+            "--out",
+            str(out),
+            "--kata",
+            "k01",
+            "--no-progress",
+            "--scheduler",
+            address,
+        ]
         client = subprocess.Popen(command, cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             _wait_rows(out, 3, client)
@@ -329,15 +390,17 @@ def test_the_client_killed_midway_then_rerun_grades_every_learner_once_with_the_
             client.wait()
         partial = book(out)
         assert 3 <= len(partial) < 8
-        done = katas_cli("grade", str(subs), "--out", str(out), "--kata", "k01", "--no-progress",
-                         "--scheduler", address)  # fmt: skip
+        done = katas_cli(
+            "grade", str(subs), "--out", str(out), "--kata", "k01", "--no-progress", "--scheduler", address
+        )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert f"{8 - len(partial)} graded, {len(partial)} unchanged" in done.stdout
     with sqlite3.connect(out / "gradebook.sqlite") as db:
         assert db.execute("SELECT COUNT(*), COUNT(DISTINCT learner) FROM grades").fetchone() == (8, 8)
     final = book(out)
-    assert {name: r["score"] for name, r in final.items()} == {f"learner{i:02d}": _expected(f"{i:02d}")
-                                                               for i in range(8)}  # fmt: skip
+    assert {name: r["score"] for name, r in final.items()} == {
+        f"learner{i:02d}": _expected(f"{i:02d}") for i in range(8)
+    }
     for name, row in partial.items():
         assert final[name]["extra_data"]["dask_worker"] == row["extra_data"]["dask_worker"]  # kept, not regraded
 
@@ -398,8 +461,17 @@ def test_an_unreachable_scheduler_is_one_sentence_and_no_traceback(tmp_path):
     pytest.importorskip("distributed")
     subs = tmp_path / "class"
     submission(subs / "alice")
-    done = katas_cli("grade", str(subs), "--out", str(tmp_path / "out"), "--kata", "k01",
-                     "--scheduler", "tcp://127.0.0.1:1", timeout=120)  # fmt: skip
+    done = katas_cli(
+        "grade",
+        str(subs),
+        "--out",
+        str(tmp_path / "out"),
+        "--kata",
+        "k01",
+        "--scheduler",
+        "tcp://127.0.0.1:1",
+        timeout=120,
+    )
     assert done.returncode == 2
     assert "Cannot reach the Dask scheduler at tcp://127.0.0.1:1" in done.stderr
     assert "Traceback" not in done.stderr
@@ -433,10 +505,29 @@ def test_dask_local_listens_on_the_loopback_address_only(tmp_path):
     pytest.importorskip("distributed")
     pytest.importorskip("psutil")
     subs = _learners(tmp_path / "class", 4)
-    command = [*COMMAND, "grade", str(subs), "--out", str(tmp_path / "out"), "--kata", "k01", "-k",
-               "function_squares", "--no-progress", "--dask-local", "2"]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, start_new_session=True)  # fmt: skip
+    command = [
+        *COMMAND,
+        "grade",
+        str(subs),
+        "--out",
+        str(tmp_path / "out"),
+        "--kata",
+        "k01",
+        "-k",
+        "function_squares",
+        "--no-progress",
+        "--dask-local",
+        "2",
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     seen: set[tuple[str, int, str]] = set()
     try:
         deadline = time.monotonic() + 600

@@ -117,9 +117,14 @@ def test_the_child_reaches_no_network_no_secret_file_no_other_learner_and_no_out
     outsider = subprocess.Popen(["sleep", "120"])
     try:
         got = attack(
-            tmp_path, mode, REACH, _PORT_=listener.getsockname()[1], _SECRET_=str(secret), _OTHER_=str(other),
+            tmp_path,
+            mode,
+            REACH,
+            _PORT_=listener.getsockname()[1],
+            _SECRET_=str(secret),
+            _OTHER_=str(other),
             _OUTSIDER_=outsider.pid,
-        )  # fmt: skip
+        )
         listener.settimeout(0.2)
         with pytest.raises(TimeoutError):
             listener.accept()  # nothing ever connected
@@ -274,8 +279,21 @@ def test_a_clean_learner_after_one_who_stops_or_kills_its_zygote_and_grader_gets
     submission(subs / "d-clean")
     out = tmp_path / "out"
     start = time.monotonic()
-    done = katas_cli("grade", str(subs), "--out", str(out), "--kata", "k01", "-k", SELECT, "--workers", "1",
-                     "--no-progress", "--isolation", mode)  # fmt: skip
+    done = katas_cli(
+        "grade",
+        str(subs),
+        "--out",
+        str(out),
+        "--kata",
+        "k01",
+        "-k",
+        SELECT,
+        "--workers",
+        "1",
+        "--no-progress",
+        "--isolation",
+        mode,
+    )
     seconds = time.monotonic() - start
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert f"Isolation used: {mode}" in done.stdout
@@ -292,7 +310,9 @@ def test_a_clean_learner_after_one_who_stops_or_kills_its_zygote_and_grader_gets
 @pytest.mark.slow
 def test_honest_code_gets_the_same_results_in_both_modes_and_leaves_no_temporary_file(graded_six, mode):
     got = graded_six("solutions", mode)  # all six katas, a private TMPDIR
-    assert got["score"] == got["max_score"] == TOTAL_POINTS, [t["name"] for t in got["tests"] if t["status"] != "passed"]
+    assert got["score"] == got["max_score"] == TOTAL_POINTS, [
+        t["name"] for t in got["tests"] if t["status"] != "passed"
+    ]
     assert f"isolation: {mode}" in got["_stdout"]
     assert got["_leftovers"] == []  # no katas-grade-*, katas-zygote-*, torchinductor_*
 
@@ -300,12 +320,27 @@ def test_honest_code_gets_the_same_results_in_both_modes_and_leaves_no_temporary
 @pytest.mark.slow
 def test_auto_isolation_falls_back_without_bwrap_and_an_explicit_bwrap_then_refuses(tmp_path):
     no_bwrap = {"PATH": str(tmp_path)}  # an empty folder: no bwrap on PATH
-    got = pytest_grade(ROOT / "solutions", tmp_path / "a.json", "-k", "function_squares and float64",
-                       env=no_bwrap, fresh=True)  # fmt: skip
+    got = pytest_grade(
+        ROOT / "solutions", tmp_path / "a.json", "-k", "function_squares and float64", env=no_bwrap, fresh=True
+    )
     assert got["extra_data"]["sandbox"]["isolation"] == "fallback"
     refused = subprocess.run(
-        [sys.executable, "-m", "pytest", f"tests/test_{K01}.py", f"--target={ROOT / 'solutions'}", "--grade",
-         "--isolation", "bwrap", "-p", "no:cacheprovider"],
-        cwd=ROOT, env={**os.environ, **no_bwrap}, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            f"tests/test_{K01}.py",
+            f"--target={ROOT / 'solutions'}",
+            "--grade",
+            "--isolation",
+            "bwrap",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **no_bwrap},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert refused.returncode != 0 and "--isolation bwrap" in refused.stderr

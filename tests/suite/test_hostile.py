@@ -299,10 +299,22 @@ def run_batch(tmp_path: Path, isolation: str, supported: bool) -> None:
     env = {k: v for k, v in os.environ.items() if k != "KATAS_TARGET"}
     env.update({"KATAS_LANG": "en", "TMPDIR": str(private_tmp), GRADER_SECRET_ENV: secret})
     command = [
-        sys.executable, "-c", "import sys; from backprop_katas.commands import main; sys.exit(main())",
-        "grade", str(subs), "--out", str(out), "--hidden-tests", str(hidden), "--workers", str(WORKERS),
-        "--kata-time-limit", str(KATA_TIME_LIMIT), "--no-progress", *[a for k in KATAS for a in ("--kata", k)],
-    ]  # fmt: skip
+        sys.executable,
+        "-c",
+        "import sys; from backprop_katas.commands import main; sys.exit(main())",
+        "grade",
+        str(subs),
+        "--out",
+        str(out),
+        "--hidden-tests",
+        str(hidden),
+        "--workers",
+        str(WORKERS),
+        "--kata-time-limit",
+        str(KATA_TIME_LIMIT),
+        "--no-progress",
+        *[a for k in KATAS for a in ("--kata", k)],
+    ]
     if supported:
         command += ["--isolation", isolation]
     report = Report(isolation if supported else "main (no --isolation)")
@@ -320,10 +332,12 @@ def run_batch(tmp_path: Path, isolation: str, supported: bool) -> None:
         table = processes()
         left = [p for p in descendants(table, os.getpid()) if p.state != "Z"]
         left += [
-            p for pid, p in table.items()
-            if pid not in before and p not in left
+            p
+            for pid, p in table.items()
+            if pid not in before
+            and p not in left
             and (any(m in p.cmdline or m in p.comm for m in LEFTOVER_MARKS) or str(ROOT / "src") in p.cmdline)
-        ]  # fmt: skip
+        ]
         for p in left:
             report.problems.append(f"process left: pid {p.pid} ({p.comm}) {p.cmdline[:150]!r}")
             try:
@@ -388,8 +402,17 @@ def run_batch(tmp_path: Path, isolation: str, supported: bool) -> None:
         if case.error:  # the file system class: the learner is not graded, and the row says why
             error = str(row.results.get("error", ""))
             verdict = "ok" if case.error in error else f"NOT AN ERROR ROW naming {case.error!r}"
-            report.table.append((case.id, case.name, case.kata, f"error: {error[:60]}", f"error row ({case.error})",
-                                 report.mode, verdict))  # fmt: skip
+            report.table.append(
+                (
+                    case.id,
+                    case.name,
+                    case.kata,
+                    f"error: {error[:60]}",
+                    f"error row ({case.error})",
+                    report.mode,
+                    verdict,
+                )
+            )
             if verdict != "ok":
                 report.problems.append(f"{case.id} ({case.name}): {verdict}: {error[:200]!r}")
             continue
@@ -419,8 +442,17 @@ def run_batch(tmp_path: Path, isolation: str, supported: bool) -> None:
             report.problems.append(f"{key}: {len(found)} rows in the gradebook (one expected)")
             continue
         lost = {k: score(found[0], k) for k in KATAS if abs(score(found[0], k) - full[k]) > TOLERANCE}
-        report.table.append((key, "clean copy of solutions/", "all", str(sum(score(found[0], k) for k in KATAS)),
-                             f"{sum(full.values()):g} (full)", report.mode, "ok" if not lost else f"LOST {lost}"))  # fmt: skip
+        report.table.append(
+            (
+                key,
+                "clean copy of solutions/",
+                "all",
+                str(sum(score(found[0], k) for k in KATAS)),
+                f"{sum(full.values()):g} (full)",
+                report.mode,
+                "ok" if not lost else f"LOST {lost}",
+            )
+        )
         if lost:
             report.problems.append(f"{key}: a clean learner lost points {lost}")
     for key, row in honest_rows.items():
@@ -478,6 +510,7 @@ def run_batch(tmp_path: Path, isolation: str, supported: bool) -> None:
     if os.environ.get("HOSTILE_REPORT"):
         folder = Path(os.environ["HOSTILE_REPORT"])
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"hostile-{isolation}.md").write_text(rendered + "\n\nterminal tail:\n" +
-                                                        terminal[-3000:].decode("utf-8", "replace"))  # fmt: skip
+        (folder / f"hostile-{isolation}.md").write_text(
+            rendered + "\n\nterminal tail:\n" + terminal[-3000:].decode("utf-8", "replace")
+        )
     assert not report.problems, rendered

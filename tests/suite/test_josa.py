@@ -24,37 +24,102 @@ from backprop_katas.lang import catalogue, josa
 # (word, its reading, the right 을/를): the reading is what decides, and is written out for the reviewer.
 SAMPLES = [
     # Hangul with and without a 받침, ㄹ받침
-    ("함수", "함수", "를"), ("결과", "결과", "를"), ("텐서", "텐서", "를"), ("책", "책", "을"),
-    ("기울기", "기울기", "를"), ("손실값", "손실값", "을"), ("파일", "파일", "을"), ("길", "길", "을"),
-    ("가중치와 편향", "가중치와 편향", "을"), ("빈 틀", "빈 틀", "을"),
+    ("함수", "함수", "를"),
+    ("결과", "결과", "를"),
+    ("텐서", "텐서", "를"),
+    ("책", "책", "을"),
+    ("기울기", "기울기", "를"),
+    ("손실값", "손실값", "을"),
+    ("파일", "파일", "을"),
+    ("길", "길", "을"),
+    ("가중치와 편향", "가중치와 편향", "을"),
+    ("빈 틀", "빈 틀", "을"),
     # digits 0-9, and whole numbers as they are said
-    ("0", "영", "을"), ("1", "일", "을"), ("2", "이", "를"), ("3", "삼", "을"), ("4", "사", "를"),
-    ("5", "오", "를"), ("6", "육", "을"), ("7", "칠", "을"), ("8", "팔", "을"), ("9", "구", "를"),
-    ("10", "십", "을"), ("20", "이십", "을"), ("100", "백", "을"), ("1000", "천", "을"), ("10000", "만", "을"),
-    ("12", "십이", "를"), ("55", "오십오", "를"), ("101", "백일", "을"), ("0.25", "영점이오", "를"),
-    ("1e-05", "일이 마이너스 영오", "를"), ("2.00e-03", "이점영영이 마이너스 영삼", "을"),
+    ("0", "영", "을"),
+    ("1", "일", "을"),
+    ("2", "이", "를"),
+    ("3", "삼", "을"),
+    ("4", "사", "를"),
+    ("5", "오", "를"),
+    ("6", "육", "을"),
+    ("7", "칠", "을"),
+    ("8", "팔", "을"),
+    ("9", "구", "를"),
+    ("10", "십", "을"),
+    ("20", "이십", "을"),
+    ("100", "백", "을"),
+    ("1000", "천", "을"),
+    ("10000", "만", "을"),
+    ("12", "십이", "를"),
+    ("55", "오십오", "를"),
+    ("101", "백일", "을"),
+    ("0.25", "영점이오", "를"),
+    ("1e-05", "일이 마이너스 영오", "를"),
+    ("2.00e-03", "이점영영이 마이너스 영삼", "을"),
     # single letters by their names
-    ("x", "엑스", "를"), ("y", "와이", "를"), ("t", "티", "를"), ("h", "에이치", "를"), ("k", "케이", "를"),
-    ("l", "엘", "을"), ("m", "엠", "을"), ("n", "엔", "을"), ("r", "알", "을"), ("W", "더블유", "를"),
+    ("x", "엑스", "를"),
+    ("y", "와이", "를"),
+    ("t", "티", "를"),
+    ("h", "에이치", "를"),
+    ("k", "케이", "를"),
+    ("l", "엘", "을"),
+    ("m", "엠", "을"),
+    ("n", "엔", "을"),
+    ("r", "알", "을"),
+    ("W", "더블유", "를"),
     # words by their usual reading
-    ("function", "펑션", "을"), ("backward", "백워드", "를"), ("forward", "포워드", "를"),
-    ("sigmoid", "시그모이드", "를"), ("tensor", "텐서", "를"), ("train", "트레인", "을"),
-    ("step", "스텝", "을"), ("net", "넷", "을"), ("module", "모듈", "을"), ("model", "모델", "을"),
-    ("name", "네임", "을"), ("type", "타입", "을"), ("shape", "셰이프", "를"), ("list", "리스트", "를"),
-    ("index", "인덱스", "를"), ("output", "아웃풋", "을"), ("float", "플로트", "를"), ("stack", "스택", "을"),
-    ("padding", "패딩", "을"), ("n_out", "엔 아웃", "을"), ("__name__", "네임", "을"), ("gradcheck", "그래드체크", "를"), ("check", "체크", "를"), ("Network", "네트워크", "를"), ("numpy", "넘파이", "를"),
+    ("function", "펑션", "을"),
+    ("backward", "백워드", "를"),
+    ("forward", "포워드", "를"),
+    ("sigmoid", "시그모이드", "를"),
+    ("tensor", "텐서", "를"),
+    ("train", "트레인", "을"),
+    ("step", "스텝", "을"),
+    ("net", "넷", "을"),
+    ("module", "모듈", "을"),
+    ("model", "모델", "을"),
+    ("name", "네임", "을"),
+    ("type", "타입", "을"),
+    ("shape", "셰이프", "를"),
+    ("list", "리스트", "를"),
+    ("index", "인덱스", "를"),
+    ("output", "아웃풋", "을"),
+    ("float", "플로트", "를"),
+    ("stack", "스택", "을"),
+    ("padding", "패딩", "을"),
+    ("n_out", "엔 아웃", "을"),
+    ("__name__", "네임", "을"),
+    ("gradcheck", "그래드체크", "를"),
+    ("check", "체크", "를"),
+    ("Network", "네트워크", "를"),
+    ("numpy", "넘파이", "를"),
     # abbreviations letter by letter
-    ("BCE", "비씨이", "를"), ("SGD", "에스지디", "를"), ("URL", "유알엘", "을"), ("NaN", "난", "을"),
+    ("BCE", "비씨이", "를"),
+    ("SGD", "에스지디", "를"),
+    ("URL", "유알엘", "을"),
+    ("NaN", "난", "을"),
     # code: the last part is said last; brackets, quotes and backticks are not said
-    ("prime_function", "프라임 펑션", "을"), ("k01", "케이영일", "을"), ("k02", "케이영이", "를"),
-    ("k01_derivatives.py", "…파이", "를"), ("k01_derivatives.py:37", "…삼십칠", "을"),
-    ("katas/k01_derivatives.py:24", "…이십사", "를"), ("`katas hint`", "카타스 힌트", "를"),
-    ("`prime_function`", "프라임 펑션", "을"), ("`katas solution k03`", "…케이영삼", "을"),
-    ("SigmoidFunction.backward", "…백워드", "를"), ("SigmoidFunction", "…펑션", "을"),
-    ("net(x)", "넷 엑스", "를"), ("loss.item()", "로스 아이템", "을"), ("Network(2, 2, 1)", "…일", "을"),
-    ("(3, 4)", "삼 사", "를"), ("torch.float32", "…삼십이", "를"), ("x²", "엑스 제곱(2)", "를"),
-    ("σ(x)", "시그마 엑스", "를"), ("'katas'", "카타스", "를"), ("δᵀ", "델타 티", "를"),
-]  # fmt: skip
+    ("prime_function", "프라임 펑션", "을"),
+    ("k01", "케이영일", "을"),
+    ("k02", "케이영이", "를"),
+    ("k01_derivatives.py", "…파이", "를"),
+    ("k01_derivatives.py:37", "…삼십칠", "을"),
+    ("katas/k01_derivatives.py:24", "…이십사", "를"),
+    ("`katas hint`", "카타스 힌트", "를"),
+    ("`prime_function`", "프라임 펑션", "을"),
+    ("`katas solution k03`", "…케이영삼", "을"),
+    ("SigmoidFunction.backward", "…백워드", "를"),
+    ("SigmoidFunction", "…펑션", "을"),
+    ("net(x)", "넷 엑스", "를"),
+    ("loss.item()", "로스 아이템", "을"),
+    ("Network(2, 2, 1)", "…일", "을"),
+    ("(3, 4)", "삼 사", "를"),
+    ("torch.float32", "…삼십이", "를"),
+    ("x²", "엑스 제곱(2)", "를"),
+    ("σ(x)", "시그마 엑스", "를"),
+    ("'katas'", "카타스", "를"),
+    ("δᵀ", "델타 티", "를"),
+]
 
 
 @pytest.mark.parametrize(("word", "reading", "object_particle"), SAMPLES, ids=[s[0] for s in SAMPLES])
@@ -69,10 +134,25 @@ def test_the_particle_follows_the_last_sound_of_the_word(word, reading, object_p
 
 @pytest.mark.parametrize(
     ("word", "expected"),
-    [("길", "로"), ("파일", "로"), ("k01", "로"), ("7", "로"), ("model", "로"), ("l", "로"), ("URL", "로"),
-     ("책", "으로"), ("step", "으로"), ("3", "으로"), ("function", "으로"), ("10", "으로"),
-     ("함수", "로"), ("x", "로"), ("2", "로"), ("backward", "로")],
-)  # fmt: skip
+    [
+        ("길", "로"),
+        ("파일", "로"),
+        ("k01", "로"),
+        ("7", "로"),
+        ("model", "로"),
+        ("l", "로"),
+        ("URL", "로"),
+        ("책", "으로"),
+        ("step", "으로"),
+        ("3", "으로"),
+        ("function", "으로"),
+        ("10", "으로"),
+        ("함수", "로"),
+        ("x", "로"),
+        ("2", "로"),
+        ("backward", "로"),
+    ],
+)
 def test_euro_ro_takes_ro_after_a_rieul_batchim_as_after_a_vowel(word, expected):
     assert josa.particle(word, "으로") == josa.particle(word, "로") == expected
 
@@ -195,22 +275,60 @@ BY_HAND = {
 }
 for _copula in ("이라는", "이거나", "이지만", "이며", "이면"):
     BY_HAND[_copula] = {"batchim": _copula, "vowel": _copula[1:], "rieul": _copula}
-BY_HAND.update({"를": BY_HAND["을"], "가": BY_HAND["이"], "는": BY_HAND["은"], "와": BY_HAND["과"],
-                "로": BY_HAND["으로"], "나": BY_HAND["이나"]})  # fmt: skip
+BY_HAND.update(
+    {
+        "를": BY_HAND["을"],
+        "가": BY_HAND["이"],
+        "는": BY_HAND["은"],
+        "와": BY_HAND["과"],
+        "로": BY_HAND["으로"],
+        "나": BY_HAND["이나"],
+    }
+)
 BY_HAND.update({form[1:]: BY_HAND[form] for form in ("이라는", "이거나", "이지만", "이며", "이면")})
 # What may follow a value directly (no space): a changing particle (a whole word), or a word that
 # never changes after a value.
 CHANGING_WORDS = sorted(BY_HAND, key=len, reverse=True)
-UNCHANGING = ("의", "에서", "에게", "에", "도", "만", "까지", "부터", "보다", "처럼", "마다", "씩", "인데", "인", "입니다",
-              "번째", "번", "개", "초", "명", "분째", "분", "점", "배", "단계", "글자", "님", "용", "절")  # fmt: skip
+UNCHANGING = (
+    "의",
+    "에서",
+    "에게",
+    "에",
+    "도",
+    "만",
+    "까지",
+    "부터",
+    "보다",
+    "처럼",
+    "마다",
+    "씩",
+    "인데",
+    "인",
+    "입니다",
+    "번째",
+    "번",
+    "개",
+    "초",
+    "명",
+    "분째",
+    "분",
+    "점",
+    "배",
+    "단계",
+    "글자",
+    "님",
+    "용",
+    "절",
+)
 # The reading of a number's last digit, by hand: 영 일 이 삼 사 오 육 칠 팔 구.
-DIGIT_KIND = dict(zip("0123456789", ["batchim", "rieul", "vowel", "batchim", "vowel", "vowel", "batchim", "rieul",
-                                      "rieul", "vowel"]))  # fmt: skip
+DIGIT_KIND = dict(
+    zip("0123456789", ["batchim", "rieul", "vowel", "batchim", "vowel", "vowel", "batchim", "rieul", "rieul", "vowel"])
+)
 
 
 def attached_word(after: str) -> str | None:
     for word in CHANGING_WORDS:
-        if after.startswith(word) and not re.match("[\uac00-\ud7a3]", after[len(word):len(word) + 1]):
+        if after.startswith(word) and not re.match("[\uac00-\ud7a3]", after[len(word) : len(word) + 1]):
             return word
     return next((word for word in UNCHANGING if after.startswith(word)), None)
 
@@ -253,7 +371,9 @@ def test_every_message_renders_with_the_right_particle_after_each_value(language
         written = attached_word(after)
         assert written, f"{{{name}}}{after[:6]}: not a particle; put a space, or add the word to UNCHANGING"
         if written in BY_HAND:
-            assert shown + BY_HAND[written][kind] in out, f"{{{name}}}={shown}: expected {BY_HAND[written][kind]} in {out!r}"
+            assert shown + BY_HAND[written][kind] in out, (
+                f"{{{name}}}={shown}: expected {BY_HAND[written][kind]} in {out!r}"
+            )
 
 
 def test_the_render_check_would_see_a_particle_left_as_written(monkeypatch):

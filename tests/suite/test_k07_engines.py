@@ -16,7 +16,7 @@ from backprop_katas.kit.failure import JudgeFailed
 
 KATA = "k07_own_autograd"
 
-MICROGRAD_STYLE = r'''
+MICROGRAD_STYLE = r"""
 import math
 
 
@@ -154,7 +154,7 @@ def xor_loss(params, x, t):
     loss.backward()
     grads = {k: [[w.grad for w in row] if isinstance(row, list) else row.grad for row in v] for k, v in p.items()}
     return loss.data, grads
-'''
+"""
 
 # What the micrograd-style engine's recursion would do on a deep chain, were its topological sort recursive:
 # the kata asks for an iterative one, so that variant is the `recursive-topo` mutant (kata_mutants.py).

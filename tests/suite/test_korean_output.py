@@ -35,8 +35,29 @@ from backprop_katas.tool.check import Outcome, edit_where
 from backprop_katas.tool.console import Console
 
 KATAS = load_catalog(ROOT)
-PROPER = {"Python", "PyTorch", "Enter", "Ctrl", "Linux", "Jupyter", "Colab", "Debian", "Ubuntu", "macOS", "Apple",
-          "Gothic", "Neo", "Dask", "Gradescope", "backprop", "katas", "pytest", "True", "False", "None"}  # fmt: skip
+PROPER = {
+    "Python",
+    "PyTorch",
+    "Enter",
+    "Ctrl",
+    "Linux",
+    "Jupyter",
+    "Colab",
+    "Debian",
+    "Ubuntu",
+    "macOS",
+    "Apple",
+    "Gothic",
+    "Neo",
+    "Dask",
+    "Gradescope",
+    "backprop",
+    "katas",
+    "pytest",
+    "True",
+    "False",
+    "None",
+}
 # torch's and numpy's names the messages quote without calling them in the katas' code
 TORCH_WORDS = {"rtol", "atol", "gradcheck"}
 CODE_CHARS = set("_.()[]=/:*+-<>~^'\"{}0123456789,;|@#%!?")
@@ -44,8 +65,11 @@ CODE_CHARS = set("_.()[]=/:*+-<>~^'\"{}0123456789,;|@#%!?")
 
 def _code_names() -> set[str]:
     names: set[str] = set()
-    files = [*(ROOT / "solutions").glob("k*.py"), *(ROOT / "tests").glob("test_k*.py"),
-             *(ROOT / "src" / "backprop_katas" / "kit" / "probes").glob("k*.py")]  # fmt: skip
+    files = [
+        *(ROOT / "solutions").glob("k*.py"),
+        *(ROOT / "tests").glob("test_k*.py"),
+        *(ROOT / "src" / "backprop_katas" / "kit" / "probes").glob("k*.py"),
+    ]
     for path in files:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Name):
@@ -124,8 +148,15 @@ def first_failure_screen(kata_id: str, folder: Path, tmp_path: Path, lang: str =
     failure = result.failures.get(nodeid)
     data = failure.to_data() if hasattr(failure, "to_data") else failure
     total = len(result.passed) + len(result.failed)
-    outcome = Outcome(kata_id, Status.FAILING, len(result.passed), total, nodeid, failure=data,
-                      where=edit_where(data, tmp_path, folder, kata))  # fmt: skip
+    outcome = Outcome(
+        kata_id,
+        Status.FAILING,
+        len(result.passed),
+        total,
+        nodeid,
+        failure=data,
+        where=edit_where(data, tmp_path, folder, kata),
+    )
     screen = _Screen(tmp_path, lang)
     cli.show_focus(screen, kata, outcome)  # type: ignore[arg-type]  # the two methods and three fields it reads
     return screen.out.getvalue()

@@ -126,8 +126,17 @@ def test_a_known_phrase_is_rendered_in_the_language():
         (None, {"LANG": "C.UTF-8"}, "en"),
         (None, {}, "en"),
     ],
-    ids=["flag", "flag-over-env", "env", "env-both", "bad-env-then-locale", "locale", "lc_all-first",
-         "c-locale", "nothing-english"],
+    ids=[
+        "flag",
+        "flag-over-env",
+        "env",
+        "env-both",
+        "bad-env-then-locale",
+        "locale",
+        "lc_all-first",
+        "c-locale",
+        "nothing-english",
+    ],
 )
 def test_the_flag_then_katas_lang_then_the_locale_then_english(flag, environ, expected):
     assert resolve(flag, environ) == expected
@@ -337,8 +346,18 @@ def test_what_the_judge_shows_exists_in_every_language(path):
         ('call = f"torch.manual_seed({seed}); {KATA}.Network(2, 2, 1)"\n', False),
         ('expect_close(y, e, tol, call, nonfinite_cause="cause_overflow")\n', False),
     ],
-    ids=["english-call", "english-field", "english-what", "english-part", "call-data", "english-call-appended",
-         "one-letter-word", "known-phrase", "code", "cause-key"],
+    ids=[
+        "english-call",
+        "english-field",
+        "english-what",
+        "english-part",
+        "call-data",
+        "english-call-appended",
+        "one-letter-word",
+        "known-phrase",
+        "code",
+        "cause-key",
+    ],
 )
 def test_the_english_only_check_catches_an_injected_string(tmp_path, source, flagged):
     path = tmp_path / "test_k09_injected.py"
@@ -395,8 +414,12 @@ def test_every_kata_test_has_a_title_in_every_language(language):
     assert title_problems(kata_test_names(), L.test_titles(language), language) == []
     if language != "en":
         # a title another language copied from English is a missing translation
-        same = [f"{kata}.{name}" for kata, table in L.test_titles(language).items() for name, title in table.items()
-                if title == L.test_titles("en")[kata][name]]  # fmt: skip
+        same = [
+            f"{kata}.{name}"
+            for kata, table in L.test_titles(language).items()
+            for name, title in table.items()
+            if title == L.test_titles("en")[kata][name]
+        ]
         assert same == []
 
 
@@ -446,6 +469,8 @@ def test_the_language_list_and_its_properties_come_from_the_catalogue_files():
     assert catalog.LANGS is L.LANGS
     assert L.SECOND == next(code for code in L.LANGS if L.language_table(code).get("with_english") is True)
     assert L.particles("ko") and not L.particles("en")
+
+
 # `what` is a noun phrase of any number ("The count", "The logged losses", "The dict's keys"): a
 # template that makes it the subject of a verb ("{what} does not match") is wrong for one of them.
 AGREEING_VERB = re.compile(r"\{what\} (is|are|does|do|has|have|was|were)\b")

@@ -55,8 +55,11 @@ def test_a_py_learner_and_a_notebook_learner_are_shown_their_own_file_and_cell(t
     line = raised_line(body)
     py = submission(tmp_path / "py", files={f"{K01}.py": body})
     notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_markdown_cell("# k01"), nbformat.v4.new_code_cell("import torch"),
-                      nbformat.v4.new_code_cell(f"\n%%kata k01\n{body}")]  # fmt: skip
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell("# k01"),
+        nbformat.v4.new_code_cell("import torch"),
+        nbformat.v4.new_code_cell(f"\n%%kata k01\n{body}"),
+    ]
     learner = tmp_path / "nb"
     learner.mkdir()
     nbformat.write(notebook, str(learner / f"{K01}.ipynb"))

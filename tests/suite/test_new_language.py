@@ -40,8 +40,22 @@ def with_xx(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     lang = src / "backprop_katas" / "lang"
     (lang / "xx.toml").write_text(synthetic_catalogue((lang / "en.toml").read_text(encoding="utf-8")), encoding="utf-8")
     project = here / "project"
-    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".git", ".venv", ".tox", "__pycache__", "*.egg-info", "src",
-                                                                 ".katas-cache", ".pytest_cache", ".hypothesis", "site"))  # fmt: skip
+    shutil.copytree(
+        ROOT,
+        project,
+        ignore=shutil.ignore_patterns(
+            ".git",
+            ".venv",
+            ".tox",
+            "__pycache__",
+            "*.egg-info",
+            "src",
+            ".katas-cache",
+            ".pytest_cache",
+            ".hypothesis",
+            "site",
+        ),
+    )
     env = {**os.environ, "PYTHONPATH": str(src), "KATAS_SERVER": "off", "NO_COLOR": "1"}
     env.pop("KATAS_LANG", None)
     return project, env
@@ -90,8 +104,26 @@ def test_grading_feedback_speaks_a_new_language(with_xx, tmp_path):
     learner = tmp_path / "class" / "ana"
     learner.mkdir(parents=True)
     shutil.copy(project / "katas" / "k01_derivatives.py", learner)
-    done = run(["-m", "backprop_katas", "grade", str(learner.parent), "--out", str(tmp_path / "grades"), "--kata", "k01",
-                "--lang", "xx", "--workers", "1", "--isolation", "fallback"], project, env)  # fmt: skip
+    done = run(
+        [
+            "-m",
+            "backprop_katas",
+            "grade",
+            str(learner.parent),
+            "--out",
+            str(tmp_path / "grades"),
+            "--kata",
+            "k01",
+            "--lang",
+            "xx",
+            "--workers",
+            "1",
+            "--isolation",
+            "fallback",
+        ],
+        project,
+        env,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     feedback = (tmp_path / "grades" / "feedback").glob("*.md")
     text = "\n".join(p.read_text(encoding="utf-8") for p in feedback)

@@ -141,8 +141,7 @@ def test_the_html_shows_a_judges_gradient_table_from_data_not_from_its_sentences
     data = failed.value.failure.to_data()
     assert [t["name"] for t in data["tables"]] == ["w"]
     where = {"file": "katas/k05_backprop.py", "line": 30, "function": "manual_gradients", "how": "return"}
-    outcome = Outcome("k05_backprop", "failing", 3, 9, "tests/test_k05_backprop.py::test_x", failure=data,
-                      where=where)  # fmt: skip
+    outcome = Outcome("k05_backprop", "failing", 3, 9, "tests/test_k05_backprop.py::test_x", failure=data, where=where)
     root = tmp_path / "project"
     NB.ensure_project(root)
     kata = next(k for k in load_catalog(root) if k.id == "k05_backprop")
@@ -190,7 +189,9 @@ def test_katas_notebook_writes_every_kata_the_chapter_and_the_wheel_the_first_ce
     assert len(wheels) == 1 and wheels[0].startswith("backprop_katas-"), names  # built from this checkout
     assert sorted(set(names) - set(wheels)) == sorted([*(f"{k.id}.ipynb" for k in load_catalog(ROOT)), "chapter.ipynb"])
     first = nbformat.read(str(tmp_path / "ko" / f"{K01}.ipynb"), as_version=4)
-    assert f"%pip install -q {wheels[0]}" in first.cells[1].source and "%load_ext backprop_katas" in first.cells[1].source
+    assert (
+        f"%pip install -q {wheels[0]}" in first.cells[1].source and "%load_ext backprop_katas" in first.cells[1].source
+    )
     assert "OWNER" not in first.cells[1].source and "git+" not in first.cells[1].source
     assert template("nb_md_functions", "ko") in first.cells[2].source  # Korean Markdown
     done = katas_cli("notebook", str(tmp_path / "none"), "--install", "none")
@@ -205,10 +206,17 @@ def _stub_outcome(kata_id=K01, function="prime_function"):
     from backprop_katas.kit.failure import Failure, Where
 
     kata = next(k for k in load_catalog(ROOT) if k.id == kata_id)
-    error = {"kind": "stub", "type": "NotImplementedError", "message": "Return the derivative",
-             "where": f"katas/{kata.filename}:40 in {function}", "traceback": ""}  # fmt: skip
+    error = {
+        "kind": "stub",
+        "type": "NotImplementedError",
+        "message": "Return the derivative",
+        "where": f"katas/{kata.filename}:40 in {function}",
+        "traceback": "",
+    }
     failure = Failure(kind="probe", error=error, where=Where(kata.filename, 40, function, "raised", "katas"))
-    return kata, Outcome(kata.id, Status.FAILING, 0, 9, test="tests/test_k01_derivatives.py::test_x", failure=failure.to_data())
+    return kata, Outcome(
+        kata.id, Status.FAILING, 0, 9, test="tests/test_k01_derivatives.py::test_x", failure=failure.to_data()
+    )
 
 
 def test_a_stub_in_the_notebook_is_to_be_replaced_in_this_cell_and_the_html_shows_code_not_backticks(tmp_path):

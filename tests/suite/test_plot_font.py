@@ -49,7 +49,9 @@ def test_a_language_needs_its_fonts_from_its_catalogue_and_english_needs_none():
 def test_korean_labels_with_a_hangul_font_and_a_one_line_remedy_without(tmp_path, monkeypatch, found):
     drawn = {}
     monkeypatch.setattr(P, "find_font", lambda families: families[0] if found and families else None)
-    monkeypatch.setattr(P, "_draw", lambda out, lang, font, *rest: drawn.update(lang=lang, font=font) or ([], (0.0, 1.0)))
+    monkeypatch.setattr(
+        P, "_draw", lambda out, lang, font, *rest: drawn.update(lang=lang, font=font) or ([], (0.0, 1.0))
+    )
     result = P.plot_xor(Target("solutions", ROOT / "solutions"), tmp_path / "xor.png", "ko", steps=101)
     notes = "\n".join(result.notes)
     if found:

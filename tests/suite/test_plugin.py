@@ -117,7 +117,9 @@ def test_self_checks_are_collected_only_for_maintainers(pytester, monkeypatch):
     # tests/suite holds maintainer checks: `pytest` (learner) skips the folder, --target solutions runs it.
     # The rule lives in the repository's conftest.py, not in the shipped plugin.
     rules = (Path(__file__).resolve().parents[2] / "conftest.py").read_text(encoding="utf-8")
-    pytester.makeconftest(rules.replace('pytest_plugins = ["pytester"]', 'pytest_plugins = ["backprop_katas.kit.plugin"]'))
+    pytester.makeconftest(
+        rules.replace('pytest_plugins = ["pytester"]', 'pytest_plugins = ["backprop_katas.kit.plugin"]')
+    )
     pytester.makeini("[pytest]\nkatas_target = katas\n")
     for folder in ("katas", "solutions"):
         (pytester.path / folder).mkdir()

@@ -19,14 +19,14 @@ from backprop_katas.grading import preflight as PF
 
 pytestmark = [pytest.mark.grading, pytest.mark.slow]
 
-HEAD = '''import numpy as np
+HEAD = """import numpy as np
 import pytest
 
 from backprop_katas.kit.judge import expect_array
 from backprop_katas.kit.probes import k01_derivatives as P
 
 KATA = "k01_derivatives"
-'''
+"""
 GOOD = '''
 
 @pytest.mark.part("prime_function")
@@ -37,7 +37,9 @@ def test_prime_function_at_hidden_points(run):
 '''
 
 
-OLD_STYLE = HEAD.replace("from backprop_katas.kit.probes import k01_derivatives as P\n", "") + """
+OLD_STYLE = (
+    HEAD.replace("from backprop_katas.kit.probes import k01_derivatives as P\n", "")
+    + """
 
 def my_prime(target, values):
     return target.module(KATA).prime_function(__import__("torch").tensor(values)).tolist()
@@ -46,14 +48,20 @@ def my_prime(target, values):
 def test_prime_function_the_old_way(run):
     assert run(my_prime, [1.0, 2.0]) == [2.0, 4.0]
 """
+)
 TEST = "def test_prime_function_at_hidden_points"
-JUDGE = 'expect_array(run(P.elementwise, "prime_function", x.tolist(), "float64")["y"], 2 * x, 1e-12, "prime_function(x)")'
+JUDGE = (
+    'expect_array(run(P.elementwise, "prime_function", x.tolist(), "float64")["y"], 2 * x, 1e-12, "prime_function(x)")'
+)
 
 # name: (the hidden test's source, the text of the line the message must point at)
 PART = '@pytest.mark.part("prime_function")'
 MISTAKES = {  # a test's problem points at its first line (its first decorator); a file's at its line
     "syntax_error": (HEAD + GOOD.replace(TEST + "(run):", TEST + "(run)"), TEST),
-    "import_error": (HEAD.replace("import pytest", "import pytest\nimport no_such_module_k01") + GOOD, "no_such_module"),
+    "import_error": (
+        HEAD.replace("import pytest", "import pytest\nimport no_such_module_k01") + GOOD,
+        "no_such_module",
+    ),
     "no_part": (HEAD + GOOD.replace(PART + "\n", ""), TEST),
     "unknown_part": (HEAD + GOOD.replace('part("prime_function")', 'part("prime")'), '@pytest.mark.part("prime")'),
     "probe_outside_kit": (OLD_STYLE, "assert run(my_prime"),
@@ -90,8 +98,7 @@ def test_the_example_hidden_tests_pass_the_preflight_and_the_second_run_is_cache
 
 
 @pytest.mark.parametrize("name", list(MISTAKES))
-def test_an_instructor_mistake_stops_every_route_and_nothing_is_written(name, tmp_path, own_cache, capsys,
-                                                                        monkeypatch):  # fmt: skip
+def test_an_instructor_mistake_stops_every_route_and_nothing_is_written(name, tmp_path, own_cache, capsys, monkeypatch):
     from backprop_katas.commands import main as katas
     from backprop_katas.grading import gradescope
 
@@ -109,16 +116,38 @@ def test_an_instructor_mistake_stops_every_route_and_nothing_is_written(name, tm
     # `katas grade`, and the Dask route (stopped before any cluster starts)
     for route, extra in (("grade", []), ("dask", ["--dask-local", "2"])):
         out = tmp_path / f"out-{route}"
-        code = katas(["grade", str(tmp_path / "class"), "--out", str(out), "--hidden-tests", str(hidden),
-                      "--kata", "k01", "--no-progress", *extra])  # fmt: skip
+        code = katas(
+            [
+                "grade",
+                str(tmp_path / "class"),
+                "--out",
+                str(out),
+                "--hidden-tests",
+                str(hidden),
+                "--kata",
+                "k01",
+                "--no-progress",
+                *extra,
+            ]
+        )
         err = capsys.readouterr().err
         assert code != 0 and where in err, (route, code, err[-3000:])
         assert not out.exists(), (route, sorted(out.rglob("*")))
 
     # `pytest --target=LEARNER --grade --hidden-tests=DIR --grade-json=FILE`, in the warm grading worker
     report, log = tmp_path / "results.json", tmp_path / "pytest.log"
-    args = [f"tests/test_{K01}.py", f"--target={learner}", "--grade", f"--grade-json={report}",
-            f"--hidden-tests={hidden}", "-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT)]  # fmt: skip
+    args = [
+        f"tests/test_{K01}.py",
+        f"--target={learner}",
+        "--grade",
+        f"--grade-json={report}",
+        f"--hidden-tests={hidden}",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        str(ROOT),
+    ]
     code = warm_worker().grade(args, log, env={"KATAS_LANG": "en", "XDG_CACHE_HOME": str(own_cache)}, share=False)
     output = log.read_text(encoding="utf-8", errors="replace")
     assert code != 0 and where in output, (code, output[-3000:])

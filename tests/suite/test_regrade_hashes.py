@@ -43,8 +43,9 @@ def test_a_probe_module_belongs_to_its_kata_only(tmp_path, monkeypatch):
     from backprop_katas.grading import batch
 
     probes = tmp_path / "probes"
-    shutil.copytree(ROOT / "src" / "backprop_katas" / "kit" / "probes", probes,
-                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    shutil.copytree(
+        ROOT / "src" / "backprop_katas" / "kit" / "probes", probes, ignore=shutil.ignore_patterns("__pycache__")
+    )
     monkeypatch.setattr(batch, "probe_folder", lambda: probes)
     before = rules(None)
     with open(probes / "k03_computation_graph.py", "a", encoding="utf-8") as handle:
@@ -72,8 +73,12 @@ def _row(graded_from):
 
 def test_a_kept_kata_whose_file_changed_is_named_with_when_it_was_graded():
     now = {"k01_derivatives": "a1", "k06_xor_training": "f2"}
-    row = _row({"k01_derivatives": ["a1", "r1", "2026-12-06T10:00:00+00:00"],
-                "k06_xor_training": ["f1", "r6", "2026-12-05T09:00:00+00:00"]})  # fmt: skip
+    row = _row(
+        {
+            "k01_derivatives": ["a1", "r1", "2026-12-06T10:00:00+00:00"],
+            "k06_xor_training": ["f1", "r6", "2026-12-05T09:00:00+00:00"],
+        }
+    )
     assert changed_since_graded(row, now, graded=["k01_derivatives"]) == {
         "k06_xor_training": "2026-12-05T09:00:00+00:00"
     }
@@ -122,7 +127,17 @@ def test_a_k_run_on_a_changed_file_keeps_the_kata_graded_from_the_old_file_and_m
     extra = row.results["extra_data"]
     assert extra["graded_from"][K01] == ["old-file", "rules", "2026-12-05T09:00:00+00:00"]  # not the new file
     assert extra["changed_since_graded"] == {K01: "2026-12-05T09:00:00+00:00"}
-    whole = _record(CATALOG, "bob", old, rerun, [CATALOG[0]], "digest", now, {K01: "rules"},
-                    Options(submissions=ROOT, out=ROOT, katas=["k01"]), 1.0)  # fmt: skip
+    whole = _record(
+        CATALOG,
+        "bob",
+        old,
+        rerun,
+        [CATALOG[0]],
+        "digest",
+        now,
+        {K01: "rules"},
+        Options(submissions=ROOT, out=ROOT, katas=["k01"]),
+        1.0,
+    )
     assert whole.results["extra_data"]["graded_from"][K01][0] == "new-file"  # --kata alone: every k01 test ran
     assert whole.results["extra_data"]["changed_since_graded"] == {}

@@ -26,7 +26,11 @@ NEW_FILES = {
     f"tests/test_{NEW}.py",
     f"src/backprop_katas/kit/probes/{NEW}.py",
 }
-EXTENDED = {"katas.toml", "tests/suite/kata_mutants.py", *(f"src/backprop_katas/lang/{p.name}" for p in sorted((ROOT / "src" / "backprop_katas" / "lang").glob("*.toml")))}
+EXTENDED = {
+    "katas.toml",
+    "tests/suite/kata_mutants.py",
+    *(f"src/backprop_katas/lang/{p.name}" for p in sorted((ROOT / "src" / "backprop_katas" / "lang").glob("*.toml"))),
+}
 IGNORED = shutil.ignore_patterns("__pycache__", ".katas-cache", "*.egg-info", ".pytest_cache")
 
 
@@ -67,9 +71,21 @@ def test_katas_new_writes_the_kata_and_the_self_checks_fail_until_its_todos_are_
     assert [k.id for k in load_catalog(copy)] == [*(k.id for k in CATALOG), NEW]
 
     checks = in_copy(
-        copy, sys.executable, "-m", "pytest", "--target", "solutions", "-p", "no:cacheprovider", "-p", "no:randomly",
-        "-rA", "tests/suite/test_self_checks.py", "-k", f"{NEW} or three_mutants or generator_makes or every_kata_has",
-    )  # fmt: skip
+        copy,
+        sys.executable,
+        "-m",
+        "pytest",
+        "--target",
+        "solutions",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        "-rA",
+        "tests/suite/test_self_checks.py",
+        "-k",
+        f"{NEW} or three_mutants or generator_makes or every_kata_has",
+    )
     assert checks.returncode == 1, checks.stdout[-3000:]
     failed = set(re.findall(r"^FAILED (tests/suite/\S+)", checks.stdout, re.MULTILINE))  # not the inner runs' lines
     assert failed == {
@@ -78,14 +94,22 @@ def test_katas_new_writes_the_kata_and_the_self_checks_fail_until_its_todos_are_
     }, checks.stdout[-3000:]
     out = checks.stdout
     assert f"{NEW}: fill in what `katas new` left" in out
-    for place in (f"solutions/{NEW}.py:1:", f"tests/test_{NEW}.py:", f"src/backprop_katas/kit/probes/{NEW}.py:1:",
-                  "katas.toml:", "tests/suite/kata_mutants.py:"):  # fmt: skip
+    for place in (
+        f"solutions/{NEW}.py:1:",
+        f"tests/test_{NEW}.py:",
+        f"src/backprop_katas/kit/probes/{NEW}.py:1:",
+        "katas.toml:",
+        "tests/suite/kata_mutants.py:",
+    ):
         assert place in out, place
     assert f"{NEW} has 0 mutants in tests/suite/kata_mutants.py; it needs three or more" in out
     # What the scaffold made holds together already: the stub is the generator's, its API the solution's,
     # the probe module holds probes only, and the kata's test fails on the stub with the stub's message.
-    for check in ("test_stub_exposes_exactly_the_solutions_api", "test_probe_modules_hold_probes_only",
-                  "test_every_test_fails_on_the_stub_with_the_stubs_message"):  # fmt: skip
+    for check in (
+        "test_stub_exposes_exactly_the_solutions_api",
+        "test_probe_modules_hold_probes_only",
+        "test_every_test_fails_on_the_stub_with_the_stubs_message",
+    ):
         assert re.search(rf"^PASSED \S+::{check}\w*\[{NEW}\]", out, re.MULTILINE), check
     assert re.search(r"^PASSED \S+::test_katas_folder_is_what_the_generator_makes", out, re.MULTILINE)
 
@@ -233,15 +257,27 @@ def filled_catalog_entry(kata_id: str) -> str:
     """The new kata's katas.toml entry; its Korean lines borrowed from k01's (a test holds no Hangul)."""
     first = CATALOG[0]
     hints_en = ["Subtract the maximum of each row before exp.", "Divide by the row's sum, over the last dimension."]
-    return "\n".join([
-        "", "[[kata]]", f'id = "{kata_id}"', 'chapter = "2.2.6+"', 'concept = "softmax"', "points = 10",
-        "bonus = true", "weights = { softmax = 1, softmax_grad = 1 }", 'functions = ["softmax", "softmax_grad"]',
-        'title.en = "Softmax"', f'title.ko = "{first.title["ko"]}"',
-        'task.en = "Turn scores into probabilities."', f'task.ko = "{first.task["ko"]}"',
-        "hints.en = [" + ", ".join(f'"{h}"' for h in hints_en) + "]",
-        "hints.ko = [" + ", ".join(f'"{h}"' for h in first.hints["ko"][:2]) + "]",
-        'hints_for = [["softmax"], ["softmax", "softmax_grad"]]', "",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            "",
+            "[[kata]]",
+            f'id = "{kata_id}"',
+            'chapter = "2.2.6+"',
+            'concept = "softmax"',
+            "points = 10",
+            "bonus = true",
+            "weights = { softmax = 1, softmax_grad = 1 }",
+            'functions = ["softmax", "softmax_grad"]',
+            'title.en = "Softmax"',
+            f'title.ko = "{first.title["ko"]}"',
+            'task.en = "Turn scores into probabilities."',
+            f'task.ko = "{first.task["ko"]}"',
+            "hints.en = [" + ", ".join(f'"{h}"' for h in hints_en) + "]",
+            "hints.ko = [" + ", ".join(f'"{h}"' for h in first.hints["ko"][:2]) + "]",
+            'hints_for = [["softmax"], ["softmax", "softmax_grad"]]',
+            "",
+        ]
+    )
 
 
 def fill_in(copy: Path) -> None:
@@ -259,8 +295,10 @@ def fill_in(copy: Path) -> None:
     begin = text.index(f"    # {number} · {name}\n")
     end = text.index("]", begin)
     mutants.write_text(text[:begin] + FILLED_MUTANTS.format(**fields) + text[end:], encoding="utf-8")
-    titles = {"softmax_matches_its_oracle": "softmax matches its oracle",
-              "softmax_grad_matches_finite_differences": "softmax's gradient matches finite differences"}  # fmt: skip
+    titles = {
+        "softmax_matches_its_oracle": "softmax matches its oracle",
+        "softmax_grad_matches_finite_differences": "softmax's gradient matches finite differences",
+    }
     for language in sorted((copy / "src" / "backprop_katas" / "lang").glob("*.toml")):
         catalogue = language.read_text(encoding="utf-8")
         begin = catalogue.index(f"[tests.{NEW}]")
@@ -271,9 +309,19 @@ def fill_in(copy: Path) -> None:
 
 # The self-checks a new kata must pass (the fast tier's files that read the catalogue), without the other
 # katas' parametrized cases (they pass in the main run) and the cause mutants (a new cause has files of its own).
-SELF_CHECKS = ("test_self_checks.py", "test_scoring.py", "test_contracts.py", "test_lang.py", "test_shortcuts.py",
-               "test_layers.py", "test_core.py", "test_bonus.py", "test_hostile_table.py", "test_diagnosis.py",
-               "test_generate.py")  # fmt: skip
+SELF_CHECKS = (
+    "test_self_checks.py",
+    "test_scoring.py",
+    "test_contracts.py",
+    "test_lang.py",
+    "test_shortcuts.py",
+    "test_layers.py",
+    "test_core.py",
+    "test_bonus.py",
+    "test_hostile_table.py",
+    "test_diagnosis.py",
+    "test_generate.py",
+)
 
 
 @pytest.mark.slow
@@ -290,17 +338,38 @@ def test_a_new_kata_with_its_todos_filled_in_passes_the_self_checks_touching_onl
     assert {name for name in before if before[name] != after.get(name)} == EXTENDED
     others = " or ".join(k.number for k in CATALOG)
     checks = in_copy(
-        copy, sys.executable, "-m", "pytest", "--target", "solutions", "-p", "no:cacheprovider", "-p", "no:randomly",
-        "-m", "not slow", "-rA", f"tests/test_{NEW}.py", *(f"tests/suite/{name}" for name in SELF_CHECKS),
-        "-k", f"not ({others}) and not first_failure",
-    )  # fmt: skip
+        copy,
+        sys.executable,
+        "-m",
+        "pytest",
+        "--target",
+        "solutions",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        "-m",
+        "not slow",
+        "-rA",
+        f"tests/test_{NEW}.py",
+        *(f"tests/suite/{name}" for name in SELF_CHECKS),
+        "-k",
+        f"not ({others}) and not first_failure",
+    )
     assert checks.returncode == 0, checks.stdout[-4000:]
     passed = re.findall(r"^PASSED (\S+)", checks.stdout, re.MULTILINE)
-    for check in (f"test_{NEW}.py::test_softmax_matches_its_oracle", f"test_no_todo_of_katas_new_is_left[{NEW}]",
-                  f"test_every_test_fails_on_the_stub_with_the_stubs_message[{NEW}]", "test_at_least_three_mutants",
-                  f"test_mutant_is_caught[{NEW[:3]}-no-max]", f"test_mutant_is_caught[{NEW[:3]}-in-place]",
-                  f"test_mutant_is_caught[{NEW[:3]}-grad-by-autograd]", "test_the_reference_and_the_stubs_take_no",
-                  "test_every_kata_has_a_solution_a_stub_and_a_test", f"test_every_public_function_has_a_contract[{NEW}]"):  # fmt: skip
+    for check in (
+        f"test_{NEW}.py::test_softmax_matches_its_oracle",
+        f"test_no_todo_of_katas_new_is_left[{NEW}]",
+        f"test_every_test_fails_on_the_stub_with_the_stubs_message[{NEW}]",
+        "test_at_least_three_mutants",
+        f"test_mutant_is_caught[{NEW[:3]}-no-max]",
+        f"test_mutant_is_caught[{NEW[:3]}-in-place]",
+        f"test_mutant_is_caught[{NEW[:3]}-grad-by-autograd]",
+        "test_the_reference_and_the_stubs_take_no",
+        "test_every_kata_has_a_solution_a_stub_and_a_test",
+        f"test_every_public_function_has_a_contract[{NEW}]",
+    ):
         assert any(check in nodeid for nodeid in passed), (check, checks.stdout[-3000:])
 
 

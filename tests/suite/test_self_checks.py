@@ -106,11 +106,32 @@ def test_mutant_is_caught(tmp_path, mutant):
 # A finding that says what differs by itself: the learner's value against the expected one, or
 # what the call did that it must not (the contract findings), or the shortcut it took.
 DIFFERS = {
-    "not_close", "not_close_scalar", "not_equal", "not_plain", "wrong_type", "wrong_shape", "wrong_dtype", "not_finite",
-    "mutated_input", "input_left_grad", "input_version", "input_flag_changed", "side_effect", "aliased_result",
-    "calls_counted", "shortcut_autograd", "shortcut_dynamic", "shortcut_tool", "shortcut_reach",
-    "shortcut_ready", "shortcut_must_use", "shortcut_process", "shortcut_torch", "process_forbidden", "result_keeps_graph",
-}  # fmt: skip
+    "not_close",
+    "not_close_scalar",
+    "not_equal",
+    "not_plain",
+    "wrong_type",
+    "wrong_shape",
+    "wrong_dtype",
+    "not_finite",
+    "mutated_input",
+    "input_left_grad",
+    "input_version",
+    "input_flag_changed",
+    "side_effect",
+    "aliased_result",
+    "calls_counted",
+    "shortcut_autograd",
+    "shortcut_dynamic",
+    "shortcut_tool",
+    "shortcut_reach",
+    "shortcut_ready",
+    "shortcut_must_use",
+    "shortcut_process",
+    "shortcut_torch",
+    "process_forbidden",
+    "result_keeps_graph",
+}
 
 
 def says_what_differs(failure) -> bool:

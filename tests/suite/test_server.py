@@ -32,8 +32,6 @@ K01, K04, K05 = CATALOG["k01_derivatives"], CATALOG["k04_autograd"], CATALOG["k0
 START = 120.0  # seconds a test waits for a server to start or end: torch's import on a loaded machine
 
 
-
-
 def learner(project: Path, kata: Kata, extra: str = "", mutant: str = "") -> Path:
     """A learner folder beside katas/: the reference, with a mutant applied or code appended."""
     folder = project / "learner"
@@ -170,7 +168,9 @@ def test_a_hang_is_stopped_at_the_limit_with_everything_it_started(project, tmp_
 
 @pytest.mark.slow
 def test_the_server_survives_a_check_that_crashes(project):
-    assert served_check(project, learner(project, K01), K01).status == "done"  # a server is running, whatever ran before
+    assert (
+        served_check(project, learner(project, K01), K01).status == "done"
+    )  # a server is running, whatever ran before
     before = server.ask(check.cache_dir(project), "status")
     folder = learner(project, K01, "\nimport os as _os\n_os.abort()\n")
     crashed = served_check(project, folder, K01)
@@ -316,8 +316,9 @@ def test_another_user_is_never_served_even_through_an_open_folder(project):
 def test_switched_off_no_server_is_asked(project, monkeypatch):
     monkeypatch.setenv(server.SWITCH, "off")
     with pytest.raises(server.Unavailable):
-        server.run_check(check.cache_dir(project), [sys.executable, "-m", "pytest"], project, {}, project / "x", 1,
-                         threading.Event())  # fmt: skip
+        server.run_check(
+            check.cache_dir(project), [sys.executable, "-m", "pytest"], project, {}, project / "x", 1, threading.Event()
+        )
 
 
 def test_a_check_killed_from_outside_is_not_left_running(project):

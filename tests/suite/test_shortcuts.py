@@ -143,31 +143,53 @@ def test_honest_by_hand_code_is_not_refused(tmp_path, source):
 
 
 REFUSED = {
-    "set_grad_enabled-True": ("import torch\n\ndef backward(t):\n    with torch.set_grad_enabled(True):\n"
-                              "        return 2 * t\n", "set_grad_enabled"),
-    "methodcaller": ("import operator\n\ndef backward(t):\n    return operator.methodcaller('backward')(t)\n",
-                     "methodcaller"),
+    "set_grad_enabled-True": (
+        "import torch\n\ndef backward(t):\n    with torch.set_grad_enabled(True):\n        return 2 * t\n",
+        "set_grad_enabled",
+    ),
+    "methodcaller": (
+        "import operator\n\ndef backward(t):\n    return operator.methodcaller('backward')(t)\n",
+        "methodcaller",
+    ),
     "getattribute": ("def backward(t):\n    return t.__getattribute__('back' + 'ward')()\n", "__getattribute__"),
     "star-import": ("from torch.autograd import *\n\ndef backward(t):\n    return grad(t, t)\n", "torch.autograd.grad"),
-    "default-argument": ("import torch\n\ndef backward(t, g=torch.autograd.grad):\n    return g(t, t)\n",
-                         "torch.autograd.grad"),
+    "default-argument": (
+        "import torch\n\ndef backward(t, g=torch.autograd.grad):\n    return g(t, t)\n",
+        "torch.autograd.grad",
+    ),
     "decorator": ("import torch\n\n@torch.enable_grad()\ndef backward(t):\n    return 2 * t\n", "enable_grad"),
-    "rebound-after-the-def": ("import torch\n\ndef backward(t):\n    return 2 * t\n\ndef _b(t):\n"
-                              "    return torch.autograd.grad(t, t)\n\nbackward = _b\n", "torch.autograd.grad"),
-    "a-library-patched-at-import": ("import torch\ntorch.Tensor.__mul__ = lambda a, b: a\n\n"
-                                    "def backward(t):\n    return 2 * t\n", "torch.Tensor.__mul__"),
-    "a-library-patched-when-another-function-runs": ("import torch\n\ndef other():\n    torch.sigmoid = None\n\n"
-                                                     "def backward(t):\n    return 2 * t\n", "torch.sigmoid"),
-    "a-library-patched-by-setattr": ("import torch\n\ndef other():\n    setattr(torch, 'sigmoid', None)\n\n"
-                                     "def backward(t):\n    return 2 * t\n", "setattr(torch"),
-    "a-walrus-at-import": ("import torch\n(_g := torch.autograd.grad)\n\ndef backward(t):\n    return _g(t, t)\n",
-                           "_g, a name defined nowhere"),
-    "a-global-set-by-another-function": ("import torch\n_g = None\n\ndef _setup():\n    global _g\n"
-                                         "    _g = torch.autograd.grad\n\n_setup()\n\ndef backward(t):\n"
-                                         "    return _g(t, t)\n", "torch.autograd.grad"),
-    "a-sibling-star-import": ("from .k05_backprop import *\n\ndef backward(t):\n    return helper(t)\n",
-                              "torch.autograd.grad"),
-}  # fmt: skip
+    "rebound-after-the-def": (
+        "import torch\n\ndef backward(t):\n    return 2 * t\n\ndef _b(t):\n"
+        "    return torch.autograd.grad(t, t)\n\nbackward = _b\n",
+        "torch.autograd.grad",
+    ),
+    "a-library-patched-at-import": (
+        "import torch\ntorch.Tensor.__mul__ = lambda a, b: a\n\ndef backward(t):\n    return 2 * t\n",
+        "torch.Tensor.__mul__",
+    ),
+    "a-library-patched-when-another-function-runs": (
+        "import torch\n\ndef other():\n    torch.sigmoid = None\n\ndef backward(t):\n    return 2 * t\n",
+        "torch.sigmoid",
+    ),
+    "a-library-patched-by-setattr": (
+        "import torch\n\ndef other():\n    setattr(torch, 'sigmoid', None)\n\ndef backward(t):\n    return 2 * t\n",
+        "setattr(torch",
+    ),
+    "a-walrus-at-import": (
+        "import torch\n(_g := torch.autograd.grad)\n\ndef backward(t):\n    return _g(t, t)\n",
+        "_g, a name defined nowhere",
+    ),
+    "a-global-set-by-another-function": (
+        "import torch\n_g = None\n\ndef _setup():\n    global _g\n"
+        "    _g = torch.autograd.grad\n\n_setup()\n\ndef backward(t):\n"
+        "    return _g(t, t)\n",
+        "torch.autograd.grad",
+    ),
+    "a-sibling-star-import": (
+        "from .k05_backprop import *\n\ndef backward(t):\n    return helper(t)\n",
+        "torch.autograd.grad",
+    ),
+}
 
 
 @pytest.mark.parametrize(("source", "construct"), list(REFUSED.values()), ids=list(REFUSED))
@@ -295,8 +317,11 @@ def failing_groups(shortcut: Shortcut) -> list[tuple[str, list[str]]]:
     if shortcut.id == "forged-reply":
         return [("k05_backprop", ["sigmoid_function"])]  # its backward is wrong: both sigmoid tests, from data
     if shortcut.id in PATCHING:
-        return [("k05_backprop", ["sigmoid_function"]), ("k05_backprop", FAILING["manual_gradients"]),
-                ("k06_xor_training", FAILING["train_by_hand"])]  # fmt: skip
+        return [
+            ("k05_backprop", ["sigmoid_function"]),
+            ("k05_backprop", FAILING["manual_gradients"]),
+            ("k06_xor_training", FAILING["train_by_hand"]),
+        ]
     groups = [(shortcut.tested_kata, FAILING[shortcut.function])]
     if shortcut.id in STARTS_A_PROCESS:  # k06's train_by_hand runs k05's manual_gradients: refused at run time
         groups += [("k06_xor_training", FAILING["train_by_hand"])]
@@ -317,8 +342,28 @@ def test_grading_scores_each_shortcut_zero_for_its_function_and_full_marks_elsew
         submission(subs / f"m-{shortcut.id}", files={f"{shortcut.kata}.py": apply(source, shortcut)})
     submission(subs / "z-clean")
     select = "not chapter and not printed_table and not predict_after"  # the 10001-step runs: not under test here
-    done = katas_cli("grade", str(subs), "--out", str(tmp_path / "out"), "--kata", "k01", "--kata", "k03", "--kata", "k04", "--kata", "k05",
-                     "--kata", "k06", "-k", select, "--no-progress", "--workers", "2", timeout=1200)  # fmt: skip
+    done = katas_cli(
+        "grade",
+        str(subs),
+        "--out",
+        str(tmp_path / "out"),
+        "--kata",
+        "k01",
+        "--kata",
+        "k03",
+        "--kata",
+        "k04",
+        "--kata",
+        "k05",
+        "--kata",
+        "k06",
+        "-k",
+        select,
+        "--no-progress",
+        "--workers",
+        "2",
+        timeout=1200,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     with sqlite3.connect(tmp_path / "out" / "gradebook.sqlite") as db:
         results = {r[0]: json.loads(r[1]) for r in db.execute("SELECT learner, results FROM grades")}
@@ -354,12 +399,16 @@ def test_a_forbidden_call_is_named_once_and_its_alias_with_what_it_stands_for(tm
     folder = copy_solutions(tmp_path)
     path = folder / "k03_computation_graph.py"
     imports = "from __future__ import annotations\n"
-    source = path.read_text(encoding="utf-8").replace(imports, f"{imports}\nimport torch\nimport torch.autograd as ag\n", 1)
+    source = path.read_text(encoding="utf-8").replace(
+        imports, f"{imports}\nimport torch\nimport torch.autograd as ag\n", 1
+    )
     old = "    t = t_function(x, y)\n    dz_dt = z_prime(t)\n"
     assert source.count(old) == 1
     path.write_text(source.replace(old, f"    {code}\n{old}"), encoding="utf-8")
     found = [f.construct for f in shortcuts.by_hand_findings(folder, "k03_computation_graph", "gradients")]
     assert construct in found, found
+
+
 # --- honest code is never refused (issue 23, item 4) ---------------------------------------------
 
 HONEST_IDS = [h.id for h in CORPUS]

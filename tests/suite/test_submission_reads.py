@@ -211,7 +211,9 @@ def test_the_bound_is_derived_from_the_per_kata_limits(monkeypatch):
     options = pool.Options(Path("."), Path("."), kata_time_limit=30.0)
     bound = pool.learner_bound(options, CATALOG[:2])
     assert (bound.katas, bound.kata_seconds, bound.seconds) == (2, 30.0, pool.STARTUP_SECONDS + 60.0)
-    assert pool.learner_bound(pool.Options(Path("."), Path(".")), CATALOG[:1]).kata_seconds == sandbox.Limits.kata_seconds
+    assert (
+        pool.learner_bound(pool.Options(Path("."), Path(".")), CATALOG[:1]).kata_seconds == sandbox.Limits.kata_seconds
+    )
     monkeypatch.setattr(pool, "STARTUP_SECONDS", 7.0)
     assert pool.learner_bound(options, CATALOG[:1]).seconds == 37.0
 
@@ -230,8 +232,20 @@ def test_a_class_with_a_fifo_and_a_dev_zero_learner_finishes_with_five_full_mark
     out = tmp_path / "out"
     bound = pool.learner_bound(pool.Options(subs, out), CATALOG[:1]).seconds
     began = time.monotonic()
-    done = katas_cli("grade", str(subs), "--out", str(out), "--kata", "k01", "-k", SELECT, "--no-progress",
-                     "--workers", "2", timeout=bound * 3)  # fmt: skip
+    done = katas_cli(
+        "grade",
+        str(subs),
+        "--out",
+        str(out),
+        "--kata",
+        "k01",
+        "-k",
+        SELECT,
+        "--no-progress",
+        "--workers",
+        "2",
+        timeout=bound * 3,
+    )
     seconds = time.monotonic() - began
     with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
         table = {r[0]: r for r in list(csv.reader(handle))[1:]}
@@ -270,8 +284,16 @@ def test_a_learner_whose_grading_never_ends_gets_an_error_row_and_the_class_goes
     hidden.mkdir()
     (hidden / "test_k01_hangs_hidden.py").write_text(HANGS_FOR_SLOWPOKE, encoding="utf-8")
     monkeypatch.setattr(pool, "STARTUP_SECONDS", 40.0)  # a worker's imports and a session's start fit in it
-    options = pool.Options(subs, tmp_path / "out", workers=2, katas=["k01"], select=SELECT, hidden_tests=hidden,
-                           kata_time_limit=20.0, progress=False)  # fmt: skip
+    options = pool.Options(
+        subs,
+        tmp_path / "out",
+        workers=2,
+        katas=["k01"],
+        select=SELECT,
+        hidden_tests=hidden,
+        kata_time_limit=20.0,
+        progress=False,
+    )
     bound = pool.learner_bound(options, CATALOG[:1]).seconds
     outcome = batch.grade_class(ROOT, options)
     assert outcome.failed == ["slowpoke"] and outcome.graded == 2
@@ -289,8 +311,18 @@ def test_pytest_grade_on_a_hostile_learner_refuses_it_and_never_hangs(tmp_path, 
     learner = hostile_learner(tmp_path / "ann", attack)
     env = {k: v for k, v in os.environ.items() if k != "KATAS_TARGET"}
     env["KATAS_LANG"] = "en"
-    command = [sys.executable, "-m", "pytest", f"tests/test_{K01}.py", f"--target={learner}", "--grade",
-               f"--grade-json={tmp_path / 'r.json'}", "-q", "-p", "no:cacheprovider"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        f"tests/test_{K01}.py",
+        f"--target={learner}",
+        "--grade",
+        f"--grade-json={tmp_path / 'r.json'}",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+    ]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout[-2000:] + done.stderr[-2000:]
     assert f"{K01_FILE} is a" in done.stderr and "not graded" in done.stderr
@@ -337,8 +369,17 @@ def _row(learner: str, error: str | None = None, ignored: tuple[str, ...] = ()) 
     if error is not None:
         results = {"error": error, "score": 0, "max_score": 0, "tests": []}
         return Row(learner, "", "", "", "2026-12-06T00:00:00+00:00", 0.0, 0.0, 0.0, {}, results)
-    check = {"id": "t", "kata": K01, "part": "function", "status": "failed", "hidden": False, "name": "x",
-             "output": HOSTILE_TEXT, "causes": [], "failure": None}  # fmt: skip
+    check = {
+        "id": "t",
+        "kata": K01,
+        "part": "function",
+        "status": "failed",
+        "hidden": False,
+        "name": "x",
+        "output": HOSTILE_TEXT,
+        "causes": [],
+        "failure": None,
+    }
     results = build(CATALOG[:1], [check], [], {"ignored_files": list(ignored)}, 1.0)
     katas = results["extra_data"]["katas"]
     return Row(learner, "ab" * 32, "cd", "2.13.0", "2026-12-06T00:00:00+00:00", 1.0, 0.0, 10.0, katas, results)
@@ -346,7 +387,7 @@ def _row(learner: str, error: str | None = None, ignored: tuple[str, ...] = ()) 
 
 def test_grades_csv_holds_learner_names_and_errors_as_text_never_formulas(tmp_path):
     book = Gradebook(tmp_path / "gradebook.sqlite")
-    book.record(_row(FORMULA_NAME, error="=HYPERLINK(\"http://evil\",\"x\")"))
+    book.record(_row(FORMULA_NAME, error='=HYPERLINK("http://evil","x")'))
     book.record(_row("@learner", error="\t-2+3"))
     book.record(_row("＝full"))
     batch.export(book, tmp_path, CATALOG)

@@ -20,10 +20,19 @@ SUITE = Path(__file__).resolve().parent
 
 # Calls that start a process importing torch, or a helper that does (grading_helpers, test helpers).
 STARTERS = {
-    "subprocess.run", "subprocess.Popen", "Popen", "runpytest_subprocess",
-    "pytest_grade", "katas_cli", "graded_six", "warm_worker", "Worker",
-    "served_check", "run_kata", "NotebookClient",
-}  # fmt: skip
+    "subprocess.run",
+    "subprocess.Popen",
+    "Popen",
+    "runpytest_subprocess",
+    "pytest_grade",
+    "katas_cli",
+    "graded_six",
+    "warm_worker",
+    "Worker",
+    "served_check",
+    "run_kata",
+    "NotebookClient",
+}
 TIER_MARKERS = {"slow", "hostile", "gradescope", "cluster", "spellings", "docs"}
 # Tests that start a process that imports no torch and ends in milliseconds.
 NO_TORCH = {

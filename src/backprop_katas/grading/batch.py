@@ -226,8 +226,18 @@ def content_of(rules: dict[str, str]) -> str:
 
 def _error_row(learner: str, digest: str, detail: str) -> Row:
     """A learner who could not be graded: shown as such, graded again next run."""
-    return Row(learner, "", "", "", datetime.now(timezone.utc).isoformat(timespec="seconds"), 0.0, 0.0, 0.0, {},
-               {"error": detail, "score": 0, "max_score": 0, "tests": []})  # fmt: skip
+    return Row(
+        learner,
+        "",
+        "",
+        "",
+        datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        0.0,
+        0.0,
+        0.0,
+        {},
+        {"error": detail, "score": 0, "max_score": 0, "tests": []},
+    )
 
 
 def grade_class(root: Path, options: Options) -> Outcome:
@@ -252,7 +262,9 @@ def grade_class(root: Path, options: Options) -> Outcome:
         try:
             digest = content_hash(folder, kata_files)
             now = kata_hashes(folder, catalog)
-        except OSError as exc:  # unreadable folder, a kata file refused (files.Refused): an error row, the class goes on
+        except (
+            OSError
+        ) as exc:  # unreadable folder, a kata file refused (files.Refused): an error row, the class goes on
             outcome.failed.append(name)
             detail = safe_text(str(exc) if isinstance(exc, Refused) else f"{type(exc).__name__}: {exc}")
             print(say("grade_batch_error", learner=name, detail=detail), file=sys.stderr)
@@ -272,8 +284,10 @@ def grade_class(root: Path, options: Options) -> Outcome:
         if changed:
             outcome.changed[name] = changed
         if changed != row.results.get("extra_data", {}).get("changed_since_graded", {}):
-            results = {**row.results, "extra_data": {**row.results.get("extra_data", {}),
-                                                     "changed_since_graded": changed}}  # fmt: skip
+            results = {
+                **row.results,
+                "extra_data": {**row.results.get("extra_data", {}), "changed_since_graded": changed},
+            }
             book.record(dataclasses.replace(row, content_hash=digest, results=results))
     outcome.total = len(folders)
     count = max(1, min(options.workers, len(todo)))
@@ -314,8 +328,9 @@ def grade_class(root: Path, options: Options) -> Outcome:
                         advance(name)
                         continue
                     old = book.get(name)
-                    row = _record(catalog, name, old, results, due, digest, now, rules, options,
-                                  time.monotonic() - began)  # fmt: skip
+                    row = _record(
+                        catalog, name, old, results, due, digest, now, rules, options, time.monotonic() - began
+                    )
                     book.record(row)
                     outcome.graded += 1
                     extra = row.results["extra_data"]
@@ -385,19 +400,33 @@ def export(book: Gradebook, out: Path, catalog: list[Kata]) -> list[Row]:
     ids = [k.id for k in catalog]
     with open(out / "grades.csv", "w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle, quoting=csv.QUOTE_ALL)  # every cell text; a learner's never a formula
-        header = [one_line("csv_learner"), *ids, one_line("csv_total"), one_line("csv_max_score"),
-                  one_line("csv_graded_at"), one_line("csv_content_hash"), one_line("csv_error"),
-                  one_line("csv_changed")]  # fmt: skip
+        header = [
+            one_line("csv_learner"),
+            *ids,
+            one_line("csv_total"),
+            one_line("csv_max_score"),
+            one_line("csv_graded_at"),
+            one_line("csv_content_hash"),
+            one_line("csv_error"),
+            one_line("csv_changed"),
+        ]
         writer.writerow(header)
         for row in rows:
             cells = [_points(row.katas.get(kid, {}).get("score")) for kid in ids]
             error = row.results.get("error", "")
             changed = row.results.get("extra_data", {}).get("changed_since_graded", {})
             writer.writerow(
-                [spreadsheet_cell(row.learner), *cells, _points(row.score), _points(row.max_score), row.graded_at,
-                 row.content_hash, spreadsheet_cell(safe_text(error).replace("\n", " ")),
-                 "; ".join(f"{kata} ({when})" for kata, when in changed.items())]
-            )  # fmt: skip
+                [
+                    spreadsheet_cell(row.learner),
+                    *cells,
+                    _points(row.score),
+                    _points(row.max_score),
+                    row.graded_at,
+                    row.content_hash,
+                    spreadsheet_cell(safe_text(error).replace("\n", " ")),
+                    "; ".join(f"{kata} ({when})" for kata, when in changed.items()),
+                ]
+            )
     write_feedback(rows, out / "feedback")
     write_summary(rows, catalog, out)
     return rows

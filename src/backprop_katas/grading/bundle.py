@@ -31,7 +31,15 @@ from backprop_katas.kinds import ProbeErrorKind
 from backprop_katas.lang import say
 from backprop_katas.procs import pytest_command
 
-FILES = ("katas.toml", "pyproject.toml", "setup.py", "MANIFEST.in", "conftest.py", "LICENSE", ".gitignore")  # README and tox.ini: written below
+FILES = (
+    "katas.toml",
+    "pyproject.toml",
+    "setup.py",
+    "MANIFEST.in",
+    "conftest.py",
+    "LICENSE",
+    ".gitignore",
+)  # README and tox.ini: written below
 SOLUTIONS = SHIPPED_SOLUTIONS
 FOLDERS = ("katas", "tests", "src")
 LEFT_OUT = ("suite", "__pycache__", ".pytest_cache", ".hypothesis")  # folder names never copied
@@ -122,7 +130,9 @@ def check_bundle(dest: Path) -> int:
         report = Path(scratch) / "report.json"
         env = {k: v for k, v in os.environ.items() if k not in ("KATAS_TARGET", "PYTHONPATH")}
         env["PYTHONPATH"] = str(dest / "src")  # the bundle's own package, not the project's
-        command = pytest_command("-q", "-p", "no:cacheprovider", "-p", "backprop_katas.tool.report", "--katas-report", str(report))
+        command = pytest_command(
+            "-q", "-p", "no:cacheprovider", "-p", "backprop_katas.tool.report", "--katas-report", str(report)
+        )
         subprocess.run(command, cwd=dest, env=env, capture_output=True, check=False)
         for leftover in (".hypothesis", ".benchmarks", ".pytest_cache"):  # the check's traces
             shutil.rmtree(dest / leftover, ignore_errors=True)
@@ -175,4 +185,3 @@ commands =
 
 LEARNER_README = (Path(__file__).resolve().parent / "learner_readme.md").read_text(encoding="utf-8")
 """The bundle's README.md: a bilingual document, kept as a file beside this module (package data)."""
-

@@ -341,7 +341,11 @@ def _run_call(
             error = error_from_exception(exc, target)
             reply = {
                 "error": ProbeError(
-                    error.kind, _cap(error.type), _cap(error.message), _cap(error.where), _cap(error.traceback),
+                    error.kind,
+                    _cap(error.type),
+                    _cap(error.message),
+                    _cap(error.where),
+                    _cap(error.traceback),
                     error.at,
                 )
             }

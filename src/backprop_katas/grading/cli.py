@@ -76,17 +76,32 @@ def cmd_grade(root: Path, args: argparse.Namespace) -> int:
                 return 2
         raise
     if outcome.interrupted:
-        print(say("grade_batch_stopped", graded=outcome.graded, todo=outcome.total - outcome.kept,
-                  kept=outcome.kept), file=sys.stderr)  # fmt: skip
+        print(
+            say("grade_batch_stopped", graded=outcome.graded, todo=outcome.total - outcome.kept, kept=outcome.kept),
+            file=sys.stderr,
+        )
         return 130
     book = options.out / "gradebook.sqlite"
-    print(say("grade_batch_done", graded=outcome.graded, kept=outcome.kept, failed=len(outcome.failed),
-              seconds=outcome.seconds, book=shown_name(str(book))))  # fmt: skip
+    print(
+        say(
+            "grade_batch_done",
+            graded=outcome.graded,
+            kept=outcome.kept,
+            failed=len(outcome.failed),
+            seconds=outcome.seconds,
+            book=shown_name(str(book)),
+        )
+    )
     if outcome.isolation:
         print(say("grade_batch_isolation", isolation=", ".join(sorted(outcome.isolation))))
     if outcome.kept_katas:
-        print(say("grade_batch_partial", regraded=", ".join(outcome.regraded_katas) + (f" (-k {options.select})" if options.select else ""),
-                  kept=", ".join(outcome.kept_katas)))  # fmt: skip
+        print(
+            say(
+                "grade_batch_partial",
+                regraded=", ".join(outcome.regraded_katas) + (f" (-k {options.select})" if options.select else ""),
+                kept=", ".join(outcome.kept_katas),
+            )
+        )
     for learner, changed in outcome.changed.items():  # a kept score from files the learner has since changed
         for kata, when in changed.items():
             print(say("grade_changed_since_graded", learner=learner, kata=kata, when=when))
@@ -120,8 +135,13 @@ def cmd_gradescope(root: Path, args: argparse.Namespace) -> int:
     out = Path(args.zip).resolve()
     started = time.monotonic()
     try:
-        names = build_zip(root, out, Path(args.hidden_tests).resolve() if args.hidden_tests else None,
-                          lang=args.lang or "en", self_test=args.self_test)  # fmt: skip
+        names = build_zip(
+            root,
+            out,
+            Path(args.hidden_tests).resolve() if args.hidden_tests else None,
+            lang=args.lang or "en",
+            self_test=args.self_test,
+        )
     except GradescopeError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -132,10 +152,17 @@ def cmd_gradescope(root: Path, args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     """Add ``grade`` and ``export`` to the ``katas`` command's subparsers."""
     grade = sub.add_parser("grade", help=say("cli_help_grade"))
-    grade.add_argument("submissions", metavar="SUBMISSIONS_DIR", nargs="?",
-                       help="one sub-folder per learner, holding kata files; or one submission folder (kata files in it)")  # fmt: skip
-    grade.add_argument("--check-only", action="store_true",
-                       help="run only the preflight (the hidden tests and katas.toml against the reference and the stubs); grade no one")  # fmt: skip
+    grade.add_argument(
+        "submissions",
+        metavar="SUBMISSIONS_DIR",
+        nargs="?",
+        help="one sub-folder per learner, holding kata files; or one submission folder (kata files in it)",
+    )
+    grade.add_argument(
+        "--check-only",
+        action="store_true",
+        help="run only the preflight (the hidden tests and katas.toml against the reference and the stubs); grade no one",
+    )
     grade.add_argument(
         "--out", default="grades", help="folder for gradebook.sqlite, grades.csv, feedback/ (default: ./grades)"
     )
@@ -186,27 +213,33 @@ def register(sub: Any) -> None:
         choices=MODES,
         help="language of feedback, summary and CSV headers (default: as katas, from --lang, KATAS_LANG or the locale)",
     )
-    grade.add_argument("--results-json", metavar="FILE",
-                       help="one submission: write its Gradescope results.json to FILE (default: OUT/results.json)")  # fmt: skip
+    grade.add_argument(
+        "--results-json",
+        metavar="FILE",
+        help="one submission: write its Gradescope results.json to FILE (default: OUT/results.json)",
+    )
     grade.set_defaults(func=cmd_grade)
     export = sub.add_parser("export", help=say("cli_help_export"))
     export.add_argument("dir", metavar="DIR", help="a new or empty folder")
     export.add_argument("--no-check", action="store_true", help="skip running the bundle's tests")
-    export.add_argument("--with-solutions", action="store_true",
-                        help="ship the reference solutions; `katas solution KATA` shows one once the kata passes")  # fmt: skip
-    export.set_defaults(func=cmd_export)
-    gradescope = sub.add_parser(
-        "gradescope", help=say("cli_help_gradescope")
+    export.add_argument(
+        "--with-solutions",
+        action="store_true",
+        help="ship the reference solutions; `katas solution KATA` shows one once the kata passes",
     )
+    export.set_defaults(func=cmd_export)
+    gradescope = sub.add_parser("gradescope", help=say("cli_help_gradescope"))
     gradescope.add_argument("zip", metavar="OUT.zip")
     gradescope.add_argument(
         "--hidden-tests", metavar="DIR", help="your hidden test files, shipped in the zip (default: none)"
     )
     gradescope.add_argument("--lang", choices=MODES, help="language of the feedback (default: en)")
     gradescope.add_argument(
-        "--self-test", choices=("fast", "fresh", "none"), default="fast",
+        "--self-test",
+        choices=("fast", "fresh", "none"),
+        default="fast",
         help="before writing the zip, run setup.sh and run_autograder on the reference (.py and notebooks), "
         "the stubs and a wrong answer, and compare with katas grade: fast reuses this environment's packages, "
         "fresh installs into a new venv (torch from a local wheel) (default: fast)",
-    )  # fmt: skip
+    )
     gradescope.set_defaults(func=cmd_gradescope)

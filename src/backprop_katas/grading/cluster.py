@@ -49,7 +49,6 @@ if TYPE_CHECKING:
     from backprop_katas.grading.pool import Options
 
 
-
 def install_hint(lang: str | None = None) -> str:
     return say("cluster_install_hint", lang=lang)
 
@@ -385,9 +384,17 @@ class Remote:
             return local
         self.count += 1
         remote = self.client.submit(
-            grade_remote, files, self.rules, self.options, katas or self.katas, self.fingerprint, current(),
-            key=f"katas-grade-{self.run}-{self.count}", retries=RETRIES, pure=False,
-        )  # fmt: skip
+            grade_remote,
+            files,
+            self.rules,
+            self.options,
+            katas or self.katas,
+            self.fingerprint,
+            current(),
+            key=f"katas-grade-{self.run}-{self.count}",
+            retries=RETRIES,
+            pure=False,
+        )
         with self.lock:
             self.pending[remote] = (local, learner, ignored)
         self.done.add(remote)  # after the entry: the bridge finds it when the result comes
@@ -476,9 +483,13 @@ def session(
                     raise ClusterUnavailable(say("cluster_unreachable", scheduler=scheduler, error=exc)) from None
             else:
                 cluster = LocalCluster(
-                    n_workers=int(local_workers or 1), processes=True, threads_per_worker=1,
-                    host="127.0.0.1", dashboard_address=None, worker_dashboard_address=None,
-                )  # fmt: skip
+                    n_workers=int(local_workers or 1),
+                    processes=True,
+                    threads_per_worker=1,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    worker_dashboard_address=None,
+                )
                 client = Client(cluster, set_as_default=False)
             client.register_plugin(KatasPlugin(), name=KatasPlugin.name)
             remote = Remote(client, root, options, katas, kata_files)

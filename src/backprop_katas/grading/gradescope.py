@@ -174,8 +174,14 @@ def build_zip(
         except BaseException:  # Ctrl-C, a missing tool: no half-proved zip is left behind
             temporary.unlink(missing_ok=True)
             raise
-        print(say("selftest_done", seconds=report.seconds["total"], setup=report.seconds["setup.sh"],
-                  local=report.seconds["katas grade"]))  # fmt: skip
+        print(
+            say(
+                "selftest_done",
+                seconds=report.seconds["total"],
+                setup=report.seconds["setup.sh"],
+                local=report.seconds["katas grade"],
+            )
+        )
     temporary.replace(out)
     return names
 
@@ -244,8 +250,11 @@ def misconfigured(results: Path, reason: str) -> None:
     which ``stdout_visibility: hidden`` shows to instructors only. ``run_autograder`` then
     exits non-zero: Gradescope reports the run as an autograder failure to the course staff."""
     print(reason)
-    data = {"output": say("gradescope_misconfigured"), "stdout_visibility": "hidden",
-            "extra_data": {"misconfigured": True}}  # fmt: skip
+    data = {
+        "output": say("gradescope_misconfigured"),
+        "stdout_visibility": "hidden",
+        "extra_data": {"misconfigured": True},
+    }
     write_json(results, data, indent=2)
 
 

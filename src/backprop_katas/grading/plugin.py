@@ -99,21 +99,53 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="grading mode: run the learner's code in a limited child process per kata, "
         "score the tests with the points in katas.toml.",
     )
-    group.addoption("--grade-json", dest="katas_grade_json", default=None, metavar="FILE",
-                    help="with --grade: write Gradescope's results.json to FILE.")  # fmt: skip
-    group.addoption("--hidden-tests", dest="katas_hidden_tests", default=None, metavar="DIR",
-                    help="with --grade: also run the instructor's test files in DIR (test_kNN_*.py); "
-                    "their names and inputs never appear in feedback.")  # fmt: skip
-    group.addoption("--kata-time-limit", dest="katas_kata_time_limit", type=float, default=None, metavar="SECONDS",
-                    help="with --grade: time one kata's child may spend on all its probes "
-                    f"(default {sandbox.Limits.kata_seconds:g}).")  # fmt: skip
-    group.addoption("--memory-limit", dest="katas_memory_limit", type=int, default=None, metavar="MB",
-                    help=f"with --grade: data-segment limit of a kata's child (default {sandbox.Limits.memory_mb}).")  # fmt: skip
-    group.addoption("--no-landlock", dest="katas_no_landlock", action="store_true", default=False,
-                    help="with --grade: do not restrict the child's file access with Landlock.")  # fmt: skip
-    group.addoption("--isolation", dest="katas_isolation", default=None, choices=sandbox.ISOLATIONS,
-                    help="with --grade: bwrap (bubblewrap namespaces + cgroups), fallback (Landlock + "
-                    "rlimits), or auto: bwrap when it works here (default: ini katas_isolation, auto).")  # fmt: skip
+    group.addoption(
+        "--grade-json",
+        dest="katas_grade_json",
+        default=None,
+        metavar="FILE",
+        help="with --grade: write Gradescope's results.json to FILE.",
+    )
+    group.addoption(
+        "--hidden-tests",
+        dest="katas_hidden_tests",
+        default=None,
+        metavar="DIR",
+        help="with --grade: also run the instructor's test files in DIR (test_kNN_*.py); "
+        "their names and inputs never appear in feedback.",
+    )
+    group.addoption(
+        "--kata-time-limit",
+        dest="katas_kata_time_limit",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="with --grade: time one kata's child may spend on all its probes "
+        f"(default {sandbox.Limits.kata_seconds:g}).",
+    )
+    group.addoption(
+        "--memory-limit",
+        dest="katas_memory_limit",
+        type=int,
+        default=None,
+        metavar="MB",
+        help=f"with --grade: data-segment limit of a kata's child (default {sandbox.Limits.memory_mb}).",
+    )
+    group.addoption(
+        "--no-landlock",
+        dest="katas_no_landlock",
+        action="store_true",
+        default=False,
+        help="with --grade: do not restrict the child's file access with Landlock.",
+    )
+    group.addoption(
+        "--isolation",
+        dest="katas_isolation",
+        default=None,
+        choices=sandbox.ISOLATIONS,
+        help="with --grade: bwrap (bubblewrap namespaces + cgroups), fallback (Landlock + "
+        "rlimits), or auto: bwrap when it works here (default: ini katas_isolation, auto).",
+    )
     parser.addini("katas_isolation", "default --isolation (auto, bwrap, fallback)", default="auto")
     parser.addini("katas_kata_time_limit", "default --kata-time-limit", default=str(sandbox.Limits.kata_seconds))
     parser.addini("katas_memory_limit", "default --memory-limit in MB", default=str(sandbox.Limits.memory_mb))
@@ -230,8 +262,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         return []
     target = config.stash[TARGET_KEY]
     survey = sandbox.survey(target.path, [k.filename for k in grading.catalog])
-    lines = [say("grade_header", memory=grading.factory.settings.limits.memory_mb,
-                 seconds=grading.factory.settings.limits.kata_seconds)]  # fmt: skip
+    lines = [
+        say(
+            "grade_header",
+            memory=grading.factory.settings.limits.memory_mb,
+            seconds=grading.factory.settings.limits.kata_seconds,
+        )
+    ]
     lines.append(isolation_line(grading))
     if survey.ignored:
         lines.append(say("grade_ignored", files=", ".join(survey.ignored)))
@@ -309,9 +346,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 test_id = "hidden-" + digest(test_id.encode())[:16]
             doc = (getattr(getattr(item, "function", None), "__doc__", None) or "").strip()
             grading.results[item.nodeid] = TestResult(
-                item.nodeid, test_id, kata_id, part, name, hidden, doc.splitlines()[0] if doc else "",
+                item.nodeid,
+                test_id,
+                kata_id,
+                part,
+                name,
+                hidden,
+                doc.splitlines()[0] if doc else "",
                 skipped=item.get_closest_marker("skip") is not None,
-            )  # fmt: skip
+            )
 
 
 @pytest.hookimpl(wrapper=True)

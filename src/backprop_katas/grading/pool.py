@@ -79,8 +79,13 @@ class LearnerTimeout(RuntimeError):
 
     def __str__(self) -> str:
         b = self.bound
-        return say("grade_learner_timeout", seconds=f"{b.seconds:g}", katas=b.katas,
-                   kata_seconds=f"{b.kata_seconds:g}", startup=f"{b.startup:g}")  # fmt: skip
+        return say(
+            "grade_learner_timeout",
+            seconds=f"{b.seconds:g}",
+            katas=b.katas,
+            kata_seconds=f"{b.kata_seconds:g}",
+            startup=f"{b.startup:g}",
+        )
 
 
 def test_files(root: Path, katas: list[Kata]) -> list[Path]:
@@ -105,9 +110,14 @@ class Worker:
             env["TMPDIR"] = str(self.scratch)
         self.process = subprocess.Popen(
             [sys.executable, "-c", WORKER_BOOTSTRAP, str(theirs.fileno())],
-            pass_fds=[theirs.fileno()], cwd=self.root, env=env, start_new_session=True,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            pass_fds=[theirs.fileno()],
+            cwd=self.root,
+            env=env,
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         theirs.close()
         self.stream = ours.makefile("rwb")
         self.socket = ours
@@ -219,9 +229,16 @@ def pytest_args(root: Path, submission: Path, report: Path, options: Options, ka
     """
     args = [
         *map(str, test_files(root, katas)),
-        f"--target={submission}", "--grade", f"--grade-json={report}",
-        "-q", "--no-header", "-p", "no:cacheprovider", "--rootdir", str(root),
-    ]  # fmt: skip
+        f"--target={submission}",
+        "--grade",
+        f"--grade-json={report}",
+        "-q",
+        "--no-header",
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        str(root),
+    ]
     if options.hidden_tests is not None:
         args += [f"--hidden-tests={options.hidden_tests}"]
     if options.select:

@@ -124,13 +124,28 @@ def check_items(catalog: list[Kata], items: list[dict[str, Any]], root: Path) ->
         entry = katas[item["kata"]]
         parts_seen.setdefault(entry.id, set()).add(item["part"])
         if item["part"] not in entry.weights:
-            problems.append(Problem(where, item["line"], say("grade_bad_part", test=item["nodeid"].split("::")[-1],
-                                                             part=item["part"] or "-", parts=", ".join(entry.weights) or "-")))  # fmt: skip
+            problems.append(
+                Problem(
+                    where,
+                    item["line"],
+                    say(
+                        "grade_bad_part",
+                        test=item["nodeid"].split("::")[-1],
+                        part=item["part"] or "-",
+                        parts=", ".join(entry.weights) or "-",
+                    ),
+                )
+            )
     for kata_id, seen in parts_seen.items():
         missing = [p for p in katas[kata_id].weights if p not in seen]
         if missing:
-            problems.append(Problem("katas.toml", _toml_line(root, kata_id),
-                                    say("preflight_weight_untested", kata=kata_id, parts=", ".join(missing))))  # fmt: skip
+            problems.append(
+                Problem(
+                    "katas.toml",
+                    _toml_line(root, kata_id),
+                    say("preflight_weight_untested", kata=kata_id, parts=", ".join(missing)),
+                )
+            )
     return problems
 
 
@@ -181,7 +196,11 @@ def probe_problems(path: Path, catalog: list[Kata], root: Path) -> list[Problem]
             for target in node.targets:
                 if isinstance(target, ast.Name):
                     defined.add(target.id)
-                    if target.id == "KATA" and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                    if (
+                        target.id == "KATA"
+                        and isinstance(node.value, ast.Constant)
+                        and isinstance(node.value.value, str)
+                    ):
                         module_kata = node.value.value
     from backprop_katas.grading.runner import kata_of_module
 
@@ -296,7 +315,9 @@ def _inputs(root: Path, catalog: list[Kata], hidden: Path) -> list[Path]:
 
 
 def cache_key(root: Path, catalog: list[Kata], hidden: Path) -> str:
-    named = [(shown(f, root) if f.is_relative_to(root) else f.name, f.read_bytes()) for f in _inputs(root, catalog, hidden)]
+    named = [
+        (shown(f, root) if f.is_relative_to(root) else f.name, f.read_bytes()) for f in _inputs(root, catalog, hidden)
+    ]
     return files_digest([("version", __version__.encode()), ("hidden", str(hidden).encode()), *named])
 
 
@@ -333,8 +354,18 @@ def _fork_sessions(spec: dict[str, Any]) -> int:
                 os.dup2(log, 1)
                 os.dup2(log, 2)
                 os.environ.update({RECORD_ENV: session["record"], RECORD_ENV + "_HIDDEN": spec["hidden"]})
-                args = [*session["files"], f"--target={session['target']}", "-q", "--no-header", "-p", "no:cacheprovider",
-                        "-p", "backprop_katas.grading.preflight", "--rootdir", spec["root"]]  # fmt: skip
+                args = [
+                    *session["files"],
+                    f"--target={session['target']}",
+                    "-q",
+                    "--no-header",
+                    "-p",
+                    "no:cacheprovider",
+                    "-p",
+                    "backprop_katas.grading.preflight",
+                    "--rootdir",
+                    spec["root"],
+                ]
                 if session["collect_only"]:
                     args.append("--collect-only")
                 code = int(pytest.main(args))
@@ -365,18 +396,33 @@ def run_checks(root: Path, hidden: Path, catalog: list[Kata]) -> list[Problem]:
     with tempfile.TemporaryDirectory(prefix="katas-preflight-") as scratch:
         folder = Path(scratch)
         if both:
-            ref, stub = _sessions(root, hidden, [
-                {"files": names, "target": str(reference), "record": str(folder / "ref.json"), "collect_only": False},
-                {"files": [str(f) for f in hidden_files], "target": str(stubs), "record": str(folder / "stub.json"),
-                 "collect_only": False},  # the hidden tests only: the kata tests' parts are read once, above
-            ])  # fmt: skip
+            ref, stub = _sessions(
+                root,
+                hidden,
+                [
+                    {
+                        "files": names,
+                        "target": str(reference),
+                        "record": str(folder / "ref.json"),
+                        "collect_only": False,
+                    },
+                    {
+                        "files": [str(f) for f in hidden_files],
+                        "target": str(stubs),
+                        "record": str(folder / "stub.json"),
+                        "collect_only": False,
+                    },  # the hidden tests only: the kata tests' parts are read once, above
+                ],
+            )
         else:
             empty = folder / "no-submission"
             empty.mkdir()
             target = stubs if stubs.is_dir() else empty
-            (ref,) = _sessions(root, hidden, [
-                {"files": names, "target": str(target), "record": str(folder / "ref.json"), "collect_only": True}
-            ])  # fmt: skip
+            (ref,) = _sessions(
+                root,
+                hidden,
+                [{"files": names, "target": str(target), "record": str(folder / "ref.json"), "collect_only": True}],
+            )
             stub = None
     for error in ref["errors"]:
         problems.append(collect_error(error["file"], error["text"], root, hidden_files))

@@ -73,8 +73,12 @@ def torch_wheel() -> Path:
     cache = Path(base) / "backprop-katas" / "wheels"
     found = sorted(cache.glob(f"torch-{version}*.whl"))
     if not found:
-        done = subprocess.run([sys.executable, "-m", "pip", "download", "-q", f"torch=={version}", "--no-deps",
-                               "-d", str(cache)], capture_output=True, text=True, check=False)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", f"torch=={version}", "--no-deps", "-d", str(cache)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         found = sorted(cache.glob(f"torch-{version}*.whl"))
         if done.returncode != 0 or not found:
             raise SelfTestFailed(say("selftest_no_torch_wheel", detail=done.stderr[-500:]))
@@ -92,8 +96,14 @@ def make_class(root: Path, folder: Path) -> dict[str, Path]:
     wrong = learners["wrong-prime"] / f"{K01}.py"
     wrong.write_text(wrong.read_text(encoding="utf-8") + WRONG_PRIME, encoding="utf-8")
     handed_out = folder.parent / "handed-out"
-    done = subprocess.run(_katas("notebook", str(handed_out), "--install", "none", "--lang", "en"), cwd=root,
-                          env=_env(), capture_output=True, text=True, check=False)  # fmt: skip
+    done = subprocess.run(
+        _katas("notebook", str(handed_out), "--install", "none", "--lang", "en"),
+        cwd=root,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         raise SelfTestFailed(say("selftest_step_failed", step="katas notebook", detail=done.stderr[-1500:]))
     import nbformat
@@ -134,7 +144,9 @@ def run(
         for name in ("setup.sh", "run_autograder"):
             (autograder / "source" / name).chmod(0o755)
         venv = autograder / "venv"
-        env = _env(KATAS_VENV=str(venv), KATAS_NO_APT="1", KATAS_PYTHON=sys.executable, KATAS_AUTOGRADER=str(autograder))
+        env = _env(
+            KATAS_VENV=str(venv), KATAS_NO_APT="1", KATAS_PYTHON=sys.executable, KATAS_AUTOGRADER=str(autograder)
+        )
         if mode == "fast":
             _fast_venv(venv)
             env.update(PIP_NO_INDEX="1", PIP_NO_DEPS="1")  # torch, nbformat, ...: this environment's
@@ -148,31 +160,47 @@ def run(
         )  # fmt: skip  # side by side with setup.sh and the runs below
         local_started = time.monotonic()
         clock = time.monotonic()
-        setup = subprocess.run(["bash", str(autograder / "source" / "setup.sh")], env=env, capture_output=True,
-                               text=True, check=False)  # fmt: skip
+        setup = subprocess.run(
+            ["bash", str(autograder / "source" / "setup.sh")], env=env, capture_output=True, text=True, check=False
+        )
         report.seconds["setup.sh"] = time.monotonic() - clock
         if setup.returncode != 0:
             local.kill()
             local.communicate()
-            raise SelfTestFailed(say("selftest_step_failed", step="setup.sh", detail=(setup.stdout + setup.stderr)[-2000:]))
+            raise SelfTestFailed(
+                say("selftest_step_failed", step="setup.sh", detail=(setup.stdout + setup.stderr)[-2000:])
+            )
         results = autograder / "results" / "results.json"
         for name, folder in learners.items():
             shutil.rmtree(autograder / "submission")
             shutil.copytree(folder, autograder / "submission")
             clock = time.monotonic()
-            ran = subprocess.run([str(autograder / "source" / "run_autograder")], cwd=autograder, env=env,
-                                 capture_output=True, text=True, check=False)  # fmt: skip
+            ran = subprocess.run(
+                [str(autograder / "source" / "run_autograder")],
+                cwd=autograder,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             report.seconds[f"run_autograder {name}"] = time.monotonic() - clock
             if ran.returncode != 0 or not results.is_file():
                 local.kill()
                 local.communicate()
-                raise SelfTestFailed(say("selftest_step_failed", step=f"run_autograder ({name})",
-                                         detail=(ran.stdout + ran.stderr)[-2000:]))  # fmt: skip
+                raise SelfTestFailed(
+                    say(
+                        "selftest_step_failed",
+                        step=f"run_autograder ({name})",
+                        detail=(ran.stdout + ran.stderr)[-2000:],
+                    )
+                )
             data = json.loads(results.read_text(encoding="utf-8"))
             report.scores[name] = {k: float(v["score"]) for k, v in data["extra_data"]["katas"].items()}
             results.unlink()
-            note(f"  run_autograder {name}: {sum(report.scores[name].values()):g} points "
-                 f"({report.seconds[f'run_autograder {name}']:.1f} s)")  # fmt: skip
+            note(
+                f"  run_autograder {name}: {sum(report.scores[name].values()):g} points "
+                f"({report.seconds[f'run_autograder {name}']:.1f} s)"
+            )
         out, err = local.communicate()
         report.seconds["katas grade"] = time.monotonic() - local_started
         book = Path(scratch) / "grades" / "gradebook.sqlite"
@@ -182,8 +210,11 @@ def run(
             for learner, katas in db.execute("SELECT learner, katas FROM grades"):
                 report.local[learner] = {k: float(v["score"]) for k, v in json.loads(katas).items()}
     report.seconds["total"] = time.monotonic() - started
-    differ = [f"{name}: Gradescope {report.scores.get(name)} / katas grade {report.local.get(name)}"
-              for name in learners if report.scores.get(name) != report.local.get(name)]  # fmt: skip
+    differ = [
+        f"{name}: Gradescope {report.scores.get(name)} / katas grade {report.local.get(name)}"
+        for name in learners
+        if report.scores.get(name) != report.local.get(name)
+    ]
     catalog = load_catalog(root)
     full = sum(k.points for k in catalog)
     if sum(report.scores["reference"].values()) != full:

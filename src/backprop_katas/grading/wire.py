@@ -92,7 +92,9 @@ def decode(data: Any) -> Any:
         return Unplain(body[0], body[1])
     if tag == "error" and _strings(body, 5) and body[0] in ProbeErrorKind._value2member_map_:
         at = decode(data["at"]) if data.get("at") is not None else None
-        return ProbeError(ProbeErrorKind(body[0]), body[1], body[2], body[3], body[4], at if isinstance(at, Where) else None)
+        return ProbeError(
+            ProbeErrorKind(body[0]), body[1], body[2], body[3], body[4], at if isinstance(at, Where) else None
+        )
     if tag == "where":
         return _where(body)
     raise WireError(f"unknown tag {tag!r}")

@@ -147,7 +147,9 @@ def main(fd: int) -> None:
     inbox = Path(tempfile.mkdtemp(prefix="katas-inbox-"))
     inbox.chmod(0o711)  # the sandbox's nobody passes through to a copy, never lists
     # one zygote per mode, started on first use; a namespaced one binds the inbox
-    zygotes: dict[Isolation, Any] = {mode: Zygote(mode, [str(inbox)] if mode.namespaced else []) for mode in Isolation if mode is not Isolation.AUTO}
+    zygotes: dict[Isolation, Any] = {
+        mode: Zygote(mode, [str(inbox)] if mode.namespaced else []) for mode in Isolation if mode is not Isolation.AUTO
+    }
     stream = socket.socket(fileno=fd).makefile("rwb")
     try:
         for line in stream:

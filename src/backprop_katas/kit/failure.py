@@ -73,8 +73,14 @@ class Where:
         if not isinstance(data, dict):
             return None
         try:
-            return cls(str(data["file"]), int(data["line"]), str(data.get("function", "")),
-                       str(data.get("how", "return")), str(data.get("folder", "")), str(data.get("cell", "")))  # fmt: skip
+            return cls(
+                str(data["file"]),
+                int(data["line"]),
+                str(data.get("function", "")),
+                str(data.get("how", "return")),
+                str(data.get("folder", "")),
+                str(data.get("cell", "")),
+            )
         except (KeyError, TypeError, ValueError):
             return None
 
@@ -192,8 +198,10 @@ def table_title(table: dict[str, Any], language: str) -> str:
 
 def table_columns(table: dict[str, Any], language: str) -> list[str]:
     """The column headers (message keys) in ``language`` (``both``: the two joined with " / ")."""
-    return [render_msg(msg_from_data({"key": key, "fields": {}}), language).replace("\n", " / ")
-            for key in table.get("columns") or TABLE_COLUMNS]  # fmt: skip
+    return [
+        render_msg(msg_from_data({"key": key, "fields": {}}), language).replace("\n", " / ")
+        for key in table.get("columns") or TABLE_COLUMNS
+    ]
 
 
 def _pad(text: str, columns: int, right: bool = False) -> str:
@@ -296,8 +304,11 @@ class ProbeError:
         if self.kind == ProbeErrorKind.MISSING:
             return self.message
         # where it raised: from the recorded place (its function named in the language), else the text
-        at = said("at_where_in", where=self.at.shown(), function=self.at.function) if self.at and self.at.function \
-            else said("at_where", where=self.where)  # fmt: skip
+        at = (
+            said("at_where_in", where=self.at.shown(), function=self.at.function)
+            if self.at and self.at.function
+            else said("at_where", where=self.where)
+        )
         if self.kind == ProbeErrorKind.AUTOGRAD:
             return self.message + ("\n  " + at if self.where else "")
         if self.kind == ProbeErrorKind.LOAD:

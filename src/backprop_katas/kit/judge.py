@@ -127,14 +127,26 @@ def kind_of(value: Any) -> Part:
 def expect_array(value: Any, call: CallLike, what: Part, shape: Sequence[int] | None, dtype: str | None) -> np.ndarray:
     """Shape and dtype first: the value must be a tensor (array) of this shape and dtype."""
     if not isinstance(value, np.ndarray):
-        expected = msg("expected_tensor_of_shape", shape=tuple(shape)) if shape is not None else msg("expected_tensor_any_shape")
+        expected = (
+            msg("expected_tensor_of_shape", shape=tuple(shape))
+            if shape is not None
+            else msg("expected_tensor_any_shape")
+        )
         fail(msg("called", call=call), msg("wrong_type", got=kind_of(value), expected=expected), got=value)
     if shape is not None and tuple(value.shape) != tuple(shape):
-        fail(msg("called", call=call), msg("wrong_shape", what=what, got=tuple(value.shape), expected=tuple(shape)),
-             got={"shape": list(value.shape)}, expected={"shape": list(shape)})  # fmt: skip
+        fail(
+            msg("called", call=call),
+            msg("wrong_shape", what=what, got=tuple(value.shape), expected=tuple(shape)),
+            got={"shape": list(value.shape)},
+            expected={"shape": list(shape)},
+        )
     if dtype is not None and str(value.dtype) != dtype:
-        fail(msg("called", call=call), msg("wrong_dtype", what=what, got=value.dtype, expected=dtype),
-             got={"dtype": str(value.dtype)}, expected={"dtype": dtype})  # fmt: skip
+        fail(
+            msg("called", call=call),
+            msg("wrong_dtype", what=what, got=value.dtype, expected=dtype),
+            got={"dtype": str(value.dtype)},
+            expected={"dtype": dtype},
+        )
     return value
 
 
@@ -158,9 +170,13 @@ def expect_equal(
     if not same(got, expected):
         named = (candidates or {}).items()
         causes = [msg(key) for key, value in named if same(got, value) and not same(value, expected)]
-        fail(msg("called", call=call), msg("not_equal", what=what, got=_fmt(got), expected=_fmt(expected)),
-             causes=causes, got=got, expected=expected)  # fmt: skip
-
+        fail(
+            msg("called", call=call),
+            msg("not_equal", what=what, got=_fmt(got), expected=_fmt(expected)),
+            causes=causes,
+            got=got,
+            expected=expected,
+        )
 
 
 def expect_no_error(error: Mapping[str, str] | None, call: CallLike, causes: Mapping[str, str] | None = None) -> None:
@@ -171,6 +187,7 @@ def expect_no_error(error: Mapping[str, str] | None, call: CallLike, causes: Map
     cause = (causes or {}).get(error["type"])
     likely = [msg("likely_cause", cause=msg(cause))] if cause else []
     fail(msg("called", call=call), msg("raised", type=error["type"]), error["message"], *likely)
+
 
 def relative_error(got: np.ndarray, expected: np.ndarray) -> np.ndarray:
     return np.abs(got - expected) / np.maximum(np.abs(expected), 1e-12)
@@ -271,8 +288,14 @@ def expect_close(
     if inputs is not None and np.shape(inputs[1]) == expected_arr.shape:
         at = [msg("worst_input", name=inputs[0], value=_fmt(float(np.asarray(inputs[1])[index])))]
     causes = diagnose(got64, expected_arr, batch, candidates)
-    worst = {"index": list(index), "got": float(got64[index]), "expected": float(expected_arr[index]), "rel": rel,
-             "rtol": tol.rtol, "atol": tol.atol}  # fmt: skip
+    worst = {
+        "index": list(index),
+        "got": float(got64[index]),
+        "expected": float(expected_arr[index]),
+        "rel": rel,
+        "rtol": tol.rtol,
+        "atol": tol.atol,
+    }
     fail(msg("called", call=call), mismatch, *at, causes=causes, got=got_arr, expected=expected_arr, worst=worst)
 
 
@@ -428,8 +451,10 @@ def _expect_same_state(before: Any, after: Any, call: CallLike, function: str, n
     if isinstance(before, dict) and "value" not in before:  # a module: its parameters by name
         after = after if isinstance(after, dict) else {}
         if sorted(before) != sorted(after):
-            fail(called, msg("not_equal", what=msg("what_names_after", what=name), got=sorted(after),
-                             expected=sorted(before)))  # fmt: skip
+            fail(
+                called,
+                msg("not_equal", what=msg("what_names_after", what=name), got=sorted(after), expected=sorted(before)),
+            )
         for parameter in before:
             _expect_same_state(before[parameter], after[parameter], call, function, f"{name}.{parameter}")
         return
@@ -441,18 +466,40 @@ def _expect_same_state(before: Any, after: Any, call: CallLike, function: str, n
     if not _same(before["value"], after.get("value")) or before.get("dtype") != after.get("dtype"):
         fail(called, msg("mutated_input", function=function, name=name), because, causes=in_place)
     if before.get("version") != after.get("version"):
-        fail(called, msg("input_version", function=function, name=name, before=before["version"],
-                         after=after.get("version")), because, causes=in_place)  # fmt: skip
+        fail(
+            called,
+            msg("input_version", function=function, name=name, before=before["version"], after=after.get("version")),
+            because,
+            causes=in_place,
+        )
     if before.get("requires_grad") != after.get("requires_grad"):
         if after.get("requires_grad"):
             fail(called, msg("input_left_grad", function=function, what="requires_grad=True", name=name))
-        fail(called, msg("input_flag_changed", function=function, what="requires_grad", name=name,
-                         before=before["requires_grad"], after=after.get("requires_grad")))  # fmt: skip
+        fail(
+            called,
+            msg(
+                "input_flag_changed",
+                function=function,
+                what="requires_grad",
+                name=name,
+                before=before["requires_grad"],
+                after=after.get("requires_grad"),
+            ),
+        )
     if not _same(before.get("grad"), after.get("grad")):
         if before.get("grad") is None:
             fail(called, msg("input_left_grad", function=function, what=".grad", name=name))
-        fail(called, msg("input_flag_changed", function=function, what=".grad", name=name,
-                         before=_fmt(before.get("grad")), after=_fmt(after.get("grad"))))  # fmt: skip
+        fail(
+            called,
+            msg(
+                "input_flag_changed",
+                function=function,
+                what=".grad",
+                name=name,
+                before=_fmt(before.get("grad")),
+                after=_fmt(after.get("grad")),
+            ),
+        )
 
 
 GLOBAL_STATE = {
@@ -495,7 +542,10 @@ def expect_plain(typed: Any, expected: str, call: CallLike, what: Part) -> Any:
     """A :func:`backprop_katas.kit.state.typed` value is exactly a Python ``expected`` ("int", "float",
     "number" (int or float, not bool), "str" or "bool"); returns the value."""
     if not isinstance(typed, dict) or "type" not in typed:
-        fail(msg("called", call=call), msg("wrong_type", got=kind_of(typed), expected=msg("expected_plain", type=expected)))
+        fail(
+            msg("called", call=call),
+            msg("wrong_type", got=kind_of(typed), expected=msg("expected_plain", type=expected)),
+        )
     allowed = PLAIN_TYPES[expected]
     if typed["type"] in ((allowed,) if isinstance(allowed, str) else allowed):
         return typed["value"]
@@ -504,8 +554,12 @@ def expect_plain(typed: Any, expected: str, call: CallLike, what: Part) -> Any:
         causes.append(msg("cause_tensor_not_number"))
     elif typed["type"].startswith("numpy."):
         causes.append(msg("cause_numpy_number"))
-    fail(msg("called", call=call), msg("not_plain", what=what, got=typed["type"], expected=expected),
-         *[msg("likely_cause", cause=c) for c in causes], causes=causes)  # fmt: skip
+    fail(
+        msg("called", call=call),
+        msg("not_plain", what=what, got=typed["type"], expected=expected),
+        *[msg("likely_cause", cause=c) for c in causes],
+        causes=causes,
+    )
 
 
 def expect_plain_number(value: Any, expected: str, call: CallLike, what: Part) -> Any:
@@ -516,7 +570,14 @@ def expect_plain_number(value: Any, expected: str, call: CallLike, what: Part) -
     if isinstance(value, kinds) and not isinstance(value, bool):
         return value
     named = [msg("cause_tensor_not_number")] if isinstance(value, np.ndarray) else []
-    got = msg("kind_tensor_bare", dtype=str(value.dtype), shape=tuple(value.shape)) if isinstance(value, np.ndarray) \
+    got = (
+        msg("kind_tensor_bare", dtype=str(value.dtype), shape=tuple(value.shape))
+        if isinstance(value, np.ndarray)
         else (value.type if isinstance(value, Unplain) else type(value).__name__)
-    fail(msg("called", call=call), msg("not_plain", what=what, got=got, expected=expected),
-         *[msg("likely_cause", cause=c) for c in named], causes=named)  # fmt: skip
+    )
+    fail(
+        msg("called", call=call),
+        msg("not_plain", what=what, got=got, expected=expected),
+        *[msg("likely_cause", cause=c) for c in named],
+        causes=named,
+    )

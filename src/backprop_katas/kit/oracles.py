@@ -126,8 +126,9 @@ def xor_gradients(params: Mapping[str, np.ndarray], x: np.ndarray, t: np.ndarray
     x = np.asarray(x, dtype=np.float64)
     a1, y = xor_forward(params, x)
     delta2 = (y - np.asarray(t, dtype=np.float64).reshape(y.shape)) / y.size  # (N, O)
-    delta1 = (delta2 @ params["linear_ho.weight"]) * sigmoid_prime(x @ params["linear_ih.weight"].T
-                                                                     + params["linear_ih.bias"])  # fmt: skip
+    delta1 = (delta2 @ params["linear_ho.weight"]) * sigmoid_prime(
+        x @ params["linear_ih.weight"].T + params["linear_ih.bias"]
+    )
     return {
         "linear_ih.weight": delta1.T @ x,
         "linear_ih.bias": delta1.sum(axis=0),
@@ -167,8 +168,12 @@ def xor_train(
             history.append((step, bce_mean(y, t)))
         delta2 = (y - t.reshape(y.shape)) / y.size  # (N, 1)
         delta1 = (delta2 @ w2) * a1 * (1.0 - a1)  # (N, H)
-        grads = {"linear_ih.weight": delta1.T @ x, "linear_ih.bias": delta1.sum(axis=0),
-                 "linear_ho.weight": delta2.T @ a1, "linear_ho.bias": delta2.sum(axis=0)}  # fmt: skip
+        grads = {
+            "linear_ih.weight": delta1.T @ x,
+            "linear_ih.bias": delta1.sum(axis=0),
+            "linear_ho.weight": delta2.T @ a1,
+            "linear_ho.bias": delta2.sum(axis=0),
+        }
         for name, value in p.items():
             held[name] = grads[name] if zero_grad else held[name] + grads[name]
             value -= lr * held[name]
@@ -279,9 +284,18 @@ XOR_T = np.array([0.0, 1.0, 1.0, 0.0])
 
 # The chapter's printed table (code 2-20), seed 70: step → loss, four decimals.
 CHAPTER_LOSSES = {
-    0: 0.6927, 1000: 0.2574, 2000: 0.0210, 3000: 0.0102, 4000: 0.0067, 5000: 0.0049,
-    6000: 0.0039, 7000: 0.0032, 8000: 0.0028, 9000: 0.0024, 10000: 0.0021,
-}  # fmt: skip
+    0: 0.6927,
+    1000: 0.2574,
+    2000: 0.0210,
+    3000: 0.0102,
+    4000: 0.0067,
+    5000: 0.0049,
+    6000: 0.0039,
+    7000: 0.0032,
+    8000: 0.0028,
+    9000: 0.0024,
+    10000: 0.0021,
+}
 
 
 # --- the learner's helpers, by kata file: what each returns (elementwise, on tensors or numbers) --

@@ -117,8 +117,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 def probe_failure(error: ProbeError) -> Failure:
     """Learner code failed inside a probe: the error as data, the place from its traceback."""
-    data = {"kind": error.kind, "type": error.type, "message": error.message, "where": error.where,
-            "traceback": error.traceback}  # fmt: skip
+    data = {
+        "kind": error.kind,
+        "type": error.type,
+        "message": error.message,
+        "where": error.where,
+        "traceback": error.traceback,
+    }
     return Failure(kind="probe", error=data, where=error.at)
 
 

@@ -94,8 +94,14 @@ def error_from_exception(exc: BaseException, target: Target) -> ProbeError:
         where = f"{_short(exc.filename, folder)}:{exc.lineno}"
         text = "".join(traceback.format_exception_only(type(exc), exc))
         file = Path(exc.filename).resolve().relative_to(folder).as_posix()
-        return ProbeError(ProbeErrorKind.LOAD, type(exc).__name__, exc.msg or "", where, text,
-                          Where(file, exc.lineno or 0, "<module>", "raised", folder.name))  # fmt: skip
+        return ProbeError(
+            ProbeErrorKind.LOAD,
+            type(exc).__name__,
+            exc.msg or "",
+            where,
+            text,
+            Where(file, exc.lineno or 0, "<module>", "raised", folder.name),
+        )
     frames = _learner_frames(exc.__traceback__, folder)
     where = ""
     at = None
@@ -264,13 +270,22 @@ AUTOGRAD_DOORS = (
     ("torch.Tensor", "requires_grad_", "Tensor.requires_grad_()"),
     ("torch.autograd", "backward", "torch.autograd.backward()"),
     ("torch.autograd", "grad", "torch.autograd.grad()"),
-    *(("torch.autograd.functional", n, f"torch.autograd.functional.{n}()")
-      for n in ("jacobian", "hessian", "vjp", "jvp", "hvp", "vhp")),
-    *(("torch.autograd.forward_ad", n, f"torch.autograd.forward_ad.{n}")
-      for n in ("dual_level", "make_dual", "unpack_dual", "enter_dual_level")),
-    *(("torch.func", n, f"torch.func.{n}()")
-      for n in ("grad", "grad_and_value", "vjp", "jvp", "jacfwd", "jacrev", "hessian", "linearize")),
-    *(("functorch", n, f"functorch.{n}()") for n in ("grad", "grad_and_value", "vjp", "jvp", "jacfwd", "jacrev", "hessian")),
+    *(
+        ("torch.autograd.functional", n, f"torch.autograd.functional.{n}()")
+        for n in ("jacobian", "hessian", "vjp", "jvp", "hvp", "vhp")
+    ),
+    *(
+        ("torch.autograd.forward_ad", n, f"torch.autograd.forward_ad.{n}")
+        for n in ("dual_level", "make_dual", "unpack_dual", "enter_dual_level")
+    ),
+    *(
+        ("torch.func", n, f"torch.func.{n}()")
+        for n in ("grad", "grad_and_value", "vjp", "jvp", "jacfwd", "jacrev", "hessian", "linearize")
+    ),
+    *(
+        ("functorch", n, f"functorch.{n}()")
+        for n in ("grad", "grad_and_value", "vjp", "jvp", "jacfwd", "jacrev", "hessian")
+    ),
     # What those doors call at run time: a name bound at import (g = torch.autograd.grad) still ends here.
     ("torch.autograd.variable.Variable", "_execution_engine", "the autograd engine"),
     ("torch.autograd.graph", "disable_saved_tensors_hooks", "torch.func's reverse mode (grad, vjp, jacrev, hessian)"),
@@ -279,7 +294,7 @@ AUTOGRAD_DOORS = (
     ("torch._functorch.predispatch", "_make_dual", "forward-mode AD (make_dual)"),
     ("torch._functorch.predispatch", "_enter_dual_level", "forward-mode AD (dual_level)"),
     ("torch", "_make_dual", "forward-mode AD (torch._make_dual)"),
-)  # fmt: skip
+)
 
 
 @functools.cache

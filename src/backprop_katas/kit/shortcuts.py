@@ -56,7 +56,6 @@ from backprop_katas.lang import Msg, say
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-
 def _probe_fact(kata: str, name: str, default: Any) -> Any:
     """A per-kata fact its probe module declares: the kata's one home for it (a file `katas new`
     writes; the probe module is what a grading child imports, where katas.toml may not be readable)."""
@@ -89,11 +88,29 @@ def must_use_rules(kata: str) -> tuple[str, ...]:
 # (the last part of a dotted path, or a method) that compute it, by kata and function.
 SIGMOID_READY = frozenset(
     {
-        "sigmoid", "sigmoid_", "expit", "Sigmoid", "logsigmoid", "LogSigmoid", "log_expit",
-        "silu", "silu_", "SiLU", "softmax", "log_softmax", "Softmax", "LogSoftmax", "softmin", "Softmin",
-        "glu", "GLU", "softplus", "Softplus", "sigmoid_backward",
+        "sigmoid",
+        "sigmoid_",
+        "expit",
+        "Sigmoid",
+        "logsigmoid",
+        "LogSigmoid",
+        "log_expit",
+        "silu",
+        "silu_",
+        "SiLU",
+        "softmax",
+        "log_softmax",
+        "Softmax",
+        "LogSoftmax",
+        "softmin",
+        "Softmin",
+        "glu",
+        "GLU",
+        "softplus",
+        "Softplus",
+        "sigmoid_backward",
     }
-)  # fmt: skip
+)
 # The ready-made versions a kata's READY_MADE may forbid, by family (a probe module names the family).
 READY_FAMILIES: dict[str, frozenset[str]] = {"sigmoid": SIGMOID_READY}
 
@@ -176,31 +193,85 @@ GRAD_SWITCHES = frozenset(
 REACH_NAMES = frozenset({"__import__", "eval", "exec", "compile", "__builtins__", "breakpoint"})
 REACH_MODULES = frozenset(
     {
-        "importlib", "imp", "_imp", "runpy", "pkgutil", "gc", "inspect", "ctypes", "builtins", "code", "zipimport",
+        "importlib",
+        "imp",
+        "_imp",
+        "runpy",
+        "pkgutil",
+        "gc",
+        "inspect",
+        "ctypes",
+        "builtins",
+        "code",
+        "zipimport",
         # these import a module named by a string (pydoc.locate, pickle's globals, unittest.mock.patch)
-        "pydoc", "pickle", "_pickle", "copyreg", "marshal", "shelve", "dill", "cloudpickle", "joblib", "unittest",
+        "pydoc",
+        "pickle",
+        "_pickle",
+        "copyreg",
+        "marshal",
+        "shelve",
+        "dill",
+        "cloudpickle",
+        "joblib",
+        "unittest",
     }
-)  # fmt: skip
+)
 # Dotted paths that import a module named by a string, under modules a kata file may use otherwise.
 REACH_PATHS = frozenset(
     {
-        "torch._utils", "torch.package", "torch.hub", "torch.load", "torch.serialization", "torch.utils.cpp_extension",
-        "torch.ops.load_library", "torch.classes", "numpy.load", "logging.config", "sys.modules", "sys._getframe",
-        "sys.meta_path", "sys.path_hooks", "sys.settrace", "sys.setprofile", "sys.addaudithook",
+        "torch._utils",
+        "torch.package",
+        "torch.hub",
+        "torch.load",
+        "torch.serialization",
+        "torch.utils.cpp_extension",
+        "torch.ops.load_library",
+        "torch.classes",
+        "numpy.load",
+        "logging.config",
+        "sys.modules",
+        "sys._getframe",
+        "sys.meta_path",
+        "sys.path_hooks",
+        "sys.settrace",
+        "sys.setprofile",
+        "sys.addaudithook",
     }
-)  # fmt: skip
+)
 # Starting a process: kata code may not (the child would run outside every in-process check).
 PROCESS_MODULES = frozenset({"subprocess", "multiprocessing", "pty", "_posixsubprocess"})
 PROCESS_OS = frozenset(
     {
-        "system", "popen", "fork", "forkpty", "vfork", "posix_spawn", "posix_spawnp", "startfile",
-        "execl", "execle", "execlp", "execlpe", "execv", "execve", "execvp", "execvpe",
-        "spawnl", "spawnle", "spawnlp", "spawnlpe", "spawnv", "spawnve", "spawnvp", "spawnvpe",
+        "system",
+        "popen",
+        "fork",
+        "forkpty",
+        "vfork",
+        "posix_spawn",
+        "posix_spawnp",
+        "startfile",
+        "execl",
+        "execle",
+        "execlp",
+        "execlpe",
+        "execv",
+        "execve",
+        "execvp",
+        "execvpe",
+        "spawnl",
+        "spawnle",
+        "spawnlp",
+        "spawnlpe",
+        "spawnv",
+        "spawnve",
+        "spawnvp",
+        "spawnvpe",
     }
-)  # fmt: skip
+)
 PROCESS_PATHS = frozenset(
     {"torch.multiprocessing", "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell", "asyncio.subprocess"}
-)  # fmt: skip
+)
 REACH_ATTRIBUTES = frozenset(
     {
         "__globals__",
@@ -561,7 +632,9 @@ def _is_backward_op(name: str) -> bool:
 class _Walker:
     """Walks one by-hand function and everything of the submission it names."""
 
-    def __init__(self, analysis: Analysis, home: str, ready: frozenset[str] = frozenset(), autograd: bool = True) -> None:
+    def __init__(
+        self, analysis: Analysis, home: str, ready: frozenset[str] = frozenset(), autograd: bool = True
+    ) -> None:
         self.analysis = analysis
         self.home = home  # the file of the function under check: names elsewhere carry their file
         self.ready = ready  # the ready-made functions this one may not call (READY_MADE)
@@ -767,9 +840,9 @@ def _scope_names(node: ast.AST) -> set[str]:
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
         return _local_names(node)
     if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-        return {
-            n.id for g in node.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)
-        } | {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        return {n.id for g in node.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)} | {
+            n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+        }
     return set()
 
 

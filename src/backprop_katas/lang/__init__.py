@@ -44,6 +44,7 @@ def _catalogue_files() -> dict[str, Path]:
 LANGS: tuple[str, ...] = tuple(sorted(_catalogue_files(), key=lambda code: (code != ENGLISH, code)))
 """The languages with a catalogue, English first."""
 
+
 @functools.cache
 def language_table(language: str) -> dict[str, Any]:
     """A catalogue's ``[language]`` table as written (``name``, ``particles``, ``with_english``, ``fonts``)."""
@@ -62,7 +63,9 @@ def fonts(language: str) -> tuple[str, ...]:
 def _second() -> str:
     # The catalogue whose [language] table says ``with_english = true``; else the first other one.
     others = [code for code in LANGS if code != ENGLISH]
-    return next((code for code in others if language_table(code).get("with_english") is True), others[0] if others else ENGLISH)
+    return next(
+        (code for code in others if language_table(code).get("with_english") is True), others[0] if others else ENGLISH
+    )
 
 
 SECOND = _second()
@@ -79,7 +82,10 @@ def catalogue(language: str) -> dict[str, dict[str, str]]:
         raise KeyError(f"no catalogue for language {language!r} (have {', '.join(LANGS)})")
     with path.open("rb") as handle:
         data = tomllib.load(handle)
-    return {section: {str(k): str(v) for k, v in data.get(section, {}).items()} for section in ("language", "messages", "phrases")}
+    return {
+        section: {str(k): str(v) for k, v in data.get(section, {}).items()}
+        for section in ("language", "messages", "phrases")
+    }
 
 
 @functools.cache
@@ -154,9 +160,7 @@ def fields_of(text: str) -> set[str]:
 # --- the language of a process ----------------------------------------------------------------
 
 
-def resolve(
-    flag: str | None = None, environ: Mapping[str, str] | None = None, modes: tuple[str, ...] = MODES
-) -> str:
+def resolve(flag: str | None = None, environ: Mapping[str, str] | None = None, modes: tuple[str, ...] = MODES) -> str:
     """The one resolver: ``flag`` (``--lang``), then ``KATAS_LANG``, then the locale
     (``LC_ALL``, ``LC_MESSAGES``, ``LANG``: ``ko_KR.UTF-8`` → ``ko``), then English.
 

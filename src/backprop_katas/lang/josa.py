@@ -39,17 +39,39 @@ NONE, RIEUL, OTHER = "none", "rieul", "other"
 
 # (form after a 받침, form after a vowel); 으로/로 also looks at ㄹ.
 PAIRS: tuple[tuple[str, str], ...] = (
-    ("으로", "로"), ("이나", "나"), ("을", "를"), ("이", "가"), ("은", "는"), ("과", "와"),
+    ("으로", "로"),
+    ("이나", "나"),
+    ("을", "를"),
+    ("이", "가"),
+    ("은", "는"),
+    ("과", "와"),
     # the copula's forms that drop 이 after a vowel: k01이라는 / x라는
-    ("이라는", "라는"), ("이거나", "거나"), ("이지만", "지만"), ("이며", "며"), ("이면", "면"),
-)  # fmt: skip
+    ("이라는", "라는"),
+    ("이거나", "거나"),
+    ("이지만", "지만"),
+    ("이며", "며"),
+    ("이면", "면"),
+)
 _FORMS = sorted({form for pair in PAIRS for form in pair}, key=len, reverse=True)
 # A particle at the start of the text after a value, perhaps after closing code marks: `{kata}`로.
 _PARTICLE_AT_START = re.compile(r"([`'\")\]]*)(" + "|".join(_FORMS) + r")(?![가-힣])")
 # A particle written as a fixed pair, the way translated software does when it cannot choose.
-FIXED_PAIR = re.compile(r"을\(를\)|를\(을\)|이\(가\)|가\(이\)|은\(는\)|는\(은\)|과\(와\)|와\(과\)|\(으\)로|이\(나\)|\(이\)나")
+FIXED_PAIR = re.compile(
+    r"을\(를\)|를\(을\)|이\(가\)|가\(이\)|은\(는\)|는\(은\)|과\(와\)|와\(과\)|\(으\)로|이\(나\)|\(이\)나"
+)
 
-_DIGITS = {"0": OTHER, "1": RIEUL, "2": NONE, "3": OTHER, "4": NONE, "5": NONE, "6": OTHER, "7": RIEUL, "8": RIEUL, "9": NONE}
+_DIGITS = {
+    "0": OTHER,
+    "1": RIEUL,
+    "2": NONE,
+    "3": OTHER,
+    "4": NONE,
+    "5": NONE,
+    "6": OTHER,
+    "7": RIEUL,
+    "8": RIEUL,
+    "9": NONE,
+}
 # 엘, 엠, 엔, 알 end in a 받침; every other letter's name (에이, 비, 엑스, 와이, ...) does not.
 _LETTERS = {"l": RIEUL, "m": OTHER, "n": OTHER, "r": RIEUL}
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉ᵀ", "01234567890123456789T")
@@ -185,7 +207,7 @@ def fill(template: str, values: Mapping[str, object], convert: Callable[[object]
             found = leading_particle(literal)
             if found is not None:
                 marks, written = found
-                literal = marks + particle(previous + marks, written) + literal[len(marks) + len(written):]
+                literal = marks + particle(previous + marks, written) + literal[len(marks) + len(written) :]
         out.append(literal)
         previous = None
         if name is None:

@@ -263,10 +263,16 @@ def pytest_command(root: Path, kata: Kata, folder: Path, report: Path) -> list[s
     return python_pytest(
         str(kata_paths(root, kata).test.relative_to(root)),
         # Every test runs (no -x): a kata's score needs each part's outcome, as the grade does.
-        f"--target={folder}", "-q", "--no-header", "--tb=short",
-        "-p", "backprop_katas.tool.report", "--katas-report", str(report),
+        f"--target={folder}",
+        "-q",
+        "--no-header",
+        "--tb=short",
+        "-p",
+        "backprop_katas.tool.report",
+        "--katas-report",
+        str(report),
         *QUIET_PLUGINS,
-    )  # fmt: skip
+    )
 
 
 STARTS = [0]  # checks started by this process, in a child or through the warm server (a self-check counts them)
@@ -305,8 +311,13 @@ def run_kata(root: Path, folder: Path, kata: Kata, time_limit: float, warm: bool
             failure = tool_failure("cli_timeout", kata=kata.id, seconds=time_limit)
             if running and running[0] is not None:
                 failure["where"] = running[0].to_data()
-            return Outcome(kata.id, Status.TIMEOUT, failure=failure, where=edit_where(failure, root, folder, kata),
-                           duration=time_limit)  # fmt: skip
+            return Outcome(
+                kata.id,
+                Status.TIMEOUT,
+                failure=failure,
+                where=edit_where(failure, root, folder, kata),
+                duration=time_limit,
+            )
         if CHILDREN.stopping.is_set():
             raise Interrupted(kata.id)
         data = read_json(report, None)
@@ -324,9 +335,14 @@ def _run_child(
     """The cold way: ``python -m pytest`` in a process group of its own, killed as a whole at the limit."""
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            command, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            command,
+            cwd=root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: killed as a whole
-        )  # fmt: skip
+        )
         CHILDREN.add(proc)
         try:
             proc.wait(timeout=time_limit)
@@ -392,8 +408,16 @@ def _outcome_from_report(data: dict[str, Any], root: Path, folder: Path, kata: K
     errors = data.get("errors", [])
     if errors:
         broken = Failure(kind="text", text=errors[0]["message"]).to_data()
-        return Outcome(kata.id, Status.FAILING, 0, total, errors[0]["nodeid"], failure=broken,
-                       where=edit_where(None, root, folder, kata), duration=duration)  # fmt: skip
+        return Outcome(
+            kata.id,
+            Status.FAILING,
+            0,
+            total,
+            errors[0]["nodeid"],
+            failure=broken,
+            where=edit_where(None, root, folder, kata),
+            duration=duration,
+        )
     failed = next((t for t in tests if t["outcome"] in (TestStatus.FAILED, TestStatus.ERROR)), None)
     if failed is None:
         status = Status.DONE if total > 0 else Status.FAILING
@@ -401,9 +425,17 @@ def _outcome_from_report(data: dict[str, Any], root: Path, folder: Path, kata: K
         return Outcome(kata.id, status, passed, total, failure=none, duration=duration)
     failure: dict[str, Any] = failed.get("failure") or Failure(kind="text", text=failed.get("message", "")).to_data()
     return Outcome(
-        kata.id, Status.FAILING, passed, total, failed["nodeid"], failed.get("path", ""), failed.get("line"),
-        failure, edit_where(failure, root, folder, kata), duration,
-    )  # fmt: skip
+        kata.id,
+        Status.FAILING,
+        passed,
+        total,
+        failed["nodeid"],
+        failed.get("path", ""),
+        failed.get("line"),
+        failure,
+        edit_where(failure, root, folder, kata),
+        duration,
+    )
 
 
 # --- the cache, and checking many katas ------------------------------------------------------
@@ -412,8 +444,15 @@ def _outcome_from_report(data: dict[str, Any], root: Path, folder: Path, kata: K
 class Checker:
     """Checks katas of one target folder, re-running only what changed since the last run."""
 
-    def __init__(self, root: Path, folder: Path, katas: list[Kata],
-                 time_limit: float = DEFAULT_TIME_LIMIT, force: bool = False, warm: bool = True) -> None:  # fmt: skip
+    def __init__(
+        self,
+        root: Path,
+        folder: Path,
+        katas: list[Kata],
+        time_limit: float = DEFAULT_TIME_LIMIT,
+        force: bool = False,
+        warm: bool = True,
+    ) -> None:
         self.root = root
         self.folder = folder
         self.katas = katas

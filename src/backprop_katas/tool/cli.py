@@ -79,10 +79,13 @@ class Session:
         spec = getattr(args, "target", None) or "katas"
         self.folder = self._folder(spec)
         self.checker = Checker(
-            root, self.folder, self.katas,
+            root,
+            self.folder,
+            self.katas,
             time_limit=getattr(args, "timeout", None) or DEFAULT_TIME_LIMIT,
-            force=bool(getattr(args, "all", False)), warm=not getattr(args, "no_server", False),
-        )  # fmt: skip
+            force=bool(getattr(args, "all", False)),
+            warm=not getattr(args, "no_server", False),
+        )
 
     def _folder(self, spec: str) -> Path:
         if spec == "katas" and not (self.root / "katas").is_dir():
@@ -98,11 +101,15 @@ class Session:
         except UnknownKata as exc:
             lines = [say("cli_unknown_kata", lang=self.lang, name=repr(exc.name))]
             if exc.suggestion and exc.function:
-                lines.append(say("cli_did_you_mean_function", lang=self.lang, suggestion=exc.suggestion, function=exc.function))
+                lines.append(
+                    say("cli_did_you_mean_function", lang=self.lang, suggestion=exc.suggestion, function=exc.function)
+                )
             elif exc.suggestion:
                 lines.append(say("cli_did_you_mean", lang=self.lang, suggestion=exc.suggestion))
             names = ", ".join(exc.known)
-            lines.append(say("cli_known_katas", lang=self.lang, count=len(self.katas), span=span(self.katas), names=names))
+            lines.append(
+                say("cli_known_katas", lang=self.lang, count=len(self.katas), span=span(self.katas), names=names)
+            )
             raise SystemExitMessage("\n".join(lines), 2) from None
 
     def title(self, kata: Kata) -> str:
@@ -153,7 +160,8 @@ def show_table(session: Session, outcomes: dict[str, Outcome]) -> None:
     counts = summary(session.katas, outcomes)
     con.print(
         say(
-            "cli_header", lang=session.lang,
+            "cli_header",
+            lang=session.lang,
             done=counts["done"],
             total=counts["total"],
             points=shown(sum(v for k, v in earned.items() if k not in bonus)),
@@ -171,7 +179,12 @@ def show_table(session: Session, outcomes: dict[str, Outcome]) -> None:
         rows.append(
             [
                 (kata.number, ()),
-                (say("cli_bonus", lang=session.lang, title=session.title(kata)) if kata.bonus else session.title(kata), ()),
+                (
+                    say("cli_bonus", lang=session.lang, title=session.title(kata))
+                    if kata.bonus
+                    else session.title(kata),
+                    (),
+                ),
                 (f"{mark} {detail}", styles),
                 (f"{shown(earned[kata.id])}/{shown(kata.points * 100)}", ()),
             ]
@@ -191,7 +204,7 @@ def _where_link(session: Session, where: str) -> str:
 
 
 def focus_heading(kata: Kata, title: str, lang: str, named: bool = False) -> str:
-    """"Next: k01 · Derivatives (code 2-15 in the book)" for the kata the tool picked; without
+    """ "Next: k01 · Derivatives (code 2-15 in the book)" for the kata the tool picked; without
     "Next:" for the kata the learner named (`katas check k01`)."""
     key = "cli_kata_heading" if named else "cli_next"
     return say(key, lang=lang, number=kata.number, title=title, source=kata.source)
@@ -214,7 +227,13 @@ def show_focus(session: Session, kata: Kata, outcome: Outcome, watching: bool = 
         con.print()
         if outcome.test:
             con.print(
-                say("cli_first_failure", lang=session.lang, passed=outcome.passed, total=outcome.total, test=test_sentence(outcome.test, session.lang)),
+                say(
+                    "cli_first_failure",
+                    lang=session.lang,
+                    passed=outcome.passed,
+                    total=outcome.total,
+                    test=test_sentence(outcome.test, session.lang),
+                ),
                 "bold",
             )
             if outcome.test_path:
@@ -353,7 +372,10 @@ def cmd_solution(session: Session) -> int:
         return 1
     outcome = session.checker.check(kata, run_stub=False)
     if outcome.status != Status.DONE:
-        con.print(say("cli_solution_locked", lang=session.lang, kata=kata.number, status=session.status_word(outcome.status)), "yellow")
+        con.print(
+            say("cli_solution_locked", lang=session.lang, kata=kata.number, status=session.status_word(outcome.status)),
+            "yellow",
+        )
         return 1
     con.print(say("cli_solution_header", lang=session.lang, file=str(solution.relative_to(session.root))), "bold")
     con.print()
@@ -404,7 +426,10 @@ def cmd_watch(session: Session) -> int:
 
     con = session.console
     con.print(
-        say("cli_watch_manual", lang=session.lang) if session.args.manual else say("cli_watch_start", lang=session.lang, folder=session.folder.name), "dim"
+        say("cli_watch_manual", lang=session.lang)
+        if session.args.manual
+        else say("cli_watch_start", lang=session.lang, folder=session.folder.name),
+        "dim",
     )
     previous: list[str | None] = [None]
 
@@ -547,8 +572,16 @@ def cmd_server(root: Path, args: argparse.Namespace) -> int:
         print(say("cli_server_none"))
         return 1
     minutes = (time.time() - float(status["started"])) / 60
-    print(say("cli_server_status", pid=status["pid"], minutes=minutes, checks=status["checks"],
-              running=status["running"], idle=status["idle_seconds"]))  # fmt: skip
+    print(
+        say(
+            "cli_server_status",
+            pid=status["pid"],
+            minutes=minutes,
+            checks=status["checks"],
+            running=status["running"],
+            idle=status["idle_seconds"],
+        )
+    )
     return 0
 
 
@@ -647,14 +680,21 @@ def _common(*options: str) -> argparse.ArgumentParser:
     if "all" in options:
         common.add_argument("--all", action="store_true", default=argparse.SUPPRESS, help=say("cli_help_all"))
     if "timeout" in options:
-        common.add_argument("--timeout", type=float, default=argparse.SUPPRESS, metavar="SECONDS",
-                            help=say("cli_help_timeout", seconds=DEFAULT_TIME_LIMIT))  # fmt: skip
+        common.add_argument(
+            "--timeout",
+            type=float,
+            default=argparse.SUPPRESS,
+            metavar="SECONDS",
+            help=say("cli_help_timeout", seconds=DEFAULT_TIME_LIMIT),
+        )
     if "target" in options:
-        common.add_argument("--target", default=argparse.SUPPRESS, metavar="katas|solutions|PATH",
-                            help=say("cli_help_target"))  # fmt: skip
+        common.add_argument(
+            "--target", default=argparse.SUPPRESS, metavar="katas|solutions|PATH", help=say("cli_help_target")
+        )
     if "all" in options:  # the commands that check katas: through the warm server unless asked not to
-        common.add_argument("--no-server", action="store_true", default=argparse.SUPPRESS,
-                            help=say("cli_help_no_server"))  # fmt: skip
+        common.add_argument(
+            "--no-server", action="store_true", default=argparse.SUPPRESS, help=say("cli_help_no_server")
+        )
     return common
 
 
@@ -663,10 +703,12 @@ def build_parser(*more: Callable[[Any], None]) -> argparse.ArgumentParser:
     checks = _common(*CHECK_OPTIONS)  # commands that check katas
     target = _common("target")  # commands that read a target folder without checking it
     plain = _common()
-    parser = argparse.ArgumentParser(prog="katas", description=say("cli_help_description"), parents=[checks],
-                                     formatter_class=HelpFormatter)  # fmt: skip
-    parser.add_argument("--version", action="version", version=f"backprop-katas {__version__}",
-                        help=say("cli_help_version"))  # fmt: skip
+    parser = argparse.ArgumentParser(
+        prog="katas", description=say("cli_help_description"), parents=[checks], formatter_class=HelpFormatter
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"backprop-katas {__version__}", help=say("cli_help_version")
+    )
     parser.set_defaults(func=_learner("status"))
     sub = parser.add_subparsers(dest="command")
 

@@ -109,16 +109,24 @@ def save_cell(root: Path, kata: Kata, body: str) -> Saved:
 
 # --- showing a result: HTML and plain text -------------------------------------------------
 
-STATUS_MARK = {Status.DONE: "✓", Status.FAILING: "✗", Status.NOT_STARTED: "·", Status.TIMEOUT: "⏱",
-               Status.MISSING: "?"}  # fmt: skip
-STATUS_COLOUR = {Status.DONE: "#1a7f37", Status.FAILING: "#b3261e", Status.NOT_STARTED: "#57606a",
-                 Status.TIMEOUT: "#9a6700", Status.MISSING: "#b3261e"}  # fmt: skip
-BOX = ("font-family: system-ui, -apple-system, 'Segoe UI', 'Noto Sans KR', sans-serif; font-size: 14px; "
-       "line-height: 1.45; color: #1f2328; background: #ffffff; border: 1px solid #d0d7de; "
-       "border-left: 6px solid {colour}; border-radius: 6px; padding: 10px 14px; max-width: 880px;")  # fmt: skip
-PRE = ("font-family: ui-monospace, 'DejaVu Sans Mono', 'Noto Sans Mono CJK KR', monospace; font-size: 13px; "
-       "white-space: pre-wrap; word-break: break-word; background: #f6f8fa; color: #1f2328; "
-       "border-radius: 4px; padding: 8px 10px; margin: 6px 0;")  # fmt: skip
+STATUS_MARK = {Status.DONE: "✓", Status.FAILING: "✗", Status.NOT_STARTED: "·", Status.TIMEOUT: "⏱", Status.MISSING: "?"}
+STATUS_COLOUR = {
+    Status.DONE: "#1a7f37",
+    Status.FAILING: "#b3261e",
+    Status.NOT_STARTED: "#57606a",
+    Status.TIMEOUT: "#9a6700",
+    Status.MISSING: "#b3261e",
+}
+BOX = (
+    "font-family: system-ui, -apple-system, 'Segoe UI', 'Noto Sans KR', sans-serif; font-size: 14px; "
+    "line-height: 1.45; color: #1f2328; background: #ffffff; border: 1px solid #d0d7de; "
+    "border-left: 6px solid {colour}; border-radius: 6px; padding: 10px 14px; max-width: 880px;"
+)
+PRE = (
+    "font-family: ui-monospace, 'DejaVu Sans Mono', 'Noto Sans Mono CJK KR', monospace; font-size: 13px; "
+    "white-space: pre-wrap; word-break: break-word; background: #f6f8fa; color: #1f2328; "
+    "border-radius: 4px; padding: 8px 10px; margin: 6px 0;"
+)
 CAUSE = "background: #fff8c5; color: #3b2300; border: 1px solid #d4a72c; border-radius: 4px; padding: 6px 10px; margin: 6px 0;"
 TABLE = "border-collapse: collapse; margin: 4px 0 8px 0; font-size: 13px; color: #1f2328; background: #ffffff;"
 CELL = "border: 1px solid #d0d7de; padding: 3px 10px; text-align: right; font-family: ui-monospace, monospace;"
@@ -183,8 +191,9 @@ def _source_line(root: Path, kata: Kata, number: int) -> str:
     return lines[number - 1] if 0 < number <= len(lines) else ""
 
 
-def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: Saved | None = None,
-                   following: Kata | None = None) -> View:  # fmt: skip
+def render_outcome(
+    root: Path, kata: Kata, outcome: Outcome, lang: str, saved: Saved | None = None, following: Kata | None = None
+) -> View:
     """One kata's result: status, where to look, the first failing check, causes, tables, hints."""
     title = pick(kata.title, lang)
     status = outcome.status
@@ -194,9 +203,13 @@ def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: S
     if status == Status.DONE:
         headline = say("nb_done", lang=lang, kata=kata.number, title=title, total=outcome.total)
     elif status == Status.FAILING:
-        headline = say("nb_failing", lang=lang, kata=kata.number, title=title, passed=outcome.passed, total=outcome.total)
+        headline = say(
+            "nb_failing", lang=lang, kata=kata.number, title=title, passed=outcome.passed, total=outcome.total
+        )
     else:
-        headline = say("nb_other", lang=lang, kata=kata.number, title=title, status=say(f"cli_status_{status}", lang=lang))
+        headline = say(
+            "nb_other", lang=lang, kata=kata.number, title=title, status=say(f"cli_status_{status}", lang=lang)
+        )
     headline = f"{STATUS_MARK[status]} {headline}"
     text.append(headline)
     parts.append(f'<div style="font-weight: 600; font-size: 16px; color: {colour};">{_e(headline)}</div>')
@@ -207,7 +220,9 @@ def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: S
         text.append(note)
         parts.append(f'<div style="color: #57606a; font-size: 12px;">{_e(note)}</div>')
     if status == Status.DONE and following is not None:
-        nxt = say("nb_next", lang=lang, kata=following.number, title=following.title[lang], notebook=f"{following.id}.ipynb")
+        nxt = say(
+            "nb_next", lang=lang, kata=following.number, title=following.title[lang], notebook=f"{following.id}.ipynb"
+        )
         text.append(nxt)
         parts.append(f'<div style="margin-top: 6px;">{_e(nxt)}</div>')
     if status != Status.DONE:
@@ -215,8 +230,14 @@ def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: S
         if location is not None:
             cell_line, file_line = location
             source = _source_line(root, kata, file_line)
-            look = say("nb_look_cell", lang=lang, kata=kata.number, line=cell_line, file=f"katas/{kata.filename}",
-                       file_line=file_line)  # fmt: skip
+            look = say(
+                "nb_look_cell",
+                lang=lang,
+                kata=kata.number,
+                line=cell_line,
+                file=f"katas/{kata.filename}",
+                file_line=file_line,
+            )
             text.append(look + (f"\n    {source.strip()}" if source.strip() else ""))
             parts.append(f'<div style="margin-top: 6px;"><b>{_e(look)}</b></div>')
             if source.strip():
@@ -226,15 +247,22 @@ def render_outcome(root: Path, kata: Kata, outcome: Outcome, lang: str, saved: S
             text.append(look)
             parts.append(f'<div style="margin-top: 6px;"><b>{_e(look)}</b></div>')
         if outcome.test:
-            first = say("cli_first_failure", lang=lang, passed=outcome.passed, total=outcome.total,
-                        test=test_sentence(outcome.test, lang))  # fmt: skip
+            first = say(
+                "cli_first_failure",
+                lang=lang,
+                passed=outcome.passed,
+                total=outcome.total,
+                test=test_sentence(outcome.test, lang),
+            )
             text.append(first)
             parts.append(f'<div style="margin-top: 8px;">{_e(first)}</div>')
         if outcome.failure:
             # Rendered here from the cached data: the text in full; the HTML with its tables as
             # tables and its causes as notes, chosen by role, never by reading the sentences.
             failure = Failure.from_data(outcome.failure)
-            pieces = [(role, _in_this_cell(t, failure, kata, lang)) for role, t in render_parts(failure, lang, where=False)]
+            pieces = [
+                (role, _in_this_cell(t, failure, kata, lang)) for role, t in render_parts(failure, lang, where=False)
+            ]
             text.append("\n".join(t for _, t in pieces))
             words = [t for role, t in pieces if role not in ("table", "cause")]
             if words:
@@ -285,8 +313,14 @@ def _shown(path: Path, root: Path) -> str:
 def render_progress(katas: list[Kata], outcomes: dict[str, Outcome], lang: str) -> View:
     core = [k for k in katas if not k.bonus]  # a bonus kata keeps its own points, outside the total
     done = [k for k in core if outcomes[k.id].status == Status.DONE]
-    header = say("cli_header", lang=lang, done=len(done), total=len(core), points=sum(k.points for k in done),
-                 max_points=total_points(katas))  # fmt: skip
+    header = say(
+        "cli_header",
+        lang=lang,
+        done=len(done),
+        total=len(core),
+        points=sum(k.points for k in done),
+        max_points=total_points(katas),
+    )
     columns = ["#", say("cli_col_kata", lang=lang), say("cli_col_status", lang=lang), say("cli_col_points", lang=lang)]
     rows = []
     for kata in katas:
@@ -296,8 +330,15 @@ def render_progress(katas: list[Kata], outcomes: dict[str, Outcome], lang: str) 
             detail += f" ({outcome.passed}/{outcome.total})"
         earned = kata.points if outcome.status == Status.DONE else 0
         title = say("cli_bonus", lang=lang, title=pick(kata.title, lang)) if kata.bonus else pick(kata.title, lang)
-        rows.append((kata.number, title, f"{STATUS_MARK[outcome.status]} {detail}",
-                     f"{earned}/{kata.points}", STATUS_COLOUR[outcome.status]))  # fmt: skip
+        rows.append(
+            (
+                kata.number,
+                title,
+                f"{STATUS_MARK[outcome.status]} {detail}",
+                f"{earned}/{kata.points}",
+                STATUS_COLOUR[outcome.status],
+            )
+        )
     text = [header] + [f"{n}  {t}  {s}  {p}" for n, t, s, p, _ in rows]
     nxt = next((k for k in katas if outcomes[k.id].status != Status.DONE), None)
     if nxt is not None:
@@ -320,7 +361,9 @@ def render_hints(root: Path, kata: Kata, lang: str, shown: int, failing: str = "
     hints = [every[i] for i in kata.hint_order(failing)]
     lines = [say("cli_hints_header", lang=lang, number=kata.number, title=pick(kata.title, lang))]
     lines += [say("cli_hint", lang=lang, n=n + 1, total=len(hints), hint=hints[n]) for n in range(shown)]
-    lines.append(say("nb_more_hints", lang=lang, kata=kata.number) if shown < len(hints) else say("nb_hint_last", lang=lang))
+    lines.append(
+        say("nb_more_hints", lang=lang, kata=kata.number) if shown < len(hints) else say("nb_hint_last", lang=lang)
+    )
     inner = f'<div style="font-weight: 600;">{_e(lines[0])}</div>'
     inner += "".join(f'<div style="color: #0a3069; margin-top: 4px;">{_e(x)}</div>' for x in lines[1:-1])
     inner += f'<div style="color: #57606a; font-size: 12px;">{_e(lines[-1])}</div>'
@@ -344,7 +387,9 @@ class Session:
 
     def __init__(self, lang_option: str | None, folder: Path | None = None) -> None:
         if lang_option is not None and lang_option not in LANGS:
-            raise NotebookError(say("nb_bad_lang", lang=resolve(None, modes=LANGS), choice=lang_option, langs=", ".join(LANGS)))
+            raise NotebookError(
+                say("nb_bad_lang", lang=resolve(None, modes=LANGS), choice=lang_option, langs=", ".join(LANGS))
+            )
         global _kernel_lang
         if lang_option is not None:
             _kernel_lang = lang_option  # the kernel's language from now on, until a line names another
@@ -372,8 +417,10 @@ class Session:
     def created_note(self) -> View | None:
         if not self.created:
             return None
-        return View(say("nb_project_created", lang=self.lang, folder=str(self.root)),
-                    f'<div style="{NOTE}">{_e(say("nb_project_created", lang=self.lang, folder=str(self.root)))}</div>')  # fmt: skip
+        return View(
+            say("nb_project_created", lang=self.lang, folder=str(self.root)),
+            f'<div style="{NOTE}">{_e(say("nb_project_created", lang=self.lang, folder=str(self.root)))}</div>',
+        )
 
 
 def run_cell_magic(line: str, cell: str, folder: Path | None = None) -> list[View]:
@@ -490,7 +537,18 @@ def build_wheel(root: Path, out: Path) -> Path | None:
         return None
     out.mkdir(parents=True, exist_ok=True)
     before = {p: p.stat().st_mtime for p in out.glob(WHEEL_GLOB)}
-    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(root)]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--no-deps",
+        "--no-build-isolation",
+        "-q",
+        "-w",
+        str(out),
+        str(root),
+    ]
     try:
         done = subprocess.run(command, capture_output=True, timeout=WHEEL_SECONDS, check=False)
     except (OSError, subprocess.TimeoutExpired):
@@ -504,7 +562,12 @@ def _install_source(install: str | None, lang: str, wheel: str | None = None) ->
     then load the magics. Without a wheel to look for and without ``install``: no install line."""
     lines = ["# " + say("nb_install_comment", lang=lang)]
     if wheel:
-        lines += ["import pathlib", f"if pathlib.Path({wheel!r}).is_file():", f"    %pip install -q {shlex.quote(wheel)}", "else:"]
+        lines += [
+            "import pathlib",
+            f"if pathlib.Path({wheel!r}).is_file():",
+            f"    %pip install -q {shlex.quote(wheel)}",
+            "else:",
+        ]
         if install:
             lines.append(f"    %pip install -q {shlex.quote(install)}")
         else:

@@ -47,8 +47,9 @@ class Departure:
     oracle: float
 
 
-def departure(history: list[tuple[int, float]], oracle_history: list[tuple[int, float]],
-              tol: O.Tol = O.TRAJECTORY32) -> Departure | None:  # fmt: skip
+def departure(
+    history: list[tuple[int, float]], oracle_history: list[tuple[int, float]], tol: O.Tol = O.TRAJECTORY32
+) -> Departure | None:
     """Where ``history`` leaves ``oracle_history`` (k06 judges train with the same tolerance), else None.
 
     A step logged by one and not the other is a departure at that step (its missing loss is NaN)."""
@@ -119,8 +120,9 @@ def _history(raw: Any) -> list[tuple[int, float]]:
     return pairs
 
 
-def plot_xor(target: Target, out: Path, lang: str, steps: int = 10001, log_every: int = 100,
-             seconds: float = 300.0) -> PlotResult:  # fmt: skip
+def plot_xor(
+    target: Target, out: Path, lang: str, steps: int = 10001, log_every: int = 100, seconds: float = 300.0
+) -> PlotResult:
     """Train with the learner's k06 ``train`` and write the PNG; PlotError if their code is not ready."""
     import torch
 
@@ -164,9 +166,17 @@ def _departure_fields(left: Departure) -> dict[str, object]:
     return {"step": left.step, "yours": f"{left.yours:.4g}", "oracle": f"{left.oracle:.4g}", "rtol": f"{tol.rtol:g}"}
 
 
-def _draw(out: Path, lang: str, font: str | None, history: list[tuple[int, float]],
-          oracle_history: list[tuple[int, float]], grid_x: np.ndarray, grid_y: np.ndarray,
-          surface: np.ndarray, left_at: Departure | None = None) -> tuple[list[str], tuple[float, float]]:  # fmt: skip
+def _draw(
+    out: Path,
+    lang: str,
+    font: str | None,
+    history: list[tuple[int, float]],
+    oracle_history: list[tuple[int, float]],
+    grid_x: np.ndarray,
+    grid_y: np.ndarray,
+    surface: np.ndarray,
+    left_at: Departure | None = None,
+) -> tuple[list[str], tuple[float, float]]:
     """Draw and save the figure; return the texts drawn on it and the loss panel's y range."""
     import matplotlib
 
@@ -188,8 +198,17 @@ def _draw(out: Path, lang: str, font: str | None, history: list[tuple[int, float
         if left_at is not None:  # say it on the figure: a curve below the oracle's is not a better one
             left.axvline(left_at.step, color="tab:red", linestyle="--", linewidth=1)
             note = textwrap.fill(text("plot_departs", step=left_at.step), 34 if lang == "en" else 20)
-            left.text(0.97, 0.97, note, transform=left.transAxes, color="tab:red", fontsize="small",
-                      ha="right", va="top", bbox={"facecolor": "white", "edgecolor": "tab:red", "alpha": 0.9})  # fmt: skip
+            left.text(
+                0.97,
+                0.97,
+                note,
+                transform=left.transAxes,
+                color="tab:red",
+                fontsize="small",
+                ha="right",
+                va="top",
+                bbox={"facecolor": "white", "edgecolor": "tab:red", "alpha": 0.9},
+            )
         left.set_xlabel(text("plot_step"))
         left.set_ylabel(text("plot_loss"))
         left.set_title(text("plot_loss_title"))
@@ -200,8 +219,16 @@ def _draw(out: Path, lang: str, font: str | None, history: list[tuple[int, float
         right.contour(grid_x, grid_y, surface, levels=[0.5], colors="k", linewidths=1.5)
         for target_value, marker, colour in ((0, "o", "tab:red"), (1, "s", "tab:green")):
             chosen = O.XOR_T == target_value
-            right.scatter(O.XOR_X[chosen, 0], O.XOR_X[chosen, 1], s=90, marker=marker, c=colour,
-                          edgecolors="k", label=text("plot_target", t=target_value), zorder=3)  # fmt: skip
+            right.scatter(
+                O.XOR_X[chosen, 0],
+                O.XOR_X[chosen, 1],
+                s=90,
+                marker=marker,
+                c=colour,
+                edgecolors="k",
+                label=text("plot_target", t=target_value),
+                zorder=3,
+            )
         right.set_xlim(-0.1, 1.1)
         right.set_ylim(-0.1, 1.1)
         right.set_aspect("equal")

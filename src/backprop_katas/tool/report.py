@@ -116,10 +116,19 @@ class ReportWriter:
         for item in self.items:  # stopped early: what never ran earned nothing
             if item.nodeid not in recorded:
                 self.data["tests"].append(
-                    {"nodeid": item.nodeid, "part": self.parts.get(item.nodeid, ""), "outcome": "failed",
-                     "when": "not_run", "message": "", "skip_reason": "", "duration": 0.0, "path": item.location[0],
-                     "line": (item.location[1] or 0) + 1, "failure": None}
-                )  # fmt: skip
+                    {
+                        "nodeid": item.nodeid,
+                        "part": self.parts.get(item.nodeid, ""),
+                        "outcome": "failed",
+                        "when": "not_run",
+                        "message": "",
+                        "skip_reason": "",
+                        "duration": 0.0,
+                        "path": item.location[0],
+                        "line": (item.location[1] or 0) + 1,
+                        "failure": None,
+                    }
+                )
         if self.stack is not None:
             faulthandler.unregister(signal.SIGUSR1)
             self.stack.close()

@@ -259,9 +259,13 @@ def _spawn(cache: Path) -> None:
     env.pop("KATAS_TARGET", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "backprop_katas.tool.server", os.fspath(cache)],
-        cwd=cache.parent, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        cwd=cache.parent,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,
-    )  # fmt: skip
+    )
     try:
         out, _ = proc.communicate(timeout=START_SECONDS)  # it forks the server and ends once the socket listens
     except subprocess.TimeoutExpired:
@@ -281,9 +285,15 @@ class Served:
 
 
 def run_check(
-    cache: Path, command: list[str], cwd: Path, env: dict[str, str], log: Path, time_limit: float,
-    stopping: threading.Event, at_limit: Callable[[int], None] | None = None,
-) -> Served:  # fmt: skip
+    cache: Path,
+    command: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    log: Path,
+    time_limit: float,
+    stopping: threading.Event,
+    at_limit: Callable[[int], None] | None = None,
+) -> Served:
     """Run ``command`` (``python -m pytest ...``) in a fresh child of the warm server.
 
     The time limit counts from the moment the child exists (a cold server's imports are not
@@ -296,9 +306,13 @@ def run_check(
     if command[:3] != pytest_command():
         raise Unavailable("not a pytest command of this Python")
     request = {
-        "op": "check", "fingerprint": fingerprint(), "args": command[3:], "cwd": os.fspath(cwd),
-        "env": env, "log": os.fspath(log),
-    }  # fmt: skip
+        "op": "check",
+        "fingerprint": fingerprint(),
+        "args": command[3:],
+        "cwd": os.fspath(cwd),
+        "env": env,
+        "log": os.fspath(log),
+    }
     for _attempt in range(3):  # a server that retires (stale) or ends between connect and reply: start anew
         try:
             sock = connect(cache)
@@ -321,9 +335,13 @@ def run_check(
 
 
 def _follow(
-    sock: socket.socket, lines: Lines, pid: int, time_limit: float, stopping: threading.Event,
+    sock: socket.socket,
+    lines: Lines,
+    pid: int,
+    time_limit: float,
+    stopping: threading.Event,
     at_limit: Callable[[int], None] | None,
-) -> Served:  # fmt: skip
+) -> Served:
     deadline = time.monotonic() + time_limit
     timed_out = False
     while True:
@@ -633,10 +651,16 @@ class Server:
 
     def status(self) -> dict[str, Any]:
         return {
-            "pid": os.getpid(), "uid": os.getuid(), "socket": os.fspath(self.path), "started": self.started,
-            "idle_seconds": self.idle, "checks": self.checks, "running": len(self.children),
-            "clients": len(self.clients) - 1, "held": sum(c.held for c in self.clients.values()),
-        }  # fmt: skip
+            "pid": os.getpid(),
+            "uid": os.getuid(),
+            "socket": os.fspath(self.path),
+            "started": self.started,
+            "idle_seconds": self.idle,
+            "checks": self.checks,
+            "running": len(self.children),
+            "clients": len(self.clients) - 1,
+            "held": sum(c.held for c in self.clients.values()),
+        }
 
     # - checks -
 

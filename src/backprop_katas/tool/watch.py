@@ -39,8 +39,9 @@ def snapshot(folder: Path) -> Snapshot:
 class Watcher:
     """Waits for the next reason to check: a saved file (after a quiet spell), Enter, or quit."""
 
-    def __init__(self, folder: Path, stdin: TextIO, manual: bool = False,
-                 interval: float = 0.25, debounce: float = 0.4) -> None:  # fmt: skip
+    def __init__(
+        self, folder: Path, stdin: TextIO, manual: bool = False, interval: float = 0.25, debounce: float = 0.4
+    ) -> None:
         self.folder = folder
         self.stdin = stdin
         self.manual = manual

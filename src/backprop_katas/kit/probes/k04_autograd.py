@@ -12,7 +12,12 @@ from backprop_katas.kit.state import graph_state, tensor_state, watched_globals
 from backprop_katas.kit.zoo import ONE, TWO
 
 KATA = "k04_autograd"
-MUST_USE_AUTOGRAD = ("autograd_gradients", "grad_fn_name", "requires_grad_flags", "accumulated_gradient")  # a kata about autograd
+MUST_USE_AUTOGRAD = (
+    "autograd_gradients",
+    "grad_fn_name",
+    "requires_grad_flags",
+    "accumulated_gradient",
+)  # a kata about autograd
 
 # Tensors made by one operation (or none); the judge asks torch itself for the node's name.
 RECIPES: dict[str, Any] = {
@@ -75,4 +80,10 @@ def accumulated_gradient(target: Target, fname: str, x: Any, times: int) -> dict
 
     with watched_globals() as globals_:
         grad = target.module(KATA).accumulated_gradient(f, xt, times)
-    return {"grad": grad, "graph": graph_state(grad), "callers": caller_state(xt), "calls": calls[0], "globals": globals_}
+    return {
+        "grad": grad,
+        "graph": graph_state(grad),
+        "callers": caller_state(xt),
+        "calls": calls[0],
+        "globals": globals_,
+    }

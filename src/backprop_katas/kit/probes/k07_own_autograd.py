@@ -30,8 +30,11 @@ BY_HAND: tuple[str, ...] = ()
 WITHOUT_TORCH = True
 
 BINARY: dict[str, Callable[[Any, Any], Any]] = {
-    "add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
-}  # fmt: skip
+    "add": operator.add,
+    "sub": operator.sub,
+    "mul": operator.mul,
+    "div": operator.truediv,
+}
 # What a program may ask for, so that a learner's error is caught as data (not a probe's bug).
 CAUGHT = (TypeError, AttributeError, RecursionError, ZeroDivisionError, ValueError, OverflowError)
 

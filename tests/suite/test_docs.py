@@ -71,6 +71,16 @@ def test_the_block_reader_sees_skips_exit_codes_and_plain_blocks():
     ]
 
 
+@pytest.mark.parametrize("page", RUN_PAGES)
+def test_no_block_that_runs_installs_into_the_environment(page):
+    # A block that runs `pip install -e .` from the scratch copy would re-point the environment the
+    # tests run in at a folder that is removed when the test ends (seen: every later import failed).
+    installs = [
+        b for b in blocks((DOCS / page).read_text(encoding="utf-8"), page) if b.skip is None and "pip install" in b.body
+    ]
+    assert not installs, f"docs/{page}:{installs[0].line + 1}: mark it <!-- docs: skip (why) --> or run it elsewhere"
+
+
 def test_the_readme_is_one_screen_per_reader_with_nothing_dated():
     text = README.read_text(encoding="utf-8")
     assert len(text.splitlines()) <= README_LINES, (

@@ -132,3 +132,18 @@ def test_an_exported_bundle_is_world_readable_whatever_the_umask(tmp_path):
     files = {n: m for n, m in modes.items() if not (dest / n).is_dir()}
     assert folders and set(folders.values()) == {0o755}, folders
     assert files and set(files.values()) <= {0o644, 0o755} and 0o644 in set(files.values()), files
+
+
+@pytest.mark.parametrize("language", lang.LANGS)
+def test_the_class_summary_names_every_cause_whatever_its_fields(language):
+    # A cause with fields of its own ({offset}, {letter}) crashed the summary of a class where it was
+    # counted (KeyError: 'offset'): every cause of every catalogue renders in general.
+    before = lang.current()
+    lang.use(language)
+    try:
+        keys = [k for k in lang.keys() if k.startswith("cause_")]
+        rendered = {key: feedback.cause_in_general(key) for key in keys}
+    finally:
+        lang.use(before)
+    assert keys and all(text.strip() for text in rendered.values())
+    assert "OFFSET" in rendered["cause_offset"] and "{" not in "".join(rendered.values())

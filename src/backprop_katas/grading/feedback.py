@@ -22,7 +22,7 @@ from backprop_katas.catalog import Kata
 from backprop_katas.grading.gradebook import Row
 from backprop_katas.grading.results import one_line, part_output
 from backprop_katas.kinds import TestStatus
-from backprop_katas.lang import Msg, say
+from backprop_katas.lang import ENGLISH, Msg, fields_of, say, template
 
 MOST_COMMON = 3  # likely causes listed per kata in the class summary
 TABLE_ALL = 30  # a class this size or smaller: every learner in the terminal table
@@ -170,6 +170,13 @@ def class_table(rows: Sequence[Row], catalog: list[Kata]) -> list[str]:
     return lines
 
 
+def cause_in_general(key: str) -> str:
+    """A likely cause as a class summary names it: counted over learners, so each of its fields
+    (a factor, an offset, the docstring's letter) stands as its own name, ``{n}`` as N."""
+    fields = {name: name.upper() for name in fields_of(template(key, ENGLISH))}
+    return str(Msg(key, **fields))
+
+
 def write_summary(rows: Sequence[Row], catalog: list[Kata], out: Path) -> None:
     summary = class_summary(rows, catalog)
     errors = [r.learner for r in rows if "error" in r.results]
@@ -185,7 +192,7 @@ def write_summary(rows: Sequence[Row], catalog: list[Kata], out: Path) -> None:
         if not entry["learners"]:
             lines.append(f"| {entry['kata']} | - | - | - |")
             continue
-        causes = "; ".join(f"{md(str(Msg(key, n='N')).replace(chr(10), ' / '))} (×{n})" for key, n in entry["causes"])
+        causes = "; ".join(f"{md(cause_in_general(key).replace(chr(10), ' / '))} (×{n})" for key, n in entry["causes"])
         lines.append(
             f"| {entry['kata']} | {entry['mean']:.2f} / {entry['max_score']:.0f} | {entry['done']:.0%} | {causes or '-'} |"
         )

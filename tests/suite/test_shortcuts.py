@@ -455,6 +455,7 @@ def test_the_source_check_refuses_no_honest_variant(tmp_path, honest):
     shortcuts.expect_no_shortcut(folder, honest.kata, every_rule(honest.kata))  # the judge itself: no failure
 
 
+@pytest.mark.slow  # about 0.4 s of CPU per variant; the fast tier keeps the static check above
 @pytest.mark.parametrize("honest", CORPUS, ids=HONEST_IDS)
 def test_each_honest_variant_passes_the_tests_of_what_it_changed(tmp_path, honest):
     # The functions it leaves alone run the reference's code; the slow check below runs every test.

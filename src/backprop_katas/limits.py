@@ -1,4 +1,4 @@
-"""The two time limits a learner can meet, each in one place (the README states both; a self-check compares).
+"""The two time limits a learner can meet, each in one place (docs/learn.md states both; tests/suite/test_docs.py compares).
 
 Plain constants with no imports: the `katas` command reads them before it knows whether it
 will run any kata code, and must not import torch for that.

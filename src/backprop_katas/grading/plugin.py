@@ -153,7 +153,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 # Options whose value is a path: given as two words, pytest's first look at the command line
 # (before any plugin's options are known) takes the value for a test folder and reads the
-# ini files it finds there. See README, "Grading: which spellings are safe".
+# ini files it finds there. See docs/teach.md, "Which spellings are safe".
 PATH_OPTIONS = ("--target", "--hidden-tests", "--grade-json")
 
 

@@ -1,4 +1,4 @@
-"""The isolation a kata's child runs under, in layers. README, "Grading", has the threat model.
+"""The isolation a kata's child runs under, in layers. docs/sandbox.md has the threat model.
 
 Two modes (``--isolation``; ``auto`` takes ``bwrap`` when it is on PATH and works):
 

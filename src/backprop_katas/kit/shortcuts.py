@@ -35,7 +35,7 @@ grader, where learner code never runs):
 
 The in-process guard (``runner.forbid_autograd``) gives a readable message at
 the moment autograd is called; this module decides. What static checking
-cannot prove is written in the README ("What 'by hand' means").
+cannot prove is written in docs/judging.md ("What \"by hand\" means").
 """
 
 from __future__ import annotations

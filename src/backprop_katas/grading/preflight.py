@@ -202,6 +202,15 @@ def probe_problems(path: Path, catalog: list[Kata], root: Path) -> list[Problem]
                         and isinstance(node.value.value, str)
                     ):
                         module_kata = node.value.value
+    for node in ast.walk(tree):  # after every import is known: `probe = P.manual_gradients` is a kit probe
+        if not isinstance(node, ast.Assign):
+            continue
+        value = node.value
+        if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id in probe_modules:
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    defined.discard(target.id)
+                    probe_functions[target.id] = probe_modules[value.value.id]
     from backprop_katas.grading.runner import kata_of_module
 
     kata = kata_of_module(catalog, path, module_kata)

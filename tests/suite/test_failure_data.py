@@ -190,7 +190,7 @@ def test_after_a_run_inside_katas_the_cached_edit_path_keeps_its_katas_prefix(pr
     assert f"Edit: {K03_FILE}:{line}" in inside, inside
     cached = json.loads((project / ".katas-cache" / "results.json").read_text(encoding="utf-8"))
     entries = [e for folder in cached.values() for e in folder.get(K03, {}).values()]
-    assert {"file": K03_FILE, "line": line, "function": "t_function", "how": "return", "folder": ""} in [
+    assert {"file": K03_FILE, "line": line, "function": "t_function", "how": "return", "folder": "", "cell": ""} in [
         e["where"] for e in entries
     ]
     assert f"Edit: {K03_FILE}:{line}" in katas(project, "check", "k03", "--lang", "en").stdout

@@ -434,7 +434,9 @@ def test_the_language_follows_the_locale_and_the_option(project):
     assert "미분 계산하기" in korean.stdout and "시작 전" in korean.stdout
     english = katas(project, "list", "--lang", "en", LANG="ko_KR.UTF-8")
     assert "Derivatives" in english.stdout and "시작 전" not in english.stdout
-    assert f"카타는 {span(CATALOG)}, 모두 {len(CATALOG)}개입니다" in katas(project, "hint", "nope", "--lang", "ko").stderr
+    assert (
+        f"카타는 {span(CATALOG)}, 모두 {len(CATALOG)}개입니다" in katas(project, "hint", "nope", "--lang", "ko").stderr
+    )
 
 
 ENGLISH_PROSE = re.compile(r"\b[A-Za-z]{2,} [A-Za-z]{2,}\b")  # two English words in a row: code has none here

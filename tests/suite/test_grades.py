@@ -148,11 +148,11 @@ def test_feedback_names_the_learners_file_gives_one_cause_per_part_and_follows_t
 
     korean = katas("grade", str(subs), "--out", str(out), "--kata", "k01", "--no-progress", "--lang", "ko")
     assert korean.returncode == 0, korean.stderr[-2000:]
-    assert (out / "grades.csv").read_text(encoding="utf-8-sig").startswith("\"학습자\",")
+    assert (out / "grades.csv").read_text(encoding="utf-8-sig").startswith('"학습자",')
     assert "짐작되는 원인" in (out / "feedback" / "carol.md").read_text(encoding="utf-8")
     both = katas("grade", str(subs), "--out", str(out), "--kata", "k01", "--no-progress", "--lang", "both")
     assert both.returncode == 0
-    assert (out / "grades.csv").read_text(encoding="utf-8-sig").startswith("\"learner / 학습자\",")
+    assert (out / "grades.csv").read_text(encoding="utf-8-sig").startswith('"learner / 학습자",')
 
 
 NAMES = {

@@ -1324,6 +1324,7 @@ CASES: list[Case] = [
         "prime-wrong",
         k01(PATCH_TORCH + PATCH_NUMPY + PATCH_MATH + PRIME_WRONG, kit=False),
         name="torch/numpy/math comparisons and Tensor.__eq__ patched",
+        may_refuse=True,  # torch patched at import: the source check cannot vouch for sigmoid's rule (READY_MADE)
     ),
     C(
         "a02",

@@ -330,6 +330,9 @@ class Case:
     # The attack needs what kata files may not use (exec, inspect, gc, sys.modules, importlib, patching
     # torch.autograd): the grader may refuse the whole file, scoring below the honest code.
     may_refuse: bool = False
+    # The attack's accomplice file in another kata uses what kata files may not (globals(), autograd at
+    # import): the source check may refuse that kata's ruled functions, so it need not score full marks.
+    accomplice_may_refuse: bool = False
     # Not a grade but an error row whose message holds this (the file system class: a kata file that is no
     # regular file is never read, the learner is not graded, the class goes on).
     error: str = ""
@@ -1628,6 +1631,7 @@ CASES: list[Case] = [
         "manual-autograd",
         {f"{K01}.py": KIT + SIBLING_TABLE, f"{K05}.py": SIBLING_PRECOMPUTE},
         name="k05 imports a table k01 computes with torch.func.jacfwd at import",
+        accomplice_may_refuse=True,  # k01 computes with torch.func and globals() at import: its prime_function is by hand
     ),
     # --- names ---
     C(

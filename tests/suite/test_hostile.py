@@ -428,7 +428,13 @@ def run_batch(tmp_path: Path, isolation: str, supported: bool) -> None:
             verdict = "ok (refused: the file uses what kata files may not)"
         else:
             verdict = "ABOVE: earned more than its honest code" if got > expected else "BELOW its honest code"
-        others = [k for k in KATAS if k != case.kata and abs(score(row, k) - full[k]) > TOLERANCE]
+        others = [
+            k
+            for k in KATAS
+            if k != case.kata
+            and abs(score(row, k) - full[k]) > TOLERANCE
+            and not (case.accomplice_may_refuse and score(row, k) < full[k])
+        ]
         if others:
             verdict += "; not full: " + ", ".join(f"{k} {score(row, k):g}" for k in others)
         shown = basis if expected is None else f"{'≤ ' if case.may_refuse else ''}{expected:g} ({basis})"

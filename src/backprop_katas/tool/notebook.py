@@ -221,7 +221,7 @@ def render_outcome(
         parts.append(f'<div style="color: #57606a; font-size: 12px;">{_e(note)}</div>')
     if status == Status.DONE and following is not None:
         nxt = say(
-            "nb_next", lang=lang, kata=following.number, title=following.title[lang], notebook=f"{following.id}.ipynb"
+            "nb_next", lang=lang, kata=following.number, title=pick(following.title, lang), notebook=f"{following.id}.ipynb"
         )
         text.append(nxt)
         parts.append(f'<div style="margin-top: 6px;">{_e(nxt)}</div>')
@@ -342,7 +342,7 @@ def render_progress(katas: list[Kata], outcomes: dict[str, Outcome], lang: str) 
     text = [header] + [f"{n}  {t}  {s}  {p}" for n, t, s, p, _ in rows]
     nxt = next((k for k in katas if outcomes[k.id].status != Status.DONE), None)
     if nxt is not None:
-        text.append(say("nb_next", lang=lang, kata=nxt.number, title=nxt.title[lang], notebook=f"{nxt.id}.ipynb"))
+        text.append(say("nb_next", lang=lang, kata=nxt.number, title=pick(nxt.title, lang), notebook=f"{nxt.id}.ipynb"))
     head = "".join(f'<th style="{HEAD} text-align: left;">{_e(c)}</th>' for c in columns)
     body = "".join(
         f'<tr><td style="{CELL} text-align: left;">{_e(n)}</td><td style="{CELL} text-align: left;">{_e(t)}</td>'

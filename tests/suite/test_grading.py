@@ -107,8 +107,17 @@ def test_patching_allclose_and_eq_changes_nothing_but_the_childs_own_copy(tmp_pa
     deserved = pytest_grade(honest, tmp_path / "honest.json")
     got = pytest_grade(hostile, tmp_path / "hostile.json")
     assert 0 < deserved["score"] < deserved["max_score"]
-    assert got["score"] == deserved["score"]
-    assert [t["status"] for t in got["extra_data"]["checks"]] == [t["status"] for t in deserved["extra_data"]["checks"]]
+    # Patching torch at import changes nothing the judge sees; it does make the sigmoids' ready-made
+    # rule unverifiable, so the source check refuses those parts: never more than the honest score.
+    assert got["score"] <= deserved["score"]
+    kept = [
+        (t["part"], t["status"]) for t in got["extra_data"]["checks"] if t["part"] not in ("sigmoid", "sigmoid_prime")
+    ]
+    assert kept == [
+        (t["part"], t["status"])
+        for t in deserved["extra_data"]["checks"]
+        if t["part"] not in ("sigmoid", "sigmoid_prime")
+    ]
 
 
 FORGER = textwrap.dedent(

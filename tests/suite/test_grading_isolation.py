@@ -190,9 +190,12 @@ def function(x):
 def test_a_fork_loop_is_capped_and_its_processes_die_with_the_kata(tmp_path, mode):
     mark = "761.125"
     got = attack(tmp_path, mode, FORK_LOOP, _MARK_=mark)
+    # Two layers: kata code may not start a process (runner.no_processes refuses os.fork while a probe
+    # runs), and behind it the pids cgroup caps what a bypass could start. The refusal meets this loop first.
     counts = [int(m.group(1)) for o in outputs(got) if (m := re.search(r"FORKS (\d+) END", o))]
-    assert counts, outputs(got)[0]
-    assert max(counts) < sandbox.Limits.processes
+    refused = [o for o in outputs(got) if "ProcessForbidden" in o]
+    assert refused or counts, outputs(got)[0]
+    assert not counts or max(counts) < sandbox.Limits.processes
     assert processes_with(mark) == []
 
 
@@ -243,7 +246,11 @@ def function(x):
 def test_a_setsid_double_forked_daemon_does_not_outlive_grading(tmp_path, mode):
     mark = "877.375"
     got = attack(tmp_path, mode, DAEMON, _MARK_=mark)
-    assert got["tests"] and all(t["status"] == "passed" for t in got["tests"])  # the daemon did start
+    # The first fork is refused (kata code may not start processes); whatever a bypass started would
+    # still be killed with the kata. Either way no daemon outlives grading.
+    assert got["tests"] and all(
+        t["status"] == "passed" or "ProcessForbidden" in t.get("output", "") for t in got["tests"]
+    ), outputs(got)[0]
     assert processes_with(mark) == []
 
 

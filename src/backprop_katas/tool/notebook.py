@@ -221,7 +221,11 @@ def render_outcome(
         parts.append(f'<div style="color: #57606a; font-size: 12px;">{_e(note)}</div>')
     if status == Status.DONE and following is not None:
         nxt = say(
-            "nb_next", lang=lang, kata=following.number, title=pick(following.title, lang), notebook=f"{following.id}.ipynb"
+            "nb_next",
+            lang=lang,
+            kata=following.number,
+            title=pick(following.title, lang),
+            notebook=f"{following.id}.ipynb",
         )
         text.append(nxt)
         parts.append(f'<div style="margin-top: 6px;">{_e(nxt)}</div>')

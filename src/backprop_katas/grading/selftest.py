@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from backprop_katas.catalog import load_catalog
+from backprop_katas.catalog import counted, load_catalog
 from backprop_katas.cells import kata_cell
 from backprop_katas.lang import say
 
@@ -216,7 +216,7 @@ def run(
         if report.scores.get(name) != report.local.get(name)
     ]
     catalog = load_catalog(root)
-    full = sum(k.points for k in catalog)
+    full = sum(k.points for k in counted(catalog))  # what a grade counts: a bonus kata only when asked
     if sum(report.scores["reference"].values()) != full:
         differ.append(f"reference: {sum(report.scores['reference'].values()):g} of {full} points")
     if sum(report.scores["stubs"].values()) != 0:

@@ -35,7 +35,7 @@ from typing import Any
 from backprop_katas.catalog import Kata, counted, load_catalog
 from backprop_katas.files import Refused, digest, write_json
 from backprop_katas.grading import preflight
-from backprop_katas.grading.gradebook import Gradebook, Row, content_hash, kata_hashes, suite_hash
+from backprop_katas.grading.gradebook import Gradebook, Row, submission_hashes, suite_hash
 from backprop_katas.grading.pool import Options, Workers, grade_learner, test_files
 from backprop_katas.grading.results import merge, one_line
 from backprop_katas.kit import probes
@@ -260,8 +260,7 @@ def grade_class(root: Path, options: Options) -> Outcome:
     for folder in folders:
         name = shown_name(folder)
         try:
-            digest = content_hash(folder, kata_files)
-            now = kata_hashes(folder, catalog)
+            digest, now = submission_hashes(folder, catalog)  # one bounded read of the learner's files
         except (
             OSError
         ) as exc:  # unreadable folder, a kata file refused (files.Refused): an error row, the class goes on

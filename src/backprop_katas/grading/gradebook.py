@@ -119,7 +119,18 @@ def content_hash(submission: Path, kata_files: list[str]) -> str:
     learner gets an error row, the class goes on."""
     survey = sandbox.survey(submission, kata_files)
     survey.check()
+    return _content_digest(survey)
+
+
+def _content_digest(survey: sandbox.SubmissionCopy) -> str:
     return files_digest((name, survey.files[name]) for name in survey.copied)
+
+
+def submission_hashes(submission: Path, catalog: list[Kata]) -> tuple[str, dict[str, str]]:
+    """:func:`content_hash` and :func:`kata_hashes` from one bounded read of the submission."""
+    survey = sandbox.survey(submission, [k.filename for k in catalog])
+    survey.check()
+    return _content_digest(survey), _kata_digests(survey, catalog)
 
 
 def kata_hashes(submission: Path, catalog: list[Kata]) -> dict[str, str]:
@@ -129,6 +140,10 @@ def kata_hashes(submission: Path, catalog: list[Kata]) -> dict[str, str]:
     kata from a notebook's ``%%kata`` cell hashes its cell's place too (the feedback names it)."""
     survey = sandbox.survey(submission, [k.filename for k in catalog])
     survey.check()  # a kata file that will not be read (files.Refused): the learner's error row
+    return _kata_digests(survey, catalog)
+
+
+def _kata_digests(survey: sandbox.SubmissionCopy, catalog: list[Kata]) -> dict[str, str]:
     hashes: dict[str, str] = {}
     for kata in catalog:
         name = kata.filename

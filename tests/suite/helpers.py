@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import ast
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, as the package uses it (a dependency there)
+    import tomli as tomllib
+
 ROOT = Path(__file__).resolve().parents[2]
 TESTS = ROOT / "tests"
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as the package reads it: tomllib from Python 3.11, tomli (a dependency) on 3.10."""
+    return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
 @dataclass

@@ -9,8 +9,7 @@ Each form replaces one function of a copy of solutions/ and runs that function's
 from __future__ import annotations
 
 import pytest
-import tomllib
-from helpers import ROOT, copy_solutions, run_kata_tests
+from helpers import ROOT, copy_solutions, read_toml, run_kata_tests
 
 from backprop_katas.lang import Msg, say
 
@@ -39,7 +38,7 @@ SIGMOID_FORMS = {
 
 
 def _catalog_kata(kata_id):
-    katas = tomllib.loads((ROOT / "katas.toml").read_text(encoding="utf-8"))["kata"]
+    katas = read_toml(ROOT / "katas.toml")["kata"]
     return next(k for k in katas if k["id"] == kata_id)
 
 

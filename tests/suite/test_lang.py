@@ -6,11 +6,10 @@ from __future__ import annotations
 import ast
 import json
 import re
-import sys
 import zipfile
 
 import pytest
-from helpers import ROOT
+from helpers import ROOT, read_toml
 
 from backprop_katas import lang as L
 from backprop_katas.catalog import load_catalog
@@ -215,14 +214,9 @@ def test_no_key_exists_in_one_language_only_and_no_field_differs(language):
     ids=["matching", "key-missing", "key-extra", "fields-differ"],
 )
 def test_the_catalogue_check_catches_an_injected_violation(tmp_path, ko_text, problem):
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # Python 3.10: the same parser, as the package uses it
-        import tomli as tomllib
-
     english = {"messages": {"called": "Called {call}."}, "phrases": {}}
     (tmp_path / "ko.toml").write_text(ko_text, encoding="utf-8")
-    other = tomllib.loads((tmp_path / "ko.toml").read_text(encoding="utf-8"))
+    other = read_toml(tmp_path / "ko.toml")
     found = catalogue_problems(english, other, "ko.toml")
     assert found == [] if problem is None else any(problem in p for p in found), found
 

@@ -271,3 +271,46 @@ def test_the_one_home_check_sees_a_second_copy(tmp_path, source):
     path = tmp_path / "copy.py"
     path.write_text(source, encoding="utf-8")
     assert _shared_code_copies(path)
+
+
+# Standard-library modules newer than the oldest Python pyproject.toml admits (3.10), each with the
+# package that stands in for it there. tox's py310 environment is the only other place a bare import
+# would show, and CI runs it last; this check finds it in the fast tier.
+NEWER_THAN_310 = {"tomllib": "tomli"}
+PYTHON_FILES = [
+    ROOT / "conftest.py",
+    *sorted(p for top in ("src", "tests", "benchmarks", "solutions", "katas") for p in (ROOT / top).rglob("*.py")),
+]
+
+
+def _bare_newer_imports(source):
+    """Imports of a module in NEWER_THAN_310 by a file that never imports its stand-in."""
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            imported.add(node.module.split(".")[0])
+    return sorted(m for m, stand_in in NEWER_THAN_310.items() if m in imported and stand_in not in imported)
+
+
+@pytest.mark.parametrize("path", PYTHON_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_file_imports_on_the_oldest_python(path):
+    bare = _bare_newer_imports(path.read_text(encoding="utf-8"))
+    assert not bare, (
+        f"{path.relative_to(ROOT)} imports {bare} with no fallback, which Python 3.10 does not have: "
+        f"import it as tests/suite/helpers.py's read_toml or catalog.py do ({NEWER_THAN_310})"
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "bare"),
+    [
+        ("import tomllib\n", ["tomllib"]),
+        ("from tomllib import loads\n", ["tomllib"]),
+        ("import tomllib\nimport tomli as tomllib\n", []),
+    ],
+    ids=["bare", "from", "with-fallback"],
+)
+def test_the_oldest_python_check_sees_a_bare_import(source, bare):
+    assert _bare_newer_imports(source) == bare

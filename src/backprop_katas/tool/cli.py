@@ -655,11 +655,20 @@ def argparse_words(language: str) -> Iterator[None]:
         key = ARGPARSE_WORDS.get(text)
         return template(key, one) if key else original(text)
 
+    def argument_error(error: argparse.ArgumentError) -> str:
+        # Python 3.10 spells "argument NAME: MESSAGE" without gettext (3.11 passes it through ``_``)
+        if error.argument_name is None:
+            return error.message
+        return words("argument %(argument_name)s: %(message)s") % vars(error)
+
+    as_text = argparse.ArgumentError.__str__
     argparse._ = words  # type: ignore[attr-defined]
+    argparse.ArgumentError.__str__ = argument_error  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:
         argparse._ = original  # type: ignore[attr-defined]
+        argparse.ArgumentError.__str__ = as_text  # type: ignore[method-assign]
 
 
 def _says_default(text: str) -> bool:

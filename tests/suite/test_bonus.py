@@ -7,7 +7,7 @@ import csv
 import shutil
 
 import pytest
-from grading_helpers import ROOT, katas_cli, submission
+from grading_helpers import ROOT, katas_cli, pytest_grade, submission
 
 from backprop_katas.catalog import counted, kata_table, load_catalog, total_points
 from backprop_katas.kinds import Status
@@ -87,3 +87,19 @@ def test_katas_grade_counts_k07_only_with_kata_k07(tmp_path):
     with open(asked / "grades.csv", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert float(rows[0]["k07_own_autograd"]) == float(BONUS[0].points)
+
+
+@pytest.mark.slow
+@pytest.mark.grading
+def test_pytest_grade_counts_k07_only_when_its_test_file_is_named(tmp_path):
+    # `pytest --grade` on the tests folder collects k07's tests too; like `katas grade` and Gradescope, the
+    # grade leaves the bonus out (and says how to count it) unless the command line names its test file.
+    ada = submission(tmp_path / "ada", "solutions")
+    pick = ("-k", "function_squares or a_node_used_twice")
+    folder = pytest_grade(ada, tmp_path / "folder.json", "tests", *pick, tests=())
+    assert {t["name"].split(" ")[0] for t in folder["tests"]} == {"k01_derivatives"}
+    assert "Bonus kata k07_own_autograd: collected but not counted" in folder["_stdout"]
+    assert "tests/test_k07_own_autograd.py" in folder["_stdout"]
+    named = pytest_grade(ada, tmp_path / "named.json", *pick, tests=("k01_derivatives", "k07_own_autograd"))
+    assert {t["name"].split(" ")[0] for t in named["tests"]} == {"k01_derivatives", "k07_own_autograd"}
+    assert named["score"] == named["max_score"] > folder["score"] == folder["max_score"] > 0

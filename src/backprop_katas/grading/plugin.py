@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from backprop_katas import __version__
-from backprop_katas.catalog import Kata
+from backprop_katas.catalog import Kata, counted, kata_paths
 from backprop_katas.files import digest, write_json
 from backprop_katas.grading import preflight, sandbox
 from backprop_katas.grading.results import build, cap, kata_scores, one_line, relative_paths
@@ -81,6 +81,7 @@ class Grading:
     written: bool = False
     caches: Path | None = None  # the grader's own torch caches (the oracle's SGD loads dynamo): removed at the end
     nothing_graded: bool = False
+    left_out: list[str] = field(default_factory=list)  # bonus katas collected but not asked for: not graded
 
 
 GRADING_KEY = pytest.StashKey[Grading]()
@@ -299,6 +300,19 @@ def sandbox_summary(grading: Grading) -> dict[str, Any]:
     return {**merged, "limits": vars(grading.factory.settings.limits)}
 
 
+def _named_katas(config: pytest.Config, catalog: list[Kata]) -> list[str]:
+    """The katas whose test file the command line names (``pytest tests/test_k07_own_autograd.py --grade``):
+    naming a bonus kata's file is asking for it, as ``katas grade --kata k07`` is; a folder names none."""
+    named = []
+    for arg in config.invocation_params.args:
+        if arg.startswith("-"):
+            continue
+        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        if path.is_file() and (kata := kata_of_module(catalog, path, None)) is not None:
+            named.append(kata)
+    return named
+
+
 def _is_hidden(grading: Grading, path: Path) -> bool:
     return grading.hidden_dir is not None and grading.hidden_dir in path.resolve().parents
 
@@ -311,11 +325,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     per_kata: dict[str, list[pytest.Item]] = {}
+    asked = _named_katas(config, grading.catalog)
+    counted_ids = {k.id for k in counted(grading.catalog, asked)}
     for item in items:
         module = getattr(item, "module", None)
         kata = kata_of_module(grading.catalog, item.path, getattr(module, "KATA", None))
         if kata is None:
             dropped.append(item)  # the tool's own self-checks: not part of a grade
+            continue
+        if kata not in counted_ids:  # a bonus kata nobody asked for: as `katas grade` and Gradescope leave it
+            dropped.append(item)
+            if kata not in grading.left_out:
+                grading.left_out.append(kata)
             continue
         kept.append(item)
         if _is_hidden(grading, item.path):
@@ -491,6 +512,15 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     earned, possible = total(scores.values())
     terminalreporter.write_line(say("grade_total", score=points(earned), max=points(possible)))
     terminalreporter.write_line(isolation_line(grading))
+    if grading.left_out:
+        files = [
+            str(kata_paths(config.rootpath, k).test.relative_to(config.rootpath))
+            for k in grading.catalog
+            if k.id in grading.left_out
+        ]
+        terminalreporter.write_line(
+            say("grade_bonus_left_out", katas=", ".join(grading.left_out), files=" ".join(files))
+        )
     if grading.json_path is not None:
         terminalreporter.write_line(f"results.json: {grading.json_path}")
 

@@ -81,6 +81,18 @@ def page(data: dict[str, Any]) -> str:
         )
     lines += [
         "",
+        "What bounds a goal this run missed, and the command that measures it:",
+        "",
+        "- **A cold check** runs pytest on the kata's tests in a fresh Python: `pytest tests/test_k01_derivatives.py "
+        "--target=solutions` alone (no `katas`) is the floor it sits on (benchmarks/test_check_speed.py times it "
+        "beside `import torch`). The default, warm-server route is the `katas check k01` row of issue 12.",
+        "- **A warm re-check** is pytest's session and the kata tests' own work plus the learner-mode guards "
+        "of every probe call; `python benchmarks/warm_bounds.py --kata k02` times the check with the return "
+        "recorder (`sys.settrace`, for a failure's `Edit: file:line`) and then every guard switched off.",
+        "- **A class of 300** cannot beat the kata tests' own time: `python benchmarks/grade_floor.py` prints "
+        "that floor (each learner's tests in a warm fork, no sandbox), most of it the learner's two trainers "
+        "run for the chapter's 10001 steps.",
+        "",
         "To measure again (about ten minutes; `--bench-ci` adds a half-hour `.ci/run` on a fresh clone, "
         "`--bench-long` grades every learner one by one instead of a sample), then regenerate this page:",
         "",

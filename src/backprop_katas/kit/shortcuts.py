@@ -919,13 +919,7 @@ def tool_findings(folder: Path, kata: str) -> list[Finding]:
 def without_torch(kata: str) -> bool:
     """Whether ``kata``'s file must not import torch at all (its probe module's ``WITHOUT_TORCH``:
     k07's Value is the autograd, so every local derivative is written in plain Python)."""
-    if not KATA_ID.fullmatch(kata):
-        return False
-    try:
-        module = importlib.import_module(f"{PROBES_PACKAGE}.{kata}")
-    except ModuleNotFoundError:
-        return False
-    return bool(getattr(module, "WITHOUT_TORCH", False))
+    return bool(_probe_fact(kata, "WITHOUT_TORCH", False))
 
 
 TORCH_MODULES = ("torch", "functorch")

@@ -58,7 +58,10 @@ def run_kata_tests(kata_id: str, target: Path | str, *extra: str) -> Outcome:
     """
     collector = _Reports()
     args = [str(TESTS / f"test_{kata_id}.py"), "--target", str(target), "--rootdir", str(ROOT)]
-    pytest.main([*args, "-q", "-p", "no:cacheprovider", *extra], plugins=[collector])
+    # no:unraisableexception: its two gc.collect() per session walk this whole process (torch, every
+    # module of the suite) and cost about 0.2 s a run; a learner's unraisable exception is no finding here
+    quiet = ["-p", "no:cacheprovider", "-p", "no:unraisableexception"]
+    pytest.main([*args, "-q", *quiet, *extra], plugins=[collector])
     outcome = Outcome(passed=[], failed={}, skipped=[], failures=collector.failures)
     for r in collector.reports:
         if r.failed:

@@ -18,6 +18,7 @@ line was running.
 from __future__ import annotations
 
 import faulthandler
+import gc
 import signal
 import time
 from collections.abc import Generator
@@ -46,6 +47,13 @@ def pytest_configure(config: pytest.Config) -> None:
     path = config.getoption("katas_report", None)
     if path:
         config.pluginmanager.register(ReportWriter(Path(path)), "katas-report-writer")
+        # A cold check's process is short-lived and everything imported so far (torch, pytest, the
+        # kit) lives to its end: frozen, it is left out of every garbage collection, pytest's two full
+        # ones at the session's end included (about 0.6 s of a cold `katas check k01 --no-server`).
+        # A check forked by the warm server finds the server's objects frozen already; freezing
+        # again there was measured slower (benchmarks/warm_bounds.py), so it is not done.
+        if not gc.get_freeze_count():
+            gc.freeze()
 
 
 class ReportWriter:

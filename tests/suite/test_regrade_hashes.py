@@ -13,7 +13,7 @@ import pytest
 from grading_helpers import CATALOG, K01, ROOT, submission
 
 from backprop_katas.grading.batch import Row, changed_since_graded, rules_hash
-from backprop_katas.grading.gradebook import kata_hashes
+from backprop_katas.grading.gradebook import submission_hashes
 
 EXAMPLE = ROOT / "examples" / "hidden_tests" / "test_k05_backprop_hidden.py"
 
@@ -56,14 +56,14 @@ def test_a_probe_module_belongs_to_its_kata_only(tmp_path, monkeypatch):
 
 def test_each_kata_is_hashed_from_its_own_file(tmp_path):
     learner = submission(tmp_path / "bob")
-    before = kata_hashes(learner, CATALOG)
+    before = submission_hashes(learner, CATALOG)[1]
     assert set(before) == {k.id for k in CATALOG}
     (learner / "k06_xor_training.py").write_text("# fixed\n", encoding="utf-8")
     (learner / "notes.txt").write_text("not a kata file", encoding="utf-8")
-    after = kata_hashes(learner, CATALOG)
+    after = submission_hashes(learner, CATALOG)[1]
     assert [k for k in before if before[k] != after[k]] == ["k06_xor_training"]
     (learner / f"{K01}.py").unlink()
-    assert kata_hashes(learner, CATALOG)[K01] != before[K01]  # a missing file is a change too
+    assert submission_hashes(learner, CATALOG)[1][K01] != before[K01]  # a missing file is a change too
 
 
 def _row(graded_from):
@@ -99,7 +99,7 @@ def test_a_notebook_katas_hash_follows_its_cell(tmp_path):
         notebook = nbformat.v4.new_notebook()
         notebook.cells = [nbformat.v4.new_code_cell(c) for c in cells]
         nbformat.write(notebook, str(learner / f"{K01}.ipynb"))
-        return kata_hashes(learner, CATALOG)[K01]
+        return submission_hashes(learner, CATALOG)[1][K01]
 
     first = write([f"%%kata k01\n{body}"])
     assert write(["import torch", f"%%kata k01\n{body}"]) != first  # cell 2 now: the feedback names another cell

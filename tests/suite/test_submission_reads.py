@@ -28,7 +28,7 @@ from grading_helpers import CATALOG, K01, ROOT, katas_cli, outside_code, submiss
 from backprop_katas import cells, files
 from backprop_katas.grading import batch, pool, sandbox
 from backprop_katas.grading.feedback import code, feedback_markdown, fence, write_summary
-from backprop_katas.grading.gradebook import Gradebook, Row, content_hash
+from backprop_katas.grading.gradebook import Gradebook, Row, submission_hashes
 from backprop_katas.grading.results import build
 from backprop_katas.kit import shortcuts
 from backprop_katas.names import shown_name, spreadsheet_cell
@@ -140,7 +140,7 @@ def test_a_kata_file_that_is_no_regular_file_makes_the_learner_an_error_never_a_
     survey = within(QUICK, sandbox.survey, learner, KATA_FILES)
     assert K01_FILE not in survey.copied and [r.path.name for r in survey.refused] == [K01_FILE]
     with pytest.raises(files.Refused):
-        within(QUICK, content_hash, learner, KATA_FILES)  # the batch's first read: an error row, not a grade
+        within(QUICK, submission_hashes, learner, CATALOG)  # the batch's first read: an error row, not a grade
     # the source checks pin the kata files before any learner code runs: that read is bounded too
     within(QUICK, shortcuts.pin, learner, KATA_FILES)
     assert shortcuts.source_of(learner, K01_FILE) is None
@@ -151,13 +151,13 @@ def test_a_learner_folder_that_is_a_symlink_or_holds_too_many_entries_is_refused
     link = tmp_path / "link"
     link.symlink_to(real)
     with pytest.raises(files.Refused, match="not a folder") as refused:
-        content_hash(link, KATA_FILES)
+        submission_hashes(link, CATALOG)
     assert refused.value.kind == "kind_symlink" and refused.value.folder
     crowded = submission(tmp_path / "crowded")
     for i in range(files.MAX_FOLDER_ENTRIES):
         (crowded / f"junk{i:05d}.txt").touch()
     with pytest.raises(files.Refused, match="more than"):
-        content_hash(crowded, KATA_FILES)
+        submission_hashes(crowded, CATALOG)
 
 
 @pytest.mark.parametrize("attack", ["fifo", "dev-zero", "sparse"])
@@ -176,7 +176,7 @@ def test_a_copy_holds_the_bytes_the_survey_read_and_the_hash_is_what_it_was(tmp_
         assert (copy.path / name).read_bytes() == (learner / name).read_bytes()
     # the digest of the kata files by name, as before the bounded reader: no learner is regraded for it
     expected = files.files_digest((n, (learner / n).read_bytes()) for n in sorted(KATA_FILES))
-    assert content_hash(learner, KATA_FILES) == expected
+    assert submission_hashes(learner, CATALOG)[0] == expected
 
 
 # --- the watchdog ---------------------------------------------------------------------------------

@@ -112,35 +112,19 @@ def _row(values: tuple[Any, ...]) -> Row:
     )
 
 
-def content_hash(submission: Path, kata_files: list[str]) -> str:
-    """The hash of what would be graded: the kata files only (other files change nothing).
+def submission_hashes(submission: Path, catalog: list[Kata]) -> tuple[str, dict[str, str]]:
+    """What would be graded, hashed from one bounded read of the submission: the hash of all its
+    kata files (other files change nothing), and per kata the hash of its one file as it would be
+    graded (a missing file hashes as missing).
 
+    A kata's score is kept only while its hash and the kata's rules are what it was graded from; a
+    kata from a notebook's ``%%kata`` cell hashes its cell's place too (the feedback names it).
     :class:`~backprop_katas.files.Refused` (an OSError) when a kata file will not be read: the
     learner gets an error row, the class goes on."""
-    survey = sandbox.survey(submission, kata_files)
-    survey.check()
-    return _content_digest(survey)
-
-
-def _content_digest(survey: sandbox.SubmissionCopy) -> str:
-    return files_digest((name, survey.files[name]) for name in survey.copied)
-
-
-def submission_hashes(submission: Path, catalog: list[Kata]) -> tuple[str, dict[str, str]]:
-    """:func:`content_hash` and :func:`kata_hashes` from one bounded read of the submission."""
     survey = sandbox.survey(submission, [k.filename for k in catalog])
     survey.check()
-    return _content_digest(survey), _kata_digests(survey, catalog)
-
-
-def kata_hashes(submission: Path, catalog: list[Kata]) -> dict[str, str]:
-    """Per kata, the hash of its one file as it would be graded (a missing file hashes as missing).
-
-    A kata's score is kept only while this and the kata's rules are what it was graded from; a
-    kata from a notebook's ``%%kata`` cell hashes its cell's place too (the feedback names it)."""
-    survey = sandbox.survey(submission, [k.filename for k in catalog])
-    survey.check()  # a kata file that will not be read (files.Refused): the learner's error row
-    return _kata_digests(survey, catalog)
+    content = files_digest((name, survey.files[name]) for name in survey.copied)
+    return content, _kata_digests(survey, catalog)
 
 
 def _kata_digests(survey: sandbox.SubmissionCopy, catalog: list[Kata]) -> dict[str, str]:

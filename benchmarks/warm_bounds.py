@@ -23,7 +23,6 @@ import argparse
 import contextlib
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -56,19 +55,18 @@ def switch_off(guards: tuple[str, ...]) -> None:
 
 
 def one_round(args: list[str], guards: tuple[str, ...]) -> float:
-    """Wall seconds of one forked check (the child's own clock: the fork and the wait add under a ms)."""
-    import pytest
+    """Wall seconds of one forked check, run as the warm server's child runs it (``server.run_pytest``);
+    the child's own clock: the fork and the wait add under a millisecond."""
+    from backprop_katas.tool import server
 
+    request = {"log": os.devnull, "cwd": str(ROOT), "env": dict(os.environ), "args": args}
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(read)
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, 1)
-        os.dup2(null, 2)
         switch_off(guards)
         start = time.perf_counter()
-        pytest.main(args)
+        server.run_pytest(request)
         os.write(write, f"{time.perf_counter() - start}".encode())
         os._exit(0)
     os.close(write)
@@ -83,38 +81,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--kata", default="k02", help="the kata re-checked (default k02)")
     parser.add_argument("--rounds", type=int, default=5)
     options = parser.parse_args(argv)
-    os.chdir(ROOT)
-    os.environ["KATAS_LANG"] = "both"
-    sys.path.insert(0, str(ROOT))
+    os.environ["KATAS_LANG"] = "both"  # as check.run_kata sends it; server.run_pytest moves to ROOT
 
-    from backprop_katas.catalog import kata_paths, load_catalog
-    from backprop_katas.tool import server
+    from backprop_katas.catalog import load_catalog
+    from backprop_katas.tool import check, server
 
     kata = next(k for k in load_catalog(ROOT) if options.kata in (k.id, k.number))
     server.import_essentials()
     for step in server.warm_steps():
         step()
-    from _pytest.assertion.rewrite import AssertionRewritingHook
-
-    AssertionRewritingHook._warn_already_imported = lambda self, name: None  # type: ignore[method-assign]
     with tempfile.TemporaryDirectory(prefix="katas-bounds-") as scratch:
-        args = [
-            str(kata_paths(ROOT, kata).test.relative_to(ROOT)),
-            "--target=solutions",
-            "-q",
-            "--no-header",
-            "--tb=short",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "no:benchmark",
-            "-p",
-            "no:randomly",
-            "-p",
-            "backprop_katas.tool.report",
-            "--katas-report",
-            str(Path(scratch) / "report.json"),
-        ]
+        # the arguments `katas check` sends the warm server (check.run_kata adds only --probe-timeout)
+        args = check.pytest_command(ROOT, kata, ROOT / "solutions", Path(scratch) / "report.json")[3:]
         variants = {"collection only": ([*args, "--co"], ())}
         variants.update({name: (args, guards) for name, guards in GUARDS.items()})
         medians = {}

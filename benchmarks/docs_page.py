@@ -83,9 +83,9 @@ def page(data: dict[str, Any]) -> str:
         "",
         "What bounds a goal this run missed, and the command that measures it:",
         "",
-        "- **A cold check** runs pytest on the kata's tests in a fresh Python: `pytest tests/test_k01_derivatives.py "
-        "--target=solutions` alone (no `katas`) is the floor it sits on (benchmarks/test_check_speed.py times it "
-        "beside `import torch`). The default, warm-server route is the `katas check k01` row of issue 12.",
+        "- **A cold check** is a fresh Python that imports torch and pytest and collects the kata's tests "
+        "before any test runs; `python benchmarks/warm_check.py` times it beside `import torch`. The default, "
+        "warm-server route is the `katas check k01` row of issue 12.",
         "- **A warm re-check** is pytest's session and the kata tests' own work plus the learner-mode guards "
         "of every probe call; `python benchmarks/warm_bounds.py --kata k02` times the check with the return "
         "recorder (`sys.settrace`, for a failure's `Edit: file:line`) and then every guard switched off.",
